@@ -1,0 +1,47 @@
+/* error.h - error codes and the error record every fallible call fills.
+ *
+ * Functions return an rnr error code (RNR_OK on success) and, when given a
+ * non-NULL rnr_error, leave a one-line human message in it that names the
+ * input and what is wrong. The code tells callers what to do next (retry,
+ * dead-letter, exit 1); the message tells the operator why. */
+#ifndef RNR_CORE_ERROR_H
+#define RNR_CORE_ERROR_H
+
+#include <stdarg.h>
+
+enum rnr_code {
+    RNR_OK = 0,
+    RNR_ERR_INVALID,     /* bad input: never retry */
+    RNR_ERR_NOMEM,
+    RNR_ERR_IO,          /* local file system */
+    RNR_ERR_NOTFOUND,    /* a named thing does not exist */
+    RNR_ERR_PARSE,       /* malformed document */
+    RNR_ERR_LIMIT,       /* a size or count cap was exceeded */
+    RNR_ERR_UNSUPPORTED,
+    RNR_ERR_CONFIG,      /* missing or bad configuration */
+    RNR_ERR_AUTH,
+    RNR_ERR_TIMEOUT,     /* transient */
+    RNR_ERR_TRANSIENT,   /* network or server fault worth retrying */
+    RNR_ERR_CANCELLED,   /* stopped on request (signal, deadline) */
+    RNR_ERR_INTERNAL
+};
+
+typedef struct rnr_error {
+    int code;
+    char msg[512];
+} rnr_error;
+
+/* Record code and message in e (if non-NULL); returns code so callers can
+ * write `return rnr_error_set(err, RNR_ERR_INVALID, "...")`. */
+int rnr_error_set(rnr_error *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int rnr_error_vset(rnr_error *e, int code, const char *fmt, va_list ap);
+/* Prefix the existing message with context ("gauge AMAT2: ..."). */
+int rnr_error_prefix(rnr_error *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void rnr_error_clear(rnr_error *e);
+const char *rnr_code_name(int code);
+/* Worth retrying later (timeouts, 5xx, connection loss). */
+int rnr_code_is_transient(int code);
+
+#endif

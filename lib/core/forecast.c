@@ -1,0 +1,59 @@
+/* forecast.c - allocation and validation of routing requests. */
+#include "core/error.h"
+#include "core/forecast.h"
+#include "core/timeutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+rnr_forecast *forecast_new(size_t n)
+{
+    rnr_forecast *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->n = n;
+    f->issued_time = RNR_TIME_MISSING;
+    f->observation_time = RNR_TIME_MISSING;
+    if (n) {
+        f->times = calloc(n, sizeof *f->times);
+        f->flows = calloc(n, sizeof *f->flows);
+        f->stages = calloc(n, sizeof *f->stages);
+        if (!f->times || !f->flows || !f->stages) {
+            forecast_free(f);
+            return NULL;
+        }
+    }
+    return f;
+}
+
+void forecast_free(rnr_forecast *f)
+{
+    if (!f)
+        return;
+    free(f->times);
+    free(f->flows);
+    free(f->stages);
+    free(f);
+}
+
+int forecast_validate(const rnr_forecast *f, rnr_error *err)
+{
+    const char *lid = f->lid[0] ? f->lid : "(no lid)";
+    if (f->n == 0)
+        return rnr_error_set(err, RNR_ERR_INVALID, "forecast %s: no forecast times", lid);
+    for (size_t i = 0; i < f->n; i++) {
+        if (f->times[i] == RNR_TIME_MISSING)
+            return rnr_error_set(err, RNR_ERR_INVALID, "forecast %s: time %zu is missing", lid, i);
+        if (i > 0 && f->times[i] <= f->times[i - 1])
+            return rnr_error_set(err, RNR_ERR_INVALID,
+                                 "forecast %s: times are not increasing at row %zu", lid, i);
+        if (!isfinite(f->flows[i]) || f->flows[i] < 0)
+            return rnr_error_set(err, RNR_ERR_INVALID,
+                                 "forecast %s: flow %g at row %zu is negative or missing", lid,
+                                 f->flows[i], i);
+    }
+    if (f->has_observation && (!isfinite(f->latest_observation) || f->latest_observation < 0))
+        return rnr_error_set(err, RNR_ERR_INVALID, "forecast %s: latest observation %g is invalid",
+                             lid, f->latest_observation);
+    return RNR_OK;
+}

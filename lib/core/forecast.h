@@ -1,0 +1,44 @@
+/* forecast.h - the routing request: one gauge's RFC flow forecast.
+ *
+ * This is the reference worker's "ProcessedData" (lid, downstream_lid,
+ * reach id, forecast times and flows in m3/s, latest observation) plus the
+ * gauge metadata the NetCDF attributes carry. The nws layer fills it from
+ * NWPS; `rnr route` reads it from JSON (nws/processed.h); hydro turns it
+ * into lateral inflow. Flows are always m3/s here: conversion happens when
+ * the forecast is built, and missing values never get this far. */
+#ifndef RNR_CORE_FORECAST_H
+#define RNR_CORE_FORECAST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rnr_forecast {
+    char lid[32];
+    char downstream_lid[32];
+    int64_t reach_id;          /* NWPS reachId = network.hf_id of the origin */
+    size_t n;                  /* number of forecast rows */
+    int64_t *times;            /* UTC epoch seconds, strictly increasing */
+    double *flows;             /* m3/s, >= 0 */
+    double *stages;            /* primary series (may be NULL) */
+    char primary_name[32], primary_unit[16];
+    int has_observation;
+    double latest_observation; /* m3/s, valid when has_observation */
+    int64_t observation_time;
+    int64_t issued_time;       /* RNR_TIME_MISSING when unknown */
+    /* Metadata for the output attributes. */
+    char flood_category[32];   /* action, minor, moderate, major */
+    char state[16];
+    char name[128];
+    char rfc[16];
+    char wfo[16];
+} rnr_forecast;
+
+/* Allocate a zeroed forecast with room for n rows (times, flows, stages). */
+rnr_forecast *forecast_new(size_t n);
+void forecast_free(rnr_forecast *f);
+/* Check times strictly increasing and flows finite and >= 0; returns an
+ * rnr code and fills err with the first offending row. */
+struct rnr_error;
+int forecast_validate(const rnr_forecast *f, struct rnr_error *err);
+
+#endif

@@ -1,0 +1,118 @@
+/* log.c - text or JSON-lines log records on stderr. */
+#include "core/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Written once by log_init() from main before threads exist; read-only after. */
+static struct {
+    int level;
+    int json;
+    int color;
+} log_cfg = {LOG_INFO, 0, 0};
+
+static _Thread_local char log_trace[128];
+
+int log_parse_level(const char *s, int *out)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error", "off"};
+    for (int i = 0; i <= LOG_OFF; i++) {
+        if (strcasecmp(s, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    if (strcasecmp(s, "warning") == 0) {
+        *out = LOG_WARN;
+        return 0;
+    }
+    return -1;
+}
+
+void log_init(void)
+{
+    const char *fmt = getenv("RNR_LOG_FORMAT");
+    const char *lvl = getenv("RNR_LOG_LEVEL");
+    log_cfg.json = fmt && strcasecmp(fmt, "json") == 0;
+    if (lvl && *lvl && log_parse_level(lvl, &log_cfg.level) != 0)
+        fprintf(stderr, "rnr: RNR_LOG_LEVEL=%s is not one of debug, info, warn, error, off; using info\n", lvl);
+    log_cfg.color = !log_cfg.json && isatty(STDERR_FILENO) && !getenv("NO_COLOR");
+}
+
+void log_set_level(int level) { log_cfg.level = level; }
+int log_get_level(void) { return log_cfg.level; }
+
+void log_set_trace_id(const char *trace_id)
+{
+    if (!trace_id)
+        log_trace[0] = '\0';
+    else
+        snprintf(log_trace, sizeof log_trace, "%s", trace_id);
+}
+
+const char *log_get_trace_id(void) { return log_trace[0] ? log_trace : NULL; }
+
+/* JSON string escaping for the message and component. */
+static void json_escape(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", f);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+}
+
+void log_msg(int level, const char *component, const char *fmt, ...)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    static const char *const colors[] = {"\033[2m", "", "\033[33m", "\033[31m"};
+    if (level < log_cfg.level || level >= LOG_OFF)
+        return;
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    char ts[40];
+    size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(ts + n, sizeof ts - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
+
+    /* One fprintf per record (plus flockfile) keeps lines whole across threads. */
+    flockfile(stderr);
+    if (log_cfg.json) {
+        fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"pid\":%ld,\"component\":\"", ts,
+                names[level], (long)getpid());
+        json_escape(stderr, component ? component : "rnr");
+        fputs("\",\"msg\":\"", stderr);
+        json_escape(stderr, msg);
+        fputc('"', stderr);
+        if (log_trace[0]) {
+            fputs(",\"trace_id\":\"", stderr);
+            json_escape(stderr, log_trace);
+            fputc('"', stderr);
+        }
+        fputs("}\n", stderr);
+    } else {
+        fprintf(stderr, "%s%s %-5s [%s] %s%s%s%s\n", log_cfg.color ? colors[level] : "", ts,
+                names[level], component ? component : "rnr", msg,
+                log_trace[0] ? " trace_id=" : "", log_trace, log_cfg.color ? "\033[0m" : "");
+    }
+    funlockfile(stderr);
+}

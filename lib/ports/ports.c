@@ -1,0 +1,227 @@
+/* ports.c - the thin dispatch from each port to its backend, and the
+ * helpers shared by every backend (message and listing memory). */
+#include "ports/cache.h"
+#include "ports/queue.h"
+#include "ports/store.h"
+#include "ports/telemetry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int queue_publish(rnr_queue *q, const char *body, size_t len, const queue_publish_opts *o,
+                  rnr_error *err)
+{
+    return q->ops->publish(q->self, body, len, o, err);
+}
+
+int queue_publish_many(rnr_queue *q, const char *const *bodies, const size_t *lens, size_t n,
+                       const queue_publish_opts *o, int *ok, rnr_error *err)
+{
+    if (q->ops->publish_many)
+        return q->ops->publish_many(q->self, bodies, lens, n, o, ok, err);
+    int rc = RNR_OK;
+    for (size_t i = 0; i < n; i++) {
+        int r = q->ops->publish(q->self, bodies[i], lens[i], o, err);
+        ok[i] = r == RNR_OK;
+        if (r != RNR_OK && rc == RNR_OK)
+            rc = r;
+    }
+    return rc;
+}
+
+int queue_get(rnr_queue *q, int timeout_ms, queue_message *out, rnr_error *err)
+{
+    return q->ops->get(q->self, timeout_ms, out, err);
+}
+
+int queue_ack(rnr_queue *q, uint64_t tag, rnr_error *err) { return q->ops->ack(q->self, tag, err); }
+
+int queue_nack(rnr_queue *q, uint64_t tag, int requeue, rnr_error *err)
+{
+    return q->ops->nack(q->self, tag, requeue, err);
+}
+
+int queue_dead_letter(rnr_queue *q, uint64_t tag, const char *reason, rnr_error *err)
+{
+    return q->ops->dead_letter(q->self, tag, reason, err);
+}
+
+int queue_get_depth(rnr_queue *q, queue_depth *out, rnr_error *err)
+{
+    return q->ops->depth(q->self, out, err);
+}
+
+void queue_free(rnr_queue *q)
+{
+    if (!q)
+        return;
+    if (q->ops && q->ops->close)
+        q->ops->close(q->self);
+    free(q);
+}
+
+void queue_message_clear(queue_message *m)
+{
+    free(m->body);
+    free(m->trace_id);
+    memset(m, 0, sizeof *m);
+}
+
+int cache_get(rnr_cache *c, const char *key, char **value, rnr_error *err)
+{
+    return c->ops->get(c->self, key, value, err);
+}
+
+int cache_get_many(rnr_cache *c, const char *const *keys, size_t n, char **values, rnr_error *err)
+{
+    if (c->ops->get_many)
+        return c->ops->get_many(c->self, keys, n, values, err);
+    for (size_t i = 0; i < n; i++) {
+        int rc = c->ops->get(c->self, keys[i], &values[i], err);
+        if (rc != RNR_OK) {
+            for (size_t j = 0; j < i; j++) {
+                free(values[j]);
+                values[j] = NULL;
+            }
+            return rc;
+        }
+    }
+    return RNR_OK;
+}
+
+int cache_set(rnr_cache *c, const char *key, const char *value, int64_t ttl_s, rnr_error *err)
+{
+    return c->ops->set(c->self, key, value, ttl_s, err);
+}
+
+void cache_free(rnr_cache *c)
+{
+    if (!c)
+        return;
+    if (c->ops && c->ops->close)
+        c->ops->close(c->self);
+    free(c);
+}
+
+int store_put_file(rnr_store *s, const char *key, const char *path, const char *content_type,
+                   rnr_error *err)
+{
+    return s->ops->put_file(s->self, key, path, content_type, err);
+}
+
+int store_put_buf(rnr_store *s, const char *key, const void *data, size_t len,
+                  const char *content_type, rnr_error *err)
+{
+    return s->ops->put_buf(s->self, key, data, len, content_type, err);
+}
+
+int store_get_file(rnr_store *s, const char *key, const char *path, rnr_error *err)
+{
+    return s->ops->get_file(s->self, key, path, err);
+}
+
+int store_list_prefix(rnr_store *s, const char *prefix, store_list *out, rnr_error *err)
+{
+    memset(out, 0, sizeof *out);
+    return s->ops->list(s->self, prefix, out, err);
+}
+
+int store_delete(rnr_store *s, const char *key, rnr_error *err)
+{
+    return s->ops->del(s->self, key, err);
+}
+
+void store_free(rnr_store *s)
+{
+    if (!s)
+        return;
+    if (s->ops && s->ops->close)
+        s->ops->close(s->self);
+    free(s);
+}
+
+void store_list_clear(store_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i].key);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+int store_list_append(store_list *l, const char *key, int64_t size, int64_t mtime)
+{
+    /* Grow by doubling: capacity is the next power of two >= n. */
+    if ((l->n & (l->n - 1)) == 0) {
+        size_t cap = l->n ? l->n * 2 : 16;
+        store_object *p = realloc(l->items, cap * sizeof *p);
+        if (!p)
+            return RNR_ERR_NOMEM;
+        l->items = p;
+    }
+    char *k = strdup(key);
+    if (!k)
+        return RNR_ERR_NOMEM;
+    l->items[l->n++] = (store_object){k, size, mtime};
+    return RNR_OK;
+}
+
+static int store_object_cmp(const void *a, const void *b)
+{
+    return strcmp(((const store_object *)a)->key, ((const store_object *)b)->key);
+}
+
+void store_list_sort(store_list *l)
+{
+    if (l->n > 1)
+        qsort(l->items, l->n, sizeof *l->items, store_object_cmp);
+}
+
+int secrets_get(rnr_secrets *s, const char *name, char **value, rnr_error *err)
+{
+    return s->ops->get(s->self, name, value, err);
+}
+
+void secrets_free(rnr_secrets *s)
+{
+    if (!s)
+        return;
+    if (s->ops && s->ops->close)
+        s->ops->close(s->self);
+    free(s);
+}
+
+int metrics_put(rnr_metrics *m, const char *ns, const char *name, double value, const char *unit,
+                const metric_dim *dims, size_t ndims, rnr_error *err)
+{
+    return m->ops->put(m->self, ns, name, value, unit, dims, ndims, err);
+}
+
+void metrics_free(rnr_metrics *m)
+{
+    if (!m)
+        return;
+    if (m->ops && m->ops->close)
+        m->ops->close(m->self);
+    free(m);
+}
+
+int fleet_running(rnr_fleet *f, int *running, rnr_error *err)
+{
+    return f->ops->running(f->self, running, err);
+}
+
+int fleet_set_desired(rnr_fleet *f, int n, rnr_error *err)
+{
+    if (!f->ops->set_desired)
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "this fleet is scaled elsewhere");
+    return f->ops->set_desired(f->self, n, err);
+}
+
+void fleet_free(rnr_fleet *f)
+{
+    if (!f)
+        return;
+    if (f->ops && f->ops->close)
+        f->ops->close(f->self);
+    free(f);
+}

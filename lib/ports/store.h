@@ -1,0 +1,58 @@
+/* store.h - the object-store port: keys relative to the store's root.
+ *
+ * put is atomic (a reader sees the whole object or none); keys from the
+ * network are untrusted and each backend refuses keys it cannot store
+ * safely. Backends: local directory (file://), S3 (s3://bucket/prefix). */
+#ifndef RNR_PORTS_STORE_H
+#define RNR_PORTS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+typedef struct store_object {
+    char *key;       /* relative to the store root */
+    int64_t size;
+    int64_t mtime;   /* epoch seconds */
+} store_object;
+
+typedef struct store_list {
+    store_object *items;
+    size_t n;
+} store_list;
+
+typedef struct store_ops {
+    int (*put_file)(void *self, const char *key, const char *path, const char *content_type,
+                    rnr_error *err);
+    int (*put_buf)(void *self, const char *key, const void *data, size_t len,
+                   const char *content_type, rnr_error *err);
+    /* Stream the object into path (written atomically). RNR_ERR_NOTFOUND
+     * when there is no such key. */
+    int (*get_file)(void *self, const char *key, const char *path, rnr_error *err);
+    /* Every object whose key starts with prefix, sorted by key. */
+    int (*list)(void *self, const char *prefix, store_list *out, rnr_error *err);
+    int (*del)(void *self, const char *key, rnr_error *err);
+    void (*close)(void *self);
+} store_ops;
+
+typedef struct rnr_store {
+    const store_ops *ops;
+    void *self;
+} rnr_store;
+
+int store_put_file(rnr_store *s, const char *key, const char *path, const char *content_type,
+                   rnr_error *err);
+int store_put_buf(rnr_store *s, const char *key, const void *data, size_t len,
+                  const char *content_type, rnr_error *err);
+int store_get_file(rnr_store *s, const char *key, const char *path, rnr_error *err);
+int store_list_prefix(rnr_store *s, const char *prefix, store_list *out, rnr_error *err);
+int store_delete(rnr_store *s, const char *key, rnr_error *err);
+void store_free(rnr_store *s);
+void store_list_clear(store_list *l);
+/* Append one item (key copied); for backends building a listing. */
+int store_list_append(store_list *l, const char *key, int64_t size, int64_t mtime);
+/* Sort items by key; backends call this before returning a listing. */
+void store_list_sort(store_list *l);
+
+#endif

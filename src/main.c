@@ -1,0 +1,73 @@
+/* main.c - the `rnr` command line: dispatch to subcommands. */
+#include "command.h"
+#include "commands_gen.h"
+#include "core/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int cmd_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "rnr %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'rnr %s --help')\n", cmd);
+    return 2;
+}
+
+int cmd_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void print_help(FILE *f)
+{
+    fprintf(f, "rnr %s - Replace and Route flood-forecast routing\n\n"
+               "usage: rnr <command> [options]\n       rnr <command> --help\n\ncommands:\n",
+            RNR_VERSION);
+    for (size_t i = 0; rnr_commands[i]; i++)
+        fprintf(f, "  %-14s %s\n", rnr_commands[i]->name, rnr_commands[i]->summary);
+    fprintf(f, "\nenvironment: RNR_LOG_LEVEL (debug|info|warn|error), RNR_LOG_FORMAT (text|json)\n");
+}
+
+int main(int argc, char **argv)
+{
+    log_init();
+    if (argc < 2) {
+        print_help(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        print_help(stdout);
+        return 0;
+    }
+    if (strcmp(name, "--version") == 0) {
+        printf("rnr %s\n", RNR_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; rnr_commands[i]; i++) {
+        const rnr_command *c = rnr_commands[i];
+        if (strcmp(c->name, name) != 0)
+            continue;
+        if (cmd_wants_help(argc - 1, argv + 1)) {
+            fputs(c->usage, stdout);
+            return 0;
+        }
+        return c->run(argc - 1, argv + 1);
+    }
+    if (name[0] == '-')
+        fprintf(stderr, "rnr: unknown option '%s' (see 'rnr --help')\n", name);
+    else
+        fprintf(stderr, "rnr: unknown command '%s' (see 'rnr --help')\n", name);
+    return 2;
+}
