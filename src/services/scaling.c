@@ -1,0 +1,78 @@
+/* scaling.c - step scaling with streaks, cooldowns and a hysteresis band. */
+#include "services/scaling.h"
+
+#include <stdio.h>
+
+void scaling_policy_defaults(scaling_policy *p)
+{
+    *p = (scaling_policy){.out_threshold = 100, .in_threshold = 50, .out_periods = 2,
+                          .in_periods = 2, .period_s = 60, .out_cooldown_s = 60,
+                          .in_cooldown_s = 120, .min_workers = 1, .max_workers = 6, .step = 1};
+}
+
+int scaling_policy_check(const scaling_policy *p, char *msg, size_t n)
+{
+    const char *bad = NULL;
+    if (p->min_workers < 0)
+        bad = "min workers must be >= 0";
+    else if (p->max_workers < p->min_workers || p->max_workers < 1)
+        bad = "max workers must be >= min workers and >= 1";
+    else if (!(p->in_threshold < p->out_threshold))
+        bad = "the scale-in threshold must be below the scale-out threshold";
+    else if (p->in_threshold < 0)
+        bad = "the scale-in threshold must be >= 0";
+    else if (p->out_periods < 1 || p->in_periods < 1)
+        bad = "evaluation periods must be >= 1";
+    else if (p->step < 1)
+        bad = "the step must be >= 1";
+    else if (p->period_s < 1 || p->out_cooldown_s < 0 || p->in_cooldown_s < 0)
+        bad = "period must be >= 1 s and cooldowns >= 0";
+    if (bad) {
+        snprintf(msg, n, "%s", bad);
+        return -1;
+    }
+    return 0;
+}
+
+double scaling_backlog(int64_t depth, int running)
+{
+    return (double)(depth < 0 ? 0 : depth) / (double)(running < 1 ? 1 : running);
+}
+
+static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+void scaling_evaluate(const scaling_policy *p, scaling_state *st, int64_t depth, int running,
+                      int64_t now, scaling_decision *out)
+{
+    double b = scaling_backlog(depth, running);
+    out->backlog_per_worker = b;
+    out->desired = clamp(running, p->min_workers, p->max_workers);
+    out->reason = out->desired > running ? "min" : out->desired < running ? "max" : "steady";
+
+    st->high_streak = b >= p->out_threshold ? st->high_streak + 1 : 0;
+    st->low_streak = b < p->in_threshold ? st->low_streak + 1 : 0;
+    /* Work waiting with no worker at all is always worth one, at once. */
+    if (running == 0 && depth > 0 && p->max_workers > 0 && out->desired < 1) {
+        out->desired = 1;
+        out->reason = "scale-out";
+    } else if (st->high_streak >= p->out_periods && running < p->max_workers) {
+        if (st->last_change && now - st->last_change < p->out_cooldown_s) {
+            out->reason = "cooldown";
+        } else {
+            out->desired = clamp(running + p->step, p->min_workers, p->max_workers);
+            out->reason = "scale-out";
+            st->high_streak = 0;
+        }
+    } else if (st->low_streak >= p->in_periods && running > p->min_workers) {
+        if (st->last_change && now - st->last_change < p->in_cooldown_s) {
+            out->reason = "cooldown";
+        } else {
+            out->desired = clamp(running - p->step, p->min_workers, p->max_workers);
+            out->reason = "scale-in";
+            st->low_streak = 0;
+        }
+    }
+    out->delta = out->desired - running;
+    if (out->delta != 0)
+        st->last_change = now;
+}
