@@ -1,0 +1,41 @@
+/* lambda_runtime.h - client of the AWS Lambda Runtime API (custom runtime).
+ *
+ * GET  /2018-06-01/runtime/invocation/next          (no client timeout: the
+ *      sandbox is frozen between invocations)
+ * POST /2018-06-01/runtime/invocation/{id}/response
+ * POST /2018-06-01/runtime/invocation/{id}/error    (+ Lambda-Runtime-Function-Error-Type)
+ * POST /2018-06-01/runtime/init/error
+ * The host:port comes from AWS_LAMBDA_RUNTIME_API. */
+#ifndef RNR_ADAPTERS_LAMBDA_RUNTIME_H
+#define RNR_ADAPTERS_LAMBDA_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+typedef struct lambda_invocation {
+    char request_id[128];
+    int64_t deadline_ms;      /* epoch milliseconds; 0 when not given */
+    char function_arn[256];
+    char trace_id[512];       /* Lambda-Runtime-Trace-Id, may be empty */
+    char *event;              /* the event JSON (NUL-terminated) */
+    size_t event_len;
+} lambda_invocation;
+
+typedef struct lambda_runtime lambda_runtime;
+
+int lambda_runtime_new(const char *api_host_port, lambda_runtime **out, rnr_error *err);
+void lambda_runtime_free(lambda_runtime *rt);
+/* Block until the next invocation arrives. */
+int lambda_runtime_next(lambda_runtime *rt, lambda_invocation *out, rnr_error *err);
+int lambda_runtime_respond(lambda_runtime *rt, const char *request_id, const char *json,
+                           rnr_error *err);
+/* Report a failed invocation: errorType/errorMessage (+ empty stackTrace). */
+int lambda_runtime_fail(lambda_runtime *rt, const char *request_id, const char *error_type,
+                        const char *message, rnr_error *err);
+int lambda_runtime_init_error(lambda_runtime *rt, const char *error_type, const char *message,
+                              rnr_error *err);
+void lambda_invocation_clear(lambda_invocation *inv);
+
+#endif

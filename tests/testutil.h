@@ -1,0 +1,141 @@
+/* testutil.h - helpers shared by the C tests: temporary directories,
+ * child processes (servers started on loopback) and whole-file reads.
+ * Header-only so each test executable stays self-contained. */
+#ifndef RNR_TESTUTIL_H
+#define RNR_TESTUTIL_H
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* mkdtemp under /tmp; returns a malloc'd path. */
+static inline char *tu_tempdir(const char *tag)
+{
+    char tmpl[256];
+    snprintf(tmpl, sizeof tmpl, "/tmp/rnr-test-%s-XXXXXX", tag);
+    char *d = mkdtemp(tmpl);
+    return d ? strdup(d) : NULL;
+}
+
+static inline void tu_rmrf(const char *dir)
+{
+    if (!dir || strncmp(dir, "/tmp/rnr-test-", 14) != 0)
+        return;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* Whole file as a NUL-terminated malloc'd string, or NULL. */
+static inline char *tu_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0, r;
+    char chunk[8192];
+    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (n + r + 1 > cap) {
+            cap = (n + r + 1) * 2;
+            char *p = realloc(buf, cap);
+            if (!p) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = p;
+        }
+        memcpy(buf + n, chunk, r);
+        n += r;
+    }
+    fclose(f);
+    if (!buf)
+        buf = calloc(1, 1);
+    else
+        buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static inline int tu_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t n = strlen(text);
+    int ok = fwrite(text, 1, n, f) == n;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* Start argv[0] with argv; stdout/stderr to log_path when given. */
+static inline pid_t tu_spawn(char *const argv[], const char *log_path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (log_path) {
+            FILE *f = freopen(log_path, "a", stdout);
+            (void)f;
+            dup2(STDOUT_FILENO, STDERR_FILENO);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Wait (bounded) for a file to hold a port number; 0 on timeout. */
+static inline int tu_wait_port_file(const char *path, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 20) {
+        char *s = tu_read_file(path, NULL);
+        int port = s ? atoi(s) : 0;
+        free(s);
+        if (port > 0)
+            return port;
+        usleep(20000);
+    }
+    return 0;
+}
+
+static inline int tu_stop(pid_t pid)
+{
+    int status = 0;
+    if (pid <= 0)
+        return -1;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 250; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return status;
+        usleep(20000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+/* Path under the build tree (RNR_BUILD_DIR), malloc'd. */
+static inline char *tu_build_path(const char *rel)
+{
+    const char *b = getenv("RNR_BUILD_DIR");
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s/%s", b ? b : ".", rel);
+    return strdup(buf);
+}
+
+/* Count lines of text containing needle. */
+static inline int tu_count(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; p && (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+#endif
