@@ -62,7 +62,9 @@ static int serve_one(lambda_runtime *rt, const lambda_handler *h, void *ctx, lam
         prc = lambda_runtime_fail(rt, inv->request_id, type, herr.msg[0] ? herr.msg : rnr_code_name(rc), err);
     }
     free(result);
+    /* The id belongs to this invocation only. */
     log_set_trace_id(NULL);
+    unsetenv("_X_AMZN_TRACE_ID");
     return prc;
 }
 

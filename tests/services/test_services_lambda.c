@@ -33,7 +33,9 @@ static void emu_start(emu *e, const char *events, int deadline_ms)
     char *bin = tu_build_path("tools/lambda_emulator/rnr-lambda-emulator");
     char *argv[] = {bin, "--events", evpath, "--port-file", portfile, "--log", e->log,
                     "--deadline-ms", deadline, NULL};
-    e->pid = tu_spawn(argv, NULL);
+    char out[600];
+    snprintf(out, sizeof out, "%s/emulator.out", e->dir);
+    e->pid = tu_spawn(argv, out);
     free(bin);
     int port = tu_wait_port_file(portfile, 5000);
     assert_true(port > 0);
