@@ -168,13 +168,20 @@ static int mc_eval_file(const char *path)
     }
     mc_eval ev;
     memset(&ev, 0, sizeof ev);
-    char buf[4096];
+    char buf[16384];
     char *f[MC_MAX_COLS];
     if (read_header(fp, path, &ev, buf, sizeof buf) != 0) {
         fclose(fp);
         return 1;
     }
+    long line = 1;
     while (fgets(buf, sizeof buf, fp)) {
+        line++;
+        if (!strchr(buf, '\n') && !feof(fp)) {
+            fprintf(stderr, "rnr mc: %s: line %ld is longer than %zu bytes\n", path, line, sizeof buf - 2);
+            fclose(fp);
+            return 1;
+        }
         if (buf[0] == '\n' || buf[0] == '\r' || buf[0] == '\0')
             continue;
         int nf = split_csv(buf, f, MC_MAX_COLS);
@@ -209,5 +216,6 @@ const rnr_command cmd_mc = {
     "compares qdc, velc, depthc, ck, cn, X and qj0_out bit for bit (NaN equals\n"
     "NaN); rows with status error_stop must be rejected by the parameter guard.\n"
     "Prints 'N passed, M failed' and the first 10 mismatches.\n\n"
-    "exit status: 0 all rows pass, 1 a mismatch or unreadable input, 2 usage error\n",
+    "exit status: 0 all rows pass (at least one row), 1 a mismatch or unreadable\n"
+    "input, 2 usage error\n",
     mc_run};
