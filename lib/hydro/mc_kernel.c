@@ -165,7 +165,10 @@ static inline float courant_ck(const mc_ctx *c, float h)
     float in = ((c->S / c->n) * (powf(g.R, c23) * c53 - (powf(g.R, c53) * c23) *
                                                              ((c->Q * 2.0f) / (c->bw + c->z * (g.hlt * 2.0f))))) *
                g.A;
-    float fp = (((c->S / c->ncc) * c53) * powf(g.hgt, c23)) * g.Ac;
+    /* powf(+0, 2/3) is exactly +0, so the in-channel case (hgt = 0) can
+     * skip the call without changing a bit. */
+    float hp = (g.hgt == 0.0f) ? 0.0f : powf(g.hgt, c23);
+    float fp = (((c->S / c->ncc) * c53) * hp) * g.Ac;
     return fmax_b((in + fp) / (g.A + g.Ac), 0.0f);
 }
 

@@ -19,6 +19,14 @@ static hydro_segment seg(int64_t id, int64_t to)
     return s;
 }
 
+/* Lateral inflow at routing index 0 only. */
+static int qlat_cb(void *ctx, int step, float *ql)
+{
+    (void)step;
+    ql[0] = *(const float *)ctx;
+    return RNR_OK;
+}
+
 static void test_chain_order_and_travel(void **state)
 {
     (void)state;
@@ -43,7 +51,6 @@ static void test_chain_order_and_travel(void **state)
     run.dt = 300.0f;
     run.nts = 4;
     run.output_every = 1;
-    int qlat_cb(void *, int, float *);
     run.qlat = qlat_cb;
     run.qlat_ctx = &ql_head;
     net_result *r;
@@ -63,13 +70,6 @@ static void test_chain_order_and_travel(void **state)
         assert_true(r->flow[k] <= 10.0f && r->depth[k] > 0.0f);
     net_result_free(r);
     net_free(net);
-}
-
-int qlat_cb(void *ctx, int step, float *ql)
-{
-    (void)step;
-    ql[0] = *(const float *)ctx;
-    return RNR_OK;
 }
 
 /* Tree: 3, 5, 7 -> 4 (junction); 12 -> 6; 4, 6 -> 8 (junction); 8 -> 1. */
