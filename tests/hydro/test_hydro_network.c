@@ -72,6 +72,47 @@ static void test_chain_order_and_travel(void **state)
     net_free(net);
 }
 
+static int qlat_fails(void *ctx, int step, float *ql)
+{
+    (void)ql;
+    return step == 3 ? rnr_error_set(ctx, RNR_ERR_IO, "forcing file for step 3 unreadable") : RNR_OK;
+}
+
+static void test_outputs_and_callback_errors(void **state)
+{
+    (void)state;
+    hydro_segment s[2] = {seg(1, 0), seg(2, 1)};
+    hydro_net *net;
+    assert_int_equal(net_new(s, 2, &net, NULL), RNR_OK);
+    float q0[2] = {5.0f, 5.0f};
+    net_run run;
+    memset(&run, 0, sizeof run);
+    run.dt = 300.0f;
+    run.nts = 25; /* default hourly output: steps 12 and 24 only */
+    run.q0 = q0;
+    float five = 5.0f;
+    run.qlat = qlat_cb; /* 5 m3/s into the headwater keeps the chain steady */
+    run.qlat_ctx = &five;
+    net_result *r;
+    assert_int_equal(net_route(net, &run, &r, NULL), RNR_OK);
+    assert_int_equal(r->nout, 2);
+    assert_int_equal(r->steps[0], 12);
+    assert_int_equal(r->steps[1], 24);
+    /* A steady 5 m3/s stays close to 5. */
+    for (size_t i = 0; i < 4; i++)
+        assert_true(fabsf(r->flow[i] - 5.0f) < 0.01f && r->depth[i] > 0.0f && r->velocity[i] > 0.0f);
+    net_result_free(r);
+
+    rnr_error err = {0, ""};
+    run.qlat = qlat_fails;
+    run.qlat_ctx = &err;
+    r = (net_result *)1;
+    assert_int_equal(net_route(net, &run, &r, &err), RNR_ERR_IO);
+    assert_null(r);
+    assert_string_equal(err.msg, "forcing file for step 3 unreadable");
+    net_free(net);
+}
+
 /* Tree: 3, 5, 7 -> 4 (junction); 12 -> 6; 4, 6 -> 8 (junction); 8 -> 1. */
 static const int64_t tree_ids[8] = {1, 8, 4, 6, 12, 7, 5, 3};
 static const int64_t tree_to[8] = {0, 1, 8, 8, 6, 4, 4, 4};
@@ -363,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_chain_order_and_travel),
         cmocka_unit_test(test_tree_order_and_junctions),
         cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_outputs_and_callback_errors),
         cmocka_unit_test(test_hpdt2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
