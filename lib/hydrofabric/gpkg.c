@@ -208,11 +208,9 @@ static int wkb_geom(rd *r, sbuf *b, int depth, uint32_t expect, rnr_error *err)
     for (uint32_t i = 0; i < count; i++) {
         if (i)
             sb_str(b, ", ");
-        size_t mark = b->len;
         int rc = wkb_geom(r, b, depth + 1, 2, err);
         if (rc)
             return rc;
-        (void)mark;
     }
     sb_str(b, ")");
     return RNR_OK;

@@ -140,9 +140,9 @@ int hf_open(const char *path, hf_db **out, rnr_error *err)
     }
     meta_text(h->db, "flowpaths", h->info.layer_flowpaths, sizeof h->info.layer_flowpaths);
     meta_text(h->db, "attributes", h->info.layer_attributes, sizeof h->info.layer_attributes);
-    h->info.flowpaths = (size_t)count_rows(h->db, "SELECT max(rowid) FROM fp");
-    h->info.network_rows = (size_t)count_rows(h->db, "SELECT max(rowid) FROM net");
-    h->info.lakes = (size_t)count_rows(h->db, "SELECT count(*) FROM main.lakes");
+    h->info.flowpaths = (size_t)count_rows(h->db, "SELECT value FROM main.meta WHERE key = 'n_flowpaths'");
+    h->info.network_rows = (size_t)count_rows(h->db, "SELECT value FROM main.meta WHERE key = 'n_network'");
+    h->info.lakes = (size_t)count_rows(h->db, "SELECT value FROM main.meta WHERE key = 'n_lakes'");
     *out = h;
     return RNR_OK;
 }

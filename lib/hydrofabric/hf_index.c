@@ -267,9 +267,9 @@ int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info 
     snprintf(sql, sizeof sql,
              "INSERT INTO meta VALUES ('version', '" HF_INDEX_VERSION "'), ('stamp', '%s'),"
              " ('flowpaths', '%s'), ('attributes', '%s'), ('geom', '%s'), ('duplicates', '%zu'),"
-             " ('first_duplicate', '%s'); COMMIT;",
+             " ('first_duplicate', '%s'), ('n_flowpaths', '%zu'), ('n_network', '%zu'), ('n_lakes', '%zu'); COMMIT;",
              stamp, ly->flowpaths, ly->attributes, ly->geom_column, info->duplicate_attributes,
-             info->first_duplicate);
+             info->first_duplicate, info->flowpaths, info->network_rows, info->lakes);
     if ((rc = exec_sql(db, sql, "index meta", err)))
         return rc;
     if (info->duplicate_attributes)
