@@ -42,7 +42,7 @@ static int64_t count_rows(sqlite3 *db, const char *sql)
 }
 
 /* Use the sidecar when it exists, has our version and matches the file's
- * size and mtime; otherwise say why and return nonzero. */
+ * size and header; otherwise say why and return nonzero. */
 static int open_sidecar(hf_db *h, hf_layers *ly)
 {
     char *ip = hf_index_path(h->path);

@@ -4,8 +4,9 @@
  *
  * hf_open reads a compact sidecar index (`<path>.rnrindex`, built once by
  * hf_index_build / `rnr hydrofabric index`) when it is present and matches
- * the file; otherwise it builds the same tables in memory (slow on CONUS,
- * instant on a subset). A hf_db is not thread-safe: one per thread. */
+ * the file (size and SQLite header, so a copied pair still matches);
+ * otherwise it builds the same tables in memory (slow on CONUS, instant on
+ * a subset). A hf_db is not thread-safe: one per thread. */
 #ifndef RNR_HYDROFABRIC_HF_H
 #define RNR_HYDROFABRIC_HF_H
 

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 const char *hf_basename(const char *path)
@@ -27,13 +26,23 @@ char *hf_index_path(const char *gpkg_path)
     return p;
 }
 
+/* Size plus a hash of the 100-byte SQLite header (change counter, page
+ * count, schema cookie): survives a copy or a download, unlike mtime, and
+ * changes with every committed write. */
 int hf_file_stamp(const char *path, char *buf, size_t n)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
+    unsigned char hdr[100] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f)
         return -1;
-    snprintf(buf, n, "%lld:%lld", (long long)st.st_size,
-             (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+    size_t k = fread(hdr, 1, sizeof hdr, f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < k; i++)
+        h = (h ^ hdr[i]) * 0x100000001b3ull;
+    snprintf(buf, n, "%ld:%016llx", size, (unsigned long long)h);
     return 0;
 }
 

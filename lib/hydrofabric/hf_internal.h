@@ -7,7 +7,7 @@
 
 #include "hydrofabric/hf.h"
 
-#define HF_INDEX_VERSION "2"
+#define HF_INDEX_VERSION "3"
 
 /* Layer names resolved in the attached GeoPackage (schema "hf"). */
 typedef struct hf_layers {
@@ -35,7 +35,7 @@ int hf_attach(sqlite3 *db, const char *gpkg_path, rnr_error *err);
 int hf_resolve_layers(sqlite3 *db, const char *gpkg_path, hf_layers *ly, rnr_error *err);
 /* Create and fill the compact tables in schema "main" from schema "hf". */
 int hf_build_tables(sqlite3 *db, const char *gpkg_path, const hf_layers *ly, hf_info *info, rnr_error *err);
-/* "size:mtime_ns" of a file, for the index's staleness check. */
+/* "size:header-hash" of a file, for the index's staleness check. */
 int hf_file_stamp(const char *path, char *buf, size_t n);
 
 #endif

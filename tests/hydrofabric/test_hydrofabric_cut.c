@@ -16,11 +16,9 @@
 
 static char ref_gpkg[1024], ref_csv[1024], tmpdir[256];
 
-/* A private copy of HPDT2.gpkg (the reference is read-only) named name. */
-static void copy_ref(const char *name, char *out, size_t n)
+static void copy_file(const char *src, const char *dst)
 {
-    snprintf(out, n, "%s/%s", tmpdir, name);
-    FILE *in = fopen(ref_gpkg, "rb"), *o = fopen(out, "wb");
+    FILE *in = fopen(src, "rb"), *o = fopen(dst, "wb");
     assert_non_null(in);
     assert_non_null(o);
     char buf[65536];
@@ -29,6 +27,13 @@ static void copy_ref(const char *name, char *out, size_t n)
         assert_int_equal(fwrite(buf, 1, k, o), k);
     fclose(in);
     fclose(o);
+}
+
+/* A private copy of HPDT2.gpkg (the reference is read-only) named name. */
+static void copy_ref(const char *name, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", tmpdir, name);
+    copy_file(ref_gpkg, out);
     char *ip = hf_index_path(out);
     unlink(ip);
     free(ip);
@@ -191,6 +196,20 @@ static void test_hpdt2_cut_with_index(void **state)
     hf_flowpath_clear(&fp);
     assert_int_equal(hf_flowpath_lookup(db, 1, &fp, &err), RNR_ERR_NOTFOUND);
     hf_close(db);
+
+    /* a copied pair (new mtimes, as after a download) still uses the index */
+    char path2[600], *ip2;
+    snprintf(path2, sizeof path2, "%s/copy.gpkg", tmpdir);
+    ip2 = hf_index_path(path2);
+    copy_file(ip, ip2);
+    sleep(1);
+    copy_file(path, path2);
+    assert_int_equal(hf_open(path2, &db, &err), 0);
+    hf_get_info(db, &info);
+    assert_int_equal(info.indexed, 1);
+    assert_int_equal(info.flowpaths, 50);
+    hf_close(db);
+    free(ip2);
 
     /* a changed file makes the index stale: fall back, same answer */
     exec_on(path, "UPDATE \"flowpath-attributes\" SET n = 0.07 WHERE id = 'wb-2418121'");

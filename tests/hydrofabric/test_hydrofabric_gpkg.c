@@ -205,12 +205,56 @@ static void test_malformed(void **state)
     assert_null(wkt);
 }
 
+/* Random byte flips of valid blobs: decode or fail, never read outside
+ * (ASan), and a success is well-formed WKT. */
+static void test_mutations(void **state)
+{
+    (void)state;
+    wb w = {.le = 1};
+    header(&w, 1, 5070);
+    put_u8(&w, 1);
+    put_u32(&w, 5);
+    put_u32(&w, 2);
+    for (int part = 0; part < 2; part++) {
+        put_u8(&w, 1);
+        put_u32(&w, 1002);
+        put_u32(&w, 2);
+        for (int i = 0; i < 6; i++)
+            put_f64(&w, i);
+    }
+    uint64_t r = 99;
+    size_t ok = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        uint8_t *b = malloc(w.n);
+        memcpy(b, w.b, w.n);
+        for (int k = 0; k < 3; k++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            b[(r >> 33) % w.n] = (uint8_t)(r >> 20);
+        }
+        size_t n = w.n - (size_t)(iter % 7 == 0 ? (r >> 40) % w.n : 0);
+        char *wkt = NULL;
+        rnr_error err = {0};
+        if (gpkg_geom_to_wkt(b, n, &wkt, &err) == 0) {
+            assert_non_null(wkt);
+            assert_true(strncmp(wkt, "MULTILINESTRING", 15) == 0 || strncmp(wkt, "LINESTRING", 10) == 0 ||
+                        strncmp(wkt, "POINT", 5) == 0);
+            ok++;
+        } else {
+            assert_null(wkt);
+            assert_true(err.msg[0] != 0);
+        }
+        free(wkt);
+        free(b);
+    }
+    assert_true(ok > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linestring_both_orders), cmocka_unit_test(test_z_m_variants),
         cmocka_unit_test(test_multilinestring_and_point), cmocka_unit_test(test_encoder_round_trip),
-        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_malformed), cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
