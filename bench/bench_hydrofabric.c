@@ -5,7 +5,9 @@
  * cut can be served, peak RSS after open, and cut latency over random
  * reachIds. `--fallback` also measures opening without the index.
  *
- *   bench_hydrofabric [--flowpaths N] [--cuts K] [--dir DIR] [--keep] [--fallback] */
+ *   bench_hydrofabric [--flowpaths N] [--cuts K] [--dir DIR] [--keep] [--reuse] [--fallback]
+ *
+ * --keep leaves the files in DIR; --reuse starts from kept files. */
 #include "core/timeutil.h"
 #include "hydrofabric/hf.h"
 #include "hydrofabric/synth.h"
@@ -181,7 +183,7 @@ int main(int argc, char **argv)
 {
     size_t n = 1100000, cuts = 1000;
     const char *dir = "/tmp";
-    int keep = 0, fallback = 0;
+    int keep = 0, fallback = 0, reuse = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--flowpaths") == 0 && i + 1 < argc)
             n = strtoul(argv[++i], NULL, 10);
@@ -191,17 +193,24 @@ int main(int argc, char **argv)
             dir = argv[++i];
         else if (strcmp(argv[i], "--keep") == 0)
             keep = 1;
+        else if (strcmp(argv[i], "--reuse") == 0)
+            reuse = keep = 1;
         else if (strcmp(argv[i], "--fallback") == 0)
             fallback = 1;
         else {
-            fprintf(stderr, "usage: bench_hydrofabric [--flowpaths N] [--cuts K] [--dir DIR] [--keep] [--fallback]\n");
+            fprintf(stderr, "usage: bench_hydrofabric [--flowpaths N] [--cuts K] [--dir DIR] [--keep] [--reuse] [--fallback]\n");
             return 2;
         }
     }
     char gpkg[4096];
     snprintf(gpkg, sizeof gpkg, "%s/rnr_bench_hydrofabric_%zu.gpkg", dir, n);
-    IN_CHILD(do_generate(gpkg, n));
-    IN_CHILD(do_index(gpkg));
+    char *ip = hf_index_path(gpkg);
+    int have = reuse && access(gpkg, R_OK) == 0 && access(ip, R_OK) == 0;
+    free(ip);
+    if (!have) {
+        IN_CHILD(do_generate(gpkg, n));
+        IN_CHILD(do_index(gpkg));
+    }
     IN_CHILD(serve(gpkg, cuts, "worker (sidecar index)"));
     if (fallback) {
         hide_index(gpkg, 1);
