@@ -82,6 +82,29 @@ static size_t pick_reaches(const char *gpkg, int64_t *out, size_t k)
     return n;
 }
 
+/* hf_flowpath_lookup on random ids 1..flowpaths (the post-processor's join). */
+static size_t lookup_latency(hf_db *db, size_t k, double *lat, double *med, double *p99)
+{
+    hf_info info;
+    hf_get_info(db, &info);
+    uint64_t r = 777;
+    size_t n = 0;
+    for (size_t i = 0; i < k && info.flowpaths; i++) {
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        hf_flowpath fp;
+        rnr_error err = {0};
+        double a = now_s();
+        int rc = hf_flowpath_lookup(db, 1 + (int64_t)((r >> 33) % info.flowpaths), &fp, &err);
+        hf_flowpath_clear(&fp);
+        if (rc == 0)
+            lat[n++] = now_s() - a;
+    }
+    qsort(lat, n, sizeof *lat, cmp_d);
+    *med = n ? lat[n / 2] : 0;
+    *p99 = n ? lat[(size_t)(0.99 * (double)(n - 1))] : 0;
+    return n;
+}
+
 static int serve(const char *gpkg, size_t cuts, const char *label)
 {
     double t0 = now_s();
@@ -96,7 +119,7 @@ static int serve(const char *gpkg, size_t cuts, const char *label)
     hf_info info;
     hf_get_info(db, &info);
     int64_t *ids = malloc(cuts * sizeof *ids);
-    double *lat = malloc(cuts * sizeof *lat);
+    double *lat = malloc(2 * cuts * sizeof *lat);
     size_t n = pick_reaches(gpkg, ids, cuts), fails = 0, segs = 0;
     for (size_t i = 0; i < n; i++) {
         hf_cut *c = NULL;
@@ -109,11 +132,15 @@ static int serve(const char *gpkg, size_t cuts, const char *label)
         fails += rc != 0;
     }
     qsort(lat, n, sizeof *lat, cmp_d);
+    double lk_med = 0, lk_p99 = 0;
+    size_t nl = lookup_latency(db, cuts, lat + n, &lk_med, &lk_p99);
     printf("%s: open %.1f ms (indexed=%d), VmHWM after open %ld MB, %zu cuts (%zu failed, mean %.1f segments):"
            " median %.3f ms, p99 %.3f ms, max %.3f ms; VmHWM after cuts %ld MB\n",
            label, t_open * 1e3, info.indexed, hwm / 1024, n, fails, n ? (double)segs / (double)n : 0.0,
            n ? lat[n / 2] * 1e3 : 0, n ? lat[(size_t)(0.99 * (double)(n - 1))] * 1e3 : 0,
            n ? lat[n - 1] * 1e3 : 0, status_kb("VmHWM:") / 1024);
+    printf("%s: %zu flowpath lookups (with geometry): median %.3f ms, p99 %.3f ms\n", label, nl, lk_med * 1e3,
+           lk_p99 * 1e3);
     free(ids);
     free(lat);
     hf_close(db);

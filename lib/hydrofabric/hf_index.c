@@ -265,6 +265,7 @@ int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info 
     if ((rc = exec_sql(db, "DROP TABLE temp.attr_all; DROP TABLE temp.attr_first; DROP TABLE temp.nex;"
                            "CREATE INDEX net_hf ON net(hf_id);"
                            "CREATE INDEX net_ms ON net(mainstem, hydroseq, divide, hf_hydroseq, hf_id);"
+                           "CREATE INDEX net_div ON net(divide, hf_hydroseq);"
                            "CREATE INDEX fp_div ON fp(divide, ord);",
                        "index b-trees", err)))
         return rc;

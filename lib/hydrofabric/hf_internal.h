@@ -7,7 +7,7 @@
 
 #include "hydrofabric/hf.h"
 
-#define HF_INDEX_VERSION "3"
+#define HF_INDEX_VERSION "4"
 
 /* Layer names resolved in the attached GeoPackage (schema "hf"). */
 typedef struct hf_layers {
