@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int prepare(hf_db *h, const char *sql, sqlite3_stmt **st, rnr_error *err)
@@ -77,9 +78,16 @@ static int open_sidecar(hf_db *h, hf_layers *ly)
     return ok ? 0 : -1;
 }
 
+/* Above this size the in-memory build takes seconds: say how to avoid it. */
+#define HF_WARN_UNINDEXED_BYTES (64L << 20)
+
 static int open_memory(hf_db *h, rnr_error *err)
 {
     hf_layers ly;
+    struct stat st;
+    if (stat(h->path, &st) == 0 && st.st_size > HF_WARN_UNINDEXED_BYTES)
+        log_warn("hydrofabric", "%s has no index: building one in memory (slow); run 'rnr hydrofabric index %s'",
+                 hf_basename(h->path), h->path);
     if (sqlite3_open_v2(":memory:", &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
         return rnr_error_set(err, RNR_ERR_NOMEM, "cannot open an in-memory database");
     int rc = hf_attach(h->db, h->path, err);
