@@ -27,13 +27,27 @@ static int parse_i64(const char *s, int64_t *v)
 
 static int run_index(int argc, char **argv)
 {
-    if (argc != 2)
+    const char *gpkg = NULL, *out = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
+            if (++i >= argc)
+                return cmd_usage_error(HF_CMD, "index: %s needs a path", argv[i - 1]);
+            out = argv[i];
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cmd_usage_error(HF_CMD, "index: unknown option '%s'", argv[i]);
+        } else if (gpkg) {
+            return cmd_usage_error(HF_CMD, "index takes one GeoPackage path");
+        } else {
+            gpkg = argv[i];
+        }
+    }
+    if (!gpkg)
         return cmd_usage_error(HF_CMD, "index takes one GeoPackage path");
-    char *ip = hf_index_path(argv[1]);
+    char *ip = out ? strdup(out) : hf_index_path(gpkg);
     rnr_error err = {0};
     hf_info info;
     int64_t t0 = time_mono_ms();
-    int rc = ip ? hf_index_build(argv[1], ip, &info, &err) : rnr_error_set(&err, RNR_ERR_NOMEM, "out of memory");
+    int rc = ip ? hf_index_build(gpkg, ip, &info, &err) : rnr_error_set(&err, RNR_ERR_NOMEM, "out of memory");
     if (rc) {
         fprintf(stderr, "rnr hydrofabric: %s\n", err.msg);
         free(ip);
@@ -92,11 +106,16 @@ static int print_cut_json(const hf_cut *c)
 static int run_cut(int argc, char **argv)
 {
     int json = 0;
-    const char *pos[2];
+    const char *pos[2], *index = NULL;
     int np = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp(argv[i], "--index") == 0) {
+            if (++i >= argc)
+                return cmd_usage_error(HF_CMD, "cut: --index needs a path");
+            index = argv[i];
+        }
         else if (argv[i][0] == '-' && argv[i][1])
             return cmd_usage_error(HF_CMD, "cut: unknown option '%s'", argv[i]);
         else if (np < 2)
@@ -112,7 +131,7 @@ static int run_cut(int argc, char **argv)
     rnr_error err = {0};
     hf_db *db;
     hf_cut *c = NULL;
-    if (hf_open(pos[0], &db, &err) != 0) {
+    if (hf_open_index(pos[0], index, &db, &err) != 0) {
         fprintf(stderr, "rnr hydrofabric: %s\n", err.msg);
         return 1;
     }
@@ -196,16 +215,18 @@ static int hydrofabric_run(int argc, char **argv)
 
 const rnr_command cmd_hydrofabric = {
     HF_CMD, "index, cut and generate NextGen hydrofabric GeoPackages",
-    "usage: rnr hydrofabric index H.gpkg\n"
-    "       rnr hydrofabric cut H.gpkg REACH_ID [--json]\n"
+    "usage: rnr hydrofabric index H.gpkg [-o INDEX]\n"
+    "       rnr hydrofabric cut H.gpkg REACH_ID [--json] [--index INDEX]\n"
     "       rnr hydrofabric generate --flowpaths N [--seed S] [--lakes K] [--gauges FILE] OUT.gpkg\n"
     "\n"
     "index     Build the sidecar index H.gpkg.rnrindex (the columns the RnR cut reads,\n"
     "          with B-tree indexes) so a worker opens a CONUS file in milliseconds.\n"
     "          Reports duplicate ids in flowpath-attributes (the first row is used).\n"
+    "          -o INDEX writes it elsewhere (e.g. when H.gpkg is read-only).\n"
     "cut       Print the RnR segment for a gauge's reachId (network.hf_id): the\n"
     "          flowpaths in routing order (upstream first) with their float32\n"
-    "          Muskingum-Cunge parameters; --json prints them as JSON.\n"
+    "          Muskingum-Cunge parameters; --json prints them as JSON; --index\n"
+    "          reads the index from INDEX instead of H.gpkg.rnrindex.\n"
     "generate  Write a synthetic hydrofabric v2.2 GeoPackage (EPSG:5070) with the\n"
     "          layers network, flowpaths, flowpath-attributes, nexus and lakes.\n"
     "          --flowpaths N  number of flowpaths (1..1500000)\n"

@@ -44,9 +44,9 @@ static int64_t count_rows(sqlite3 *db, const char *sql)
 
 /* Use the sidecar when it exists, has our version and matches the file's
  * size and header; otherwise say why and return nonzero. */
-static int open_sidecar(hf_db *h, hf_layers *ly)
+static int open_sidecar(hf_db *h, const char *index_path, hf_layers *ly)
 {
-    char *ip = hf_index_path(h->path);
+    char *ip = index_path ? strdup(index_path) : hf_index_path(h->path);
     if (!ip)
         return -1;
     int ok = access(ip, R_OK) == 0 &&
@@ -126,7 +126,9 @@ static int prepare_all(hf_db *h, rnr_error *err)
     return prepare(h, sql, &h->st_geom, err);
 }
 
-int hf_open(const char *path, hf_db **out, rnr_error *err)
+int hf_open(const char *path, hf_db **out, rnr_error *err) { return hf_open_index(path, NULL, out, err); }
+
+int hf_open_index(const char *path, const char *index_path, hf_db **out, rnr_error *err)
 {
     *out = NULL;
     hf_db *h = calloc(1, sizeof *h);
@@ -136,7 +138,7 @@ int hf_open(const char *path, hf_db **out, rnr_error *err)
     }
     hf_layers ly;
     int rc = RNR_OK;
-    if (open_sidecar(h, &ly) == 0)
+    if (open_sidecar(h, index_path, &ly) == 0)
         rc = hf_attach(h->db, path, err);
     else
         rc = open_memory(h, err);

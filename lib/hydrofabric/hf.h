@@ -61,6 +61,9 @@ char *hf_index_path(const char *gpkg_path);
 int hf_index_build(const char *gpkg_path, const char *index_path, hf_info *info, rnr_error *err);
 
 int hf_open(const char *path, hf_db **out, rnr_error *err);
+/* Same with the index somewhere else (a read-only hydrofabric directory);
+ * index_path NULL means hf_index_path(path). */
+int hf_open_index(const char *path, const char *index_path, hf_db **out, rnr_error *err);
 void hf_close(hf_db *db);
 void hf_get_info(const hf_db *db, hf_info *out);
 

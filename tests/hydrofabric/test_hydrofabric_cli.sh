@@ -50,6 +50,10 @@ done
 expect_exit 0 "index" "$RNR" hydrofabric index "$T/domain.gpkg"
 [ -f "$T/domain.gpkg.rnrindex" ] || fail "index file missing"
 grep -q "400 flowpaths" "$T/out" || fail "index summary: $(cat "$T/out")"
+expect_exit 0 "index -o" "$RNR" hydrofabric index "$T/domain.gpkg" -o "$T/elsewhere.idx"
+[ -f "$T/elsewhere.idx" ] || fail "index -o did not write"
+expect_exit 0 "cut --index" "$RNR" hydrofabric cut "$T/domain.gpkg" 91000002 --index "$T/elsewhere.idx"
+grep -q "^reachId 91000002: " "$T/out" || fail "cut --index output"
 expect_exit 0 "cut --json" "$RNR" hydrofabric cut "$T/domain.gpkg" 91000001 --json
 grep -q '"reach_id": 91000001' "$T/out" || fail "json reach_id"
 grep -q '"hf_id": 91000001' "$T/out" || fail "json origin hf_id"
