@@ -233,6 +233,8 @@ static void test_hpdt2_lake_and_duplicates(void **state)
     /* wb-2418124 carries poi 60578: make it a lake; duplicate one id with other values */
     exec_on(path, "CREATE TABLE lakes (fid INTEGER PRIMARY KEY, poi_id REAL, hf_id REAL);"
                   "INSERT INTO lakes VALUES (1, 60578.0, 3121516.0);"
+                  /* a second lake further down (wb-2418128): the upstream-most one wins */
+                  "INSERT INTO lakes VALUES (2, 30178.0, 3122678.0);"
                   "INSERT INTO \"flowpath-attributes\" (link, Length_m, n, nCC, BtmWdth, TopWdth, TopWdthCC, ChSlp,"
                   " So, id) VALUES ('wb-2418120', 1, 0.9, 0.9, 1, 1, 1, 1, 0.5, 'wb-2418120');");
     hf_db *db;
@@ -243,7 +245,7 @@ static void test_hpdt2_lake_and_duplicates(void **state)
     hf_get_info(db, &info);
     assert_int_equal(info.duplicate_attributes, 1);
     assert_string_equal(info.first_duplicate, "wb-2418120");
-    assert_int_equal(info.lakes, 1);
+    assert_int_equal(info.lakes, 2);
     assert_int_equal(hf_cut_reach(db, 3121538, &c, &err), 0);
     assert_int_equal(c->lake_cut, 1);
     assert_int_equal(c->lake_poi_id, 60578);

@@ -183,6 +183,39 @@ static int files_equal(const char *a, const char *b)
     return eq;
 }
 
+/* Gauge ids inside the range the generator uses for other hf_ids: each
+ * still names exactly one network row. */
+static void test_gauge_ids_never_collide(void **state)
+{
+    (void)state;
+    static const int64_t inside[3] = {1000001, 1000002, 1000010};
+    char path[512];
+    snprintf(path, sizeof path, "%s/collide.gpkg", tmpdir);
+    synth_options o;
+    synth_options_default(&o);
+    o.flowpaths = 2000;
+    o.gauges = inside;
+    o.n_gauges = 3;
+    synth_report rep;
+    rnr_error err = {0};
+    assert_int_equal(synth_generate(path, &o, &rep, &err), 0);
+    assert_int_equal(rep.gauges, 3);
+    hf_db *db;
+    assert_int_equal(hf_open(path, &db, &err), 0);
+    for (int i = 0; i < 3; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM network WHERE hf_id = %lld", (long long)inside[i]);
+        assert_int_equal(query_i64(path, sql), 1);
+        hf_cut *c;
+        assert_int_equal(hf_cut_reach(db, inside[i], &c, &err), 0);
+        assert_true(c->n >= 8);
+        hf_cut_free(c);
+    }
+    hf_close(db);
+    /* and the generator still used the ids around them */
+    assert_true(query_i64(path, "SELECT count(*) FROM network WHERE hf_id = 1000003") >= 1);
+}
+
 static void test_deterministic(void **state)
 {
     (void)state;
@@ -255,7 +288,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gauges_route), cmocka_unit_test(test_lake_stops_cut),
-        cmocka_unit_test(test_deterministic), cmocka_unit_test(test_sizes_and_bad_input),
+        cmocka_unit_test(test_gauge_ids_never_collide), cmocka_unit_test(test_deterministic), cmocka_unit_test(test_sizes_and_bad_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
