@@ -44,11 +44,8 @@ static int64_t count_rows(sqlite3 *db, const char *sql)
 
 /* Use the sidecar when it exists, has our version and matches the file's
  * size and header; otherwise say why and return nonzero. */
-static int open_sidecar(hf_db *h, const char *index_path, hf_layers *ly)
+static int open_sidecar(hf_db *h, const char *ip)
 {
-    char *ip = index_path ? strdup(index_path) : hf_index_path(h->path);
-    if (!ip)
-        return -1;
     int ok = access(ip, R_OK) == 0 &&
              sqlite3_open_v2(ip, &h->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) == SQLITE_OK;
     if (ok) {
@@ -61,20 +58,11 @@ static int open_sidecar(hf_db *h, const char *index_path, hf_layers *ly)
             log_warn("hydrofabric", "%s is stale or from another version; building an in-memory index "
                                     "(run 'rnr hydrofabric index')", ip);
     }
-    if (ok) {
-        char dup[32];
-        meta_text(h->db, "flowpaths", ly->flowpaths, sizeof ly->flowpaths);
-        meta_text(h->db, "attributes", ly->attributes, sizeof ly->attributes);
-        meta_text(h->db, "geom", ly->geom_column, sizeof ly->geom_column);
-        meta_text(h->db, "duplicates", dup, sizeof dup);
-        meta_text(h->db, "first_duplicate", h->info.first_duplicate, sizeof h->info.first_duplicate);
-        h->info.duplicate_attributes = (size_t)strtoull(dup, NULL, 10);
-        h->info.indexed = 1;
-    } else if (h->db) {
+    if (!ok && h->db) {
         sqlite3_close(h->db);
         h->db = NULL;
     }
-    free(ip);
+    h->info.indexed = ok;
     return ok ? 0 : -1;
 }
 
@@ -131,23 +119,27 @@ int hf_open(const char *path, hf_db **out, rnr_error *err) { return hf_open_inde
 int hf_open_index(const char *path, const char *index_path, hf_db **out, rnr_error *err)
 {
     *out = NULL;
+    if (index_path && access(index_path, R_OK) != 0)
+        return rnr_error_set(err, RNR_ERR_IO, "%s: cannot read the index", index_path);
     hf_db *h = calloc(1, sizeof *h);
-    if (!h || !(h->path = strdup(path))) {
+    char *ip = index_path ? strdup(index_path) : hf_index_path(path);
+    if (!h || !ip || !(h->path = strdup(path))) {
         free(h);
+        free(ip);
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     }
-    hf_layers ly;
-    int rc = RNR_OK;
-    if (open_sidecar(h, index_path, &ly) == 0)
-        rc = hf_attach(h->db, path, err);
-    else
-        rc = open_memory(h, err);
+    int rc = open_sidecar(h, ip) == 0 ? hf_attach(h->db, path, err) : open_memory(h, err);
+    free(ip);
     if (!rc)
         rc = prepare_all(h, err);
     if (rc) {
         hf_close(h);
         return rc;
     }
+    char dup[32];
+    meta_text(h->db, "duplicates", dup, sizeof dup);
+    meta_text(h->db, "first_duplicate", h->info.first_duplicate, sizeof h->info.first_duplicate);
+    h->info.duplicate_attributes = (size_t)strtoull(dup, NULL, 10);
     meta_text(h->db, "flowpaths", h->info.layer_flowpaths, sizeof h->info.layer_flowpaths);
     meta_text(h->db, "attributes", h->info.layer_attributes, sizeof h->info.layer_attributes);
     h->info.flowpaths = (size_t)count_rows(h->db, "SELECT value FROM main.meta WHERE key = 'n_flowpaths'");
