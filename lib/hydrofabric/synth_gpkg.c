@@ -72,9 +72,10 @@ static const char SCHEMA[] =
     " \"hl_uri\" TEXT);"
     "CREATE TABLE \"nexus\" (\"fid\" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, \"geom\" POINT, \"id\" TEXT,"
     " \"toid\" TEXT, \"type\" TEXT, \"vpuid\" TEXT, \"poi_id\" REAL);"
-    "CREATE TABLE \"lakes\" (\"fid\" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, \"lake_id\" REAL, \"poi_id\" REAL,"
-    " \"hf_id\" REAL, \"LkArea\" REAL, \"LkMxE\" REAL, \"WeirC\" REAL, \"WeirL\" REAL, \"WeirE\" REAL,"
-    " \"OrificeE\" REAL, \"OrificeC\" REAL, \"OrificeA\" REAL, \"Dam_Length\" REAL, \"ifd\" REAL, \"vpuid\" TEXT);";
+    "CREATE TABLE \"lakes\" (\"fid\" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, \"lake_id\" REAL, \"toid\" TEXT,"
+    " \"poi_id\" REAL, \"hf_id\" REAL, \"Dam_Length\" REAL, \"ifd\" REAL, \"LkArea\" REAL, \"LkMxE\" REAL,"
+    " \"OrificeA\" REAL, \"OrificeC\" REAL, \"OrificeE\" REAL, \"time\" REAL, \"WeirC\" REAL, \"WeirE\" REAL,"
+    " \"WeirL\" REAL, \"vpuid\" TEXT);";
 
 static const char *const LAYERS[5][2] = {{"flowpaths", "features"}, {"flowpath-attributes", "attributes"},
                                          {"network", "attributes"}, {"nexus", "features"}, {"lakes", "attributes"}};
@@ -114,7 +115,7 @@ int synth_writer_open(const char *path, synth_writer **out, rnr_error *err)
                                 -1, &w->net, NULL) ||
              sqlite3_prepare_v2(w->db, "INSERT INTO \"nexus\" VALUES (NULL,?,?,?,?,?,?)", -1, &w->nex, NULL) ||
              sqlite3_prepare_v2(w->db,
-                                "INSERT INTO \"lakes\" VALUES (NULL,?,?,?,?,?,0.6,?,?,?,0.6,?,?,0.9,?)", -1,
+                                "INSERT INTO \"lakes\" VALUES (NULL,?1,?2,?3,?4,?5,0.9,?6,?7,?8,0.6,?9,0.0,0.6,?10,?11,?12)", -1,
                                 &w->lake, NULL))
         rc = fail(w, err, "prepare");
     if (rc) {
@@ -274,11 +275,13 @@ int synth_write_lake(synth_writer *w, const synth_fp *f, int64_t hf_id, double a
 {
     sqlite3_stmt *st = w->lake;
     double elev = f->alt + 5.0;
-    double v[10] = {(double)f->lake_id, (double)f->poi_id, (double)hf_id, area_km2, elev + 3.0,
-                    10.0 + 40.0 * sqrt(area_km2), elev, elev - 6.0, 1.0 + area_km2, 20.0 + 60.0 * sqrt(area_km2)};
-    for (int i = 0; i < 10; i++)
-        sqlite3_bind_double(st, 1 + i, v[i]);
-    sqlite3_bind_text(st, 11, f->vpuid, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 1, (double)f->lake_id);
+    bind_toid(st, 2, f);
+    double v[10] = {(double)f->poi_id, (double)hf_id, 20.0 + 60.0 * sqrt(area_km2), area_km2, elev + 3.0,
+                    1.0 + area_km2, elev - 6.0, elev, 10.0 + 40.0 * sqrt(area_km2), 0};
+    for (int i = 0; i < 9; i++) /* poi_id hf_id Dam_Length LkArea LkMxE OrificeA OrificeE WeirE WeirL */
+        sqlite3_bind_double(st, 3 + i, v[i]);
+    sqlite3_bind_text(st, 12, f->vpuid, -1, SQLITE_STATIC);
     return step(w, st, err, "lakes");
 }
 
