@@ -1,0 +1,86 @@
+/* hf.h - the NextGen hydrofabric (v2.2 GeoPackage) as RnR reads it: open,
+ * cut the RnR segment for a gauge's reachId, load a whole network, look up
+ * one flowpath.
+ *
+ * hf_open reads a compact sidecar index (`<path>.rnrindex`, built once by
+ * hf_index_build / `rnr hydrofabric index`) when it is present and matches
+ * the file (size and SQLite header, so a copied pair still matches);
+ * otherwise it builds the same tables in memory (slow on CONUS, instant on
+ * a subset). A hf_db is not thread-safe: one per thread. */
+#ifndef RNR_HYDROFABRIC_HF_H
+#define RNR_HYDROFABRIC_HF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "hydro/segment.h"
+
+typedef struct hf_db hf_db;
+
+/* One flowpath's metadata (the post-processor's join, the NetCDF attributes). */
+typedef struct hf_flowpath {
+    char id[32];          /* "wb-N" */
+    int64_t num;          /* N */
+    int64_t to_id;        /* numeric id of the downstream flowpath, 0 at an outlet */
+    double lengthkm;
+    int order;            /* stream order */
+    int64_t hf_id;        /* reference-fabric id (COMID); see hf_cut */
+    int64_t mainstem;
+    char *geometry_wkt;   /* malloc'd; NULL when the row has no geometry */
+} hf_flowpath;
+
+/* An RnR segment: the flowpaths to route, upstream to downstream. */
+typedef struct hf_cut {
+    int64_t reach_id;     /* the gauge's reachId (network.hf_id of the origin) */
+    int64_t mainstem;     /* hf_mainstem followed */
+    int order;            /* stream order kept */
+    int lake_cut;         /* 1 when the cut stops at a lake */
+    int64_t lake_poi_id;  /* that lake's poi_id */
+    size_t n;
+    hydro_segment *segs;  /* routing order, origin first; to_id chains them, 0 last */
+    hf_flowpath *fps;     /* same order; fps[0].hf_id == reach_id, the others
+                             carry their upstream-most reference-fabric piece */
+} hf_cut;
+
+typedef struct hf_info {
+    int indexed;             /* opened through a sidecar index */
+    size_t flowpaths;        /* flowpaths with attributes */
+    size_t network_rows;
+    size_t lakes;
+    size_t duplicate_attributes; /* flowpath-attributes ids seen more than once (first kept) */
+    char first_duplicate[32];
+    char layer_flowpaths[32];
+    char layer_attributes[32];
+} hf_info;
+
+/* The sidecar index path for a GeoPackage: "<path>.rnrindex" (malloc'd). */
+char *hf_index_path(const char *gpkg_path);
+/* Build the sidecar index (written atomically). info (may be NULL) gets the
+ * counts, including duplicate flowpath-attributes ids. */
+int hf_index_build(const char *gpkg_path, const char *index_path, hf_info *info, rnr_error *err);
+
+int hf_open(const char *path, hf_db **out, rnr_error *err);
+/* Same with the index somewhere else (a read-only hydrofabric directory);
+ * index_path NULL means hf_index_path(path). */
+int hf_open_index(const char *path, const char *index_path, hf_db **out, rnr_error *err);
+void hf_close(hf_db *db);
+void hf_get_info(const hf_db *db, hf_info *out);
+
+/* The RnR segment cut for a reachId (docs/hydrofabric.md). RNR_ERR_NOTFOUND
+ * when no network row has hf_id == reach_id or the origin has no segment. */
+int hf_cut_reach(hf_db *db, int64_t reach_id, hf_cut **out, rnr_error *err);
+void hf_cut_free(hf_cut *cut);
+
+/* Every flowpath (outlet_id 0) or the ones draining to flowpath outlet_id
+ * (inclusive), in topological order (each before the one it drains to);
+ * to_id follows flowpath -> nexus -> flowpath, 0 at a terminal nexus or
+ * where the downstream flowpath is outside the set. *segs is malloc'd. */
+int hf_load_network(hf_db *db, int64_t outlet_id, hydro_segment **segs, size_t *n, rnr_error *err);
+
+/* One flowpath by numeric id (wb-N -> N). out->geometry_wkt is malloc'd:
+ * release with hf_flowpath_clear. */
+int hf_flowpath_lookup(hf_db *db, int64_t id, hf_flowpath *out, rnr_error *err);
+void hf_flowpath_clear(hf_flowpath *fp);
+
+#endif

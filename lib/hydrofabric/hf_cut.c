@@ -1,0 +1,210 @@
+/* hf_cut.c - the RnR segment cut (docs/hydrofabric.md "The RnR segment
+ * cut") and whole-network loading with a topological order. */
+#include "hydrofabric/hf_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One joined (network row, flowpath) candidate. */
+typedef struct cand {
+    double hf_hydroseq;
+    int64_t hf_id;
+    int64_t id;
+    double hydroseq;
+    int64_t poi_id;
+    int is_lake;
+    int has_params;
+    double lengthkm;
+    int64_t mainstem;
+    int64_t fid;
+    double p[8];
+} cand;
+
+static int cand_cmp(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    if (x->hydroseq != y->hydroseq) /* upstream (larger hydroseq) first */
+        return x->hydroseq > y->hydroseq ? -1 : 1;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    /* within one flowpath, its upstream-most piece first */
+    return (x->hf_hydroseq > y->hf_hydroseq) ? -1 : (x->hf_hydroseq < y->hf_hydroseq);
+}
+
+static int fetch_candidates(hf_db *h, int64_t mainstem, double hydroseq, int order, cand **out, size_t *n,
+                            rnr_error *err)
+{
+    sqlite3_stmt *st = h->st_cand;
+    size_t cap = 64, k = 0;
+    cand *c = malloc(cap * sizeof *c);
+    if (!c)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, mainstem);
+    sqlite3_bind_double(st, 2, hydroseq);
+    sqlite3_bind_int(st, 3, order);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (k == cap) {
+            cand *t = realloc(c, 2 * cap * sizeof *c);
+            if (!t) {
+                free(c);
+                sqlite3_reset(st);
+                return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+            }
+            c = t;
+            cap *= 2;
+        }
+        cand *x = &c[k++];
+        x->hf_hydroseq = sqlite3_column_type(st, 0) == SQLITE_NULL ? -INFINITY : sqlite3_column_double(st, 0);
+        x->hf_id = sqlite3_column_int64(st, 1);
+        x->id = sqlite3_column_int64(st, 2);
+        x->hydroseq = sqlite3_column_double(st, 3);
+        x->poi_id = sqlite3_column_int64(st, 4);
+        x->is_lake = sqlite3_column_int(st, 5);
+        x->lengthkm = sqlite3_column_double(st, 6);
+        x->mainstem = sqlite3_column_int64(st, 7);
+        x->fid = sqlite3_column_int64(st, 8);
+        x->has_params = 1;
+        for (int i = 0; i < 8; i++) {
+            if (sqlite3_column_type(st, 9 + i) == SQLITE_NULL)
+                x->has_params = 0;
+            x->p[i] = sqlite3_column_double(st, 9 + i);
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        free(c);
+        return rnr_error_set(err, RNR_ERR_IO, "%s: %s", hf_basename(h->path), sqlite3_errmsg(h->db));
+    }
+    *out = c;
+    *n = k;
+    return RNR_OK;
+}
+
+/* Step 4: stop at the upstream-most lake on the segment, if any. */
+static size_t apply_lake_cut(hf_cut *cut, cand *c, size_t n)
+{
+    double bound = -INFINITY;
+    int found = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c[i].is_lake && (!found || c[i].hf_hydroseq > bound)) {
+            bound = c[i].hf_hydroseq;
+            cut->lake_poi_id = c[i].poi_id;
+            found = 1;
+        }
+    if (!found)
+        return n;
+    cut->lake_cut = 1;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c[i].hf_hydroseq >= bound)
+            c[k++] = c[i];
+    return k;
+}
+
+static int fill_cut(hf_db *h, hf_cut *cut, const cand *c, size_t n, rnr_error *err)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += i == 0 || c[i].id != c[i - 1].id;
+    cut->segs = calloc(k ? k : 1, sizeof *cut->segs);
+    cut->fps = calloc(k ? k : 1, sizeof *cut->fps);
+    if (!cut->segs || !cut->fps)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && c[i].id == c[i - 1].id)
+            continue;
+        const cand *x = &c[i];
+        if (!x->has_params)
+            return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: flowpath wb-%lld has no row in %s",
+                                 hf_basename(h->path), (long long)x->id, h->info.layer_attributes);
+        hydro_segment *s = &cut->segs[cut->n];
+        hf_flowpath *f = &cut->fps[cut->n];
+        cut->n++;
+        s->id = x->id;
+        s->dx = (float)x->p[0];
+        s->n = (float)x->p[1];
+        s->ncc = (float)x->p[2];
+        s->bw = (float)x->p[3];
+        s->tw = (float)x->p[4];
+        s->twcc = (float)x->p[5];
+        s->cs = (float)x->p[6];
+        s->s0 = (float)x->p[7];
+        snprintf(f->id, sizeof f->id, "wb-%lld", (long long)x->id);
+        f->num = x->id;
+        f->lengthkm = x->lengthkm;
+        f->order = cut->order;
+        f->hf_id = cut->n == 1 ? cut->reach_id : x->hf_id;
+        f->mainstem = x->mainstem;
+        int rc = hf_load_geometry(h, x->fid, &f->geometry_wkt, f->id, err);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < cut->n; i++) {
+        cut->segs[i].to_id = i + 1 < cut->n ? cut->segs[i + 1].id : 0;
+        cut->fps[i].to_id = cut->segs[i].to_id;
+    }
+    return RNR_OK;
+}
+
+void hf_cut_free(hf_cut *cut)
+{
+    if (!cut)
+        return;
+    for (size_t i = 0; i < cut->n; i++)
+        free(cut->fps[i].geometry_wkt);
+    free(cut->fps);
+    free(cut->segs);
+    free(cut);
+}
+
+int hf_cut_reach(hf_db *h, int64_t reach_id, hf_cut **out, rnr_error *err)
+{
+    *out = NULL;
+    sqlite3_stmt *st = h->st_origin;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, reach_id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: reachId %lld has no network row (hf_id == %lld): cannot route",
+                             hf_basename(h->path), (long long)reach_id, (long long)reach_id);
+    }
+    int no_fp = sqlite3_column_type(st, 3) == SQLITE_NULL;
+    int64_t mainstem = sqlite3_column_int64(st, 0);
+    double hydroseq = sqlite3_column_double(st, 1);
+    int order = sqlite3_column_int(st, 2);
+    int64_t origin = sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
+    if (no_fp)
+        return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: reachId %lld: its network rows lead to no flowpath",
+                             hf_basename(h->path), (long long)reach_id);
+    hf_cut *cut = calloc(1, sizeof *cut);
+    if (!cut)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+    cut->reach_id = reach_id;
+    cut->mainstem = mainstem;
+    cut->order = order;
+    cand *c = NULL;
+    size_t n = 0;
+    int rc = fetch_candidates(h, mainstem, hydroseq, order, &c, &n, err);
+    if (!rc) {
+        n = apply_lake_cut(cut, c, n);
+        qsort(c, n, sizeof *c, cand_cmp);
+        if (n == 0 || c[0].id != origin)
+            rc = rnr_error_set(err, RNR_ERR_NOTFOUND,
+                               "%s: reachId %lld: origin wb-%lld has no downstream segment on mainstem %lld",
+                               hf_basename(h->path), (long long)reach_id, (long long)origin, (long long)mainstem);
+    }
+    if (!rc)
+        rc = fill_cut(h, cut, c, n, err);
+    free(c);
+    if (rc) {
+        hf_cut_free(cut);
+        return rc;
+    }
+    *out = cut;
+    return RNR_OK;
+}

@@ -1,0 +1,325 @@
+/* hf_index.c - the compact index: the few columns of network, flowpaths,
+ * flowpath-attributes, nexus and lakes that the RnR cut and the network
+ * loader read, with integer ids and B-tree indexes. Built into a sidecar
+ * SQLite file once (hf_index_build) or into memory when there is none. */
+#include "hydrofabric/hf_internal.h"
+
+#include "core/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *hf_basename(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+char *hf_index_path(const char *gpkg_path)
+{
+    size_t n = strlen(gpkg_path);
+    char *p = malloc(n + 10);
+    if (p)
+        snprintf(p, n + 10, "%s.rnrindex", gpkg_path);
+    return p;
+}
+
+/* Size plus a hash of the 100-byte SQLite header (change counter, page
+ * count, schema cookie): survives a copy or a download, unlike mtime, and
+ * changes with every committed write. */
+int hf_file_stamp(const char *path, char *buf, size_t n)
+{
+    unsigned char hdr[100] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t k = fread(hdr, 1, sizeof hdr, f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < k; i++)
+        h = (h ^ hdr[i]) * 0x100000001b3ull;
+    snprintf(buf, n, "%ld:%016llx", size, (unsigned long long)h);
+    return 0;
+}
+
+static int exec_sql(sqlite3 *db, const char *sql, const char *what, rnr_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = rnr_error_set(err, RNR_ERR_IO, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return RNR_OK;
+}
+
+int hf_attach(sqlite3 *db, const char *gpkg_path, rnr_error *err)
+{
+    if (access(gpkg_path, R_OK) != 0)
+        return rnr_error_set(err, RNR_ERR_IO, "%s: cannot read the hydrofabric file", gpkg_path);
+    /* A URI lets us ask for read-only; escape what URIs treat specially. */
+    size_t n = strlen(gpkg_path);
+    char *uri = malloc(3 * n + 32);
+    if (!uri)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+    char *q = uri + sprintf(uri, "file:");
+    for (const char *s = gpkg_path; *s; s++) {
+        if (*s == '%' || *s == '?' || *s == '#')
+            q += sprintf(q, "%%%02X", (unsigned char)*s);
+        else
+            *q++ = *s;
+    }
+    strcpy(q, "?mode=ro");
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS hf", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, uri, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    free(uri);
+    if (rc != SQLITE_DONE)
+        return rnr_error_set(err, RNR_ERR_IO, "%s: cannot open as SQLite: %s", gpkg_path, sqlite3_errmsg(db));
+    /* A file that is not SQLite only fails on first read. */
+    if (sqlite3_exec(db, "SELECT count(*) FROM hf.sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
+        return rnr_error_set(err, RNR_ERR_PARSE, "%s: not a GeoPackage (%s)", gpkg_path, sqlite3_errmsg(db));
+    return RNR_OK;
+}
+
+static int table_exists(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM hf.sqlite_master WHERE type IN ('table','view') AND name = ?1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
+/* Exact names only: a pattern could match flowpath-attributes-ml. */
+static int pick_layer(sqlite3 *db, const char *path, const char *a, const char *b, char *out, size_t n,
+                      rnr_error *err)
+{
+    if (table_exists(db, a))
+        snprintf(out, n, "%s", a);
+    else if (b && table_exists(db, b))
+        snprintf(out, n, "%s", b);
+    else if (b)
+        return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: layer %s not found (also tried %s)", hf_basename(path), a, b);
+    else
+        return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: layer %s not found", hf_basename(path), a);
+    return RNR_OK;
+}
+
+static int check_columns(sqlite3 *db, const char *path, const char *layer, const char *const *cols,
+                         rnr_error *err)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT name FROM pragma_table_info(?1, 'hf')");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return rnr_error_set(err, RNR_ERR_IO, "%s: %s", hf_basename(path), sqlite3_errmsg(db));
+    for (const char *const *c = cols; *c; c++) {
+        int found = 0;
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
+        while (!found && sqlite3_step(st) == SQLITE_ROW)
+            found = strcmp((const char *)sqlite3_column_text(st, 0), *c) == 0;
+        if (!found) {
+            sqlite3_finalize(st);
+            return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: layer %s has no column %s", hf_basename(path), layer, *c);
+        }
+    }
+    sqlite3_finalize(st);
+    return RNR_OK;
+}
+
+int hf_resolve_layers(sqlite3 *db, const char *path, hf_layers *ly, rnr_error *err)
+{
+    static const char *const net_cols[] = {"id", "toid", "divide_id", "hydroseq", "hf_id",
+                                           "hf_mainstem", "hf_hydroseq", NULL};
+    static const char *const fp_cols[] = {"id", "toid", "order", "lengthkm", "divide_id",
+                                          "poi_id", "mainstem", "hydroseq", NULL};
+    static const char *const at_cols[] = {"id", "Length_m", "n", "nCC", "BtmWdth", "TopWdth",
+                                          "TopWdthCC", "ChSlp", "So", NULL};
+    static const char *const nx_cols[] = {"id", "toid", NULL};
+    static const char *const lk_cols[] = {"poi_id", NULL};
+    memset(ly, 0, sizeof *ly);
+    char tmp[32];
+    int rc;
+    if ((rc = pick_layer(db, path, "network", NULL, tmp, sizeof tmp, err)) ||
+        (rc = check_columns(db, path, "network", net_cols, err)) ||
+        (rc = pick_layer(db, path, "flowpaths", "flowlines", ly->flowpaths, sizeof ly->flowpaths, err)) ||
+        (rc = check_columns(db, path, ly->flowpaths, fp_cols, err)) ||
+        (rc = pick_layer(db, path, "flowpath-attributes", "flowpath_attributes", ly->attributes,
+                         sizeof ly->attributes, err)) ||
+        (rc = check_columns(db, path, ly->attributes, at_cols, err)) ||
+        (rc = pick_layer(db, path, "nexus", NULL, tmp, sizeof tmp, err)) ||
+        (rc = check_columns(db, path, "nexus", nx_cols, err)))
+        return rc;
+    ly->has_lakes = table_exists(db, "lakes");
+    if (ly->has_lakes && (rc = check_columns(db, path, "lakes", lk_cols, err)))
+        return rc;
+    snprintf(ly->geom_column, sizeof ly->geom_column, "geom");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT column_name FROM hf.gpkg_geometry_columns WHERE table_name = ?1", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, ly->flowpaths, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            snprintf(ly->geom_column, sizeof ly->geom_column, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    return RNR_OK;
+}
+
+static int64_t query_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+/* The numeric part of "wb-12", "cat-12", "nex-12"; NULL stays NULL. */
+#define NUM(col) "CAST(substr(" col ", instr(" col ", '-') + 1) AS INTEGER)"
+/* REAL or TEXT ids compared as integers; '' means none. */
+#define INTV(col) "CAST(NULLIF(" col ", '') AS INTEGER)"
+
+static int build_duplicates(sqlite3 *db, hf_info *info, rnr_error *err)
+{
+    int rc = exec_sql(db,
+                      "CREATE TEMP TABLE dup AS SELECT id, count(*) AS c FROM temp.attr_all GROUP BY id HAVING c > 1",
+                      "duplicate check", err);
+    if (rc)
+        return rc;
+    info->duplicate_attributes = (size_t)query_int(db, "SELECT count(*) FROM temp.dup");
+    sqlite3_stmt *st;
+    if (info->duplicate_attributes &&
+        sqlite3_prepare_v2(db, "SELECT id, c FROM temp.dup ORDER BY id LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            snprintf(info->first_duplicate, sizeof info->first_duplicate, "%s", sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    return exec_sql(db, "DROP TABLE temp.dup", "duplicate check", err);
+}
+
+int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info *info, rnr_error *err)
+{
+    char sql[2048];
+    int rc;
+    memset(info, 0, sizeof *info);
+    snprintf(info->layer_flowpaths, sizeof info->layer_flowpaths, "%s", ly->flowpaths);
+    snprintf(info->layer_attributes, sizeof info->layer_attributes, "%s", ly->attributes);
+    if ((rc = exec_sql(db, "PRAGMA temp_store = MEMORY; BEGIN;"
+                           "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+                           "CREATE TABLE net(hf_id INTEGER, mainstem INTEGER, hydroseq REAL, hf_hydroseq REAL,"
+                           " divide INTEGER);"
+                           "CREATE TABLE fp(id INTEGER PRIMARY KEY, divide INTEGER, ord INTEGER, hydroseq REAL,"
+                           " lengthkm REAL, poi_id INTEGER, mainstem INTEGER, to_fp INTEGER, fid INTEGER,"
+                           " dx REAL, n REAL, ncc REAL, bw REAL, tw REAL, twcc REAL, cs REAL, s0 REAL);"
+                           "CREATE TEMP TABLE nex(id TEXT PRIMARY KEY, to_wb INTEGER) WITHOUT ROWID;"
+                           "CREATE TABLE lakes(poi_id INTEGER PRIMARY KEY);",
+                       "index schema", err)))
+        return rc;
+    if ((rc = exec_sql(db,
+                       "INSERT INTO net SELECT " INTV("hf_id") ", " INTV("hf_mainstem") ", hydroseq, hf_hydroseq, "
+                       NUM("divide_id") " FROM hf.network WHERE hf_mainstem IS NOT NULL AND id LIKE 'wb-%'",
+                       "index network", err)))
+        return rc;
+    snprintf(sql, sizeof sql,
+             "CREATE TEMP TABLE attr_all AS SELECT rowid AS rid, id FROM hf.\"%s\";"
+             "CREATE TEMP TABLE attr_first AS SELECT id, min(rid) AS rid FROM temp.attr_all GROUP BY id;",
+             ly->attributes);
+    if ((rc = exec_sql(db, sql, "index flowpath attributes", err)) || (rc = build_duplicates(db, info, err)))
+        return rc;
+    if ((rc = exec_sql(db,
+                       "INSERT OR IGNORE INTO temp.nex SELECT id, CASE WHEN toid LIKE 'wb-%' THEN " NUM("toid")
+                       " END FROM hf.nexus WHERE id IS NOT NULL",
+                       "index nexus", err)))
+        return rc;
+    snprintf(sql, sizeof sql,
+             "INSERT OR IGNORE INTO fp SELECT " NUM("f.id") ", " NUM("f.divide_id") ", " INTV("f.\"order\"")
+             ", f.hydroseq, f.lengthkm, " INTV("f.poi_id") ", " INTV("f.mainstem") ", x.to_wb, f.rowid,"
+             " a.Length_m, a.n, a.nCC, a.BtmWdth, a.TopWdth, a.TopWdthCC, a.ChSlp, a.So"
+             " FROM hf.\"%s\" f LEFT JOIN temp.attr_first af ON af.id = f.id"
+             " LEFT JOIN hf.\"%s\" a ON a.rowid = af.rid LEFT JOIN temp.nex x ON x.id = f.toid WHERE f.id LIKE 'wb-%%' ORDER BY f.rowid",
+             ly->flowpaths, ly->attributes);
+    if ((rc = exec_sql(db, sql, "index flowpaths", err)))
+        return rc;
+    if (ly->has_lakes &&
+        (rc = exec_sql(db, "INSERT OR IGNORE INTO lakes SELECT " INTV("poi_id") " FROM hf.lakes WHERE "
+                           INTV("poi_id") " IS NOT NULL",
+                       "index lakes", err)))
+        return rc;
+    if ((rc = exec_sql(db, "DROP TABLE temp.attr_all; DROP TABLE temp.attr_first; DROP TABLE temp.nex;"
+                           "CREATE INDEX net_hf ON net(hf_id);"
+                           "CREATE INDEX net_ms ON net(mainstem, hydroseq, divide, hf_hydroseq, hf_id);"
+                           "CREATE INDEX net_div ON net(divide, hf_hydroseq);"
+                           "CREATE INDEX fp_div ON fp(divide, ord);",
+                       "index b-trees", err)))
+        return rc;
+    info->flowpaths = (size_t)query_int(db, "SELECT count(*) FROM fp WHERE dx IS NOT NULL");
+    info->network_rows = (size_t)query_int(db, "SELECT count(*) FROM net");
+    info->lakes = (size_t)query_int(db, "SELECT count(*) FROM lakes");
+    char stamp[64] = "";
+    hf_file_stamp(path, stamp, sizeof stamp);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO meta VALUES ('version', '" HF_INDEX_VERSION "'), ('stamp', '%s'),"
+             " ('flowpaths', '%s'), ('attributes', '%s'), ('geom', '%s'), ('duplicates', '%zu'),"
+             " ('first_duplicate', '%s'), ('n_flowpaths', '%zu'), ('n_network', '%zu'), ('n_lakes', '%zu'); COMMIT;",
+             stamp, ly->flowpaths, ly->attributes, ly->geom_column, info->duplicate_attributes,
+             info->first_duplicate, info->flowpaths, info->network_rows, info->lakes);
+    if ((rc = exec_sql(db, sql, "index meta", err)))
+        return rc;
+    if (info->duplicate_attributes)
+        log_warn("hydrofabric", "%s: %zu ids appear more than once in %s (first: %s); the first row of each is used",
+                 hf_basename(path), info->duplicate_attributes, ly->attributes, info->first_duplicate);
+    return RNR_OK;
+}
+
+int hf_index_build(const char *gpkg_path, const char *index_path, hf_info *info, rnr_error *err)
+{
+    hf_info local;
+    if (!info)
+        info = &local;
+    size_t n = strlen(index_path);
+    char *tmp = malloc(n + 8);
+    if (!tmp)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+    snprintf(tmp, n + 8, "%s.tmp", index_path);
+    unlink(tmp);
+    sqlite3 *db = NULL;
+    int rc = RNR_OK;
+    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", tmp, db ? sqlite3_errmsg(db) : "no memory");
+    hf_layers ly;
+    if (!rc)
+        rc = exec_sql(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;",
+                      "index pragmas", err);
+    if (!rc)
+        rc = hf_attach(db, gpkg_path, err);
+    if (!rc)
+        rc = hf_resolve_layers(db, gpkg_path, &ly, err);
+    if (!rc)
+        rc = hf_build_tables(db, gpkg_path, &ly, info, err);
+    if (!rc)
+        rc = exec_sql(db, "DETACH DATABASE hf", "detach", err);
+    sqlite3_close(db);
+    if (!rc && rename(tmp, index_path) != 0)
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot write the index", index_path);
+    if (rc)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
