@@ -352,11 +352,10 @@ static int read_times(reader *r, nc_table *t, int64_t *origin)
         return rnr_error_set(r->err, RNR_ERR_NOMEM, "%s: out of memory", r->path);
     st = nc_get_var_double(r->ncid, var, raw);
     for (size_t k = 0; st == NC_NOERR && k < t->ntime; k++) {
-        double s = raw[k] * scale;
-        if (!isfinite(s) || fabs(s) > 1e15 || raw[k] == -9999.0) {
+        double v = raw[k], s = v * scale;
+        if (!isfinite(s) || fabs(s) > 1e15 || v == -9999.0) {
             free(raw);
-            return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: time[%zu] = %g is not a valid time", r->path, k,
-                                 raw[k]);
+            return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: time[%zu] = %g is not a valid time", r->path, k, v);
         }
         t->times[k] = *origin + (int64_t)llround(s);
     }

@@ -229,6 +229,74 @@ static void test_read_errors(void **state)
     rm_dir(dir);
 }
 
+/* Write a minimal file by hand: 1 segment, 2 times, given time units and
+ * values, and a stream_order/name of the given netCDF types. */
+static void hand_file(const char *path, const char *units, double t1, int string_attrs)
+{
+    int nc, ds, dt, vt, vf, vq[3];
+    assert_int_equal(nc_create(path, NC_CLOBBER | NC_NETCDF4, &nc), NC_NOERR);
+    nc_def_dim(nc, "feature_id", 1, &ds);
+    nc_def_dim(nc, "time", 2, &dt);
+    nc_def_var(nc, "time", NC_DOUBLE, 1, &dt, &vt);
+    nc_def_var(nc, "feature_id", NC_INT, 1, &ds, &vf);
+    int dims[2] = {ds, dt};
+    const char *names[3] = {"flow", "velocity", "depth"};
+    for (int i = 0; i < 3; i++)
+        nc_def_var(nc, names[i], NC_FLOAT, 2, dims, &vq[i]);
+    if (string_attrs) {
+        const char *u[1] = {units}, *n[1] = {"Canadian River"};
+        nc_put_att_string(nc, vt, "units", 1, u);
+        nc_put_att_string(nc, NC_GLOBAL, "name", 1, n);
+        int so = 5;
+        nc_put_att_int(nc, NC_GLOBAL, "stream_order", NC_INT, 1, &so);
+    } else {
+        nc_put_att_text(nc, vt, "units", strlen(units), units);
+        nc_put_att_text(nc, NC_GLOBAL, "stream_order", 1, "5");
+    }
+    nc_enddef(nc);
+    double tv[2] = {0, t1};
+    int fid = 42;
+    float q[2] = {1.5f, 2.5f};
+    nc_put_var_double(nc, vt, tv);
+    nc_put_var_int(nc, vf, &fid);
+    for (int i = 0; i < 3; i++)
+        nc_put_var_float(nc, vq[i], q);
+    assert_int_equal(nc_close(nc), NC_NOERR);
+}
+
+static void test_read_variants(void **state)
+{
+    (void)state;
+    char dir[64], path[128];
+    make_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/h.nc", dir);
+    nc_table *t;
+    rnr_error e;
+    /* String-typed attributes (netCDF4-python style), hours, int32 ids. */
+    hand_file(path, "hours since 2025-05-06T06:00:00Z", 1.5, 1);
+    assert_int_equal(nc_output_read(path, &t, &e), RNR_OK);
+    assert_int_equal(t->feature_ids[0], 42);
+    assert_int_equal(t->times[0], 1746511200);
+    assert_int_equal(t->times[1], 1746511200 + 5400);
+    assert_int_equal(t->reference_time, 1746511200); /* from the units */
+    assert_string_equal(t->name, "Canadian River");
+    assert_int_equal(t->stream_order, 5);
+    assert_true(t->flow[1] == 2.5f);
+    nc_table_free(t);
+    /* A number stored as text is rejected, naming the attribute. */
+    hand_file(path, "seconds since 2025-05-06 06:00:00", 3600, 0);
+    assert_int_equal(nc_output_read(path, &t, &e), RNR_ERR_PARSE);
+    assert_non_null(strstr(e.msg, "stream_order"));
+    /* Units that are not "<unit> since <time>", and fill times. */
+    hand_file(path, "furlongs since 2025-05-06", 1, 1);
+    assert_int_equal(nc_output_read(path, &t, &e), RNR_ERR_PARSE);
+    assert_non_null(strstr(e.msg, "furlongs"));
+    hand_file(path, "seconds since 2025-05-06 06:00:00", -9999.0, 1);
+    assert_int_equal(nc_output_read(path, &t, &e), RNR_ERR_PARSE);
+    assert_non_null(strstr(e.msg, "time[1]"));
+    rm_dir(dir);
+}
+
 static void test_peak_rules(void **state)
 {
     (void)state;
@@ -419,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_nudge_and_type),
         cmocka_unit_test(test_no_temp_left),
         cmocka_unit_test(test_read_errors),
+        cmocka_unit_test(test_read_variants),
         cmocka_unit_test(test_peak_rules),
         cmocka_unit_test(test_read_reference),
         cmocka_unit_test(test_structure_matches_reference),
