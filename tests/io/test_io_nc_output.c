@@ -479,6 +479,64 @@ static void test_structure_matches_reference(void **state)
     rm_dir(dir);
 }
 
+/* `ncdump -h` text with data-dependent lines and our additions removed. */
+static char *ncdump_header(const char *path)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ncdump -h '%s'", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    static const char *const drop[] = {"netcdf ", "\tfeature_id = ", "\ttime = ", "time:units = ",
+                                       ":file_reference_time = ", ":code_version = ", "time:calendar = ",
+                                       "time:axis = ", ":max_status = ", ":stream_order = ",
+                                       ":rfc_location = ", ":rfc_reach_id = ", ":hf_id = ", ":state = ",
+                                       ":name = ", ":Conventions = "};
+    size_t cap = 8192, len = 0;
+    char *out = calloc(1, cap), line[1024];
+    int nlines = 0;
+    while (fgets(line, sizeof line, p)) {
+        int skip_line = 0;
+        for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
+            if ((drop[i][0] == '\t' || drop[i][0] == 'n') ? strncmp(line, drop[i], strlen(drop[i])) == 0
+                                                            : strstr(line, drop[i]) != NULL)
+                skip_line = 1;
+        nlines++;
+        if (skip_line)
+            continue;
+        size_t l = strlen(line);
+        assert_true(len + l < cap);
+        memcpy(out + len, line, l + 1);
+        len += l;
+    }
+    assert_int_equal(pclose(p), 0);
+    assert_true(nlines > 30);
+    return out;
+}
+
+static void test_ncdump_matches_reference(void **state)
+{
+    (void)state;
+    char path[512];
+    if (ref_path(path, sizeof path)) {
+        printf("skipped: no reference data\n");
+        skip();
+    }
+    char dir[64], ours[128];
+    make_dir(dir, sizeof dir);
+    snprintf(ours, sizeof ours, "%s/troute_output_202505060600.nc", dir);
+    sample s;
+    sample_init(&s);
+    rnr_error e;
+    assert_int_equal(nc_output_write(ours, s.fids, 3, s.t, 4, s.q, s.v, s.h, &s.meta, &e), RNR_OK);
+    char *a = ncdump_header(path), *b = ncdump_header(ours);
+    assert_string_equal(b, a);
+    assert_non_null(strstr(a, "string type(feature_id) ;"));
+    assert_non_null(strstr(a, "\ttype_strlen = 2 ;"));
+    free(a);
+    free(b);
+    rm_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_peak_rules),
         cmocka_unit_test(test_read_reference),
         cmocka_unit_test(test_structure_matches_reference),
+        cmocka_unit_test(test_ncdump_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
