@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char HEADER[] = "feature_id,feature_id_str,strm_order,name,state,streamflow_cfs,"
@@ -28,6 +29,44 @@ int inundation_inherited_text(char *buf, size_t n, const char *max_status, int64
     int w = snprintf(buf, n, "%s issued %s at %s (%" PRId64 " [order %d]) %s miles upstream",
                      max_status ? max_status : "", ref, lid ? lid : "", rfc_reach_id, stream_order, mi);
     return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+int inundation_rows_from_table(const nc_table *t, const double *length_km, const char *const *wkt,
+                               int64_t update_time, inundation_row **rows, size_t *n, rnr_error *err)
+{
+    *rows = NULL;
+    *n = 0;
+    size_t peak;
+    if (!t || nc_table_peak(t, &peak) != RNR_OK)
+        return rnr_error_set(err, RNR_ERR_NOTFOUND, "inundation rows: output has no valid flow");
+    inundation_row *r = calloc(t->nseg, sizeof *r);
+    if (!r)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "inundation rows: out of memory");
+    double miles = 0.0;
+    for (size_t i = 0; i < t->nseg; i++) {
+        inundation_row *row = &r[i];
+        row->feature_id = t->feature_ids[i];
+        row->stream_order = t->stream_order;
+        row->name = t->name;
+        row->state = t->state;
+        row->flow_cms = t->flow[i * t->ntime + peak];
+        row->max_status = t->max_status;
+        row->reference_time = t->reference_time;
+        row->update_time = update_time;
+        row->geom_wkt = wkt ? wkt[i] : NULL;
+        if (inundation_inherited_text(row->inherited_rfc_forecasts, sizeof row->inherited_rfc_forecasts,
+                                      t->max_status, t->reference_time, t->rfc_location, t->rfc_reach_id,
+                                      t->stream_order, miles)) {
+            free(r);
+            return rnr_error_set(err, RNR_ERR_LIMIT, "inundation rows: forecast text too long for %s",
+                                 t->rfc_location);
+        }
+        if (length_km)
+            miles += length_km[i] * INUNDATION_MILES_PER_KM;
+    }
+    *rows = r;
+    *n = t->nseg;
+    return RNR_OK;
 }
 
 /* RFC 4180: quote only when needed, double the quotes inside. */
@@ -168,9 +207,16 @@ static void json_properties(FILE *f, const inundation_row *r)
     fprintf(f, ",\"reference_time\":\"%s\",\"update_time\":\"%s\"}", ref, upd);
 }
 
+static int has_geometry(const inundation_row *r)
+{
+    return r->geom_wkt && r->geom_wkt[0];
+}
+
 int geojson_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_error *err)
 {
     for (size_t i = 0; i < n; i++) {
+        if (!has_geometry(&rows[i]))
+            continue;
         wkt_lines *g;
         int rc = wkt_lines_parse(rows[i].geom_wkt, &g, err);
         if (rc) {
@@ -183,13 +229,17 @@ int geojson_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_
           "{\"name\":\"urn:ogc:def:crs:EPSG::5070\"}},\"features\":[",
           f);
     for (size_t i = 0; i < n; i++) {
-        wkt_lines *g;
-        int rc = wkt_lines_parse(rows[i].geom_wkt, &g, err);
-        if (rc)
-            return rc;
         fputs(i ? ",\n{\"type\":\"Feature\",\"geometry\":" : "\n{\"type\":\"Feature\",\"geometry\":", f);
-        json_geometry(f, g);
-        wkt_lines_free(g);
+        if (has_geometry(&rows[i])) {
+            wkt_lines *g;
+            int rc = wkt_lines_parse(rows[i].geom_wkt, &g, err);
+            if (rc)
+                return rc;
+            json_geometry(f, g);
+            wkt_lines_free(g);
+        } else {
+            fputs("null", f);
+        }
         fputs(",\"properties\":", f);
         json_properties(f, &rows[i]);
         fputc('}', f);

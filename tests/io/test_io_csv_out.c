@@ -165,6 +165,81 @@ static void test_geojson_rejects_bad_wkt(void **state)
     assert_non_null(strstr(e.msg, "inundation row 1 (feature 800138)"));
 }
 
+static void test_geojson_null_geometry(void **state)
+{
+    (void)state;
+    inundation_row r[2];
+    rows_init(r);
+    r[0].geom_wkt = NULL;
+    r[1].geom_wkt = "";
+    int rc;
+    char *out = capture_csv(r, 2, 1, &rc);
+    assert_int_equal(rc, RNR_OK);
+    json_t *doc = json_loads(out, 0, NULL);
+    free(out);
+    assert_non_null(doc);
+    json_t *fs = json_object_get(doc, "features");
+    assert_true(json_is_null(json_object_get(json_array_get(fs, 0), "geometry")));
+    assert_true(json_is_null(json_object_get(json_array_get(fs, 1), "geometry")));
+    json_decref(doc);
+}
+
+static void test_rows_from_table(void **state)
+{
+    (void)state;
+    int64_t fids[3] = {800137, 800138, 800139}, times[2] = {1746514800, 1746518400};
+    float q[6] = {10, 20, 30, 40, 15, 5}; /* peak 40 at segment 1, time 1 */
+    nc_table t = {0};
+    t.nseg = 3;
+    t.ntime = 2;
+    t.feature_ids = fids;
+    t.times = times;
+    t.flow = q;
+    t.reference_time = 1746511200;
+    t.stream_order = 4;
+    t.rfc_reach_id = 5671176;
+    strcpy(t.max_status, "major");
+    strcpy(t.rfc_location, "AMAT2");
+    strcpy(t.state, "TX");
+    strcpy(t.name, "Canadian River");
+    double km[3] = {1.5, 2.0, 9.0};
+    const char *wkt[3] = {WKT1, WKT2, NULL};
+    inundation_row *rows;
+    size_t n;
+    rnr_error e;
+    assert_int_equal(inundation_rows_from_table(&t, km, wkt, 1746540000, &rows, &n, &e), RNR_OK);
+    assert_int_equal(n, 3);
+    assert_true(rows[0].flow_cms == 20.0f);
+    assert_true(rows[1].flow_cms == 40.0f);
+    assert_true(rows[2].flow_cms == 5.0f);
+    assert_int_equal(rows[2].feature_id, 800139);
+    assert_int_equal(rows[1].stream_order, 4);
+    assert_string_equal(rows[1].name, "Canadian River");
+    assert_string_equal(rows[1].state, "TX");
+    assert_ptr_equal(rows[1].geom_wkt, WKT2);
+    assert_int_equal(rows[0].update_time, 1746540000);
+    assert_string_equal(rows[0].inherited_rfc_forecasts,
+                        "major issued 2025-05-06_06:00:00 at AMAT2 (5671176 [order 4]) 0.0 miles upstream");
+    assert_string_equal(rows[1].inherited_rfc_forecasts, "major issued 2025-05-06_06:00:00 at AMAT2 "
+                                                         "(5671176 [order 4]) 0.9320565000000001 miles upstream");
+    /* 1.5 * 0.621371 + 2.0 * 0.621371, summed in that order */
+    assert_string_equal(rows[2].inherited_rfc_forecasts,
+                        "major issued 2025-05-06_06:00:00 at AMAT2 (5671176 [order 4]) 2.1747985 miles upstream");
+    int rc;
+    char *out = capture_csv(rows, n, 0, &rc);
+    assert_int_equal(rc, RNR_OK);
+    assert_non_null(strstr(out, "\n800138,wb-800138,4,Canadian River,TX,1412.588,major issued "
+                                "2025-05-06_06:00:00 at AMAT2 (5671176 [order 4]) 0.9320565000000001 "
+                                "miles upstream,major,2025-05-06_06:00:00,2025-05-06_14:00:00,"
+                                "\"MULTILINESTRING"));
+    free(out);
+    free(rows);
+    for (int i = 0; i < 6; i++)
+        q[i] = -9999.0f;
+    assert_int_equal(inundation_rows_from_table(&t, NULL, NULL, 0, &rows, &n, &e), RNR_ERR_NOTFOUND);
+    assert_null(rows);
+}
+
 static void test_wkt(void **state)
 {
     (void)state;
@@ -211,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_numfmt),   cmocka_unit_test(test_inherited_text),
         cmocka_unit_test(test_csv),      cmocka_unit_test(test_geojson),
         cmocka_unit_test(test_geojson_rejects_bad_wkt), cmocka_unit_test(test_wkt),
+        cmocka_unit_test(test_geojson_null_geometry), cmocka_unit_test(test_rows_from_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
