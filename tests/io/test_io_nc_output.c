@@ -183,6 +183,11 @@ static void test_no_temp_left(void **state)
         assert_int_equal(chmod(dir, 0700), 0);
         assert_int_equal(count_entries(dir), 0);
     }
+    /* A directory nobody may create files in, root included. */
+    assert_int_equal(nc_output_write("/proc/troute_output_202505060600.nc", s.fids, 3, s.t, 4, s.q, s.v, s.h,
+                                     &s.meta, &e),
+                     RNR_ERR_IO);
+    assert_non_null(strstr(e.msg, "temporary"));
     /* Missing directory. */
     snprintf(path, sizeof path, "%s/missing/out.nc", dir);
     assert_int_equal(nc_output_write(path, s.fids, 3, s.t, 4, s.q, s.v, s.h, &s.meta, &e), RNR_ERR_IO);
