@@ -3,6 +3,7 @@
 
 #include "core/timeutil.h"
 #include "io/numfmt.h"
+#include "io/utf8.h"
 #include "io/wkt.h"
 
 #include <inttypes.h>
@@ -125,11 +126,18 @@ int csv_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_erro
 
 /* ---- GeoJSON ----------------------------------------------------------- */
 
+/* JSON string; invalid UTF-8 bytes become U+FFFD so the document parses. */
 static void json_string(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
+        size_t n = utf8_seq_len(p);
+        if (n == 0)
+            fputs("\\ufffd", f);
+        else if (n > 1) {
+            fwrite(p, 1, n, f);
+            p += n - 1;
+        } else if (*p == '"' || *p == '\\')
             fprintf(f, "\\%c", *p);
         else if (*p == '\n')
             fputs("\\n", f);

@@ -181,6 +181,10 @@ static int check_args(const char *path, const int64_t *fids, size_t nseg, const 
         return rnr_error_set(err, RNR_ERR_INVALID, "%s: missing data array", path);
     if (nseg > SIZE_MAX / ntime / sizeof(float))
         return rnr_error_set(err, RNR_ERR_LIMIT, "%s: %zu x %zu values is too large", path, nseg, ntime);
+    for (size_t k = 0; k < ntime; k++)
+        if (!isfinite(time_s[k]) || time_s[k] == -9999.0)
+            return rnr_error_set(err, RNR_ERR_INVALID, "%s: time[%zu] = %g is not a valid offset", path, k,
+                                 time_s[k]);
     return RNR_OK;
 }
 

@@ -2,6 +2,7 @@
 #include "io/svg_plot.h"
 
 #include "core/timeutil.h"
+#include "io/utf8.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -94,18 +95,27 @@ static double px_y(const frame *fr, double q)
     return fr->top + (fr->y1 - q) / (fr->y1 - fr->y0) * fr->height;
 }
 
+/* Escaped, control characters dropped, invalid UTF-8 bytes as '?'. */
 static void xml_text(FILE *f, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p) {
+        size_t n = utf8_seq_len(p);
+        if (n == 0) {
+            fputc('?', f);
+            p++;
+            continue;
+        }
+        switch (*p) {
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
         case '&': fputs("&amp;", f); break;
         case '"': fputs("&quot;", f); break;
         default:
-            if ((unsigned char)*s >= 0x20 || *s == '\t')
-                fputc(*s, f);
+            if (*p >= 0x20 || *p == '\t')
+                fwrite(p, 1, n, f);
         }
+        p += n;
     }
 }
 
@@ -135,6 +145,8 @@ static void x_axis(FILE *f, const frame *fr)
             step = steps[i];
             break;
         }
+    if (span / step > 8) /* longer than two months: whole days */
+        step = (span / 8 / 86400 + 1) * 86400;
     fprintf(f, "<g class=\"x-axis\" font-size=\"12\" text-anchor=\"middle\">\n");
     int64_t first = fr->t0 % step == 0 ? fr->t0 : fr->t0 - fr->t0 % step + step;
     for (int64_t t = first; t <= fr->t1; t += step) {

@@ -172,6 +172,7 @@ static void test_geojson_null_geometry(void **state)
     rows_init(r);
     r[0].geom_wkt = NULL;
     r[1].geom_wkt = "";
+    r[1].name = "R\xc3\xado \xed\xa0\x80 \x01";
     int rc;
     char *out = capture_csv(r, 2, 1, &rc);
     assert_int_equal(rc, RNR_OK);
@@ -181,6 +182,8 @@ static void test_geojson_null_geometry(void **state)
     json_t *fs = json_object_get(doc, "features");
     assert_true(json_is_null(json_object_get(json_array_get(fs, 0), "geometry")));
     assert_true(json_is_null(json_object_get(json_array_get(fs, 1), "geometry")));
+    json_t *p1 = json_object_get(json_array_get(fs, 1), "properties");
+    assert_string_equal(json_string_value(json_object_get(p1, "name")), "R\xc3\xado \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \x01");
     json_decref(doc);
 }
 

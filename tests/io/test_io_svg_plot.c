@@ -209,6 +209,16 @@ static void test_bad_input(void **state)
     svg = render(&fx.t, &tiny, &rc, &len);
     assert_int_equal(rc, RNR_ERR_INVALID);
     free(svg);
+    /* Invalid UTF-8 in a name must not break the XML. */
+    fixture_init(&fx);
+    strcpy(fx.t.name, "Rio Grande \xc3\xa9 \xff\xc3 end");
+    svg = render(&fx.t, NULL, &rc, &len);
+    assert_int_equal(rc, RNR_OK);
+    parsed u;
+    parse_svg(svg, len, &u);
+    assert_non_null(strstr(svg, "Rio Grande \xc3\xa9 ?? end"));
+    parsed_free(&u);
+    free(svg);
     /* Flat flow still gives a valid axis with the line on top. */
     for (int i = 0; i < NSEG * NT; i++)
         fx.q[i] = 42.0f;
