@@ -1,0 +1,259 @@
+/* csv_out.c - inundation CSV and GeoJSON writers (formats in the header). */
+#include "io/csv_out.h"
+
+#include "core/timeutil.h"
+#include "io/numfmt.h"
+#include "io/utf8.h"
+#include "io/wkt.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char HEADER[] = "feature_id,feature_id_str,strm_order,name,state,streamflow_cfs,"
+                             "inherited_rfc_forecasts,max_status,reference_time,update_time,geom\n";
+
+static void stamp(int64_t t, char *buf, size_t n)
+{
+    if (time_format(t, "%Y-%m-%d_%H:%M:%S", buf, n))
+        buf[0] = '\0';
+}
+
+int inundation_inherited_text(char *buf, size_t n, const char *max_status, int64_t reference_time,
+                              const char *lid, int64_t rfc_reach_id, int stream_order, double miles)
+{
+    char ref[32], mi[40];
+    stamp(reference_time, ref, sizeof ref);
+    if (numfmt_double(miles, mi, sizeof mi))
+        return -1;
+    int w = snprintf(buf, n, "%s issued %s at %s (%" PRId64 " [order %d]) %s miles upstream",
+                     max_status ? max_status : "", ref, lid ? lid : "", rfc_reach_id, stream_order, mi);
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+int inundation_rows_from_table(const nc_table *t, const double *length_km, const char *const *wkt,
+                               int64_t update_time, inundation_row **rows, size_t *n, rnr_error *err)
+{
+    *rows = NULL;
+    *n = 0;
+    size_t peak;
+    if (!t || nc_table_peak(t, &peak) != RNR_OK)
+        return rnr_error_set(err, RNR_ERR_NOTFOUND, "inundation rows: output has no valid flow");
+    inundation_row *r = calloc(t->nseg, sizeof *r);
+    if (!r)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "inundation rows: out of memory");
+    double miles = 0.0;
+    for (size_t i = 0; i < t->nseg; i++) {
+        inundation_row *row = &r[i];
+        row->feature_id = t->feature_ids[i];
+        row->stream_order = t->stream_order;
+        row->name = t->name;
+        row->state = t->state;
+        row->flow_cms = t->flow[i * t->ntime + peak];
+        row->max_status = t->max_status;
+        row->reference_time = t->reference_time;
+        row->update_time = update_time;
+        row->geom_wkt = wkt ? wkt[i] : NULL;
+        if (inundation_inherited_text(row->inherited_rfc_forecasts, sizeof row->inherited_rfc_forecasts,
+                                      t->max_status, t->reference_time, t->rfc_location, t->rfc_reach_id,
+                                      t->stream_order, miles)) {
+            free(r);
+            return rnr_error_set(err, RNR_ERR_LIMIT, "inundation rows: forecast text too long for %s",
+                                 t->rfc_location);
+        }
+        if (length_km)
+            miles += length_km[i] * INUNDATION_MILES_PER_KM;
+    }
+    *rows = r;
+    *n = t->nseg;
+    return RNR_OK;
+}
+
+/* RFC 4180: quote only when needed, double the quotes inside. */
+static void csv_field(FILE *f, const char *s)
+{
+    if (!s)
+        s = "";
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static float row_cfs(const inundation_row *r)
+{
+    return r->flow_cms * INUNDATION_CFS_PER_CMS;
+}
+
+static void csv_row(FILE *f, const inundation_row *r)
+{
+    char cfs[40] = "", ref[32], upd[32];
+    float q = row_cfs(r);
+    if (isfinite(q))
+        numfmt_float(q, cfs, sizeof cfs);
+    stamp(r->reference_time, ref, sizeof ref);
+    stamp(r->update_time, upd, sizeof upd);
+    fprintf(f, "%" PRId64 ",wb-%" PRId64 ",%d,", r->feature_id, r->feature_id, r->stream_order);
+    csv_field(f, r->name);
+    fputc(',', f);
+    csv_field(f, r->state);
+    fprintf(f, ",%s,", cfs);
+    csv_field(f, r->inherited_rfc_forecasts);
+    fputc(',', f);
+    csv_field(f, r->max_status);
+    fprintf(f, ",%s,%s,", ref, upd);
+    csv_field(f, r->geom_wkt);
+    fputc('\n', f);
+}
+
+int csv_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_error *err)
+{
+    fputs(HEADER, f);
+    for (size_t i = 0; i < n; i++)
+        csv_row(f, &rows[i]);
+    if (fflush(f) != 0 || ferror(f))
+        return rnr_error_set(err, RNR_ERR_IO, "inundation CSV: write failed");
+    return RNR_OK;
+}
+
+/* ---- GeoJSON ----------------------------------------------------------- */
+
+/* JSON string; invalid UTF-8 bytes become U+FFFD so the document parses. */
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        size_t n = utf8_seq_len(p);
+        if (n == 0)
+            fputs("\\ufffd", f);
+        else if (n > 1) {
+            fwrite(p, 1, n, f);
+            p += n - 1;
+        } else if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p == '\r')
+            fputs("\\r", f);
+        else if (*p == '\t')
+            fputs("\\t", f);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static void json_number(FILE *f, double v)
+{
+    char buf[40];
+    numfmt_double(v, buf, sizeof buf);
+    fputs(buf, f);
+}
+
+static void json_line(FILE *f, const wkt_lines *g, size_t part)
+{
+    size_t from = part ? g->part_end[part - 1] : 0;
+    fputc('[', f);
+    for (size_t i = from; i < g->part_end[part]; i++) {
+        fputs(i > from ? ",[" : "[", f);
+        json_number(f, g->xy[2 * i]);
+        fputc(',', f);
+        json_number(f, g->xy[2 * i + 1]);
+        fputc(']', f);
+    }
+    fputc(']', f);
+}
+
+static void json_geometry(FILE *f, const wkt_lines *g)
+{
+    if (!g->multi) {
+        fputs("{\"type\":\"LineString\",\"coordinates\":", f);
+        json_line(f, g, 0);
+    } else {
+        fputs("{\"type\":\"MultiLineString\",\"coordinates\":[", f);
+        for (size_t k = 0; k < g->nparts; k++) {
+            if (k)
+                fputc(',', f);
+            json_line(f, g, k);
+        }
+        fputc(']', f);
+    }
+    fputc('}', f);
+}
+
+static void json_properties(FILE *f, const inundation_row *r)
+{
+    char ref[32], upd[32];
+    stamp(r->reference_time, ref, sizeof ref);
+    stamp(r->update_time, upd, sizeof upd);
+    fprintf(f, "{\"feature_id\":%" PRId64 ",\"feature_id_str\":\"wb-%" PRId64 "\",\"strm_order\":%d,\"name\":",
+            r->feature_id, r->feature_id, r->stream_order);
+    json_string(f, r->name);
+    fputs(",\"state\":", f);
+    json_string(f, r->state);
+    fputs(",\"streamflow_cfs\":", f);
+    float q = row_cfs(r);
+    char cfs[40];
+    if (isfinite(q) && numfmt_float(q, cfs, sizeof cfs) == 0)
+        fputs(cfs, f);
+    else
+        fputs("null", f);
+    fputs(",\"inherited_rfc_forecasts\":", f);
+    json_string(f, r->inherited_rfc_forecasts);
+    fputs(",\"max_status\":", f);
+    json_string(f, r->max_status);
+    fprintf(f, ",\"reference_time\":\"%s\",\"update_time\":\"%s\"}", ref, upd);
+}
+
+static int has_geometry(const inundation_row *r)
+{
+    return r->geom_wkt && r->geom_wkt[0];
+}
+
+int geojson_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!has_geometry(&rows[i]))
+            continue;
+        wkt_lines *g;
+        int rc = wkt_lines_parse(rows[i].geom_wkt, &g, err);
+        if (rc) {
+            rnr_error_prefix(err, "inundation row %zu (feature %" PRId64 ")", i, rows[i].feature_id);
+            return rc;
+        }
+        wkt_lines_free(g);
+    }
+    fputs("{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":"
+          "{\"name\":\"urn:ogc:def:crs:EPSG::5070\"}},\"features\":[",
+          f);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ",\n{\"type\":\"Feature\",\"geometry\":" : "\n{\"type\":\"Feature\",\"geometry\":", f);
+        if (has_geometry(&rows[i])) {
+            wkt_lines *g;
+            int rc = wkt_lines_parse(rows[i].geom_wkt, &g, err);
+            if (rc)
+                return rc;
+            json_geometry(f, g);
+            wkt_lines_free(g);
+        } else {
+            fputs("null", f);
+        }
+        fputs(",\"properties\":", f);
+        json_properties(f, &rows[i]);
+        fputc('}', f);
+    }
+    fputs("\n]}\n", f);
+    if (fflush(f) != 0 || ferror(f))
+        return rnr_error_set(err, RNR_ERR_IO, "inundation GeoJSON: write failed");
+    return RNR_OK;
+}

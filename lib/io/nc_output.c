@@ -1,0 +1,499 @@
+/* nc_output.c - write and read t-route's RnR NetCDF output (see header).
+ *
+ * Attribute order and types follow t-route's file so `ncdump -h` of ours
+ * matches theirs line for line, with the extra attributes appended. */
+#include "io/nc_output.h"
+
+#include "core/timeutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netcdf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char TYPE_VALUE[] = "wb";
+
+int nc_output_name(int64_t reference_time, char *buf, size_t n)
+{
+    char stamp[16];
+    if (time_format(reference_time, "%Y%m%d%H%M", stamp, sizeof stamp))
+        return -1;
+    int w = snprintf(buf, n, "troute_output_%s.nc", stamp);
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+/* ---- writer ------------------------------------------------------------ */
+
+typedef struct writer {
+    int ncid;
+    const char *path; /* for messages */
+    rnr_error *err;
+} writer;
+
+static int nc_fail(writer *w, int status, const char *what)
+{
+    return rnr_error_set(w->err, RNR_ERR_IO, "%s: netCDF %s: %s", w->path, what, nc_strerror(status));
+}
+
+#define NC_TRY(w, call, what)                                                                      \
+    do {                                                                                           \
+        int st_ = (call);                                                                          \
+        if (st_ != NC_NOERR)                                                                       \
+            return nc_fail((w), st_, (what));                                                      \
+    } while (0)
+
+static int put_text(writer *w, int var, const char *name, const char *value)
+{
+    const char *v = value ? value : "";
+    NC_TRY(w, nc_put_att_text(w->ncid, var, name, strlen(v), v), name);
+    return RNR_OK;
+}
+
+static int put_double(writer *w, int var, const char *name, double v)
+{
+    NC_TRY(w, nc_put_att_double(w->ncid, var, name, NC_DOUBLE, 1, &v), name);
+    return RNR_OK;
+}
+
+static int put_i64(writer *w, int var, const char *name, long long v)
+{
+    NC_TRY(w, nc_put_att_longlong(w->ncid, var, name, NC_INT64, 1, &v), name);
+    return RNR_OK;
+}
+
+/* A float [feature_id, time] variable with t-route's four attributes. */
+static int def_field(writer *w, const int dims[2], const char *name, const char *long_name,
+                     const char *units, int *var)
+{
+    NC_TRY(w, nc_def_var(w->ncid, name, NC_FLOAT, 2, dims, var), name);
+    float fill = NC_OUTPUT_FILL;
+    NC_TRY(w, nc_put_att_float(w->ncid, *var, "_FillValue", NC_FLOAT, 1, &fill), name);
+    int rc;
+    if ((rc = put_text(w, *var, "long_name", long_name)) || (rc = put_text(w, *var, "units", units)) ||
+        (rc = put_double(w, *var, "missing_value", -9999.0)))
+        return rc;
+    return RNR_OK;
+}
+
+typedef struct vars {
+    int time, fid, type, flow, velocity, depth, nudge;
+} vars;
+
+static int define_time(writer *w, int dim, int64_t ref, int *var)
+{
+    char stamp[32], units[64];
+    if (time_format(ref, "%Y-%m-%d %H:%M:%S", stamp, sizeof stamp))
+        return rnr_error_set(w->err, RNR_ERR_INVALID, "%s: reference time %lld out of range", w->path,
+                             (long long)ref);
+    snprintf(units, sizeof units, "seconds since %s", stamp);
+    NC_TRY(w, nc_def_var(w->ncid, "time", NC_DOUBLE, 1, &dim, var), "time");
+    int rc;
+    if ((rc = put_double(w, *var, "_FillValue", -9999.0)) ||
+        (rc = put_text(w, *var, "long_name", "valid output time")) ||
+        (rc = put_text(w, *var, "standard_name", "time")) || (rc = put_text(w, *var, "units", units)) ||
+        (rc = put_double(w, *var, "missing_value", -9999.0)) ||
+        (rc = put_text(w, *var, "calendar", "standard")) || (rc = put_text(w, *var, "axis", "T")))
+        return rc;
+    return RNR_OK;
+}
+
+static int define_all(writer *w, size_t nseg, size_t ntime, const nc_meta *m, vars *v)
+{
+    int dseg, dtime, dstr, rc;
+    NC_TRY(w, nc_def_dim(w->ncid, "feature_id", nseg, &dseg), "feature_id dimension");
+    NC_TRY(w, nc_def_dim(w->ncid, "time", ntime, &dtime), "time dimension");
+    /* xarray leaves this behind for string variables; t-route's file has it. */
+    NC_TRY(w, nc_def_dim(w->ncid, "type_strlen", strlen(TYPE_VALUE), &dstr), "type_strlen dimension");
+    if ((rc = define_time(w, dtime, m->reference_time, &v->time)))
+        return rc;
+    NC_TRY(w, nc_def_var(w->ncid, "feature_id", NC_INT64, 1, &dseg, &v->fid), "feature_id");
+    if ((rc = put_text(w, v->fid, "long_name", "Segment ID")))
+        return rc;
+    NC_TRY(w, nc_def_var(w->ncid, "type", NC_STRING, 1, &dseg, &v->type), "type");
+    if ((rc = put_text(w, v->type, "long_name", "Type")))
+        return rc;
+    int dims[2] = {dseg, dtime};
+    if ((rc = def_field(w, dims, "flow", "Flow", "m3 s-1", &v->flow)) ||
+        (rc = def_field(w, dims, "velocity", "Velocity", "m/s", &v->velocity)) ||
+        (rc = def_field(w, dims, "depth", "Depth", "m", &v->depth)) ||
+        (rc = def_field(w, dims, "nudge", "Streamflow Nudge Value", "m3 s-1", &v->nudge)))
+        return rc;
+    char ref[32];
+    time_format(m->reference_time, "%Y-%m-%d_%H:%M:%S", ref, sizeof ref);
+    if ((rc = put_text(w, NC_GLOBAL, "TITLE", "OUTPUT FROM T-ROUTE")) ||
+        (rc = put_text(w, NC_GLOBAL, "file_reference_time", ref)) ||
+        (rc = put_text(w, NC_GLOBAL, "code_version", m->code_version)) ||
+        (rc = put_text(w, NC_GLOBAL, "max_status", m->max_status)) ||
+        (rc = put_i64(w, NC_GLOBAL, "stream_order", m->stream_order)) ||
+        (rc = put_text(w, NC_GLOBAL, "rfc_location", m->rfc_location)) ||
+        (rc = put_i64(w, NC_GLOBAL, "rfc_reach_id", m->rfc_reach_id)) ||
+        (rc = put_i64(w, NC_GLOBAL, "hf_id", m->hf_id)) || (rc = put_text(w, NC_GLOBAL, "state", m->state)) ||
+        (rc = put_text(w, NC_GLOBAL, "name", m->name)) ||
+        (rc = put_text(w, NC_GLOBAL, "Conventions", "CF-1.8")))
+        return rc;
+    NC_TRY(w, nc_enddef(w->ncid), "enddef");
+    return RNR_OK;
+}
+
+static int write_data(writer *w, const vars *v, const int64_t *fids, size_t nseg, const double *time_s,
+                      size_t ntime, const float *flow, const float *velocity, const float *depth)
+{
+    NC_TRY(w, nc_put_var_double(w->ncid, v->time, time_s), "time data");
+    NC_TRY(w, nc_put_var_longlong(w->ncid, v->fid, (const long long *)fids), "feature_id data");
+    const char **types = malloc((nseg ? nseg : 1) * sizeof *types);
+    float *nudge = malloc((nseg * ntime > 0 ? nseg * ntime : 1) * sizeof *nudge);
+    if (!types || !nudge) {
+        free(types);
+        free(nudge);
+        return rnr_error_set(w->err, RNR_ERR_NOMEM, "%s: out of memory", w->path);
+    }
+    for (size_t i = 0; i < nseg; i++)
+        types[i] = TYPE_VALUE;
+    for (size_t i = 0; i < nseg * ntime; i++)
+        nudge[i] = NC_OUTPUT_FILL;
+    int st = nc_put_var_string(w->ncid, v->type, types);
+    if (st == NC_NOERR)
+        st = nc_put_var_float(w->ncid, v->nudge, nudge);
+    free(types);
+    free(nudge);
+    if (st != NC_NOERR)
+        return nc_fail(w, st, "type/nudge data");
+    NC_TRY(w, nc_put_var_float(w->ncid, v->flow, flow), "flow data");
+    NC_TRY(w, nc_put_var_float(w->ncid, v->velocity, velocity), "velocity data");
+    NC_TRY(w, nc_put_var_float(w->ncid, v->depth, depth), "depth data");
+    return RNR_OK;
+}
+
+static int check_args(const char *path, const int64_t *fids, size_t nseg, const double *time_s,
+                      size_t ntime, const float *flow, const float *velocity, const float *depth,
+                      const nc_meta *meta, rnr_error *err)
+{
+    if (!path || !*path || !meta)
+        return rnr_error_set(err, RNR_ERR_INVALID, "nc_output_write: missing path or metadata");
+    if (nseg == 0 || ntime == 0)
+        return rnr_error_set(err, RNR_ERR_INVALID, "%s: no data (%zu segments, %zu times)", path, nseg,
+                             ntime);
+    if (!fids || !time_s || !flow || !velocity || !depth)
+        return rnr_error_set(err, RNR_ERR_INVALID, "%s: missing data array", path);
+    if (nseg > SIZE_MAX / ntime / sizeof(float))
+        return rnr_error_set(err, RNR_ERR_LIMIT, "%s: %zu x %zu values is too large", path, nseg, ntime);
+    for (size_t k = 0; k < ntime; k++)
+        if (!isfinite(time_s[k]) || time_s[k] == -9999.0)
+            return rnr_error_set(err, RNR_ERR_INVALID, "%s: time[%zu] = %g is not a valid offset", path, k,
+                                 time_s[k]);
+    return RNR_OK;
+}
+
+/* A unique sibling of path; the caller frees the name. */
+static char *make_temp(const char *path, rnr_error *err)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) {
+        rnr_error_set(err, RNR_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        rnr_error_set(err, RNR_ERR_IO, "%s: cannot create temporary file: %s", path, strerror(errno));
+        free(tmp);
+        return NULL;
+    }
+    close(fd);
+    return tmp;
+}
+
+static int sync_file(const char *path, rnr_error *err)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return rnr_error_set(err, RNR_ERR_IO, "%s: fsync: %s", path, strerror(e));
+    }
+    close(fd);
+    return RNR_OK;
+}
+
+int nc_output_write(const char *path, const int64_t *feature_ids, size_t nseg, const double *time_s,
+                    size_t ntime, const float *flow, const float *velocity, const float *depth,
+                    const nc_meta *meta, rnr_error *err)
+{
+    int rc = check_args(path, feature_ids, nseg, time_s, ntime, flow, velocity, depth, meta, err);
+    if (rc)
+        return rc;
+    char *tmp = make_temp(path, err);
+    if (!tmp)
+        return err ? err->code : RNR_ERR_IO;
+    writer w = {-1, path, err};
+    int st = nc_create(tmp, NC_CLOBBER | NC_NETCDF4, &w.ncid);
+    if (st != NC_NOERR) {
+        rc = nc_fail(&w, st, "create");
+        w.ncid = -1;
+    } else {
+        vars v;
+        rc = define_all(&w, nseg, ntime, meta, &v);
+        if (!rc)
+            rc = write_data(&w, &v, feature_ids, nseg, time_s, ntime, flow, velocity, depth);
+        st = nc_close(w.ncid);
+        if (!rc && st != NC_NOERR)
+            rc = nc_fail(&w, st, "close");
+    }
+    if (!rc)
+        rc = sync_file(tmp, err);
+    if (!rc && rename(tmp, path) != 0)
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: rename from temporary file: %s", path, strerror(errno));
+    if (rc)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* ---- reader ------------------------------------------------------------ */
+
+typedef struct reader {
+    int ncid;
+    const char *path;
+    rnr_error *err;
+} reader;
+
+static int rd_fail(reader *r, int status, const char *what)
+{
+    return rnr_error_set(r->err, status == NC_ENOTVAR || status == NC_EBADDIM ? RNR_ERR_PARSE : RNR_ERR_IO,
+                         "%s: netCDF %s: %s", r->path, what, nc_strerror(status));
+}
+
+/* Copy a text or string attribute into buf; absent leaves buf "". */
+static int get_text(reader *r, int var, const char *name, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    nc_type type;
+    size_t len;
+    if (nc_inq_att(r->ncid, var, name, &type, &len) != NC_NOERR)
+        return RNR_OK;
+    if (type == NC_CHAR) {
+        if (len >= n)
+            return rnr_error_set(r->err, RNR_ERR_LIMIT, "%s: attribute %s is %zu bytes (limit %zu)", r->path,
+                                 name, len, n - 1);
+        int st = nc_get_att_text(r->ncid, var, name, buf);
+        if (st != NC_NOERR)
+            return rd_fail(r, st, name);
+        buf[len] = '\0';
+        return RNR_OK;
+    }
+    if (type == NC_STRING && len == 1) {
+        char *s = NULL;
+        int st = nc_get_att_string(r->ncid, var, name, &s);
+        if (st != NC_NOERR)
+            return rd_fail(r, st, name);
+        size_t sl = s ? strlen(s) : 0;
+        if (sl >= n) {
+            nc_free_string(1, &s);
+            return rnr_error_set(r->err, RNR_ERR_LIMIT, "%s: attribute %s is %zu bytes (limit %zu)", r->path,
+                                 name, sl, n - 1);
+        }
+        memcpy(buf, s ? s : "", sl + 1);
+        nc_free_string(1, &s);
+        return RNR_OK;
+    }
+    return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: attribute %s is not text", r->path, name);
+}
+
+static int get_int(reader *r, const char *name, int64_t *out)
+{
+    *out = 0;
+    nc_type type;
+    size_t len;
+    if (nc_inq_att(r->ncid, NC_GLOBAL, name, &type, &len) != NC_NOERR)
+        return RNR_OK;
+    if (type == NC_CHAR || type == NC_STRING || len != 1)
+        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: attribute %s is not a number", r->path, name);
+    long long v;
+    int st = nc_get_att_longlong(r->ncid, NC_GLOBAL, name, &v);
+    if (st != NC_NOERR && st != NC_ERANGE)
+        return rd_fail(r, st, name);
+    *out = v;
+    return RNR_OK;
+}
+
+/* "seconds since 2025-05-06 06:00:00" -> scale 1 and origin epoch. */
+static int parse_units(reader *r, const char *units, double *scale, int64_t *origin)
+{
+    static const struct {
+        const char *word;
+        double scale;
+    } words[] = {{"seconds", 1}, {"minutes", 60}, {"hours", 3600}, {"days", 86400}};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        size_t wl = strlen(words[i].word);
+        if (strncmp(units, words[i].word, wl) == 0 && strncmp(units + wl, " since ", 7) == 0 &&
+            time_parse_iso(units + wl + 7, origin) == 0 && *origin != RNR_TIME_MISSING) {
+            *scale = words[i].scale;
+            return RNR_OK;
+        }
+    }
+    return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: time units \"%s\" are not \"<unit> since <time>\"",
+                         r->path, units);
+}
+
+static int read_times(reader *r, nc_table *t, int64_t *origin)
+{
+    int var, st = nc_inq_varid(r->ncid, "time", &var);
+    if (st != NC_NOERR)
+        return rd_fail(r, st, "time variable");
+    char units[128];
+    double scale = 1;
+    int rc = get_text(r, var, "units", units, sizeof units);
+    if (rc || (rc = parse_units(r, units, &scale, origin)))
+        return rc;
+    double *raw = malloc(t->ntime * sizeof *raw);
+    if (!raw)
+        return rnr_error_set(r->err, RNR_ERR_NOMEM, "%s: out of memory", r->path);
+    st = nc_get_var_double(r->ncid, var, raw);
+    for (size_t k = 0; st == NC_NOERR && k < t->ntime; k++) {
+        double v = raw[k], s = v * scale;
+        if (!isfinite(s) || fabs(s) > 1e15 || v == -9999.0) {
+            free(raw);
+            return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: time[%zu] = %g is not a valid time", r->path, k, v);
+        }
+        t->times[k] = *origin + (int64_t)llround(s);
+    }
+    free(raw);
+    return st == NC_NOERR ? RNR_OK : rd_fail(r, st, "time data");
+}
+
+/* A float [feature_id, time] variable, checked for its dimensions. */
+static int read_field(reader *r, const char *name, int dseg, int dtime, float *out)
+{
+    int var, ndims, dims[NC_MAX_VAR_DIMS];
+    int st = nc_inq_varid(r->ncid, name, &var);
+    if (st != NC_NOERR)
+        return rd_fail(r, st, name);
+    if ((st = nc_inq_varndims(r->ncid, var, &ndims)) != NC_NOERR || ndims != 2 ||
+        (st = nc_inq_vardimid(r->ncid, var, dims)) != NC_NOERR || dims[0] != dseg || dims[1] != dtime)
+        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: variable %s is not [feature_id, time]", r->path, name);
+    st = nc_get_var_float(r->ncid, var, out);
+    return st == NC_NOERR ? RNR_OK : rd_fail(r, st, name);
+}
+
+static int read_dims(reader *r, nc_table *t, int *dseg, int *dtime)
+{
+    int st;
+    if ((st = nc_inq_dimid(r->ncid, "feature_id", dseg)) != NC_NOERR ||
+        (st = nc_inq_dimlen(r->ncid, *dseg, &t->nseg)) != NC_NOERR)
+        return rd_fail(r, st, "feature_id dimension");
+    if ((st = nc_inq_dimid(r->ncid, "time", dtime)) != NC_NOERR ||
+        (st = nc_inq_dimlen(r->ncid, *dtime, &t->ntime)) != NC_NOERR)
+        return rd_fail(r, st, "time dimension");
+    if (t->nseg == 0 || t->ntime == 0)
+        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: empty output (%zu segments, %zu times)", r->path,
+                             t->nseg, t->ntime);
+    if (t->nseg > SIZE_MAX / t->ntime / sizeof(float))
+        return rnr_error_set(r->err, RNR_ERR_LIMIT, "%s: %zu x %zu values is too large", r->path, t->nseg,
+                             t->ntime);
+    size_t cells = t->nseg * t->ntime;
+    t->feature_ids = malloc(t->nseg * sizeof *t->feature_ids);
+    t->times = malloc(t->ntime * sizeof *t->times);
+    t->flow = malloc(cells * sizeof(float));
+    t->velocity = malloc(cells * sizeof(float));
+    t->depth = malloc(cells * sizeof(float));
+    if (!t->feature_ids || !t->times || !t->flow || !t->velocity || !t->depth)
+        return rnr_error_set(r->err, RNR_ERR_NOMEM, "%s: out of memory", r->path);
+    return RNR_OK;
+}
+
+static int read_attrs(reader *r, nc_table *t, int64_t origin)
+{
+    int64_t so = 0;
+    int rc;
+    if ((rc = get_text(r, NC_GLOBAL, "TITLE", t->title, sizeof t->title)) ||
+        (rc = get_text(r, NC_GLOBAL, "file_reference_time", t->file_reference_time,
+                       sizeof t->file_reference_time)) ||
+        (rc = get_text(r, NC_GLOBAL, "code_version", t->code_version, sizeof t->code_version)) ||
+        (rc = get_text(r, NC_GLOBAL, "max_status", t->max_status, sizeof t->max_status)) ||
+        (rc = get_int(r, "stream_order", &so)) ||
+        (rc = get_text(r, NC_GLOBAL, "rfc_location", t->rfc_location, sizeof t->rfc_location)) ||
+        (rc = get_int(r, "rfc_reach_id", &t->rfc_reach_id)) || (rc = get_int(r, "hf_id", &t->hf_id)) ||
+        (rc = get_text(r, NC_GLOBAL, "state", t->state, sizeof t->state)) ||
+        (rc = get_text(r, NC_GLOBAL, "name", t->name, sizeof t->name)))
+        return rc;
+    if (so < INT32_MIN || so > INT32_MAX)
+        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: stream_order %lld out of range", r->path, (long long)so);
+    t->stream_order = (int)so;
+    t->reference_time = origin;
+    if (t->file_reference_time[0] && time_parse_iso(t->file_reference_time, &t->reference_time) != 0)
+        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: file_reference_time \"%s\" is not a time", r->path,
+                             t->file_reference_time);
+    return RNR_OK;
+}
+
+static int read_all(reader *r, nc_table *t)
+{
+    int dseg, dtime, var, st, rc;
+    int64_t origin;
+    if ((rc = read_dims(r, t, &dseg, &dtime)) || (rc = read_times(r, t, &origin)))
+        return rc;
+    if ((st = nc_inq_varid(r->ncid, "feature_id", &var)) != NC_NOERR ||
+        (st = nc_get_var_longlong(r->ncid, var, (long long *)t->feature_ids)) != NC_NOERR)
+        return rd_fail(r, st, "feature_id");
+    if ((rc = read_field(r, "flow", dseg, dtime, t->flow)) ||
+        (rc = read_field(r, "velocity", dseg, dtime, t->velocity)) ||
+        (rc = read_field(r, "depth", dseg, dtime, t->depth)))
+        return rc;
+    return read_attrs(r, t, origin);
+}
+
+int nc_output_read(const char *path, nc_table **out, rnr_error *err)
+{
+    *out = NULL;
+    reader r = {-1, path, err};
+    int st = nc_open(path, NC_NOWRITE, &r.ncid);
+    if (st != NC_NOERR)
+        return rnr_error_set(err, st == ENOENT ? RNR_ERR_NOTFOUND : RNR_ERR_IO, "%s: cannot open: %s", path,
+                             nc_strerror(st));
+    nc_table *t = calloc(1, sizeof *t);
+    int rc = t ? read_all(&r, t) : rnr_error_set(err, RNR_ERR_NOMEM, "%s: out of memory", path);
+    nc_close(r.ncid);
+    if (rc) {
+        nc_table_free(t);
+        return rc;
+    }
+    *out = t;
+    return RNR_OK;
+}
+
+void nc_table_free(nc_table *t)
+{
+    if (!t)
+        return;
+    free(t->feature_ids);
+    free(t->times);
+    free(t->flow);
+    free(t->velocity);
+    free(t->depth);
+    free(t);
+}
+
+int nc_table_peak(const nc_table *t, size_t *time_index)
+{
+    int found = 0;
+    float best = 0;
+    for (size_t s = 0; t && s < t->nseg; s++) {
+        for (size_t k = 0; k < t->ntime; k++) {
+            float q = t->flow[s * t->ntime + k];
+            if (isnan(q) || q == NC_OUTPUT_FILL)
+                continue;
+            if (!found || q > best) {
+                best = q;
+                *time_index = k;
+                found = 1;
+            }
+        }
+    }
+    return found ? RNR_OK : RNR_ERR_NOTFOUND;
+}

@@ -1,0 +1,76 @@
+/* nc_output.h - t-route's RnR NetCDF output: writer, reader, peak finder.
+ *
+ * The file layout is t-route's (`troute_output_YYYYMMDDHHMM.nc`, netCDF-4):
+ * dimensions feature_id, time, type_strlen; variables time (double, seconds
+ * since the reference time), feature_id (int64), type (string, "wb"), flow,
+ * velocity, depth, nudge (float [feature_id, time], fill -9999; nudge is all
+ * fill as in t-route's RnR output); global TITLE, file_reference_time,
+ * code_version plus the RnR attributes the reference worker adds. On top of
+ * that, CF attributes (time:calendar, time:axis, Conventions) so xarray and
+ * Panoply decode the times. featureType is not written: a CF timeSeries
+ * needs station coordinates, which this file does not carry. */
+#ifndef RNR_IO_NC_OUTPUT_H
+#define RNR_IO_NC_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+#define NC_OUTPUT_FILL (-9999.0f)
+
+/* RnR attributes of one output. Strings may be NULL (written as ""). */
+typedef struct nc_meta {
+    int64_t reference_time; /* epoch seconds, UTC: the forecast's t0 */
+    const char *max_status; /* e.g. "major" */
+    int stream_order;
+    const char *rfc_location; /* gauge lid, e.g. "AMAT2" */
+    int64_t rfc_reach_id;
+    int64_t hf_id;
+    const char *state;
+    const char *name;
+    const char *code_version; /* NULL -> "" as in t-route's file */
+} nc_meta;
+
+/* Everything a reader needs from one output. Arrays are [nseg * ntime],
+ * index seg * ntime + k. Absent string attributes are "", absent integers 0,
+ * so t-route's own file (without the RnR attributes) reads too. */
+typedef struct nc_table {
+    size_t nseg, ntime;
+    int64_t *feature_ids; /* [nseg] */
+    int64_t *times;       /* [ntime] epoch seconds, decoded from time:units */
+    float *flow, *velocity, *depth;
+    int64_t reference_time; /* file_reference_time, else the units' origin */
+    char file_reference_time[32]; /* verbatim "YYYY-MM-DD_HH:MM:SS" */
+    char title[128];
+    char code_version[64];
+    char max_status[64];
+    int stream_order;
+    char rfc_location[64];
+    int64_t rfc_reach_id;
+    int64_t hf_id;
+    char state[64];
+    char name[256];
+} nc_table;
+
+/* "troute_output_YYYYMMDDHHMM.nc"; returns 0, or -1 if buf is too small. */
+int nc_output_name(int64_t reference_time, char *buf, size_t n);
+
+/* Write path atomically: into a temporary file in the same directory,
+ * renamed over path on success; on failure nothing is left behind.
+ * time_s are seconds after meta->reference_time. */
+int nc_output_write(const char *path, const int64_t *feature_ids, size_t nseg, const double *time_s,
+                    size_t ntime, const float *flow, const float *velocity, const float *depth,
+                    const nc_meta *meta, rnr_error *err);
+
+int nc_output_read(const char *path, nc_table **out, rnr_error *err);
+void nc_table_free(nc_table *t);
+
+/* Time index of the file's peak flow: the maximum over all segments and
+ * times, skipping fill and NaN. Ties go to the first in (segment, time)
+ * order, i.e. the earliest time of the first segment reaching the maximum,
+ * which is what the reference post-processor's stack/dropna selects.
+ * Returns RNR_OK, or RNR_ERR_NOTFOUND when there is no valid flow. */
+int nc_table_peak(const nc_table *t, size_t *time_index);
+
+#endif

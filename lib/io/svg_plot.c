@@ -1,0 +1,257 @@
+/* svg_plot.c - hydrograph SVG writer (see header). */
+#include "io/svg_plot.h"
+
+#include "core/timeutil.h"
+#include "io/utf8.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+static const char *const COLORS[SVG_MAX_SERIES] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
+                                                   "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f",
+                                                   "#bcbd22", "#17becf", "#393b79", "#637939"};
+
+/* The plot area inside the margins, and the data ranges it shows. */
+typedef struct frame {
+    double left, top, width, height;
+    double y0, y1;     /* flow at the bottom and top */
+    double ystep;      /* tick spacing */
+    int64_t t0, t1;    /* time at the left and right */
+} frame;
+
+size_t svg_pick_segments(size_t nseg, size_t want, size_t *idx)
+{
+    if (nseg == 0)
+        return 0;
+    if (want == 0)
+        want = 4;
+    if (want > SVG_MAX_SERIES)
+        want = SVG_MAX_SERIES;
+    if (want > nseg)
+        want = nseg;
+    size_t n = 0;
+    for (size_t i = 0; i < want; i++) {
+        size_t s = want == 1 ? 0 : (size_t)llround((double)i * (double)(nseg - 1) / (double)(want - 1));
+        if (n == 0 || idx[n - 1] != s)
+            idx[n++] = s;
+    }
+    return n;
+}
+
+static int valid(float q)
+{
+    return isfinite(q) && q != NC_OUTPUT_FILL;
+}
+
+/* 1, 2 or 5 times a power of ten, at least raw. */
+static double nice_step(double raw)
+{
+    double p = pow(10.0, floor(log10(raw)));
+    double m = raw / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
+static int flow_range(const nc_table *t, const size_t *idx, size_t n, double *lo, double *hi)
+{
+    int any = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < t->ntime; k++) {
+            float q = t->flow[idx[i] * t->ntime + k];
+            if (!valid(q))
+                continue;
+            if (!any || q < *lo)
+                *lo = q;
+            if (!any || q > *hi)
+                *hi = q;
+            any = 1;
+        }
+    return any;
+}
+
+static void frame_ranges(frame *fr, double lo, double hi)
+{
+    if (hi - lo < 1e-6 * (fabs(hi) + 1)) {
+        fr->ystep = nice_step(fabs(hi) > 0 ? fabs(hi) / 5 : 1);
+        fr->y0 = hi - 5 * fr->ystep;
+    } else {
+        fr->ystep = nice_step((hi - lo) / 5);
+        fr->y0 = floor(lo / fr->ystep) * fr->ystep;
+        /* A hydrograph reads best from zero when that costs little room. */
+        if (fr->y0 > 0 && fr->y0 < 0.25 * hi)
+            fr->y0 = 0;
+    }
+    fr->y1 = hi;
+}
+
+static double px_x(const frame *fr, int64_t t)
+{
+    double span = (double)(fr->t1 - fr->t0);
+    return fr->left + (span > 0 ? (double)(t - fr->t0) / span : 0.5) * fr->width;
+}
+
+static double px_y(const frame *fr, double q)
+{
+    return fr->top + (fr->y1 - q) / (fr->y1 - fr->y0) * fr->height;
+}
+
+/* Escaped, control characters dropped, invalid UTF-8 bytes as '?'. */
+static void xml_text(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p) {
+        size_t n = utf8_seq_len(p);
+        if (n == 0) {
+            fputc('?', f);
+            p++;
+            continue;
+        }
+        switch (*p) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default:
+            if (*p >= 0x20 || *p == '\t')
+                fwrite(p, 1, n, f);
+        }
+        p += n;
+    }
+}
+
+static void y_axis(FILE *f, const frame *fr)
+{
+    fprintf(f, "<g class=\"y-axis\" font-size=\"12\" text-anchor=\"end\">\n");
+    for (int i = 0; i < 100; i++) {
+        double q = fr->y0 + i * fr->ystep;
+        if (q > fr->y1 + 1e-9 * fabs(fr->y1))
+            break;
+        double y = px_y(fr, q);
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#ddd\"/>\n", fr->left, y,
+                fr->left + fr->width, y);
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">%.*f</text>\n", fr->left - 6, y + 4, fr->ystep < 1 ? 2 : 0, q);
+    }
+    fprintf(f, "</g>\n<text x=\"18\" y=\"%.2f\" font-size=\"13\" text-anchor=\"middle\" "
+               "transform=\"rotate(-90 18 %.2f)\">Flow (m3/s)</text>\n",
+            fr->top + fr->height / 2, fr->top + fr->height / 2);
+}
+
+static void x_axis(FILE *f, const frame *fr)
+{
+    static const int64_t steps[] = {3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800};
+    int64_t span = fr->t1 - fr->t0, step = steps[sizeof steps / sizeof *steps - 1];
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
+        if (span / steps[i] <= 8) {
+            step = steps[i];
+            break;
+        }
+    if (span / step > 8) /* longer than two months: whole days */
+        step = (span / 8 / 86400 + 1) * 86400;
+    fprintf(f, "<g class=\"x-axis\" font-size=\"12\" text-anchor=\"middle\">\n");
+    int64_t first = fr->t0 % step == 0 ? fr->t0 : fr->t0 - fr->t0 % step + step;
+    for (int64_t t = first; t <= fr->t1; t += step) {
+        double x = px_x(fr, t);
+        char day[16], hm[16];
+        time_format(t, "%m-%d", day, sizeof day);
+        time_format(t, "%H:%M", hm, sizeof hm);
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#ddd\"/>\n", x, fr->top, x,
+                fr->top + fr->height);
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">%s</text><text x=\"%.2f\" y=\"%.2f\">%s</text>\n", x,
+                fr->top + fr->height + 18, hm, x, fr->top + fr->height + 33, day);
+    }
+    fprintf(f, "</g>\n<text x=\"%.2f\" y=\"%.2f\" font-size=\"13\" text-anchor=\"middle\">Time (UTC)</text>\n",
+            fr->left + fr->width / 2, fr->top + fr->height + 52);
+}
+
+static void series(FILE *f, const frame *fr, const nc_table *t, size_t seg, const char *color)
+{
+    fprintf(f, "<polyline class=\"series\" data-feature-id=\"%" PRId64 "\" fill=\"none\" stroke=\"%s\" "
+               "stroke-width=\"2\" points=\"",
+            t->feature_ids[seg], color);
+    int first = 1;
+    for (size_t k = 0; k < t->ntime; k++) {
+        float q = t->flow[seg * t->ntime + k];
+        if (!valid(q))
+            continue;
+        fprintf(f, "%s%.2f,%.2f", first ? "" : " ", px_x(fr, t->times[k]), px_y(fr, q));
+        first = 0;
+    }
+    fputs("\"/>\n", f);
+}
+
+static void legend(FILE *f, const frame *fr, const nc_table *t, const size_t *idx, size_t n)
+{
+    /* Outside the plot area: the peak touches the top, so inside it the
+     * legend would cover the lines. */
+    double w = 230, x = fr->left + fr->width + 12, y = fr->top;
+    fprintf(f, "<g class=\"legend\" font-size=\"12\">\n<rect x=\"%.2f\" y=\"%.2f\" width=\"%.0f\" "
+               "height=\"%.0f\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n",
+            x, y, w, 10 + 18.0 * (double)n);
+    for (size_t i = 0; i < n; i++) {
+        double ly = y + 18 + 18.0 * (double)i;
+        const char *role = idx[i] == 0 ? " (forecast point)" : idx[i] == t->nseg - 1 ? " (outlet)" : "";
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"3\"/>\n",
+                x + 8, ly - 4, x + 34, ly - 4, COLORS[i]);
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">wb-%" PRId64 "%s</text>\n", x + 40, ly, t->feature_ids[idx[i]],
+                role);
+    }
+    fputs("</g>\n", f);
+}
+
+static void titles(FILE *f, const nc_table *t, const svg_opts *o, double width)
+{
+    fprintf(f, "<text x=\"%.2f\" y=\"24\" font-size=\"17\" font-weight=\"bold\" text-anchor=\"middle\">",
+            width / 2);
+    if (o && o->title) {
+        xml_text(f, o->title);
+    } else {
+        xml_text(f, t->rfc_location[0] ? t->rfc_location : "Hydrograph");
+        if (t->name[0]) {
+            fputs(" \xe2\x80\x94 ", f);
+            xml_text(f, t->name);
+        }
+    }
+    char ref[32];
+    time_format(t->reference_time, "%Y-%m-%d %H:%M", ref, sizeof ref);
+    fprintf(f, "</text>\n<text x=\"%.2f\" y=\"42\" font-size=\"12\" fill=\"#555\" text-anchor=\"middle\">"
+               "Forecast reference time %s UTC",
+            width / 2, ref);
+    if (t->max_status[0]) {
+        fputs(", max status ", f);
+        xml_text(f, t->max_status);
+    }
+    fputs("</text>\n", f);
+}
+
+int svg_hydrograph_write(FILE *f, const nc_table *t, const svg_opts *opts, rnr_error *err)
+{
+    size_t idx[SVG_MAX_SERIES];
+    size_t n = svg_pick_segments(t ? t->nseg : 0, opts ? opts->segments : 0, idx);
+    double lo = 0, hi = 0;
+    if (n == 0 || t->ntime == 0 || !flow_range(t, idx, n, &lo, &hi))
+        return rnr_error_set(err, RNR_ERR_INVALID, "hydrograph: no valid flow to plot");
+    double width = opts && opts->width > 0 ? opts->width : 960;
+    double height = opts && opts->height > 0 ? opts->height : 540;
+    if (width < 400 || height < 300 || width > 10000 || height > 10000)
+        return rnr_error_set(err, RNR_ERR_INVALID, "hydrograph: size %.0fx%.0f outside 400x300..10000x10000",
+                             width, height);
+    frame fr = {80, 60, width - 80 - 260, height - 140, 0, 0, 0, t->times[0], t->times[t->ntime - 1]};
+    frame_ranges(&fr, lo, hi);
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+               "width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\">\n"
+               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+            width, height, width, height);
+    titles(f, t, opts, width);
+    fprintf(f, "<rect id=\"plot-area\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
+               "stroke=\"#333\"/>\n",
+            fr.left, fr.top, fr.width, fr.height);
+    y_axis(f, &fr);
+    x_axis(f, &fr);
+    for (size_t i = 0; i < n; i++)
+        series(f, &fr, t, idx[i], COLORS[i]);
+    legend(f, &fr, t, idx, n);
+    fputs("</svg>\n", f);
+    if (fflush(f) != 0 || ferror(f))
+        return rnr_error_set(err, RNR_ERR_IO, "hydrograph: write failed");
+    return RNR_OK;
+}

@@ -1,0 +1,34 @@
+/* svg_plot.h - a hydrograph of one NetCDF output as a standalone SVG.
+ *
+ * Flow (m3/s) over time (UTC) for a few segments: the forecast point (the
+ * file's first segment, t-route writes them upstream to downstream), evenly
+ * spaced ones between, and the outlet (the last). The y axis tops out at the
+ * largest plotted flow, so the peak touches the top of the plot area. Plain
+ * text output, no graphics library. */
+#ifndef RNR_IO_SVG_PLOT_H
+#define RNR_IO_SVG_PLOT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/error.h"
+#include "io/nc_output.h"
+
+#define SVG_MAX_SERIES 12
+
+typedef struct svg_opts {
+    int width, height; /* pixels; 0 -> 960 x 540 */
+    size_t segments;   /* how many to plot, 0 -> 4; capped at SVG_MAX_SERIES and nseg */
+    const char *title; /* NULL -> "<rfc_location> <name>" from the file */
+} svg_opts;
+
+/* The segment indices plotted for nseg segments and `want` series:
+ * round(i * (nseg - 1) / (want - 1)), duplicates dropped. Returns the count
+ * written to idx (at most SVG_MAX_SERIES). */
+size_t svg_pick_segments(size_t nseg, size_t want, size_t *idx);
+
+/* Write the SVG. opts may be NULL. RNR_ERR_INVALID when the table has no
+ * valid flow to plot, RNR_ERR_IO on a write error. */
+int svg_hydrograph_write(FILE *f, const nc_table *t, const svg_opts *opts, rnr_error *err);
+
+#endif
