@@ -43,6 +43,7 @@ typedef struct attempt {
     CURLcode cc;
     long status;
     long retry_after_s;
+    long connects;          /* new connections this transfer opened */
     char curl_msg[CURL_ERROR_SIZE];
 } attempt;
 
@@ -313,6 +314,7 @@ static void attempt_once(http_client *c, const char *url, const char *accept,
     char *ct = NULL;
     if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
         snprintf(ctype, ctn, "%s", ct);
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &a->connects);
     curl_off_t ra = 0;
     if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
         a->retry_after_s = (long)ra;
@@ -344,6 +346,14 @@ static int fatal_curl_code(CURLcode cc)
            cc == CURLE_OUT_OF_MEMORY;
 }
 
+static void stats_connects(http_client *c, long connects)
+{
+    pthread_mutex_lock(&c->mu);
+    c->stats.connects += (uint64_t)connects;
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Count one finished request. */
 static void stats_add(http_client *c, int attempts, int64_t slept)
 {
     pthread_mutex_lock(&c->mu);
@@ -354,51 +364,60 @@ static void stats_add(http_client *c, int attempts, int64_t slept)
     pthread_mutex_unlock(&c->mu);
 }
 
+/* End a failed request: drop the partial body, count it, set the error. */
 static int finish_error(http_client *c, http_response *out, sink *s, int code,
-                        rnr_error *err, const char *fmt, const char *shown,
-                        const char *detail)
+                        rnr_error *err, const char *msg)
 {
     free(s->buf);
+    s->buf = NULL;
     out->body = NULL;
     out->len = 0;
     stats_add(c, out->attempts, out->waited_ms);
-    return rnr_error_set(err, code, fmt, shown, out->attempts, detail);
+    return rnr_error_set(err, code, "%s", msg);
+}
+
+static void size_text(size_t n, char *buf, size_t bn)
+{
+    if (n % ((size_t)1 << 20) == 0) snprintf(buf, bn, "%zu MiB", n >> 20);
+    else snprintf(buf, bn, "%zu bytes", n);
 }
 
 int http_get(http_client *c, const char *url, const char *accept,
              http_response *out, rnr_error *err)
 {
     memset(out, 0, sizeof *out);
-    char shown[512];
+    char shown[512], msg[1024];
     http_url_redact(url, shown, sizeof shown);
     sink s = {0};
     attempt a;
     char why[CURL_ERROR_SIZE + 64] = "";
     for (int n = 1; n <= c->o.max_attempts; n++) {
-        if (rate_wait(c) != 0)
-            return finish_error(c, out, &s, RNR_ERR_CANCELLED, err,
-                                "GET %s: cancelled after %d attempts%s", shown, "");
+        if (rate_wait(c) != 0) {
+            snprintf(msg, sizeof msg, "GET %s: cancelled before attempt %d", shown, n);
+            return finish_error(c, out, &s, RNR_ERR_CANCELLED, err, msg);
+        }
         free(s.buf);
         memset(&s, 0, sizeof s);
         s.max = c->o.max_body;
         out->attempts = n;
         attempt_once(c, url, accept, &s, &a, out->content_type, sizeof out->content_type);
+        stats_connects(c, a.connects);
         out->status = a.status;
         if (s.over) {
-            free(s.buf);
-            out->body = NULL;
-            stats_add(c, n, out->waited_ms);
-            return rnr_error_set(err, RNR_ERR_LIMIT, "GET %s: response larger than %zu MiB",
-                                 shown, c->o.max_body >> 20);
+            char cap[32];
+            size_text(c->o.max_body, cap, sizeof cap);
+            snprintf(msg, sizeof msg, "GET %s: response larger than %s", shown, cap);
+            return finish_error(c, out, &s, RNR_ERR_LIMIT, err, msg);
         }
-        if (fatal_curl_code(a.cc))
-            return finish_error(c, out, &s, RNR_ERR_INVALID, err,
-                                "GET %s: failed after %d attempts: %s", shown,
-                                curl_easy_strerror(a.cc));
+        if (fatal_curl_code(a.cc)) {
+            snprintf(msg, sizeof msg, "GET %s: %s", shown, curl_easy_strerror(a.cc));
+            return finish_error(c, out, &s, RNR_ERR_INVALID, err, msg);
+        }
         if (!retry_reason(&a, out->content_type, why, sizeof why)) {
-            if (!s.buf && !(s.buf = calloc(1, 1)))
-                return finish_error(c, out, &s, RNR_ERR_NOMEM, err,
-                                    "GET %s: out of memory after %d attempts%s", shown, "");
+            if (!s.buf && !(s.buf = calloc(1, 1))) {
+                snprintf(msg, sizeof msg, "GET %s: out of memory", shown);
+                return finish_error(c, out, &s, RNR_ERR_NOMEM, err, msg);
+            }
             out->body = s.buf;
             out->len = s.len;
             stats_add(c, n, out->waited_ms);
@@ -413,10 +432,12 @@ int http_get(http_client *c, const char *url, const char *accept,
         log_warn("http", "GET %s: attempt %d failed (%s); retrying in %lld ms", shown, n, why,
                  (long long)wait);
         out->waited_ms += wait;
-        if (sleep_or_stop(c, wait) != 0)
-            return finish_error(c, out, &s, RNR_ERR_CANCELLED, err,
-                                "GET %s: cancelled after %d attempts: %s", shown, why);
+        if (sleep_or_stop(c, wait) != 0) {
+            snprintf(msg, sizeof msg, "GET %s: cancelled after %d attempts: %s", shown, n, why);
+            return finish_error(c, out, &s, RNR_ERR_CANCELLED, err, msg);
+        }
     }
     int code = a.cc == CURLE_OPERATION_TIMEDOUT ? RNR_ERR_TIMEOUT : RNR_ERR_TRANSIENT;
-    return finish_error(c, out, &s, code, err, "GET %s: failed after %d attempts: %s", shown, why);
+    snprintf(msg, sizeof msg, "GET %s: failed after %d attempts: %s", shown, out->attempts, why);
+    return finish_error(c, out, &s, code, err, msg);
 }

@@ -64,6 +64,7 @@ typedef struct http_stats {
     uint64_t retries;       /* attempts after the first */
     uint64_t backoff_ms;    /* total time slept between attempts */
     uint64_t rate_wait_ms;  /* total time slept by the rate limiter */
+    uint64_t connects;      /* new connections opened (the rest were reused) */
 } http_stats;
 
 /* Fill *o with the defaults, then NWS_USER_AGENT from the environment if

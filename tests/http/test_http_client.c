@@ -186,6 +186,18 @@ static void test_get_ok(void **state)
     assert_string_equal(r.body, want);
     assert_int_equal(r.len, strlen(want));
     http_response_free(&r);
+    /* Later requests reuse the connection through the share handle. */
+    url_of(url, sizeof url, "/products/p-1");
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(http_get(c, url, "application/ld+json", &r, &e), RNR_OK);
+        assert_int_equal(r.status, 200);
+        http_response_free(&r);
+    }
+    http_stats st;
+    http_client_stats(c, &st);
+    assert_int_equal(st.requests, 5);
+    assert_int_equal(st.attempts, 5);
+    assert_int_equal(st.connects, 1);
     http_client_free(c);
 }
 
@@ -392,6 +404,14 @@ static void test_size_cap(void **state)
     url_of(url, sizeof url, "/_bytes/1048577");
     assert_int_equal(http_get(c, url, NULL, &r, &e), RNR_ERR_LIMIT);
     snprintf(want, sizeof want, "GET %s: response larger than 1 MiB", url);
+    assert_string_equal(e.msg, want);
+    http_client_free(c);
+    /* Gzip does not hide a large body: the cap applies to decoded bytes. */
+    o.max_body = 1000;
+    assert_int_equal(http_client_new(&o, &c, &e), RNR_OK);
+    url_of(url, sizeof url, "/_bytes/5000");
+    assert_int_equal(http_get(c, url, NULL, &r, &e), RNR_ERR_LIMIT);
+    snprintf(want, sizeof want, "GET %s: response larger than 1000 bytes", url);
     assert_string_equal(e.msg, want);
     http_client_free(c);
 }
