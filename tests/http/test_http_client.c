@@ -23,12 +23,13 @@
 #include "adapters/http.h"
 #include "adapters/nws_client.h"
 #include "core/timeutil.h"
+#include "fixture_proc.h"
 
 static char g_dir[256];
-static char g_log[300];
-static char g_base[64];
-static char g_nwps[80]; /* g_base + /nwps/v1: the NWPS root of the fixture */
-static pid_t g_pid;
+static fixture_proc g_fx;
+static const char *g_log = g_fx.log;
+static const char *g_base = g_fx.base;
+static const char *g_nwps = g_fx.nwps; /* the NWPS root of the fixture */
 
 static const char GAUGE_JSON[] =
     "{\"lid\": \"TST1\", \"reachId\": \"123\", \"ForecastFloodCategory\": \"minor\"}\n";
@@ -46,13 +47,6 @@ static void write_file(const char *rel, const char *text)
 static int start_server(void **state)
 {
     (void)state;
-    const char *bd = getenv("RNR_BUILD_DIR");
-    if (!bd) {
-        fprintf(stderr, "RNR_BUILD_DIR is not set\n");
-        return -1;
-    }
-    char bin[512], pf[300];
-    snprintf(bin, sizeof bin, "%s/tools/fixture_server/rnr-fixture-server", bd);
     snprintf(g_dir, sizeof g_dir, "/tmp/rnr-http-XXXXXX");
     if (!mkdtemp(g_dir)) return -1;
     char sub[300];
@@ -67,46 +61,16 @@ static int start_server(void **state)
     write_file("products/p-1.json", "{\"id\": \"p-1\", \"productText\": \"HMLTST\"}\n");
     write_file("nwps/gauges/TST1.json", GAUGE_JSON);
     write_file("nwps/gauges/TST1.forecast.json", "{\"secondaryUnits\": \"kcfs\", \"data\": []}\n");
-    snprintf(pf, sizeof pf, "%s/port", g_dir);
-    snprintf(g_log, sizeof g_log, "%s/requests.log", g_dir);
-    g_pid = fork();
-    if (g_pid < 0) return -1;
-    if (g_pid == 0) {
-        execl(bin, bin, "--dir", g_dir, "--port", "0", "--port-file", pf, "--log", g_log,
-              (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 200; i++) {
-        FILE *f = fopen(pf, "r");
-        int port = 0;
-        if (f) {
-            int ok = fscanf(f, "%d", &port) == 1;
-            fclose(f);
-            if (ok && port > 0) {
-                snprintf(g_base, sizeof g_base, "http://127.0.0.1:%d", port);
-                snprintf(g_nwps, sizeof g_nwps, "%s/nwps/v1", g_base);
-                return 0;
-            }
-        }
-        time_sleep_ms(50);
-    }
-    fprintf(stderr, "fixture server did not start (%s)\n", bin);
-    return -1;
+    return fixture_start(&g_fx, g_dir, g_dir);
 }
 
 static int stop_server(void **state)
 {
     (void)state;
-    int st = 0;
-    if (g_pid > 0) {
-        kill(g_pid, SIGTERM);
-        waitpid(g_pid, &st, 0);
-    }
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0) return -1;
     /* The server must shut down cleanly on SIGTERM. */
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    int rc = fixture_stop(&g_fx);
+    if (fixture_rmtree(g_dir) != 0) return -1;
+    return rc;
 }
 
 /* POST (json != NULL) or DELETE /_fault with plain libcurl. */
