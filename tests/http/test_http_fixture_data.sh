@@ -13,6 +13,17 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# Command line: help, and one-line errors with exit 2 for bad input.
+"$bin" --help | grep -q '^usage: rnr-fixture-server --dir DIR' || fail "--help"
+set +e
+"$bin" --dir "$tmp" --port 99999 2> "$tmp/err"; rc=$?
+set -e
+[ "$rc" = 2 ] && grep -qx "rnr-fixture-server: --port '99999' is not 0..65535" "$tmp/err" || fail "bad port: $rc"
+set +e
+"$bin" --dir "$tmp" --fault '{"status": 500}' 2> "$tmp/err"; rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q 'needs a "path"' "$tmp/err" || fail "bad fault: $rc"
+
 cp -r "$RNR_SOURCE_DIR/data/sample/nws" "$tmp/data"
 # A 503 for the first request of one gauge, from faults.json.
 echo '[{"path": "/nwps/v1/gauges/RNRD1", "status": 503, "times": 1}]' > "$tmp/data/faults.json"
