@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef int (*queue_opener)(const char *url, const char *queue_name, rnr_queue **out,
                             rnr_error *err);
@@ -243,7 +244,7 @@ int backend_local_url_parse(const char *url, const char *scheme, backend_local_u
     memset(out, 0, sizeof *out);
     backend_url_mask(url ? url : "", masked, sizeof masked);
     size_t sl = strlen(scheme);
-    if (!url || strncmp(url, scheme, sl) != 0 || url[sl] != ':')
+    if (!url || strncasecmp(url, scheme, sl) != 0 || url[sl] != ':')
         return rnr_error_set(err, RNR_ERR_INVALID, "URL '%s' is not a %s: URL", masked, scheme);
     const char *p = url + sl + 1;
     if (strncmp(p, "//", 2) != 0)

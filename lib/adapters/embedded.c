@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -129,13 +130,13 @@ int embedded_secrets_open(const char *url, rnr_secrets **out, rnr_error *err)
     embedded_secrets *s = calloc(1, sizeof *s);
     rnr_secrets *h = calloc(1, sizeof *h);
     int rc = (!s || !h) ? rnr_error_set(err, RNR_ERR_NOMEM, "out of memory") : RNR_OK;
-    if (rc == RNR_OK && url && strncmp(url, "env:", 4) == 0) {
+    if (rc == RNR_OK && url && strncasecmp(url, "env:", 4) == 0) {
         s->kind = SECRETS_ENV;
         s->arg = strdup(url + 4);
-    } else if (rc == RNR_OK && url && strcmp(url, "file:") == 0) {
+    } else if (rc == RNR_OK && url && strcasecmp(url, "file:") == 0) {
         s->kind = SECRETS_FILE_ABS;
         s->arg = strdup("");
-    } else if (rc == RNR_OK && url && strncmp(url, "file:", 5) == 0) {
+    } else if (rc == RNR_OK && url && strncasecmp(url, "file:", 5) == 0) {
         backend_local_url u;
         s->kind = SECRETS_FILE_DIR;
         rc = backend_local_url_parse(url, "file", &u, err);
@@ -258,7 +259,7 @@ int embedded_metrics_open(const char *url, rnr_metrics **out, rnr_error *err)
     embedded_metrics *m = calloc(1, sizeof *m);
     rnr_metrics *h = calloc(1, sizeof *h);
     int rc = (!m || !h) ? rnr_error_set(err, RNR_ERR_NOMEM, "out of memory") : RNR_OK;
-    if (rc == RNR_OK && url && strncmp(url, "file:", 5) == 0) {
+    if (rc == RNR_OK && url && strncasecmp(url, "file:", 5) == 0) {
         backend_local_url u;
         rc = backend_local_url_parse(url, "file", &u, err);
         if (rc == RNR_OK && *u.query)
@@ -269,7 +270,7 @@ int embedded_metrics_open(const char *url, rnr_metrics **out, rnr_error *err)
             u.path = NULL;
         }
         backend_local_url_clear(&u);
-    } else if (rc == RNR_OK && !(url && strcmp(url, "log:") == 0)) {
+    } else if (rc == RNR_OK && !(url && strcasecmp(url, "log:") == 0)) {
         rc = rnr_error_set(err, RNR_ERR_INVALID,
                            "metrics URL '%s' is not log: or file:///abs/metrics.jsonl", masked);
     }
