@@ -521,7 +521,7 @@ static int dead_row(sqlite3_stmt *st, sqlite_dead_letter *d)
 
 int sqlite_queue_list_dead(rnr_queue *h, size_t limit, sqlite_dead_list *out, rnr_error *err)
 {
-    sqlite_queue *q;
+    sqlite_queue *q = NULL;
     memset(out, 0, sizeof *out);
     int rc = sq_from_port(h, &q, err);
     if (rc != RNR_OK)
@@ -605,7 +605,7 @@ static int sq_replay_tx(sqlite_queue *q, int64_t id, size_t *replayed, rnr_error
 
 int sqlite_queue_replay_dead(rnr_queue *h, int64_t id, size_t *replayed, rnr_error *err)
 {
-    sqlite_queue *q;
+    sqlite_queue *q = NULL;
     *replayed = 0;
     int rc = sq_from_port(h, &q, err);
     if (rc != RNR_OK)

@@ -27,7 +27,9 @@ static inline void testutil_rmtree_depth(const char *dir, int depth)
             continue;
         char path[4096];
         struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        int n = snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (n < 0 || (size_t)n >= sizeof path)
+            continue;
         if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
             testutil_rmtree_depth(path, depth + 1);
         else
