@@ -26,6 +26,20 @@ typedef struct embedded_secrets {
     char *arg; /* env prefix or directory */
 } embedded_secrets;
 
+/* Secret names are often ARNs or paths ("rnr/mq-creds"), which are not
+ * variable names: the fallback spelling upper-cases letters and turns
+ * every other non-alphanumeric byte into '_' ("RNR_MQ_CREDS"). */
+static void env_normalise(char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 'a' && c <= 'z')
+            *s = (char)(c - 'a' + 'A');
+        else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+            *s = '_';
+    }
+}
+
 static int env_secret(embedded_secrets *s, const char *name, char **value, rnr_error *err)
 {
     size_t pl = strlen(s->arg), nl = strlen(name);
@@ -35,12 +49,22 @@ static int env_secret(embedded_secrets *s, const char *name, char **value, rnr_e
     memcpy(var, s->arg, pl);
     memcpy(var + pl, name, nl + 1);
     const char *v = getenv(var);
+    char *exact = NULL;
+    if (!v && (exact = strdup(var)) != NULL) {
+        env_normalise(var + pl);
+        v = getenv(var);
+    }
     int rc = RNR_OK;
-    if (!v)
+    if (!v && exact && strcmp(exact, var) != 0)
+        rc = rnr_error_set(err, RNR_ERR_NOTFOUND,
+                           "secret '%s': neither environment variable %s nor %s is set", name,
+                           exact, var);
+    else if (!v)
         rc = rnr_error_set(err, RNR_ERR_NOTFOUND,
                            "secret '%s': environment variable %s is not set", name, var);
     else if (!(*value = strdup(v)))
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory reading secret '%s'", name);
+    free(exact);
     free(var);
     return rc;
 }

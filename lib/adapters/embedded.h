@@ -3,6 +3,9 @@
  * Secrets URLs:
  *   env:          secret NAME = environment variable NAME
  *   env:PREFIX    secret NAME = environment variable PREFIXNAME
+ *                 (for either: when that variable is unset, NAME upper-cased
+ *                 with other non-alphanumerics as '_': "rnr/mq-creds" ->
+ *                 RNR_MQ_CREDS)
  *   file:         secret NAME is an absolute file path; value = its content
  *   file:///dir   secret NAME is a key under dir (same rules as store keys)
  * File values lose one trailing newline; at most 64 KiB.

@@ -229,6 +229,15 @@ out:
     return rc;
 }
 
+static int parent_missing(const char *path)
+{
+    char *dir = dir_of(path);
+    struct stat st;
+    int missing = dir && stat(dir, &st) != 0 && errno == ENOENT;
+    free(dir);
+    return missing;
+}
+
 static int fs_put(file_store *s, const char *key, int src_fd, const void *buf, size_t len,
                   rnr_error *err)
 {
@@ -238,9 +247,17 @@ static int fs_put(file_store *s, const char *key, int src_fd, const void *buf, s
     char *dest = path_join(s->root, key);
     if (!dest)
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory storing '%s'", key);
-    rc = make_dirs(dest, strlen(s->root), err);
-    if (rc == RNR_OK)
-        rc = write_atomic(dest, src_fd, buf, len, err);
+    /* A concurrent delete may remove a directory we just made (it drops
+     * empty ones); then the write finds no directory and we make it again. */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        if (attempt > 0 && src_fd >= 0 && lseek(src_fd, 0, SEEK_SET) != 0)
+            break;
+        rc = make_dirs(dest, strlen(s->root), err);
+        if (rc == RNR_OK)
+            rc = write_atomic(dest, src_fd, buf, len, err);
+        if (rc != RNR_ERR_IO || !parent_missing(dest))
+            break;
+    }
     free(dest);
     return rc;
 }

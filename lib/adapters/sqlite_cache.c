@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Purge expired rows on every PURGE_EVERY-th set, so the table stays the
+/* Purge expired rows on open and on every PURGE_EVERY-th set, so the table stays the
  * size of its live keys without a sweep on every write. */
 #define PURGE_EVERY 256
 
@@ -172,6 +172,10 @@ int sqlite_cache_open(const char *url, rnr_cache **out, rnr_error *err)
     }
     if (rc == RNR_OK)
         rc = sqlite_db_exec(c->db, cache_schema_sql, "create table", c->path, err);
+    /* Short-lived processes (one producer run) never reach PURGE_EVERY
+     * sets, so each open purges once too. */
+    if (rc == RNR_OK)
+        rc = sc_purge(c, time_now_ms(), err);
     backend_local_url_clear(&u);
     if (rc != RNR_OK) {
         sc_close(c);

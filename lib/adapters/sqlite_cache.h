@@ -3,7 +3,7 @@
  *
  * URL: sqlite:///abs/path/cache.db[?busy_timeout=ms]
  * A ttl_s <= 0 means the key never expires. Expired keys read as misses
- * and are purged now and then by set. */
+ * and are purged when a handle opens and every 256 sets. */
 #ifndef RNR_ADAPTERS_SQLITE_CACHE_H
 #define RNR_ADAPTERS_SQLITE_CACHE_H
 

@@ -497,6 +497,54 @@ static void test_killed_consumer_message_redelivered(void **state)
     queue_free(q);
 }
 
+/* Several processes opening a database that does not exist yet (the
+ * first start of `rnr up`) all create it safely and publish into it. */
+static void test_concurrent_first_open(void **state)
+{
+    qfix *f = *state;
+    enum { CHILDREN = 3, EACH = 20 };
+    pid_t pid[CHILDREN];
+    for (int c = 0; c < CHILDREN; c++) {
+        pid[c] = fork();
+        assert_true(pid[c] >= 0);
+        if (pid[c] == 0) {
+            rnr_queue *q = NULL;
+            if (sqlite_queue_open(f->url, NULL, &q, NULL) != RNR_OK)
+                _exit(2);
+            for (int i = 0; i < EACH; i++) {
+                char body[32];
+                int n = snprintf(body, sizeof body, "c%d-%d", c, i);
+                if (queue_publish(q, body, (size_t)n, NULL, NULL) != RNR_OK)
+                    _exit(3);
+            }
+            queue_free(q);
+            _exit(0);
+        }
+    }
+    for (int c = 0; c < CHILDREN; c++) {
+        int status = 0;
+        assert_int_equal(waitpid(pid[c], &status, 0), pid[c]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    rnr_queue *q = open_q(f, "");
+    expect_depth(q, CHILDREN * EACH, 0, 0);
+    /* Each child's messages come out in the order it published them. */
+    int next[CHILDREN] = {0};
+    for (int i = 0; i < CHILDREN * EACH; i++) {
+        queue_message m;
+        rnr_error err = {0};
+        int c = -1, k = -1;
+        get_ok(q, 0, &m);
+        assert_int_equal(sscanf(m.body, "c%d-%d", &c, &k), 2);
+        assert_true(c >= 0 && c < CHILDREN);
+        assert_int_equal(k, next[c]++);
+        assert_int_equal(queue_ack(q, m.tag, &err), RNR_OK);
+        queue_message_clear(&m);
+    }
+    queue_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,6 +560,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_queue_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_processes_share_the_work, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_consumer_message_redelivered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
