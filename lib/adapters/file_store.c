@@ -58,7 +58,7 @@ static int bad_key(const char *key, const char *why, rnr_error *err)
                          key_quote(key, q, sizeof q), why);
 }
 
-/* Check the components of key[0..len); dir_ok allows a trailing '/'. */
+/* Check each '/'-separated component of key[0..len). */
 static int check_components(const char *key, size_t len, rnr_error *err)
 {
     size_t start = 0;

@@ -239,10 +239,16 @@ static int sq_lease(sqlite_queue *q, int64_t id, int64_t now, queue_message *out
 static int sq_try_claim(sqlite_queue *q, queue_message *out, int *got, rnr_error *err)
 {
     *got = 0;
-    int rc = sq_exec(q, "BEGIN IMMEDIATE", "begin claim", err);
+    /* Idle consumers poll: look without the write lock first, so they do
+     * not queue up behind each other and the publishers. */
+    int64_t now = time_now_ms(), peek_id = 0, peek_n = 0;
+    int rc = sq_oldest_ready(q, now, &peek_id, &peek_n, err);
+    if (rc != RNR_OK || peek_id == 0)
+        return rc;
+    rc = sq_exec(q, "BEGIN IMMEDIATE", "begin claim", err);
     if (rc != RNR_OK)
         return rc;
-    int64_t now = time_now_ms();
+    now = time_now_ms();
     for (int sweep = 0; sweep <= CLAIM_SWEEP_MAX && rc == RNR_OK; sweep++) {
         int64_t id = 0, deliveries = 0;
         rc = sq_oldest_ready(q, now, &id, &deliveries, err);

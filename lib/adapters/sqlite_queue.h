@@ -15,8 +15,10 @@
  * publish returns after the insert has committed (synchronous=FULL). A tag
  * encodes the row and its delivery number, so a consumer whose lease ran
  * out cannot ack, nack or dead-letter the message's next delivery
- * (RNR_ERR_NOTFOUND). A handle belongs to one thread; open one per thread
- * or process. */
+ * (RNR_ERR_NOTFOUND). depth counts a message whose lease ran out as ready.
+ * Leases use the wall clock, shared by every process on the machine. get
+ * polls (10..200 ms apart) until timeout_ms. A handle belongs to one
+ * thread; open one per thread or process. */
 #ifndef RNR_ADAPTERS_SQLITE_QUEUE_H
 #define RNR_ADAPTERS_SQLITE_QUEUE_H
 
