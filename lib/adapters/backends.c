@@ -255,9 +255,9 @@ int backend_local_url_parse(const char *url, const char *scheme, backend_local_u
     size_t hostlen = strcspn(p, "/?#");
     if (hostlen && !(hostlen == 9 && strncmp(p, "localhost", 9) == 0))
         return rnr_error_set(err, RNR_ERR_INVALID,
-                             "URL '%s' names host '%.*s'; only local paths are supported "
+                             "URL '%s' names a host; only local paths are supported "
                              "(write %s:///abs/path)",
-                             masked, (int)hostlen, p, scheme);
+                             masked, scheme);
     p += hostlen;
     if (*p == '#')
         return rnr_error_set(err, RNR_ERR_INVALID, "URL '%s' has a fragment", masked);

@@ -318,7 +318,14 @@ static void test_dispatch_errors(void **state)
     assert_int_equal(backend_open_queue("sqlite:queue.db", NULL, &q, &err), RNR_ERR_INVALID);
     assert_non_null(strstr(err.msg, "'sqlite:queue.db'"));
     assert_int_equal(backend_open_queue("sqlite://queue.db", NULL, &q, &err), RNR_ERR_INVALID);
-    assert_non_null(strstr(err.msg, "host 'queue.db'"));
+    assert_string_equal(err.msg, "URL 'sqlite://queue.db' names a host; only local paths are "
+                                 "supported (write sqlite:///abs/path)");
+    assert_int_equal(backend_open_queue("sqlite://me:pw123@/tmp/q.db", NULL, &q, &err),
+                     RNR_ERR_INVALID);
+    assert_null(strstr(err.msg, "pw123"));
+    assert_int_equal(backend_open_store("file://me:pw123@host/tmp/x", &s, &err),
+                     RNR_ERR_INVALID);
+    assert_null(strstr(err.msg, "pw123"));
     assert_int_equal(backend_open_queue("sqlite://", NULL, &q, &err), RNR_ERR_INVALID);
     assert_non_null(strstr(err.msg, "no path"));
     assert_int_equal(backend_open_queue("sqlite:///", NULL, &q, &err), RNR_ERR_INVALID);

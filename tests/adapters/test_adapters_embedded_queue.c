@@ -252,6 +252,28 @@ static void test_max_deliveries_dead_letters(void **state)
     queue_free(q);
 }
 
+/* A message whose consumers keep dying (leases running out) ends dead. */
+static void test_expired_leases_count_toward_the_limit(void **state)
+{
+    rnr_queue *q = open_q(*state, "lease=1&max_deliveries=1");
+    rnr_error err = {0};
+    queue_message m;
+    pub(q, "kills-its-consumer");
+    get_ok(q, 0, &m);
+    queue_message_clear(&m);
+    time_sleep_ms(1100);
+    assert_int_equal(queue_get(q, 0, &m, &err), RNR_ERR_TIMEOUT);
+    expect_depth(q, 0, 0, 1);
+    sqlite_dead_list dl;
+    assert_int_equal(sqlite_queue_list_dead(q, 0, &dl, &err), RNR_OK);
+    assert_int_equal(dl.n, 1);
+    assert_string_equal(dl.items[0].body, "kills-its-consumer");
+    assert_string_equal(dl.items[0].reason, "delivery limit 1 exceeded");
+    assert_int_equal(dl.items[0].delivery_count, 1);
+    sqlite_dead_list_clear(&dl);
+    queue_free(q);
+}
+
 static void test_dead_letter_reason_and_reject(void **state)
 {
     rnr_queue *q = open_q(*state, "");
@@ -554,6 +576,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nack_requeue_redelivers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lease_expiry_redelivers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_deliveries_dead_letters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expired_leases_count_toward_the_limit, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_dead_letter_reason_and_reject, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_dead, setup, teardown),
         cmocka_unit_test(test_dead_ops_need_sqlite_queue),
