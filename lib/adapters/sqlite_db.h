@@ -1,0 +1,26 @@
+/* sqlite_db.h - opening a SQLite database for the embedded backends
+ * (WAL, busy timeout, synchronous=FULL) and turning its errors into rnr
+ * errors. Internal to the sqlite_* adapters. */
+#ifndef RNR_ADAPTERS_SQLITE_DB_H
+#define RNR_ADAPTERS_SQLITE_DB_H
+
+#include <sqlite3.h>
+
+#include "core/error.h"
+
+/* Open (creating) path in WAL mode; busy_ms is how long a writer waits
+ * for another process's lock. */
+int sqlite_db_open(const char *path, int busy_ms, sqlite3 **out, rnr_error *err);
+/* Record db's last error as an rnr error: SQLITE_BUSY/LOCKED become
+ * RNR_ERR_TRANSIENT, the rest RNR_ERR_IO. what names the operation. */
+int sqlite_db_error(sqlite3 *db, int rc, const char *what, const char *path, rnr_error *err);
+/* Run SQL without results. */
+int sqlite_db_exec(sqlite3 *db, const char *sql, const char *what, const char *path,
+                   rnr_error *err);
+/* Prepare one statement, reporting failures like sqlite_db_error. */
+int sqlite_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, const char *path,
+                      rnr_error *err);
+/* Roll back an open transaction, ignoring errors (used on failure paths). */
+void sqlite_db_rollback(sqlite3 *db);
+
+#endif

@@ -1,0 +1,59 @@
+/* sqlite_queue.h - the embedded work queue: a SQLite database in WAL mode
+ * that several processes may open at once.
+ *
+ * URL: sqlite:///abs/path/queue.db?queue=hml_files&lease=300&max_deliveries=5
+ *   queue           queue name (default hml_files; queues may share a file)
+ *   lease           seconds a delivery stays leased to its consumer before
+ *                   it is handed out again (default 300, 1..86400). There is
+ *                   no lease extension: pick a lease longer than any job.
+ *   max_deliveries  a message due for delivery number max_deliveries+1 is
+ *                   moved to the dead letters instead, with reason
+ *                   "delivery limit N exceeded" (default 5, 1..1000000)
+ *   busy_timeout    milliseconds to wait for another process's write lock
+ *                   (default 10000)
+ *
+ * publish returns after the insert has committed (synchronous=FULL). A tag
+ * encodes the row and its delivery number, so a consumer whose lease ran
+ * out cannot ack, nack or dead-letter the message's next delivery
+ * (RNR_ERR_NOTFOUND). depth counts a message whose lease ran out as ready.
+ * Leases use the wall clock, shared by every process on the machine. get
+ * polls (10..200 ms apart) until timeout_ms. A handle belongs to one
+ * thread; open one per thread or process. */
+#ifndef RNR_ADAPTERS_SQLITE_QUEUE_H
+#define RNR_ADAPTERS_SQLITE_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "ports/queue.h"
+
+/* queue_name, when non-NULL, wins over the URL's queue= parameter. */
+int sqlite_queue_open(const char *url, const char *queue_name, rnr_queue **out, rnr_error *err);
+
+typedef struct sqlite_dead_letter {
+    int64_t id;            /* dead-letter id, for sqlite_queue_replay_dead */
+    char *body;
+    size_t len;
+    char *reason;
+    char *trace_id;        /* or NULL */
+    int delivery_count;
+    int64_t enqueued_at;   /* epoch seconds of the original publish */
+    int64_t dead_at;       /* epoch seconds */
+} sqlite_dead_letter;
+
+typedef struct sqlite_dead_list {
+    sqlite_dead_letter *items;
+    size_t n;
+} sqlite_dead_list;
+
+/* The oldest dead letters of q's queue, at most limit (0 = all).
+ * RNR_ERR_UNSUPPORTED when q is not a SQLite queue. */
+int sqlite_queue_list_dead(rnr_queue *q, size_t limit, sqlite_dead_list *out, rnr_error *err);
+void sqlite_dead_list_clear(sqlite_dead_list *l);
+/* Move dead letter id (0 = every dead letter of the queue) back to ready,
+ * with its delivery count reset; *replayed = how many moved.
+ * RNR_ERR_NOTFOUND when id is given and does not exist. */
+int sqlite_queue_replay_dead(rnr_queue *q, int64_t id, size_t *replayed, rnr_error *err);
+
+#endif
