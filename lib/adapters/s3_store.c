@@ -148,8 +148,11 @@ static int url_parse(const char *url, s3_url *u, rnr_error *err)
     memcpy(u->prefix, p, pl);
     if (pl && u->prefix[pl - 1] != '/')
         u->prefix[pl] = '/';
-    if ((rc = path_check("prefix", u->prefix, 1, err)) != RNR_OK)
-        return rc;
+    if (path_check("prefix", u->prefix, 1, err) != RNR_OK) {
+        if (err)
+            err->code = RNR_ERR_CONFIG;
+        return RNR_ERR_CONFIG;
+    }
     p += pl;
     if (*p == '?')
         p++;
@@ -176,8 +179,12 @@ int s3_url_from_env(const char *prefix_env, char **url, rnr_error *err)
         prefix++;
     if (strchr(prefix, '?'))
         return rnr_error_set(err, RNR_ERR_CONFIG, "%s must not contain '?'", prefix_env);
-    if ((rc = path_check("prefix", prefix, 1, err)) != RNR_OK)
-        return rnr_error_prefix(err, "%s", prefix_env);
+    if (path_check("prefix", prefix, 1, err) != RNR_OK) {
+        if (err)
+            err->code = RNR_ERR_CONFIG;
+        rnr_error_prefix(err, "%s", prefix_env);
+        return RNR_ERR_CONFIG;
+    }
     size_t n = strlen(bucket) + strlen(prefix) + 8;
     if (!(*url = malloc(n)))
         return rnr_error_set(err, RNR_ERR_NOMEM, "s3: out of memory");
