@@ -86,7 +86,7 @@ int aws_client_new(const char *service, const char *env_id, const aws_opts *o, a
     if (strncmp(ep, "http://", 7) != 0 && strncmp(ep, "https://", 8) != 0)
         rc = rnr_error_set(err, RNR_ERR_CONFIG, "%s endpoint '%.200s' is not an http(s) URL",
                            service, ep);
-    else if (!(c->endpoint = strdup(ep)) || !(c->h = curl_easy_init()))
+    else if (!(c->endpoint = strdup(ep)))
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "aws client: out of memory");
     if (rc == RNR_OK) {
         size_t n = strlen(c->endpoint);
@@ -277,8 +277,12 @@ static int post_once(aws_client *c, const char *target, const char *ctype, const
             hl = l;
     }
     pthread_mutex_lock(&c->mu);
-    curl_easy_reset(c->h);
-    rc = aws_sign_curl(c->h, &hl, cr, c->region, c->service, hash, err);
+    if (!c->h && !(c->h = curl_easy_init()))
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "aws: curl init failed");
+    if (rc == RNR_OK) {
+        curl_easy_reset(c->h);
+        rc = aws_sign_curl(c->h, &hl, cr, c->region, c->service, hash, err);
+    }
     aws_credentials_wipe(cr);
     free(cr);
     if (rc == RNR_OK) {
@@ -292,11 +296,12 @@ static int post_once(aws_client *c, const char *target, const char *ctype, const
         curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
         curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, 30000L);
         curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, "http,https");
         *cc = curl_easy_perform(c->h);
         curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &resp->status);
+        curl_easy_setopt(c->h, CURLOPT_USERNAME, "");
+        curl_easy_setopt(c->h, CURLOPT_PASSWORD, "");
     }
-    curl_easy_setopt(c->h, CURLOPT_USERNAME, "");
-    curl_easy_setopt(c->h, CURLOPT_PASSWORD, "");
     pthread_mutex_unlock(&c->mu);
     curl_slist_free_all(hl);
     return rc;

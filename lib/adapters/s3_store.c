@@ -21,6 +21,7 @@
 #define S3_KEY_MAX 1024
 #define S3_ERR_BODY_MAX (64 * 1024)
 #define S3_LIST_PAGES_MAX 100000
+#define S3_PUT_MAX (5LL << 30)
 
 typedef struct s3_store {
     pthread_mutex_t mu; /* guards h */
@@ -374,6 +375,7 @@ static int perform_once(s3_store *s, const s3_req *r, const char *url, aws_respo
         curl_easy_setopt(s->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(s->h, CURLOPT_LOW_SPEED_TIME, 60L);
         curl_easy_setopt(s->h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(s->h, CURLOPT_PROTOCOLS_STR, "http,https");
         setup_io(s->h, r, &x);
         *cc = curl_easy_perform(s->h);
         curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &mem->status);
@@ -464,6 +466,11 @@ static int s3_put_buf(void *self, const char *key, const void *data, size_t len,
     int rc = full_key(s, key, &fk, what, sizeof what, "PUT", err);
     if (rc != RNR_OK)
         return rc;
+    if ((long long)len > S3_PUT_MAX) {
+        free(fk);
+        return rnr_error_set(err, RNR_ERR_LIMIT, "%s: %zu bytes is more than a single S3 PUT "
+                             "takes (5 GiB)", what, len);
+    }
     aws_sha256_hex(data, len, hash);
     aws_md5_b64(data, len, md5);
     s3_req r = {.method = "PUT", .key = fk, .payload_hash = hash, .content_md5 = md5,
@@ -488,6 +495,11 @@ static int s3_put_file(void *self, const char *key, const char *path, const char
     if ((rc = aws_file_digests(path, hash, md5, &size, err)) != RNR_OK) {
         free(fk);
         return rc;
+    }
+    if (size > S3_PUT_MAX) {
+        free(fk);
+        return rnr_error_set(err, RNR_ERR_LIMIT, "%s: %lld bytes is more than a single S3 PUT "
+                             "takes (5 GiB)", path, size);
     }
     FILE *f = fopen(path, "rb");
     if (!f) {

@@ -166,6 +166,37 @@ static void test_s3_slowdown_retry(void **state)
     fake_stop(&f);
 }
 
+static void test_s3_endpoint_env(void **state)
+{
+    (void)state;
+    fake_proc f;
+    assert_int_equal(fake_start(&f, NULL), 0);
+    rnr_error err = {0};
+    setenv("AWS_ACCESS_KEY_ID", FAKE_AK, 1);
+    setenv("AWS_SECRET_ACCESS_KEY", FAKE_SK, 1);
+    /* S3_ENDPOINT_URL alone; then AWS_ENDPOINT_URL_S3 wins over it. */
+    setenv("S3_ENDPOINT_URL", f.url, 1);
+    rnr_store *s = NULL;
+    must(s3_store_open("s3://rnr-bucket/env", &s, &err), &err);
+    must(store_put_buf(s, "one", "1", 1, NULL, &err), &err);
+    store_free(s);
+    setenv("S3_ENDPOINT_URL", "http://127.0.0.1:1", 1);
+    setenv("AWS_ENDPOINT_URL_S3", f.url, 1);
+    must(s3_store_open("s3://rnr-bucket/env?max_keys=1", &s, &err), &err);
+    store_list l;
+    must(store_list_prefix(s, "", &l, &err), &err);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.items[0].key, "one");
+    store_list_clear(&l);
+    store_free(s);
+    assert_int_equal(fake_log_count(&f, "sig", "ok"), 2);
+    unsetenv("S3_ENDPOINT_URL");
+    unsetenv("AWS_ENDPOINT_URL_S3");
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    fake_stop(&f);
+}
+
 static void test_s3_key_and_url_checks(void **state)
 {
     (void)state;
@@ -254,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_s3_signed_roundtrip),
         cmocka_unit_test(test_s3_signed_auth),
         cmocka_unit_test(test_s3_slowdown_retry),
+        cmocka_unit_test(test_s3_endpoint_env),
         cmocka_unit_test(test_s3_key_and_url_checks),
         cmocka_unit_test(test_s3_url_from_env),
     };
