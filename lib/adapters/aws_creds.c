@@ -287,15 +287,14 @@ static int container_token(char **tok, rnr_error *err)
         buf[n] = '\0';
         val = trim(buf);
     }
-    if (!val || !*val)
-        return RNR_OK;
-    for (const char *p = val; *p; p++)
-        if (*p == '\r' || *p == '\n')
-            return rnr_error_set(err, RNR_ERR_CONFIG, "container authorization token contains a "
-                                 "line break");
-    *tok = strdup(val);
+    int rc = RNR_OK;
+    if (val && *val && strpbrk(val, "\r\n"))
+        rc = rnr_error_set(err, RNR_ERR_CONFIG, "container authorization token contains a "
+                           "line break");
+    else if (val && *val && !(*tok = strdup(val)))
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "aws credentials: out of memory");
     OPENSSL_cleanse(buf, sizeof buf);
-    return *tok ? RNR_OK : rnr_error_set(err, RNR_ERR_NOMEM, "aws credentials: out of memory");
+    return rc;
 }
 
 typedef struct membuf {
