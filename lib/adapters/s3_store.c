@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define S3_KEY_MAX 1024
@@ -531,6 +532,9 @@ static int s3_get_file(void *self, const char *key, const char *path, rnr_error 
         snprintf(tmp, n, "%s.tmp.XXXXXX", path);
         fd = mkstemp(tmp);
     }
+    /* mkstemp creates 0600; the object should read like any other output. */
+    if (fd >= 0)
+        fchmod(fd, 0644);
     FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
     if (!f) {
         rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create a temporary file: %s", path,

@@ -37,7 +37,9 @@ static inline void fake_clean_env(const char *home)
         "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
         "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_CLOUDWATCH", "AWS_ENDPOINT_URL_ECS",
         "S3_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "RNR_ECS_CREDENTIALS_HOST",
-        "APP_BUCKET_NAME", "APP_OUTPUT_S3_KEY"};
+        "APP_BUCKET_NAME", "APP_OUTPUT_S3_KEY",
+        /* Requests to 127.0.0.1 must not detour through a proxy. */
+        "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         unsetenv(vars[i]);
     if (home)

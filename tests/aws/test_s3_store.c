@@ -244,6 +244,10 @@ int main(void)
     if (!mkdtemp(tmpdir))
         return 1;
     snprintf(run, sizeof run, "rnr-s3-test-%ld-%ld", (long)getpid(), (long)time(NULL));
+    static const char *const proxies[] = {"http_proxy", "HTTP_PROXY", "https_proxy",
+                                          "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+    for (size_t i = 0; i < 6; i++)
+        unsetenv(proxies[i]);
     unsetenv("AWS_SESSION_TOKEN");
     unsetenv("AWS_PROFILE");
     setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
