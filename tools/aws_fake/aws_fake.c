@@ -456,13 +456,17 @@ static int parse_args(int argc, char **argv, fake_config *c, int *port, int *std
 
 int main(int argc, char **argv)
 {
-    static fake_state st;
+    fake_state *stp = calloc(1, sizeof *stp);
     int port = 0, stdin_eof = 0;
-    if (parse_args(argc, argv, &st.cfg, &port, &stdin_eof) != 0)
+    if (!stp)
+        return 1;
+    if (parse_args(argc, argv, &stp->cfg, &port, &stdin_eof) != 0) {
+        free(stp);
         return usage();
-    pthread_mutex_init(&st.mu, NULL);
-    if (st.cfg.log_path && !(st.log = fopen(st.cfg.log_path, "a"))) {
-        fprintf(stderr, "rnr-aws-fake: cannot open log %s\n", st.cfg.log_path);
+    }
+    pthread_mutex_init(&stp->mu, NULL);
+    if (stp->cfg.log_path && !(stp->log = fopen(stp->cfg.log_path, "a"))) {
+        fprintf(stderr, "rnr-aws-fake: cannot open log %s\n", stp->cfg.log_path);
         return 1;
     }
     struct sockaddr_in sa = {0};
@@ -475,7 +479,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* the daemon thread inherits the mask */
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer, &st,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer, stp,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
     if (!d) {
@@ -494,11 +498,13 @@ int main(int argc, char **argv)
         sigwait(&set, &sig);
     }
     MHD_stop_daemon(d);
-    for (size_t i = 0; i < st.nobjects; i++) {
-        free(st.objects[i].key);
-        free(st.objects[i].data);
+    for (size_t i = 0; i < stp->nobjects; i++) {
+        free(stp->objects[i].key);
+        free(stp->objects[i].data);
     }
-    if (st.log)
-        fclose(st.log);
+    if (stp->log)
+        fclose(stp->log);
+    pthread_mutex_destroy(&stp->mu);
+    free(stp);
     return 0;
 }
