@@ -232,6 +232,7 @@ static void test_s3_key_and_url_checks(void **state)
     s3_store_opts o = S3_STORE_OPTS_INIT;
     o.endpoint = "http://127.0.0.1:1";
     o.creds = cr;
+    o.max_attempts = 2;
     assert_int_equal(s3_store_open_opts("s3://bucket/p?path_style=1&region=eu-west-1", &o, &s,
                                         &err),
                      RNR_OK);
@@ -240,6 +241,13 @@ static void test_s3_key_and_url_checks(void **state)
     assert_int_equal(store_delete(s, "a\x01", &err), RNR_ERR_INVALID);
     store_list l;
     assert_int_equal(store_list_prefix(s, "bad\x1b", &l, &err), RNR_ERR_INVALID);
+    /* Local file problems name the file; nothing listening is transient. */
+    assert_int_equal(store_put_file(s, "k", "/nonexistent/in.nc", NULL, &err), RNR_ERR_IO);
+    assert_non_null(strstr(err.msg, "/nonexistent/in.nc"));
+    assert_int_equal(store_get_file(s, "k", "/nonexistent/dir/out.nc", &err), RNR_ERR_IO);
+    assert_non_null(strstr(err.msg, "/nonexistent/dir/out.nc"));
+    assert_int_equal(store_put_buf(s, "k", "v", 1, NULL, &err), RNR_ERR_TRANSIENT);
+    assert_non_null(strstr(err.msg, "s3 PUT s3://bucket/p/k"));
     store_free(s);
     aws_creds_free(cr);
 }
