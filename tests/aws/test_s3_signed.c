@@ -10,6 +10,7 @@
 #include "adapters/s3_store.h"
 #include "aws/aws_fake_proc.h"
 
+#include <pthread.h>
 #include <string.h>
 
 static char home[] = "/tmp/rnr-s3-signed-XXXXXX";
@@ -197,6 +198,61 @@ static void test_s3_endpoint_env(void **state)
     fake_stop(&f);
 }
 
+typedef struct worker {
+    rnr_store *s;
+    int id, ok;
+} worker;
+
+static void *worker_run(void *arg)
+{
+    worker *w = arg;
+    char key[64], path[400], buf[64];
+    for (int i = 0; i < 5; i++) {
+        snprintf(key, sizeof key, "t%d/obj %d", w->id, i);
+        snprintf(path, sizeof path, "%s/t%d", home, w->id);
+        if (store_put_buf(w->s, key, key, strlen(key), NULL, NULL) != RNR_OK ||
+            store_get_file(w->s, key, path, NULL) != RNR_OK)
+            continue;
+        FILE *f = fopen(path, "rb");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = '\0';
+        w->ok += strcmp(buf, key) == 0;
+        unlink(path);
+    }
+    return NULL;
+}
+
+static void test_s3_threads(void **state)
+{
+    (void)state;
+    fake_proc f;
+    assert_int_equal(fake_start(&f, NULL), 0);
+    aws_creds *cr = NULL;
+    assert_int_equal(aws_creds_new_static(FAKE_AK, FAKE_SK, NULL, &cr, NULL), RNR_OK);
+    rnr_store *s = open_fake(&f, "s3://rnr-bucket/threads", cr, 0);
+    worker w[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (worker){s, i, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, worker_run, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].ok, 5);
+    }
+    store_list l;
+    rnr_error err = {0};
+    must(store_list_prefix(s, "", &l, &err), &err);
+    assert_int_equal(l.n, 20);
+    store_list_clear(&l);
+    assert_int_equal(fake_log_count(&f, "sig", "ok"), 41);
+    store_free(s);
+    aws_creds_free(cr);
+    fake_stop(&f);
+}
+
 static void test_s3_key_and_url_checks(void **state)
 {
     (void)state;
@@ -294,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_s3_signed_auth),
         cmocka_unit_test(test_s3_slowdown_retry),
         cmocka_unit_test(test_s3_endpoint_env),
+        cmocka_unit_test(test_s3_threads),
         cmocka_unit_test(test_s3_key_and_url_checks),
         cmocka_unit_test(test_s3_url_from_env),
     };
