@@ -486,7 +486,7 @@ static const secrets_ops aws_secrets_ops = {secrets_op_get, client_close};
 
 int aws_secrets_open(const aws_opts *o, rnr_secrets **out, rnr_error *err)
 {
-    aws_client *c;
+    aws_client *c = NULL;
     int rc = aws_client_new("secretsmanager", "SECRETS_MANAGER", o, &c, err);
     if (rc != RNR_OK)
         return rc;
@@ -510,7 +510,7 @@ static const metrics_ops aws_metrics_ops = {metrics_op_put, client_close};
 
 int aws_metrics_open(const aws_opts *o, rnr_metrics **out, rnr_error *err)
 {
-    aws_client *c;
+    aws_client *c = NULL;
     int rc = aws_client_new("monitoring", "CLOUDWATCH", o, &c, err);
     if (rc != RNR_OK)
         return rc;

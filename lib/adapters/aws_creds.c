@@ -79,7 +79,7 @@ static int fill_creds(aws_credentials *o, const char *ak, const char *sk, const 
 int aws_creds_new_static(const char *access_key, const char *secret_key, const char *token,
                          aws_creds **out, rnr_error *err)
 {
-    aws_creds *c;
+    aws_creds *c = NULL;
     int rc = creds_alloc(&c, err);
     if (rc != RNR_OK)
         return rc;
