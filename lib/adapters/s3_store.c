@@ -1,0 +1,761 @@
+/* s3_store.c - S3 backend of the object-store port: URL parsing, key
+ * checks, signed PUT/GET/DELETE/ListObjectsV2 with retries. */
+#include "adapters/s3_store.h"
+
+#include "adapters/aws_api.h"
+#include "adapters/aws_sigv4.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+
+#include <curl/curl.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S3_KEY_MAX 1024
+#define S3_ERR_BODY_MAX (64 * 1024)
+#define S3_LIST_PAGES_MAX 100000
+#define S3_PUT_MAX (5LL << 30)
+
+typedef struct s3_store {
+    pthread_mutex_t mu; /* guards h */
+    CURL *h;
+    aws_client *c;
+    char *bucket;
+    char *prefix;   /* "" or ends with '/' */
+    char *base;     /* URL up to and including the bucket part, no trailing '/' */
+    int max_keys;
+    int path_style;
+    struct curl_slist *resolve;
+} s3_store;
+
+/* ---- keys and URLs ---- */
+
+static int utf8_ok(const unsigned char *s)
+{
+    while (*s) {
+        int n = *s < 0x80 ? 0 : (*s & 0xE0) == 0xC0 ? 1 : (*s & 0xF0) == 0xE0 ? 2
+                : (*s & 0xF8) == 0xF0 ? 3 : -1;
+        if (n < 0 || (n == 1 && *s < 0xC2))
+            return 0;
+        s++;
+        for (int i = 0; i < n; i++, s++)
+            if ((*s & 0xC0) != 0x80)
+                return 0;
+    }
+    return 1;
+}
+
+static int path_check(const char *what, const char *key, int allow_empty, rnr_error *err)
+{
+    if (!key || (!*key && !allow_empty))
+        return rnr_error_set(err, RNR_ERR_INVALID, "s3 %s is empty", what);
+    if (strlen(key) > S3_KEY_MAX)
+        return rnr_error_set(err, RNR_ERR_INVALID, "s3 %s is longer than %d bytes", what,
+                             S3_KEY_MAX);
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return rnr_error_set(err, RNR_ERR_INVALID, "s3 %s contains control character 0x%02x",
+                                 what, *p);
+    if (!utf8_ok((const unsigned char *)key))
+        return rnr_error_set(err, RNR_ERR_INVALID, "s3 %s is not valid UTF-8", what);
+    if (key[0] == '/')
+        return rnr_error_set(err, RNR_ERR_INVALID, "s3 %s '%.200s' starts with '/'", what, key);
+    for (const char *p = key; *p;) {
+        size_t n = strcspn(p, "/");
+        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return rnr_error_set(err, RNR_ERR_INVALID, "s3 %s '%.200s' has a '.' or '..' segment",
+                                 what, key);
+        p += n + (p[n] == '/');
+    }
+    return RNR_OK;
+}
+
+int s3_key_check(const char *key, rnr_error *err) { return path_check("key", key, 0, err); }
+
+static int bucket_check(const char *b, rnr_error *err)
+{
+    size_t n = strlen(b);
+    int ok = n >= 3 && n <= 63;
+    for (const char *p = b; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.';
+    if (!ok)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "s3 bucket name '%.80s' is not valid (3-63 "
+                             "lower-case letters, digits, '.', '-')", b);
+    return RNR_OK;
+}
+
+typedef struct s3_url {
+    char bucket[64];
+    char prefix[S3_KEY_MAX + 2];
+    int path_style; /* -1 unset */
+    int max_keys;   /* 0 unset */
+    char region[64];
+} s3_url;
+
+static int url_option(s3_url *u, const char *opt, size_t len, rnr_error *err)
+{
+    char buf[128];
+    if (len >= sizeof buf)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "s3 URL option too long");
+    memcpy(buf, opt, len);
+    buf[len] = '\0';
+    char *eq = strchr(buf, '=');
+    const char *v = eq ? eq + 1 : "";
+    if (eq)
+        *eq = '\0';
+    char *end;
+    if (strcmp(buf, "path_style") == 0 && (!strcmp(v, "0") || !strcmp(v, "1"))) {
+        u->path_style = v[0] == '1';
+    } else if (strcmp(buf, "max_keys") == 0) {
+        long n = strtol(v, &end, 10);
+        if (*end || n < 1 || n > 1000)
+            return rnr_error_set(err, RNR_ERR_CONFIG, "s3 URL: max_keys=%s is not 1..1000", v);
+        u->max_keys = (int)n;
+    } else if (strcmp(buf, "region") == 0 && *v && strlen(v) < sizeof u->region) {
+        strcpy(u->region, v);
+    } else {
+        return rnr_error_set(err, RNR_ERR_CONFIG, "s3 URL: unknown or bad option '%s'", buf);
+    }
+    return RNR_OK;
+}
+
+static int url_parse(const char *url, s3_url *u, rnr_error *err)
+{
+    memset(u, 0, sizeof *u);
+    u->path_style = -1;
+    if (strncmp(url, "s3://", 5) != 0)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "'%.200s' is not an s3:// URL", url);
+    const char *p = url + 5;
+    size_t bl = strcspn(p, "/?");
+    if (bl == 0 || bl >= sizeof u->bucket)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "s3 URL '%.200s' has no valid bucket", url);
+    memcpy(u->bucket, p, bl);
+    p += bl;
+    int rc = bucket_check(u->bucket, err);
+    if (rc != RNR_OK)
+        return rc;
+    while (*p == '/')
+        p++;
+    size_t pl = strcspn(p, "?");
+    if (pl > S3_KEY_MAX)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "s3 URL prefix is too long");
+    memcpy(u->prefix, p, pl);
+    if (pl && u->prefix[pl - 1] != '/')
+        u->prefix[pl] = '/';
+    if (path_check("prefix", u->prefix, 1, err) != RNR_OK) {
+        if (err)
+            err->code = RNR_ERR_CONFIG;
+        return RNR_ERR_CONFIG;
+    }
+    p += pl;
+    if (*p == '?')
+        p++;
+    while (*p) {
+        size_t n = strcspn(p, "&");
+        if (n && (rc = url_option(u, p, n, err)) != RNR_OK)
+            return rc;
+        p += n + (p[n] == '&');
+    }
+    return RNR_OK;
+}
+
+int s3_url_from_env(const char *prefix_env, char **url, rnr_error *err)
+{
+    const char *bucket = getenv("APP_BUCKET_NAME");
+    if (!bucket || !*bucket)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "APP_BUCKET_NAME is not set");
+    int rc = bucket_check(bucket, err);
+    if (rc != RNR_OK)
+        return rnr_error_prefix(err, "APP_BUCKET_NAME");
+    const char *prefix = prefix_env ? getenv(prefix_env) : NULL;
+    prefix = prefix ? prefix : "";
+    while (*prefix == '/')
+        prefix++;
+    if (strchr(prefix, '?'))
+        return rnr_error_set(err, RNR_ERR_CONFIG, "%s must not contain '?'", prefix_env);
+    if (path_check("prefix", prefix, 1, err) != RNR_OK) {
+        if (err)
+            err->code = RNR_ERR_CONFIG;
+        rnr_error_prefix(err, "%s", prefix_env);
+        return RNR_ERR_CONFIG;
+    }
+    size_t n = strlen(bucket) + strlen(prefix) + 8;
+    if (!(*url = malloc(n)))
+        return rnr_error_set(err, RNR_ERR_NOMEM, "s3: out of memory");
+    snprintf(*url, n, "s3://%s/%s", bucket, prefix);
+    return RNR_OK;
+}
+
+static const char *s3_env_endpoint(void)
+{
+    const char *ign = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+    if (ign && strcasecmp(ign, "true") == 0)
+        return NULL;
+    static const char *const names[] = {"AWS_ENDPOINT_URL_S3", "S3_ENDPOINT_URL",
+                                        "AWS_ENDPOINT_URL"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *e = getenv(names[i]);
+        if (e && *e)
+            return e;
+    }
+    return NULL;
+}
+
+/* base = endpoint/bucket (path style) or scheme://bucket.host (virtual host). */
+static int make_base(s3_store *s, int path_style, rnr_error *err)
+{
+    const char *ep = aws_client_endpoint(s->c);
+    size_t n = strlen(ep) + strlen(s->bucket) + 4;
+    if (!(s->base = malloc(n)))
+        return rnr_error_set(err, RNR_ERR_NOMEM, "s3: out of memory");
+    if (path_style) {
+        snprintf(s->base, n, "%s/%s", ep, s->bucket);
+    } else {
+        const char *host = strstr(ep, "://") + 3;
+        snprintf(s->base, n, "%.*s%s.%s", (int)(host - ep), ep, s->bucket, host);
+    }
+    return RNR_OK;
+}
+
+/* ---- requests ---- */
+
+typedef struct s3_req {
+    const char *method;
+    const char *key;          /* full key (with prefix), or NULL for the bucket */
+    const char *query;        /* canonical (sorted, encoded) or NULL */
+    const char *payload_hash;
+    const char *content_type; /* PUT */
+    const char *content_md5;  /* PUT */
+    const char *buf;          /* PUT from memory */
+    size_t len;
+    FILE *upload;             /* PUT from a file */
+    long long upload_size;
+    FILE *download;           /* 2xx GET body goes here */
+} s3_req;
+
+typedef struct io_ctx {
+    const s3_req *r;
+    size_t pos;
+    CURL *h;
+    aws_response *mem;
+    int write_failed;
+} io_ctx;
+
+static size_t s3_read(char *d, size_t sz, size_t nm, void *ud)
+{
+    io_ctx *x = ud;
+    size_t want = sz * nm;
+    if (x->r->upload)
+        return fread(d, 1, want, x->r->upload);
+    size_t n = x->r->len - x->pos < want ? x->r->len - x->pos : want;
+    memcpy(d, x->r->buf + x->pos, n);
+    x->pos += n;
+    return n;
+}
+
+static size_t s3_write(char *d, size_t sz, size_t nm, void *ud)
+{
+    io_ctx *x = ud;
+    size_t n = sz * nm;
+    long status = 0;
+    curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+    if (x->r->download && status >= 200 && status < 300) {
+        if (fwrite(d, 1, n, x->r->download) != n) {
+            x->write_failed = 1;
+            return 0;
+        }
+        return n;
+    }
+    aws_response *m = x->mem;
+    size_t cap = x->r->download ? S3_ERR_BODY_MAX : 256 * 1024 * 1024;
+    if (m->len + n > cap)
+        return 0;
+    char *p = realloc(m->body, m->len + n + 1);
+    if (!p)
+        return 0;
+    memcpy(p + m->len, d, n);
+    m->body = p;
+    m->len += n;
+    p[m->len] = '\0';
+    return n;
+}
+
+/* Rewind upload and download for another attempt. */
+static int rewind_io(const s3_req *r)
+{
+    if (r->upload && fseek(r->upload, 0, SEEK_SET) != 0)
+        return -1;
+    if (r->download) {
+        if (fflush(r->download) != 0 || ftruncate(fileno(r->download), 0) != 0)
+            return -1;
+        rewind(r->download);
+    }
+    return 0;
+}
+
+static int build_url(s3_store *s, const s3_req *r, char **url, rnr_error *err)
+{
+    char *enc = r->key ? aws_uri_encode(r->key, strlen(r->key), 1) : strdup("");
+    if (!enc)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "s3: out of memory");
+    size_t n = strlen(s->base) + strlen(enc) + (r->query ? strlen(r->query) : 0) + 4;
+    if ((*url = malloc(n)))
+        snprintf(*url, n, "%s%s%s%s%s", s->base, r->key || !s->path_style ? "/" : "", enc,
+                 r->query ? "?" : "", r->query ? r->query : "");
+    free(enc);
+    return *url ? RNR_OK : rnr_error_set(err, RNR_ERR_NOMEM, "s3: out of memory");
+}
+
+static struct curl_slist *req_headers(const s3_req *r)
+{
+    struct curl_slist *hl = NULL, *l;
+    char line[256];
+    if (r->content_type) {
+        snprintf(line, sizeof line, "Content-Type: %s", r->content_type);
+        if (!(hl = curl_slist_append(hl, line)))
+            return NULL;
+    }
+    if (r->content_md5) {
+        snprintf(line, sizeof line, "Content-MD5: %s", r->content_md5);
+        if (!(l = curl_slist_append(hl, line))) {
+            curl_slist_free_all(hl);
+            return NULL;
+        }
+        hl = l;
+    }
+    return hl ? hl : curl_slist_append(NULL, "Accept: */*");
+}
+
+static void setup_io(CURL *h, const s3_req *r, io_ctx *x)
+{
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s3_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+    if (strcmp(r->method, "PUT") == 0) {
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, s3_read);
+        curl_easy_setopt(h, CURLOPT_READDATA, x);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
+                         (curl_off_t)(r->upload ? r->upload_size : (long long)r->len));
+    } else if (strcmp(r->method, "DELETE") == 0) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+    }
+}
+
+static int perform_once(s3_store *s, const s3_req *r, const char *url, aws_response *mem,
+                        CURLcode *cc, int *write_failed, rnr_error *err)
+{
+    aws_credentials *cr = malloc(sizeof *cr);
+    if (!cr)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "s3: out of memory");
+    int rc = aws_client_credentials(s->c, cr, err);
+    struct curl_slist *hl = rc == RNR_OK ? req_headers(r) : NULL;
+    if (rc == RNR_OK && !hl)
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "s3: out of memory");
+    pthread_mutex_lock(&s->mu);
+    if (rc == RNR_OK) {
+        curl_easy_reset(s->h);
+        rc = aws_sign_curl(s->h, &hl, cr, aws_client_region(s->c), "s3", r->payload_hash, err);
+    }
+    aws_credentials_wipe(cr);
+    free(cr);
+    if (rc == RNR_OK) {
+        io_ctx x = {r, 0, s->h, mem, 0};
+        curl_easy_setopt(s->h, CURLOPT_URL, url);
+        curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, hl);
+        curl_easy_setopt(s->h, CURLOPT_PATH_AS_IS, 1L);
+        curl_easy_setopt(s->h, CURLOPT_RESOLVE, s->resolve);
+        curl_easy_setopt(s->h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+        curl_easy_setopt(s->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(s->h, CURLOPT_LOW_SPEED_TIME, 60L);
+        curl_easy_setopt(s->h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(s->h, CURLOPT_PROTOCOLS_STR, "http,https");
+        setup_io(s->h, r, &x);
+        *cc = curl_easy_perform(s->h);
+        curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &mem->status);
+        *write_failed = x.write_failed;
+        curl_easy_setopt(s->h, CURLOPT_USERNAME, "");
+        curl_easy_setopt(s->h, CURLOPT_PASSWORD, "");
+    }
+    pthread_mutex_unlock(&s->mu);
+    curl_slist_free_all(hl);
+    return rc;
+}
+
+/* Run r with retries; RNR_OK for 2xx (mem holds a non-download body). what
+ * names the operation and object for error messages. */
+static int s3_perform(s3_store *s, const s3_req *r, aws_response *mem, const char *what,
+                      rnr_error *err)
+{
+    char *url;
+    int rc = build_url(s, r, &url, err);
+    if (rc != RNR_OK)
+        return rc;
+    int attempts = aws_client_max_attempts(s->c);
+    memset(mem, 0, sizeof *mem);
+    for (int attempt = 1; attempt <= attempts; attempt++) {
+        aws_response_clear(mem);
+        if (rewind_io(r) != 0) {
+            rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot rewind local file", what);
+            break;
+        }
+        CURLcode cc = CURLE_OK;
+        int wfail = 0;
+        if ((rc = perform_once(s, r, url, mem, &cc, &wfail, err)) != RNR_OK)
+            break;
+        if (wfail) {
+            rc = rnr_error_set(err, RNR_ERR_IO, "%s: writing the local file failed", what);
+            break;
+        }
+        if (cc != CURLE_OK) {
+            rc = rnr_error_set(err, RNR_ERR_TRANSIENT, "%s: %s", what, curl_easy_strerror(cc));
+        } else if (mem->status >= 200 && mem->status < 300) {
+            rc = RNR_OK;
+            break;
+        } else {
+            char code[128], msg[256];
+            aws_error_shape(mem->body, mem->len, code, sizeof code, msg, sizeof msg);
+            rc = aws_error_class(mem->status, code);
+            if (rc == RNR_ERR_NOTFOUND && strcmp(code, "NoSuchKey") == 0)
+                rc = rnr_error_set(err, rc, "%s: no such key", what);
+            else
+                rc = rnr_error_set(err, rc, "%s: HTTP %ld %s%s%s", what, mem->status,
+                                   code[0] ? code : "error", msg[0] ? ": " : "", msg);
+        }
+        if (!rnr_code_is_transient(rc) || attempt == attempts)
+            break;
+        log_warn("s3", "%s failed (attempt %d of %d), retrying: %s", what, attempt, attempts,
+                 err ? err->msg : "");
+        aws_client_backoff(s->c, attempt);
+    }
+    free(url);
+    return rc;
+}
+
+/* "s3://bucket/fullkey" for messages, and the full key itself. */
+static int full_key(s3_store *s, const char *key, char **full, char *what, size_t wcap,
+                    const char *verb, rnr_error *err)
+{
+    int rc = s3_key_check(key, err);
+    if (rc != RNR_OK)
+        return rc;
+    size_t n = strlen(s->prefix) + strlen(key) + 1;
+    if (n - 1 > S3_KEY_MAX)
+        return rnr_error_set(err, RNR_ERR_INVALID, "s3 key '%.100s' is too long with the prefix",
+                             key);
+    if (!(*full = malloc(n)))
+        return rnr_error_set(err, RNR_ERR_NOMEM, "s3: out of memory");
+    snprintf(*full, n, "%s%s", s->prefix, key);
+    snprintf(what, wcap, "s3 %s s3://%s/%.300s", verb, s->bucket, *full);
+    return RNR_OK;
+}
+
+/* ---- port operations ---- */
+
+static int s3_put_buf(void *self, const char *key, const void *data, size_t len,
+                      const char *content_type, rnr_error *err)
+{
+    s3_store *s = self;
+    char *fk, what[400], hash[AWS_SHA256_HEX_LEN + 1], md5[25];
+    int rc = full_key(s, key, &fk, what, sizeof what, "PUT", err);
+    if (rc != RNR_OK)
+        return rc;
+    if ((long long)len > S3_PUT_MAX) {
+        free(fk);
+        return rnr_error_set(err, RNR_ERR_LIMIT, "%s: %zu bytes is more than a single S3 PUT "
+                             "takes (5 GiB)", what, len);
+    }
+    aws_sha256_hex(data, len, hash);
+    aws_md5_b64(data, len, md5);
+    s3_req r = {.method = "PUT", .key = fk, .payload_hash = hash, .content_md5 = md5,
+                .content_type = content_type ? content_type : "application/octet-stream",
+                .buf = data ? data : "", .len = len};
+    aws_response mem;
+    rc = s3_perform(s, &r, &mem, what, err);
+    aws_response_clear(&mem);
+    free(fk);
+    return rc;
+}
+
+static int s3_put_file(void *self, const char *key, const char *path, const char *content_type,
+                       rnr_error *err)
+{
+    s3_store *s = self;
+    char *fk, what[400], hash[AWS_SHA256_HEX_LEN + 1], md5[25];
+    long long size;
+    int rc = full_key(s, key, &fk, what, sizeof what, "PUT", err);
+    if (rc != RNR_OK)
+        return rc;
+    if ((rc = aws_file_digests(path, hash, md5, &size, err)) != RNR_OK) {
+        free(fk);
+        return rc;
+    }
+    if (size > S3_PUT_MAX) {
+        free(fk);
+        return rnr_error_set(err, RNR_ERR_LIMIT, "%s: %lld bytes is more than a single S3 PUT "
+                             "takes (5 GiB)", path, size);
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        free(fk);
+        return rnr_error_set(err, RNR_ERR_IO, "%s: cannot open for reading", path);
+    }
+    s3_req r = {.method = "PUT", .key = fk, .payload_hash = hash, .content_md5 = md5,
+                .content_type = content_type ? content_type : "application/octet-stream",
+                .upload = f, .upload_size = size};
+    aws_response mem;
+    rc = s3_perform(s, &r, &mem, what, err);
+    aws_response_clear(&mem);
+    fclose(f);
+    free(fk);
+    return rc;
+}
+
+static int s3_get_file(void *self, const char *key, const char *path, rnr_error *err)
+{
+    s3_store *s = self;
+    char *fk, what[400];
+    int rc = full_key(s, key, &fk, what, sizeof what, "GET", err);
+    if (rc != RNR_OK)
+        return rc;
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    int fd = -1;
+    if (tmp) {
+        snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+        fd = mkstemp(tmp);
+    }
+    /* mkstemp creates 0600; the object should read like any other output. */
+    if (fd >= 0)
+        fchmod(fd, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
+    if (!f) {
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create a temporary file: %s", path,
+                           strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        free(tmp);
+        free(fk);
+        return rc;
+    }
+    s3_req r = {.method = "GET", .key = fk, .payload_hash = AWS_EMPTY_SHA256, .download = f};
+    aws_response mem;
+    rc = s3_perform(s, &r, &mem, what, err);
+    aws_response_clear(&mem);
+    if (rc == RNR_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+    if (fclose(f) != 0 && rc == RNR_OK)
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot close: %s", tmp, strerror(errno));
+    if (rc == RNR_OK && rename(tmp, path) != 0)
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot rename into place: %s", path,
+                           strerror(errno));
+    if (rc != RNR_OK)
+        unlink(tmp);
+    free(tmp);
+    free(fk);
+    return rc;
+}
+
+static int s3_del(void *self, const char *key, rnr_error *err)
+{
+    s3_store *s = self;
+    char *fk, what[400];
+    int rc = full_key(s, key, &fk, what, sizeof what, "DELETE", err);
+    if (rc != RNR_OK)
+        return rc;
+    s3_req r = {.method = "DELETE", .key = fk, .payload_hash = AWS_EMPTY_SHA256};
+    aws_response mem;
+    rc = s3_perform(s, &r, &mem, what, err);
+    aws_response_clear(&mem);
+    free(fk);
+    return rc;
+}
+
+static char *xml_text(xmlNode *parent, const char *name)
+{
+    for (xmlNode *n = parent->children; n; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0)
+            return (char *)xmlNodeGetContent(n);
+    return NULL;
+}
+
+/* Add one page's Contents to out; *token = NextContinuationToken when truncated. */
+static int list_page(s3_store *s, const aws_response *m, store_list *out, char **token,
+                     rnr_error *err)
+{
+    xmlDoc *doc = m->body ? xmlReadMemory(m->body, (int)m->len, NULL, NULL,
+                                          XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                              XML_PARSE_NOWARNING)
+                          : NULL;
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (!root || strcmp((const char *)root->name, "ListBucketResult") != 0) {
+        xmlFreeDoc(doc);
+        return rnr_error_set(err, RNR_ERR_PARSE, "s3 list s3://%s: response is not a "
+                             "ListBucketResult", s->bucket);
+    }
+    int rc = RNR_OK;
+    size_t plen = strlen(s->prefix);
+    for (xmlNode *n = root->children; n && rc == RNR_OK; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "Contents") != 0)
+            continue;
+        char *key = xml_text(n, "Key"), *size = xml_text(n, "Size"), *lm = xml_text(n, "LastModified");
+        int64_t t = 0;
+        if (!key || strncmp(key, s->prefix, plen) != 0 || !size || !lm || time_parse_iso(lm, &t))
+            rc = rnr_error_set(err, RNR_ERR_PARSE, "s3 list s3://%s: malformed Contents entry",
+                               s->bucket);
+        else if (store_list_append(out, key + plen, strtoll(size, NULL, 10), t) != RNR_OK)
+            rc = rnr_error_set(err, RNR_ERR_NOMEM, "s3 list: out of memory");
+        xmlFree(key);
+        xmlFree(size);
+        xmlFree(lm);
+    }
+    char *trunc = xml_text(root, "IsTruncated");
+    *token = NULL;
+    if (rc == RNR_OK && trunc && strcmp(trunc, "true") == 0) {
+        char *t = xml_text(root, "NextContinuationToken");
+        if (!t || !*t || !(*token = strdup(t)))
+            rc = rnr_error_set(err, RNR_ERR_PARSE, "s3 list s3://%s: truncated listing without "
+                               "NextContinuationToken", s->bucket);
+        xmlFree(t);
+    }
+    xmlFree(trunc);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+/* The canonical ListObjectsV2 query: parameters in sorted order. */
+static char *list_query(const char *token, int max_keys, const char *prefix)
+{
+    char *t = token ? aws_uri_encode(token, strlen(token), 0) : NULL;
+    char *p = aws_uri_encode(prefix, strlen(prefix), 0);
+    size_t n = (t ? strlen(t) : 0) + (p ? strlen(p) : 0) + 80;
+    char *q = p && (t || !token) ? malloc(n) : NULL;
+    if (q)
+        snprintf(q, n, "%s%s%slist-type=2&max-keys=%d&prefix=%s", t ? "continuation-token=" : "",
+                 t ? t : "", t ? "&" : "", max_keys, p);
+    free(t);
+    free(p);
+    return q;
+}
+
+static int s3_list(void *self, const char *prefix, store_list *out, rnr_error *err)
+{
+    s3_store *s = self;
+    prefix = prefix ? prefix : "";
+    int rc = path_check("list prefix", prefix, 1, err);
+    if (rc != RNR_OK)
+        return rc;
+    size_t n = strlen(s->prefix) + strlen(prefix) + 1;
+    char *full = malloc(n), *token = NULL, what[400];
+    if (!full)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "s3: out of memory");
+    snprintf(full, n, "%s%s", s->prefix, prefix);
+    snprintf(what, sizeof what, "s3 list s3://%s/%.300s", s->bucket, full);
+    for (int page = 0; rc == RNR_OK; page++) {
+        if (page == S3_LIST_PAGES_MAX) {
+            rc = rnr_error_set(err, RNR_ERR_LIMIT, "%s: more than %d pages", what, page);
+            break;
+        }
+        char *q = list_query(token, s->max_keys, full);
+        if (!q) {
+            rc = rnr_error_set(err, RNR_ERR_NOMEM, "s3: out of memory");
+            break;
+        }
+        s3_req r = {.method = "GET", .query = q, .payload_hash = AWS_EMPTY_SHA256};
+        aws_response mem;
+        rc = s3_perform(s, &r, &mem, what, err);
+        char *next = NULL;
+        if (rc == RNR_OK)
+            rc = list_page(s, &mem, out, &next, err);
+        aws_response_clear(&mem);
+        free(q);
+        free(token);
+        token = next;
+        if (!token)
+            break;
+    }
+    free(token);
+    free(full);
+    if (rc != RNR_OK)
+        store_list_clear(out);
+    else
+        store_list_sort(out);
+    return rc;
+}
+
+static void s3_close(void *self)
+{
+    s3_store *s = self;
+    if (!s)
+        return;
+    if (s->h)
+        curl_easy_cleanup(s->h);
+    curl_slist_free_all(s->resolve);
+    aws_client_free(s->c);
+    free(s->bucket);
+    free(s->prefix);
+    free(s->base);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+static const store_ops s3_ops = {s3_put_file, s3_put_buf, s3_get_file, s3_list, s3_del, s3_close};
+
+static int s3_init(s3_store *s, const s3_url *u, const s3_store_opts *o, rnr_error *err)
+{
+    const char *ep = o && o->endpoint ? o->endpoint : s3_env_endpoint();
+    aws_opts ao = {o && o->region ? o->region : u->region[0] ? u->region : NULL, ep,
+                   o ? o->creds : NULL, o ? o->max_attempts : 0};
+    int rc = aws_client_new("s3", "S3", &ao, &s->c, err);
+    if (rc != RNR_OK)
+        return rc;
+    if (!(s->bucket = strdup(u->bucket)) || !(s->prefix = strdup(u->prefix)) ||
+        !(s->h = curl_easy_init()))
+        return rnr_error_set(err, RNR_ERR_NOMEM, "s3: out of memory");
+    int path_style = o && o->path_style >= 0 ? o->path_style : u->path_style;
+    if (path_style < 0)
+        path_style = ep != NULL || strchr(u->bucket, '.') != NULL;
+    s->path_style = path_style;
+    s->max_keys = o && o->max_keys > 0 ? o->max_keys : u->max_keys > 0 ? u->max_keys : 1000;
+    if (o && o->resolve && !(s->resolve = curl_slist_append(NULL, o->resolve)))
+        return rnr_error_set(err, RNR_ERR_NOMEM, "s3: out of memory");
+    return make_base(s, path_style, err);
+}
+
+int s3_store_open_opts(const char *url, const s3_store_opts *o, rnr_store **out, rnr_error *err)
+{
+    s3_url u;
+    int rc = url_parse(url, &u, err);
+    if (rc != RNR_OK)
+        return rc;
+    s3_store *s = calloc(1, sizeof *s);
+    rnr_store *st = malloc(sizeof *st);
+    if (!s || !st) {
+        free(s);
+        free(st);
+        return rnr_error_set(err, RNR_ERR_NOMEM, "s3: out of memory");
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    if ((rc = s3_init(s, &u, o, err)) != RNR_OK) {
+        s3_close(s);
+        free(st);
+        return rc;
+    }
+    *st = (rnr_store){&s3_ops, s};
+    *out = st;
+    return RNR_OK;
+}
+
+int s3_store_open(const char *url, rnr_store **out, rnr_error *err)
+{
+    return s3_store_open_opts(url, NULL, out, err);
+}
