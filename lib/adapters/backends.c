@@ -7,6 +7,7 @@
 
 #include "adapters/embedded.h"
 #include "adapters/file_store.h"
+#include "adapters/s3_store.h"
 #include "adapters/sqlite_cache.h"
 #include "adapters/sqlite_queue.h"
 
@@ -45,7 +46,7 @@ static const struct {
     store_opener open;
 } store_backends[] = {
     {"file", file_store_open},
-    /* {"s3", s3_store_open}, */
+    {"s3", s3_store_open},
 };
 
 static const struct {
