@@ -1,0 +1,35 @@
+/* autoscaler.h - one autoscaler evaluation against real ports: queue depth
+ * (ready + unacked of the one queue), running workers from the fleet, the
+ * BacklogPerTask metric published (namespace ECS/Service/RabbitMQ,
+ * dimensions ClusterName, ServiceName, QueueName) with DeadLetterDepth,
+ * and the policy of scaling.h applied when the fleet can be scaled from
+ * here (the local supervisor; on ECS the CloudWatch alarms scale). */
+#ifndef RNR_SERVICES_AUTOSCALER_H
+#define RNR_SERVICES_AUTOSCALER_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "ports/queue.h"
+#include "ports/telemetry.h"
+#include "services/config.h"
+#include "services/scaling.h"
+
+typedef struct autoscaler autoscaler;
+
+typedef struct autoscaler_result {
+    int64_t depth;       /* ready + unacked */
+    int64_t dead;        /* dead letters, -1 unknown */
+    int running;
+    scaling_decision decision;
+    int applied;         /* set_desired was called */
+} autoscaler_result;
+
+/* Borrows queue, fleet and metrics (caller owns them); policy may be NULL
+ * for the defaults. */
+int autoscaler_new(rnr_queue *q, rnr_fleet *fleet, rnr_metrics *metrics, const rnr_config *cfg,
+                   const scaling_policy *policy, autoscaler **out, rnr_error *err);
+int autoscaler_evaluate(autoscaler *a, int64_t now, autoscaler_result *out, rnr_error *err);
+void autoscaler_free(autoscaler *a);
+
+#endif

@@ -1,0 +1,32 @@
+/* postprocess.h - one post-process run: the recent outputs as the
+ * inundation-mapping CSV (and GeoJSON).
+ *
+ * Lists {output_prefix}/ for files whose time stamp lies in the window
+ * (default 24 h), takes each file's time of peak flow and every segment's
+ * flow then, joins the flowpaths (lengthkm, geometry) and writes
+ * {postprocess_prefix}/output_inundation_{YYYY-MM-DD_HH:MM:SS}.csv and
+ * .geojson. Per-file results are remembered (state_dir), so a file already
+ * read is not read again; nothing new -> nothing written. */
+#ifndef RNR_SERVICES_POSTPROCESS_H
+#define RNR_SERVICES_POSTPROCESS_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "services/config.h"
+
+typedef struct postprocess postprocess;
+
+typedef struct postprocess_counts {
+    int listed;      /* outputs in the window */
+    int new_files;   /* read this run */
+    int rows;        /* CSV rows written */
+    char csv_key[256];     /* "" when nothing was written */
+    char geojson_key[256];
+} postprocess_counts;
+
+int postprocess_new(const rnr_config *cfg, postprocess **out, rnr_error *err);
+int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_error *err);
+void postprocess_free(postprocess *pp);
+
+#endif
