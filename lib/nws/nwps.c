@@ -142,10 +142,10 @@ int nwps_stageflow_parse(const char *json, size_t len, nwps_stageflow **out, rnr
         return rc;
     json_t *data = json_is_object(root) ? json_object_get(root, "data") : NULL;
     if (!json_is_object(root) || (data && !json_is_null(data) && !json_is_array(data))) {
+        rc = rnr_error_set(err, RNR_ERR_PARSE, "NWPS stageflow: %s",
+                           json_is_object(root) ? "\"data\" is not an array" : "not a JSON object");
         json_decref(root);
-        return rnr_error_set(err, RNR_ERR_PARSE, "NWPS stageflow: %s",
-                             json_is_object(root) ? "\"data\" is not an array"
-                                                  : "not a JSON object");
+        return rc;
     }
     size_t n = json_is_array(data) ? json_array_size(data) : 0;
     nwps_stageflow *s = calloc(1, sizeof *s);

@@ -272,8 +272,9 @@ int nws_product_text_parse(const char *json, size_t len, char **text, size_t *te
     size_t n = json_string_length(t);
     char *s = malloc(n + 1);
     if (!s) {
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "product %.200s: out of memory", id);
         json_decref(root);
-        return rnr_error_set(err, RNR_ERR_NOMEM, "product %.200s: out of memory", id);
+        return rc;
     }
     memcpy(s, json_string_value(t), n);
     s[n] = '\0';
