@@ -22,6 +22,7 @@ static inline char *nwsref_read(const char *sub, const char *name, size_t *len)
 {
     const char *d = nwsref_dir();
     char path[1024];
+    *len = 0;
     if (!d)
         return NULL;
     snprintf(path, sizeof path, "%s/%s/%s", d, sub, name);
