@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define WHAT "forecast JSON"
 
@@ -209,11 +210,18 @@ int nws_processed_read(const char *json, size_t len, rnr_forecast **out, rnr_err
     return rc;
 }
 
-static json_t *time_value(int64_t t, const char *fmt)
+/* Times are written with a 4-digit year (strftime's %Y does not pad), so
+ * what is written always reads back; other years cannot be written. */
+static json_t *time_value(int64_t t, int zulu)
 {
     char buf[40];
-    if (t == RNR_TIME_MISSING || time_format(t, fmt, buf, sizeof buf))
-        return json_null();
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (t == RNR_TIME_MISSING || !gmtime_r(&tt, &tm) || tm.tm_year + 1900 < 1 ||
+        tm.tm_year + 1900 > 9999)
+        return NULL;
+    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d%s", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, zulu ? "Z" : "");
     return json_string(buf);
 }
 
@@ -241,7 +249,8 @@ static json_t *build_reach(const rnr_forecast *f, int *fail)
         return r;
     }
     for (size_t i = 0; i < f->n; i++) {
-        *fail += json_array_append_new(times, time_value(f->times[i], "%Y-%m-%dT%H:%M:%S")) != 0;
+        json_t *t = time_value(f->times[i], 0);
+        *fail += !t || json_array_append_new(times, t) != 0;
         if (f->stages)
             *fail += json_array_append_new(stages, real_or_null(f->stages[i])) != 0;
         *fail += json_array_append_new(flows, real_or_null(f->flows[i])) != 0;
@@ -279,15 +288,18 @@ int nws_processed_write(const rnr_forecast *f, char **out, rnr_error *err)
     for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
         if (meta[i].val[0])
             put(o, meta[i].key, json_string(meta[i].val), &fail);
-    if (f->issued_time != RNR_TIME_MISSING)
-        put(o, "issued_time", time_value(f->issued_time, "%Y-%m-%dT%H:%M:%SZ"), &fail);
-    if (f->has_observation && f->observation_time != RNR_TIME_MISSING)
-        put(o, "observation_time", time_value(f->observation_time, "%Y-%m-%dT%H:%M:%SZ"), &fail);
+    /* Optional metadata times: left out when they cannot be written. */
+    json_t *t = time_value(f->issued_time, 1);
+    if (t)
+        put(o, "issued_time", t, &fail);
+    t = f->has_observation ? time_value(f->observation_time, 1) : NULL;
+    if (t)
+        put(o, "observation_time", t, &fail);
     char *s = fail ? NULL : json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!s)
         return rnr_error_set(err, fail ? RNR_ERR_INVALID : RNR_ERR_NOMEM,
-                             WHAT ": cannot serialise forecast %s (invalid text or no memory)", f->lid);
+                             WHAT ": cannot serialise forecast %s (text not UTF-8, a year outside 1..9999, or no memory)", f->lid);
     *out = s;
     return RNR_OK;
 }
