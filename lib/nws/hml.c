@@ -241,6 +241,11 @@ static void read_header(nws_hml_product *p, const char *text, size_t len)
     }
 }
 
+void nws_hml_init(void)
+{
+    xmlInitParser();
+}
+
 void nws_hml_product_free(nws_hml_product *p)
 {
     if (!p)

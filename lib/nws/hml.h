@@ -66,6 +66,10 @@ typedef struct nws_hml_limits {
 #define NWS_HML_MAX_PRODUCT (64u * 1024 * 1024)
 #define NWS_HML_MAX_DOCUMENTS 10000u
 
+/* Initialise libxml2 once, from the main thread, before threads call
+ * nws_hml_parse (libxml2 2.9 requires this for thread safety). Idempotent. */
+void nws_hml_init(void);
+
 /* Parse a product text. lim may be NULL (defaults). A text over
  * max_product or with more than max_documents documents -> RNR_ERR_LIMIT;
  * a text with no documents is not an error (n_sites = 0). */

@@ -179,6 +179,35 @@ static void test_xxe_not_loaded(void **state)
     nws_hml_product_free(p);
 }
 
+/* Exponential entity expansion ("billion laughs") must not blow up. */
+static void test_entity_expansion(void **state)
+{
+    (void)state;
+    char ents[2048] = "<!ENTITY a0 \"xxxxxxxxxx\">";
+    for (int i = 1; i < 10; i++) {
+        char e[160];
+        snprintf(e, sizeof e, "<!ENTITY a%d \"", i);
+        for (int k = 0; k < 10; k++)
+            snprintf(e + strlen(e), sizeof e - strlen(e), "&a%d;", i - 1);
+        strcat(e, "\">");
+        strcat(ents, e);
+    }
+    char doc[4096];
+    snprintf(doc, sizeof doc,
+             "<?xml version=\"1.0\"?><!DOCTYPE site [%s]><site id=\"LOL1\" name=\"&a9;\"></site>"
+             "<?xml version=\"1.0\"?><!DOCTYPE site [%s]><site id=\"LOL2\"><observed><datum>"
+             "<primary>&a9;</primary><secondary>2</secondary></datum></observed></site>",
+             ents, ents);
+    nws_hml_product *p = NULL;
+    rnr_error err = {0};
+    assert_int_equal(nws_hml_parse(doc, strlen(doc), NULL, &p, &err), RNR_OK);
+    /* libxml2 detects the amplification and refuses both documents. */
+    assert_int_equal(p->n_documents, 2);
+    assert_int_equal(p->n_sites, 0);
+    assert_int_equal(p->n_failed, 2);
+    nws_hml_product_free(p);
+}
+
 static char *big_product(size_t filler, size_t *len)
 {
     const char *head = "<?xml version=\"1.0\"?><site id=\"BIG1\"><!--";
@@ -224,10 +253,12 @@ static void test_caps(void **state)
 
 int main(void)
 {
+    nws_hml_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_and_sites),
         cmocka_unit_test(test_no_documents),
         cmocka_unit_test(test_xxe_not_loaded),
+        cmocka_unit_test(test_entity_expansion),
         cmocka_unit_test(test_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
