@@ -1,0 +1,75 @@
+/* nwsref.h - helpers for the nws tests: reading reference files. */
+#ifndef RNR_TESTS_NWSREF_H
+#define RNR_TESTS_NWSREF_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The reference directory, or NULL when it does not exist. */
+static inline const char *nwsref_dir(void)
+{
+    const char *d = getenv("RNR_REFERENCE_DIR");
+    struct stat st;
+    if (!d || stat(d, &st) != 0 || !S_ISDIR(st.st_mode))
+        return NULL;
+    return d;
+}
+
+/* Read reference file sub/name whole; NULL (test fails) when unreadable. */
+static inline char *nwsref_read(const char *sub, const char *name, size_t *len)
+{
+    const char *d = nwsref_dir();
+    char path[1024];
+    *len = 0;
+    if (!d)
+        return NULL;
+    snprintf(path, sizeof path, "%s/%s/%s", d, sub, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2 + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* cmocka 1.1 has no double comparison; exact unless eps > 0. */
+#ifndef assert_double_equal
+#include <math.h>
+#define assert_double_equal(a, b, eps)                                                     \
+    do {                                                                                   \
+        double a_ = (a), b_ = (b);                                                         \
+        if (!(fabs(a_ - b_) <= (eps)))                                                     \
+            fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);                            \
+    } while (0)
+#endif
+
+/* In a reference test: print the skip line and skip when data is absent. */
+#define NWSREF_REQUIRE()                                                                   \
+    do {                                                                                   \
+        if (!nwsref_dir()) {                                                               \
+            printf("skipped: no reference data\n");                                        \
+            skip();                                                                        \
+        }                                                                                  \
+    } while (0)
+
+#endif
