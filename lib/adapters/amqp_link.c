@@ -7,6 +7,7 @@
 
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,10 +131,13 @@ static int open_socket(amqp_link *l, rnr_error *err)
     }
     amqp_set_handshake_timeout(l->conn, &tv);
     amqp_set_rpc_timeout(l->conn, &tv);
+    errno = 0;
     int st = amqp_socket_open_noblock(s, c->host, c->port, &tv);
     if (st != AMQP_STATUS_OK) {
-        char what[300];
-        snprintf(what, sizeof what, "RabbitMQ at %s:%d is unreachable", c->host, c->port);
+        char what[400];
+        int e = errno; /* rabbitmq-c reports "a socket error"; errno says which */
+        snprintf(what, sizeof what, "RabbitMQ at %.200s:%d is unreachable%s%s", c->host, c->port,
+                 e ? ": " : "", e ? strerror(e) : "");
         return amqp_link_status_error(err, st, what);
     }
     return RNR_OK;

@@ -19,13 +19,13 @@ static const char *amqp_test_url(void)
 }
 
 /* "rnrt-<tag>-<pid>-<n>": unique per run so parallel tests never meet. */
-static void amqp_test_qname(char *buf, size_t cap, const char *tag)
+static inline void amqp_test_qname(char *buf, size_t cap, const char *tag)
 {
     static int n;
     snprintf(buf, cap, "rnrt-%s-%ld-%d-%ld", tag, (long)getpid(), ++n, (long)time(NULL) % 100000);
 }
 
-static int64_t amqp_test_now_ms(void)
+static inline int64_t amqp_test_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -33,7 +33,7 @@ static int64_t amqp_test_now_ms(void)
 }
 
 /* A plain connection from the test's side, on channel 1. */
-static amqp_connection_state_t raw_open(void)
+static inline amqp_connection_state_t raw_open(void)
 {
     struct amqp_connection_info ci;
     char *u = strdup(amqp_test_url());
@@ -58,14 +58,14 @@ static amqp_connection_state_t raw_open(void)
     return c;
 }
 
-static void raw_close(amqp_connection_state_t c)
+static inline void raw_close(amqp_connection_state_t c)
 {
     amqp_channel_close(c, 1, AMQP_REPLY_SUCCESS);
     amqp_connection_close(c, AMQP_REPLY_SUCCESS);
     amqp_destroy_connection(c);
 }
 
-static void raw_delete(const char *queue)
+static inline void raw_delete(const char *queue)
 {
     amqp_connection_state_t c = raw_open();
     if (!c)
@@ -83,13 +83,13 @@ typedef struct raw_msg {
     long delivery_count;  /* x-rnr-delivery-count, -1 if absent */
 } raw_msg;
 
-static void raw_str(const amqp_field_value_t *v, char *out, size_t cap)
+static inline void raw_str(const amqp_field_value_t *v, char *out, size_t cap)
 {
     if (v->kind == AMQP_FIELD_KIND_UTF8 || v->kind == AMQP_FIELD_KIND_BYTES)
         snprintf(out, cap, "%.*s", (int)v->value.bytes.len, (const char *)v->value.bytes.bytes);
 }
 
-static void raw_headers(const amqp_table_t *t, raw_msg *m)
+static inline void raw_headers(const amqp_table_t *t, raw_msg *m)
 {
     for (int i = 0; i < t->num_entries; i++) {
         const amqp_table_entry_t *e = &t->entries[i];
@@ -113,7 +113,7 @@ static void raw_headers(const amqp_table_t *t, raw_msg *m)
 }
 
 /* basic.get one message from queue (polling up to wait_ms) and ack it. */
-static void raw_get(const char *queue, int wait_ms, raw_msg *m)
+static inline void raw_get(const char *queue, int wait_ms, raw_msg *m)
 {
     memset(m, 0, sizeof *m);
     m->delivery_count = -1;
