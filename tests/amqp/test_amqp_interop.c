@@ -10,6 +10,7 @@
 
 #include "adapters/amqp_queue.h"
 #include "amqp/amqp_test_util.h"
+#include "amqp/services_lock.h"
 
 #include <jansson.h>
 
@@ -120,6 +121,7 @@ int main(void)
         printf("skipped: no python3-pika under " PY "\n");
         return 77;
     }
+    services_lock("rabbit", 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pika_to_c),
         cmocka_unit_test(test_c_to_pika),

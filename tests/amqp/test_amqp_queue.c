@@ -10,6 +10,7 @@
 
 #include "adapters/amqp_queue.h"
 #include "amqp/amqp_test_util.h"
+#include "amqp/services_lock.h"
 
 #include <pthread.h>
 
@@ -435,6 +436,7 @@ int main(void)
         printf("skipped: no RabbitMQ (RNR_TEST_AMQP_URL unset)\n");
         return 77;
     }
+    services_lock("rabbit", 0); /* the restart test waits for us */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_publish_many_order),

@@ -10,6 +10,7 @@
 
 #include "adapters/amqp_queue.h"
 #include "amqp/amqp_test_util.h"
+#include "amqp/services_lock.h"
 
 static int services(const char *verb)
 {
@@ -95,6 +96,8 @@ int main(void)
     }
     export_port("RNR_AMQP_PORT", amqp_test_url());
     export_port("RNR_MGMT_PORT", getenv("RNR_TEST_AMQP_MGMT_URL"));
+    /* Wait until no other test is using the broker (see services_lock.h). */
+    services_lock("rabbit", 1);
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_restart_redelivers)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

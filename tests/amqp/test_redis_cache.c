@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "adapters/redis_cache.h"
+#include "amqp/services_lock.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@
 #include <unistd.h>
 
 static const char *redis_url(void) { return getenv("RNR_TEST_REDIS_URL"); }
+
+static int lock_fd = -1;
 
 static int redis_port(void)
 {
@@ -143,6 +146,7 @@ static void test_restart_reconnects(void **state)
         printf("skipped: cannot restart Redis (RNR_TEST_SERVICES_SCRIPT/DIR unset)\n");
         skip();
     }
+    services_relock(lock_fd, 1);
     rnr_cache *c = open_c();
     rnr_error e = {0};
     char k[128];
@@ -170,6 +174,7 @@ static void test_restart_reconnects(void **state)
     assert_string_equal(v, "after");
     free(v);
     cache_free(c);
+    services_relock(lock_fd, 0);
 }
 
 int main(void)
@@ -178,6 +183,7 @@ int main(void)
         printf("skipped: no Redis (RNR_TEST_REDIS_URL unset)\n");
         return 77;
     }
+    lock_fd = services_lock("redis", 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get_set_expiry),
         cmocka_unit_test(test_get_many),
