@@ -5,9 +5,11 @@
 #define RNR_ADAPTERS_AMQP_INTERNAL_H
 
 #include <amqp.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "core/error.h"
+#include "ports/queue.h"
 
 typedef struct amqp_config {
     char *host;
@@ -64,5 +66,91 @@ int amqp_header_int(const amqp_basic_properties_t *p, const char *name, int64_t 
 int amqp_mgmt_unacked(const amqp_config *cfg, int64_t *unacked, rnr_error *err);
 
 #define AMQP_SEQ_HEADER "x-rnr-seq"
+
+/* ---- the queue handle and its I/O thread ---- */
+
+#define TAG_BITS 48
+#define TAG_MASK ((UINT64_C(1) << TAG_BITS) - 1)
+#define PUMP_MS 100
+#define BACKOFF_MIN_MS 200
+#define BACKOFF_MAX_MS 5000
+#define PUBLISH_CHUNK 256
+
+enum req_kind { REQ_PUBLISH, REQ_ACK, REQ_NACK, REQ_DEAD, REQ_COUNT };
+enum { MSG_CONFIRMED = 1, MSG_NACKED = 2, MSG_RETURNED = 4 };
+
+typedef struct request {
+    enum req_kind kind;
+    const char *const *bodies; /* REQ_PUBLISH */
+    const size_t *lens;
+    size_t n;
+    const queue_publish_opts *opts;
+    int *ok;
+    uint64_t tag; /* REQ_ACK, REQ_NACK, REQ_DEAD */
+    int requeue;
+    const char *reason;
+    int64_t ready, dead; /* REQ_COUNT */
+    int done, rc;
+    rnr_error err;
+    struct request *next;
+} request;
+
+/* A delivery the broker holds leased to us: kept so dead_letter can
+ * republish the body. */
+typedef struct lease {
+    uint64_t btag;
+    char *body;
+    size_t len;
+    char *trace_id;
+    int delivery_count;
+} lease;
+
+typedef struct delivery {
+    queue_message m;
+    struct delivery *next;
+} delivery;
+
+/* The publish the I/O thread is collecting confirms for. */
+typedef struct inflight {
+    request *req;
+    uint64_t first_seq;
+    size_t n, sent, resolved, low;
+    unsigned char *st;
+    int64_t deadline;
+    uint64_t ack_after; /* REQ_DEAD: broker tag to ack once confirmed */
+} inflight;
+
+/* The queue handle: the port side (amqp_queue.c) and the I/O thread
+ * (amqp_io.c) share it; fields under mu are shared, the rest belong to
+ * the I/O thread. */
+typedef struct aq {
+    amqp_config cfg;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int wake[2];
+    /* under mu */
+    int stopping, want_consume, connected;
+    request *reqs;
+    delivery *head, *tail;
+    uint16_t gen;
+    char down_why[256];
+    /* I/O thread only */
+    amqp_link link;
+    int consuming;
+    int64_t consume_after;
+    char ctag[256];
+    inflight fl;
+    lease *leases;
+    size_t nleases, cap_leases;
+    int backoff_ms;
+    int64_t next_attempt;
+    unsigned rnd;
+} aq;
+
+/* The I/O thread: owns q->link from its start until it returns. */
+void *amqp_io_main(void *arg);
+/* Wake the I/O thread (a request was queued or the handle is closing). */
+void amqp_io_wake(aq *q);
 
 #endif
