@@ -103,6 +103,7 @@ typedef struct lease {
     size_t len;
     char *trace_id;
     int delivery_count;
+    int settling; /* a dead-letter publish for it awaits its confirm */
 } lease;
 
 typedef struct delivery {
@@ -117,7 +118,8 @@ typedef struct inflight {
     size_t n, sent, resolved, low;
     unsigned char *st;
     int64_t deadline;
-    uint64_t ack_after; /* REQ_DEAD: broker tag to ack once confirmed */
+    int dead;           /* a dead-letter republish: then ack ack_after */
+    uint64_t ack_after;
 } inflight;
 
 /* The queue handle: the port side (amqp_queue.c) and the I/O thread

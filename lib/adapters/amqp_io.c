@@ -112,19 +112,22 @@ static void inflight_end(aq *q, int rc, const char *why)
         return;
     if (rc && why)
         rnr_error_set(&r->err, rc, "%s", why);
-    if (!rc && r->kind == REQ_PUBLISH) {
-        size_t bad = 0;
+    if (!f->dead) {
+        size_t bad = 0; /* ok[] also tells a failed batch which ones made it */
         for (size_t i = 0; i < r->n; i++) {
-            r->ok[i] = f->st[i] == MSG_CONFIRMED;
+            r->ok[i] = i < f->sent && f->st[i] == MSG_CONFIRMED;
             bad += !r->ok[i];
         }
-        if (bad)
+        if (bad && !rc)
             rc = rnr_error_set(&r->err, RNR_ERR_TRANSIENT,
                                "RabbitMQ did not accept %zu of %zu message(s) for queue '%s' "
                                "(nacked, or unroutable: returned)",
                                bad, r->n, q->cfg.queue);
     }
-    if (!rc && r->kind == REQ_DEAD) {
+    lease *l = f->dead ? lease_find(q, f->ack_after) : NULL;
+    if (l)
+        l->settling = 0;
+    if (!rc && f->dead) {
         if (f->st[0] != MSG_CONFIRMED) {
             rc = rnr_error_set(&r->err, RNR_ERR_TRANSIENT,
                                "dead-letter queue '%s' did not accept the message; it stays "
@@ -133,8 +136,8 @@ static void inflight_end(aq *q, int rc, const char *why)
             int st = amqp_basic_ack(q->link.conn, q->link.ch, f->ack_after, 0);
             if (st != AMQP_STATUS_OK)
                 rc = amqp_link_status_error(&r->err, st, "ack after dead-lettering");
-            else
-                lease_drop(q, lease_find(q, f->ack_after));
+            else if (l)
+                lease_drop(q, l);
         }
     }
     free(f->st);
@@ -408,12 +411,14 @@ static void pump(aq *q, int wait_ms)
 
 /* ---- requests --------------------------------------------------------- */
 
-static void start_publish(aq *q, request *r, const lease *dead)
+static void start_publish(aq *q, request *r, lease *dead)
 {
     inflight *f = &q->fl;
     size_t n = dead ? 1 : r->n;
     f->st = calloc(n ? n : 1, 1);
     if (!f->st) {
+        if (dead)
+            dead->settling = 0;
         finish_err(q, r, RNR_ERR_NOMEM, "%s", "out of memory starting a publish");
         return;
     }
@@ -421,6 +426,7 @@ static void start_publish(aq *q, request *r, const lease *dead)
     f->n = n;
     f->first_seq = q->link.next_seq;
     f->deadline = now_ms() + q->cfg.confirm_timeout_ms;
+    f->dead = dead != NULL;
     f->ack_after = dead ? dead->btag : 0;
     const char *ct = r->opts && r->opts->content_type ? r->opts->content_type : NULL;
     const char *trace = dead ? dead->trace_id : r->opts ? r->opts->trace_id : NULL;
@@ -455,6 +461,11 @@ static int stale_or_unknown(aq *q, request *r, lease **out)
         return -1;
     }
     *out = lease_find(q, r->tag & TAG_MASK);
+    if (*out && (*out)->settling) {
+        finish_err(q, r, RNR_ERR_INVALID,
+                   "delivery tag is being dead-lettered already%s", "");
+        return -1;
+    }
     if (!*out) {
         finish_err(q, r, RNR_ERR_INVALID,
                    "delivery tag is not leased to this consumer (already acked or never "
@@ -474,6 +485,7 @@ static void exec_settle(aq *q, request *r)
          * rejected message: republish it to the DLQ ourselves. */
         if (!r->reason)
             r->reason = "rejected";
+        l->settling = 1;
         start_publish(q, r, l);
         return;
     }

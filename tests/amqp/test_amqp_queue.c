@@ -201,6 +201,13 @@ static void test_nack_requeue(void **state)
     assert_true(r.found);
     assert_string_equal(r.body, "{\"id\":\"n1\"}");
     assert_string_equal(r.reason, "rejected");
+    /* ... and the original was acked: after closing, nothing is left. */
+    queue_free(q);
+    q = open_q(NULL, name);
+    queue_depth d;
+    assert_int_equal(queue_get_depth(q, &d, &e), RNR_OK);
+    assert_int_equal(d.ready, 0);
+    assert_int_equal(d.dead, 0);
     queue_free(q);
     drop_queues(name);
 }
@@ -219,6 +226,7 @@ static void test_dead_letter(void **state)
     queue_message m;
     assert_int_equal(queue_get(q, 5000, &m, &e), RNR_OK);
     assert_int_equal(queue_dead_letter(q, m.tag, "gauge XYZ1 has no reach", &e), RNR_OK);
+    assert_int_equal(queue_dead_letter(q, m.tag, "twice", &e), RNR_ERR_INVALID);
     assert_int_equal(queue_ack(q, m.tag, &e), RNR_ERR_INVALID); /* already settled */
     queue_message_clear(&m);
     queue_depth d;
