@@ -91,26 +91,22 @@ static int login(amqp_link *l, rnr_error *err)
     const amqp_config *c = l->cfg;
     amqp_table_entry_t caps[] = {
         entry_bool("consumer_cancel_notify", 1), entry_bool("publisher_confirms", 1),
-        entry_bool("basic.nack", 1), entry_bool("connection.blocked", 1)};
+        entry_bool("basic.nack", 1), entry_bool("connection.blocked", 1),
+        /* a refused login then ends in connection.close 403, not a bare EOF */
+        entry_bool("authentication_failure_close", 1)};
     amqp_table_entry_t props[3] = {entry_str("product", "rnr"), entry_str("platform", "C11")};
     props[2].key = amqp_cstring_bytes("capabilities");
     props[2].value.kind = AMQP_FIELD_KIND_TABLE;
-    props[2].value.value.table = (amqp_table_t){4, caps};
+    props[2].value.value.table = (amqp_table_t){5, caps};
     amqp_table_t client = {3, props};
     amqp_rpc_reply_t r =
         amqp_login_with_properties(l->conn, c->vhost, 0, AMQP_FRAME_MAX, c->heartbeat_s, &client,
                                    AMQP_SASL_METHOD_PLAIN, c->user, c->password);
     if (r.reply_type == AMQP_RESPONSE_NORMAL)
         return RNR_OK;
-    /* A refused login closes the socket before any reply: report it as
-     * what it almost always is, without the password. */
-    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
-        r.library_error == AMQP_STATUS_CONNECTION_CLOSED)
-        return rnr_error_set(err, RNR_ERR_AUTH,
-                             "RabbitMQ %s:%d refused the login of user '%s' to vhost '%s'",
-                             c->host, c->port, c->user, c->vhost);
     char what[300];
-    snprintf(what, sizeof what, "RabbitMQ %s:%d login as '%s'", c->host, c->port, c->user);
+    snprintf(what, sizeof what, "RabbitMQ %.100s:%d login as '%.60s' to vhost '%.60s'", c->host,
+             c->port, c->user, c->vhost);
     return amqp_link_reply_error(err, r, what);
 }
 

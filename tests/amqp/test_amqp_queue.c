@@ -436,6 +436,7 @@ static void test_bad_credentials(void **state)
     assert_int_equal(amqp_queue_open(url, "rnrt-auth", &q, &e), RNR_ERR_AUTH);
     assert_null(q);
     assert_null(strstr(e.msg, "wrong-secret"));
+    assert_non_null(strstr(e.msg, "ACCESS_REFUSED"));
 }
 
 int main(void)
