@@ -130,6 +130,15 @@ static void test_depth(void **state)
     } while (mgmt && amqp_test_now_ms() < end);
     assert_int_equal(d.ready, 2);
     assert_int_equal(d.unacked, mgmt ? 1 : -1);
+    /* Without a management API the unacked count is unknown, not 0. */
+    unsetenv("RNR_AMQP_MGMT_URL");
+    rnr_queue *plain = open_q(NULL, name);
+    queue_depth d2;
+    assert_int_equal(queue_get_depth(plain, &d2, &e), RNR_OK);
+    assert_int_equal(d2.ready, 2);
+    assert_int_equal(d2.unacked, -1);
+    assert_int_equal(d2.dead, 0);
+    queue_free(plain);
     assert_int_equal(queue_ack(q, m.tag, &e), RNR_OK);
     queue_message_clear(&m);
     queue_free(q);
