@@ -10,7 +10,10 @@
 #include "adapters/redis_cache.h"
 #include "amqp/services_lock.h"
 
+#include <arpa/inet.h>
 #include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +132,31 @@ static void test_unreachable(void **state)
     assert_non_null(strstr(e.msg, "127.0.0.1:1"));
 }
 
+/* A peer that accepts TCP connections (the kernel does, from the backlog)
+ * but never answers: every command must end at the command timeout. */
+static void test_command_timeout(void **state)
+{
+    (void)state;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(s, 16), 0);
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    char url[128];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0?connect_timeout=500&timeout=300",
+             ntohs(a.sin_port));
+    rnr_cache *c = NULL;
+    rnr_error e = {0};
+    assert_int_equal(redis_cache_open(url, &c, &e), RNR_OK);
+    char *v = (char *)"sentinel";
+    assert_int_equal(cache_get(c, "k", &v, &e), RNR_ERR_TRANSIENT);
+    assert_null(v);
+    assert_non_null(strstr(e.msg, "GET failed"));
+    cache_free(c);
+    close(s);
+}
+
 static int services(const char *verb)
 {
     char cmd[2048], port[16];
@@ -188,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_get_set_expiry),
         cmocka_unit_test(test_get_many),
         cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_command_timeout),
         cmocka_unit_test(test_restart_reconnects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
