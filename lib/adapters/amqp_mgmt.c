@@ -1,0 +1,97 @@
+/* amqp_mgmt.c - the RabbitMQ management API, for the one figure AMQP itself
+ * cannot give: how many deliveries are unacknowledged. A queue that is new
+ * to the statistics collector has no messages_* fields yet; that is
+ * "unknown" (-1), never 0. */
+#include "adapters/amqp_internal.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct mgmt_buf {
+    char *data;
+    size_t len;
+} mgmt_buf;
+
+static size_t mgmt_write(char *p, size_t size, size_t n, void *ud)
+{
+    mgmt_buf *b = ud;
+    size_t add = size * n;
+    if (b->len + add > (1u << 20))
+        return 0; /* one queue's JSON is a few kB; refuse anything absurd */
+    char *d = realloc(b->data, b->len + add + 1);
+    if (!d)
+        return 0;
+    memcpy(d + b->len, p, add);
+    b->len += add;
+    d[b->len] = '\0';
+    b->data = d;
+    return add;
+}
+
+static int mgmt_get(const amqp_config *cfg, CURL *h, mgmt_buf *b, long *status, rnr_error *err)
+{
+    char *vh = curl_easy_escape(h, cfg->vhost, 0);
+    char *qn = curl_easy_escape(h, cfg->queue, 0);
+    size_t n = strlen(cfg->mgmt_url) + (vh ? strlen(vh) : 0) + (qn ? strlen(qn) : 0) + 32;
+    char *url = vh && qn ? malloc(n) : NULL;
+    int rc = RNR_OK;
+    if (!url) {
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory building the management URL");
+        goto out;
+    }
+    size_t base = strlen(cfg->mgmt_url);
+    while (base && cfg->mgmt_url[base - 1] == '/')
+        base--;
+    snprintf(url, n, "%.*s/api/queues/%s/%s", (int)base, cfg->mgmt_url, vh, qn);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_USERNAME, cfg->user);
+    curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->password);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mgmt_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+    CURLcode cc = curl_easy_perform(h);
+    if (cc != CURLE_OK)
+        rc = rnr_error_set(err, RNR_ERR_TRANSIENT, "management API %.*s: %s", (int)base,
+                           cfg->mgmt_url, curl_easy_strerror(cc));
+    else
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+out:
+    curl_free(vh);
+    curl_free(qn);
+    free(url);
+    return rc;
+}
+
+int amqp_mgmt_unacked(const amqp_config *cfg, int64_t *unacked, rnr_error *err)
+{
+    *unacked = -1;
+    if (!cfg->mgmt_url)
+        return RNR_OK;
+    CURL *h = curl_easy_init();
+    if (!h)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "cannot create a curl handle");
+    mgmt_buf b = {0};
+    long status = 0;
+    int rc = mgmt_get(cfg, h, &b, &status, err);
+    if (!rc && status == 401)
+        rc = rnr_error_set(err, RNR_ERR_AUTH, "management API refused user '%s'", cfg->user);
+    else if (!rc && status != 200)
+        rc = rnr_error_set(err, RNR_ERR_TRANSIENT, "management API: HTTP %ld for queue '%s'",
+                           status, cfg->queue);
+    if (!rc) {
+        json_t *root = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+        json_t *v = json_object_get(root, "messages_unacknowledged");
+        if (!root)
+            rc = rnr_error_set(err, RNR_ERR_PARSE, "management API: the reply is not JSON");
+        else if (json_is_integer(v))
+            *unacked = json_integer_value(v);
+        json_decref(root);
+    }
+    free(b.data);
+    curl_easy_cleanup(h);
+    return rc;
+}
