@@ -5,7 +5,9 @@
  * is plugged in by adding its row. */
 #include "adapters/backends.h"
 
+#include "adapters/amqp_queue.h"
 #include "adapters/embedded.h"
+#include "adapters/redis_cache.h"
 #include "adapters/file_store.h"
 #include "adapters/s3_store.h"
 #include "adapters/sqlite_cache.h"
@@ -30,7 +32,8 @@ static const struct {
     queue_opener open;
 } queue_backends[] = {
     {"sqlite", sqlite_queue_open},
-    /* {"amqp", amqp_queue_open}, {"amqps", amqp_queue_open}, */
+    {"amqp", amqp_queue_open},
+    {"amqps", amqp_queue_open},
 };
 
 static const struct {
@@ -38,7 +41,7 @@ static const struct {
     cache_opener open;
 } cache_backends[] = {
     {"sqlite", sqlite_cache_open},
-    /* {"redis", redis_cache_open}, */
+    {"redis", redis_cache_open},
 };
 
 static const struct {
