@@ -1,0 +1,43 @@
+/* route_job.h - route one RFC forecast through the RnR segment below its
+ * gauge and write the t-route NetCDF (and optionally an SVG hydrograph).
+ * Shared by `rnr route` and the worker so both produce identical files. */
+#ifndef RNR_SERVICES_ROUTE_JOB_H
+#define RNR_SERVICES_ROUTE_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/forecast.h"
+#include "hydrofabric/hf.h"
+
+typedef struct route_job_opts {
+    int forcing_mode;   /* FORCING_TIMECORRECT (default) or FORCING_TROUTE */
+    float dt;           /* seconds per step, default 300 */
+    int nts;            /* 0 = the reference's 288 * floor(hours / 24) */
+    int output_every;   /* steps between outputs, 0 = hourly (3600 / dt) */
+    int write_plot;     /* also write troute_output_*.svg next to the .nc */
+} route_job_opts;
+
+typedef struct route_job_result {
+    size_t nseg;
+    size_t ntime;
+    int64_t t0;                /* first forecast time = routing start */
+    int64_t origin_id, outlet_id;
+    float peak_origin;         /* m3/s */
+    int64_t peak_origin_time;
+    float peak_outlet;
+    int64_t peak_outlet_time;
+    int stream_order;
+    char nc_name[64];          /* troute_output_YYYYMMDDHHMM.nc */
+    char nc_path[1024];        /* out_dir/nc_name */
+    char svg_path[1024];       /* "" unless write_plot */
+} route_job_result;
+
+/* Validate f, cut hf at f->reach_id, route, write into out_dir (atomic).
+ * Bad input (no origin for the reach, invalid forecast) -> RNR_ERR_INVALID
+ * or RNR_ERR_NOTFOUND with a one-line message; nothing is written then. */
+int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, const char *out_dir,
+                  route_job_result *res, rnr_error *err);
+
+#endif
