@@ -21,7 +21,7 @@ locals {
     ECS_SERVICE_NAME          = local.service_name
     NWS_API_URL               = var.nws_api_url
     NWPS_API_URL              = var.nwps_api_url
-    RNR_USER_AGENT            = var.user_agent
+    NWS_USER_AGENT            = var.user_agent
     RNR_LOG_FORMAT            = "json"
   }
   handlers = {
