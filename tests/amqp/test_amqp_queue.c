@@ -405,6 +405,86 @@ static void test_ack_from_other_thread(void **state)
     drop_queues(name);
 }
 
+enum { PUB_THREADS = 4, PER_THREAD = 100, CONSUMERS = 2 };
+
+typedef struct shared {
+    rnr_queue *q;
+    int id;
+    pthread_mutex_t mu;
+    int seen[PUB_THREADS * PER_THREAD];
+    int total, errors;
+} shared;
+
+typedef struct worker_arg {
+    shared *s;
+    int id;
+} worker_arg;
+
+static void *publisher(void *arg)
+{
+    worker_arg *w = arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        char b[32];
+        int len = snprintf(b, sizeof b, "%d", w->id * PER_THREAD + i);
+        rnr_error e;
+        if (queue_publish(w->s->q, b, (size_t)len, NULL, &e)) {
+            pthread_mutex_lock(&w->s->mu);
+            w->s->errors++;
+            pthread_mutex_unlock(&w->s->mu);
+        }
+    }
+    return NULL;
+}
+
+static void *consumer(void *arg)
+{
+    worker_arg *w = arg;
+    shared *s = w->s;
+    for (;;) {
+        queue_message m;
+        rnr_error e;
+        if (queue_get(s->q, 5000, &m, &e))
+            return NULL; /* drained */
+        int n = atoi(m.body);
+        int rc = queue_ack(s->q, m.tag, &e);
+        pthread_mutex_lock(&s->mu);
+        if (rc || n < 0 || n >= PUB_THREADS * PER_THREAD)
+            s->errors++;
+        else
+            s->seen[n]++;
+        s->total++;
+        pthread_mutex_unlock(&s->mu);
+        queue_message_clear(&m);
+    }
+}
+
+static void test_many_threads_one_handle(void **state)
+{
+    (void)state;
+    char name[128];
+    amqp_test_qname(name, sizeof name, "mt");
+    static shared s;
+    memset(&s, 0, sizeof s);
+    pthread_mutex_init(&s.mu, NULL);
+    s.q = open_q("prefetch=10", name);
+    pthread_t t[PUB_THREADS + CONSUMERS];
+    worker_arg a[PUB_THREADS + CONSUMERS];
+    for (int i = 0; i < PUB_THREADS + CONSUMERS; i++) {
+        a[i] = (worker_arg){&s, i};
+        assert_int_equal(pthread_create(&t[i], NULL, i < PUB_THREADS ? publisher : consumer, &a[i]),
+                         0);
+    }
+    for (int i = 0; i < PUB_THREADS + CONSUMERS; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(s.errors, 0);
+    assert_int_equal(s.total, PUB_THREADS * PER_THREAD);
+    for (int i = 0; i < PUB_THREADS * PER_THREAD; i++)
+        assert_int_equal(s.seen[i], 1);
+    queue_free(s.q);
+    pthread_mutex_destroy(&s.mu);
+    drop_queues(name);
+}
+
 static void test_consumer_cancel_resubscribe(void **state)
 {
     (void)state;
@@ -467,6 +547,7 @@ int main(void)
         cmocka_unit_test(test_unroutable),
         cmocka_unit_test(test_heartbeat_long_work),
         cmocka_unit_test(test_ack_from_other_thread),
+        cmocka_unit_test(test_many_threads_one_handle),
         cmocka_unit_test(test_consumer_cancel_resubscribe),
         cmocka_unit_test(test_bad_credentials),
     };
