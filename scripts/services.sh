@@ -13,11 +13,17 @@ MGMT_PORT=${RNR_MGMT_PORT:-15682}
 DIST_PORT=${RNR_DIST_PORT:-25682}
 REDIS_PORT=${RNR_REDIS_PORT:-6389}
 S3_PORT=${RNR_S3_PORT:-4578}
+# The ports chosen at start are kept with the data, so later commands on the
+# same DIR (stop, restarts) find the same servers whatever the environment.
+if [ "$cmd" != start ] && [ -f "$dir/ports" ]; then
+  # shellcheck disable=SC1091
+  source "$dir/ports"
+fi
 
 port_busy() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
 
 rabbit_env() {
-  export HOME=$dir/rabbit/home RABBITMQ_NODENAME=rnrtest@localhost \
+  export HOME=$dir/rabbit/home RABBITMQ_NODENAME=rnrtest$AMQP_PORT@localhost \
     RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$AMQP_PORT RABBITMQ_DIST_PORT=$DIST_PORT \
     RABBITMQ_MNESIA_BASE=$dir/rabbit/mnesia RABBITMQ_LOG_BASE=$dir/rabbit/log \
     RABBITMQ_CONFIG_FILE=$dir/rabbit/rabbitmq.conf RABBITMQ_ADVANCED_CONFIG_FILE=$dir/rabbit/advanced.config \
@@ -78,6 +84,8 @@ start_s3() {
 case "$cmd" in
   start)
     mkdir -p "$dir"
+    printf 'AMQP_PORT=%s\nMGMT_PORT=%s\nDIST_PORT=%s\nREDIS_PORT=%s\nS3_PORT=%s\n' \
+      "$AMQP_PORT" "$MGMT_PORT" "$DIST_PORT" "$REDIS_PORT" "$S3_PORT" > "$dir/ports"
     start_rabbit
     start_redis
     start_s3
@@ -99,7 +107,10 @@ ENV
     if [ -f "$dir/rabbit/rabbit.pid" ]; then
       kill -KILL "$(cat "$dir/rabbit/rabbit.pid")" 2>/dev/null || true
     fi
-    ( rabbit_env; epmd -kill >/dev/null 2>&1 || true )
+    # epmd is shared by every Erlang node of the machine: stop it only
+    # when ours was the last node registered.
+    sleep 0.5
+    ( rabbit_env; epmd -names 2>/dev/null | grep -q '^name ' || epmd -kill >/dev/null 2>&1 || true )
     ;;
   # Used by the restart tests: stop/start one server, keeping its data.
   stop-rabbit) ( rabbit_env; rabbitmqctl -q shutdown >/dev/null 2>&1 || kill -TERM "$(cat "$dir/rabbit/rabbit.pid")" ) ;;
