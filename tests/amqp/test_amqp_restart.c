@@ -2,7 +2,8 @@
  * while the broker is down fails with a clear transient error, the ack of a
  * delivery from before the restart is refused as stale, the adapter
  * reconnects by itself, and the unacked message comes back - nothing lost.
- * Restarts the shared test broker (~30 s), so it is kept to one test. */
+ * Restarts the shared test broker (~30 s), so it is kept to one test.
+ * rnr-test: serial */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

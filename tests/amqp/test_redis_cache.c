@@ -1,7 +1,8 @@
 /* test_redis_cache.c - the Redis dedup cache against a real server: get and
  * set with expiry (as the reference: key = product id, EX 604800),
  * pipelined get_many and set_many, unreachable -> RNR_ERR_TRANSIENT, and a
- * Redis restart after which the next call reconnects. */
+ * Redis restart after which the next call reconnects.
+ * rnr-test: serial (it restarts the shared Redis) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
