@@ -192,7 +192,7 @@ static void test_entity_expansion(void **state)
         strcat(e, "\">");
         strcat(ents, e);
     }
-    char doc[4096];
+    char doc[8192];
     snprintf(doc, sizeof doc,
              "<?xml version=\"1.0\"?><!DOCTYPE site [%s]><site id=\"LOL1\" name=\"&a9;\"></site>"
              "<?xml version=\"1.0\"?><!DOCTYPE site [%s]><site id=\"LOL2\"><observed><datum>"
