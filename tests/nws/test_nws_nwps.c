@@ -179,6 +179,34 @@ static void test_build_cfs_and_observation(void **state)
     nwps_stageflow_free(o);
 }
 
+/* Observations that give no usable flow leave has_observation at 0. */
+static void test_observation_unusable(void **state)
+{
+    (void)state;
+    nwps_gauge g;
+    parse_gauge(gauge_json, &g);
+    nwps_stageflow *f = sf(SF_HEAD("kcfs", "EWX") ROW("2026-10-02T12:00:00Z", "4.5", "1") "]}");
+    const char *obs[] = {
+        SF_HEAD("ft", "EWX") ROW("2026-10-02T10:00:00Z", "3", "0.5") "]}",
+        SF_HEAD("kcfs", "EWX") ROW("2026-10-02T10:00:00Z", "3", "-999") ","
+        ROW("2026-10-02T10:15:00Z", "3", "null") "]}",
+        SF_HEAD("kcfs", "EWX") ROW("not a time", "3", "0.5") "]}",
+        SF_HEAD("kcfs", "EWX") "]}",
+    };
+    for (size_t i = 0; i < sizeof obs / sizeof obs[0]; i++) {
+        nwps_stageflow *o = sf(obs[i]);
+        rnr_forecast *fc = NULL;
+        int reason;
+        rnr_error err = {0};
+        assert_int_equal(nws_build_request(&g, f, o, &fc, &reason, &err), RNR_OK);
+        assert_int_equal(fc->has_observation, 0);
+        assert_true(fc->observation_time == RNR_TIME_MISSING);
+        forecast_free(fc);
+        nwps_stageflow_free(o);
+    }
+    nwps_stageflow_free(f);
+}
+
 static void expect_skip(const nwps_gauge *g, const char *forecast, int want, const char *msg)
 {
     nwps_stageflow *f = sf(forecast);
@@ -282,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_units),
         cmocka_unit_test(test_build_cfs_and_observation),
         cmocka_unit_test(test_build_skips),
+        cmocka_unit_test(test_observation_unusable),
         cmocka_unit_test(test_discharge_primary),
         cmocka_unit_test(test_stageflow_bad_and_names),
     };

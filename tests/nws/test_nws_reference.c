@@ -15,6 +15,7 @@
 #include "nws/products.h"
 #include "nwsref.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,34 @@ static void test_hmlarx(void **state)
     assert_int_equal(nws_hml_find(p, "GRBI4")->forecast->n, 28);
     assert_string_equal(nws_hml_find(p, "NUAI4")->timezone, "GMT0GMT");
     nws_hml_product_free(p);
+}
+
+/* The worker's path: api.weather.gov wraps the bulletin (SOH, \r\r\n, ETX
+ * and all) as productText in a JSON product. */
+static void test_hmlarx_through_product_json(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *raw = ref("product_text_HMLARX_2016-08-26_multisite.txt", &len);
+    json_t *o = json_pack("{s:s, s:s, s:s#}", "id", "hmlarx-test", "productCode", "HML",
+                          "productText", raw, (int)len);
+    assert_non_null(o);
+    char *body = json_dumps(o, JSON_INDENT(4));
+    json_decref(o);
+    assert_non_null(strstr(body, "\\u0001"));
+    char *text;
+    size_t tlen;
+    rnr_error err = {0};
+    assert_int_equal(nws_product_text_parse(body, strlen(body), &text, &tlen, &err), RNR_OK);
+    assert_int_equal(tlen, len);
+    assert_memory_equal(text, raw, len);
+    nws_hml_product *p;
+    assert_int_equal(nws_hml_parse(text, tlen, NULL, &p, &err), RNR_OK);
+    assert_int_equal(p->n_sites, 37);
+    nws_hml_product_free(p);
+    free(text);
+    free(body);
+    free(raw);
 }
 
 static void test_hmlmob(void **state)
@@ -360,7 +389,8 @@ int main(void)
         return 77;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hmlarx),  cmocka_unit_test(test_hmlmob),
+        cmocka_unit_test(test_hmlarx),  cmocka_unit_test(test_hmlarx_through_product_json),
+        cmocka_unit_test(test_hmlmob),
         cmocka_unit_test(test_afd_list_and_product),
         cmocka_unit_test(test_amat2),   cmocka_unit_test(test_hnft2_and_kcmo3),
         cmocka_unit_test(test_hpdt2),
