@@ -1,6 +1,7 @@
 /* amqp_config.c - the AMQP adapter's configuration: URL and query options,
  * credentials from the environment or a secret's JSON, URL building and
  * redaction. Passwords never reach a log or an error message. */
+#include "adapters/urlutil.h"
 #include "adapters/amqp_internal.h"
 #include "adapters/amqp_queue.h"
 
@@ -16,41 +17,6 @@ static const char *const system_ca_bundles[] = {
     "/etc/pki/tls/certs/ca-bundle.crt",   /* Amazon Linux, RHEL */
     "/etc/ssl/cert.pem",                  /* Alpine, macOS */
 };
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* Percent-decode s[0..n) into a malloc'd string; NULL on a bad escape. */
-static char *pct_decode(const char *s, size_t n)
-{
-    char *out = malloc(n + 1);
-    if (!out)
-        return NULL;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '%') {
-            out[j++] = s[i];
-            continue;
-        }
-        int hi = i + 1 < n ? hexval((unsigned char)s[i + 1]) : -1;
-        int lo = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
-        if (hi < 0 || lo < 0) {
-            free(out);
-            return NULL;
-        }
-        out[j++] = (char)(hi * 16 + lo);
-        i += 2;
-    }
-    out[j] = '\0';
-    return out;
-}
 
 /* Percent-encode everything but RFC 3986 unreserved characters. */
 static char *pct_encode(const char *s)
@@ -124,8 +90,8 @@ static int parse_query(amqp_config *cfg, const char *q, rnr_error *err)
         if (!eq)
             return rnr_error_set(err, RNR_ERR_INVALID, "AMQP URL option '%.*s' has no value",
                                  (int)n, q);
-        char *name = pct_decode(q, (size_t)(eq - q));
-        char *val = pct_decode(eq + 1, n - (size_t)(eq - q) - 1);
+        char *name = url_percent_decode(q, (size_t)(eq - q));
+        char *val = url_percent_decode(eq + 1, n - (size_t)(eq - q) - 1);
         int rc = name && val ? apply_option(cfg, name, val, err)
                              : rnr_error_set(err, RNR_ERR_INVALID,
                                              "AMQP URL option '%.*s': bad percent escape", (int)n, q);

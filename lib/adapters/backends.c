@@ -3,6 +3,7 @@
  *
  * Each port has a table of (scheme, opener); a backend written elsewhere
  * is plugged in by adding its row. */
+#include "adapters/urlutil.h"
 #include "adapters/backends.h"
 
 #include "adapters/amqp_queue.h"
@@ -206,41 +207,6 @@ void backend_url_mask(const char *url, char *buf, size_t n)
     snprintf(buf, n, "%.*s:***%s", (int)(colon - url), url, at);
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* Percent-decode s[0..len) into a new string; NULL on a bad escape or %00. */
-static char *percent_decode(const char *s, size_t len)
-{
-    char *d = malloc(len + 1);
-    if (!d)
-        return NULL;
-    size_t j = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != '%') {
-            d[j++] = s[i];
-            continue;
-        }
-        int hi = i + 2 < len ? hexval((unsigned char)s[i + 1]) : -1;
-        int lo = i + 2 < len ? hexval((unsigned char)s[i + 2]) : -1;
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-            free(d);
-            return NULL;
-        }
-        d[j++] = (char)(hi * 16 + lo);
-        i += 2;
-    }
-    d[j] = '\0';
-    return d;
-}
-
 int backend_local_url_parse(const char *url, const char *scheme, backend_local_url *out,
                             rnr_error *err)
 {
@@ -272,7 +238,7 @@ int backend_local_url_parse(const char *url, const char *scheme, backend_local_u
     const char *q = p + pathlen;
     if (*q == '#' || strchr(q, '#'))
         return rnr_error_set(err, RNR_ERR_INVALID, "URL '%s' has a fragment", masked);
-    out->path = percent_decode(p, pathlen);
+    out->path = url_percent_decode(p, pathlen);
     if (!out->path)
         return rnr_error_set(err, RNR_ERR_INVALID, "URL '%s' has a bad %%-escape in its path",
                              masked);
