@@ -4,6 +4,7 @@
  * matches theirs line for line, with the extra attributes appended. */
 #include "io/nc_output.h"
 
+#include "core/log.h"
 #include "core/timeutil.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char TYPE_VALUE[] = "wb";
@@ -204,6 +206,9 @@ static char *make_temp(const char *path, rnr_error *err)
         free(tmp);
         return NULL;
     }
+    /* mkstemp makes it 0600; an output is for every reader, like t-route's. */
+    if (fchmod(fd, 0644) != 0)
+        log_warn("io", "%s: cannot make the output world-readable: %s", tmp, strerror(errno));
     close(fd);
     return tmp;
 }
