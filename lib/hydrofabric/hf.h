@@ -70,6 +70,9 @@ void hf_get_info(const hf_db *db, hf_info *out);
 /* The RnR segment cut for a reachId (docs/hydrofabric.md). RNR_ERR_NOTFOUND
  * when no network row has hf_id == reach_id or the origin has no segment. */
 int hf_cut_reach(hf_db *db, int64_t reach_id, hf_cut **out, rnr_error *err);
+/* Routing needs no geometry, so a cut comes without it (geometry_wkt
+ * NULL); this decodes every flowpath's WKT into the cut when wanted. */
+int hf_cut_load_geometry(hf_db *db, hf_cut *cut, rnr_error *err);
 void hf_cut_free(hf_cut *cut);
 
 /* Every flowpath (outlet_id 0) or the ones draining to flowpath outlet_id

@@ -139,9 +139,6 @@ static int fill_cut(hf_db *h, hf_cut *cut, const cand *c, size_t n, rnr_error *e
         f->order = cut->order;
         f->hf_id = cut->n == 1 ? cut->reach_id : x->hf_id;
         f->mainstem = x->mainstem;
-        int rc = hf_load_geometry(h, x->fid, &f->geometry_wkt, f->id, err);
-        if (rc)
-            return rc;
     }
     for (size_t i = 0; i < cut->n; i++) {
         cut->segs[i].to_id = i + 1 < cut->n ? cut->segs[i + 1].id : 0;
@@ -206,5 +203,21 @@ int hf_cut_reach(hf_db *h, int64_t reach_id, hf_cut **out, rnr_error *err)
         return rc;
     }
     *out = cut;
+    return RNR_OK;
+}
+
+int hf_cut_load_geometry(hf_db *h, hf_cut *cut, rnr_error *err)
+{
+    for (size_t i = 0; i < cut->n; i++) {
+        hf_flowpath fp;
+        if (cut->fps[i].geometry_wkt)
+            continue;
+        int rc = hf_flowpath_lookup(h, cut->fps[i].num, &fp, err);
+        if (rc)
+            return rc;
+        cut->fps[i].geometry_wkt = fp.geometry_wkt;
+        fp.geometry_wkt = NULL;
+        hf_flowpath_clear(&fp);
+    }
     return RNR_OK;
 }

@@ -79,8 +79,7 @@ static void assert_realistic(const hf_cut *c)
         assert_true(s->dx == (float)(c->fps[i].lengthkm * 1000.0));
         assert_int_equal(c->fps[i].order, c->order);
         assert_int_equal(s->to_id, i + 1 < c->n ? c->segs[i + 1].id : 0);
-        assert_non_null(c->fps[i].geometry_wkt);
-        assert_int_equal(strncmp(c->fps[i].geometry_wkt, "LINESTRING (", 12), 0);
+        assert_null(c->fps[i].geometry_wkt); /* routing cuts carry no geometry */
     }
 }
 
