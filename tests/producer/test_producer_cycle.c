@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "adapters/backends.h"
+#include "core/log.h"
 #include "ports/cache.h"
 #include "ports/queue.h"
 #include "producer_testutil.h"
@@ -69,8 +70,9 @@ static char *expected_message(const fx *f, const char *id, const char *wmo, cons
     return strdup(buf);
 }
 
-/* Take every ready message (acking it) into bodies; returns the count. */
-static int drain(const char *url, char **bodies, int cap)
+/* Take every ready message (acking it) into bodies (and its trace id into
+ * traces when given); returns the count. */
+static int drain_traced(const char *url, char **bodies, char **traces, int cap)
 {
     rnr_queue *q;
     rnr_error e;
@@ -81,11 +83,18 @@ static int drain(const char *url, char **bodies, int cap)
         if (queue_get(q, 0, &m, &e) != RNR_OK)
             break;
         bodies[n] = strdup(m.body);
+        if (traces)
+            traces[n] = m.trace_id ? strdup(m.trace_id) : NULL;
         assert_int_equal(queue_ack(q, m.tag, &e), RNR_OK);
         queue_message_clear(&m);
     }
     queue_free(q);
     return n;
+}
+
+static int drain(const char *url, char **bodies, int cap)
+{
+    return drain_traced(url, bodies, NULL, cap);
 }
 
 static int64_t depth_of(const char *url)
@@ -106,7 +115,9 @@ static void test_cycle_publishes_oldest_first_then_dedups(void **state)
     rnr_error e;
     assert_int_equal(producer_new(&f->cfg, &p, &e), RNR_OK);
     producer_counts c;
+    log_set_trace_id("Root=1-6747a0c0-0123456789abcdef01234567");
     assert_int_equal(producer_cycle(p, 0, &c, &e), RNR_OK);
+    log_set_trace_id(NULL);
     assert_int_equal(c.seen, 3);
     assert_int_equal(c.new_products, 3);
     assert_int_equal(c.published, 3);
@@ -120,8 +131,13 @@ static void test_cycle_publishes_oldest_first_then_dedups(void **state)
     assert_int_equal(c.published, 0);
     producer_free(p);
 
-    char *bodies[8] = {0};
-    assert_int_equal(drain(f->cfg.queue_url, bodies, 8), 3);
+    char *bodies[8] = {0}, *traces[8] = {0};
+    assert_int_equal(drain_traced(f->cfg.queue_url, bodies, traces, 8), 3);
+    for (int i = 0; i < 3; i++) {
+        assert_non_null(traces[i]);
+        assert_string_equal(traces[i], "Root=1-6747a0c0-0123456789abcdef01234567");
+        free(traces[i]);
+    }
     char *want[3] = {
         expected_message(f, ID_OLD, "SRUS56", "KRNS", "2026-03-14T08:30:00+00:00"),
         expected_message(f, ID_MID, "SRUS54", "KRNR", "2026-03-14T09:12:00+00:00"),
