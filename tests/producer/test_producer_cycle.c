@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "adapters/backends.h"
 #include "core/log.h"
@@ -41,6 +42,31 @@ static int fx_setup_fault(void **state, const char *fault)
 }
 
 static int fx_setup(void **state) { return fx_setup_fault(state, NULL); }
+
+#define ITEM(id, t) "{\"@id\":\"{{BASE}}/products/" id "\",\"id\":\"" id "\"," \
+    "\"wmoCollectiveId\":\"SRUS54\",\"issuingOffice\":\"KRNR\",\"issuanceTime\":\"" t "\"," \
+    "\"productCode\":\"HML\",\"productName\":\"AHPS XML\"}"
+
+/* A list that repeats one product (as overlapping pages would). */
+static int fx_setup_dups(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->dir = tu_tempdir("producer");
+    char data[600], path[700];
+    snprintf(data, sizeof data, "%s/nws", f->dir);
+    snprintf(path, sizeof path, "%s/products.json", data);
+    if (mkdir(data, 0755) != 0 ||
+        tu_write_file(path, "{\"@graph\":[" ITEM("p-b", "2026-03-14T09:00:00+00:00") ","
+                                ITEM("p-a", "2026-03-14T08:00:00+00:00") ","
+                                ITEM("p-b", "2026-03-14T09:00:00+00:00") "]}") != 0)
+        return -1;
+    if (pt_server_start(&f->srv, data, f->dir, NULL) != 0)
+        return -1;
+    pt_config(&f->cfg, f->dir);
+    f->cfg.nws_url = strdup(f->srv.base);
+    *state = f;
+    return 0;
+}
 
 static int fx_setup_500(void **state)
 {
@@ -321,6 +347,26 @@ static void test_deadline_defers_everything(void **state)
     assert_int_equal(depth_of(f->cfg.queue_url), 3);
 }
 
+static void test_repeated_id_is_queued_once(void **state)
+{
+    fx *f = *state;
+    producer *p;
+    rnr_error e;
+    assert_int_equal(producer_new(&f->cfg, &p, &e), RNR_OK);
+    producer_counts c;
+    assert_int_equal(producer_cycle(p, 0, &c, &e), RNR_OK);
+    assert_int_equal(c.seen, 3);
+    assert_int_equal(c.new_products, 2);
+    assert_int_equal(c.published, 2);
+    producer_free(p);
+    char *bodies[8] = {0};
+    assert_int_equal(drain(f->cfg.queue_url, bodies, 8), 2);
+    assert_non_null(strstr(bodies[0], "\"id\":\"p-a\""));
+    assert_non_null(strstr(bodies[1], "\"id\":\"p-b\""));
+    free(bodies[0]);
+    free(bodies[1]);
+}
+
 static void test_list_down_fails(void **state)
 {
     fx *f = *state;
@@ -348,6 +394,8 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_list_500_is_retried, fx_setup_500, fx_teardown),
         cmocka_unit_test_setup_teardown(test_deadline_defers_everything, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_repeated_id_is_queued_once, fx_setup_dups,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_list_down_fails, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
