@@ -161,9 +161,11 @@ static void test_sigterm_finishes_within_grace(void **state)
 {
     (void)state;
     setenv("RNR_GRACE_SECONDS", "30", 1);
+    setenv("RNR_LOG_LEVEL", "info", 1);
     assert_int_equal(wt_fault(&g, SLOW_RNRB1), 0);
     publish_routing_product();
     pid_t pid = spawn_worker(NULL, "60", 0, "term.log");
+    setenv("RNR_LOG_LEVEL", "warn", 1);
     assert_true(pid > 0);
     assert_int_equal(wait_for_request("GET /nwps/v1/gauges/RNRB1 200"), 0);
     usleep(300000); /* inside the slow forecast request */
@@ -171,6 +173,23 @@ static void test_sigterm_finishes_within_grace(void **state)
     assert_int_equal(wait_exit(pid), 0);
     assert_complete_outputs();
     assert_depth(0, 0);
+    /* the message's trace id is on the lines logged while processing it */
+    char path[600];
+    snprintf(path, sizeof path, "%s/term.log", g.dir);
+    char *log = tu_read_file(path, NULL);
+    assert_non_null(log);
+    assert_int_equal(tu_count(log, "[worker] routed lid="), 3);
+    assert_non_null(strstr(log, "[worker] starting state_dir="));
+    int traced = 0;
+    for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strstr(line, "[worker] ") || strstr(line, "[worker] starting") ||
+            strstr(line, "[worker] stopped"))
+            continue;
+        assert_non_null(strstr(line, " trace_id=Root=1-test-trace"));
+        traced++;
+    }
+    assert_true(traced >= 8); /* message, product, 3 x (stored, routed) */
+    free(log);
 }
 
 static void test_sigterm_releases_after_grace(void **state)
