@@ -41,6 +41,7 @@ struct worker {
     volatile sig_atomic_t abort_now; /* the HTTP client's stop flag */
     int max_deliveries;
     long backoff_base_ms;
+    worker_attempts attempts;
     char nws_base[512], nwps_base[512];
 };
 
@@ -479,9 +480,15 @@ static void settle(worker *w, const worker_run_opts *o, const queue_message *qm,
                    const char *reason, const rnr_error *last, worker_stats *st)
 {
     rnr_error e = {0};
-    if (outcome == MSG_RETRY && qm->delivery_count >= w->max_deliveries) {
+    int attempts = qm->delivery_count;
+    if (outcome == MSG_RETRY)
+        attempts = worker_attempts_fail(&w->attempts, qm->body, qm->len, qm->delivery_count);
+    else if (outcome != MSG_RELEASE)
+        worker_attempts_forget(&w->attempts, qm->body, qm->len);
+    if (outcome == MSG_RETRY && attempts >= w->max_deliveries) {
         char why[700];
-        snprintf(why, sizeof why, "failed %d times: %s", qm->delivery_count, last->msg);
+        snprintf(why, sizeof why, "failed %d times: %s", attempts, last->msg);
+        worker_attempts_forget(&w->attempts, qm->body, qm->len);
         settle_dead(w, qm, why, st);
         return;
     }
@@ -501,13 +508,13 @@ static void settle(worker *w, const worker_run_opts *o, const queue_message *qm,
             log_warn("worker", "release failed (the lease will expire): %s", e.msg);
         break;
     default:
-        log_warn("worker", "retrying later (delivery %d of %d): %s", qm->delivery_count,
-                 w->max_deliveries, last->msg);
+        log_warn("worker", "retrying later (attempt %d of %d): %s", attempts, w->max_deliveries,
+                 last->msg);
         if (queue_nack(w->queue, qm->tag, 1, &e) == RNR_OK)
             st->retried++;
         else
             log_warn("worker", "nack failed (the lease will expire): %s", e.msg);
-        sleep_interruptible(o, backoff_ms(w, qm->delivery_count > 0 ? qm->delivery_count : 1));
+        sleep_interruptible(o, backoff_ms(w, attempts));
         break;
     }
 }
