@@ -120,6 +120,7 @@ int worker_new(const rnr_config *cfg, worker **out, rnr_error *err)
         worker_free(w);
         return rc;
     }
+    worker_workdir_sweep(cfg->state_dir);
     nws_hml_init();
     *out = w;
     return RNR_OK;
@@ -402,19 +403,6 @@ static int process_product(msg_ctx *m, const nws_product *p, char *reason, size_
     return outcome;
 }
 
-static void make_tmpdir(const worker *w, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s/work-XXXXXX", w->cfg->state_dir);
-    if (!mkdtemp(buf))
-        buf[0] = '\0';
-}
-
-static void remove_tmpdir(const char *dir)
-{
-    if (dir[0] && rmdir(dir) != 0 && errno != ENOENT)
-        log_warn("worker", "cannot remove %s: %s", dir, strerror(errno));
-}
-
 static int process_message(worker *w, const queue_message *qm, worker_stats *st, char *reason,
                            size_t rn, rnr_error *last)
 {
@@ -429,7 +417,7 @@ static int process_message(worker *w, const queue_message *qm, worker_stats *st,
     log_info("worker", "message id=%s delivery=%d url=%s", p.id, qm->delivery_count, p.url);
     msg_ctx m = {w, st, NULL, {0}};
     char tmp[1100];
-    make_tmpdir(w, tmp, sizeof tmp);
+    worker_workdir_make(w->cfg->state_dir, tmp, sizeof tmp);
     int outcome;
     if (!tmp[0]) {
         rnr_error_set(&m.last, RNR_ERR_IO, "cannot create a work directory under %s: %s",
@@ -438,7 +426,7 @@ static int process_message(worker *w, const queue_message *qm, worker_stats *st,
     } else {
         m.tmpdir = tmp;
         outcome = process_product(&m, &p, reason, rn);
-        remove_tmpdir(tmp);
+        worker_workdir_remove(tmp);
     }
     *last = m.last;
     nws_product_clear(&p);
@@ -551,6 +539,13 @@ static int run_loop(worker *w, const worker_run_opts *o, worker_stats *st, rnr_e
             log_warn("worker", "queue unavailable, retrying: %s", e.msg);
             sleep_interruptible(o, 1000);
             continue;
+        }
+        if (stopping(o)) {
+            /* arrived while we were told to stop: hand it back untouched */
+            if (queue_nack(w->queue, qm.tag, 1, &e) != RNR_OK)
+                log_warn("worker", "release failed (the lease will expire): %s", e.msg);
+            queue_message_clear(&qm);
+            break;
         }
         st->messages++;
         log_set_trace_id(qm.trace_id);

@@ -14,6 +14,12 @@ int worker_env_int(const char *name, int def, int min, int max, int *out, rnr_er
 /* Create path or update its modification time (NULL or "": nothing). */
 void worker_health_touch(const char *path);
 
+/* Per-message work directories (see worker_workdir.c). make: 0, or -1
+ * with buf "" and errno set; sweep returns how many it removed. */
+int worker_workdir_make(const char *state_dir, char *buf, size_t n);
+void worker_workdir_remove(const char *dir);
+int worker_workdir_sweep(const char *state_dir);
+
 /* Failures this worker saw per message body, for backends that cannot
  * count deliveries (a classic RabbitMQ queue reports 0 on a redelivery):
  * a small table keyed by a hash of the body, oldest entry evicted. */
