@@ -243,6 +243,50 @@ static void test_nwps_503_twice(void **state)
     free(log);
 }
 
+static void test_plots_and_gone_product(void **state)
+{
+    (void)state;
+    setenv("RNR_PLOTS", "1", 1);
+    rnr_queue *q = wt_queue(&g, NULL);
+    assert_non_null(q);
+    char gone[512];
+    snprintf(gone, sizeof gone,
+             "{\"rdf\":\"%s/products/0000-gone\",\"id\":\"0000-gone\",\"product_code\":\"HML\"}",
+             g.fx.base);
+    assert_int_equal(queue_publish(q, gone, strlen(gone), NULL, NULL), RNR_OK);
+    assert_int_equal(wt_publish(q, g_products, wt_product_index(g_products, ID_ROUTES)), 1);
+    queue_free(q);
+    worker_stats st;
+    int rc = run_worker(&st, NULL);
+    unsetenv("RNR_PLOTS");
+    assert_int_equal(rc, RNR_OK);
+    /* a product that is gone (404) is acked once, not retried */
+    assert_int_equal(st.messages, 2);
+    assert_int_equal(st.acked, 2);
+    assert_int_equal(st.retried, 0);
+    assert_int_equal(st.dead, 0);
+    assert_int_equal(st.outputs, 3);
+    assert_queue_empty(0);
+    store_list l;
+    assert_int_equal(wt_list(&g, "replace_and_route/RNRC1/", &l), 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.items[0].key, "replace_and_route/RNRC1/troute_output_202603141200.nc");
+    assert_string_equal(l.items[1].key, "replace_and_route/RNRC1/troute_output_202603141200.svg");
+    char path[700];
+    snprintf(path, sizeof path, "%s/store/%s", g.state, l.items[1].key);
+    store_list_clear(&l);
+    char *svg = tu_read_file(path, NULL);
+    assert_non_null(svg);
+    assert_non_null(strstr(svg, "<svg"));
+    free(svg);
+    assert_int_equal(wt_list(&g, "", &l), 0);
+    assert_int_equal(l.n, 6);
+    store_list_clear(&l);
+    char *log = tu_read_file(g.fx.log, NULL);
+    assert_int_equal(tu_count(log, "GET /products/0000-gone 404"), 1);
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +294,7 @@ int main(void)
         cmocka_unit_test_setup(test_malformed_messages, reset),
         cmocka_unit_test_setup(test_product_always_500, reset),
         cmocka_unit_test_setup(test_nwps_503_twice, reset),
+        cmocka_unit_test_setup(test_plots_and_gone_product, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
