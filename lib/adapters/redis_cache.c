@@ -324,24 +324,24 @@ static void rc_close(void *self)
     free(r);
 }
 
+static int rc_set_many(void *self, const char *const *keys, const char *const *values, size_t n,
+                       int64_t ttl_s, rnr_error *err)
+{
+    return set_batch(self, keys, values, n, ttl_s, err);
+}
+
 static const cache_ops redis_cache_ops = {
     .get = rc_get,
     .get_many = rc_get_many,
     .set = rc_set,
+    .set_many = rc_set_many,
     .close = rc_close,
 };
 
 int redis_cache_set_many(rnr_cache *c, const char *const *keys, const char *const *values,
                          size_t n, int64_t ttl_s, rnr_error *err)
 {
-    if (c->ops == &redis_cache_ops)
-        return set_batch(c->self, keys, values, n, ttl_s, err);
-    for (size_t i = 0; i < n; i++) {
-        int rc = cache_set(c, keys[i], values[i], ttl_s, err);
-        if (rc)
-            return rc;
-    }
-    return RNR_OK;
+    return cache_set_many(c, keys, values, n, ttl_s, err);
 }
 
 int redis_cache_open(const char *url, rnr_cache **out, rnr_error *err)

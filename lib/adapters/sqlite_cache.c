@@ -131,6 +131,29 @@ static int sc_set(void *self, const char *key, const char *value, int64_t ttl_s,
     return RNR_OK;
 }
 
+/* One transaction, so a producer cycle costs one commit, not one per key. */
+static int sc_set_many(void *self, const char *const *keys, const char *const *values, size_t n,
+                       int64_t ttl_s, rnr_error *err)
+{
+    sqlite_cache *c = self;
+    int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return sc_error(c, rc, "begin a batch of sets", err);
+    for (size_t i = 0; i < n; i++) {
+        int r = sc_set(self, keys[i], values[i], ttl_s, err);
+        if (r != RNR_OK) {
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+            return r;
+        }
+    }
+    rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        return sc_error(c, rc, "commit a batch of sets", err);
+    }
+    return RNR_OK;
+}
+
 static void sc_close(void *self)
 {
     sqlite_cache *c = self;
@@ -145,6 +168,7 @@ static const cache_ops sqlite_cache_ops = {
     .get = sc_get,
     .get_many = sc_get_many,
     .set = sc_set,
+    .set_many = sc_set_many,
     .close = sc_close,
 };
 

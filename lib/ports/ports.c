@@ -94,6 +94,19 @@ int cache_set(rnr_cache *c, const char *key, const char *value, int64_t ttl_s, r
     return c->ops->set(c->self, key, value, ttl_s, err);
 }
 
+int cache_set_many(rnr_cache *c, const char *const *keys, const char *const *values, size_t n,
+                   int64_t ttl_s, rnr_error *err)
+{
+    if (c->ops->set_many)
+        return c->ops->set_many(c->self, keys, values, n, ttl_s, err);
+    for (size_t i = 0; i < n; i++) {
+        int rc = c->ops->set(c->self, keys[i], values[i], ttl_s, err);
+        if (rc != RNR_OK)
+            return rc;
+    }
+    return RNR_OK;
+}
+
 void cache_free(rnr_cache *c)
 {
     if (!c)

@@ -208,27 +208,37 @@ static int pending_build(const nws_product_list *l, char **values, pending *pd,
     return RNR_OK;
 }
 
-/* Cache the confirmed ones of batch [from, to); count the rest failed. */
+/* Cache the confirmed ones of batch [from, to) in one round trip; count
+ * the rest failed. */
 static void producer_remember(producer *p, pending *pd, size_t from, size_t to,
                               producer_counts *c)
 {
     int64_t ttl = p->cfg->dedup_ttl_s > 0 ? p->cfg->dedup_ttl_s : 604800;
+    const char **keys = calloc(to - from, sizeof *keys);
+    const char **vals = calloc(to - from, sizeof *vals);
+    size_t n = 0;
     for (size_t i = from; i < to; i++) {
         if (!pd->ok[i]) {
             log_warn("producer", "product %s: publish not confirmed, retried next cycle",
                      pd->prod[i]->id);
             c->failed++;
-            continue;
+        } else if (keys && vals) {
+            keys[n] = pd->prod[i]->id;
+            vals[n++] = pd->body[i];
         }
-        rnr_error e;
-        if (cache_set(p->cache, pd->prod[i]->id, pd->body[i], ttl, &e) != RNR_OK) {
-            log_warn("producer", "product %s: published but not cached (%s); it may be "
-                     "published again", pd->prod[i]->id, e.msg);
-            c->failed++;
-            continue;
-        }
-        c->published++;
     }
+    rnr_error e = {0};
+    int rc = keys && vals ? cache_set_many(p->cache, keys, vals, n, ttl, &e)
+                          : rnr_error_set(&e, RNR_ERR_NOMEM, "out of memory");
+    if (rc != RNR_OK) {
+        log_warn("producer", "%zu products published but not cached (%s); they may be "
+                 "published again", n, e.msg);
+        c->failed += (int)n;
+    } else {
+        c->published += (int)n;
+    }
+    free(keys);
+    free(vals);
 }
 
 static void producer_publish(producer *p, pending *pd, int64_t deadline_ms, producer_counts *c)

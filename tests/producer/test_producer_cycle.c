@@ -219,7 +219,7 @@ static int bad_set(void *self, const char *key, const char *value, int64_t ttl, 
 static void test_cache_down_publishes_nothing(void **state)
 {
     fx *f = *state;
-    static const cache_ops ops = {bad_get, bad_get_many, bad_set, NULL};
+    static const cache_ops ops = {.get = bad_get, .get_many = bad_get_many, .set = bad_set};
     bad_cache bc = {0};
     rnr_cache cache = {&ops, &bc};
     producer *p;
