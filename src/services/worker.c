@@ -346,8 +346,13 @@ static int process_site(msg_ctx *m, const char *lid)
         count_skip(m, lid, reason, e.msg);
         return 0;
     }
-    if (rc)
+    if (rc == RNR_ERR_NOMEM)
         return site_transient(m, rc, &e, lid);
+    if (rc) {
+        log_warn("worker", "failed lid=%s: %s", lid, e.msg);
+        m->st->failed_sites++;
+        return 0;
+    }
     outcome = route_and_store(m, f);
     forecast_free(f);
     return outcome;

@@ -214,6 +214,9 @@ static void test_strict_values(void **state)
     expect_bad("RNR_PLOTS", "2");
     expect_bad("RNR_PLOTS", "on");
     expect_bad("RNR_STATE_DIR", "/proc/no/such/dir");
+    setenv("REDIS_HOST", "cache.example", 1);
+    expect_bad("REDIS_PORT", "http");
+    unsetenv("REDIS_HOST");
 }
 
 static void test_secret_arn(void **state)
