@@ -16,14 +16,24 @@ grep -q 'ENTRYPOINT \["rnr", "worker"\]' "$src/deploy/docker/Dockerfile"
 grep -q '^USER rnr' "$src/deploy/docker/Dockerfile"
 grep -q '^HEALTHCHECK' "$src/deploy/docker/Dockerfile"
 mapfile -t pkgs < <("$src/deploy/docker/build.sh" runtime-packages)
+# Everything the runtime packages pull in, once.
+covered=$(printf '%s\n' "${pkgs[@]}"
+          apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+            --no-replaces --no-enhances "${pkgs[@]}" 2>/dev/null | sed -n 's/^ *[A-Za-z]*Depends: //p')
+owner() {  # the package that owns a library, trying the usrmerge spellings
+  dpkg -S "$1" 2>/dev/null | head -1 | cut -d: -f1 ||
+    dpkg -S "${1#/usr}" 2>/dev/null | head -1 | cut -d: -f1 || true
+}
 missing=0
 while read -r lib; do
   [ -n "$lib" ] || continue
-  pkg=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)
-  case "$pkg" in libc6|libgcc-s1|"") continue ;; esac
-  # The lib's own package, or one of the runtime packages that pulls it in.
-  if printf '%s\n' "${pkgs[@]}" | grep -qx "$pkg"; then continue; fi
-  if apt-cache depends --recurse --no-recommends --no-suggests "${pkgs[@]}" 2>/dev/null | grep -qx "  Depends: $pkg\|$pkg"; then continue; fi
+  pkg=$(owner "$lib")
+  [ -n "$pkg" ] || pkg=$(owner "${lib#/usr}")
+  case "$pkg" in
+    libc6|libgcc-s1) continue ;;
+    "") echo "runtime library $lib belongs to no package"; missing=1; continue ;;
+  esac
+  grep -qx "$pkg" <<<"$covered" && continue
   echo "runtime library $lib (package $pkg) is not covered by the runtime packages"; missing=1
 done < <(ldd "$bin" | awk '/=> \//{print $3}' | xargs -n1 readlink -f)
 [ $missing -eq 0 ]
