@@ -17,6 +17,7 @@
 #include "adapters/backends.h"
 #include "adapters/redis_cache.h"
 #include "adapters/s3_store.h"
+#include "core/log.h"
 #include "hydro/forcing.h"
 #include "ports/telemetry.h"
 
@@ -306,4 +307,28 @@ void config_describe(const rnr_config *c, char *buf, size_t n)
              c->nwps_url ? c->nwps_url : "-",
              c->forcing_mode == FORCING_TROUTE ? "troute" : "timecorrect", c->write_plots,
              c->grace_s, (long long)c->dedup_ttl_s);
+}
+
+int config_open_hydrofabric(const rnr_config *c, rnr_store *store, hf_db **out, rnr_error *err)
+{
+    *out = NULL;
+    if (c->hydrofabric_path && *c->hydrofabric_path)
+        return hf_open(c->hydrofabric_path, out, err);
+    if (!c->hydrofabric_key || !*c->hydrofabric_key)
+        return rnr_error_set(err, RNR_ERR_CONFIG,
+                             "no hydrofabric: set RNR_HYDROFABRIC or HYDROFABRIC_S3_KEY");
+    const char *base = strrchr(c->hydrofabric_key, '/');
+    base = base ? base + 1 : c->hydrofabric_key;
+    if (!*base)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "HYDROFABRIC_S3_KEY \"%s\" names no file",
+                             c->hydrofabric_key);
+    char local[1200];
+    snprintf(local, sizeof local, "%s/hf-%s", c->state_dir, base);
+    if (access(local, R_OK) != 0) {
+        log_info("config", "downloading hydrofabric key=%s to %s", c->hydrofabric_key, local);
+        int rc = store_get_file(store, c->hydrofabric_key, local, err);
+        if (rc != RNR_OK)
+            return rnr_error_prefix(err, "HYDROFABRIC_S3_KEY");
+    }
+    return hf_open(local, out, err);
 }

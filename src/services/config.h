@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "hydrofabric/hf.h"
+#include "ports/store.h"
 
 typedef struct rnr_config {
     char *state_dir;          /* RNR_STATE_DIR, default ./rnr-state (embedded backends live here) */
@@ -47,6 +49,10 @@ int config_load(rnr_config *c, rnr_error *err);
 /* Replace one string field (flags override the environment). */
 int config_set(char **field, const char *value);
 void config_clear(rnr_config *c);
+/* Open the hydrofabric: the local path when given, else the store object
+ * HYDROFABRIC_S3_KEY, downloaded once to {state_dir}/hf-<name> (a later
+ * service of the same state dir reuses the copy). */
+int config_open_hydrofabric(const rnr_config *c, rnr_store *store, hf_db **out, rnr_error *err);
 /* A one-line description with passwords masked, for the startup log. */
 void config_describe(const rnr_config *c, char *buf, size_t n);
 

@@ -47,31 +47,6 @@ static const char pp_schema[] =
 
 /* ---- set-up ------------------------------------------------------------ */
 
-static int pp_open_hf(postprocess *pp, rnr_error *err)
-{
-    const rnr_config *c = pp->cfg;
-    if (c->hydrofabric_path && *c->hydrofabric_path)
-        return hf_open(c->hydrofabric_path, &pp->hf, err);
-    if (!c->hydrofabric_key || !*c->hydrofabric_key)
-        return rnr_error_set(err, RNR_ERR_CONFIG,
-                             "no hydrofabric: set RNR_HYDROFABRIC or HYDROFABRIC_S3_KEY");
-    const char *base = strrchr(c->hydrofabric_key, '/');
-    base = base ? base + 1 : c->hydrofabric_key;
-    if (!*base)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "HYDROFABRIC_S3_KEY \"%s\" names no file",
-                             c->hydrofabric_key);
-    char local[1200];
-    snprintf(local, sizeof local, "%s/hf-%s", c->state_dir, base);
-    if (access(local, R_OK) != 0) {
-        log_info("postprocess", "downloading hydrofabric key=%s to %s", c->hydrofabric_key,
-                 local);
-        int rc = store_get_file(pp->store, c->hydrofabric_key, local, err);
-        if (rc != RNR_OK)
-            return rnr_error_prefix(err, "HYDROFABRIC_S3_KEY");
-    }
-    return hf_open(local, &pp->hf, err);
-}
-
 int postprocess_new_store(const rnr_config *cfg, rnr_store *store, postprocess **out,
                           rnr_error *err)
 {
@@ -90,7 +65,7 @@ int postprocess_new_store(const rnr_config *cfg, rnr_store *store, postprocess *
         pp->own_store = rc == RNR_OK;
     }
     if (rc == RNR_OK)
-        rc = pp_open_hf(pp, err);
+        rc = config_open_hydrofabric(pp->cfg, pp->store, &pp->hf, err);
     if (rc == RNR_OK) {
         snprintf(pp->db_path, sizeof pp->db_path, "%s/postprocess.db", cfg->state_dir);
         rc = sqlite_db_open(pp->db_path, 10000, &pp->db, err);

@@ -47,30 +47,6 @@ struct worker {
 
 /* ---- set-up ------------------------------------------------------------ */
 
-static int open_hydrofabric(worker *w, rnr_error *err)
-{
-    const rnr_config *c = w->cfg;
-    if (c->hydrofabric_path && *c->hydrofabric_path)
-        return hf_open(c->hydrofabric_path, &w->hf, err);
-    if (!c->hydrofabric_key || !*c->hydrofabric_key)
-        return rnr_error_set(err, RNR_ERR_CONFIG,
-                             "no hydrofabric: set RNR_HYDROFABRIC or HYDROFABRIC_S3_KEY");
-    char local[1200];
-    const char *base = strrchr(c->hydrofabric_key, '/');
-    base = base ? base + 1 : c->hydrofabric_key;
-    if (!*base)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "HYDROFABRIC_S3_KEY \"%s\" names no file",
-                             c->hydrofabric_key);
-    snprintf(local, sizeof local, "%s/hf-%s", c->state_dir, base);
-    if (access(local, R_OK) != 0) {
-        log_info("worker", "downloading hydrofabric key=%s to %s", c->hydrofabric_key, local);
-        int rc = store_get_file(w->store, c->hydrofabric_key, local, err);
-        if (rc)
-            return rnr_error_prefix(err, "HYDROFABRIC_S3_KEY: "), rc;
-    }
-    return hf_open(local, &w->hf, err);
-}
-
 static int endpoint_copy(char *dst, size_t n, const char *url, const char *name, rnr_error *err)
 {
     size_t len = strlen(url);
@@ -107,7 +83,7 @@ int worker_new(const rnr_config *cfg, worker **out, rnr_error *err)
     if (!rc)
         rc = backend_open_store(cfg->store_url, &w->store, err);
     if (!rc)
-        rc = open_hydrofabric(w, err);
+        rc = config_open_hydrofabric(w->cfg, w->store, &w->hf, err);
     if (!rc) {
         http_opts o;
         http_opts_from_env(&o);
