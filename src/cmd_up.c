@@ -140,11 +140,8 @@ static int up_main(int argc, char **argv)
         config_clear(&cfg);
         return 1;
     }
-    int status = 0;
-    if (o.once) {
-        up_summary_print(&sum, &cfg, stdout);
-        status = up_summary_ok(&sum) ? 0 : 1;
-    }
+    up_summary_print(&sum, &cfg, stdout);
+    int status = o.once && !up_summary_ok(&sum) ? 1 : 0; /* a service stopped by a signal exits 0 */
     up_summary_clear(&sum);
     config_clear(&cfg);
     return status;

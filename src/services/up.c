@@ -182,14 +182,24 @@ static void run_postprocess(up_ctx *u, postprocess *pp)
              c.csv_key[0] ? c.csv_key : "(none)");
 }
 
+/* The product id of a message, or the start of its body when it has none
+ * (a malformed message is shown as what it is). */
 static char *message_id(const char *body)
 {
     json_error_t je;
     json_t *j = json_loads(body ? body : "", 0, &je);
     const char *id = j ? json_string_value(json_object_get(j, "id")) : NULL;
-    char *out = strdup(id ? id : "?");
+    char buf[64];
+    if (id)
+        snprintf(buf, sizeof buf, "%s", id);
+    else {
+        size_t n = 0;
+        for (const char *p = body ? body : ""; *p && n < 40; p++)
+            buf[n++] = (unsigned char)*p < 0x20 ? ' ' : *p;
+        buf[n] = '\0';
+    }
     json_decref(j);
-    return out;
+    return strdup(buf);
 }
 
 /* The dead letters this run added, with their reasons (SQLite queue only:
@@ -430,6 +440,7 @@ int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error 
     memset(sum, 0, sizeof *sum);
     sum->producer_ok = sum->postprocess_ok = 1;
     sum->dead_before = sum->dead_after = -1;
+    sum->once = o.once;
     if (o.once ? o.workers < 1 : o.min_workers > o.max_workers)
         return rnr_error_set(err, RNR_ERR_INVALID, "workers: need --workers >= 1 and --min-workers <= --max-workers");
     up_ctx u = {.cfg = cfg, .o = &o, .sum = sum, .start_s = time_now()};
@@ -459,8 +470,9 @@ int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error 
 int up_summary_ok(const up_summary *s)
 {
     int64_t new_dead = s->dead_before >= 0 && s->dead_after >= 0 ? s->dead_after - s->dead_before : 0;
+    /* the long-running loop ends by a signal: that is its normal end */
     return s->producer_ok && s->postprocess_ok && !s->products.failed && !s->timed_out &&
-           !s->interrupted && new_dead == 0 && s->ndead == 0 && !s->error[0];
+           (!s->interrupted || !s->once) && new_dead == 0 && s->ndead == 0 && !s->error[0];
 }
 
 void up_summary_clear(up_summary *s)

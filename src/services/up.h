@@ -62,6 +62,7 @@ typedef struct up_summary {
     supervisor_counts pool;
     int timed_out;                /* --once: the queue did not drain in time */
     int interrupted;              /* stopped by a signal */
+    int once;                     /* a --once cycle (else the long-running loop) */
     char error[600];              /* first job error, "" when none */
 } up_summary;
 
