@@ -39,6 +39,7 @@ status=0
 NWS_API_URL="http://127.0.0.1:$port" NWPS_API_URL="http://127.0.0.1:$port/nwps/v1" \
 NWS_USER_AGENT="rnr-demo (local fixture)" RNR_PLOTS=1 RNR_LOG_LEVEL=${RNR_LOG_LEVEL:-warn} \
   build/rnr up --once --workers "${RNR_DEMO_WORKERS:-2}" --timeout 120 \
+    --postprocess-time 2026-03-15T00:00:00Z \
     --state-dir "$out/state" --hydrofabric "$here/data/sample/domain.gpkg" \
   | tee "$out/summary.txt" || status=$?
 
@@ -49,8 +50,8 @@ echo "routed NetCDF (t-route format):"
 find "$store/replace_and_route" -name '*.nc' 2>/dev/null | sort | sed 's/^/  /'
 echo "hydrographs (SVG, open in a browser):"
 find "$store/replace_and_route" -name '*.svg' 2>/dev/null | sort | sed 's/^/  /'
-echo "inundation-mapping CSV:"
-find "$store/rnr_postprocess" -name '*.csv' 2>/dev/null | sort | sed 's/^/  /'
+echo "inundation-mapping CSV (and its GeoJSON):"
+find "$store/rnr_postprocess" \( -name "*.csv" -o -name "*.geojson" \) 2>/dev/null | sort | sed "s/^/  /"
 echo "summary: $out/summary.txt"
 if [ "$status" -ne 0 ]; then echo "demo: the cycle did not fully succeed (exit $status)" >&2; fi
 exit "$status"

@@ -3,6 +3,7 @@
 
 #include "command.h"
 #include "core/log.h"
+#include "core/timeutil.h"
 #include "services/config.h"
 #include "services/up.h"
 
@@ -68,7 +69,11 @@ static int parse_args(int argc, char **argv, up_opts *o, int *no_status)
             rc = parse_int(a, v, 1, 64, &o->max_workers);
         else if (strcmp(a, "--timeout") == 0)
             rc = parse_int(a, v, 1, 86400, &o->timeout_s);
-        else if (strcmp(a, "--producer-schedule") == 0)
+        else if (strcmp(a, "--postprocess-time") == 0) {
+            rc = 0;
+            if (time_parse_iso(v, &o->postprocess_now) != 0)
+                return cmd_usage_error("up", "--postprocess-time '%s' is not an ISO 8601 time", v);
+        } else if (strcmp(a, "--producer-schedule") == 0)
             o->producer_schedule = v, rc = 0;
         else if (strcmp(a, "--postprocess-schedule") == 0)
             o->postprocess_schedule = v, rc = 0;
@@ -164,6 +169,10 @@ const rnr_command cmd_up = {
     "  --min-workers N            default 1\n"
     "  --max-workers N            default 6\n"
     "  --timeout S                --once: stop draining after S seconds (600)\n"
+    "  --postprocess-time T       run the post-process as of T (ISO 8601, default\n"
+    "                             now): its window (RNR_POSTPROCESS_WINDOW) is\n"
+    "                             around T; for replaying dated data such as\n"
+    "                             the bundled sample (2026-03-14)\n"
     "  --producer-schedule E      default " UP_DEFAULT_PRODUCER_SCHEDULE "\n"
     "  --postprocess-schedule E   default " UP_DEFAULT_POSTPROCESS_SCHEDULE "\n"
     "  --autoscaler-schedule E    default " UP_DEFAULT_AUTOSCALER_SCHEDULE "\n"

@@ -163,11 +163,12 @@ static void run_producer(up_ctx *u, producer *p)
 
 static void run_postprocess(up_ctx *u, postprocess *pp)
 {
+    int64_t now = u->o->postprocess_now > 0 ? u->o->postprocess_now : time_now();
     rnr_error err;
     postprocess_counts c;
     memset(&c, 0, sizeof c);
     u->sum->postprocess_ran++;
-    if (postprocess_run(pp, time_now(), &c, &err) != RNR_OK) {
+    if (postprocess_run(pp, now, &c, &err) != RNR_OK) {
         note_error(u->sum, "postprocess", &err);
         u->sum->postprocess_ok = 0;
     }

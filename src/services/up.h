@@ -41,6 +41,7 @@ typedef struct up_opts {
     int max_workers;                  /* default 6 */
     int timeout_s;                    /* --once: stop draining after this long (default 600) */
     int status_line;                  /* redraw a status line in place on stderr */
+    int64_t postprocess_now;          /* the post-process runs as of this time (0 = now) */
     const volatile sig_atomic_t *stop;/* SIGTERM/SIGINT: stop the workers and return */
 } up_opts;
 

@@ -9,6 +9,8 @@ DOMAIN="$RNR_SOURCE_DIR/data/sample/domain.gpkg"
 P_A=7c2e41a9-53b8-4d0e-b6f1-2a94c3d85e10   # routes RNRA1 RNRB1 RNRC1
 P_B=e09d5f37-1c6a-4b82-9d4e-6f31b07a2c58   # skips RNRD1 RNRE1 RNRF1
 P_C=31b8a6d2-9e47-4f05-a3c1-d85e2f604b97   # skips RNRG1 RNRH1
+# The sample forecasts are issued 2026-03-14: post-process as of then.
+SAMPLE_NOW=2026-03-15T00:00:00Z
 WORK=$(mktemp -d /tmp/rnr-test-up.XXXXXX)
 STATE="$WORK/state"
 STORE="$STATE/store"
@@ -46,7 +48,7 @@ fault() { curl -sf -X POST -d "$1" "$BASE/_fault" >/dev/null || fail "could not 
 up_once() {
   local tag=$1; shift
   RC=0
-  timeout 90 "$RNR_BIN" up --once --no-status "$@" >"$WORK/$tag.out" 2>"$WORK/$tag.err" || RC=$?
+  timeout 90 "$RNR_BIN" up --once --no-status --postprocess-time "$SAMPLE_NOW" "$@" >"$WORK/$tag.out" 2>"$WORK/$tag.err" || RC=$?
 }
 
 # The value of a summary row ("  products new    3").
