@@ -123,16 +123,27 @@ static void test_kill9_is_replaced(void **state)
     supervisor_free(s);
 }
 
+static int first_stats_file(supervisor *s)
+{
+    const char *f = supervisor_stats_file(s, 0);
+    return f && access(f, F_OK) == 0;
+}
+
 static void test_sigkill_after_grace(void **state)
 {
     (void)state;
-    const char *const stubborn[] = {"/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done",
+    char *dir = tu_tempdir("up-sv");
+    assert_non_null(dir);
+    /* ignores SIGTERM, and says so (touches its stats file) once it does */
+    const char *const stubborn[] = {"/bin/sh", "-c",
+                                    "trap '' TERM; : > \"$2\"; while :; do sleep 0.05; done", "sh",
                                     NULL};
-    supervisor_opts o = {.argv = stubborn, .min_workers = 1, .max_workers = 1, .grace_ms = 200};
+    supervisor_opts o = {.argv = stubborn, .stats_dir = dir, .min_workers = 1, .max_workers = 1,
+                         .grace_ms = 200};
     supervisor *s;
     rnr_error err;
     assert_int_equal(supervisor_new(&o, &s, &err), RNR_OK);
-    assert_true(poll_until(s, one_running));
+    assert_true(poll_until(s, first_stats_file));
     supervisor_stop_all(s, 200);
     supervisor_counts c;
     supervisor_get_counts(s, &c);
@@ -141,6 +152,8 @@ static void test_sigkill_after_grace(void **state)
     assert_int_equal(supervisor_running(s), 0);
     assert_int_equal(supervisor_stopping(s), 0);
     supervisor_free(s);
+    tu_rmrf(dir);
+    free(dir);
 }
 
 static int stats_written(supervisor *s)
