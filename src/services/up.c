@@ -242,6 +242,14 @@ static void drain(up_ctx *u)
     int64_t next_depth = 0;
     rnr_error err;
     for (;;) {
+        /* depth first: a cycle with nothing queued starts no worker */
+        if (time_mono_ms() >= next_depth) {
+            queue_depth d;
+            read_depth(u, &d);
+            if (queue_drained(&d))
+                break;
+            next_depth = time_mono_ms() + 250;
+        }
         if (supervisor_poll(u->pool, &err) != RNR_OK)
             log_warn("up", "%s", err.msg);
         if (o->stop && *o->stop) {
@@ -260,13 +268,6 @@ static void drain(up_ctx *u)
             rnr_error_set(&e, RNR_ERR_INTERNAL, "workers exited %d times; giving up", c.exited);
             note_error(u->sum, "workers", &e);
             break;
-        }
-        if (time_mono_ms() >= next_depth) {
-            queue_depth d;
-            read_depth(u, &d);
-            if (queue_drained(&d))
-                break;
-            next_depth = time_mono_ms() + 250;
         }
         refresh_status(u, 0);
         time_sleep_ms(UP_TICK_MS);

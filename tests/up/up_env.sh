@@ -16,6 +16,7 @@ STATE="$WORK/state"
 STORE="$STATE/store"
 fixture_pid=""
 up_cleanup() {
+  [ -z "${UP_KEEP:-}" ] || { echo "kept $WORK" >&2; return; }
   watchdog_stop
   if [ -n "$fixture_pid" ]; then kill "$fixture_pid" 2>/dev/null || true; wait "$fixture_pid" 2>/dev/null || true; fi
   rm -rf "$WORK"
