@@ -54,9 +54,14 @@ static int mkdir_p(const char *path, rnr_error *err)
 
 static void note_error(up_summary *sum, const char *job, const rnr_error *err)
 {
-    log_error("up", "%s: %s", job, err->msg);
+    /* most messages already name their component */
+    size_t n = strlen(job);
+    const char *sep = strncmp(err->msg, job, n) == 0 && err->msg[n] == ':' ? "" : ": ";
+    if (!*sep)
+        job = "";
+    log_error("up", "%s%s%s", job, sep, err->msg);
     if (!sum->error[0])
-        snprintf(sum->error, sizeof sum->error, "%s: %s", job, err->msg);
+        snprintf(sum->error, sizeof sum->error, "%s%s%s", job, sep, err->msg);
 }
 
 static int open_pool(up_ctx *u, int min, int max, rnr_error *err)
@@ -274,14 +279,21 @@ static void drain(up_ctx *u)
     }
 }
 
+/* A job that cannot even start fails the cycle but not the summary: the
+ * rest of the cycle still runs and the table says what went wrong. */
 static int run_once(up_ctx *u, rnr_error *err)
 {
+    (void)err;
     producer *p = NULL;
     postprocess *pp = NULL;
-    if (producer_new(u->cfg, &p, err) != RNR_OK)
-        return err->code;
-    run_producer(u, p);
-    producer_free(p);
+    rnr_error e;
+    if (producer_new(u->cfg, &p, &e) == RNR_OK) {
+        run_producer(u, p);
+        producer_free(p);
+    } else {
+        note_error(u->sum, "producer", &e);
+        u->sum->producer_ok = 0;
+    }
     drain(u);
     refresh_status(u, 1);
     supervisor_stop_all(u->pool, u->cfg->grace_s * 1000 + UP_STOP_MARGIN_MS);
@@ -290,10 +302,13 @@ static int run_once(up_ctx *u, rnr_error *err)
     collect_stats(u);
     if (u->sum->interrupted)
         return RNR_OK;
-    if (postprocess_new(u->cfg, &pp, err) != RNR_OK)
-        return err->code;
-    run_postprocess(u, pp);
-    postprocess_free(pp);
+    if (postprocess_new(u->cfg, &pp, &e) == RNR_OK) {
+        run_postprocess(u, pp);
+        postprocess_free(pp);
+    } else {
+        note_error(u->sum, "postprocess", &e);
+        u->sum->postprocess_ok = 0;
+    }
     return RNR_OK;
 }
 
