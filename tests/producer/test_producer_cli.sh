@@ -5,7 +5,13 @@ set -u
 fail() { echo "FAIL: $*"; exit 1; }
 D=$(mktemp -d /tmp/rnr-test-pcli-XXXXXX)
 FX=""
-cleanup() { [ -n "$FX" ] && kill "$FX" 2>/dev/null; wait 2>/dev/null; rm -rf "$D"; }
+AWS=""
+cleanup() {
+    [ -n "$FX" ] && kill "$FX" 2>/dev/null
+    [ -n "$AWS" ] && kill "$AWS" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$D"
+}
 trap cleanup EXIT
 "$RNR_BUILD_DIR/tools/fixture_server/rnr-fixture-server" --dir "$RNR_SOURCE_DIR/data/sample/nws" \
     --port 0 --port-file "$D/port" >/dev/null 2>&1 &
@@ -39,6 +45,25 @@ grep -q '"low_streak":1' "$D/s/autoscaler-state.json" || fail "state not persist
 "$RNR_BIN" autoscaler --state-dir "$D/s" >/dev/null 2>"$D/err"
 [ $? -eq 1 ] || fail "autoscaler without a fleet should exit 1"
 grep -q "give --running N" "$D/err" || fail "no fleet message: $(cat "$D/err")"
+
+# ECS fleet + CloudWatch through rnr-aws-fake: the second low period asks
+# for a scale-in, which the ECS service's alarms do (not applied here).
+"$RNR_BUILD_DIR/tools/aws_fake/rnr-aws-fake" --access-key AKIDPRODUCERTEST --secret-key SKTEST \
+    --log "$D/aws.log" --service 'rnr-cluster/rnr-worker=2/2' >"$D/aws.out" 2>&1 &
+AWS=$!
+for _ in $(seq 100); do grep -q '^port ' "$D/aws.out" && break; sleep 0.05; done
+aport=$(sed -n 's/^port //p' "$D/aws.out")
+[ -n "$aport" ] || fail "aws fake did not start"
+out=$(env -u AWS_SESSION_TOKEN -u AWS_PROFILE AWS_ACCESS_KEY_ID=AKIDPRODUCERTEST \
+      AWS_SECRET_ACCESS_KEY=SKTEST AWS_REGION=us-east-1 AWS_ENDPOINT_URL="http://127.0.0.1:$aport" \
+      ECS_CLUSTER_NAME=rnr-cluster ECS_SERVICE_NAME=rnr-worker RNR_METRICS_URL=cloudwatch: \
+      "$RNR_BIN" autoscaler --state-dir "$D/s" 2>"$D/err") || fail "ecs autoscaler: $(cat "$D/err")"
+[ "$out" = "depth=3 dead=0 running=2 backlog_per_task=1.50 desired=1 reason=scale-in applied=0" ] \
+    || fail "ecs autoscaler: $out"
+grep -q '"action":"DescribeServices","cluster":"rnr-cluster"' "$D/aws.log" || fail "no DescribeServices"
+grep -q '"MetricData.member.1.MetricName":"BacklogPerTask","MetricData.member.1.Value":"1.5"' \
+    "$D/aws.log" || fail "no BacklogPerTask=1.5 PutMetricData: $(cat "$D/aws.log")"
+grep -q '"Namespace":"ECS/Service/RabbitMQ"' "$D/aws.log" || fail "wrong namespace"
 
 out=$("$RNR_BIN" postprocess --once --state-dir "$D/s" \
       --hydrofabric "$RNR_SOURCE_DIR/data/sample/domain.gpkg" 2>/dev/null) || fail "postprocess exit $?"

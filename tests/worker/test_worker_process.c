@@ -122,6 +122,21 @@ static int count_store_files(void)
     return n;
 }
 
+/* Work directories left in the state directory. */
+static int count_workdirs(void)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "find '%s' -maxdepth 1 -name 'work-*' | wc -l", g.state);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    if (p) {
+        if (fscanf(p, "%d", &n) != 1)
+            n = -1;
+        pclose(p);
+    }
+    return n;
+}
+
 /* Exactly one complete output per routed gauge, nothing else. */
 static void assert_complete_outputs(void)
 {
@@ -173,6 +188,7 @@ static void test_sigterm_finishes_within_grace(void **state)
     assert_int_equal(wait_exit(pid), 0);
     assert_complete_outputs();
     assert_depth(0, 0);
+    assert_int_equal(count_workdirs(), 0);
     /* the message's trace id is on the lines logged while processing it */
     char path[600];
     snprintf(path, sizeof path, "%s/term.log", g.dir);
@@ -229,12 +245,14 @@ static void test_kill9_then_lease_expires(void **state)
     usleep(300000);
     kill(a, SIGKILL);
     waitpid(a, NULL, 0);
+    assert_int_equal(count_workdirs(), 1); /* the killed worker's */
     assert_int_equal(wt_fault(&g, NULL), 0);
     pid_t b = spawn_worker("?lease=2", "10", 1, "second.log");
     assert_int_equal(wait_exit(b), 0);
     assert_complete_outputs();
     assert_depth(0, 0);
     char *log = tu_read_file(g.fx.log, NULL);
+    assert_int_equal(count_workdirs(), 0); /* swept by the second worker */
     /* the product was fetched by both workers */
     assert_int_equal(tu_count(log, "GET /products/" ID_ROUTES " 200"), 2);
     free(log);
