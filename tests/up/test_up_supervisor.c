@@ -167,9 +167,10 @@ static void test_stats_file_argument(void **state)
     (void)state;
     char *dir = tu_tempdir("up-sv");
     assert_non_null(dir);
-    /* $1 is --stats-file, $2 the path: the worker writes its own path there */
+    /* $1 is --stats-file, $2 the path: the worker writes its own path there,
+     * whole (by rename), as a real worker writes its stats */
     const char *const writer[] = {"/bin/sh", "-c",
-                                  "[ \"$1\" = --stats-file ] && printf %s \"$2\" > \"$2\"; "
+                                  "[ \"$1\" = --stats-file ] && printf %s \"$2\" > \"$2.tmp\" && mv \"$2.tmp\" \"$2\"; "
                                   "trap 'exit 0' TERM; while :; do sleep 0.05; done",
                                   "sh", NULL};
     supervisor_opts o = {.argv = writer, .stats_dir = dir, .min_workers = 2, .max_workers = 2};
