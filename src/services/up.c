@@ -21,6 +21,8 @@
 /* Beyond the workers' own grace period, before the supervisor SIGKILLs. */
 #define UP_STOP_MARGIN_MS 5000
 #define UP_TICK_MS 100
+/* Counting outputs lists the store (a LIST request on S3): not every redraw. */
+#define UP_LIST_EVERY_MS 3000
 
 typedef struct up_ctx {
     const rnr_config *cfg;
@@ -32,6 +34,8 @@ typedef struct up_ctx {
     char stats_dir[4096];
     int64_t start_s;
     up_status status;
+    int outputs;             /* last count, refreshed every UP_LIST_EVERY_MS */
+    int64_t outputs_at_ms;   /* monotonic time of that count, 0 = never */
 } up_ctx;
 
 static int mkdir_p(const char *path, rnr_error *err)
@@ -137,6 +141,11 @@ static void refresh_status(up_ctx *u, int force)
 {
     if (!up_status_due(&u->status, force))
         return;
+    int64_t now = time_mono_ms();
+    if (force || !u->outputs_at_ms || now - u->outputs_at_ms >= UP_LIST_EVERY_MS) {
+        u->outputs = count_outputs(u);
+        u->outputs_at_ms = now;
+    }
     queue_depth d;
     read_depth(u, &d);
     supervisor_counts c;
@@ -144,7 +153,7 @@ static void refresh_status(up_ctx *u, int force)
     up_status_view v = {.ready = d.ready, .unacked = d.unacked,
                         .dead = d.dead >= 0 && u->sum->dead_before >= 0 ? d.dead - u->sum->dead_before : d.dead,
                         .running = supervisor_running(u->pool), .desired = supervisor_desired(u->pool),
-                        .outputs = count_outputs(u), .errors = c.exited};
+                        .outputs = u->outputs, .errors = c.exited};
     up_status_show(&u->status, &v);
 }
 
