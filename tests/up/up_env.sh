@@ -15,11 +15,11 @@ WORK=$(mktemp -d /tmp/rnr-test-up.XXXXXX)
 STATE="$WORK/state"
 STORE="$STATE/store"
 fixture_pid=""
+# UP_KEEP=1 keeps the scratch directory (logs, store, queue) for a look.
 up_cleanup() {
-  [ -z "${UP_KEEP:-}" ] || { echo "kept $WORK" >&2; return; }
   watchdog_stop
   if [ -n "$fixture_pid" ]; then kill "$fixture_pid" 2>/dev/null || true; wait "$fixture_pid" 2>/dev/null || true; fi
-  rm -rf "$WORK"
+  if [ -n "${UP_KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap up_cleanup EXIT
 
