@@ -14,13 +14,15 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Set by SIGTERM/SIGINT; the loop polls it. */
+/* SIGTERM/SIGINT received so far; the loop polls it (1 = drain and stop,
+ * 2 = stop now). */
 static volatile sig_atomic_t up_stop_flag;
 
 static void up_on_signal(int sig)
 {
     (void)sig;
-    up_stop_flag = 1;
+    if (up_stop_flag < 2)
+        up_stop_flag = up_stop_flag + 1;
 }
 
 static int parse_int(const char *flag, const char *v, int min, int max, int *out)
@@ -160,7 +162,8 @@ const rnr_command cmd_up = {
     "processes (restarted with backoff when they crash, scaled between\n"
     "--min-workers and --max-workers by the autoscaler). SIGTERM or SIGINT\n"
     "stops the workers gracefully (they finish or requeue what they hold) and\n"
-    "exits 0.\n\n"
+    "exits 0; a second one SIGKILLs them at once (their messages come back\n"
+    "when the queue's lease runs out).\n\n"
     "  --once                     one producer cycle, drain the queue with\n"
     "                             --workers workers, one post-process run, then\n"
     "                             print a summary; exit 0 when all succeeded\n"

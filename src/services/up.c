@@ -75,7 +75,8 @@ static int open_pool(up_ctx *u, int min, int max, rnr_error *err)
         return rnr_error_set(err, RNR_ERR_IO, "%s: %s", u->stats_dir, strerror(errno));
     const char *argv[] = {u->o->exe, "worker", NULL};
     supervisor_opts so = {.argv = argv, .stats_dir = u->stats_dir, .min_workers = min,
-                          .max_workers = max, .grace_ms = u->cfg->grace_s * 1000 + UP_STOP_MARGIN_MS};
+                          .max_workers = max, .grace_ms = u->cfg->grace_s * 1000 + UP_STOP_MARGIN_MS,
+                          .signals = u->o->stop};
     return supervisor_new(&so, &u->pool, err);
 }
 

@@ -42,7 +42,8 @@ typedef struct up_opts {
     int timeout_s;                    /* --once: stop draining after this long (default 600) */
     int status_line;                  /* redraw a status line in place on stderr */
     int64_t postprocess_now;          /* the post-process runs as of this time (0 = now) */
-    const volatile sig_atomic_t *stop;/* SIGTERM/SIGINT: stop the workers and return */
+    const volatile sig_atomic_t *stop;/* signals received: 1 = stop the workers (they drain)
+                                         and return, 2 = SIGKILL them without waiting */
 } up_opts;
 
 typedef struct up_dead {
