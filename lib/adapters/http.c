@@ -61,12 +61,34 @@ static void share_unlock(CURL *h, curl_lock_data d, void *u)
     pthread_mutex_unlock(&c->share_locks[(unsigned)d % SHARE_LOCKS]);
 }
 
+/* A positive number from the environment, or def (with a warning) when the
+ * variable is set to something else. */
+static double env_number(const char *name, double def, double min, double max)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return def;
+    char *end;
+    double x = strtod(v, &end);
+    if (*end || !(x >= min && x <= max)) {
+        log_warn("http", "%s=%s is not a number in [%g, %g]; using the default", name, v, min, max);
+        return def;
+    }
+    return x;
+}
+
 void http_opts_from_env(http_opts *o)
 {
     memset(o, 0, sizeof *o);
     const char *ua = getenv("NWS_USER_AGENT");
     if (ua && *ua)
         o->user_agent = ua;
+    o->timeout_ms = (long)env_number("RNR_HTTP_TIMEOUT_MS", 0, 1, 3600000);
+    o->connect_timeout_ms = (long)env_number("RNR_HTTP_CONNECT_TIMEOUT_MS", 0, 1, 600000);
+    o->max_attempts = (int)env_number("RNR_HTTP_ATTEMPTS", 0, 1, 20);
+    /* RNR_HTTP_RATE=0 lifts the client-side limit (a mirror of our own). */
+    double rate = env_number("RNR_HTTP_RATE", 0, 0, 100000);
+    o->rate = getenv("RNR_HTTP_RATE") && rate == 0 ? -1 : rate;
 }
 
 static void opts_fill_defaults(http_opts *o)

@@ -67,8 +67,10 @@ typedef struct http_stats {
     uint64_t connects;      /* new connections opened (the rest were reused) */
 } http_stats;
 
-/* Fill *o with the defaults, then NWS_USER_AGENT from the environment if
- * set (the string stays owned by the environment). */
+/* Fill *o with the defaults, then from the environment: NWS_USER_AGENT
+ * (the string stays owned by the environment), RNR_HTTP_TIMEOUT_MS,
+ * RNR_HTTP_CONNECT_TIMEOUT_MS, RNR_HTTP_ATTEMPTS and RNR_HTTP_RATE
+ * (requests per second; 0 = no client-side limit). */
 void http_opts_from_env(http_opts *o);
 
 int http_client_new(const http_opts *opts, http_client **out, rnr_error *err);

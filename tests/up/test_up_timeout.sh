@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # An NWPS request that times out: the fixture holds RNRC1's observations
-# for 31 s once, past the HTTP client's 30 s transfer timeout; the request
-# is retried and the cycle completes with every output. (The slowest test
-# here, bounded by that one timeout.)
+# for 5 s once, past the HTTP client's transfer timeout (set to 3 s here
+# with RNR_HTTP_TIMEOUT_MS; 30 s by default); the request is retried and
+# the cycle completes with every output.
 . "$(dirname "$0")/up_env.sh"
+export RNR_HTTP_TIMEOUT_MS=3000
 fixture_start
-fault '{"path": "/nwps/v1/gauges/RNRC1/stageflow/observed", "times": 1, "latency_ms": 31000}'
+fault '{"path": "/nwps/v1/gauges/RNRC1/stageflow/observed", "times": 1, "latency_ms": 5000}'
 
 up_once timeout --workers 1
 [ "$RC" -eq 0 ] || { cat "$WORK/timeout.out" "$WORK/timeout.err" >&2; fail "exit $RC"; }
