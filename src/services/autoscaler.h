@@ -32,4 +32,14 @@ int autoscaler_new(rnr_queue *q, rnr_fleet *fleet, rnr_metrics *metrics, const r
 int autoscaler_evaluate(autoscaler *a, int64_t now, autoscaler_result *out, rnr_error *err);
 void autoscaler_free(autoscaler *a);
 
+/* Keep the scaling state (streaks, last change) in a small JSON file at
+ * path between processes: each Lambda invocation or `rnr autoscaler --once`
+ * is a new process, and without it a streak could never reach two periods.
+ * The file is read now (missing = fresh state; unreadable or malformed =
+ * fresh state with a warning) and rewritten atomically after every
+ * evaluation: {"high_streak":N,"low_streak":N,"last_change":EPOCH_S}. */
+int autoscaler_use_state_file(autoscaler *a, const char *path, rnr_error *err);
+/* The state the next evaluation starts from. */
+void autoscaler_get_state(const autoscaler *a, scaling_state *out);
+
 #endif

@@ -6,6 +6,7 @@
 #ifndef RNR_SERVICES_CONFIG_H
 #define RNR_SERVICES_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"

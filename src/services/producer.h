@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "ports/cache.h"
+#include "ports/queue.h"
 #include "services/config.h"
 
 typedef struct producer producer;
@@ -29,5 +31,12 @@ int producer_new(const rnr_config *cfg, producer **out, rnr_error *err);
 /* deadline_ms: epoch ms after which no new publish starts (0 = none). */
 int producer_cycle(producer *p, int64_t deadline_ms, producer_counts *out, rnr_error *err);
 void producer_free(producer *p);
+
+/* Same as producer_new with the queue and cache given instead of opened
+ * from cfg (tests, and `rnr up` sharing handles): both are borrowed and
+ * must outlive the producer; NULL opens that one from cfg as usual. cfg
+ * is borrowed by both constructors. */
+int producer_new_ports(const rnr_config *cfg, rnr_queue *q, rnr_cache *c, producer **out,
+                       rnr_error *err);
 
 #endif

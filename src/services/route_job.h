@@ -9,7 +9,9 @@
 
 #include "core/error.h"
 #include "core/forecast.h"
+#include "hydro/network.h"
 #include "hydrofabric/hf.h"
+#include "io/nc_output.h"
 
 typedef struct route_job_opts {
     int forcing_mode;   /* FORCING_TIMECORRECT (default) or FORCING_TROUTE */
@@ -39,5 +41,13 @@ typedef struct route_job_result {
  * or RNR_ERR_NOTFOUND with a one-line message; nothing is written then. */
 int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, const char *out_dir,
                   route_job_result *res, rnr_error *err);
+
+/* The output interval in steps: output_every when > 0, else hourly
+ * (3600 / dt, which must be a whole number of steps). */
+int route_job_output_every(float dt, int output_every, int *out, rnr_error *err);
+
+/* Write a routing result as t-route's NetCDF at path (atomic): feature_id in
+ * the result's order, times = step * dt seconds after meta->reference_time. */
+int route_job_write_nc(const char *path, const net_result *r, float dt, const nc_meta *meta, rnr_error *err);
 
 #endif

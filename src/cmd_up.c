@@ -1,0 +1,183 @@
+/* cmd_up.c - `rnr up`: the whole pipeline on one machine. */
+#include <stddef.h>
+
+#include "command.h"
+#include "core/log.h"
+#include "services/config.h"
+#include "services/up.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Set by SIGTERM/SIGINT; the loop polls it. */
+static volatile sig_atomic_t up_stop_flag;
+
+static void up_on_signal(int sig)
+{
+    (void)sig;
+    up_stop_flag = 1;
+}
+
+static int parse_int(const char *flag, const char *v, int min, int max, int *out)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < min || n > max)
+        return cmd_usage_error("up", "%s '%s' must be an integer in %d..%d", flag, v, min, max);
+    *out = (int)n;
+    return 0;
+}
+
+/* Flags that change the configuration go through the environment, so the
+ * worker processes, which read the same environment, agree with us. */
+static const struct {
+    const char *flag;
+    const char *env;
+} up_env_flags[] = {
+    {"--state-dir", "RNR_STATE_DIR"},   {"--queue-url", "RNR_QUEUE_URL"},
+    {"--cache-url", "RNR_CACHE_URL"},   {"--store-url", "RNR_STORE_URL"},
+    {"--hydrofabric", "RNR_HYDROFABRIC"}, {"--nws-url", "NWS_API_URL"},
+    {"--nwps-url", "NWPS_API_URL"},
+};
+
+static int parse_args(int argc, char **argv, up_opts *o, int *no_status)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--once") == 0) {
+            o->once = 1;
+            continue;
+        }
+        if (strcmp(a, "--no-status") == 0) {
+            *no_status = 1;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return cmd_usage_error("up", "unknown option or missing value: '%s'", a);
+        const char *v = argv[++i];
+        int rc = -1;
+        if (strcmp(a, "--workers") == 0)
+            rc = parse_int(a, v, 1, 64, &o->workers);
+        else if (strcmp(a, "--min-workers") == 0)
+            rc = parse_int(a, v, 1, 64, &o->min_workers);
+        else if (strcmp(a, "--max-workers") == 0)
+            rc = parse_int(a, v, 1, 64, &o->max_workers);
+        else if (strcmp(a, "--timeout") == 0)
+            rc = parse_int(a, v, 1, 86400, &o->timeout_s);
+        else if (strcmp(a, "--producer-schedule") == 0)
+            o->producer_schedule = v, rc = 0;
+        else if (strcmp(a, "--postprocess-schedule") == 0)
+            o->postprocess_schedule = v, rc = 0;
+        else if (strcmp(a, "--autoscaler-schedule") == 0)
+            o->autoscaler_schedule = v, rc = 0;
+        for (size_t k = 0; rc < 0 && k < sizeof up_env_flags / sizeof up_env_flags[0]; k++)
+            if (strcmp(a, up_env_flags[k].flag) == 0)
+                rc = setenv(up_env_flags[k].env, v, 1) == 0 ? 0 : 1;
+        if (rc < 0)
+            return cmd_usage_error("up", "unknown option '%s'", a);
+        if (rc > 0)
+            return rc;
+    }
+    if (o->min_workers && o->max_workers && o->min_workers > o->max_workers)
+        return cmd_usage_error("up", "--min-workers %d is above --max-workers %d", o->min_workers,
+                               o->max_workers);
+    return 0;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = up_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+static int up_main(int argc, char **argv)
+{
+    up_opts o;
+    memset(&o, 0, sizeof o);
+    int no_status = 0;
+    int rc = parse_args(argc, argv, &o, &no_status);
+    if (rc)
+        return rc;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        fprintf(stderr, "rnr up: cannot find the rnr binary (/proc/self/exe)\n");
+        return 1;
+    }
+    exe[n] = '\0';
+    o.exe = exe;
+    o.status_line = !no_status && isatty(STDERR_FILENO);
+    /* On a terminal the status line is the progress report: keep the
+     * workers' and our own info lines out of its way unless asked. */
+    if (o.status_line && !getenv("RNR_LOG_LEVEL")) {
+        setenv("RNR_LOG_LEVEL", "warn", 1);
+        log_set_level(LOG_WARN);
+    }
+    rnr_config cfg;
+    rnr_error err;
+    if (config_load(&cfg, &err) != RNR_OK) {
+        fprintf(stderr, "rnr up: %s\n", err.msg);
+        return 1;
+    }
+    char desc[1024];
+    config_describe(&cfg, desc, sizeof desc);
+    log_info("up", "%s", desc);
+    o.stop = &up_stop_flag;
+    install_signals();
+    up_summary sum;
+    rc = up_run(&cfg, &o, &sum, &err);
+    if (rc != RNR_OK) {
+        fprintf(stderr, "rnr up: %s\n", err.msg);
+        up_summary_clear(&sum);
+        config_clear(&cfg);
+        return 1;
+    }
+    int status = 0;
+    if (o.once) {
+        up_summary_print(&sum, &cfg, stdout);
+        status = up_summary_ok(&sum) ? 0 : 1;
+    }
+    up_summary_clear(&sum);
+    config_clear(&cfg);
+    return status;
+}
+
+const rnr_command cmd_up = {
+    "up", "run the whole pipeline on one machine (schedules, workers, post-process)",
+    "usage: rnr up [--once] [options]\n\n"
+    "Runs the producer, the autoscaler and the post-process on EventBridge\n"
+    "schedules in this process and a supervised pool of `rnr worker`\n"
+    "processes (restarted with backoff when they crash, scaled between\n"
+    "--min-workers and --max-workers by the autoscaler). SIGTERM or SIGINT\n"
+    "stops the workers gracefully (they finish or requeue what they hold) and\n"
+    "exits 0.\n\n"
+    "  --once                     one producer cycle, drain the queue with\n"
+    "                             --workers workers, one post-process run, then\n"
+    "                             print a summary; exit 0 when all succeeded\n"
+    "  --workers N                --once: pool size (default 1); else the\n"
+    "                             starting count (default --min-workers)\n"
+    "  --min-workers N            default 1\n"
+    "  --max-workers N            default 6\n"
+    "  --timeout S                --once: stop draining after S seconds (600)\n"
+    "  --producer-schedule E      default " UP_DEFAULT_PRODUCER_SCHEDULE "\n"
+    "  --postprocess-schedule E   default " UP_DEFAULT_POSTPROCESS_SCHEDULE "\n"
+    "  --autoscaler-schedule E    default " UP_DEFAULT_AUTOSCALER_SCHEDULE "\n"
+    "  --state-dir DIR            RNR_STATE_DIR (embedded queue, cache, store)\n"
+    "  --queue-url URL            RNR_QUEUE_URL\n"
+    "  --cache-url URL            RNR_CACHE_URL\n"
+    "  --store-url URL            RNR_STORE_URL\n"
+    "  --hydrofabric PATH         RNR_HYDROFABRIC (a GeoPackage)\n"
+    "  --nws-url URL              NWS_API_URL\n"
+    "  --nwps-url URL             NWPS_API_URL\n"
+    "  --no-status                no live status line even on a terminal\n\n"
+    "Every other setting comes from the environment as for `rnr worker`\n"
+    "(RNR_GRACE_SECONDS, RNR_PLOTS, ...); the workers inherit it.\n",
+    up_main};

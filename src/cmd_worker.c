@@ -1,0 +1,163 @@
+/* cmd_worker.c - `rnr worker`: run the RnR worker until stopped (or, with
+ * --once, until the queue is empty). Owns the process's only mutable
+ * global: the flag SIGTERM/SIGINT raise. */
+#include "command.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "services/config.h"
+#include "services/worker.h"
+
+static volatile sig_atomic_t worker_stop_flag;
+
+static void worker_on_signal(int sig)
+{
+    (void)sig;
+    worker_stop_flag = 1;
+}
+
+static int install_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = worker_on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+        return -1;
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+typedef struct worker_flags {
+    int once, max_messages, idle_exit_s;
+    const char *stats_file, *state_dir, *queue, *store, *hydrofabric;
+} worker_flags;
+
+static int parse_count(const char *flag, const char *v, int *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long n = v ? strtol(v, &end, 10) : -1;
+    if (!v || errno || end == v || *end || n < 0 || n > INT_MAX)
+        return cmd_usage_error("worker", "%s needs a non-negative integer, got \"%s\"", flag,
+                               v ? v : "");
+    *out = (int)n;
+    return 0;
+}
+
+static int parse_flags(int argc, char **argv, worker_flags *f)
+{
+    memset(f, 0, sizeof *f);
+    f->idle_exit_s = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char **str = !strcmp(a, "--stats-file")    ? &f->stats_file
+                           : !strcmp(a, "--state-dir")   ? &f->state_dir
+                           : !strcmp(a, "--queue")       ? &f->queue
+                           : !strcmp(a, "--store")       ? &f->store
+                           : !strcmp(a, "--hydrofabric") ? &f->hydrofabric
+                                                         : NULL;
+        if (!strcmp(a, "--once")) {
+            f->once = 1;
+        } else if (str) {
+            if (!v || !*v)
+                return cmd_usage_error("worker", "%s needs a value", a);
+            *str = v;
+            i++;
+        } else if (!strcmp(a, "--max-messages") || !strcmp(a, "--idle-exit")) {
+            if (parse_count(a, v, a[2] == 'm' ? &f->max_messages : &f->idle_exit_s))
+                return 2;
+            i++;
+        } else {
+            return cmd_usage_error("worker", "unknown argument \"%s\"", a);
+        }
+    }
+    return 0;
+}
+
+static int apply_flags(const worker_flags *f, rnr_config *c)
+{
+    int rc = 0;
+    if (f->queue)
+        rc |= config_set(&c->queue_url, f->queue);
+    if (f->store)
+        rc |= config_set(&c->store_url, f->store);
+    if (f->hydrofabric)
+        rc |= config_set(&c->hydrofabric_path, f->hydrofabric);
+    return rc;
+}
+
+static int worker_main(int argc, char **argv)
+{
+    worker_flags f;
+    if (parse_flags(argc, argv, &f))
+        return 2;
+    /* The state directory decides the embedded defaults, so it goes in
+     * before the rest of the configuration is derived. */
+    if (f.state_dir && setenv("RNR_STATE_DIR", f.state_dir, 1) != 0) {
+        fprintf(stderr, "rnr worker: cannot set the state directory\n");
+        return 1;
+    }
+    rnr_config cfg;
+    rnr_error err = {0};
+    if (config_load(&cfg, &err) != RNR_OK) {
+        fprintf(stderr, "rnr worker: %s\n", err.msg);
+        return 1;
+    }
+    if (apply_flags(&f, &cfg) != 0 || install_handlers() != 0) {
+        fprintf(stderr, "rnr worker: out of memory or no signal handlers\n");
+        config_clear(&cfg);
+        return 1;
+    }
+    char desc[2048];
+    config_describe(&cfg, desc, sizeof desc);
+    log_info("worker", "starting %s", desc);
+    worker *w = NULL;
+    int rc = worker_new(&cfg, &w, &err);
+    if (rc == RNR_OK) {
+        worker_run_opts o = {&worker_stop_flag, f.max_messages, 0, f.stats_file};
+        if (f.idle_exit_s >= 0)
+            o.idle_exit_ms = f.idle_exit_s > 0 ? f.idle_exit_s * 1000 : 1;
+        else if (f.once)
+            o.idle_exit_ms = 1000;
+        worker_stats st;
+        rc = worker_run(w, &o, &st, &err);
+    }
+    worker_free(w);
+    config_clear(&cfg);
+    if (rc != RNR_OK) {
+        fprintf(stderr, "rnr worker: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+const rnr_command cmd_worker = {
+    "worker", "take queued HML products, route flooding gauges, store the outputs",
+    "usage: rnr worker [--once] [--max-messages N] [--idle-exit SECONDS] [--stats-file F]\n"
+    "                  [--state-dir D] [--queue URL] [--store URL] [--hydrofabric H.gpkg]\n\n"
+    "Consumes the HML queue one message at a time: fetches the product, decides each\n"
+    "gauge, routes the flooding ones through the hydrofabric and stores\n"
+    "{APP_OUTPUT_S3_KEY}/{lid}/troute_output_YYYYMMDDHHMM.nc, then acks.\n\n"
+    "  --once              exit 0 once the queue is empty (idle for 1 s)\n"
+    "  --max-messages N    stop after N messages (0: no limit)\n"
+    "  --idle-exit S       stop after the queue stayed empty S seconds\n"
+    "  --stats-file F      write the run's counters as JSON to F on exit\n"
+    "  --state-dir D       RNR_STATE_DIR: embedded queue, cache and store live here\n"
+    "  --queue URL         RNR_QUEUE_URL (sqlite:///..., amqp://, amqps://)\n"
+    "  --store URL         RNR_STORE_URL (file:///..., s3://bucket/prefix)\n"
+    "  --hydrofabric H     RNR_HYDROFABRIC: the local GeoPackage\n\n"
+    "Environment: RNR_STATE_DIR, RNR_QUEUE_URL, RABBITMQ_ENDPOINT, RABBITMQ_USERNAME,\n"
+    "RABBITMQ_PASSWORD, RABBITMQ_SECRET_ARN, MQ_QUEUE_NAME, RNR_STORE_URL, APP_BUCKET_NAME,\n"
+    "APP_OUTPUT_S3_KEY, RNR_HYDROFABRIC, HYDROFABRIC_S3_KEY, NWS_API_URL, NWPS_API_URL,\n"
+    "NWS_USER_AGENT, RNR_HEALTH_FILE, RNR_GRACE_SECONDS (30), RNR_FORCING (timecorrect|troute),\n"
+    "RNR_PLOTS (0|1), RNR_MAX_DELIVERIES (5), RNR_RETRY_BACKOFF_MS (1000).\n"
+    "SIGTERM/SIGINT: stop taking messages, finish the current one within the grace\n"
+    "period or release it for redelivery, exit 0.\n",
+    worker_main};

@@ -1,0 +1,302 @@
+/* config.c - rnr_config from the environment: the reference deployment's
+ * variable names first, RNR_* overrides, embedded defaults under the state
+ * directory. Numeric and enumerated variables are parsed strictly so a typo
+ * stops the service at start instead of changing its behaviour. */
+#include "services/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "adapters/amqp_queue.h"
+#include "adapters/aws_api.h"
+#include "adapters/backends.h"
+#include "adapters/redis_cache.h"
+#include "adapters/s3_store.h"
+#include "hydro/forcing.h"
+#include "ports/telemetry.h"
+
+/* Non-empty value of name, else NULL. */
+static const char *env_get(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+int config_set(char **field, const char *value)
+{
+    char *copy = NULL;
+    if (value) {
+        copy = strdup(value);
+        if (!copy)
+            return RNR_ERR_NOMEM;
+    }
+    free(*field);
+    *field = copy;
+    return RNR_OK;
+}
+
+static int set_env_or(char **field, const char *name, const char *def)
+{
+    const char *v = env_get(name);
+    return config_set(field, v ? v : def);
+}
+
+static int env_long(const char *name, long def, long min, long max, long *out, rnr_error *err)
+{
+    const char *v = env_get(name);
+    *out = def;
+    if (!v)
+        return RNR_OK;
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end != '\0' || n < min || n > max)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "%s=\"%s\": expected an integer in %ld..%ld",
+                             name, v, min, max);
+    *out = n;
+    return RNR_OK;
+}
+
+static int env_bool(const char *name, int def, int *out, rnr_error *err)
+{
+    const char *v = env_get(name);
+    *out = def;
+    if (!v)
+        return RNR_OK;
+    if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
+        *out = 1;
+    else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no"))
+        *out = 0;
+    else
+        return rnr_error_set(err, RNR_ERR_CONFIG, "%s=\"%s\": expected 0 or 1", name, v);
+    return RNR_OK;
+}
+
+static int env_forcing(int *out, rnr_error *err)
+{
+    const char *v = env_get("RNR_FORCING");
+    *out = FORCING_TIMECORRECT;
+    if (!v || !strcmp(v, "timecorrect"))
+        return RNR_OK;
+    if (!strcmp(v, "troute")) {
+        *out = FORCING_TROUTE;
+        return RNR_OK;
+    }
+    return rnr_error_set(err, RNR_ERR_CONFIG,
+                         "RNR_FORCING=\"%s\": expected timecorrect or troute", v);
+}
+
+/* mkdir -p, then the absolute path of dir (malloc'd) in *abs. */
+static int state_dir_prepare(const char *dir, char **abs, rnr_error *err)
+{
+    char buf[PATH_MAX];
+    if (strlen(dir) >= sizeof buf)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "RNR_STATE_DIR is too long");
+    strcpy(buf, dir);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return rnr_error_set(err, RNR_ERR_CONFIG, "RNR_STATE_DIR: cannot create %s: %s",
+                                 buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "RNR_STATE_DIR: cannot create %s: %s", dir,
+                             strerror(errno));
+    char real[PATH_MAX];
+    if (!realpath(dir, real))
+        return rnr_error_set(err, RNR_ERR_CONFIG, "RNR_STATE_DIR %s: %s", dir, strerror(errno));
+    *abs = strdup(real);
+    return *abs ? RNR_OK : RNR_ERR_NOMEM;
+}
+
+static int url_under(char **field, const char *scheme, const char *dir, const char *leaf)
+{
+    size_t n = strlen(scheme) + strlen(dir) + strlen(leaf) + 8;
+    char *s = malloc(n);
+    if (!s)
+        return RNR_ERR_NOMEM;
+    /* dir is absolute, so "scheme://" + "/abs" gives the three slashes. */
+    snprintf(s, n, "%s://%s%s%s", scheme, dir, *leaf ? "/" : "", leaf);
+    free(*field);
+    *field = s;
+    return RNR_OK;
+}
+
+/* The broker credentials from the RABBITMQ_SECRET_ARN secret. */
+static int queue_url_from_secret(const char *endpoint, const char *arn, char **url, rnr_error *err)
+{
+    rnr_secrets *sec = NULL;
+    int rc = aws_secrets_open(NULL, &sec, err);
+    if (rc)
+        return rnr_error_prefix(err, "RABBITMQ_SECRET_ARN: "), rc;
+    char *value = NULL;
+    rc = secrets_get(sec, arn, &value, err);
+    secrets_free(sec);
+    if (rc)
+        return rnr_error_prefix(err, "RABBITMQ_SECRET_ARN: "), rc;
+    amqp_credentials cred = {0};
+    rc = amqp_credentials_from_json(value, &cred, err);
+    memset(value, 0, strlen(value));
+    free(value);
+    if (rc) {
+        rnr_error_prefix(err, "RABBITMQ_SECRET_ARN: ");
+        return RNR_ERR_CONFIG;
+    }
+    rc = amqp_url_build(endpoint, &cred, url, err);
+    amqp_credentials_clear(&cred);
+    return rc;
+}
+
+static int load_queue(rnr_config *c, rnr_error *err)
+{
+    const char *v = env_get("RNR_QUEUE_URL");
+    if (v)
+        return config_set(&c->queue_url, v);
+    const char *endpoint = env_get("RABBITMQ_ENDPOINT");
+    if (!endpoint)
+        return url_under(&c->queue_url, "sqlite", c->state_dir, "queue.db");
+    char *url = NULL;
+    const char *arn = env_get("RABBITMQ_SECRET_ARN");
+    int rc = arn ? queue_url_from_secret(endpoint, arn, &url, err) : amqp_url_from_env(&url, err);
+    if (rc) {
+        if (rc != RNR_ERR_CONFIG && !rnr_code_is_transient(rc))
+            rc = RNR_ERR_CONFIG;
+        return rc;
+    }
+    free(c->queue_url);
+    c->queue_url = url;
+    return RNR_OK;
+}
+
+static int load_cache(rnr_config *c, rnr_error *err)
+{
+    const char *v = env_get("RNR_CACHE_URL");
+    if (v)
+        return config_set(&c->cache_url, v);
+    if (!env_get("REDIS_HOST"))
+        return url_under(&c->cache_url, "sqlite", c->state_dir, "cache.db");
+    char *url = NULL;
+    int rc = redis_url_from_env(&url, err);
+    if (rc)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "%s", err ? err->msg : "REDIS_HOST/REDIS_PORT");
+    free(c->cache_url);
+    c->cache_url = url;
+    return RNR_OK;
+}
+
+static int load_store(rnr_config *c, rnr_error *err)
+{
+    const char *v = env_get("RNR_STORE_URL");
+    if (v)
+        return config_set(&c->store_url, v);
+    if (!env_get("APP_BUCKET_NAME"))
+        return url_under(&c->store_url, "file", c->state_dir, "store");
+    /* The bucket root: output keys carry APP_OUTPUT_S3_KEY themselves. */
+    char *url = NULL;
+    int rc = s3_url_from_env(NULL, &url, err);
+    if (rc)
+        return rc;
+    free(c->store_url);
+    c->store_url = url;
+    return RNR_OK;
+}
+
+static int load_strings(rnr_config *c)
+{
+    int rc = 0;
+    rc |= set_env_or(&c->queue_name, "MQ_QUEUE_NAME", "hml_files");
+    rc |= set_env_or(&c->output_prefix, "APP_OUTPUT_S3_KEY", "replace_and_route");
+    rc |= set_env_or(&c->postprocess_prefix, "POSTPROCESS_OUTPUT_S3_KEY", "rnr_postprocess");
+    rc |= set_env_or(&c->hydrofabric_path, "RNR_HYDROFABRIC", NULL);
+    rc |= set_env_or(&c->hydrofabric_key, "HYDROFABRIC_S3_KEY", NULL);
+    rc |= set_env_or(&c->nws_url, "NWS_API_URL", "https://api.weather.gov");
+    rc |= set_env_or(&c->nwps_url, "NWPS_API_URL", "https://api.water.noaa.gov/nwps/v1");
+    rc |= set_env_or(&c->user_agent, "NWS_USER_AGENT", NULL);
+    rc |= set_env_or(&c->metrics_url, "RNR_METRICS_URL", "log:");
+    rc |= set_env_or(&c->ecs_cluster, "ECS_CLUSTER_NAME", NULL);
+    rc |= set_env_or(&c->ecs_service, "ECS_SERVICE_NAME", NULL);
+    rc |= set_env_or(&c->mq_broker_name, "MQ_BROKER_NAME", NULL);
+    rc |= set_env_or(&c->region, "AWS_REGION", NULL);
+    rc |= set_env_or(&c->health_file, "RNR_HEALTH_FILE", NULL);
+    return rc ? RNR_ERR_NOMEM : RNR_OK;
+}
+
+static int load_numbers(rnr_config *c, rnr_error *err)
+{
+    long v;
+    int rc = env_long("RNR_DEDUP_TTL", 604800, 1, 315360000L, &v, err);
+    if (rc)
+        return rc;
+    c->dedup_ttl_s = v;
+    if ((rc = env_long("RNR_GRACE_SECONDS", 30, 0, 86400, &v, err)))
+        return rc;
+    c->grace_s = (int)v;
+    if ((rc = env_long("RNR_POSTPROCESS_WINDOW", 86400, 60, 31536000L, &v, err)))
+        return rc;
+    c->postprocess_window_s = (int)v;
+    if ((rc = env_forcing(&c->forcing_mode, err)))
+        return rc;
+    return env_bool("RNR_PLOTS", 0, &c->write_plots, err);
+}
+
+int config_load(rnr_config *c, rnr_error *err)
+{
+    memset(c, 0, sizeof *c);
+    const char *sd = env_get("RNR_STATE_DIR");
+    int rc = state_dir_prepare(sd ? sd : "./rnr-state", &c->state_dir, err);
+    if (!rc)
+        rc = load_numbers(c, err);
+    if (!rc)
+        rc = load_strings(c);
+    if (!rc)
+        rc = load_queue(c, err);
+    if (!rc)
+        rc = load_cache(c, err);
+    if (!rc)
+        rc = load_store(c, err);
+    if (rc == RNR_ERR_NOMEM)
+        rnr_error_set(err, rc, "out of memory loading the configuration");
+    if (rc)
+        config_clear(c);
+    return rc;
+}
+
+void config_clear(rnr_config *c)
+{
+    char **fields[] = {&c->state_dir, &c->queue_url, &c->queue_name, &c->cache_url,
+                       &c->store_url, &c->output_prefix, &c->postprocess_prefix,
+                       &c->hydrofabric_path, &c->hydrofabric_key, &c->nws_url, &c->nwps_url,
+                       &c->user_agent, &c->metrics_url, &c->ecs_cluster, &c->ecs_service,
+                       &c->mq_broker_name, &c->region, &c->health_file};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        free(*fields[i]);
+        *fields[i] = NULL;
+    }
+    memset(c, 0, sizeof *c);
+}
+
+void config_describe(const rnr_config *c, char *buf, size_t n)
+{
+    char q[512], k[512], s[512];
+    backend_url_mask(c->queue_url ? c->queue_url : "", q, sizeof q);
+    backend_url_mask(c->cache_url ? c->cache_url : "", k, sizeof k);
+    backend_url_mask(c->store_url ? c->store_url : "", s, sizeof s);
+    const char *hf = c->hydrofabric_path ? c->hydrofabric_path
+                                         : c->hydrofabric_key ? c->hydrofabric_key : "-";
+    snprintf(n ? buf : NULL, n,
+             "state_dir=%s queue=%s queue_name=%s cache=%s store=%s output=%s hydrofabric=%s "
+             "nws=%s nwps=%s forcing=%s plots=%d grace=%ds dedup_ttl=%llds",
+             c->state_dir ? c->state_dir : "-", q, c->queue_name ? c->queue_name : "-", k, s,
+             c->output_prefix ? c->output_prefix : "-", hf, c->nws_url ? c->nws_url : "-",
+             c->nwps_url ? c->nwps_url : "-",
+             c->forcing_mode == FORCING_TROUTE ? "troute" : "timecorrect", c->write_plots,
+             c->grace_s, (long long)c->dedup_ttl_s);
+}

@@ -1,0 +1,255 @@
+/* producer.c - the producer cycle: list HML products, skip the ones the
+ * dedup cache knows, publish the new ones oldest first with confirms, and
+ * remember only what the queue confirmed.
+ *
+ * The whole list is looked up in one cache round trip before anything is
+ * published, so an unreachable cache fails the cycle cleanly (publishing
+ * without dedup would flood the workers with a week of repeats). New
+ * products go out in batches through queue_publish_many so an AMQP broker
+ * confirms a batch at once; the deadline is checked between batches. */
+#include "services/producer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/backends.h"
+#include "adapters/http.h"
+#include "adapters/nws_client.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+#include "nws/products.h"
+
+#define PRODUCER_BATCH 256
+
+struct producer {
+    const rnr_config *cfg;
+    rnr_queue *queue;
+    rnr_cache *cache;
+    int own_queue, own_cache;
+    http_client *http;
+};
+
+static const char *producer_nws_base(const producer *p)
+{
+    return p->cfg->nws_url && *p->cfg->nws_url ? p->cfg->nws_url : NWS_DEFAULT_API_URL;
+}
+
+int producer_new_ports(const rnr_config *cfg, rnr_queue *q, rnr_cache *c, producer **out,
+                       rnr_error *err)
+{
+    *out = NULL;
+    producer *p = calloc(1, sizeof *p);
+    if (!p)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "producer: out of memory");
+    p->cfg = cfg;
+    int rc = RNR_OK;
+    if (c) {
+        p->cache = c;
+    } else {
+        rc = backend_open_cache(cfg->cache_url, &p->cache, err);
+        p->own_cache = rc == RNR_OK;
+    }
+    if (rc == RNR_OK) {
+        if (q) {
+            p->queue = q;
+        } else {
+            rc = backend_open_queue(cfg->queue_url, cfg->queue_name, &p->queue, err);
+            p->own_queue = rc == RNR_OK;
+        }
+    }
+    if (rc == RNR_OK) {
+        http_opts o;
+        http_opts_from_env(&o);
+        if (cfg->user_agent && *cfg->user_agent)
+            o.user_agent = cfg->user_agent;
+        rc = http_client_new(&o, &p->http, err);
+    }
+    if (rc != RNR_OK) {
+        rnr_error_prefix(err, "producer");
+        producer_free(p);
+        return rc;
+    }
+    *out = p;
+    return RNR_OK;
+}
+
+int producer_new(const rnr_config *cfg, producer **out, rnr_error *err)
+{
+    return producer_new_ports(cfg, NULL, NULL, out, err);
+}
+
+void producer_free(producer *p)
+{
+    if (!p)
+        return;
+    if (p->own_queue)
+        queue_free(p->queue);
+    if (p->own_cache)
+        cache_free(p->cache);
+    http_client_free(p->http);
+    free(p);
+}
+
+static int producer_list(producer *p, nws_product_list **list, rnr_error *err)
+{
+    char *body = NULL;
+    size_t len = 0;
+    int rc = nws_fetch_products(p->http, producer_nws_base(p), &body, &len, err);
+    if (rc != RNR_OK)
+        return rnr_error_prefix(err, "producer: product list");
+    rc = nws_products_parse(body, len, list, err);
+    free(body);
+    if (rc != RNR_OK)
+        return rnr_error_prefix(err, "producer: product list");
+    return RNR_OK;
+}
+
+/* values[i] = cached value or NULL for every product in the list. */
+static int producer_lookup(producer *p, const nws_product_list *l, char **values, rnr_error *err)
+{
+    if (l->n == 0)
+        return RNR_OK;
+    const char **keys = malloc(l->n * sizeof *keys);
+    if (!keys)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "producer: out of memory");
+    for (size_t i = 0; i < l->n; i++)
+        keys[i] = l->items[i].id;
+    int rc = cache_get_many(p->cache, keys, l->n, values, err);
+    free(keys);
+    if (rc != RNR_OK)
+        return rnr_error_prefix(err, "producer: dedup cache unreachable, nothing published");
+    return RNR_OK;
+}
+
+/* The messages of the new products, in list order (oldest first). */
+typedef struct pending {
+    size_t n;
+    const nws_product **prod;
+    char **body;
+    size_t *len;
+    int *ok;
+} pending;
+
+static void pending_clear(pending *pd)
+{
+    for (size_t i = 0; i < pd->n; i++)
+        free(pd->body[i]);
+    free(pd->prod);
+    free(pd->body);
+    free(pd->len);
+    free(pd->ok);
+    memset(pd, 0, sizeof *pd);
+}
+
+static int pending_build(const nws_product_list *l, char **values, pending *pd,
+                         producer_counts *c, rnr_error *err)
+{
+    size_t cap = l->n ? l->n : 1;
+    pd->prod = calloc(cap, sizeof *pd->prod);
+    pd->body = calloc(cap, sizeof *pd->body);
+    pd->len = calloc(cap, sizeof *pd->len);
+    pd->ok = calloc(cap, sizeof *pd->ok);
+    if (!pd->prod || !pd->body || !pd->len || !pd->ok)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "producer: out of memory");
+    for (size_t i = 0; i < l->n; i++) {
+        if (values[i])
+            continue;
+        c->new_products++;
+        char *msg = NULL;
+        rnr_error e;
+        if (nws_product_to_message(&l->items[i], &msg, &e) != RNR_OK) {
+            log_warn("producer", "product %s: %s", l->items[i].id, e.msg);
+            c->failed++;
+            continue;
+        }
+        pd->prod[pd->n] = &l->items[i];
+        pd->body[pd->n] = msg;
+        pd->len[pd->n] = strlen(msg);
+        pd->n++;
+    }
+    return RNR_OK;
+}
+
+/* Cache the confirmed ones of batch [from, to); count the rest failed. */
+static void producer_remember(producer *p, pending *pd, size_t from, size_t to,
+                              producer_counts *c)
+{
+    int64_t ttl = p->cfg->dedup_ttl_s > 0 ? p->cfg->dedup_ttl_s : 604800;
+    for (size_t i = from; i < to; i++) {
+        if (!pd->ok[i]) {
+            log_warn("producer", "product %s: publish not confirmed, retried next cycle",
+                     pd->prod[i]->id);
+            c->failed++;
+            continue;
+        }
+        rnr_error e;
+        if (cache_set(p->cache, pd->prod[i]->id, pd->body[i], ttl, &e) != RNR_OK) {
+            log_warn("producer", "product %s: published but not cached (%s); it may be "
+                     "published again", pd->prod[i]->id, e.msg);
+            c->failed++;
+            continue;
+        }
+        c->published++;
+    }
+}
+
+static void producer_publish(producer *p, pending *pd, int64_t deadline_ms, producer_counts *c)
+{
+    queue_publish_opts o = {log_get_trace_id(), "application/json"};
+    if (!o.trace_id) {
+        const char *t = getenv("_X_AMZN_TRACE_ID");
+        o.trace_id = t && *t ? t : NULL;
+    }
+    for (size_t from = 0; from < pd->n; from += PRODUCER_BATCH) {
+        if (deadline_ms > 0 && time_now_ms() >= deadline_ms) {
+            c->deferred += (int)(pd->n - from);
+            log_warn("producer", "deadline reached: %zu products deferred to the next cycle",
+                     pd->n - from);
+            return;
+        }
+        size_t to = from + PRODUCER_BATCH < pd->n ? from + PRODUCER_BATCH : pd->n;
+        rnr_error e;
+        if (queue_publish_many(p->queue, (const char *const *)pd->body + from, pd->len + from,
+                               to - from, &o, pd->ok + from, &e) != RNR_OK)
+            log_warn("producer", "publish: %s", e.msg);
+        producer_remember(p, pd, from, to, c);
+    }
+}
+
+int producer_cycle(producer *p, int64_t deadline_ms, producer_counts *out, rnr_error *err)
+{
+    rnr_error local;
+    if (!err)
+        err = &local;
+    memset(out, 0, sizeof *out);
+    nws_product_list *l = NULL;
+    int rc = producer_list(p, &l, err);
+    if (rc != RNR_OK) {
+        log_error("producer", "cycle failed: %s", err->msg);
+        return rc;
+    }
+    out->seen = (int)l->n;
+    char **values = calloc(l->n ? l->n : 1, sizeof *values);
+    pending pd = {0};
+    if (!values) {
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "producer: out of memory");
+    } else {
+        rc = producer_lookup(p, l, values, err);
+        if (rc == RNR_OK)
+            rc = pending_build(l, values, &pd, out, err);
+        if (rc == RNR_OK)
+            producer_publish(p, &pd, deadline_ms, out);
+    }
+    pending_clear(&pd);
+    for (size_t i = 0; values && i < l->n; i++)
+        free(values[i]);
+    free(values);
+    nws_product_list_free(l);
+    if (rc != RNR_OK) {
+        log_error("producer", "cycle failed: %s", err->msg);
+        return rc;
+    }
+    log_info("producer", "cycle: seen=%d new=%d published=%d failed=%d deferred=%d", out->seen,
+             out->new_products, out->published, out->failed, out->deferred);
+    return RNR_OK;
+}

@@ -1,0 +1,210 @@
+/* route_job.c - one RFC forecast routed through its RnR segment: cut the
+ * hydrofabric at the gauge's reachId, force the origin with the forecast,
+ * route in t-route's order and write troute_output_YYYYMMDDHHMM.nc (plus an
+ * optional SVG hydrograph). `rnr route` and the worker both call this, so a
+ * forecast gives the same file whichever path routed it. */
+#include "services/route_job.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hydro/forcing.h"
+#include "hydro/network.h"
+#include "io/nc_output.h"
+#include "io/svg_plot.h"
+
+/* Lateral inflow only at the origin, one precomputed value per step. */
+typedef struct origin_forcing {
+    const float *qlat; /* [nts] */
+    long origin;       /* routing-order index */
+    int nts;
+} origin_forcing;
+
+static int origin_qlat(void *ctx, int step, float *qlat)
+{
+    const origin_forcing *of = ctx;
+    if (step >= 1 && step <= of->nts)
+        qlat[of->origin] = of->qlat[step - 1];
+    return RNR_OK;
+}
+
+int route_job_output_every(float dt, int output_every, int *out, rnr_error *err)
+{
+    if (output_every > 0) {
+        *out = output_every;
+        return RNR_OK;
+    }
+    if (!(dt > 0) || dt > 3600.0f || (float)(3600 / (int)dt) * dt != 3600.0f || (int)dt != dt)
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "time step dt = %g s does not divide an hour: give the output interval in steps",
+                             (double)dt);
+    *out = 3600 / (int)dt;
+    return RNR_OK;
+}
+
+static void find_peak(const net_result *r, size_t seg, float dt, int64_t t0, float *peak, int64_t *when)
+{
+    *peak = 0.0f;
+    *when = t0;
+    for (size_t k = 0; k < r->nout; k++) {
+        float v = r->flow[seg * r->nout + k];
+        if (k == 0 || v > *peak) {
+            *peak = v;
+            *when = t0 + (int64_t)((double)r->steps[k] * (double)dt);
+        }
+    }
+}
+
+/* The SVG goes through a temporary file renamed over the final name, so a
+ * reader never sees half a plot. */
+static int write_svg(const char *nc_path, const char *svg_path, rnr_error *err)
+{
+    nc_table *t = NULL;
+    int rc = nc_output_read(nc_path, &t, err);
+    if (rc != RNR_OK)
+        return rc;
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", svg_path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        nc_table_free(t);
+        return rnr_error_set(err, RNR_ERR_IO, "%s: %s", tmp, strerror(errno));
+    }
+    rc = svg_hydrograph_write(f, t, NULL, err);
+    nc_table_free(t);
+    if (fclose(f) != 0 && rc == RNR_OK)
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: write failed", tmp);
+    if (rc == RNR_OK && rename(tmp, svg_path) != 0)
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: %s", svg_path, strerror(errno));
+    if (rc != RNR_OK)
+        unlink(tmp);
+    return rc;
+}
+
+int route_job_write_nc(const char *path, const net_result *r, float dt, const nc_meta *meta, rnr_error *err)
+{
+    double *ts = malloc((r->nout ? r->nout : 1) * sizeof *ts);
+    if (!ts)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "%s: out of memory", path);
+    for (size_t k = 0; k < r->nout; k++)
+        ts[k] = (double)r->steps[k] * (double)dt;
+    int rc = nc_output_write(path, r->ids, r->nseg, ts, r->nout, r->flow, r->velocity, r->depth, meta, err);
+    free(ts);
+    return rc;
+}
+
+static int route_cut(const hf_cut *cut, const rnr_forecast *f, const route_job_opts *o, int nts, int every,
+                     net_result **out, rnr_error *err)
+{
+    hydro_net *net = NULL;
+    int rc = net_new(cut->segs, cut->n, &net, err);
+    if (rc != RNR_OK)
+        return rc;
+    float *qlat = malloc((size_t)nts * sizeof *qlat);
+    float *q0 = malloc(cut->n * sizeof *q0);
+    float *d0 = calloc(cut->n, sizeof *d0);
+    if (!qlat || !q0 || !d0) {
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "route %s: out of memory", f->lid);
+        goto done;
+    }
+    rc = forcing_build(f->times, f->flows, f->n, f->times[0], o->dt, nts, o->forcing_mode, qlat, err);
+    if (rc != RNR_OK)
+        goto done;
+    float init = forcing_initial_flow(f);
+    for (size_t i = 0; i < cut->n; i++)
+        q0[i] = init;
+    origin_forcing of = {qlat, net_index_of(net, cut->segs[0].id), nts};
+    net_run run = {o->dt, nts, every, origin_qlat, &of, q0, d0, 0, 0.0f};
+    rc = net_route(net, &run, out, err);
+done:
+    free(qlat);
+    free(q0);
+    free(d0);
+    net_free(net);
+    return rc;
+}
+
+static void fill_result(const hf_cut *cut, const net_result *r, const rnr_forecast *f, float dt,
+                        route_job_result *res)
+{
+    res->nseg = r->nseg;
+    res->ntime = r->nout;
+    res->t0 = f->times[0];
+    res->origin_id = cut->segs[0].id;
+    res->outlet_id = cut->segs[cut->n - 1].id;
+    res->stream_order = cut->order;
+    size_t io = 0, iu = 0;
+    for (size_t i = 0; i < r->nseg; i++) {
+        if (r->ids[i] == res->origin_id)
+            io = i;
+        if (r->ids[i] == res->outlet_id)
+            iu = i;
+    }
+    find_peak(r, io, dt, res->t0, &res->peak_origin, &res->peak_origin_time);
+    find_peak(r, iu, dt, res->t0, &res->peak_outlet, &res->peak_outlet_time);
+}
+
+static int check_opts(const route_job_opts *o, rnr_error *err)
+{
+    if (!(o->dt > 0))
+        return rnr_error_set(err, RNR_ERR_INVALID, "time step dt = %g s must be > 0", (double)o->dt);
+    if (o->nts < 0 || o->output_every < 0)
+        return rnr_error_set(err, RNR_ERR_INVALID, "number of steps and output interval must be >= 0");
+    return RNR_OK;
+}
+
+int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, const char *out_dir,
+                  route_job_result *res, rnr_error *err)
+{
+    route_job_opts def = {FORCING_TIMECORRECT, 300.0f, 0, 0, 0};
+    if (!o)
+        o = &def;
+    memset(res, 0, sizeof *res);
+    int rc = check_opts(o, err);
+    if (rc == RNR_OK)
+        rc = forecast_validate(f, err);
+    int nts = o->nts, every = 0;
+    if (rc == RNR_OK && nts == 0 && forcing_default_nts(f->times, f->n, o->dt, &nts) != RNR_OK)
+        rc = rnr_error_set(err, RNR_ERR_INVALID,
+                           "forecast %s: cannot derive the number of steps (the forecast spans less than 24 h "
+                           "or dt = %g s does not divide a day): give --nts",
+                           f->lid, (double)o->dt);
+    if (rc == RNR_OK)
+        rc = route_job_output_every(o->dt, o->output_every, &every, err);
+    if (rc != RNR_OK)
+        return rc;
+    hf_cut *cut = NULL;
+    rc = hf_cut_reach(hf, f->reach_id, &cut, err);
+    if (rc != RNR_OK) {
+        rnr_error_prefix(err, "forecast %s", f->lid);
+        return rc;
+    }
+    net_result *r = NULL;
+    rc = route_cut(cut, f, o, nts, every, &r, err);
+    if (rc == RNR_OK && r->nout == 0)
+        rc = rnr_error_set(err, RNR_ERR_INVALID, "forecast %s: %d steps give no output (every %d steps)", f->lid,
+                           nts, every);
+    if (rc == RNR_OK) {
+        fill_result(cut, r, f, o->dt, res);
+        nc_output_name(res->t0, res->nc_name, sizeof res->nc_name);
+        snprintf(res->nc_path, sizeof res->nc_path, "%s/%s", out_dir, res->nc_name);
+        nc_meta meta = {res->t0, f->flood_category, cut->order, f->lid, f->reach_id, cut->fps[0].hf_id,
+                        f->state, f->name, NULL};
+        rc = route_job_write_nc(res->nc_path, r, o->dt, &meta, err);
+    }
+    if (rc == RNR_OK && o->write_plot) {
+        size_t len = strlen(res->nc_path);
+        snprintf(res->svg_path, sizeof res->svg_path, "%.*s.svg", (int)(len - 3), res->nc_path);
+        rc = write_svg(res->nc_path, res->svg_path, err);
+        if (rc != RNR_OK) {
+            unlink(res->nc_path);
+            res->svg_path[0] = '\0';
+        }
+    }
+    net_result_free(r);
+    hf_cut_free(cut);
+    return rc;
+}

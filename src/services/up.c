@@ -1,0 +1,475 @@
+/* up.c - `rnr up`: the schedules loop, the --once cycle and the pool of
+ * workers they share. See up.h for the split between in-process jobs and
+ * worker processes. */
+#include "services/up.h"
+
+#include "adapters/backends.h"
+#include "adapters/sqlite_queue.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+#include "services/autoscaler.h"
+#include "services/schedule.h"
+#include "services/up_status.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Beyond the workers' own grace period, before the supervisor SIGKILLs. */
+#define UP_STOP_MARGIN_MS 5000
+#define UP_TICK_MS 100
+
+typedef struct up_ctx {
+    const rnr_config *cfg;
+    const up_opts *o;
+    up_summary *sum;
+    rnr_queue *queue;        /* depth and dead letters */
+    rnr_store *store;        /* live output count */
+    supervisor *pool;
+    char stats_dir[4096];
+    int64_t start_s;
+    up_status status;
+} up_ctx;
+
+static int mkdir_p(const char *path, rnr_error *err)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "state dir '%s': path too long", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return rnr_error_set(err, RNR_ERR_IO, "mkdir %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return rnr_error_set(err, RNR_ERR_IO, "mkdir %s: %s", buf, strerror(errno));
+    return RNR_OK;
+}
+
+static void note_error(up_summary *sum, const char *job, const rnr_error *err)
+{
+    log_error("up", "%s: %s", job, err->msg);
+    if (!sum->error[0])
+        snprintf(sum->error, sizeof sum->error, "%s: %s", job, err->msg);
+}
+
+static int open_pool(up_ctx *u, int min, int max, rnr_error *err)
+{
+    snprintf(u->stats_dir, sizeof u->stats_dir, "%s/up-workers.XXXXXX", u->cfg->state_dir);
+    if (!mkdtemp(u->stats_dir))
+        return rnr_error_set(err, RNR_ERR_IO, "%s: %s", u->stats_dir, strerror(errno));
+    const char *argv[] = {u->o->exe, "worker", NULL};
+    supervisor_opts so = {.argv = argv, .stats_dir = u->stats_dir, .min_workers = min,
+                          .max_workers = max, .grace_ms = u->cfg->grace_s * 1000 + UP_STOP_MARGIN_MS};
+    return supervisor_new(&so, &u->pool, err);
+}
+
+/* Sum the workers' stats files, then remove them and their directory. */
+static void collect_stats(up_ctx *u)
+{
+    for (int i = 0; u->pool && supervisor_stats_file(u->pool, i); i++) {
+        const char *f = supervisor_stats_file(u->pool, i);
+        worker_stats st;
+        rnr_error err;
+        if (access(f, F_OK) != 0)
+            continue; /* killed before it could write: its message was redelivered */
+        if (worker_stats_read(f, &st, &err) != RNR_OK) {
+            log_warn("up", "%s", err.msg);
+            continue;
+        }
+        worker_stats *w = &u->sum->work;
+        w->messages += st.messages;
+        w->acked += st.acked;
+        w->retried += st.retried;
+        w->dead += st.dead;
+        w->sites += st.sites;
+        w->routed += st.routed;
+        for (int k = 0; k < NWS_SKIP_COUNT; k++)
+            w->skipped[k] += st.skipped[k];
+        w->failed_sites += st.failed_sites;
+        w->outputs += st.outputs;
+        u->sum->workers_reported++;
+        unlink(f);
+    }
+    if (u->stats_dir[0])
+        rmdir(u->stats_dir);
+}
+
+static void read_depth(up_ctx *u, queue_depth *d)
+{
+    rnr_error err;
+    if (queue_get_depth(u->queue, d, &err) != RNR_OK) {
+        log_warn("up", "queue depth: %s", err.msg);
+        d->ready = d->unacked = d->dead = -1;
+    }
+}
+
+/* Outputs stored since this run started (a listing of the output prefix). */
+static int count_outputs(up_ctx *u)
+{
+    store_list l = {0};
+    rnr_error err;
+    char prefix[512];
+    snprintf(prefix, sizeof prefix, "%s/", u->cfg->output_prefix);
+    if (store_list_prefix(u->store, prefix, &l, &err) != RNR_OK)
+        return -1;
+    int n = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        size_t k = strlen(l.items[i].key);
+        n += k > 3 && strcmp(l.items[i].key + k - 3, ".nc") == 0 && l.items[i].mtime >= u->start_s;
+    }
+    store_list_clear(&l);
+    return n;
+}
+
+static void refresh_status(up_ctx *u, int force)
+{
+    if (!up_status_due(&u->status, force))
+        return;
+    queue_depth d;
+    read_depth(u, &d);
+    supervisor_counts c;
+    supervisor_get_counts(u->pool, &c);
+    up_status_view v = {.ready = d.ready, .unacked = d.unacked,
+                        .dead = d.dead >= 0 && u->sum->dead_before >= 0 ? d.dead - u->sum->dead_before : d.dead,
+                        .running = supervisor_running(u->pool), .desired = supervisor_desired(u->pool),
+                        .outputs = count_outputs(u), .errors = c.exited};
+    up_status_show(&u->status, &v);
+}
+
+static void run_producer(up_ctx *u, producer *p)
+{
+    rnr_error err;
+    producer_counts c = {0};
+    u->sum->producer_ran++;
+    if (producer_cycle(p, 0, &c, &err) != RNR_OK) {
+        note_error(u->sum, "producer", &err);
+        u->sum->producer_ok = 0;
+    }
+    u->sum->products.seen += c.seen;
+    u->sum->products.new_products += c.new_products;
+    u->sum->products.published += c.published;
+    u->sum->products.failed += c.failed;
+    u->sum->products.deferred += c.deferred;
+    log_info("up", "producer: seen=%d new=%d published=%d failed=%d", c.seen, c.new_products,
+             c.published, c.failed);
+}
+
+static void run_postprocess(up_ctx *u, postprocess *pp)
+{
+    rnr_error err;
+    postprocess_counts c;
+    memset(&c, 0, sizeof c);
+    u->sum->postprocess_ran++;
+    if (postprocess_run(pp, time_now(), &c, &err) != RNR_OK) {
+        note_error(u->sum, "postprocess", &err);
+        u->sum->postprocess_ok = 0;
+    }
+    u->sum->post.listed = c.listed;
+    u->sum->post.new_files += c.new_files;
+    u->sum->post.rows += c.rows;
+    if (c.csv_key[0])
+        memcpy(u->sum->post.csv_key, c.csv_key, sizeof c.csv_key);
+    if (c.geojson_key[0])
+        memcpy(u->sum->post.geojson_key, c.geojson_key, sizeof c.geojson_key);
+    log_info("up", "postprocess: listed=%d new=%d rows=%d csv=%s", c.listed, c.new_files, c.rows,
+             c.csv_key[0] ? c.csv_key : "(none)");
+}
+
+static char *message_id(const char *body)
+{
+    json_error_t je;
+    json_t *j = json_loads(body ? body : "", 0, &je);
+    const char *id = j ? json_string_value(json_object_get(j, "id")) : NULL;
+    char *out = strdup(id ? id : "?");
+    json_decref(j);
+    return out;
+}
+
+/* The dead letters this run added, with their reasons (SQLite queue only:
+ * a broker's dead-letter queue is read with its own tools). */
+static void collect_dead(up_ctx *u)
+{
+    sqlite_dead_list l = {0};
+    rnr_error err;
+    if (sqlite_queue_list_dead(u->queue, 0, &l, &err) != RNR_OK)
+        return;
+    for (size_t i = 0; i < l.n; i++) {
+        if (l.items[i].dead_at < u->start_s)
+            continue;
+        up_dead *d = realloc(u->sum->dead, (size_t)(u->sum->ndead + 1) * sizeof *d);
+        if (!d)
+            break;
+        u->sum->dead = d;
+        d[u->sum->ndead].id = message_id(l.items[i].body);
+        d[u->sum->ndead].reason = strdup(l.items[i].reason ? l.items[i].reason : "");
+        u->sum->ndead++;
+    }
+    sqlite_dead_list_clear(&l);
+}
+
+static int queue_drained(const queue_depth *d)
+{
+    if (d->ready < 0)
+        return 0;
+    return d->ready == 0 && d->unacked <= 0;
+}
+
+/* --once: drain the queue with a fixed pool; stop it when nothing is ready
+ * or leased, when the time is up, or on a signal. */
+static void drain(up_ctx *u)
+{
+    const up_opts *o = u->o;
+    supervisor_set_desired(u->pool, o->workers);
+    int64_t deadline = time_mono_ms() + (int64_t)o->timeout_s * 1000;
+    int64_t next_depth = 0;
+    rnr_error err;
+    for (;;) {
+        if (supervisor_poll(u->pool, &err) != RNR_OK)
+            log_warn("up", "%s", err.msg);
+        if (o->stop && *o->stop) {
+            u->sum->interrupted = 1;
+            break;
+        }
+        if (time_mono_ms() >= deadline) {
+            u->sum->timed_out = 1;
+            log_error("up", "the queue did not drain within %d s", o->timeout_s);
+            break;
+        }
+        supervisor_counts c;
+        supervisor_get_counts(u->pool, &c);
+        if (c.exited >= 5 * o->workers) {
+            rnr_error e;
+            rnr_error_set(&e, RNR_ERR_INTERNAL, "workers exited %d times; giving up", c.exited);
+            note_error(u->sum, "workers", &e);
+            break;
+        }
+        if (time_mono_ms() >= next_depth) {
+            queue_depth d;
+            read_depth(u, &d);
+            if (queue_drained(&d))
+                break;
+            next_depth = time_mono_ms() + 250;
+        }
+        refresh_status(u, 0);
+        time_sleep_ms(UP_TICK_MS);
+    }
+}
+
+static int run_once(up_ctx *u, rnr_error *err)
+{
+    producer *p = NULL;
+    postprocess *pp = NULL;
+    if (producer_new(u->cfg, &p, err) != RNR_OK)
+        return err->code;
+    run_producer(u, p);
+    producer_free(p);
+    drain(u);
+    refresh_status(u, 1);
+    supervisor_stop_all(u->pool, u->cfg->grace_s * 1000 + UP_STOP_MARGIN_MS);
+    up_status_end(&u->status);
+    supervisor_get_counts(u->pool, &u->sum->pool);
+    collect_stats(u);
+    if (u->sum->interrupted)
+        return RNR_OK;
+    if (postprocess_new(u->cfg, &pp, err) != RNR_OK)
+        return err->code;
+    run_postprocess(u, pp);
+    postprocess_free(pp);
+    return RNR_OK;
+}
+
+typedef struct up_job {
+    const char *name;
+    schedule *sched;
+    int64_t next;
+} up_job;
+
+static int job_init(up_job *j, const char *name, const char *expr, int64_t start, rnr_error *err)
+{
+    j->name = name;
+    if (schedule_parse(expr, &j->sched, err) != RNR_OK) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return rnr_error_set(err, RNR_ERR_CONFIG, "%s schedule: %s", name, msg);
+    }
+    if (schedule_next(j->sched, start, start, &j->next, err) != RNR_OK)
+        j->next = INT64_MAX; /* never fires again (a past at()) */
+    return RNR_OK;
+}
+
+/* Due now? Then advance to the next firing after now. */
+static int job_due(up_job *j, int64_t start, int64_t now)
+{
+    if (now < j->next)
+        return 0;
+    rnr_error err;
+    if (schedule_next(j->sched, start, now, &j->next, &err) != RNR_OK)
+        j->next = INT64_MAX;
+    return 1;
+}
+
+typedef struct up_services {
+    producer *prod;
+    postprocess *post;
+    rnr_fleet *fleet;
+    rnr_metrics *metrics;
+    autoscaler *scaler;
+    up_job jobs[3];
+} up_services;
+
+static void services_close(up_services *s)
+{
+    if (s->scaler)
+        autoscaler_free(s->scaler);
+    metrics_free(s->metrics);
+    fleet_free(s->fleet);
+    if (s->post)
+        postprocess_free(s->post);
+    if (s->prod)
+        producer_free(s->prod);
+    for (int i = 0; i < 3; i++)
+        if (s->jobs[i].sched)
+            schedule_free(s->jobs[i].sched);
+}
+
+static int services_open(up_ctx *u, up_services *s, rnr_error *err)
+{
+    const up_opts *o = u->o;
+    scaling_policy pol;
+    scaling_policy_defaults(&pol);
+    pol.min_workers = o->min_workers;
+    pol.max_workers = o->max_workers;
+    if (job_init(&s->jobs[0], "producer", o->producer_schedule, u->start_s, err) ||
+        job_init(&s->jobs[1], "postprocess", o->postprocess_schedule, u->start_s, err) ||
+        job_init(&s->jobs[2], "autoscaler", o->autoscaler_schedule, u->start_s, err) ||
+        producer_new(u->cfg, &s->prod, err) || postprocess_new(u->cfg, &s->post, err) ||
+        supervisor_fleet_new(u->pool, &s->fleet, err) ||
+        backend_open_metrics(u->cfg->metrics_url ? u->cfg->metrics_url : "log:", &s->metrics, err) ||
+        autoscaler_new(u->queue, s->fleet, s->metrics, u->cfg, &pol, &s->scaler, err))
+        return err->code;
+    return RNR_OK;
+}
+
+static void run_autoscaler(autoscaler *a)
+{
+    autoscaler_result r;
+    rnr_error err;
+    if (autoscaler_evaluate(a, time_now(), &r, &err) != RNR_OK) {
+        log_warn("up", "autoscaler: %s", err.msg);
+        return;
+    }
+    log_info("up", "autoscaler: depth=%lld running=%d desired=%d (%s)", (long long)r.depth, r.running,
+             r.decision.desired, r.decision.reason);
+}
+
+/* The long-running loop: the producer once at start, then every job on its
+ * schedule, the pool polled every tick, until a signal. */
+static int run_forever(up_ctx *u, rnr_error *err)
+{
+    up_services s;
+    memset(&s, 0, sizeof s);
+    int rc = services_open(u, &s, err);
+    if (rc == RNR_OK) {
+        supervisor_set_desired(u->pool, u->o->workers > 0 ? u->o->workers : u->o->min_workers);
+        run_producer(u, s.prod);
+        while (!(u->o->stop && *u->o->stop)) {
+            rnr_error perr;
+            if (supervisor_poll(u->pool, &perr) != RNR_OK)
+                log_warn("up", "%s", perr.msg);
+            int64_t now = time_now();
+            if (job_due(&s.jobs[0], u->start_s, now))
+                run_producer(u, s.prod);
+            if (job_due(&s.jobs[2], u->start_s, now))
+                run_autoscaler(s.scaler);
+            if (job_due(&s.jobs[1], u->start_s, now))
+                run_postprocess(u, s.post);
+            refresh_status(u, 0);
+            time_sleep_ms(UP_TICK_MS);
+        }
+        u->sum->interrupted = 1;
+        log_info("up", "stopping: SIGTERM to %d workers", supervisor_running(u->pool));
+    }
+    supervisor_stop_all(u->pool, u->cfg->grace_s * 1000 + UP_STOP_MARGIN_MS);
+    up_status_end(&u->status);
+    supervisor_get_counts(u->pool, &u->sum->pool);
+    collect_stats(u);
+    services_close(&s);
+    return rc;
+}
+
+static void normalize_opts(const up_opts *in, up_opts *o)
+{
+    *o = *in;
+    if (!o->producer_schedule)
+        o->producer_schedule = UP_DEFAULT_PRODUCER_SCHEDULE;
+    if (!o->postprocess_schedule)
+        o->postprocess_schedule = UP_DEFAULT_POSTPROCESS_SCHEDULE;
+    if (!o->autoscaler_schedule)
+        o->autoscaler_schedule = UP_DEFAULT_AUTOSCALER_SCHEDULE;
+    if (o->min_workers <= 0)
+        o->min_workers = 1;
+    if (o->max_workers <= 0)
+        o->max_workers = o->min_workers > 6 ? o->min_workers : 6;
+    if (o->once && o->workers <= 0)
+        o->workers = 1;
+    if (o->timeout_s <= 0)
+        o->timeout_s = 600;
+}
+
+int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error *err)
+{
+    up_opts o;
+    normalize_opts(in, &o);
+    memset(sum, 0, sizeof *sum);
+    sum->producer_ok = sum->postprocess_ok = 1;
+    sum->dead_before = sum->dead_after = -1;
+    if (o.once ? o.workers < 1 : o.min_workers > o.max_workers)
+        return rnr_error_set(err, RNR_ERR_INVALID, "workers: need --workers >= 1 and --min-workers <= --max-workers");
+    up_ctx u = {.cfg = cfg, .o = &o, .sum = sum, .start_s = time_now()};
+    up_status_init(&u.status, o.status_line);
+    int rc = mkdir_p(cfg->state_dir, err);
+    if (!rc)
+        rc = backend_open_queue(cfg->queue_url, cfg->queue_name, &u.queue, err);
+    if (!rc)
+        rc = backend_open_store(cfg->store_url, &u.store, err);
+    if (!rc)
+        rc = o.once ? open_pool(&u, 0, o.workers, err) : open_pool(&u, o.min_workers, o.max_workers, err);
+    if (!rc) {
+        queue_depth d;
+        read_depth(&u, &d);
+        sum->dead_before = d.dead;
+        rc = o.once ? run_once(&u, err) : run_forever(&u, err);
+        read_depth(&u, &d);
+        sum->dead_after = d.dead;
+        collect_dead(&u);
+    }
+    supervisor_free(u.pool);
+    store_free(u.store);
+    queue_free(u.queue);
+    return rc;
+}
+
+int up_summary_ok(const up_summary *s)
+{
+    int64_t new_dead = s->dead_before >= 0 && s->dead_after >= 0 ? s->dead_after - s->dead_before : 0;
+    return s->producer_ok && s->postprocess_ok && !s->products.failed && !s->timed_out &&
+           !s->interrupted && new_dead == 0 && s->ndead == 0 && !s->error[0];
+}
+
+void up_summary_clear(up_summary *s)
+{
+    for (int i = 0; i < s->ndead; i++) {
+        free(s->dead[i].id);
+        free(s->dead[i].reason);
+    }
+    free(s->dead);
+    s->dead = NULL;
+    s->ndead = 0;
+}

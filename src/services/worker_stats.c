@@ -1,0 +1,130 @@
+/* worker_stats.c - the worker's stats file (JSON, written atomically), its
+ * health file and its strict environment integers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "services/worker.h"
+#include "services/worker_internal.h"
+
+int worker_env_int(const char *name, int def, int min, int max, int *out, rnr_error *err)
+{
+    const char *v = getenv(name);
+    *out = def;
+    if (!v || !*v)
+        return RNR_OK;
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "%s=\"%s\": expected an integer in %d..%d",
+                             name, v, min, max);
+    *out = (int)n;
+    return RNR_OK;
+}
+
+void worker_health_touch(const char *path)
+{
+    if (!path || !*path)
+        return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || futimens(fd, NULL) != 0)
+        log_warn("worker", "cannot touch health file %s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+}
+
+typedef struct stat_field {
+    const char *name;
+    size_t off;
+} stat_field;
+
+static const stat_field stat_fields[] = {
+    {"messages", offsetof(worker_stats, messages)},
+    {"acked", offsetof(worker_stats, acked)},
+    {"retried", offsetof(worker_stats, retried)},
+    {"dead", offsetof(worker_stats, dead)},
+    {"sites", offsetof(worker_stats, sites)},
+    {"routed", offsetof(worker_stats, routed)},
+    {"failed_sites", offsetof(worker_stats, failed_sites)},
+    {"outputs", offsetof(worker_stats, outputs)},
+};
+#define NFIELDS (sizeof stat_fields / sizeof stat_fields[0])
+
+static int *field_ptr(worker_stats *st, size_t i)
+{
+    return (int *)((char *)st + stat_fields[i].off);
+}
+
+int worker_stats_write(const worker_stats *st, const char *path, rnr_error *err)
+{
+    json_t *o = json_object(), *sk = json_object();
+    if (!o || !sk) {
+        json_decref(o);
+        json_decref(sk);
+        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+    }
+    worker_stats copy = *st;
+    for (size_t i = 0; i < NFIELDS; i++)
+        json_object_set_new(o, stat_fields[i].name, json_integer(*field_ptr(&copy, i)));
+    for (int r = 1; r < NWS_SKIP_COUNT; r++)
+        json_object_set_new(sk, nws_skip_name(r), json_integer(st->skipped[r]));
+    json_object_set_new(o, "skipped", sk);
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int rc = json_dump_file(o, tmp, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(o);
+    if (rc != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return rnr_error_set(err, RNR_ERR_IO, "cannot write stats file %s: %s", path,
+                             strerror(errno));
+    }
+    return RNR_OK;
+}
+
+static int stat_int(json_t *v, const char *path, const char *name, int *out, rnr_error *err)
+{
+    if (!v) {
+        *out = 0;
+        return RNR_OK;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 2147483647)
+        return rnr_error_set(err, RNR_ERR_PARSE, "stats file %s: \"%s\" is not a count", path,
+                             name);
+    *out = (int)json_integer_value(v);
+    return RNR_OK;
+}
+
+int worker_stats_read(const char *path, worker_stats *st, rnr_error *err)
+{
+    memset(st, 0, sizeof *st);
+    json_error_t je;
+    json_t *o = json_load_file(path, 0, &je);
+    if (!o)
+        return rnr_error_set(err, errno == ENOENT ? RNR_ERR_NOTFOUND : RNR_ERR_PARSE,
+                             "stats file %s: %s", path, je.text);
+    int rc = json_is_object(o) ? RNR_OK
+                               : rnr_error_set(err, RNR_ERR_PARSE, "stats file %s: not an object",
+                                               path);
+    for (size_t i = 0; !rc && i < NFIELDS; i++)
+        rc = stat_int(json_object_get(o, stat_fields[i].name), path, stat_fields[i].name,
+                      field_ptr(st, i), err);
+    json_t *sk = json_object_get(o, "skipped");
+    if (!rc && sk && !json_is_object(sk))
+        rc = rnr_error_set(err, RNR_ERR_PARSE, "stats file %s: \"skipped\" is not an object",
+                           path);
+    for (int r = 1; !rc && sk && r < NWS_SKIP_COUNT; r++)
+        rc = stat_int(json_object_get(sk, nws_skip_name(r)), path, nws_skip_name(r),
+                      &st->skipped[r], err);
+    json_decref(o);
+    if (rc)
+        memset(st, 0, sizeof *st);
+    return rc;
+}
