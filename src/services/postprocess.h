@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "ports/store.h"
 #include "services/config.h"
 
 typedef struct postprocess postprocess;
@@ -28,5 +29,13 @@ typedef struct postprocess_counts {
 int postprocess_new(const rnr_config *cfg, postprocess **out, rnr_error *err);
 int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_error *err);
 void postprocess_free(postprocess *pp);
+
+/* Same as postprocess_new reading and writing through store (borrowed,
+ * must outlive pp; NULL opens cfg->store_url). cfg is borrowed by both.
+ * The per-file memory is {state_dir}/postprocess.db; a hydrofabric named
+ * by key is downloaded once to {state_dir}/hf-<basename> (the worker's
+ * name for it, so one copy serves both). */
+int postprocess_new_store(const rnr_config *cfg, rnr_store *store, postprocess **out,
+                          rnr_error *err);
 
 #endif

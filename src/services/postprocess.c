@@ -1,0 +1,502 @@
+/* postprocess.c - one post-process run: the routed outputs of the window as
+ * the inundation CSV and GeoJSON.
+ *
+ * Every output is downloaded and read once: its rows (joined with the
+ * flowpaths) go into a small SQLite database under state_dir keyed by
+ * key + size + mtime, so a rewritten object counts as new, and later runs
+ * rebuild the tables from there while the file stays in the window. A run
+ * that finds no new file writes nothing, as the schedule runs every ten
+ * minutes and workers publish far less often. */
+#include "services/postprocess.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapters/backends.h"
+#include "adapters/sqlite_db.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+#include "hydrofabric/hf.h"
+#include "io/csv_out.h"
+#include "io/nc_output.h"
+
+#define PP_NAME_PREFIX "troute_output_"
+
+struct postprocess {
+    const rnr_config *cfg;
+    rnr_store *store;
+    int own_store;
+    hf_db *hf;
+    sqlite3 *db;
+    char db_path[1100];
+};
+
+static const char pp_schema[] =
+    "CREATE TABLE IF NOT EXISTS files(key TEXT NOT NULL, size INTEGER NOT NULL,"
+    " mtime INTEGER NOT NULL, file_time INTEGER NOT NULL, nrows INTEGER NOT NULL,"
+    " note TEXT, PRIMARY KEY(key, size, mtime));"
+    "CREATE TABLE IF NOT EXISTS rows(key TEXT NOT NULL, size INTEGER NOT NULL,"
+    " mtime INTEGER NOT NULL, seq INTEGER NOT NULL, feature_id INTEGER, stream_order INTEGER,"
+    " name TEXT, state TEXT, flow REAL, inherited TEXT, max_status TEXT,"
+    " reference_time INTEGER, geom TEXT, PRIMARY KEY(key, size, mtime, seq));";
+
+/* ---- set-up ------------------------------------------------------------ */
+
+static int pp_open_hf(postprocess *pp, rnr_error *err)
+{
+    const rnr_config *c = pp->cfg;
+    if (c->hydrofabric_path && *c->hydrofabric_path)
+        return hf_open(c->hydrofabric_path, &pp->hf, err);
+    if (!c->hydrofabric_key || !*c->hydrofabric_key)
+        return rnr_error_set(err, RNR_ERR_CONFIG,
+                             "no hydrofabric: set RNR_HYDROFABRIC or HYDROFABRIC_S3_KEY");
+    const char *base = strrchr(c->hydrofabric_key, '/');
+    base = base ? base + 1 : c->hydrofabric_key;
+    if (!*base)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "HYDROFABRIC_S3_KEY \"%s\" names no file",
+                             c->hydrofabric_key);
+    char local[1200];
+    snprintf(local, sizeof local, "%s/hf-%s", c->state_dir, base);
+    if (access(local, R_OK) != 0) {
+        log_info("postprocess", "downloading hydrofabric key=%s to %s", c->hydrofabric_key,
+                 local);
+        int rc = store_get_file(pp->store, c->hydrofabric_key, local, err);
+        if (rc != RNR_OK)
+            return rnr_error_prefix(err, "HYDROFABRIC_S3_KEY");
+    }
+    return hf_open(local, &pp->hf, err);
+}
+
+int postprocess_new_store(const rnr_config *cfg, rnr_store *store, postprocess **out,
+                          rnr_error *err)
+{
+    *out = NULL;
+    if (!cfg->state_dir || !*cfg->state_dir)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "postprocess: no state directory");
+    postprocess *pp = calloc(1, sizeof *pp);
+    if (!pp)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "postprocess: out of memory");
+    pp->cfg = cfg;
+    int rc = RNR_OK;
+    if (store) {
+        pp->store = store;
+    } else {
+        rc = backend_open_store(cfg->store_url, &pp->store, err);
+        pp->own_store = rc == RNR_OK;
+    }
+    if (rc == RNR_OK)
+        rc = pp_open_hf(pp, err);
+    if (rc == RNR_OK) {
+        snprintf(pp->db_path, sizeof pp->db_path, "%s/postprocess.db", cfg->state_dir);
+        rc = sqlite_db_open(pp->db_path, 10000, &pp->db, err);
+    }
+    if (rc == RNR_OK)
+        rc = sqlite_db_exec(pp->db, pp_schema, "create tables", pp->db_path, err);
+    if (rc != RNR_OK) {
+        rnr_error_prefix(err, "postprocess");
+        postprocess_free(pp);
+        return rc;
+    }
+    *out = pp;
+    return RNR_OK;
+}
+
+int postprocess_new(const rnr_config *cfg, postprocess **out, rnr_error *err)
+{
+    return postprocess_new_store(cfg, NULL, out, err);
+}
+
+void postprocess_free(postprocess *pp)
+{
+    if (!pp)
+        return;
+    if (pp->db)
+        sqlite3_close_v2(pp->db);
+    if (pp->hf)
+        hf_close(pp->hf);
+    if (pp->own_store)
+        store_free(pp->store);
+    free(pp);
+}
+
+/* ---- which files ---------------------------------------------------------- */
+
+/* The time stamp of ".../troute_output_YYYYMMDDHHMM.nc"; 0 or -1. */
+static int pp_name_time(const char *key, int64_t *t)
+{
+    const char *base = strrchr(key, '/');
+    if (!base)
+        return -1;
+    base++;
+    size_t pl = strlen(PP_NAME_PREFIX);
+    if (strncmp(base, PP_NAME_PREFIX, pl) != 0 || strlen(base) != pl + 12 + 3 ||
+        strcmp(base + pl + 12, ".nc") != 0)
+        return -1;
+    int v[5];
+    const char *d = base + pl;
+    const int width[5] = {4, 2, 2, 2, 2};
+    for (int i = 0; i < 5; i++) {
+        v[i] = 0;
+        for (int k = 0; k < width[i]; k++, d++) {
+            if (*d < '0' || *d > '9')
+                return -1;
+            v[i] = v[i] * 10 + (*d - '0');
+        }
+    }
+    if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59)
+        return -1;
+    *t = time_from_civil(v[0], v[1], v[2], v[3], v[4], 0);
+    return 0;
+}
+
+static int pp_known(postprocess *pp, const store_object *o, int *known, rnr_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite_db_prepare(pp->db, "SELECT 1 FROM files WHERE key=?1 AND size=?2 AND mtime=?3",
+                               &st, pp->db_path, err);
+    if (rc != RNR_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, o->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, o->size);
+    sqlite3_bind_int64(st, 3, o->mtime);
+    int s = sqlite3_step(st);
+    *known = s == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        return sqlite_db_error(pp->db, s, "look up file", pp->db_path, err);
+    return RNR_OK;
+}
+
+/* ---- reading one new file -------------------------------------------------- */
+
+static int pp_insert_rows(postprocess *pp, const store_object *o, int64_t file_time,
+                          const inundation_row *rows, size_t n, const char *note,
+                          rnr_error *err)
+{
+    int rc = sqlite_db_exec(pp->db, "BEGIN IMMEDIATE", "begin", pp->db_path, err);
+    if (rc != RNR_OK)
+        return rc;
+    sqlite3_stmt *fs = NULL, *rs = NULL;
+    rc = sqlite_db_prepare(pp->db, "INSERT OR REPLACE INTO files VALUES(?1,?2,?3,?4,?5,?6)", &fs,
+                           pp->db_path, err);
+    if (rc == RNR_OK)
+        rc = sqlite_db_prepare(pp->db, "INSERT OR REPLACE INTO rows VALUES(?1,?2,?3,?4,?5,?6,?7,"
+                               "?8,?9,?10,?11,?12,?13)", &rs, pp->db_path, err);
+    if (rc == RNR_OK) {
+        sqlite3_bind_text(fs, 1, o->key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(fs, 2, o->size);
+        sqlite3_bind_int64(fs, 3, o->mtime);
+        sqlite3_bind_int64(fs, 4, file_time);
+        sqlite3_bind_int64(fs, 5, (int64_t)n);
+        sqlite3_bind_text(fs, 6, note, -1, SQLITE_STATIC);
+        int s = sqlite3_step(fs);
+        if (s != SQLITE_DONE)
+            rc = sqlite_db_error(pp->db, s, "record file", pp->db_path, err);
+    }
+    for (size_t i = 0; rc == RNR_OK && i < n; i++) {
+        const inundation_row *r = &rows[i];
+        sqlite3_reset(rs);
+        sqlite3_bind_text(rs, 1, o->key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(rs, 2, o->size);
+        sqlite3_bind_int64(rs, 3, o->mtime);
+        sqlite3_bind_int64(rs, 4, (int64_t)i);
+        sqlite3_bind_int64(rs, 5, r->feature_id);
+        sqlite3_bind_int(rs, 6, r->stream_order);
+        sqlite3_bind_text(rs, 7, r->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(rs, 8, r->state, -1, SQLITE_STATIC);
+        sqlite3_bind_double(rs, 9, (double)r->flow_cms);
+        sqlite3_bind_text(rs, 10, r->inherited_rfc_forecasts, -1, SQLITE_STATIC);
+        sqlite3_bind_text(rs, 11, r->max_status, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(rs, 12, r->reference_time);
+        sqlite3_bind_text(rs, 13, r->geom_wkt, -1, SQLITE_STATIC);
+        int s = sqlite3_step(rs);
+        if (s != SQLITE_DONE)
+            rc = sqlite_db_error(pp->db, s, "record row", pp->db_path, err);
+    }
+    sqlite3_finalize(fs);
+    sqlite3_finalize(rs);
+    if (rc == RNR_OK)
+        rc = sqlite_db_exec(pp->db, "COMMIT", "commit", pp->db_path, err);
+    if (rc != RNR_OK)
+        sqlite_db_rollback(pp->db);
+    return rc;
+}
+
+/* Rows of table t joined with the flowpaths (lengthkm, geometry). */
+static int pp_rows_of(postprocess *pp, const nc_table *t, int64_t now, inundation_row **rows,
+                      size_t *n, char ***wkt_out, rnr_error *err)
+{
+    size_t ns = t->nseg ? t->nseg : 1;
+    double *len = calloc(ns, sizeof *len);
+    char **wkt = calloc(ns, sizeof *wkt);
+    if (!len || !wkt) {
+        free(len);
+        free(wkt);
+        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+    }
+    size_t missing = 0;
+    for (size_t i = 0; i < t->nseg; i++) {
+        hf_flowpath fp;
+        rnr_error e;
+        if (hf_flowpath_lookup(pp->hf, t->feature_ids[i], &fp, &e) != RNR_OK) {
+            missing++;
+            continue;
+        }
+        len[i] = fp.lengthkm;
+        wkt[i] = fp.geometry_wkt;
+        fp.geometry_wkt = NULL;
+        hf_flowpath_clear(&fp);
+    }
+    if (missing)
+        log_warn("postprocess", "%zu of %zu segments are not in the hydrofabric: no geometry",
+                 missing, t->nseg);
+    int rc = inundation_rows_from_table(t, len, (const char *const *)wkt, now, rows, n, err);
+    free(len);
+    *wkt_out = wkt;
+    return rc;
+}
+
+static void pp_wkt_free(char **wkt, size_t n)
+{
+    for (size_t i = 0; wkt && i < n; i++)
+        free(wkt[i]);
+    free(wkt);
+}
+
+static int pp_temp_path(const postprocess *pp, const char *suffix, char *buf, size_t n,
+                        rnr_error *err)
+{
+    snprintf(buf, n, "%s/.pp-XXXXXX%s", pp->cfg->state_dir, suffix);
+    int fd = mkstemps(buf, (int)strlen(suffix));
+    if (fd < 0)
+        return rnr_error_set(err, RNR_ERR_IO, "postprocess: cannot create a temporary file in %s",
+                             pp->cfg->state_dir);
+    close(fd);
+    return RNR_OK;
+}
+
+/* Download, read and remember one output. A failed download is logged and
+ * leaves *ingested 0 (the file is tried again next run); an unreadable file
+ * is remembered with no rows so it is not downloaded again and again. Only
+ * a failure of the local database is returned. */
+static int pp_ingest(postprocess *pp, const store_object *o, int64_t file_time, int64_t now,
+                     int *ingested, rnr_error *err)
+{
+    *ingested = 0;
+    char tmp[1200];
+    int rc = pp_temp_path(pp, ".nc", tmp, sizeof tmp, err);
+    if (rc != RNR_OK)
+        return rc;
+    rnr_error e;
+    if (store_get_file(pp->store, o->key, tmp, &e) != RNR_OK) {
+        unlink(tmp);
+        log_warn("postprocess", "download %s: %s; tried again next run", o->key, e.msg);
+        return RNR_OK;
+    }
+    nc_table *t = NULL;
+    inundation_row *rows = NULL;
+    size_t n = 0;
+    char **wkt = NULL;
+    const char *note = NULL;
+    if (nc_output_read(tmp, &t, &e) != RNR_OK ||
+        pp_rows_of(pp, t, now, &rows, &n, &wkt, &e) != RNR_OK) {
+        log_warn("postprocess", "%s: %s; skipped", o->key, e.msg);
+        note = e.msg;
+        n = 0;
+    }
+    unlink(tmp);
+    rc = pp_insert_rows(pp, o, file_time, rows, n, note, err);
+    *ingested = rc == RNR_OK;
+    free(rows);
+    pp_wkt_free(wkt, t ? t->nseg : 0);
+    nc_table_free(t);
+    return rc;
+}
+
+/* ---- the tables of the window ----------------------------------------------- */
+
+typedef struct pp_rows {
+    inundation_row *r;
+    size_t n, cap;
+} pp_rows;
+
+static char *pp_col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+    return s ? strdup((const char *)s) : NULL;
+}
+
+static void pp_rows_clear(pp_rows *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        free((char *)rs->r[i].name);
+        free((char *)rs->r[i].state);
+        free((char *)rs->r[i].max_status);
+        free((char *)rs->r[i].geom_wkt);
+    }
+    free(rs->r);
+    memset(rs, 0, sizeof *rs);
+}
+
+static int pp_rows_load(postprocess *pp, const store_object *o, int64_t now, pp_rows *rs,
+                        rnr_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite_db_prepare(pp->db,
+                               "SELECT feature_id, stream_order, name, state, flow, inherited,"
+                               " max_status, reference_time, geom FROM rows WHERE key=?1 AND"
+                               " size=?2 AND mtime=?3 ORDER BY seq", &st, pp->db_path, err);
+    if (rc != RNR_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, o->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, o->size);
+    sqlite3_bind_int64(st, 3, o->mtime);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (rs->n == rs->cap) {
+            size_t cap = rs->cap ? rs->cap * 2 : 64;
+            inundation_row *r = realloc(rs->r, cap * sizeof *r);
+            if (!r) {
+                sqlite3_finalize(st);
+                return rnr_error_set(err, RNR_ERR_NOMEM, "postprocess: out of memory");
+            }
+            rs->r = r;
+            rs->cap = cap;
+        }
+        inundation_row *r = &rs->r[rs->n++];
+        memset(r, 0, sizeof *r);
+        r->feature_id = sqlite3_column_int64(st, 0);
+        r->stream_order = sqlite3_column_int(st, 1);
+        r->name = pp_col(st, 2);
+        r->state = pp_col(st, 3);
+        r->flow_cms = (float)sqlite3_column_double(st, 4);
+        const unsigned char *inh = sqlite3_column_text(st, 5);
+        snprintf(r->inherited_rfc_forecasts, sizeof r->inherited_rfc_forecasts, "%s",
+                 inh ? (const char *)inh : "");
+        r->max_status = pp_col(st, 6);
+        r->reference_time = sqlite3_column_int64(st, 7);
+        r->geom_wkt = pp_col(st, 8);
+        r->update_time = now;
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_DONE)
+        return sqlite_db_error(pp->db, s, "read rows", pp->db_path, err);
+    return RNR_OK;
+}
+
+typedef int (*pp_writer)(FILE *f, const inundation_row *rows, size_t n, rnr_error *err);
+
+static int pp_upload(postprocess *pp, const char *key, const char *ctype, pp_writer w,
+                     const pp_rows *rs, rnr_error *err)
+{
+    char tmp[1200];
+    int rc = pp_temp_path(pp, ".out", tmp, sizeof tmp, err);
+    if (rc != RNR_OK)
+        return rc;
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        unlink(tmp);
+        return rnr_error_set(err, RNR_ERR_IO, "postprocess: cannot write %s", tmp);
+    }
+    rc = w(f, rs->r, rs->n, err);
+    if (fclose(f) != 0 && rc == RNR_OK)
+        rc = rnr_error_set(err, RNR_ERR_IO, "postprocess: cannot write %s", tmp);
+    if (rc == RNR_OK)
+        rc = store_put_file(pp->store, key, tmp, ctype, err);
+    unlink(tmp);
+    if (rc != RNR_OK)
+        rnr_error_prefix(err, "postprocess: %s", key);
+    return rc;
+}
+
+static int pp_write_outputs(postprocess *pp, const pp_rows *rs, int64_t now,
+                            postprocess_counts *out, rnr_error *err)
+{
+    char stamp[32], csv[256], geo[256];
+    time_format(now, "%Y-%m-%d_%H:%M:%S", stamp, sizeof stamp);
+    const char *pre = pp->cfg->postprocess_prefix ? pp->cfg->postprocess_prefix : "rnr_postprocess";
+    snprintf(csv, sizeof csv, "%s/output_inundation_%s.csv", pre, stamp);
+    snprintf(geo, sizeof geo, "%s/output_inundation_%s.geojson", pre, stamp);
+    int rc = pp_upload(pp, csv, "text/csv", csv_inundation_write, rs, err);
+    if (rc == RNR_OK)
+        rc = pp_upload(pp, geo, "application/geo+json", geojson_inundation_write, rs, err);
+    if (rc != RNR_OK)
+        return rc;
+    snprintf(out->csv_key, sizeof out->csv_key, "%s", csv);
+    snprintf(out->geojson_key, sizeof out->geojson_key, "%s", geo);
+    out->rows = (int)rs->n;
+    return RNR_OK;
+}
+
+/* Forget files long out of the window so the database stays small. */
+static void pp_prune(postprocess *pp, int64_t cutoff)
+{
+    sqlite3_stmt *st;
+    rnr_error e;
+    if (sqlite_db_prepare(pp->db, "DELETE FROM files WHERE file_time < ?1", &st, pp->db_path,
+                          &e) != RNR_OK)
+        return;
+    sqlite3_bind_int64(st, 1, cutoff);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    sqlite_db_exec(pp->db, "DELETE FROM rows WHERE NOT EXISTS (SELECT 1 FROM files f WHERE"
+                   " f.key=rows.key AND f.size=rows.size AND f.mtime=rows.mtime)", "prune",
+                   pp->db_path, &e);
+}
+
+static int pp_in_window(const postprocess *pp, int64_t t, int64_t now)
+{
+    int64_t w = pp->cfg->postprocess_window_s > 0 ? pp->cfg->postprocess_window_s : 86400;
+    return t >= now - w && t <= now + w;
+}
+
+int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_error *err)
+{
+    rnr_error local;
+    if (!err)
+        err = &local;
+    memset(out, 0, sizeof *out);
+    char prefix[600];
+    snprintf(prefix, sizeof prefix, "%s/",
+             pp->cfg->output_prefix ? pp->cfg->output_prefix : "replace_and_route");
+    store_list l = {0};
+    int rc = store_list_prefix(pp->store, prefix, &l, err);
+    if (rc != RNR_OK)
+        return rnr_error_prefix(err, "postprocess: list %s", prefix);
+    pp_rows rs = {0};
+    for (size_t i = 0; rc == RNR_OK && i < l.n; i++) {
+        int64_t t;
+        int known = 0;
+        if (pp_name_time(l.items[i].key, &t) != 0 || !pp_in_window(pp, t, now))
+            continue;
+        out->listed++;
+        rc = pp_known(pp, &l.items[i], &known, err);
+        int ingested = 0;
+        if (rc == RNR_OK && !known) {
+            rc = pp_ingest(pp, &l.items[i], t, now, &ingested, err);
+            out->new_files += ingested;
+        }
+        if (rc == RNR_OK && (known || ingested))
+            rc = pp_rows_load(pp, &l.items[i], now, &rs, err);
+    }
+    if (rc == RNR_OK && out->new_files == 0)
+        log_info("postprocess", "no new outputs since the last run (%d in the window); nothing "
+                 "written", out->listed);
+    else if (rc == RNR_OK)
+        rc = pp_write_outputs(pp, &rs, now, out, err);
+    if (rc == RNR_OK) {
+        pp_prune(pp, now - 2 * (int64_t)(pp->cfg->postprocess_window_s > 0
+                                              ? pp->cfg->postprocess_window_s : 86400));
+        if (out->new_files)
+            log_info("postprocess", "run: listed=%d new=%d rows=%d csv=%s", out->listed,
+                     out->new_files, out->rows, out->csv_key);
+    } else {
+        log_error("postprocess", "run failed: %s", err->msg);
+    }
+    pp_rows_clear(&rs);
+    store_list_clear(&l);
+    return rc;
+}
