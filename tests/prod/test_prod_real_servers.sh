@@ -240,17 +240,17 @@ flock -s 7
 # The interrupted cycle published nothing it could not confirm: it
 # reports the products as failed (retried next cycle) or fails outright.
 first=$(emu_field response body | head -1; emu_field error body.errorType | head -1)
-case "$first" in
-  *'"failed": 3'*'"published": 0'*|rnr.*) ;;
-  *) fail "interrupted cycle: $first" ;;
-esac
+if ! { echo "$first" | grep -q '"published": 0' && echo "$first" | grep -q '"failed": 3'; } &&
+   ! echo "$first" | grep -q '^rnr\.'; then
+  fail "interrupted cycle: $first"
+fi
 producer_lambda "$q4" 2 "$tmp/rabbitp-producer.out" || { cat "$tmp/rabbitp-producer.out"; fail "producer after the restart"; }
 $pika consume "$RNR_TEST_AMQP_URL" "$q4" 1 > "$tmp/rabbitp.consumed"
 # Every product exactly once, whatever the interrupted cycle managed.
 [ "$(lids_of "$tmp/rabbitp.consumed")" = "$all_ids" ] || fail "after the restart: $(cat "$tmp/rabbitp.consumed") (first cycle: $first)"
 total=$(emu_field response body.published | awk '{s += $1} END {print s + 0}')
 [ "$total" = 3 ] || fail "published in total $total: $(emu_field response body)"
-echo "   interrupted cycle: $(echo "$first" | tr '\n' ' '); published over the cycles: $(emu_field response body.published | tr '\n' ' ')"
+echo "   interrupted cycle: $(echo "$first" | tr '\n' ' ' | cut -c1-120); published over the cycles: $(emu_field response body.published | tr '\n' ' ')"
 fi
 
 # ---- 5. RabbitMQ restarted while the worker processes a message ----
