@@ -3,6 +3,7 @@
 
 #include "command.h"
 #include "core/log.h"
+#include "core/timeutil.h"
 #include "services/config.h"
 #include "services/up.h"
 
@@ -13,13 +14,15 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Set by SIGTERM/SIGINT; the loop polls it. */
+/* SIGTERM/SIGINT received so far; the loop polls it (1 = drain and stop,
+ * 2 = stop now). */
 static volatile sig_atomic_t up_stop_flag;
 
 static void up_on_signal(int sig)
 {
     (void)sig;
-    up_stop_flag = 1;
+    if (up_stop_flag < 2)
+        up_stop_flag = up_stop_flag + 1;
 }
 
 static int parse_int(const char *flag, const char *v, int min, int max, int *out)
@@ -68,7 +71,11 @@ static int parse_args(int argc, char **argv, up_opts *o, int *no_status)
             rc = parse_int(a, v, 1, 64, &o->max_workers);
         else if (strcmp(a, "--timeout") == 0)
             rc = parse_int(a, v, 1, 86400, &o->timeout_s);
-        else if (strcmp(a, "--producer-schedule") == 0)
+        else if (strcmp(a, "--postprocess-time") == 0) {
+            rc = 0;
+            if (time_parse_iso(v, &o->postprocess_now) != 0)
+                return cmd_usage_error("up", "--postprocess-time '%s' is not an ISO 8601 time", v);
+        } else if (strcmp(a, "--producer-schedule") == 0)
             o->producer_schedule = v, rc = 0;
         else if (strcmp(a, "--postprocess-schedule") == 0)
             o->postprocess_schedule = v, rc = 0;
@@ -140,11 +147,8 @@ static int up_main(int argc, char **argv)
         config_clear(&cfg);
         return 1;
     }
-    int status = 0;
-    if (o.once) {
-        up_summary_print(&sum, &cfg, stdout);
-        status = up_summary_ok(&sum) ? 0 : 1;
-    }
+    up_summary_print(&sum, &cfg, stdout);
+    int status = o.once && !up_summary_ok(&sum) ? 1 : 0; /* a service stopped by a signal exits 0 */
     up_summary_clear(&sum);
     config_clear(&cfg);
     return status;
@@ -158,7 +162,8 @@ const rnr_command cmd_up = {
     "processes (restarted with backoff when they crash, scaled between\n"
     "--min-workers and --max-workers by the autoscaler). SIGTERM or SIGINT\n"
     "stops the workers gracefully (they finish or requeue what they hold) and\n"
-    "exits 0.\n\n"
+    "exits 0; a second one SIGKILLs them at once (their messages come back\n"
+    "when the queue's lease runs out).\n\n"
     "  --once                     one producer cycle, drain the queue with\n"
     "                             --workers workers, one post-process run, then\n"
     "                             print a summary; exit 0 when all succeeded\n"
@@ -167,6 +172,10 @@ const rnr_command cmd_up = {
     "  --min-workers N            default 1\n"
     "  --max-workers N            default 6\n"
     "  --timeout S                --once: stop draining after S seconds (600)\n"
+    "  --postprocess-time T       run the post-process as of T (ISO 8601, default\n"
+    "                             now): its window (RNR_POSTPROCESS_WINDOW) is\n"
+    "                             around T; for replaying dated data such as\n"
+    "                             the bundled sample (2026-03-14)\n"
     "  --producer-schedule E      default " UP_DEFAULT_PRODUCER_SCHEDULE "\n"
     "  --postprocess-schedule E   default " UP_DEFAULT_POSTPROCESS_SCHEDULE "\n"
     "  --autoscaler-schedule E    default " UP_DEFAULT_AUTOSCALER_SCHEDULE "\n"

@@ -135,8 +135,8 @@ static int autoscaler_apply(autoscaler *a, autoscaler_result *r, rnr_error *err)
     rnr_error e;
     int rc = fleet_set_desired(a->fleet, r->decision.desired, &e);
     if (rc == RNR_ERR_UNSUPPORTED) {
-        log_info("autoscaler", "fleet is scaled by its alarms; wanted %d workers (%s)",
-                 r->decision.desired, r->decision.reason);
+        log_info("autoscaler", "%s; wanted %d workers (%s)", e.msg, r->decision.desired,
+                 r->decision.reason);
         return RNR_OK;
     }
     if (rc != RNR_OK) {

@@ -167,8 +167,12 @@ static int load_queue(rnr_config *c, rnr_error *err)
     const char *arn = env_get("RABBITMQ_SECRET_ARN");
     int rc = arn ? queue_url_from_secret(endpoint, arn, &url, err) : amqp_url_from_env(&url, err);
     if (rc) {
-        if (rc != RNR_ERR_CONFIG && !rnr_code_is_transient(rc))
+        /* a broker secret that cannot be fetched right now stays transient */
+        if (rc != RNR_ERR_CONFIG && !rnr_code_is_transient(rc)) {
             rc = RNR_ERR_CONFIG;
+            if (err)
+                err->code = rc;
+        }
         return rc;
     }
     free(c->queue_url);
@@ -185,8 +189,11 @@ static int load_cache(rnr_config *c, rnr_error *err)
         return url_under(&c->cache_url, "sqlite", c->state_dir, "cache.db");
     char *url = NULL;
     int rc = redis_url_from_env(&url, err);
-    if (rc)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "%s", err ? err->msg : "REDIS_HOST/REDIS_PORT");
+    if (rc) {
+        if (err)
+            err->code = RNR_ERR_CONFIG;
+        return RNR_ERR_CONFIG;
+    }
     free(c->cache_url);
     c->cache_url = url;
     return RNR_OK;

@@ -6,7 +6,9 @@
  * key + size + mtime, so a rewritten object counts as new, and later runs
  * rebuild the tables from there while the file stays in the window. A run
  * that finds no new file writes nothing, as the schedule runs every ten
- * minutes and workers publish far less often. */
+ * minutes and workers publish far less often; a file counts as new until a
+ * table holding it has been uploaded, so a failed upload is redone by the
+ * next run without downloading anything again. */
 #include "services/postprocess.h"
 
 #include <sqlite3.h>
@@ -37,7 +39,7 @@ struct postprocess {
 static const char pp_schema[] =
     "CREATE TABLE IF NOT EXISTS files(key TEXT NOT NULL, size INTEGER NOT NULL,"
     " mtime INTEGER NOT NULL, file_time INTEGER NOT NULL, nrows INTEGER NOT NULL,"
-    " note TEXT, PRIMARY KEY(key, size, mtime));"
+    " note TEXT, written INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(key, size, mtime));"
     "CREATE TABLE IF NOT EXISTS rows(key TEXT NOT NULL, size INTEGER NOT NULL,"
     " mtime INTEGER NOT NULL, seq INTEGER NOT NULL, feature_id INTEGER, stream_order INTEGER,"
     " name TEXT, state TEXT, flow REAL, inherited TEXT, max_status TEXT,"
@@ -152,10 +154,14 @@ static int pp_name_time(const char *key, int64_t *t)
     return 0;
 }
 
+/* *known: 0 never read, 1 read but not yet in an uploaded table, 2 read
+ * and uploaded. A file read by a run whose upload failed stays 1, so the
+ * next run writes the tables even if no file is new by then. */
 static int pp_known(postprocess *pp, const store_object *o, int *known, rnr_error *err)
 {
     sqlite3_stmt *st;
-    int rc = sqlite_db_prepare(pp->db, "SELECT 1 FROM files WHERE key=?1 AND size=?2 AND mtime=?3",
+    int rc = sqlite_db_prepare(pp->db,
+                               "SELECT written FROM files WHERE key=?1 AND size=?2 AND mtime=?3",
                                &st, pp->db_path, err);
     if (rc != RNR_OK)
         return rc;
@@ -163,7 +169,7 @@ static int pp_known(postprocess *pp, const store_object *o, int *known, rnr_erro
     sqlite3_bind_int64(st, 2, o->size);
     sqlite3_bind_int64(st, 3, o->mtime);
     int s = sqlite3_step(st);
-    *known = s == SQLITE_ROW;
+    *known = s == SQLITE_ROW ? 1 + (sqlite3_column_int(st, 0) != 0) : 0;
     sqlite3_finalize(st);
     if (s != SQLITE_ROW && s != SQLITE_DONE)
         return sqlite_db_error(pp->db, s, "look up file", pp->db_path, err);
@@ -180,7 +186,7 @@ static int pp_insert_rows(postprocess *pp, const store_object *o, int64_t file_t
     if (rc != RNR_OK)
         return rc;
     sqlite3_stmt *fs = NULL, *rs = NULL;
-    rc = sqlite_db_prepare(pp->db, "INSERT OR REPLACE INTO files VALUES(?1,?2,?3,?4,?5,?6)", &fs,
+    rc = sqlite_db_prepare(pp->db, "INSERT OR REPLACE INTO files VALUES(?1,?2,?3,?4,?5,?6,0)", &fs,
                            pp->db_path, err);
     if (rc == RNR_OK)
         rc = sqlite_db_prepare(pp->db, "INSERT OR REPLACE INTO rows VALUES(?1,?2,?3,?4,?5,?6,?7,"
@@ -467,6 +473,7 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
     if (rc != RNR_OK)
         return rnr_error_prefix(err, "postprocess: list %s", prefix);
     pp_rows rs = {0};
+    int pending = 0; /* files read (now or by a failed run) but in no uploaded table yet */
     for (size_t i = 0; rc == RNR_OK && i < l.n; i++) {
         int64_t t;
         int known = 0;
@@ -479,18 +486,22 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
             rc = pp_ingest(pp, &l.items[i], t, now, &ingested, err);
             out->new_files += ingested;
         }
+        pending += ingested || known == 1;
         if (rc == RNR_OK && (known || ingested))
             rc = pp_rows_load(pp, &l.items[i], now, &rs, err);
     }
-    if (rc == RNR_OK && out->new_files == 0)
+    if (rc == RNR_OK && pending == 0)
         log_info("postprocess", "no new outputs since the last run (%d in the window); nothing "
                  "written", out->listed);
     else if (rc == RNR_OK)
         rc = pp_write_outputs(pp, &rs, now, out, err);
+    if (rc == RNR_OK && pending)
+        rc = sqlite_db_exec(pp->db, "UPDATE files SET written=1 WHERE written=0", "mark written",
+                            pp->db_path, err);
     if (rc == RNR_OK) {
         pp_prune(pp, now - 2 * (int64_t)(pp->cfg->postprocess_window_s > 0
                                               ? pp->cfg->postprocess_window_s : 86400));
-        if (out->new_files)
+        if (pending)
             log_info("postprocess", "run: listed=%d new=%d rows=%d csv=%s", out->listed,
                      out->new_files, out->rows, out->csv_key);
     } else {

@@ -141,6 +141,32 @@ static void pending_clear(pending *pd)
     memset(pd, 0, sizeof *pd);
 }
 
+static int product_ptr_cmp(const void *a, const void *b)
+{
+    const nws_product *x = *(const nws_product *const *)a, *y = *(const nws_product *const *)b;
+    int r = strcmp(x->id, y->id);
+    return r ? r : (x > y) - (x < y);
+}
+
+/* dup[i] = 1 when items[i]'s id came earlier in the list (a list that
+ * repeats a product, e.g. pages overlapping, must not queue it twice). */
+static int mark_duplicates(const nws_product_list *l, char *dup, rnr_error *err)
+{
+    if (l->n < 2)
+        return RNR_OK;
+    const nws_product **v = malloc(l->n * sizeof *v);
+    if (!v)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "producer: out of memory");
+    for (size_t i = 0; i < l->n; i++)
+        v[i] = &l->items[i];
+    qsort(v, l->n, sizeof *v, product_ptr_cmp);
+    for (size_t i = 1; i < l->n; i++)
+        if (strcmp(v[i]->id, v[i - 1]->id) == 0)
+            dup[v[i] - l->items] = 1;
+    free(v);
+    return RNR_OK;
+}
+
 static int pending_build(const nws_product_list *l, char **values, pending *pd,
                          producer_counts *c, rnr_error *err)
 {
@@ -149,10 +175,19 @@ static int pending_build(const nws_product_list *l, char **values, pending *pd,
     pd->body = calloc(cap, sizeof *pd->body);
     pd->len = calloc(cap, sizeof *pd->len);
     pd->ok = calloc(cap, sizeof *pd->ok);
-    if (!pd->prod || !pd->body || !pd->len || !pd->ok)
+    char *dup = calloc(cap, 1);
+    if (!pd->prod || !pd->body || !pd->len || !pd->ok || !dup) {
+        free(dup);
         return rnr_error_set(err, RNR_ERR_NOMEM, "producer: out of memory");
+    }
+    if (mark_duplicates(l, dup, err) != RNR_OK) {
+        free(dup);
+        return err->code;
+    }
+    size_t dups = 0;
     for (size_t i = 0; i < l->n; i++) {
-        if (values[i])
+        dups += (size_t)dup[i];
+        if (values[i] || dup[i])
             continue;
         c->new_products++;
         char *msg = NULL;
@@ -167,6 +202,9 @@ static int pending_build(const nws_product_list *l, char **values, pending *pd,
         pd->len[pd->n] = strlen(msg);
         pd->n++;
     }
+    free(dup);
+    if (dups)
+        log_warn("producer", "the list repeats %zu product ids; each is queued once", dups);
     return RNR_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hydro/forcing.h"
@@ -67,11 +68,19 @@ static int write_svg(const char *nc_path, const char *svg_path, rnr_error *err)
     if (rc != RNR_OK)
         return rc;
     char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", svg_path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
+    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", svg_path);
+    int fd = mkstemp(tmp); /* unique per call: worker threads share a pid */
+    if (fd >= 0)
+        fchmod(fd, 0644); /* mkstemp gives 0600; the plot is for people */
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", svg_path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
         nc_table_free(t);
-        return rnr_error_set(err, RNR_ERR_IO, "%s: %s", tmp, strerror(errno));
+        return rc;
     }
     rc = svg_hydrograph_write(f, t, NULL, err);
     nc_table_free(t);

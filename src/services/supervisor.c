@@ -34,6 +34,7 @@ struct supervisor {
     int nstats, capstats;
     int min, max, desired;
     int grace_ms, backoff_initial_ms, backoff_max_ms, stable_ms;
+    const volatile sig_atomic_t *signals;
     slot *slots;          /* 2 * max: draining workers keep their slot */
     int nslots;
     supervisor_counts counts;
@@ -73,6 +74,7 @@ int supervisor_new(const supervisor_opts *o, supervisor **out, rnr_error *err)
     s->backoff_initial_ms = o->backoff_initial_ms > 0 ? o->backoff_initial_ms : 500;
     s->backoff_max_ms = o->backoff_max_ms > 0 ? o->backoff_max_ms : 30000;
     s->stable_ms = o->stable_ms > 0 ? o->stable_ms : 30000;
+    s->signals = o->signals;
     *out = s;
     return RNR_OK;
 }
@@ -346,8 +348,15 @@ void supervisor_stop_all(supervisor *s, int grace_ms)
     /* Bounded: every worker is SIGKILLed at its deadline, and a SIGKILLed
      * process is reaped within moments; 5 s more covers a stuck reap. */
     int64_t limit = time_mono_ms() + grace_ms + 5000;
+    int hurried = 0;
     while (count_state(s, SLOT_STOPPING) > 0 && time_mono_ms() < limit) {
         reap(s);
+        if (!hurried && s->signals && *s->signals >= 2) {
+            log_warn("supervisor", "second signal: not waiting for the workers to drain");
+            hurried = 1;
+            for (int i = 0; i < s->nslots; i++)
+                s->slots[i].deadline_ms = 0;
+        }
         kill_overdue(s, time_mono_ms());
         if (count_state(s, SLOT_STOPPING) > 0)
             time_sleep_ms(20);

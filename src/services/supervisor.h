@@ -13,6 +13,7 @@
 #ifndef RNR_SERVICES_SUPERVISOR_H
 #define RNR_SERVICES_SUPERVISOR_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -29,6 +30,9 @@ typedef struct supervisor_opts {
     int backoff_initial_ms;   /* first restart delay (default 500) */
     int backoff_max_ms;       /* cap of the doubling delay (default 30000) */
     int stable_ms;            /* a worker that ran this long restarts without delay (default 30000) */
+    /* Signal counter of the caller (may be NULL): once it reaches 2 (a
+     * second Ctrl-C), supervisor_stop_all stops waiting and SIGKILLs. */
+    const volatile sig_atomic_t *signals;
 } supervisor_opts;
 
 typedef struct supervisor_counts {

@@ -21,6 +21,8 @@
 /* Beyond the workers' own grace period, before the supervisor SIGKILLs. */
 #define UP_STOP_MARGIN_MS 5000
 #define UP_TICK_MS 100
+/* Counting outputs lists the store (a LIST request on S3): not every redraw. */
+#define UP_LIST_EVERY_MS 3000
 
 typedef struct up_ctx {
     const rnr_config *cfg;
@@ -32,6 +34,8 @@ typedef struct up_ctx {
     char stats_dir[4096];
     int64_t start_s;
     up_status status;
+    int outputs;             /* last count, refreshed every UP_LIST_EVERY_MS */
+    int64_t outputs_at_ms;   /* monotonic time of that count, 0 = never */
 } up_ctx;
 
 static int mkdir_p(const char *path, rnr_error *err)
@@ -54,9 +58,14 @@ static int mkdir_p(const char *path, rnr_error *err)
 
 static void note_error(up_summary *sum, const char *job, const rnr_error *err)
 {
-    log_error("up", "%s: %s", job, err->msg);
+    /* most messages already name their component */
+    size_t n = strlen(job);
+    const char *sep = strncmp(err->msg, job, n) == 0 && err->msg[n] == ':' ? "" : ": ";
+    if (!*sep)
+        job = "";
+    log_error("up", "%s%s%s", job, sep, err->msg);
     if (!sum->error[0])
-        snprintf(sum->error, sizeof sum->error, "%s: %s", job, err->msg);
+        snprintf(sum->error, sizeof sum->error, "%s%s%s", job, sep, err->msg);
 }
 
 static int open_pool(up_ctx *u, int min, int max, rnr_error *err)
@@ -66,7 +75,8 @@ static int open_pool(up_ctx *u, int min, int max, rnr_error *err)
         return rnr_error_set(err, RNR_ERR_IO, "%s: %s", u->stats_dir, strerror(errno));
     const char *argv[] = {u->o->exe, "worker", NULL};
     supervisor_opts so = {.argv = argv, .stats_dir = u->stats_dir, .min_workers = min,
-                          .max_workers = max, .grace_ms = u->cfg->grace_s * 1000 + UP_STOP_MARGIN_MS};
+                          .max_workers = max, .grace_ms = u->cfg->grace_s * 1000 + UP_STOP_MARGIN_MS,
+                          .signals = u->o->stop};
     return supervisor_new(&so, &u->pool, err);
 }
 
@@ -132,6 +142,11 @@ static void refresh_status(up_ctx *u, int force)
 {
     if (!up_status_due(&u->status, force))
         return;
+    int64_t now = time_mono_ms();
+    if (force || !u->outputs_at_ms || now - u->outputs_at_ms >= UP_LIST_EVERY_MS) {
+        u->outputs = count_outputs(u);
+        u->outputs_at_ms = now;
+    }
     queue_depth d;
     read_depth(u, &d);
     supervisor_counts c;
@@ -139,7 +154,7 @@ static void refresh_status(up_ctx *u, int force)
     up_status_view v = {.ready = d.ready, .unacked = d.unacked,
                         .dead = d.dead >= 0 && u->sum->dead_before >= 0 ? d.dead - u->sum->dead_before : d.dead,
                         .running = supervisor_running(u->pool), .desired = supervisor_desired(u->pool),
-                        .outputs = count_outputs(u), .errors = c.exited};
+                        .outputs = u->outputs, .errors = c.exited};
     up_status_show(&u->status, &v);
 }
 
@@ -163,11 +178,12 @@ static void run_producer(up_ctx *u, producer *p)
 
 static void run_postprocess(up_ctx *u, postprocess *pp)
 {
+    int64_t now = u->o->postprocess_now > 0 ? u->o->postprocess_now : time_now();
     rnr_error err;
     postprocess_counts c;
     memset(&c, 0, sizeof c);
     u->sum->postprocess_ran++;
-    if (postprocess_run(pp, time_now(), &c, &err) != RNR_OK) {
+    if (postprocess_run(pp, now, &c, &err) != RNR_OK) {
         note_error(u->sum, "postprocess", &err);
         u->sum->postprocess_ok = 0;
     }
@@ -182,14 +198,24 @@ static void run_postprocess(up_ctx *u, postprocess *pp)
              c.csv_key[0] ? c.csv_key : "(none)");
 }
 
+/* The product id of a message, or the start of its body when it has none
+ * (a malformed message is shown as what it is). */
 static char *message_id(const char *body)
 {
     json_error_t je;
     json_t *j = json_loads(body ? body : "", 0, &je);
     const char *id = j ? json_string_value(json_object_get(j, "id")) : NULL;
-    char *out = strdup(id ? id : "?");
+    char buf[64];
+    if (id)
+        snprintf(buf, sizeof buf, "%s", id);
+    else {
+        size_t n = 0;
+        for (const char *p = body ? body : ""; *p && n < 40; p++)
+            buf[n++] = (unsigned char)*p < 0x20 ? ' ' : *p;
+        buf[n] = '\0';
+    }
     json_decref(j);
-    return out;
+    return strdup(buf);
 }
 
 /* The dead letters this run added, with their reasons (SQLite queue only:
@@ -231,6 +257,14 @@ static void drain(up_ctx *u)
     int64_t next_depth = 0;
     rnr_error err;
     for (;;) {
+        /* depth first: a cycle with nothing queued starts no worker */
+        if (time_mono_ms() >= next_depth) {
+            queue_depth d;
+            read_depth(u, &d);
+            if (queue_drained(&d))
+                break;
+            next_depth = time_mono_ms() + 250;
+        }
         if (supervisor_poll(u->pool, &err) != RNR_OK)
             log_warn("up", "%s", err.msg);
         if (o->stop && *o->stop) {
@@ -250,26 +284,26 @@ static void drain(up_ctx *u)
             note_error(u->sum, "workers", &e);
             break;
         }
-        if (time_mono_ms() >= next_depth) {
-            queue_depth d;
-            read_depth(u, &d);
-            if (queue_drained(&d))
-                break;
-            next_depth = time_mono_ms() + 250;
-        }
         refresh_status(u, 0);
         time_sleep_ms(UP_TICK_MS);
     }
 }
 
+/* A job that cannot even start fails the cycle but not the summary: the
+ * rest of the cycle still runs and the table says what went wrong. */
 static int run_once(up_ctx *u, rnr_error *err)
 {
+    (void)err;
     producer *p = NULL;
     postprocess *pp = NULL;
-    if (producer_new(u->cfg, &p, err) != RNR_OK)
-        return err->code;
-    run_producer(u, p);
-    producer_free(p);
+    rnr_error e;
+    if (producer_new(u->cfg, &p, &e) == RNR_OK) {
+        run_producer(u, p);
+        producer_free(p);
+    } else {
+        note_error(u->sum, "producer", &e);
+        u->sum->producer_ok = 0;
+    }
     drain(u);
     refresh_status(u, 1);
     supervisor_stop_all(u->pool, u->cfg->grace_s * 1000 + UP_STOP_MARGIN_MS);
@@ -278,10 +312,13 @@ static int run_once(up_ctx *u, rnr_error *err)
     collect_stats(u);
     if (u->sum->interrupted)
         return RNR_OK;
-    if (postprocess_new(u->cfg, &pp, err) != RNR_OK)
-        return err->code;
-    run_postprocess(u, pp);
-    postprocess_free(pp);
+    if (postprocess_new(u->cfg, &pp, &e) == RNR_OK) {
+        run_postprocess(u, pp);
+        postprocess_free(pp);
+    } else {
+        note_error(u->sum, "postprocess", &e);
+        u->sum->postprocess_ok = 0;
+    }
     return RNR_OK;
 }
 
@@ -430,6 +467,7 @@ int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error 
     memset(sum, 0, sizeof *sum);
     sum->producer_ok = sum->postprocess_ok = 1;
     sum->dead_before = sum->dead_after = -1;
+    sum->once = o.once;
     if (o.once ? o.workers < 1 : o.min_workers > o.max_workers)
         return rnr_error_set(err, RNR_ERR_INVALID, "workers: need --workers >= 1 and --min-workers <= --max-workers");
     up_ctx u = {.cfg = cfg, .o = &o, .sum = sum, .start_s = time_now()};
@@ -459,8 +497,9 @@ int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error 
 int up_summary_ok(const up_summary *s)
 {
     int64_t new_dead = s->dead_before >= 0 && s->dead_after >= 0 ? s->dead_after - s->dead_before : 0;
+    /* the long-running loop ends by a signal: that is its normal end */
     return s->producer_ok && s->postprocess_ok && !s->products.failed && !s->timed_out &&
-           !s->interrupted && new_dead == 0 && s->ndead == 0 && !s->error[0];
+           (!s->interrupted || !s->once) && new_dead == 0 && s->ndead == 0 && !s->error[0];
 }
 
 void up_summary_clear(up_summary *s)

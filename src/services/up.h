@@ -41,7 +41,9 @@ typedef struct up_opts {
     int max_workers;                  /* default 6 */
     int timeout_s;                    /* --once: stop draining after this long (default 600) */
     int status_line;                  /* redraw a status line in place on stderr */
-    const volatile sig_atomic_t *stop;/* SIGTERM/SIGINT: stop the workers and return */
+    int64_t postprocess_now;          /* the post-process runs as of this time (0 = now) */
+    const volatile sig_atomic_t *stop;/* signals received: 1 = stop the workers (they drain)
+                                         and return, 2 = SIGKILL them without waiting */
 } up_opts;
 
 typedef struct up_dead {
@@ -62,6 +64,7 @@ typedef struct up_summary {
     supervisor_counts pool;
     int timed_out;                /* --once: the queue did not drain in time */
     int interrupted;              /* stopped by a signal */
+    int once;                     /* a --once cycle (else the long-running loop) */
     char error[600];              /* first job error, "" when none */
 } up_summary;
 

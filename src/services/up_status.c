@@ -80,12 +80,13 @@ static void row(FILE *f, const char *name, const char *fmt, long long v)
 
 void up_summary_print(const up_summary *s, const rnr_config *cfg, FILE *f)
 {
-    fprintf(f, "rnr up --once summary\n");
+    fprintf(f, "%s\n", s->once ? "rnr up --once summary" : "rnr up summary (since the start)");
     row(f, "products seen", "%lld", s->products.seen);
     row(f, "products new", "%lld", s->products.new_products);
     row(f, "products published", "%lld", s->products.published);
     row(f, "products failed", "%lld", s->products.failed);
     row(f, "messages processed", "%lld", s->work.messages);
+    row(f, "messages acked", "%lld", s->work.acked);
     row(f, "messages retried", "%lld", s->work.retried);
     row(f, "sites seen", "%lld", s->work.sites);
     row(f, "sites routed", "%lld", s->work.routed);

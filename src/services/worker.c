@@ -41,6 +41,7 @@ struct worker {
     volatile sig_atomic_t abort_now; /* the HTTP client's stop flag */
     int max_deliveries;
     long backoff_base_ms;
+    worker_attempts attempts;
     char nws_base[512], nwps_base[512];
 };
 
@@ -119,6 +120,7 @@ int worker_new(const rnr_config *cfg, worker **out, rnr_error *err)
         worker_free(w);
         return rc;
     }
+    worker_workdir_sweep(cfg->state_dir);
     nws_hml_init();
     *out = w;
     return RNR_OK;
@@ -344,8 +346,13 @@ static int process_site(msg_ctx *m, const char *lid)
         count_skip(m, lid, reason, e.msg);
         return 0;
     }
-    if (rc)
+    if (rc == RNR_ERR_NOMEM)
         return site_transient(m, rc, &e, lid);
+    if (rc) {
+        log_warn("worker", "failed lid=%s: %s", lid, e.msg);
+        m->st->failed_sites++;
+        return 0;
+    }
     outcome = route_and_store(m, f);
     forecast_free(f);
     return outcome;
@@ -401,19 +408,6 @@ static int process_product(msg_ctx *m, const nws_product *p, char *reason, size_
     return outcome;
 }
 
-static void make_tmpdir(const worker *w, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s/work-XXXXXX", w->cfg->state_dir);
-    if (!mkdtemp(buf))
-        buf[0] = '\0';
-}
-
-static void remove_tmpdir(const char *dir)
-{
-    if (dir[0] && rmdir(dir) != 0 && errno != ENOENT)
-        log_warn("worker", "cannot remove %s: %s", dir, strerror(errno));
-}
-
 static int process_message(worker *w, const queue_message *qm, worker_stats *st, char *reason,
                            size_t rn, rnr_error *last)
 {
@@ -428,7 +422,7 @@ static int process_message(worker *w, const queue_message *qm, worker_stats *st,
     log_info("worker", "message id=%s delivery=%d url=%s", p.id, qm->delivery_count, p.url);
     msg_ctx m = {w, st, NULL, {0}};
     char tmp[1100];
-    make_tmpdir(w, tmp, sizeof tmp);
+    worker_workdir_make(w->cfg->state_dir, tmp, sizeof tmp);
     int outcome;
     if (!tmp[0]) {
         rnr_error_set(&m.last, RNR_ERR_IO, "cannot create a work directory under %s: %s",
@@ -437,7 +431,7 @@ static int process_message(worker *w, const queue_message *qm, worker_stats *st,
     } else {
         m.tmpdir = tmp;
         outcome = process_product(&m, &p, reason, rn);
-        remove_tmpdir(tmp);
+        worker_workdir_remove(tmp);
     }
     *last = m.last;
     nws_product_clear(&p);
@@ -479,9 +473,15 @@ static void settle(worker *w, const worker_run_opts *o, const queue_message *qm,
                    const char *reason, const rnr_error *last, worker_stats *st)
 {
     rnr_error e = {0};
-    if (outcome == MSG_RETRY && qm->delivery_count >= w->max_deliveries) {
+    int attempts = qm->delivery_count;
+    if (outcome == MSG_RETRY)
+        attempts = worker_attempts_fail(&w->attempts, qm->body, qm->len, qm->delivery_count);
+    else if (outcome != MSG_RELEASE)
+        worker_attempts_forget(&w->attempts, qm->body, qm->len);
+    if (outcome == MSG_RETRY && attempts >= w->max_deliveries) {
         char why[700];
-        snprintf(why, sizeof why, "failed %d times: %s", qm->delivery_count, last->msg);
+        snprintf(why, sizeof why, "failed %d times: %s", attempts, last->msg);
+        worker_attempts_forget(&w->attempts, qm->body, qm->len);
         settle_dead(w, qm, why, st);
         return;
     }
@@ -501,13 +501,13 @@ static void settle(worker *w, const worker_run_opts *o, const queue_message *qm,
             log_warn("worker", "release failed (the lease will expire): %s", e.msg);
         break;
     default:
-        log_warn("worker", "retrying later (delivery %d of %d): %s", qm->delivery_count,
-                 w->max_deliveries, last->msg);
+        log_warn("worker", "retrying later (attempt %d of %d): %s", attempts, w->max_deliveries,
+                 last->msg);
         if (queue_nack(w->queue, qm->tag, 1, &e) == RNR_OK)
             st->retried++;
         else
             log_warn("worker", "nack failed (the lease will expire): %s", e.msg);
-        sleep_interruptible(o, backoff_ms(w, qm->delivery_count > 0 ? qm->delivery_count : 1));
+        sleep_interruptible(o, backoff_ms(w, attempts));
         break;
     }
 }
@@ -544,6 +544,13 @@ static int run_loop(worker *w, const worker_run_opts *o, worker_stats *st, rnr_e
             log_warn("worker", "queue unavailable, retrying: %s", e.msg);
             sleep_interruptible(o, 1000);
             continue;
+        }
+        if (stopping(o)) {
+            /* arrived while we were told to stop: hand it back untouched */
+            if (queue_nack(w->queue, qm.tag, 1, &e) != RNR_OK)
+                log_warn("worker", "release failed (the lease will expire): %s", e.msg);
+            queue_message_clear(&qm);
+            break;
         }
         st->messages++;
         log_set_trace_id(qm.trace_id);

@@ -41,6 +41,46 @@ void worker_health_touch(const char *path)
         close(fd);
 }
 
+static uint64_t body_hash(const char *body, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)body[i];
+        h *= 1099511628211ULL;
+    }
+    return h ? h : 1; /* 0 marks a free slot */
+}
+
+static int attempts_slot(const worker_attempts *a, uint64_t h)
+{
+    for (int i = 0; i < WORKER_ATTEMPTS_SLOTS; i++)
+        if (a->key[i] == h)
+            return i;
+    return -1;
+}
+
+int worker_attempts_fail(worker_attempts *a, const char *body, size_t len, int delivery_count)
+{
+    uint64_t h = body_hash(body, len);
+    int i = attempts_slot(a, h);
+    if (i < 0) {
+        i = (int)(a->next++ % WORKER_ATTEMPTS_SLOTS);
+        a->key[i] = h;
+        a->failures[i] = 0;
+    }
+    a->failures[i]++;
+    return delivery_count > 0 ? delivery_count : a->failures[i];
+}
+
+void worker_attempts_forget(worker_attempts *a, const char *body, size_t len)
+{
+    int i = attempts_slot(a, body_hash(body, len));
+    if (i >= 0) {
+        a->key[i] = 0;
+        a->failures[i] = 0;
+    }
+}
+
 typedef struct stat_field {
     const char *name;
     size_t off;

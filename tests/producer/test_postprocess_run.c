@@ -25,12 +25,18 @@
 typedef struct counting_store {
     rnr_store *real;
     int gets;
+    int fail_puts; /* the next N uploads fail */
 } counting_store;
 
 static int cs_put_file(void *self, const char *key, const char *path, const char *ct,
                        rnr_error *err)
 {
-    return store_put_file(((counting_store *)self)->real, key, path, ct, err);
+    counting_store *cs = self;
+    if (cs->fail_puts > 0) {
+        cs->fail_puts--;
+        return rnr_error_set(err, RNR_ERR_TRANSIENT, "503 SlowDown");
+    }
+    return store_put_file(cs->real, key, path, ct, err);
 }
 
 static int cs_get_file(void *self, const char *key, const char *path, rnr_error *err)
@@ -299,6 +305,30 @@ static void test_unreadable_output_is_skipped_once(void **state)
     postprocess_free(pp);
 }
 
+static void test_failed_upload_is_redone(void **state)
+{
+    fx *f = *state;
+    rnr_error e;
+    const int64_t ids[2] = {10, 11};
+    put_output(f, "RNRA1", f->now - 600, ids, 2, 1);
+    postprocess *pp;
+    assert_int_equal(postprocess_new_store(&f->cfg, &f->store, &pp, &e), RNR_OK);
+    postprocess_counts c;
+    f->cs.fail_puts = 1;
+    assert_int_equal(postprocess_run(pp, f->now, &c, &e), RNR_ERR_TRANSIENT);
+    assert_non_null(strstr(e.msg, "503 SlowDown"));
+    assert_int_equal(f->cs.gets, 1);
+    /* nothing new, but the last table never went out: written now */
+    assert_int_equal(postprocess_run(pp, f->now + 600, &c, &e), RNR_OK);
+    assert_int_equal(c.new_files, 0);
+    assert_int_equal(c.rows, 2);
+    assert_string_equal(c.csv_key, "rnr_postprocess/output_inundation_2026-03-14_14:10:00.csv");
+    assert_int_equal(f->cs.gets, 1);
+    assert_int_equal(postprocess_run(pp, f->now + 1200, &c, &e), RNR_OK);
+    assert_string_equal(c.csv_key, "");
+    postprocess_free(pp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +337,7 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_output_is_skipped_once, fx_setup,
                                         fx_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_upload_is_redone, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

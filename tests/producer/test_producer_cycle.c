@@ -8,8 +8,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "adapters/backends.h"
+#include "core/log.h"
 #include "ports/cache.h"
 #include "ports/queue.h"
 #include "producer_testutil.h"
@@ -41,6 +43,31 @@ static int fx_setup_fault(void **state, const char *fault)
 
 static int fx_setup(void **state) { return fx_setup_fault(state, NULL); }
 
+#define ITEM(id, t) "{\"@id\":\"{{BASE}}/products/" id "\",\"id\":\"" id "\"," \
+    "\"wmoCollectiveId\":\"SRUS54\",\"issuingOffice\":\"KRNR\",\"issuanceTime\":\"" t "\"," \
+    "\"productCode\":\"HML\",\"productName\":\"AHPS XML\"}"
+
+/* A list that repeats one product (as overlapping pages would). */
+static int fx_setup_dups(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->dir = tu_tempdir("producer");
+    char data[600], path[700];
+    snprintf(data, sizeof data, "%s/nws", f->dir);
+    snprintf(path, sizeof path, "%s/products.json", data);
+    if (mkdir(data, 0755) != 0 ||
+        tu_write_file(path, "{\"@graph\":[" ITEM("p-b", "2026-03-14T09:00:00+00:00") ","
+                                ITEM("p-a", "2026-03-14T08:00:00+00:00") ","
+                                ITEM("p-b", "2026-03-14T09:00:00+00:00") "]}") != 0)
+        return -1;
+    if (pt_server_start(&f->srv, data, f->dir, NULL) != 0)
+        return -1;
+    pt_config(&f->cfg, f->dir);
+    f->cfg.nws_url = strdup(f->srv.base);
+    *state = f;
+    return 0;
+}
+
 static int fx_setup_500(void **state)
 {
     return fx_setup_fault(state, "{\"path\":\"/products\",\"status\":500,\"times\":1}");
@@ -69,8 +96,9 @@ static char *expected_message(const fx *f, const char *id, const char *wmo, cons
     return strdup(buf);
 }
 
-/* Take every ready message (acking it) into bodies; returns the count. */
-static int drain(const char *url, char **bodies, int cap)
+/* Take every ready message (acking it) into bodies (and its trace id into
+ * traces when given); returns the count. */
+static int drain_traced(const char *url, char **bodies, char **traces, int cap)
 {
     rnr_queue *q;
     rnr_error e;
@@ -81,11 +109,18 @@ static int drain(const char *url, char **bodies, int cap)
         if (queue_get(q, 0, &m, &e) != RNR_OK)
             break;
         bodies[n] = strdup(m.body);
+        if (traces)
+            traces[n] = m.trace_id ? strdup(m.trace_id) : NULL;
         assert_int_equal(queue_ack(q, m.tag, &e), RNR_OK);
         queue_message_clear(&m);
     }
     queue_free(q);
     return n;
+}
+
+static int drain(const char *url, char **bodies, int cap)
+{
+    return drain_traced(url, bodies, NULL, cap);
 }
 
 static int64_t depth_of(const char *url)
@@ -106,7 +141,9 @@ static void test_cycle_publishes_oldest_first_then_dedups(void **state)
     rnr_error e;
     assert_int_equal(producer_new(&f->cfg, &p, &e), RNR_OK);
     producer_counts c;
+    log_set_trace_id("Root=1-6747a0c0-0123456789abcdef01234567");
     assert_int_equal(producer_cycle(p, 0, &c, &e), RNR_OK);
+    log_set_trace_id(NULL);
     assert_int_equal(c.seen, 3);
     assert_int_equal(c.new_products, 3);
     assert_int_equal(c.published, 3);
@@ -120,8 +157,13 @@ static void test_cycle_publishes_oldest_first_then_dedups(void **state)
     assert_int_equal(c.published, 0);
     producer_free(p);
 
-    char *bodies[8] = {0};
-    assert_int_equal(drain(f->cfg.queue_url, bodies, 8), 3);
+    char *bodies[8] = {0}, *traces[8] = {0};
+    assert_int_equal(drain_traced(f->cfg.queue_url, bodies, traces, 8), 3);
+    for (int i = 0; i < 3; i++) {
+        assert_non_null(traces[i]);
+        assert_string_equal(traces[i], "Root=1-6747a0c0-0123456789abcdef01234567");
+        free(traces[i]);
+    }
     char *want[3] = {
         expected_message(f, ID_OLD, "SRUS56", "KRNS", "2026-03-14T08:30:00+00:00"),
         expected_message(f, ID_MID, "SRUS54", "KRNR", "2026-03-14T09:12:00+00:00"),
@@ -305,6 +347,26 @@ static void test_deadline_defers_everything(void **state)
     assert_int_equal(depth_of(f->cfg.queue_url), 3);
 }
 
+static void test_repeated_id_is_queued_once(void **state)
+{
+    fx *f = *state;
+    producer *p;
+    rnr_error e;
+    assert_int_equal(producer_new(&f->cfg, &p, &e), RNR_OK);
+    producer_counts c;
+    assert_int_equal(producer_cycle(p, 0, &c, &e), RNR_OK);
+    assert_int_equal(c.seen, 3);
+    assert_int_equal(c.new_products, 2);
+    assert_int_equal(c.published, 2);
+    producer_free(p);
+    char *bodies[8] = {0};
+    assert_int_equal(drain(f->cfg.queue_url, bodies, 8), 2);
+    assert_non_null(strstr(bodies[0], "\"id\":\"p-a\""));
+    assert_non_null(strstr(bodies[1], "\"id\":\"p-b\""));
+    free(bodies[0]);
+    free(bodies[1]);
+}
+
 static void test_list_down_fails(void **state)
 {
     fx *f = *state;
@@ -332,6 +394,8 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_list_500_is_retried, fx_setup_500, fx_teardown),
         cmocka_unit_test_setup_teardown(test_deadline_defers_everything, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_repeated_id_is_queued_once, fx_setup_dups,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_list_down_fails, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

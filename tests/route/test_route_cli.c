@@ -417,6 +417,55 @@ static void test_qlat_mass_balance(void **state)
     free(tmp);
 }
 
+/* --outlet routes only what drains to it; --initial is honoured. */
+static void test_qlat_outlet(void **state)
+{
+    (void)state;
+    char gpkg[1024];
+    snprintf(gpkg, sizeof gpkg, "%s/data/sample/domain.gpkg", getenv("RNR_SOURCE_DIR"));
+    hf_db *hf = NULL;
+    rnr_error err = {0, ""};
+    assert_int_equal(hf_open(gpkg, &hf, &err), RNR_OK);
+    hydro_segment *segs = NULL;
+    size_t n = 0;
+    assert_int_equal(hf_load_network(hf, 50, &segs, &n, &err), RNR_OK);
+    assert_true(n >= 2);
+    char *tmp = tu_tempdir("route"), q[600], init[600], out[600], nc[800];
+    snprintf(q, sizeof q, "%s/q.csv", tmp);
+    snprintf(init, sizeof init, "%s/i.csv", tmp);
+    snprintf(out, sizeof out, "%s/out", tmp);
+    assert_int_equal(tu_write_file(q, "step,id,qlat\n"), 0);
+    assert_int_equal(tu_write_file(init, "id,flow,depth\n50,7.5,0\n"), 0);
+    const char *args[] = {"route", "--hydrofabric", gpkg, "--qlat", q, "--initial", init, "--nts", "12",
+                          "--outlet", "wb-50", "--out", out, "--start", "2025-01-01T06:00:00Z",
+                          "--output-every", "1", NULL};
+    run_out r = run_rnr(tmp, args);
+    fprintf(stderr, "%s", r.err);
+    assert_int_equal(r.status, 0);
+    snprintf(nc, sizeof nc, "%s/troute_output_202501010600.nc", out);
+    nc_table *t = read_nc(nc);
+    assert_int_equal(t->nseg, n);
+    assert_int_equal(t->ntime, 12);
+    assert_int_equal(t->reference_time, 1735711200);
+    int found = 0;
+    for (size_t s = 0; s < t->nseg; s++) {
+        if (t->feature_ids[s] == 50) {
+            found = 1;
+            /* Only wb-50 starts with water, and it drains over the hour. */
+            assert_true(t->flow[s * t->ntime] > 0.0f && t->flow[s * t->ntime] < 7.5f);
+        } else {
+            assert_true(t->flow[s * t->ntime] == 0.0f);
+        }
+    }
+    assert_true(found);
+    nc_table_free(t);
+    run_free(&r);
+    free(segs);
+    hf_close(hf);
+    tu_rmrf(tmp);
+    free(tmp);
+}
+
 static void test_qlat_errors(void **state)
 {
     (void)state;
@@ -513,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_hpdt2_forecast),    cmocka_unit_test(test_hpdt2_structure),
         cmocka_unit_test(test_bad_inputs),        cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_qlat_mass_balance), cmocka_unit_test(test_qlat_errors),
+        cmocka_unit_test(test_qlat_outlet),
         cmocka_unit_test(test_qlat_equals_forecast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

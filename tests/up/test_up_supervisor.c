@@ -123,16 +123,27 @@ static void test_kill9_is_replaced(void **state)
     supervisor_free(s);
 }
 
+static int first_stats_file(supervisor *s)
+{
+    const char *f = supervisor_stats_file(s, 0);
+    return f && access(f, F_OK) == 0;
+}
+
 static void test_sigkill_after_grace(void **state)
 {
     (void)state;
-    const char *const stubborn[] = {"/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done",
+    char *dir = tu_tempdir("up-sv");
+    assert_non_null(dir);
+    /* ignores SIGTERM, and says so (touches its stats file) once it does */
+    const char *const stubborn[] = {"/bin/sh", "-c",
+                                    "trap '' TERM; : > \"$2\"; while :; do sleep 0.05; done", "sh",
                                     NULL};
-    supervisor_opts o = {.argv = stubborn, .min_workers = 1, .max_workers = 1, .grace_ms = 200};
+    supervisor_opts o = {.argv = stubborn, .stats_dir = dir, .min_workers = 1, .max_workers = 1,
+                         .grace_ms = 200};
     supervisor *s;
     rnr_error err;
     assert_int_equal(supervisor_new(&o, &s, &err), RNR_OK);
-    assert_true(poll_until(s, one_running));
+    assert_true(poll_until(s, first_stats_file));
     supervisor_stop_all(s, 200);
     supervisor_counts c;
     supervisor_get_counts(s, &c);
@@ -141,6 +152,38 @@ static void test_sigkill_after_grace(void **state)
     assert_int_equal(supervisor_running(s), 0);
     assert_int_equal(supervisor_stopping(s), 0);
     supervisor_free(s);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* A second signal: stop_all SIGKILLs instead of waiting out the grace. */
+static void test_second_signal_kills_at_once(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir("up-sv");
+    assert_non_null(dir);
+    const char *const stubborn[] = {"/bin/sh", "-c",
+                                    "trap '' TERM; : > \"$2\"; while :; do sleep 0.05; done", "sh",
+                                    NULL};
+    volatile sig_atomic_t signals = 0;
+    supervisor_opts o = {.argv = stubborn, .stats_dir = dir, .min_workers = 1, .max_workers = 1,
+                         .grace_ms = 120000, .signals = &signals};
+    supervisor *s;
+    rnr_error err;
+    assert_int_equal(supervisor_new(&o, &s, &err), RNR_OK);
+    assert_true(poll_until(s, first_stats_file));
+    signals = 2;
+    int64_t t0 = time_mono_ms();
+    supervisor_stop_all(s, 120000);
+    /* far below the 120 s grace: it did not wait for the stubborn worker */
+    assert_true(time_mono_ms() - t0 < 60000);
+    supervisor_counts c;
+    supervisor_get_counts(s, &c);
+    assert_int_equal(c.killed, 1);
+    assert_int_equal(supervisor_stopping(s), 0);
+    supervisor_free(s);
+    tu_rmrf(dir);
+    free(dir);
 }
 
 static int stats_written(supervisor *s)
@@ -154,9 +197,10 @@ static void test_stats_file_argument(void **state)
     (void)state;
     char *dir = tu_tempdir("up-sv");
     assert_non_null(dir);
-    /* $1 is --stats-file, $2 the path: the worker writes its own path there */
+    /* $1 is --stats-file, $2 the path: the worker writes its own path there,
+     * whole (by rename), as a real worker writes its stats */
     const char *const writer[] = {"/bin/sh", "-c",
-                                  "[ \"$1\" = --stats-file ] && printf %s \"$2\" > \"$2\"; "
+                                  "[ \"$1\" = --stats-file ] && printf %s \"$2\" > \"$2.tmp\" && mv \"$2.tmp\" \"$2\"; "
                                   "trap 'exit 0' TERM; while :; do sleep 0.05; done",
                                   "sh", NULL};
     supervisor_opts o = {.argv = writer, .stats_dir = dir, .min_workers = 2, .max_workers = 2};
@@ -225,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_crash_restarts_with_backoff),
         cmocka_unit_test(test_kill9_is_replaced),
         cmocka_unit_test(test_sigkill_after_grace),
+        cmocka_unit_test(test_second_signal_kills_at_once),
         cmocka_unit_test(test_stats_file_argument),
         cmocka_unit_test(test_fleet_port_clamps),
         cmocka_unit_test(test_bad_options),

@@ -19,6 +19,7 @@
 #include "hydro/forcing.h"
 #include "services/config.h"
 #include "services/worker.h"
+#include "services/worker_internal.h"
 #include "testutil.h"
 
 static char g_dir[256];
@@ -213,6 +214,9 @@ static void test_strict_values(void **state)
     expect_bad("RNR_PLOTS", "2");
     expect_bad("RNR_PLOTS", "on");
     expect_bad("RNR_STATE_DIR", "/proc/no/such/dir");
+    setenv("REDIS_HOST", "cache.example", 1);
+    expect_bad("REDIS_PORT", "http");
+    unsetenv("REDIS_HOST");
 }
 
 static void test_secret_arn(void **state)
@@ -322,6 +326,29 @@ static void test_stats_file(void **state)
     assert_int_equal(worker_stats_read(path, &back, &err), RNR_ERR_NOTFOUND);
 }
 
+/* A classic RabbitMQ queue reports delivery_count 0 on redeliveries: the
+ * worker counts failures of the same body itself. */
+static void test_attempts_without_delivery_count(void **state)
+{
+    (void)state;
+    worker_attempts a;
+    memset(&a, 0, sizeof a);
+    assert_int_equal(worker_attempts_fail(&a, "m1", 2, 1), 1);
+    assert_int_equal(worker_attempts_fail(&a, "m1", 2, 0), 2);
+    assert_int_equal(worker_attempts_fail(&a, "m1", 2, 0), 3);
+    assert_int_equal(worker_attempts_fail(&a, "m2", 2, 0), 1);
+    assert_int_equal(worker_attempts_fail(&a, "m1", 2, 7), 7); /* the backend's count wins */
+    worker_attempts_forget(&a, "m1", 2);
+    assert_int_equal(worker_attempts_fail(&a, "m1", 2, 0), 1);
+    /* bounded: 64 newer bodies evict m2 */
+    for (int i = 0; i < WORKER_ATTEMPTS_SLOTS; i++) {
+        char b[16];
+        snprintf(b, sizeof b, "x%d", i);
+        assert_int_equal(worker_attempts_fail(&a, b, strlen(b), 0), 1);
+    }
+    assert_int_equal(worker_attempts_fail(&a, "m2", 2, 0), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +359,7 @@ int main(void)
         cmocka_unit_test_setup(test_secret_arn, clean),
         cmocka_unit_test_setup(test_worker_hydrofabric, clean),
         cmocka_unit_test_setup(test_stats_file, clean),
+        cmocka_unit_test(test_attempts_without_delivery_count),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -52,8 +52,8 @@ static int reset(void **state)
     return 0;
 }
 
-/* Run a worker until the queue stayed empty for 300 ms. */
-static int run_worker(worker_stats *st, const char *stats_file)
+/* Run a worker until the queue stayed empty for 300 ms (or max messages). */
+static int run_worker_max(worker_stats *st, const char *stats_file, int max_messages)
 {
     rnr_config cfg;
     rnr_error err = {0};
@@ -66,7 +66,7 @@ static int run_worker(worker_stats *st, const char *stats_file)
     rc = worker_new(&cfg, &w, &err);
     if (!rc) {
         volatile sig_atomic_t stop = 0;
-        worker_run_opts o = {&stop, 0, 300, stats_file};
+        worker_run_opts o = {&stop, max_messages, 300, stats_file};
         rc = worker_run(w, &o, st, &err);
     }
     if (rc)
@@ -74,6 +74,11 @@ static int run_worker(worker_stats *st, const char *stats_file)
     worker_free(w);
     config_clear(&cfg);
     return rc;
+}
+
+static int run_worker(worker_stats *st, const char *stats_file)
+{
+    return run_worker_max(st, stats_file, 0);
 }
 
 static void assert_output(const char *lid, const char *status, int64_t reach)
@@ -243,6 +248,72 @@ static void test_nwps_503_twice(void **state)
     free(log);
 }
 
+static void test_plots_and_gone_product(void **state)
+{
+    (void)state;
+    setenv("RNR_PLOTS", "1", 1);
+    rnr_queue *q = wt_queue(&g, NULL);
+    assert_non_null(q);
+    char gone[512];
+    snprintf(gone, sizeof gone,
+             "{\"rdf\":\"%s/products/0000-gone\",\"id\":\"0000-gone\",\"product_code\":\"HML\"}",
+             g.fx.base);
+    assert_int_equal(queue_publish(q, gone, strlen(gone), NULL, NULL), RNR_OK);
+    assert_int_equal(wt_publish(q, g_products, wt_product_index(g_products, ID_ROUTES)), 1);
+    queue_free(q);
+    worker_stats st;
+    int rc = run_worker(&st, NULL);
+    unsetenv("RNR_PLOTS");
+    assert_int_equal(rc, RNR_OK);
+    /* a product that is gone (404) is acked once, not retried */
+    assert_int_equal(st.messages, 2);
+    assert_int_equal(st.acked, 2);
+    assert_int_equal(st.retried, 0);
+    assert_int_equal(st.dead, 0);
+    assert_int_equal(st.outputs, 3);
+    assert_queue_empty(0);
+    store_list l;
+    assert_int_equal(wt_list(&g, "replace_and_route/RNRC1/", &l), 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.items[0].key, "replace_and_route/RNRC1/troute_output_202603141200.nc");
+    assert_string_equal(l.items[1].key, "replace_and_route/RNRC1/troute_output_202603141200.svg");
+    char path[700];
+    snprintf(path, sizeof path, "%s/store/%s", g.state, l.items[1].key);
+    store_list_clear(&l);
+    char *svg = tu_read_file(path, NULL);
+    assert_non_null(svg);
+    assert_non_null(strstr(svg, "<svg"));
+    free(svg);
+    assert_int_equal(wt_list(&g, "", &l), 0);
+    assert_int_equal(l.n, 6);
+    store_list_clear(&l);
+    char *log = tu_read_file(g.fx.log, NULL);
+    assert_int_equal(tu_count(log, "GET /products/0000-gone 404"), 1);
+    free(log);
+}
+
+static void test_max_messages(void **state)
+{
+    (void)state;
+    rnr_queue *q = wt_queue(&g, NULL);
+    assert_non_null(q);
+    assert_int_equal(wt_publish(q, g_products, wt_product_index(g_products, ID_MISSING)), 1);
+    assert_int_equal(wt_publish(q, g_products, wt_product_index(g_products, ID_QUIET)), 1);
+    queue_free(q);
+    worker_stats st;
+    assert_int_equal(run_worker_max(&st, NULL, 1), RNR_OK);
+    assert_int_equal(st.messages, 1);
+    assert_int_equal(st.acked, 1);
+    assert_int_equal(st.sites, 2); /* RNRG1, RNRH1 */
+    assert_int_equal(st.skipped[NWS_SKIP_GAUGE_NOT_FOUND], 1);
+    assert_int_equal(st.skipped[NWS_SKIP_NO_REACH_ID], 1);
+    q = wt_queue(&g, NULL);
+    queue_depth d;
+    assert_int_equal(queue_get_depth(q, &d, NULL), RNR_OK);
+    assert_int_equal(d.ready, 1);
+    queue_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +321,8 @@ int main(void)
         cmocka_unit_test_setup(test_malformed_messages, reset),
         cmocka_unit_test_setup(test_product_always_500, reset),
         cmocka_unit_test_setup(test_nwps_503_twice, reset),
+        cmocka_unit_test_setup(test_plots_and_gone_product, reset),
+        cmocka_unit_test_setup(test_max_messages, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,222 @@
+/* bench_route.c - what `rnr route` costs beyond the routing itself, on
+ * HPDT2 (50 segments x 1152 steps, troute forcing). Medians of N runs of:
+ *   process  fork/exec of `$RNR_BIN route ...` (everything: start-up, JSON,
+ *            GeoPackage, routing, NetCDF write), when RNR_BIN is set;
+ *   inproc   the same code path in this process (read the JSON, hf_open,
+ *            route_job_run, hf_close);
+ *   kernel   net_route alone on the already-cut network.
+ * Prints figures and the ratios to the kernel; asserts nothing.
+ * usage: bench_route [H.gpkg F.json] [runs]  (default: the reference HPDT2) */
+#include "core/forecast.h"
+#include "hydro/forcing.h"
+#include "hydro/network.h"
+#include "hydrofabric/hf.h"
+#include "nws/processed.h"
+#include "services/route_job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_RUNS 201
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    *len = b ? fread(b, 1, (size_t)n, f) : 0;
+    if (b)
+        b[*len] = '\0';
+    fclose(f);
+    return b;
+}
+
+/* Phase times of the last in-process run (ms). */
+typedef struct phases {
+    double json, open, job;
+} phases;
+
+static int inproc_once(const char *gpkg, const char *json, const char *out, phases *ph)
+{
+    double t0 = now_ms();
+    size_t len;
+    char *j = slurp(json, &len);
+    rnr_error e = {0, ""};
+    rnr_forecast *f = NULL;
+    hf_db *hf = NULL;
+    route_job_opts o = {FORCING_TROUTE, 300.0f, 0, 0, 0};
+    route_job_result res;
+    int rc = j ? nws_processed_read(j, len, &f, &e) : 1;
+    free(j);
+    double t1 = now_ms();
+    if (!rc)
+        rc = hf_open(gpkg, &hf, &e);
+    double t2 = now_ms();
+    if (!rc)
+        rc = route_job_run(hf, f, &o, out, &res, &e);
+    double t3 = now_ms();
+    if (rc)
+        fprintf(stderr, "inproc: %s\n", e.msg);
+    *ph = (phases){t1 - t0, t2 - t1, t3 - t2};
+    hf_close(hf);
+    forecast_free(f);
+    return rc;
+}
+
+static int process_once(const char *bin, const char *gpkg, const char *json, const char *out)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(126);
+        execl(bin, bin, "route", "--hydrofabric", gpkg, "--forecast", json, "--out", out, "--forcing", "troute",
+              (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+
+typedef struct origin_ctx {
+    const float *q;
+    long origin;
+} origin_ctx;
+
+static int origin_qlat(void *c, int step, float *qlat)
+{
+    const origin_ctx *o = c;
+    qlat[o->origin] = o->q[step - 1];
+    return 0;
+}
+
+/* The kernel-only figure: cut once, then time net_route alone. */
+static int kernel_runs(const char *gpkg, const char *json, const char *out, int runs, double *t, double *wt)
+{
+    size_t len;
+    char *j = slurp(json, &len);
+    rnr_error e = {0, ""};
+    rnr_forecast *f = NULL;
+    hf_db *hf = NULL;
+    hf_cut *cut = NULL;
+    hydro_net *net = NULL;
+    int rc = j ? nws_processed_read(j, len, &f, &e) : 1, nts = 0;
+    free(j);
+    if (!rc)
+        rc = hf_open(gpkg, &hf, &e);
+    if (!rc)
+        rc = hf_cut_reach(hf, f->reach_id, &cut, &e);
+    if (!rc)
+        rc = net_new(cut->segs, cut->n, &net, &e);
+    if (!rc)
+        rc = forcing_default_nts(f->times, f->n, 300.0f, &nts);
+    float *qlat = rc ? NULL : malloc((size_t)nts * sizeof *qlat), *q0 = calloc(cut ? cut->n : 1, sizeof *q0);
+    if (!rc && qlat)
+        rc = forcing_build(f->times, f->flows, f->n, f->times[0], 300.0f, nts, FORCING_TROUTE, qlat, &e);
+    for (int r = 0; !rc && r < runs; r++) {
+        /* Same work as route_job: a per-step callback at the origin. */
+        for (size_t i = 0; i < cut->n; i++)
+            q0[i] = forcing_initial_flow(f);
+        double t0 = now_ms();
+        net_result *res = NULL;
+        origin_ctx ctx = {qlat, net_index_of(net, cut->segs[0].id)};
+        net_run run = {300.0f, nts, 12, origin_qlat, &ctx, q0, NULL, 0, 0.0f};
+        rc = net_route(net, &run, &res, &e);
+        t[r] = now_ms() - t0;
+        if (!rc && wt) {
+            char path[600];
+            snprintf(path, sizeof path, "%s/troute_output_bench.nc", out);
+            nc_meta m = {f->times[0], "", cut->order, f->lid, f->reach_id, cut->fps[0].hf_id, "", "", NULL};
+            double w0 = now_ms();
+            rc = route_job_write_nc(path, res, 300.0f, &m, &e);
+            wt[r] = now_ms() - w0;
+        }
+        net_result_free(res);
+    }
+    if (rc)
+        fprintf(stderr, "kernel: %s\n", e.msg);
+    free(qlat);
+    free(q0);
+    net_free(net);
+    hf_cut_free(cut);
+    hf_close(hf);
+    forecast_free(f);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *refdir = getenv("RNR_REFERENCE_DIR") ? getenv("RNR_REFERENCE_DIR") : "../shared/reference";
+    char gdef[1024], jdef[1024];
+    snprintf(gdef, sizeof gdef, "%s/rnr-hpdt2/HPDT2.gpkg", refdir);
+    snprintf(jdef, sizeof jdef, "%s/rnr-hpdt2/HPDT2.json", refdir);
+    const char *gpkg = argc > 2 ? argv[1] : gdef, *json = argc > 2 ? argv[2] : jdef;
+    int runs = argc == 2 ? atoi(argv[1]) : argc > 3 ? atoi(argv[3]) : 21;
+    if (runs < 1 || runs > MAX_RUNS)
+        return fprintf(stderr, "usage: bench_route [H.gpkg F.json] [runs 1..%d]\n", MAX_RUNS), 2;
+    char dir[] = "/tmp/rnr_bench_route_XXXXXX";
+    if (!mkdtemp(dir))
+        return 1;
+    static double tk[MAX_RUNS], ti[MAX_RUNS], tp[MAX_RUNS], tw[MAX_RUNS];
+    if (kernel_runs(gpkg, json, dir, runs, tk, tw))
+        return 1;
+    static double pj[MAX_RUNS], po[MAX_RUNS], pr[MAX_RUNS];
+    for (int r = 0; r < runs; r++) {
+        phases ph;
+        double t0 = now_ms();
+        if (inproc_once(gpkg, json, dir, &ph))
+            return 1;
+        ti[r] = now_ms() - t0;
+        pj[r] = ph.json;
+        po[r] = ph.open;
+        pr[r] = ph.job;
+    }
+    const char *bin = getenv("RNR_BIN");
+    for (int r = 0; bin && r < runs; r++) {
+        double t0 = now_ms();
+        if (process_once(bin, gpkg, json, dir))
+            return fprintf(stderr, "%s route failed\n", bin), 1;
+        tp[r] = now_ms() - t0;
+    }
+    double k = median(tk, runs), i = median(ti, runs);
+    printf("HPDT2 50 segments x 1152 steps, %d runs, medians:\n", runs);
+    printf("  kernel  (net_route only)       %8.3f ms\n", k);
+    printf("  inproc  (JSON+gpkg+route+nc)   %8.3f ms   %.2f x kernel\n", i, i / k);
+    printf("  NetCDF write alone (with fsync)  %8.3f ms\n", median(tw, runs));
+    printf("    of which: JSON %.3f ms, hf_open %.3f ms, route_job_run (cut+route+NetCDF) %.3f ms\n",
+           median(pj, runs), median(po, runs), median(pr, runs));
+    if (bin) {
+        double p = median(tp, runs);
+        printf("  process (rnr route, fork/exec) %8.3f ms   %.2f x kernel\n", p, p / k);
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) ? 1 : 0;
+}

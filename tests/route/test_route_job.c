@@ -1,0 +1,201 @@
+/* test_route_job.c - route_job_run in process: the result record (peaks
+ * and their times against the written file), options (nts, output_every,
+ * plot), and that a rejected job writes nothing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <math.h>
+#include <sys/stat.h>
+
+#include "hydro/forcing.h"
+#include "io/nc_output.h"
+#include "nws/processed.h"
+#include "services/route_job.h"
+#include "testutil.h"
+
+typedef struct fixture {
+    hf_db *hf;
+    rnr_forecast *f;
+    char *tmp;
+} fixture;
+
+static size_t count_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static int setup(void **state)
+{
+    const char *ref = getenv("RNR_REFERENCE_DIR");
+    struct stat st;
+    if (!ref || stat(ref, &st) != 0) {
+        *state = NULL;
+        return 0;
+    }
+    fixture *fx = calloc(1, sizeof *fx);
+    char p[1024];
+    snprintf(p, sizeof p, "%s/rnr-hpdt2/HPDT2.json", ref);
+    size_t len = 0;
+    char *json = tu_read_file(p, &len);
+    rnr_error err = {0, ""};
+    if (!json || nws_processed_read(json, len, &fx->f, &err) != RNR_OK)
+        return -1;
+    free(json);
+    snprintf(p, sizeof p, "%s/rnr-hpdt2/HPDT2.gpkg", ref);
+    if (hf_open(p, &fx->hf, &err) != RNR_OK)
+        return -1;
+    fx->tmp = tu_tempdir("routejob");
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    if (fx) {
+        hf_close(fx->hf);
+        forecast_free(fx->f);
+        tu_rmrf(fx->tmp);
+        free(fx->tmp);
+        free(fx);
+    }
+    return 0;
+}
+
+#define NEED_REF(fx)                                                                                               \
+    do {                                                                                                           \
+        if (!(fx)) {                                                                                               \
+            printf("skipped: no reference data\n");                                                                \
+            skip();                                                                                                \
+        }                                                                                                          \
+    } while (0)
+
+static void check_peak(const nc_table *t, size_t seg, float peak, int64_t when)
+{
+    float best = -1;
+    int64_t bt = 0;
+    for (size_t k = 0; k < t->ntime; k++)
+        if (t->flow[seg * t->ntime + k] > best) {
+            best = t->flow[seg * t->ntime + k];
+            bt = t->times[k];
+        }
+    assert_true(best == peak);
+    assert_int_equal(bt, when);
+}
+
+static void test_result_and_plot(void **state)
+{
+    fixture *fx = *state;
+    NEED_REF(fx);
+    route_job_opts o = {FORCING_TIMECORRECT, 300.0f, 0, 0, 1};
+    route_job_result res;
+    rnr_error err = {0, ""};
+    assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_OK);
+    assert_int_equal(res.nseg, 50);
+    assert_int_equal(res.ntime, 96);
+    assert_int_equal(res.t0, 1746478800);
+    assert_int_equal(res.origin_id, 2418120);
+    assert_int_equal(res.outlet_id, 2418169);
+    assert_int_equal(res.stream_order, 6);
+    assert_string_equal(res.nc_name, "troute_output_202505052100.nc");
+    char want[1100];
+    snprintf(want, sizeof want, "%s/troute_output_202505052100.svg", fx->tmp);
+    assert_string_equal(res.svg_path, want);
+    nc_table *t = NULL;
+    assert_int_equal(nc_output_read(res.nc_path, &t, &err), RNR_OK);
+    check_peak(t, 0, res.peak_origin, res.peak_origin_time);
+    check_peak(t, 49, res.peak_outlet, res.peak_outlet_time);
+    assert_true(res.peak_origin > 481.0f);
+    nc_table_free(t);
+    char *svg = tu_read_file(res.svg_path, NULL);
+    assert_non_null(svg);
+    assert_non_null(strstr(svg, "HPDT2"));
+    free(svg);
+    assert_int_equal(count_files(fx->tmp), 2);
+    unlink(res.svg_path);
+    unlink(res.nc_path);
+}
+
+/* nts and output_every override the defaults; the 5-minute output's every
+ * 12th value is the hourly output. */
+static void test_options(void **state)
+{
+    fixture *fx = *state;
+    NEED_REF(fx);
+    route_job_opts o = {FORCING_TROUTE, 300.0f, 240, 1, 0};
+    route_job_result a, b;
+    rnr_error err = {0, ""};
+    assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &a, &err), RNR_OK);
+    assert_int_equal(a.ntime, 240);
+    assert_string_equal(a.svg_path, "");
+    nc_table *ta = NULL, *tb = NULL;
+    assert_int_equal(nc_output_read(a.nc_path, &ta, &err), RNR_OK);
+    unlink(a.nc_path);
+    o.output_every = 0;
+    assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &b, &err), RNR_OK);
+    assert_int_equal(b.ntime, 20);
+    assert_int_equal(nc_output_read(b.nc_path, &tb, &err), RNR_OK);
+    assert_int_equal(ta->times[0], 1746478800 + 300);
+    for (size_t s = 0; s < 50; s++)
+        for (size_t k = 0; k < 20; k++) {
+            assert_true(tb->flow[s * 20 + k] == ta->flow[s * 240 + 12 * k + 11]);
+            assert_true(tb->depth[s * 20 + k] == ta->depth[s * 240 + 12 * k + 11]);
+        }
+    nc_table_free(ta);
+    nc_table_free(tb);
+    unlink(b.nc_path);
+}
+
+static void test_rejected_writes_nothing(void **state)
+{
+    fixture *fx = *state;
+    NEED_REF(fx);
+    route_job_opts o = {FORCING_TIMECORRECT, 300.0f, 0, 0, 1};
+    route_job_result res;
+    rnr_error err = {0, ""};
+    int64_t reach = fx->f->reach_id;
+    fx->f->reach_id = 12345;
+    assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_NOTFOUND);
+    assert_non_null(strstr(err.msg, "12345"));
+    assert_non_null(strstr(err.msg, "HPDT2"));
+    fx->f->reach_id = reach;
+    double keep = fx->f->flows[3];
+    fx->f->flows[3] = -1;
+    assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "row 3"));
+    fx->f->flows[3] = keep;
+    o.dt = 7;
+    assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "--nts"));
+    o.nts = 100;
+    assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "hour"));
+    assert_int_equal(count_files(fx->tmp), 0);
+}
+
+int main(void)
+{
+    const char *ref = getenv("RNR_REFERENCE_DIR");
+    struct stat st;
+    if (!ref || stat(ref, &st) != 0) {
+        printf("skipped: no reference data\n");
+        return 77;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_result_and_plot),
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_rejected_writes_nothing),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
