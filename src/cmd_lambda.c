@@ -162,10 +162,12 @@ static int producer_invoke(void *p, const lambda_invocation *inv, char **result,
 
 /* ---- autoscaler ---- */
 
+/* On Lambda the metrics go to CloudWatch unless RNR_METRICS_URL names
+ * another sink (the config's default, log:, is for one machine). */
 static int open_metrics(const rnr_config *cfg, rnr_metrics **out, rnr_error *err)
 {
     const char *url = cfg->metrics_url;
-    if (!url || !*url || strncmp(url, "cloudwatch:", 11) == 0)
+    if (!env_set("RNR_METRICS_URL") || strncmp(url, "cloudwatch:", 11) == 0)
         return aws_metrics_open(NULL, out, err);
     return backend_open_metrics(url, out, err);
 }

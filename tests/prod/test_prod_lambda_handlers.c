@@ -273,6 +273,97 @@ static void test_producer_deadline_near_defers_all(void **state)
     fx_free(f);
 }
 
+/* rnr-aws-fake (CloudWatch + ECS, SigV4 checked); returns its pid. */
+static pid_t aws_fake_start(fx *f, char *endpoint, size_t n)
+{
+    char out[600], log[600];
+    snprintf(out, sizeof out, "%s/awsfake.out", f->dir);
+    snprintf(log, sizeof log, "%s/awsfake.jsonl", f->dir);
+    char *bin = tu_build_path("tools/aws_fake/rnr-aws-fake");
+    char *argv[] = {bin, "--access-key", "AKIDPRODTEST", "--secret-key", "prod-secret", "--log", log,
+                    "--service", "rnr-test/rnr-test-worker=2/2", NULL};
+    pid_t pid = tu_spawn(argv, out);
+    free(bin);
+    int port = 0;
+    for (int i = 0; i < 500 && port <= 0; i++) {
+        char *text = tu_read_file(out, NULL);
+        const char *p = text ? strstr(text, "port ") : NULL;
+        port = p ? atoi(p + 5) : 0;
+        free(text);
+        if (port <= 0)
+            usleep(20000);
+    }
+    assert_true(port > 0);
+    snprintf(endpoint, n, "http://127.0.0.1:%d", port);
+    return pid;
+}
+
+static void test_autoscaler_publishes_backlog(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    rnr_queue *q;
+    rnr_error e;
+    assert_int_equal(backend_open_queue(f->queue_url, "hml_files", &q, &e), RNR_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(queue_publish(q, "{\"id\":\"x\"}", 10, NULL, &e), RNR_OK);
+    queue_free(q);
+    char endpoint[64];
+    pid_t fake = aws_fake_start(f, endpoint, sizeof endpoint);
+    setenv("AWS_ENDPOINT_URL", endpoint, 1);
+    setenv("AWS_ACCESS_KEY_ID", "AKIDPRODTEST", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "prod-secret", 1);
+    setenv("AWS_REGION", "us-east-1", 1);
+    setenv("ECS_CLUSTER_NAME", "rnr-test", 1);
+    setenv("ECS_SERVICE_NAME", "rnr-test-worker", 1);
+    run_lambda(f, "autoscaler", "{}\n", 1, 60000);
+    const char *vars[] = {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                          "AWS_REGION", "ECS_CLUSTER_NAME", "ECS_SERVICE_NAME"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        unsetenv(vars[i]);
+    tu_stop(fake);
+    assert_int_equal(f->exit_status, 0);
+    json_t *resp = records(f, "response");
+    assert_int_equal(json_array_size(resp), 1);
+    json_t *r = json_array_get(resp, 0);
+    assert_string_equal(body_str(r, "status"), "ok");
+    assert_int_equal(body_int(r, "depth"), 4);
+    assert_int_equal(body_int(r, "dead"), 0);
+    assert_int_equal(body_int(r, "running"), 2);
+    json_decref(resp);
+    /* CloudWatch got BacklogPerTask = 4 / 2 and DeadLetterDepth, signed. */
+    char log[600];
+    snprintf(log, sizeof log, "%s/awsfake.jsonl", f->dir);
+    char *text = tu_read_file(log, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "DescribeServices"));
+    assert_int_equal(tu_count(text, "\"sig\":\"ok\""), tu_count(text, "\"n\":"));
+    int backlog = 0, dead = 0;
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        json_t *rec = json_loads(line, 0, NULL);
+        json_t *pm = json_object_get(rec, "params");
+        const char *name = json_string_value(json_object_get(pm, "MetricData.member.1.MetricName"));
+        const char *value = json_string_value(json_object_get(pm, "MetricData.member.1.Value"));
+        if (name && strcmp(name, "BacklogPerTask") == 0) {
+            assert_non_null(value);
+            assert_true(strtod(value, NULL) == 2.0);
+            assert_string_equal(json_string_value(json_object_get(pm, "Namespace")),
+                                "ECS/Service/RabbitMQ");
+            backlog++;
+        } else if (name && strcmp(name, "DeadLetterDepth") == 0) {
+            assert_non_null(value);
+            assert_true(strtod(value, NULL) == 0.0);
+            dead++;
+        }
+        json_decref(rec);
+    }
+    assert_int_equal(backlog, 1);
+    assert_int_equal(dead, 1);
+    free(text);
+    fx_free(f);
+}
+
 static void test_echo_answers_each_event(void **state)
 {
     (void)state;
@@ -300,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_producer_publishes_once_over_invocations),
         cmocka_unit_test(test_producer_list_failure_is_error_report),
         cmocka_unit_test(test_producer_deadline_near_defers_all),
+        cmocka_unit_test(test_autoscaler_publishes_backlog),
         cmocka_unit_test(test_echo_answers_each_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
