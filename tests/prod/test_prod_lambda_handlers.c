@@ -364,6 +364,70 @@ static void test_autoscaler_publishes_backlog(void **state)
     fx_free(f);
 }
 
+/* Producer invocation -> `rnr worker --once` -> postprocess invocations,
+ * all on the embedded backends: the lambda handlers chained as on AWS. */
+static void test_postprocess_after_worker(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL);
+    char store[600], nwps[128], hf[600], stats[600], out[600];
+    snprintf(store, sizeof store, "file://%s/store", f->dir);
+    snprintf(nwps, sizeof nwps, "%s/nwps/v1", f->nws);
+    snprintf(hf, sizeof hf, "%s/data/sample/domain.gpkg", getenv("RNR_SOURCE_DIR"));
+    setenv("RNR_STORE_URL", store, 1);
+    setenv("NWPS_API_URL", nwps, 1);
+    setenv("RNR_HYDROFABRIC", hf, 1);
+    /* The sample forecasts are from 2026-03-14: widen the window to a year. */
+    setenv("RNR_POSTPROCESS_WINDOW", "31536000", 1);
+    run_lambda(f, "producer", "{}\n", 1, 60000);
+    assert_int_equal(f->exit_status, 0);
+
+    snprintf(stats, sizeof stats, "%s/worker.json", f->dir);
+    snprintf(out, sizeof out, "%s/worker.out", f->dir);
+    char *wargv[] = {getenv("RNR_BIN"), "worker", "--once", "--stats-file", stats, NULL};
+    pid_t w = tu_spawn(wargv, out);
+    int status = -1;
+    for (int i = 0; i < 3000; i++) { /* 60 s at most */
+        if (waitpid(w, &status, WNOHANG) == w)
+            break;
+        usleep(20000);
+        if (i == 2999) {
+            kill(w, SIGKILL);
+            waitpid(w, &status, 0);
+        }
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    run_lambda(f, "postprocess", "{}\n{}\n", 2, 60000);
+    unsetenv("RNR_STORE_URL");
+    unsetenv("NWPS_API_URL");
+    unsetenv("RNR_HYDROFABRIC");
+    unsetenv("RNR_POSTPROCESS_WINDOW");
+    assert_int_equal(f->exit_status, 0);
+    json_t *resp = records(f, "response");
+    assert_int_equal(json_array_size(resp), 2);
+    json_t *r0 = json_array_get(resp, 0), *r1 = json_array_get(resp, 1);
+    assert_string_equal(body_str(r0, "status"), "ok");
+    assert_int_equal(body_int(r0, "listed"), 3);
+    assert_int_equal(body_int(r0, "new_files"), 3);
+    assert_true(body_int(r0, "rows") > 0);
+    const char *csv = body_str(r0, "csv_key");
+    assert_int_equal(strncmp(csv, "rnr_postprocess/output_inundation_", 34), 0);
+    char path[900];
+    snprintf(path, sizeof path, "%s/store/%s", f->dir, csv);
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    assert_int_equal(strncmp(text, "feature_id,feature_id_str,strm_order,name,state,streamflow_cfs", 62), 0);
+    assert_int_equal(tu_count(text, "\n"), body_int(r0, "rows") + 1);
+    free(text);
+    /* Nothing new the second time. */
+    assert_string_equal(body_str(r1, "status"), "nothing new");
+    assert_int_equal(body_int(r1, "new_files"), 0);
+    assert_string_equal(body_str(r1, "csv_key"), "");
+    json_decref(resp);
+    fx_free(f);
+}
+
 static void test_echo_answers_each_event(void **state)
 {
     (void)state;
@@ -392,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_producer_list_failure_is_error_report),
         cmocka_unit_test(test_producer_deadline_near_defers_all),
         cmocka_unit_test(test_autoscaler_publishes_backlog),
+        cmocka_unit_test(test_postprocess_after_worker),
         cmocka_unit_test(test_echo_answers_each_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
