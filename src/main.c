@@ -52,9 +52,15 @@ int main(int argc, char **argv)
 {
     log_init();
     if (invoked_as_bootstrap(argv[0])) {
-        for (size_t i = 0; rnr_commands[i]; i++)
-            if (strcmp(rnr_commands[i]->name, "lambda") == 0)
-                return rnr_commands[i]->run(argc, argv);
+        for (size_t i = 0; rnr_commands[i]; i++) {
+            if (strcmp(rnr_commands[i]->name, "lambda") != 0)
+                continue;
+            if (cmd_wants_help(argc, argv)) {
+                fputs(rnr_commands[i]->usage, stdout);
+                return 0;
+            }
+            return rnr_commands[i]->run(argc, argv);
+        }
     }
     if (argc < 2) {
         print_help(stderr);
