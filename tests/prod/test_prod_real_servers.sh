@@ -224,8 +224,9 @@ fi
 # ---- 4. RabbitMQ restarted during a producer cycle ----
 if want 4; then
 step "4. RabbitMQ restarted during a producer cycle"
-# The list answers after 12 s, when the broker is down.
-fixture rabbitp '{"path":"/products","latency_ms":12000,"times":1}'
+# The list answers after 20 s, when the broker is surely down (a stop
+# takes 6-10 s).
+fixture rabbitp '{"path":"/products","latency_ms":20000,"times":1}'
 redis_flush
 q4=${run_id}_rabbitp
 emulator rabbitp 3
@@ -256,8 +257,9 @@ fi
 # ---- 5. RabbitMQ restarted while the worker processes a message ----
 if want 5; then
 step "5. RabbitMQ restarted while the worker processes"
-# RNRA1's gauge answers after 8 s: the worker is inside 7c2e... then.
-fixture rabbitw '{"path":"/nwps/v1/gauges/RNRA1","latency_ms":8000,"times":1}'
+# RNRA1's gauge answers after 12 s: the worker is inside 7c2e... while
+# the broker stops.
+fixture rabbitw '{"path":"/nwps/v1/gauges/RNRA1","latency_ms":12000,"times":1}'
 q5=${run_id}_rabbitw
 for id in $ID_OLD $ID_MID $ID_NEW; do
   $pika publish "$RNR_TEST_AMQP_URL" "$q5" "$(printf '{"rdf": "%s/products/%s", "id": "%s", "wmo_collective_id": "SRUS54", "issuing_office": "KRNR", "issuance_time": "2026-03-14T09:12:00+00:00", "product_code": "HML", "product_name": "AHPS XML"}' "$nws" "$id" "$id")"
@@ -267,8 +269,9 @@ env RNR_STATE_DIR="$tmp/rabbitw" RNR_QUEUE_URL="$RNR_TEST_AMQP_URL" MQ_QUEUE_NAM
   "$bin" worker --stats-file "$tmp/rabbitw.stats" > "$tmp/rabbitw.out" 2>&1 7>&- 8>&- &
 wpid=$!
 pids+=($wpid)
-for _ in $(seq 200); do grep -qi 'gauges/rnra1' "$tmp/rabbitw.requests" 2>/dev/null && break; sleep 0.05; done
-grep -qi 'gauges/rnra1' "$tmp/rabbitw.requests" || fail "the worker never reached RNRA1"
+# (the fixture server logs a request once answered: watch the worker's log)
+for _ in $(seq 400); do grep -q "message id=$ID_MID" "$tmp/rabbitw.out" 2>/dev/null && break; sleep 0.05; done
+grep -q "message id=$ID_MID" "$tmp/rabbitw.out" || fail "the worker never started on $ID_MID"
 flock -x 7
 svc stop-rabbit
 svc start-rabbit
@@ -291,6 +294,7 @@ assert s["dead"] == 0 and s["acked"] >= 3 and s["routed"] >= 3, s
 PY
 [ "$(s3_keys "$run_id/rabbitw" | grep '\.nc$')" = "$want_outputs" ] || fail "outputs after the restart: $(s3_keys "$run_id/rabbitw")"
 [ "$($pika count "$RNR_TEST_AMQP_URL" "$q5")" = 0 ] || fail "messages left in $q5"
+grep -q 'connection to .* lost' "$tmp/rabbitw.out" || fail "the worker never saw the broker go away"
 [ "$($pika count "$RNR_TEST_AMQP_URL" "$q5.dead")" -le 0 ] || fail "dead letters in $q5.dead"
 echo "   worker after the restart: $($py -c 'import json,sys; s=json.load(open(sys.argv[1])); print("messages=%d acked=%d routed=%d outputs=%d (the interrupted product is routed again on redelivery)" % (s["messages"], s["acked"], s["routed"], s["outputs"]))' "$tmp/rabbitw.stats")"
 fi
