@@ -2,8 +2,7 @@
 # NWS and NWPS misbehaving on some paths for a while (5xx, 429 with
 # Retry-After, dropped and truncated connections): the requests are retried
 # and the cycle completes with every output. A real timeout (the HTTP
-# client's 30 s) is too slow for this suite; dropped connections take its
-# place as the network failure.
+# client's 30 s) has its own test, test_up_timeout.sh.
 . "$(dirname "$0")/up_env.sh"
 fixture_start
 fault '{"path": "/products", "times": 1, "status": 503, "retry_after": 1}'
