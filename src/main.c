@@ -39,9 +39,29 @@ static void print_help(FILE *f)
     fprintf(f, "\nenvironment: RNR_LOG_LEVEL (debug|info|warn|error), RNR_LOG_FORMAT (text|json)\n");
 }
 
+/* Lambda's custom runtime executes a file named `bootstrap` with no
+ * arguments: when rnr is installed under that name it is `rnr lambda`. */
+static int invoked_as_bootstrap(const char *argv0)
+{
+    const char *base = argv0 ? strrchr(argv0, '/') : NULL;
+    base = base ? base + 1 : argv0;
+    return base && strcmp(base, "bootstrap") == 0;
+}
+
 int main(int argc, char **argv)
 {
     log_init();
+    if (invoked_as_bootstrap(argv[0])) {
+        for (size_t i = 0; rnr_commands[i]; i++) {
+            if (strcmp(rnr_commands[i]->name, "lambda") != 0)
+                continue;
+            if (cmd_wants_help(argc, argv)) {
+                fputs(rnr_commands[i]->usage, stdout);
+                return 0;
+            }
+            return rnr_commands[i]->run(argc, argv);
+        }
+    }
     if (argc < 2) {
         print_help(stderr);
         return 2;

@@ -3,6 +3,7 @@
  * to the statistics collector has no messages_* fields yet; that is
  * "unknown" (-1), never 0. */
 #include "adapters/amqp_internal.h"
+#include "adapters/http.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -51,6 +52,7 @@ static int mgmt_get(const amqp_config *cfg, CURL *h, mgmt_buf *b, long *status, 
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    http_apply_ca(h);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mgmt_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
     CURLcode cc = curl_easy_perform(h);

@@ -2,6 +2,7 @@
  * retries), AWS error shapes, and the Secrets Manager, CloudWatch and ECS
  * calls with their port backends. */
 #include "adapters/aws_api.h"
+#include "adapters/http.h"
 
 #include "adapters/aws_sigv4.h"
 #include "core/log.h"
@@ -297,6 +298,7 @@ static int post_once(aws_client *c, const char *target, const char *ctype, const
         curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, 30000L);
         curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, "http,https");
+        http_apply_ca(c->h);
         *cc = curl_easy_perform(c->h);
         curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &resp->status);
         curl_easy_setopt(c->h, CURLOPT_USERNAME, "");

@@ -1,6 +1,7 @@
 /* aws_creds.c - the credential provider chain (environment, shared file
  * and profile, ECS container endpoint) with a mutex-guarded cache. */
 #include "adapters/aws_creds.h"
+#include "adapters/http.h"
 
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -366,6 +367,7 @@ static int container_fetch_once(const char *url, const char *tok, aws_credential
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    http_apply_ca(h);
     CURLcode cc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

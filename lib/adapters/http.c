@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -59,6 +60,35 @@ static void share_unlock(CURL *h, curl_lock_data d, void *u)
     (void)h;
     http_client *c = u;
     pthread_mutex_unlock(&c->share_locks[(unsigned)d % SHARE_LOCKS]);
+}
+
+static const char *const ca_fallbacks[] = {
+    "/etc/pki/tls/certs/ca-bundle.crt",   /* Amazon Linux, RHEL */
+    "/etc/ssl/certs/ca-certificates.crt", /* Debian, Ubuntu */
+};
+
+const char *http_ca_bundle(void)
+{
+    const char *env[] = {"SSL_CERT_FILE", "CURL_CA_BUNDLE"};
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+        const char *v = getenv(env[i]);
+        if (v && *v)
+            return v;
+    }
+    const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+    if (!vi->cainfo || access(vi->cainfo, R_OK) == 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof ca_fallbacks / sizeof ca_fallbacks[0]; i++)
+        if (access(ca_fallbacks[i], R_OK) == 0)
+            return ca_fallbacks[i];
+    return NULL;
+}
+
+void http_apply_ca(CURL *h)
+{
+    const char *ca = http_ca_bundle();
+    if (ca)
+        curl_easy_setopt(h, CURLOPT_CAINFO, ca);
 }
 
 /* A positive number from the environment, or def (with a warning) when the
@@ -325,6 +355,7 @@ static void attempt_once(http_client *c, const char *url, const char *accept,
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    http_apply_ca(h);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a->curl_msg);

@@ -12,6 +12,7 @@
 #ifndef RNR_ADAPTERS_HTTP_H
 #define RNR_ADAPTERS_HTTP_H
 
+#include <curl/curl.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,6 +92,15 @@ void http_client_stats(http_client *c, http_stats *out);
 /* Copy url into buf with the values of query parameters whose names look
  * secret (token, key, secret, sig, password, credential) replaced by "***". */
 void http_url_redact(const char *url, char *buf, size_t n);
+
+/* The CA bundle TLS peers are verified against: SSL_CERT_FILE, else
+ * CURL_CA_BUNDLE, else NULL (libcurl's built-in default) unless that file
+ * is missing and a known system bundle exists (Amazon Linux 2023 keeps it
+ * at /etc/pki/tls/certs/ca-bundle.crt: a libcurl built on Debian and
+ * shipped in the Lambda zip would otherwise find none). */
+const char *http_ca_bundle(void);
+/* Set CURLOPT_CAINFO on an easy handle from http_ca_bundle(). */
+void http_apply_ca(CURL *h);
 
 /* Percent-encode s (RFC 3986 unreserved kept) into buf; -1 if too small. */
 int http_escape(const char *s, char *buf, size_t n);

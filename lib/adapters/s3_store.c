@@ -3,6 +3,7 @@
 #include "adapters/s3_store.h"
 
 #include "adapters/aws_api.h"
+#include "adapters/http.h"
 #include "adapters/aws_sigv4.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -377,6 +378,7 @@ static int perform_once(s3_store *s, const s3_req *r, const char *url, aws_respo
         curl_easy_setopt(s->h, CURLOPT_LOW_SPEED_TIME, 60L);
         curl_easy_setopt(s->h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(s->h, CURLOPT_PROTOCOLS_STR, "http,https");
+        http_apply_ca(s->h);
         setup_io(s->h, r, &x);
         *cc = curl_easy_perform(s->h);
         curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &mem->status);
