@@ -5,13 +5,13 @@
 #
 # RNR_ZIP_LEVEL (default 9) is the zip compression level.
 #
-# The zip holds `bootstrap` (the binary, stripped, with an $ORIGIN/lib
-# DT_RPATH so the dynamic loader finds its libraries next to it, for
-# transitive dependencies too) and lib/ with every shared library ldd
-# reports except the glibc family, which Amazon Linux 2023 (provided.al2023)
-# has itself. Prints the zip's size and the newest glibc symbol version the
-# contents need: AL2023 ships glibc 2.34, so anything newer will not load
-# there (build on an older glibc, e.g. in an AL2023 container, if so).
+# Layout: `bootstrap` (a /bin/sh script, the file Lambda executes),
+# `bin/rnr` (stripped) and `lib/` with every shared library ldd reports,
+# glibc and its dynamic loader included. bootstrap starts rnr through the
+# packed loader with --library-path lib, so the zip runs with the glibc it
+# was built against whatever the runtime image has: Debian 12 builds need
+# glibc 2.36 symbols (directly and through libstdc++/ICU), provided.al2023
+# ships 2.34. Prints the zip's size.
 set -euo pipefail
 
 die() { echo "package.sh: $*" >&2; exit 1; }
@@ -23,49 +23,56 @@ for tool in ldd patchelf zip readelf; do
   command -v "$tool" >/dev/null || die "$tool not found (scripts/install-deps.sh installs it)"
 done
 
-# glibc's own libraries (and the kernel's vDSO): present on AL2023.
-is_system() {
-  case "$1" in
-    linux-vdso.so.*|linux-gate.so.*|ld-linux*.so.*|libc.so.*|libm.so.*|libpthread.so.*| \
-    libdl.so.*|librt.so.*|libresolv.so.*|libutil.so.*|libanl.so.*|libmvec.so.*) return 0 ;;
-  esac
+# The kernel's vDSO is no file.
+is_vdso() {
+  case "$1" in linux-vdso.so.*|linux-gate.so.*) return 0 ;; esac
   return 1
 }
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage/lib"
-cp "$bin" "$stage/bootstrap"
-chmod 755 "$stage/bootstrap"
-[ $strip_it = 1 ] && strip --strip-unneeded "$stage/bootstrap"
-patchelf --force-rpath --set-rpath '$ORIGIN/lib' "$stage/bootstrap"
+mkdir -p "$stage/lib" "$stage/bin"
+cp "$bin" "$stage/bin/rnr"
+chmod 755 "$stage/bin/rnr"
+[ $strip_it = 1 ] && strip --strip-unneeded "$stage/bin/rnr"
+# The rpath lets `bin/rnr` also run directly on a compatible system.
+patchelf --force-rpath --set-rpath '$ORIGIN/../lib' "$stage/bin/rnr"
 
 # "name => /path (addr)" lines; a "not found" is an error, not a skip.
-if ldd "$stage/bootstrap" | grep -q "not found"; then
-  ldd "$stage/bootstrap" | grep "not found" >&2
+if ldd "$stage/bin/rnr" | grep -q "not found"; then
+  ldd "$stage/bin/rnr" | grep "not found" >&2
   die "$bin has unresolved libraries"
 fi
 n=0
 while read -r name _ path _; do
-  is_system "$name" && continue
+  is_vdso "$name" && continue
   [ -f "$path" ] || continue
   cp -L "$path" "$stage/lib/$name"
   chmod 644 "$stage/lib/$name"
   [ $strip_it = 1 ] && strip --strip-unneeded "$stage/lib/$name" 2>/dev/null || true
   n=$((n + 1))
-done < <(ldd "$stage/bootstrap" | grep '=>')
+done < <(ldd "$stage/bin/rnr" | grep '=>')
+# The dynamic loader is the one line without "=>".
+loader=$(ldd "$stage/bin/rnr" | awk '$1 ~ /^\/.*ld-linux/ {print $1}' | head -1)
+[ -n "$loader" ] && [ -f "$loader" ] || die "cannot find the dynamic loader of $bin"
+loader_name=$(basename "$loader")
+cp -L "$loader" "$stage/lib/$loader_name"
+chmod 755 "$stage/lib/$loader_name"
 
-readelf -d "$stage/bootstrap" | grep -q 'RPATH.*\$ORIGIN/lib' || die "bootstrap has no \$ORIGIN/lib rpath"
-glibc=$( { objdump -T "$stage/bootstrap" "$stage"/lib/*.so* 2>/dev/null || true; } |
-         grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -1)
+cat > "$stage/bootstrap" <<BOOT
+#!/bin/sh
+# Lambda custom runtime entry point: rnr with the glibc it was built
+# against (packed in lib/), whatever the runtime image's glibc is.
+here=\$(dirname "\$0")
+exec "\$here/lib/$loader_name" --library-path "\$here/lib" "\$here/bin/rnr" lambda "\$@"
+BOOT
+chmod 755 "$stage/bootstrap"
+glibc=$(strings "$stage/lib/libc.so.6" 2>/dev/null | sed -n 's/^GNU C Library.* version \([0-9][0-9.]*[0-9]\).*/\1/p' | head -1)
 
 mkdir -p "$(dirname "$out")"
 rm -f "$out"
 out_abs=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
-(cd "$stage" && zip -q -X -r "-${RNR_ZIP_LEVEL:-9}" "$out_abs" bootstrap lib)
+(cd "$stage" && zip -q -X -r "-${RNR_ZIP_LEVEL:-9}" "$out_abs" bootstrap bin lib)
 size=$(stat -c %s "$out_abs")
 echo "lambda zip: $out_abs"
-echo "  bootstrap + $n libraries, $size bytes ($((size / 1024)) KiB); needs glibc >= ${glibc:-?} (AL2023 has 2.34)"
-if [ -n "$glibc" ] && [ "$(printf '%s\n2.34\n' "$glibc" | sort -V | tail -1)" != 2.34 ]; then
-  echo "  warning: needs glibc $glibc, newer than AL2023's 2.34: build on AL2023 (or glibc <= 2.34) for a deployable zip" >&2
-fi
+echo "  bootstrap + bin/rnr + $n libraries and $loader_name (glibc ${glibc:-?} packed), $size bytes ($((size / 1024)) KiB)"
