@@ -71,7 +71,7 @@ static int inproc_once(const char *gpkg, const char *json, const char *out, phas
     rnr_error e = {0, ""};
     rnr_forecast *f = NULL;
     hf_db *hf = NULL;
-    route_job_opts o = {FORCING_TROUTE, 300.0f, 0, 0, 0};
+    route_job_opts o = {.forcing_mode = FORCING_TROUTE, .dt = 300.0f};
     route_job_result res;
     int rc = j ? nws_processed_read(j, len, &f, &e) : 1;
     free(j);

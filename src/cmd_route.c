@@ -21,8 +21,8 @@
 
 typedef struct route_args {
     const char *hydrofabric, *forecast, *out, *qlat, *initial, *start;
-    int forcing_mode, nts, output_every, plot;
-    float dt;
+    int forcing_mode, nts, output_every, plot, initial_set;
+    float dt, initial_flow, initial_depth;
     int64_t outlet;
 } route_args;
 
@@ -104,6 +104,15 @@ static int parse_args(int argc, char **argv, route_args *a)
             a->initial = v;
         else if (!strcmp(o, "--start"))
             a->start = v;
+        else if (!strcmp(o, "--initial-flow") || !strcmp(o, "--initial-depth")) {
+            if (parse_num(v, &d) || !(d >= 0) || d > 1e9)
+                return cmd_usage_error("route", "%s must be a number >= 0, got '%s'", o, v);
+            if (o[10] == 'f')
+                a->initial_flow = (float)d;
+            else
+                a->initial_depth = (float)d;
+            a->initial_set = 1;
+        }
         else if (!strcmp(o, "--forcing")) {
             if (!strcmp(v, "timecorrect"))
                 a->forcing_mode = FORCING_TIMECORRECT;
@@ -137,6 +146,8 @@ static int parse_args(int argc, char **argv, route_args *a)
         return cmd_usage_error("route", "--qlat needs --nts");
     if (a->forecast && (a->initial || a->start || a->outlet))
         return cmd_usage_error("route", "--initial, --start and --outlet go with --qlat, not --forecast");
+    if (a->qlat && a->initial_set)
+        return cmd_usage_error("route", "--initial-flow/--initial-depth go with --forecast; use --initial with --qlat");
     return 0;
 }
 
@@ -223,7 +234,8 @@ static int run_forecast(const route_args *a)
         forecast_free(f);
         return 1;
     }
-    route_job_opts o = {a->forcing_mode, a->dt, a->nts, a->output_every, a->plot};
+    route_job_opts o = {a->forcing_mode, a->dt, a->nts, a->output_every, a->plot,
+                        a->initial_set, a->initial_flow, a->initial_depth};
     route_job_result res;
     rc = ensure_dir(a->out) ? RNR_ERR_IO : route_job_run(hf, f, &o, a->out, &res, &err);
     if (rc == RNR_OK) {
@@ -508,6 +520,7 @@ const rnr_command cmd_route = {
     "route", "route an RFC forecast (or lateral inflows) through the hydrofabric and write t-route's NetCDF",
     "usage: rnr route --hydrofabric H.gpkg --forecast F.json --out DIR\n"
     "                 [--forcing timecorrect|troute] [--dt 300] [--nts N] [--output-every STEPS] [--plot]\n"
+    "                 [--initial-flow Q --initial-depth D]\n"
     "       rnr route --hydrofabric H.gpkg --qlat Q.csv --nts N --out DIR\n"
     "                 [--initial I.csv] [--outlet ID] [--start ISO-TIME] [--dt 300] [--output-every STEPS]\n"
     "\n"
@@ -520,6 +533,8 @@ const rnr_command cmd_route = {
     "                troute: t-route's forward hold (bit-identical to t-route)\n"
     "  --nts         steps (default t-route's 288 x whole days of the forecast)\n"
     "  --plot        also write the hydrograph troute_output_*.svg\n"
+    "  --initial-flow, --initial-depth\n"
+    "                every segment's initial state instead (m3/s, m; an absent one is 0)\n"
     "\n"
     "General mode: route lateral inflows through every flowpath of H.gpkg, or the\n"
     "ones draining to --outlet ID (inclusive).\n"

@@ -122,9 +122,11 @@ static int route_cut(const hf_cut *cut, const rnr_forecast *f, const route_job_o
     rc = forcing_build(f->times, f->flows, f->n, f->times[0], o->dt, nts, o->forcing_mode, qlat, err);
     if (rc != RNR_OK)
         goto done;
-    float init = forcing_initial_flow(f);
-    for (size_t i = 0; i < cut->n; i++)
+    float init = o->initial_set ? o->initial_flow : forcing_initial_flow(f);
+    for (size_t i = 0; i < cut->n; i++) {
         q0[i] = init;
+        d0[i] = o->initial_set ? o->initial_depth : 0.0f;
+    }
     origin_forcing of = {qlat, net_index_of(net, cut->segs[0].id), nts};
     net_run run = {o->dt, nts, every, origin_qlat, &of, q0, d0, 0, 0.0f};
     rc = net_route(net, &run, out, err);
@@ -168,7 +170,7 @@ static int check_opts(const route_job_opts *o, rnr_error *err)
 int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, const char *out_dir,
                   route_job_result *res, rnr_error *err)
 {
-    route_job_opts def = {FORCING_TIMECORRECT, 300.0f, 0, 0, 0};
+    route_job_opts def = {.forcing_mode = FORCING_TIMECORRECT, .dt = 300.0f};
     if (!o)
         o = &def;
     memset(res, 0, sizeof *res);

@@ -19,6 +19,9 @@ typedef struct route_job_opts {
     int nts;            /* 0 = the reference's 288 * floor(hours / 24) */
     int output_every;   /* steps between outputs, 0 = hourly (3600 / dt) */
     int write_plot;     /* also write troute_output_*.svg next to the .nc */
+    int initial_set;    /* override the reference's initial state: */
+    float initial_flow; /*   every segment starts at this flow (m3/s) */
+    float initial_depth;/*   and this depth (m) */
 } route_job_opts;
 
 typedef struct route_job_result {

@@ -248,7 +248,8 @@ static int fetch_series(msg_ctx *m, const nwps_gauge *g, nwps_stageflow **fc,
 static int route_and_store(msg_ctx *m, const rnr_forecast *f)
 {
     worker *w = m->w;
-    route_job_opts o = {w->cfg->forcing_mode, 300.0f, 0, 0, w->cfg->write_plots};
+    route_job_opts o = {.forcing_mode = w->cfg->forcing_mode, .dt = 300.0f,
+                        .write_plot = w->cfg->write_plots};
     route_job_result res;
     memset(&res, 0, sizeof res);
     rnr_error e = {0};

@@ -98,7 +98,7 @@ static void test_result_and_plot(void **state)
 {
     fixture *fx = *state;
     NEED_REF(fx);
-    route_job_opts o = {FORCING_TIMECORRECT, 300.0f, 0, 0, 1};
+    route_job_opts o = {.forcing_mode = FORCING_TIMECORRECT, .dt = 300.0f, .write_plot = 1};
     route_job_result res;
     rnr_error err = {0, ""};
     assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_OK);
@@ -133,7 +133,7 @@ static void test_options(void **state)
 {
     fixture *fx = *state;
     NEED_REF(fx);
-    route_job_opts o = {FORCING_TROUTE, 300.0f, 240, 1, 0};
+    route_job_opts o = {.forcing_mode = FORCING_TROUTE, .dt = 300.0f, .nts = 240, .output_every = 1};
     route_job_result a, b;
     rnr_error err = {0, ""};
     assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &a, &err), RNR_OK);
@@ -161,7 +161,7 @@ static void test_rejected_writes_nothing(void **state)
 {
     fixture *fx = *state;
     NEED_REF(fx);
-    route_job_opts o = {FORCING_TIMECORRECT, 300.0f, 0, 0, 1};
+    route_job_opts o = {.forcing_mode = FORCING_TIMECORRECT, .dt = 300.0f, .write_plot = 1};
     route_job_result res;
     rnr_error err = {0, ""};
     int64_t reach = fx->f->reach_id;
@@ -184,6 +184,40 @@ static void test_rejected_writes_nothing(void **state)
     assert_int_equal(count_files(fx->tmp), 0);
 }
 
+/* Flow of segment seg (SIZE_MAX = the outlet) at output k of a run with options o. */
+static float seg_flow(fixture *fx, const route_job_opts *o, size_t seg, size_t k)
+{
+    route_job_result res;
+    rnr_error err = {0, ""};
+    assert_int_equal(route_job_run(fx->hf, fx->f, o, fx->tmp, &res, &err), RNR_OK);
+    nc_table *t = NULL;
+    assert_int_equal(nc_output_read(res.nc_path, &t, &err), RNR_OK);
+    float q = t->flow[(seg == SIZE_MAX ? t->nseg - 1 : seg) * t->ntime + k];
+    nc_table_free(t);
+    unlink(res.nc_path);
+    return q;
+}
+
+/* The initial state can be overridden: a wetter start raises the outlet's
+ * flow (this slow reach drains it over days), while at the forecast point,
+ * driven by the forecast, the start is forgotten within the two days. */
+static void test_initial_override(void **state)
+{
+    fixture *fx = *state;
+    NEED_REF(fx);
+    route_job_opts def = {.forcing_mode = FORCING_TROUTE, .dt = 300.0f, .nts = 576};
+    route_job_opts wet = def;
+    wet.initial_set = 1;
+    wet.initial_flow = 2000.0f;
+    wet.initial_depth = 3.0f;
+    float d0 = seg_flow(fx, &def, SIZE_MAX, 0), w0 = seg_flow(fx, &wet, SIZE_MAX, 0);
+    assert_true(w0 > 1900.0f && d0 < 600.0f);
+    float d47 = seg_flow(fx, &def, SIZE_MAX, 47), w47 = seg_flow(fx, &wet, SIZE_MAX, 47);
+    assert_true(w47 > d47 + 100.0f);
+    float o47 = seg_flow(fx, &def, 0, 47), v47 = seg_flow(fx, &wet, 0, 47);
+    assert_true(fabsf(v47 - o47) < 0.01f * o47);
+}
+
 int main(void)
 {
     const char *ref = getenv("RNR_REFERENCE_DIR");
@@ -196,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_result_and_plot),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_rejected_writes_nothing),
+        cmocka_unit_test(test_initial_override),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
