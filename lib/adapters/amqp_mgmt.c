@@ -5,33 +5,14 @@
 #include "adapters/amqp_internal.h"
 #include "adapters/http.h"
 
+#include "adapters/curlbuf.h"
+
 #include <curl/curl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct mgmt_buf {
-    char *data;
-    size_t len;
-} mgmt_buf;
-
-static size_t mgmt_write(char *p, size_t size, size_t n, void *ud)
-{
-    mgmt_buf *b = ud;
-    size_t add = size * n;
-    if (b->len + add > (1u << 20))
-        return 0; /* one queue's JSON is a few kB; refuse anything absurd */
-    char *d = realloc(b->data, b->len + add + 1);
-    if (!d)
-        return 0;
-    memcpy(d + b->len, p, add);
-    b->len += add;
-    d[b->len] = '\0';
-    b->data = d;
-    return add;
-}
-
-static int mgmt_get(const amqp_config *cfg, CURL *h, mgmt_buf *b, long *status, rnr_error *err)
+static int mgmt_get(const amqp_config *cfg, CURL *h, curlbuf *b, long *status, rnr_error *err)
 {
     char *vh = curl_easy_escape(h, cfg->vhost, 0);
     char *qn = curl_easy_escape(h, cfg->queue, 0);
@@ -53,7 +34,7 @@ static int mgmt_get(const amqp_config *cfg, CURL *h, mgmt_buf *b, long *status, 
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     http_apply_ca(h);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mgmt_write);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curlbuf_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
     CURLcode cc = curl_easy_perform(h);
     if (cc != CURLE_OK)
@@ -76,7 +57,7 @@ int amqp_mgmt_unacked(const amqp_config *cfg, int64_t *unacked, rnr_error *err)
     CURL *h = curl_easy_init();
     if (!h)
         return rnr_error_set(err, RNR_ERR_NOMEM, "cannot create a curl handle");
-    mgmt_buf b = {0};
+    curlbuf b = {.max = 1u << 20}; /* a queue's JSON is a few kB */
     long status = 0;
     int rc = mgmt_get(cfg, h, &b, &status, err);
     if (!rc && status == 401)
@@ -93,7 +74,7 @@ int amqp_mgmt_unacked(const amqp_config *cfg, int64_t *unacked, rnr_error *err)
             *unacked = json_integer_value(v);
         json_decref(root);
     }
-    free(b.data);
+    curlbuf_free(&b);
     curl_easy_cleanup(h);
     return rc;
 }

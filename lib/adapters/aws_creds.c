@@ -1,6 +1,7 @@
 /* aws_creds.c - the credential provider chain (environment, shared file
  * and profile, ECS container endpoint) with a mutex-guarded cache. */
 #include "adapters/aws_creds.h"
+#include "adapters/curlbuf.h"
 #include "adapters/http.h"
 
 #include "core/log.h"
@@ -298,30 +299,6 @@ static int container_token(char **tok, rnr_error *err)
     return rc;
 }
 
-typedef struct membuf {
-    char *p;
-    size_t n;
-    int over;
-} membuf;
-
-static size_t membuf_write(char *d, size_t sz, size_t nm, void *ud)
-{
-    membuf *b = ud;
-    size_t n = sz * nm;
-    if (b->n + n > CREDS_BODY_MAX) {
-        b->over = 1;
-        return 0;
-    }
-    char *p = realloc(b->p, b->n + n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + b->n, d, n);
-    b->p = p;
-    b->n += n;
-    p[b->n] = '\0';
-    return n;
-}
-
 static int parse_container_json(const char *body, aws_credentials *o, rnr_error *err)
 {
     json_error_t je;
@@ -351,7 +328,7 @@ static int container_fetch_once(const char *url, const char *tok, aws_credential
     CURL *h = curl_easy_init();
     if (!h)
         return rnr_error_set(err, RNR_ERR_NOMEM, "container credentials: curl init failed");
-    membuf b = {0};
+    curlbuf b = {.max = CREDS_BODY_MAX};
     struct curl_slist *hl = NULL;
     char auth[8300];
     if (tok) {
@@ -361,7 +338,7 @@ static int container_fetch_once(const char *url, const char *tok, aws_credential
     }
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, membuf_write);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curlbuf_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
@@ -379,10 +356,10 @@ static int container_fetch_once(const char *url, const char *tok, aws_credential
         rc = rnr_error_set(err, status >= 500 || status == 429 ? RNR_ERR_TRANSIENT : RNR_ERR_AUTH,
                            "container credentials endpoint answered HTTP %ld", status);
     else
-        rc = parse_container_json(b.p ? b.p : "", o, err);
-    if (b.p)
-        OPENSSL_cleanse(b.p, b.n);
-    free(b.p);
+        rc = parse_container_json(b.data ? b.data : "", o, err);
+    if (b.data)
+        OPENSSL_cleanse(b.data, b.len);
+    curlbuf_free(&b);
     curl_slist_free_all(hl);
     curl_easy_cleanup(h);
     return rc;

@@ -2,6 +2,8 @@
  * is reused so the loopback connection stays open between invocations. */
 #include "adapters/lambda_runtime.h"
 
+#include "adapters/curlbuf.h"
+
 #include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -16,30 +18,6 @@ struct lambda_runtime {
     CURL *curl;
     char base[256]; /* http://host:port/2018-06-01/runtime */
 };
-
-typedef struct body_buf {
-    char *data;
-    size_t len;
-    int too_big;
-} body_buf;
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    body_buf *b = ud;
-    size_t add = size * n;
-    if (b->len + add > LAMBDA_EVENT_MAX) {
-        b->too_big = 1;
-        return 0;
-    }
-    char *q = realloc(b->data, b->len + add + 1);
-    if (!q)
-        return 0;
-    memcpy(q + b->len, p, add);
-    b->data = q;
-    b->len += add;
-    q[b->len] = '\0';
-    return add;
-}
 
 /* Copy the value of header `name` into dst when `line` is that header. */
 static void take_header(const char *line, size_t len, const char *name, char *dst, size_t cap)
@@ -106,13 +84,13 @@ int lambda_runtime_next(lambda_runtime *rt, lambda_invocation *out, rnr_error *e
     char url[320];
     snprintf(url, sizeof url, "%s/invocation/next", rt->base);
     memset(out, 0, sizeof *out);
-    body_buf body = {0};
+    curlbuf body = {.max = LAMBDA_EVENT_MAX};
     CURL *c = rt->curl;
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 0L); /* frozen between invocations */
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curlbuf_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
@@ -121,7 +99,7 @@ int lambda_runtime_next(lambda_runtime *rt, lambda_invocation *out, rnr_error *e
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (rc != CURLE_OK || status != 200 || !out->request_id[0]) {
         free(body.data);
-        if (body.too_big)
+        if (body.over)
             return rnr_error_set(err, RNR_ERR_LIMIT, "runtime API: event larger than %u bytes", LAMBDA_EVENT_MAX);
         if (rc != CURLE_OK)
             return rnr_error_set(err, RNR_ERR_TRANSIENT, "runtime API %s: %s", url, curl_easy_strerror(rc));
@@ -150,7 +128,7 @@ static int runtime_post(lambda_runtime *rt, const char *path, const char *json, 
         snprintf(hdr, sizeof hdr, "Lambda-Runtime-Function-Error-Type: %s", error_type);
         h = curl_slist_append(h, hdr);
     }
-    body_buf sink = {0};
+    curlbuf sink = {.max = 1u << 20};
     CURL *c = rt->curl;
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -158,7 +136,7 @@ static int runtime_post(lambda_runtime *rt, const char *path, const char *json, 
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curlbuf_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     CURLcode rc = curl_easy_perform(c);
     long status = 0;
