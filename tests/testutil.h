@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,6 +80,9 @@ static inline pid_t tu_spawn(char *const argv[], const char *log_path)
 {
     pid_t pid = fork();
     if (pid == 0) {
+        /* A failed assertion longjmps past the test's cleanup: the server
+         * must not outlive the test process. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (log_path) {
             FILE *f = freopen(log_path, "a", stdout);
             (void)f;

@@ -6,6 +6,7 @@
 #ifndef RNR_TESTS_FIXTURE_PROC_H
 #define RNR_TESTS_FIXTURE_PROC_H
 
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ static int fixture_start(fixture_proc *fp, const char *data_dir, const char *scr
     fp->pid = fork();
     if (fp->pid < 0) return -1;
     if (fp->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
         execl(bin, bin, "--dir", data_dir, "--port", "0", "--port-file", pf, "--log", fp->log,
               (char *)NULL);
         _exit(127);

@@ -4,6 +4,7 @@
 #ifndef RNR_TESTS_PRODUCER_TESTUTIL_H
 #define RNR_TESTS_PRODUCER_TESTUTIL_H
 
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,7 @@ static inline int pt_server_start(pt_server *s, const char *data_dir, const char
     if (s->pid < 0)
         return -1;
     if (s->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
         if (fault)
             execl(bin, bin, "--dir", data_dir, "--port", "0", "--port-file", pf, "--log", s->log,
                   "--fault", fault, (char *)NULL);
