@@ -169,8 +169,8 @@ const rnr_command cmd_up = {
     "                             print a summary; exit 0 when all succeeded\n"
     "  --workers N                --once: pool size (default 1); else the\n"
     "                             starting count (default --min-workers)\n"
-    "  --min-workers N            default 1\n"
-    "  --max-workers N            default 6\n"
+    "  --min-workers N            default 1 (RNR_MIN_WORKERS)\n"
+    "  --max-workers N            default 6 (RNR_MAX_WORKERS)\n"
     "  --timeout S                --once: stop draining after S seconds (600)\n"
     "  --postprocess-time T       run the post-process as of T (ISO 8601, default\n"
     "                             now): its window (RNR_POSTPROCESS_WINDOW) is\n"
@@ -188,5 +188,9 @@ const rnr_command cmd_up = {
     "  --nwps-url URL             NWPS_API_URL\n"
     "  --no-status                no live status line even on a terminal\n\n"
     "Every other setting comes from the environment as for `rnr worker`\n"
-    "(RNR_GRACE_SECONDS, RNR_PLOTS, ...); the workers inherit it.\n",
+    "(RNR_GRACE_SECONDS, RNR_PLOTS, ...); the workers inherit it. The scaling\n"
+    "policy: RNR_SCALE_OUT_BACKLOG (100), RNR_SCALE_IN_BACKLOG (50, below the\n"
+    "scale-out threshold), RNR_SCALE_OUT_PERIODS / RNR_SCALE_IN_PERIODS (2),\n"
+    "RNR_SCALE_PERIOD_SECONDS (60), RNR_SCALE_OUT_COOLDOWN_SECONDS (60),\n"
+    "RNR_SCALE_IN_COOLDOWN_SECONDS (120), RNR_SCALE_STEP (1).\n",
     up_main};

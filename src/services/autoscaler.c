@@ -32,11 +32,11 @@ int autoscaler_new(rnr_queue *q, rnr_fleet *fleet, rnr_metrics *metrics, const r
 {
     *out = NULL;
     scaling_policy pol;
+    char msg[160];
     if (policy)
         pol = *policy;
-    else
-        scaling_policy_defaults(&pol);
-    char msg[160];
+    else if (scaling_policy_from_env(&pol, msg, sizeof msg) != 0)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "autoscaler: scaling policy: %s", msg);
     if (scaling_policy_check(&pol, msg, sizeof msg) != 0)
         return rnr_error_set(err, RNR_ERR_CONFIG, "autoscaler: scaling policy: %s", msg);
     autoscaler *a = calloc(1, sizeof *a);

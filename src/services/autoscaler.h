@@ -25,8 +25,8 @@ typedef struct autoscaler_result {
     int applied;         /* set_desired was called */
 } autoscaler_result;
 
-/* Borrows queue, fleet and metrics (caller owns them); policy may be NULL
- * for the defaults. */
+/* Borrows queue, fleet and metrics (caller owns them); policy NULL means
+ * the defaults with the environment's overrides (scaling_policy_from_env). */
 int autoscaler_new(rnr_queue *q, rnr_fleet *fleet, rnr_metrics *metrics, const rnr_config *cfg,
                    const scaling_policy *policy, autoscaler **out, rnr_error *err);
 int autoscaler_evaluate(autoscaler *a, int64_t now, autoscaler_result *out, rnr_error *err);

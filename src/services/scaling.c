@@ -2,12 +2,57 @@
 #include "services/scaling.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 void scaling_policy_defaults(scaling_policy *p)
 {
     *p = (scaling_policy){.out_threshold = 100, .in_threshold = 50, .out_periods = 2,
                           .in_periods = 2, .period_s = 60, .out_cooldown_s = 60,
                           .in_cooldown_s = 120, .min_workers = 1, .max_workers = 6, .step = 1};
+}
+
+/* A number from the environment into *out; 0 when unset or valid. */
+static int env_num(const char *name, double min, double max, double *out, char *msg, size_t n)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    char *end;
+    double x = strtod(v, &end);
+    if (*end || !(x >= min && x <= max)) {
+        snprintf(msg, n, "%s=%s is not a number in [%g, %g]", name, v, min, max);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+int scaling_policy_from_env(scaling_policy *p, char *msg, size_t n)
+{
+    scaling_policy_defaults(p);
+    double v[10] = {p->out_threshold, p->in_threshold, p->out_periods, p->in_periods,
+                    (double)p->period_s, (double)p->out_cooldown_s, (double)p->in_cooldown_s,
+                    p->step, p->min_workers, p->max_workers};
+    static const struct { const char *name; double min, max; } vars[10] = {
+        {"RNR_SCALE_OUT_BACKLOG", 0, 1e9},        {"RNR_SCALE_IN_BACKLOG", 0, 1e9},
+        {"RNR_SCALE_OUT_PERIODS", 1, 1000},       {"RNR_SCALE_IN_PERIODS", 1, 1000},
+        {"RNR_SCALE_PERIOD_SECONDS", 1, 86400},   {"RNR_SCALE_OUT_COOLDOWN_SECONDS", 0, 86400},
+        {"RNR_SCALE_IN_COOLDOWN_SECONDS", 0, 86400}, {"RNR_SCALE_STEP", 1, 1000},
+        {"RNR_MIN_WORKERS", 0, 1000},             {"RNR_MAX_WORKERS", 1, 1000}};
+    for (int i = 0; i < 10; i++)
+        if (env_num(vars[i].name, vars[i].min, vars[i].max, &v[i], msg, n))
+            return -1;
+    p->out_threshold = v[0];
+    p->in_threshold = v[1];
+    p->out_periods = (int)v[2];
+    p->in_periods = (int)v[3];
+    p->period_s = (int64_t)v[4];
+    p->out_cooldown_s = (int64_t)v[5];
+    p->in_cooldown_s = (int64_t)v[6];
+    p->step = (int)v[7];
+    p->min_workers = (int)v[8];
+    p->max_workers = (int)v[9];
+    return scaling_policy_check(p, msg, n);
 }
 
 int scaling_policy_check(const scaling_policy *p, char *msg, size_t n)

@@ -40,6 +40,12 @@ typedef struct scaling_decision {
 } scaling_decision;
 
 void scaling_policy_defaults(scaling_policy *p);
+/* Defaults overridden by RNR_SCALE_OUT_BACKLOG, RNR_SCALE_IN_BACKLOG,
+ * RNR_SCALE_OUT_PERIODS, RNR_SCALE_IN_PERIODS, RNR_SCALE_PERIOD_SECONDS,
+ * RNR_SCALE_OUT_COOLDOWN_SECONDS, RNR_SCALE_IN_COOLDOWN_SECONDS,
+ * RNR_SCALE_STEP, RNR_MIN_WORKERS and RNR_MAX_WORKERS, then checked.
+ * 0, or -1 with msg naming the variable or the incoherence. */
+int scaling_policy_from_env(scaling_policy *p, char *msg, size_t n);
 /* Check the policy is coherent (in < out, min <= max, ...); 0 or -1 with msg. */
 int scaling_policy_check(const scaling_policy *p, char *msg, size_t n);
 /* Backlog per worker as the reference computes it (running 0 counts as 1). */

@@ -380,7 +380,9 @@ static int services_open(up_ctx *u, up_services *s, rnr_error *err)
 {
     const up_opts *o = u->o;
     scaling_policy pol;
-    scaling_policy_defaults(&pol);
+    char msg[160];
+    if (scaling_policy_from_env(&pol, msg, sizeof msg) != 0)
+        return rnr_error_set(err, RNR_ERR_CONFIG, "up: scaling policy: %s", msg);
     pol.min_workers = o->min_workers;
     pol.max_workers = o->max_workers;
     if (job_init(&s->jobs[0], "producer", o->producer_schedule, u->start_s, err) ||
@@ -450,10 +452,16 @@ static void normalize_opts(const up_opts *in, up_opts *o)
         o->postprocess_schedule = UP_DEFAULT_POSTPROCESS_SCHEDULE;
     if (!o->autoscaler_schedule)
         o->autoscaler_schedule = UP_DEFAULT_AUTOSCALER_SCHEDULE;
+    /* Bounds not given as flags come from RNR_MIN_WORKERS / RNR_MAX_WORKERS
+     * (a bad value is reported when the policy is built). */
+    scaling_policy env;
+    char msg[160];
+    if (scaling_policy_from_env(&env, msg, sizeof msg) != 0)
+        scaling_policy_defaults(&env);
     if (o->min_workers <= 0)
-        o->min_workers = 1;
+        o->min_workers = env.min_workers > 0 ? env.min_workers : 1;
     if (o->max_workers <= 0)
-        o->max_workers = o->min_workers > 6 ? o->min_workers : 6;
+        o->max_workers = o->min_workers > env.max_workers ? o->min_workers : env.max_workers;
     if (o->once && o->workers <= 0)
         o->workers = 1;
     if (o->timeout_s <= 0)

@@ -7,6 +7,7 @@
 
 #include "services/scaling.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void test_scale_out_needs_two_periods(void **state)
@@ -113,12 +114,41 @@ static void test_policy_check(void **state)
     assert_int_equal(scaling_policy_check(&p, msg, sizeof msg), -1);
 }
 
+static void test_policy_from_env(void **state)
+{
+    (void)state;
+    scaling_policy p;
+    char msg[160];
+    setenv("RNR_SCALE_OUT_BACKLOG", "40", 1);
+    setenv("RNR_SCALE_IN_BACKLOG", "10", 1);
+    setenv("RNR_MAX_WORKERS", "3", 1);
+    setenv("RNR_SCALE_IN_COOLDOWN_SECONDS", "300", 1);
+    assert_int_equal(scaling_policy_from_env(&p, msg, sizeof msg), 0);
+    assert_true(p.out_threshold == 40 && p.in_threshold == 10);
+    assert_int_equal(p.max_workers, 3);
+    assert_int_equal(p.in_cooldown_s, 300);
+    assert_int_equal(p.out_periods, 2); /* untouched: the default */
+    setenv("RNR_SCALE_IN_BACKLOG", "60", 1); /* above scale-out: no band */
+    assert_int_equal(scaling_policy_from_env(&p, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "below"));
+    setenv("RNR_SCALE_IN_BACKLOG", "ten", 1);
+    assert_int_equal(scaling_policy_from_env(&p, msg, sizeof msg), -1);
+    assert_non_null(strstr(msg, "RNR_SCALE_IN_BACKLOG=ten"));
+    unsetenv("RNR_SCALE_OUT_BACKLOG");
+    unsetenv("RNR_SCALE_IN_BACKLOG");
+    unsetenv("RNR_MAX_WORKERS");
+    unsetenv("RNR_SCALE_IN_COOLDOWN_SECONDS");
+    assert_int_equal(scaling_policy_from_env(&p, msg, sizeof msg), 0);
+    assert_true(p.out_threshold == 100 && p.in_threshold == 50);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scale_out_needs_two_periods), cmocka_unit_test(test_max_and_min),
         cmocka_unit_test(test_hysteresis_no_flap),          cmocka_unit_test(test_scale_in_after_cooldown),
         cmocka_unit_test(test_zero_workers_with_work),      cmocka_unit_test(test_policy_check),
+        cmocka_unit_test(test_policy_from_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
