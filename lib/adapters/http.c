@@ -326,6 +326,16 @@ static int content_type_is_json(const char *ct)
     return ct && strstr(ct, "json") != NULL;
 }
 
+/* libcurl calls this about once a second and on every chunk: a raised stop
+ * flag ends the transfer in flight, not only the waits between attempts. */
+static int xfer_check_stop(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                           curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    const http_client *c = ud;
+    return c->o.stop && *c->o.stop;
+}
+
 /* One transfer. Fills *a, the sink and the content type. */
 static void attempt_once(http_client *c, const char *url, const char *accept,
                          sink *s, attempt *a, char *ctype, size_t ctn)
@@ -359,6 +369,11 @@ static void attempt_once(http_client *c, const char *url, const char *accept,
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a->curl_msg);
+    if (c->o.stop) {
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xfer_check_stop);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+    }
     if (c->o.max_body < (size_t)1 << 62)
         curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->o.max_body);
     a->cc = curl_easy_perform(h);
@@ -461,6 +476,10 @@ int http_get(http_client *c, const char *url, const char *accept,
             size_text(c->o.max_body, cap, sizeof cap);
             snprintf(msg, sizeof msg, "GET %s: response larger than %s", shown, cap);
             return finish_error(c, out, &s, RNR_ERR_LIMIT, err, msg);
+        }
+        if (a.cc == CURLE_ABORTED_BY_CALLBACK) {
+            snprintf(msg, sizeof msg, "GET %s: cancelled during attempt %d", shown, n);
+            return finish_error(c, out, &s, RNR_ERR_CANCELLED, err, msg);
         }
         if (fatal_curl_code(a.cc)) {
             snprintf(msg, sizeof msg, "GET %s: %s", shown, curl_easy_strerror(a.cc));

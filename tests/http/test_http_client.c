@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -622,6 +623,45 @@ static void test_stop_flag(void **state)
     http_client_free(c);
 }
 
+static volatile sig_atomic_t inflight_stop;
+
+static void *raise_stop_later(void *arg)
+{
+    (void)arg;
+    usleep(300 * 1000);
+    inflight_stop = 1;
+    return NULL;
+}
+
+/* A stop raised while a response is still on its way ends that transfer:
+ * the 5 s response is abandoned well before it would arrive. */
+static void test_stop_flag_in_flight(void **state)
+{
+    (void)state;
+    inflight_stop = 0;
+    control("{\"path\": \"/products/p-1\", \"latency_ms\": 5000}");
+    http_opts o = {0};
+    o.rate = -1;
+    o.stop = &inflight_stop;
+    http_client *c;
+    rnr_error e;
+    assert_int_equal(http_client_new(&o, &c, &e), RNR_OK);
+    char url[256];
+    url_of(url, sizeof url, "/products/p-1");
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, raise_stop_later, NULL), 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    http_response r;
+    assert_int_equal(http_get(c, url, NULL, &r, &e), RNR_ERR_CANCELLED);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pthread_join(t, NULL);
+    assert_int_equal(r.attempts, 1);
+    assert_non_null(strstr(e.msg, "cancelled during attempt 1"));
+    assert_true(t1.tv_sec - t0.tv_sec < 4); /* not the 5 s the server takes */
+    http_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_redact_escape),
         cmocka_unit_test(test_bad_url),
         cmocka_unit_test_setup(test_stop_flag, reset),
+        cmocka_unit_test_setup(test_stop_flag_in_flight, reset),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, start_server, stop_server);
