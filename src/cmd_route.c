@@ -230,7 +230,7 @@ static int run_forecast(const route_args *a)
     }
     hf_db *hf = NULL;
     if (hf_open(a->hydrofabric, &hf, &err) != RNR_OK) {
-        fprintf(stderr, "rnr route: %s: %s\n", a->hydrofabric, err.msg);
+        fprintf(stderr, "rnr route: %s\n", err.msg); /* hf_open names the file */
         forecast_free(f);
         return 1;
     }
@@ -497,7 +497,7 @@ static int run_qlat(const route_args *a)
     rnr_error err = {0, ""};
     hf_db *hf = NULL;
     if (hf_open(a->hydrofabric, &hf, &err) != RNR_OK) {
-        fprintf(stderr, "rnr route: %s: %s\n", a->hydrofabric, err.msg);
+        fprintf(stderr, "rnr route: %s\n", err.msg); /* hf_open names the file */
         return 1;
     }
     hydro_net *net = NULL;
