@@ -11,6 +11,7 @@
 
 #include "adapters/aws_api.h"
 #include "adapters/backends.h"
+#include "core/envutil.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "services/autoscaler.h"
@@ -76,18 +77,12 @@ static int ctx_new(lambda_ctx **out, rnr_error *err)
     lambda_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return rnr_error_set(err, RNR_ERR_NOMEM, "lambda: out of memory");
-    c->margin_ms = DEFAULT_MARGIN_MS;
-    const char *m = getenv("RNR_LAMBDA_MARGIN_MS");
-    if (m && *m) {
-        char *end;
-        long long v = strtoll(m, &end, 10);
-        if (*end || v < 0 || v > 600000) {
-            free(c);
-            return rnr_error_set(err, RNR_ERR_CONFIG,
-                                 "RNR_LAMBDA_MARGIN_MS '%s' is not a number of ms in [0, 600000]", m);
-        }
-        c->margin_ms = v;
+    long margin;
+    if (env_long("RNR_LAMBDA_MARGIN_MS", DEFAULT_MARGIN_MS, 0, 600000, &margin, err) != RNR_OK) {
+        free(c);
+        return err->code;
     }
+    c->margin_ms = margin;
     int rc = config_load(&c->cfg, err);
     if (rc != RNR_OK) {
         free(c);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/envutil.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 
@@ -91,34 +92,30 @@ void http_apply_ca(CURL *h)
         curl_easy_setopt(h, CURLOPT_CAINFO, ca);
 }
 
-/* A positive number from the environment, or def (with a warning) when the
- * variable is set to something else. */
-static double env_number(const char *name, double def, double min, double max)
-{
-    const char *v = getenv(name);
-    if (!v || !*v)
-        return def;
-    char *end;
-    double x = strtod(v, &end);
-    if (*end || !(x >= min && x <= max)) {
-        log_warn("http", "%s=%s is not a number in [%g, %g]; using the default", name, v, min, max);
-        return def;
-    }
-    return x;
-}
-
 void http_opts_from_env(http_opts *o)
 {
     memset(o, 0, sizeof *o);
     const char *ua = getenv("NWS_USER_AGENT");
     if (ua && *ua)
         o->user_agent = ua;
-    o->timeout_ms = (long)env_number("RNR_HTTP_TIMEOUT_MS", 0, 1, 3600000);
-    o->connect_timeout_ms = (long)env_number("RNR_HTTP_CONNECT_TIMEOUT_MS", 0, 1, 600000);
-    o->max_attempts = (int)env_number("RNR_HTTP_ATTEMPTS", 0, 1, 20);
+    /* A bad value keeps the default: this void call has no error path, so
+     * the problem is logged instead. */
+    static const struct { const char *name; double min, max; } vars[] = {
+        {"RNR_HTTP_TIMEOUT_MS", 1, 3600000}, {"RNR_HTTP_CONNECT_TIMEOUT_MS", 1, 600000},
+        {"RNR_HTTP_ATTEMPTS", 1, 20}, {"RNR_HTTP_RATE", 0, 100000}};
+    double v[4];
+    for (int i = 0; i < 4; i++) {
+        rnr_error e;
+        if (env_number(vars[i].name, 0, vars[i].min, vars[i].max, &v[i], &e) != RNR_OK) {
+            log_warn("http", "%s; using the default", e.msg);
+            v[i] = 0;
+        }
+    }
+    o->timeout_ms = (long)v[0];
+    o->connect_timeout_ms = (long)v[1];
+    o->max_attempts = (int)v[2];
     /* RNR_HTTP_RATE=0 lifts the client-side limit (a mirror of our own). */
-    double rate = env_number("RNR_HTTP_RATE", 0, 0, 100000);
-    o->rate = getenv("RNR_HTTP_RATE") && rate == 0 ? -1 : rate;
+    o->rate = getenv("RNR_HTTP_RATE") && *getenv("RNR_HTTP_RATE") && v[3] == 0 ? -1 : v[3];
 }
 
 static void opts_fill_defaults(http_opts *o)

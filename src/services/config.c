@@ -17,6 +17,7 @@
 #include "adapters/backends.h"
 #include "adapters/redis_cache.h"
 #include "adapters/s3_store.h"
+#include "core/envutil.h"
 #include "core/log.h"
 #include "hydro/forcing.h"
 #include "ports/telemetry.h"
@@ -45,22 +46,6 @@ static int set_env_or(char **field, const char *name, const char *def)
 {
     const char *v = env_get(name);
     return config_set(field, v ? v : def);
-}
-
-static int env_long(const char *name, long def, long min, long max, long *out, rnr_error *err)
-{
-    const char *v = env_get(name);
-    *out = def;
-    if (!v)
-        return RNR_OK;
-    char *end = NULL;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end != '\0' || n < min || n > max)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "%s=\"%s\": expected an integer in %ld..%ld",
-                             name, v, min, max);
-    *out = n;
-    return RNR_OK;
 }
 
 static int env_bool(const char *name, int def, int *out, rnr_error *err)

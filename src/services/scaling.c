@@ -1,6 +1,8 @@
 /* scaling.c - step scaling with streaks, cooldowns and a hysteresis band. */
 #include "services/scaling.h"
 
+#include "core/envutil.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -9,22 +11,6 @@ void scaling_policy_defaults(scaling_policy *p)
     *p = (scaling_policy){.out_threshold = 100, .in_threshold = 50, .out_periods = 2,
                           .in_periods = 2, .period_s = 60, .out_cooldown_s = 60,
                           .in_cooldown_s = 120, .min_workers = 1, .max_workers = 6, .step = 1};
-}
-
-/* A number from the environment into *out; 0 when unset or valid. */
-static int env_num(const char *name, double min, double max, double *out, char *msg, size_t n)
-{
-    const char *v = getenv(name);
-    if (!v || !*v)
-        return 0;
-    char *end;
-    double x = strtod(v, &end);
-    if (*end || !(x >= min && x <= max)) {
-        snprintf(msg, n, "%s=%s is not a number in [%g, %g]", name, v, min, max);
-        return -1;
-    }
-    *out = x;
-    return 0;
 }
 
 int scaling_policy_from_env(scaling_policy *p, char *msg, size_t n)
@@ -39,9 +25,13 @@ int scaling_policy_from_env(scaling_policy *p, char *msg, size_t n)
         {"RNR_SCALE_PERIOD_SECONDS", 1, 86400},   {"RNR_SCALE_OUT_COOLDOWN_SECONDS", 0, 86400},
         {"RNR_SCALE_IN_COOLDOWN_SECONDS", 0, 86400}, {"RNR_SCALE_STEP", 1, 1000},
         {"RNR_MIN_WORKERS", 0, 1000},             {"RNR_MAX_WORKERS", 1, 1000}};
-    for (int i = 0; i < 10; i++)
-        if (env_num(vars[i].name, vars[i].min, vars[i].max, &v[i], msg, n))
+    for (int i = 0; i < 10; i++) {
+        rnr_error e;
+        if (env_number(vars[i].name, v[i], vars[i].min, vars[i].max, &v[i], &e) != RNR_OK) {
+            snprintf(msg, n, "%s", e.msg);
             return -1;
+        }
+    }
     p->out_threshold = v[0];
     p->in_threshold = v[1];
     p->out_periods = (int)v[2];

@@ -18,6 +18,7 @@
 #include "adapters/backends.h"
 #include "adapters/http.h"
 #include "adapters/nws_client.h"
+#include "core/envutil.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "hydrofabric/hf.h"
@@ -66,11 +67,12 @@ int worker_new(const rnr_config *cfg, worker **out, rnr_error *err)
     if (!w)
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     w->cfg = cfg;
-    int rc = worker_env_int("RNR_MAX_DELIVERIES", 5, 1, 1000000, &w->max_deliveries, err);
-    int backoff = 1000;
+    long max_deliveries, backoff;
+    int rc = env_long("RNR_MAX_DELIVERIES", 5, 1, 1000000, &max_deliveries, err);
     if (!rc)
-        rc = worker_env_int("RNR_RETRY_BACKOFF_MS", 1000, 0, 600000, &backoff, err);
-    w->backoff_base_ms = backoff;
+        rc = env_long("RNR_RETRY_BACKOFF_MS", 1000, 0, 600000, &backoff, err);
+    w->max_deliveries = (int)max_deliveries;
+    w->backoff_base_ms = (int)backoff;
     if (!rc)
         rc = endpoint_copy(w->nws_base, sizeof w->nws_base,
                            cfg->nws_url ? cfg->nws_url : NWS_DEFAULT_API_URL, "NWS_API_URL", err);

@@ -8,9 +8,6 @@
 
 #include "core/error.h"
 
-/* Integer variable name in [min, max], def when unset or empty;
- * RNR_ERR_CONFIG naming the variable otherwise. */
-int worker_env_int(const char *name, int def, int min, int max, int *out, rnr_error *err);
 /* Create path or update its modification time (NULL or "": nothing). */
 void worker_health_touch(const char *path);
 

@@ -14,22 +14,6 @@
 #include "services/worker.h"
 #include "services/worker_internal.h"
 
-int worker_env_int(const char *name, int def, int min, int max, int *out, rnr_error *err)
-{
-    const char *v = getenv(name);
-    *out = def;
-    if (!v || !*v)
-        return RNR_OK;
-    char *end = NULL;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < min || n > max)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "%s=\"%s\": expected an integer in %d..%d",
-                             name, v, min, max);
-    *out = (int)n;
-    return RNR_OK;
-}
-
 void worker_health_touch(const char *path)
 {
     if (!path || !*path)

@@ -4,10 +4,12 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "core/envutil.h"
 #include "core/error.h"
 #include "core/forecast.h"
 #include "core/timeutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void test_time_offsets(void **state)
@@ -83,12 +85,41 @@ static void test_forecast_validate(void **state)
     forecast_free(f);
 }
 
+static void test_env_numbers(void **state)
+{
+    (void)state;
+    rnr_error e;
+    long l;
+    double d;
+    unsetenv("RNR_TEST_NUM");
+    assert_int_equal(env_long("RNR_TEST_NUM", 7, 0, 10, &l, &e), RNR_OK);
+    assert_int_equal(l, 7);
+    setenv("RNR_TEST_NUM", "", 1);
+    assert_int_equal(env_long("RNR_TEST_NUM", 7, 0, 10, &l, &e), RNR_OK);
+    assert_int_equal(l, 7);
+    setenv("RNR_TEST_NUM", "9", 1);
+    assert_int_equal(env_long("RNR_TEST_NUM", 7, 0, 10, &l, &e), RNR_OK);
+    assert_int_equal(l, 9);
+    setenv("RNR_TEST_NUM", "11", 1);
+    assert_int_equal(env_long("RNR_TEST_NUM", 7, 0, 10, &l, &e), RNR_ERR_CONFIG);
+    assert_string_equal(e.msg, "RNR_TEST_NUM=11: expected an integer in 0..10");
+    setenv("RNR_TEST_NUM", "2.5", 1);
+    assert_int_equal(env_long("RNR_TEST_NUM", 7, 0, 10, &l, &e), RNR_ERR_CONFIG);
+    assert_int_equal(env_number("RNR_TEST_NUM", 1, 0, 10, &d, &e), RNR_OK);
+    assert_true(d == 2.5);
+    setenv("RNR_TEST_NUM", "ten", 1);
+    assert_int_equal(env_number("RNR_TEST_NUM", 1, 0, 10, &d, &e), RNR_ERR_CONFIG);
+    assert_true(d == 1);
+    assert_non_null(strstr(e.msg, "RNR_TEST_NUM=ten"));
+    unsetenv("RNR_TEST_NUM");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time_offsets),      cmocka_unit_test(test_time_missing_and_bad),
         cmocka_unit_test(test_time_format),       cmocka_unit_test(test_error_prefix),
-        cmocka_unit_test(test_forecast_validate),
+        cmocka_unit_test(test_forecast_validate), cmocka_unit_test(test_env_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
