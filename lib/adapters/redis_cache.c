@@ -338,12 +338,6 @@ static const cache_ops redis_cache_ops = {
     .close = rc_close,
 };
 
-int redis_cache_set_many(rnr_cache *c, const char *const *keys, const char *const *values,
-                         size_t n, int64_t ttl_s, rnr_error *err)
-{
-    return cache_set_many(c, keys, values, n, ttl_s, err);
-}
-
 int redis_cache_open(const char *url, rnr_cache **out, rnr_error *err)
 {
     *out = NULL;
