@@ -122,7 +122,6 @@ void aws_client_free(aws_client *c)
 
 const char *aws_client_region(const aws_client *c) { return c->region; }
 const char *aws_client_endpoint(const aws_client *c) { return c->endpoint; }
-const char *aws_client_service(const aws_client *c) { return c->service; }
 int aws_client_max_attempts(const aws_client *c) { return c->max_attempts; }
 
 int aws_client_credentials(aws_client *c, aws_credentials *out, rnr_error *err)
