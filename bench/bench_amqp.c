@@ -101,7 +101,7 @@ static double producer_cycle(rnr_queue *q, rnr_cache *c, const products *p)
         die("publish_many", &e);
         goto out;
     }
-    if (redis_cache_set_many(c, fresh_id, fresh_b, nf, 604800, &e)) {
+    if (cache_set_many(c, fresh_id, fresh_b, nf, 604800, &e)) {
         die("redis set_many", &e);
         goto out;
     }

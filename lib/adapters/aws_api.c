@@ -5,6 +5,7 @@
 #include "adapters/http.h"
 
 #include "adapters/aws_sigv4.h"
+#include "adapters/curlbuf.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 
@@ -121,7 +122,6 @@ void aws_client_free(aws_client *c)
 
 const char *aws_client_region(const aws_client *c) { return c->region; }
 const char *aws_client_endpoint(const aws_client *c) { return c->endpoint; }
-const char *aws_client_service(const aws_client *c) { return c->service; }
 int aws_client_max_attempts(const aws_client *c) { return c->max_attempts; }
 
 int aws_client_credentials(aws_client *c, aws_credentials *out, rnr_error *err)
@@ -188,22 +188,6 @@ void aws_response_clear(aws_response *r)
 {
     free(r->body);
     memset(r, 0, sizeof *r);
-}
-
-static size_t resp_write(char *d, size_t sz, size_t nm, void *ud)
-{
-    aws_response *r = ud;
-    size_t n = sz * nm;
-    if (r->len + n > AWS_BODY_MAX)
-        return 0;
-    char *p = realloc(r->body, r->len + n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + r->len, d, n);
-    r->body = p;
-    r->len += n;
-    p[r->len] = '\0';
-    return n;
 }
 
 /* Find the first element named name (any namespace) below n. */
@@ -292,14 +276,17 @@ static int post_once(aws_client *c, const char *target, const char *ctype, const
         curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hl);
         curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-        curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, resp_write);
-        curl_easy_setopt(c->h, CURLOPT_WRITEDATA, resp);
+        curlbuf b = {.max = AWS_BODY_MAX};
+        curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, curlbuf_write);
+        curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &b);
         curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
         curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, 30000L);
         curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, "http,https");
         http_apply_ca(c->h);
         *cc = curl_easy_perform(c->h);
+        resp->body = b.data;
+        resp->len = b.len;
         curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &resp->status);
         curl_easy_setopt(c->h, CURLOPT_USERNAME, "");
         curl_easy_setopt(c->h, CURLOPT_PASSWORD, "");

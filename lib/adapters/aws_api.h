@@ -40,7 +40,6 @@ void aws_client_free(aws_client *c);
 const char *aws_client_region(const aws_client *c);
 /* Scheme://host[:port] without a trailing slash. */
 const char *aws_client_endpoint(const aws_client *c);
-const char *aws_client_service(const aws_client *c);
 int aws_client_max_attempts(const aws_client *c);
 int aws_client_credentials(aws_client *c, aws_credentials *out, rnr_error *err);
 /* Sleep before retry number attempt (1, 2, ...): exponential with jitter. */

@@ -12,13 +12,19 @@ size_t curlbuf_write(char *p, size_t size, size_t n, void *ud)
         b->over = 1;
         return 0;
     }
-    char *d = realloc(b->data, b->len + add + 1);
-    if (!d)
-        return 0;
-    memcpy(d + b->len, p, add);
-    b->data = d;
+    if (b->len + add + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 16384;
+        while (cap < b->len + add + 1)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d)
+            return 0;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, add);
     b->len += add;
-    d[b->len] = '\0';
+    b->data[b->len] = '\0';
     return add;
 }
 
@@ -26,5 +32,5 @@ void curlbuf_free(curlbuf *b)
 {
     free(b->data);
     b->data = NULL;
-    b->len = 0;
+    b->len = b->cap = 0;
 }

@@ -9,6 +9,8 @@
 typedef struct curlbuf {
     char *data;  /* NULL until the first byte */
     size_t len;
+    size_t cap;  /* allocated bytes; grows by doubling, so a large body is
+                  * not one realloc per chunk */
     size_t max;  /* cap in bytes; 0 = none */
     int over;    /* set when the cap stopped the transfer */
 } curlbuf;

@@ -7,6 +7,7 @@
  * arrival time advanced by 1/rate per request under the client mutex;
  * the wait itself happens outside the lock. */
 #include "adapters/http.h"
+#include "adapters/curlbuf.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -32,13 +33,6 @@ struct http_client {
     uint64_t rng;
     http_stats stats;
 };
-
-/* Body sink of one transfer. */
-typedef struct sink {
-    char *buf;
-    size_t len, cap, max;
-    int over;
-} sink;
 
 /* What one attempt ended with, before the retry decision. */
 typedef struct attempt {
@@ -296,28 +290,6 @@ static int64_t backoff_ms(http_client *c, int retry)
     return (int64_t)(r % (uint64_t)(ceil + 1));
 }
 
-static size_t sink_write(char *data, size_t size, size_t nmemb, void *u)
-{
-    sink *s = u;
-    size_t n = size * nmemb;
-    if (s->len + n > s->max) {
-        s->over = 1;
-        return 0;
-    }
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 16384;
-        while (cap < s->len + n + 1) cap *= 2;
-        char *b = realloc(s->buf, cap);
-        if (!b) return 0;
-        s->buf = b;
-        s->cap = cap;
-    }
-    memcpy(s->buf + s->len, data, n);
-    s->len += n;
-    s->buf[s->len] = '\0';
-    return n;
-}
-
 static int content_type_is_json(const char *ct)
 {
     return ct && strstr(ct, "json") != NULL;
@@ -333,9 +305,9 @@ static int xfer_check_stop(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_
     return c->o.stop && *c->o.stop;
 }
 
-/* One transfer. Fills *a, the sink and the content type. */
+/* One transfer. Fills *a, the body and the content type. */
 static void attempt_once(http_client *c, const char *url, const char *accept,
-                         sink *s, attempt *a, char *ctype, size_t ctn)
+                         curlbuf *s, attempt *a, char *ctype, size_t ctn)
 {
     memset(a, 0, sizeof *a);
     ctype[0] = '\0';
@@ -363,7 +335,7 @@ static void attempt_once(http_client *c, const char *url, const char *accept,
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     http_apply_ca(h);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curlbuf_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a->curl_msg);
     if (c->o.stop) {
@@ -430,11 +402,10 @@ static void stats_add(http_client *c, int attempts, int64_t slept)
 }
 
 /* End a failed request: drop the partial body, count it, set the error. */
-static int finish_error(http_client *c, http_response *out, sink *s, int code,
+static int finish_error(http_client *c, http_response *out, curlbuf *s, int code,
                         rnr_error *err, const char *msg)
 {
-    free(s->buf);
-    s->buf = NULL;
+    curlbuf_free(s);
     out->body = NULL;
     out->len = 0;
     stats_add(c, out->attempts, out->waited_ms);
@@ -453,7 +424,7 @@ int http_get(http_client *c, const char *url, const char *accept,
     memset(out, 0, sizeof *out);
     char shown[512], msg[1024];
     http_url_redact(url, shown, sizeof shown);
-    sink s = {0};
+    curlbuf s = {0};
     attempt a;
     char why[CURL_ERROR_SIZE + 64] = "";
     for (int n = 1; n <= c->o.max_attempts; n++) {
@@ -461,9 +432,8 @@ int http_get(http_client *c, const char *url, const char *accept,
             snprintf(msg, sizeof msg, "GET %s: cancelled before attempt %d", shown, n);
             return finish_error(c, out, &s, RNR_ERR_CANCELLED, err, msg);
         }
-        free(s.buf);
-        memset(&s, 0, sizeof s);
-        s.max = c->o.max_body;
+        curlbuf_free(&s);
+        s = (curlbuf){.max = c->o.max_body};
         out->attempts = n;
         attempt_once(c, url, accept, &s, &a, out->content_type, sizeof out->content_type);
         stats_connects(c, a.connects);
@@ -483,11 +453,11 @@ int http_get(http_client *c, const char *url, const char *accept,
             return finish_error(c, out, &s, RNR_ERR_INVALID, err, msg);
         }
         if (!retry_reason(&a, out->content_type, why, sizeof why)) {
-            if (!s.buf && !(s.buf = calloc(1, 1))) {
+            if (!s.data && !(s.data = calloc(1, 1))) {
                 snprintf(msg, sizeof msg, "GET %s: out of memory", shown);
                 return finish_error(c, out, &s, RNR_ERR_NOMEM, err, msg);
             }
-            out->body = s.buf;
+            out->body = s.data;
             out->len = s.len;
             stats_add(c, n, out->waited_ms);
             return RNR_OK;

@@ -3,6 +3,7 @@
  * pipelined lookups, bounded connect and command timeouts, and one
  * reconnect per call after a connection error. */
 #include "adapters/redis_cache.h"
+#include "adapters/backends.h"
 
 #include <ctype.h>
 #include <hiredis/hiredis.h>
@@ -49,25 +50,16 @@ static int parse_num(const char *s, size_t n, long lo, long hi, long *out)
 
 static int parse_query(rcache *r, const char *q, const char *url, rnr_error *err)
 {
-    while (*q) {
-        size_t n = strcspn(q, "&");
-        const char *eq = memchr(q, '=', n);
-        long v;
-        int *slot = NULL;
-        if (eq && (size_t)(eq - q) == 15 && !strncmp(q, "connect_timeout", 15))
-            slot = &r->connect_timeout_ms;
-        else if (eq && (size_t)(eq - q) == 7 && !strncmp(q, "timeout", 7))
-            slot = &r->timeout_ms;
-        if (!slot || parse_num(eq + 1, n - (size_t)(eq - q) - 1, 1, 600000, &v))
-            return rnr_error_set(err, RNR_ERR_INVALID,
-                                 "Redis URL %s: bad option '%.*s' (connect_timeout=MS, timeout=MS)",
-                                 url, (int)n, q);
-        *slot = (int)v;
-        q += n;
-        if (*q == '&')
-            q++;
-    }
-    return RNR_OK;
+    static const char *const params[] = {"connect_timeout", "timeout", NULL};
+    long ct = r->connect_timeout_ms, t = r->timeout_ms;
+    int rc = backend_query_check(url, q, params, err);
+    if (rc == RNR_OK)
+        rc = backend_query_int(url, q, "connect_timeout", 1, 600000, &ct, err);
+    if (rc == RNR_OK)
+        rc = backend_query_int(url, q, "timeout", 1, 600000, &t, err);
+    r->connect_timeout_ms = (int)ct;
+    r->timeout_ms = (int)t;
+    return rc;
 }
 
 static int dup_range(char **dst, const char *s, size_t n)
@@ -337,12 +329,6 @@ static const cache_ops redis_cache_ops = {
     .set_many = rc_set_many,
     .close = rc_close,
 };
-
-int redis_cache_set_many(rnr_cache *c, const char *const *keys, const char *const *values,
-                         size_t n, int64_t ttl_s, rnr_error *err)
-{
-    return cache_set_many(c, keys, values, n, ttl_s, err);
-}
 
 int redis_cache_open(const char *url, rnr_cache **out, rnr_error *err)
 {

@@ -22,9 +22,4 @@ int redis_cache_open(const char *url, rnr_cache **out, rnr_error *err);
  * variables -> a malloc'd redis://host:port/0 URL. */
 int redis_url_from_env(char **url, rnr_error *err);
 
-/* SET n keys (ttl_s > 0: with EX ttl_s) in one round trip on a Redis cache;
- * any other cache gets cache_set per key. */
-int redis_cache_set_many(rnr_cache *c, const char *const *keys, const char *const *values,
-                         size_t n, int64_t ttl_s, rnr_error *err);
-
 #endif

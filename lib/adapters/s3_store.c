@@ -5,6 +5,7 @@
 #include "adapters/aws_api.h"
 #include "adapters/http.h"
 #include "adapters/aws_sigv4.h"
+#include "adapters/curlbuf.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 
@@ -246,7 +247,7 @@ typedef struct io_ctx {
     const s3_req *r;
     size_t pos;
     CURL *h;
-    aws_response *mem;
+    curlbuf body; /* a non-download body, or any error body */
     int write_failed;
 } io_ctx;
 
@@ -275,18 +276,7 @@ static size_t s3_write(char *d, size_t sz, size_t nm, void *ud)
         }
         return n;
     }
-    aws_response *m = x->mem;
-    size_t cap = x->r->download ? S3_ERR_BODY_MAX : 256 * 1024 * 1024;
-    if (m->len + n > cap)
-        return 0;
-    char *p = realloc(m->body, m->len + n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + m->len, d, n);
-    m->body = p;
-    m->len += n;
-    p[m->len] = '\0';
-    return n;
+    return curlbuf_write(d, sz, nm, &x->body);
 }
 
 /* Rewind upload and download for another attempt. */
@@ -368,7 +358,7 @@ static int perform_once(s3_store *s, const s3_req *r, const char *url, aws_respo
     aws_credentials_wipe(cr);
     free(cr);
     if (rc == RNR_OK) {
-        io_ctx x = {r, 0, s->h, mem, 0};
+        io_ctx x = {r, 0, s->h, {.max = r->download ? S3_ERR_BODY_MAX : 256 * 1024 * 1024}, 0};
         curl_easy_setopt(s->h, CURLOPT_URL, url);
         curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, hl);
         curl_easy_setopt(s->h, CURLOPT_PATH_AS_IS, 1L);
@@ -381,6 +371,8 @@ static int perform_once(s3_store *s, const s3_req *r, const char *url, aws_respo
         http_apply_ca(s->h);
         setup_io(s->h, r, &x);
         *cc = curl_easy_perform(s->h);
+        mem->body = x.body.data;
+        mem->len = x.body.len;
         curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &mem->status);
         *write_failed = x.write_failed;
         curl_easy_setopt(s->h, CURLOPT_USERNAME, "");

@@ -136,22 +136,14 @@ static int sc_set_many(void *self, const char *const *keys, const char *const *v
                        int64_t ttl_s, rnr_error *err)
 {
     sqlite_cache *c = self;
-    int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        return sc_error(c, rc, "begin a batch of sets", err);
-    for (size_t i = 0; i < n; i++) {
-        int r = sc_set(self, keys[i], values[i], ttl_s, err);
-        if (r != RNR_OK) {
-            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-            return r;
-        }
-    }
-    rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-        return sc_error(c, rc, "commit a batch of sets", err);
-    }
-    return RNR_OK;
+    int rc = sqlite_db_exec(c->db, "BEGIN IMMEDIATE", "begin a batch of sets", c->path, err);
+    for (size_t i = 0; rc == RNR_OK && i < n; i++)
+        rc = sc_set(self, keys[i], values[i], ttl_s, err);
+    if (rc == RNR_OK)
+        rc = sqlite_db_exec(c->db, "COMMIT", "commit a batch of sets", c->path, err);
+    if (rc != RNR_OK)
+        sqlite_db_rollback(c->db);
+    return rc;
 }
 
 static void sc_close(void *self)

@@ -188,6 +188,10 @@ static void test_redis_config(void **state)
     assert_int_equal(redis_cache_open("redis://h:99999/0", &c, &e), RNR_ERR_INVALID);
     assert_int_equal(redis_cache_open("redis://h/zero", &c, &e), RNR_ERR_INVALID);
     assert_int_equal(redis_cache_open("redis://h/0?ttl=5", &c, &e), RNR_ERR_INVALID);
+    /* A bad option's message shows the URL with its password masked. */
+    assert_int_equal(redis_cache_open("redis://:sekret@h/0?timeout=0", &c, &e), RNR_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "timeout"));
+    assert_null(strstr(e.msg, "sekret"));
     assert_null(c);
 }
 

@@ -108,7 +108,7 @@ static void test_get_many(void **state)
     const char *even[N / 2];
     for (int i = 0; i < N / 2; i++)
         even[i] = keys[2 * i];
-    assert_int_equal(redis_cache_set_many(c, even, vp, N / 2, 600, &e), RNR_OK);
+    assert_int_equal(cache_set_many(c, even, vp, N / 2, 600, &e), RNR_OK);
     assert_int_equal(cache_get_many(c, kp, N, out, &e), RNR_OK);
     for (int i = 0; i < N; i++) {
         if (i % 2)

@@ -9,16 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The JSON-protocol preamble: 0 (error already in rep) unless the
+ * X-Amz-Target is want; *req is the parsed body, NULL when it is not JSON. */
+static int json_call(const fake_request *r, const char *want, fake_reply *rep, json_t **req)
+{
+    if (strcmp(fake_header(r, "x-amz-target"), want) != 0) {
+        fake_json_error(rep, 400, "UnknownOperationException", "unknown operation");
+        return 0;
+    }
+    *req = json_loadb(r->body ? r->body : "", r->len, 0, NULL);
+    return 1;
+}
+
 /* ---- Secrets Manager ---- */
 
 void fake_secrets(fake_state *st, const fake_request *r, fake_reply *rep)
 {
-    const char *target = fake_header(r, "x-amz-target");
-    if (strcmp(target, "secretsmanager.GetSecretValue") != 0) {
-        fake_json_error(rep, 400, "UnknownOperationException", "unknown operation");
+    json_t *req;
+    if (!json_call(r, "secretsmanager.GetSecretValue", rep, &req))
         return;
-    }
-    json_t *req = json_loadb(r->body ? r->body : "", r->len, 0, NULL);
     const char *id = json_string_value(json_object_get(req, "SecretId"));
     rep->record = json_pack("{s:s, s:s?}", "action", "GetSecretValue", "secret_id", id);
     if (!id) {
@@ -75,12 +84,9 @@ static int ecs_lookup(const fake_config *c, const char *cluster, const char *svc
 
 void fake_ecs(fake_state *st, const fake_request *r, fake_reply *rep)
 {
-    const char *target = fake_header(r, "x-amz-target");
-    if (strcmp(target, "AmazonEC2ContainerServiceV20141113.DescribeServices") != 0) {
-        fake_json_error(rep, 400, "UnknownOperationException", "unknown operation");
+    json_t *req;
+    if (!json_call(r, "AmazonEC2ContainerServiceV20141113.DescribeServices", rep, &req))
         return;
-    }
-    json_t *req = json_loadb(r->body ? r->body : "", r->len, 0, NULL);
     const char *cluster = json_string_value(json_object_get(req, "cluster"));
     json_t *names = json_object_get(req, "services");
     rep->record = json_pack("{s:s, s:s?, s:O?}", "action", "DescribeServices", "cluster", cluster,
