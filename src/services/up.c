@@ -4,7 +4,6 @@
 #include "services/up.h"
 
 #include "adapters/backends.h"
-#include "adapters/sqlite_queue.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "services/autoscaler.h"
@@ -218,13 +217,13 @@ static char *message_id(const char *body)
     return strdup(buf);
 }
 
-/* The dead letters this run added, with their reasons (SQLite queue only:
- * a broker's dead-letter queue is read with its own tools). */
+/* The dead letters this run added, with their reasons (when the backend
+ * lists them: a broker's dead-letter queue is read with its own tools). */
 static void collect_dead(up_ctx *u)
 {
-    sqlite_dead_list l = {0};
+    queue_dead_list l = {0};
     rnr_error err;
-    if (sqlite_queue_list_dead(u->queue, 0, &l, &err) != RNR_OK)
+    if (queue_list_dead(u->queue, 0, &l, &err) != RNR_OK)
         return;
     for (size_t i = 0; i < l.n; i++) {
         if (l.items[i].dead_at < u->start_s)
@@ -237,7 +236,7 @@ static void collect_dead(up_ctx *u)
         d[u->sum->ndead].reason = strdup(l.items[i].reason ? l.items[i].reason : "");
         u->sum->ndead++;
     }
-    sqlite_dead_list_clear(&l);
+    queue_dead_list_clear(&l);
 }
 
 static int queue_drained(const queue_depth *d)
