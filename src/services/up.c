@@ -14,7 +14,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* Beyond the workers' own grace period, before the supervisor SIGKILLs. */
@@ -36,24 +35,6 @@ typedef struct up_ctx {
     int outputs;             /* last count, refreshed every UP_LIST_EVERY_MS */
     int64_t outputs_at_ms;   /* monotonic time of that count, 0 = never */
 } up_ctx;
-
-static int mkdir_p(const char *path, rnr_error *err)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "state dir '%s': path too long", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return rnr_error_set(err, RNR_ERR_IO, "mkdir %s: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return rnr_error_set(err, RNR_ERR_IO, "mkdir %s: %s", buf, strerror(errno));
-    return RNR_OK;
-}
 
 static void note_error(up_summary *sum, const char *job, const rnr_error *err)
 {
@@ -479,9 +460,8 @@ int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error 
         return rnr_error_set(err, RNR_ERR_INVALID, "workers: need --workers >= 1 and --min-workers <= --max-workers");
     up_ctx u = {.cfg = cfg, .o = &o, .sum = sum, .start_s = time_now()};
     up_status_init(&u.status, o.status_line);
-    int rc = mkdir_p(cfg->state_dir, err);
-    if (!rc)
-        rc = backend_open_queue(cfg->queue_url, cfg->queue_name, &u.queue, err);
+    /* config_load made cfg->state_dir (mkdir -p, then its absolute path) */
+    int rc = backend_open_queue(cfg->queue_url, cfg->queue_name, &u.queue, err);
     if (!rc)
         rc = backend_open_store(cfg->store_url, &u.store, err);
     if (!rc)
