@@ -84,7 +84,6 @@ static void collect_stats(up_ctx *u)
             w->skipped[k] += st.skipped[k];
         w->failed_sites += st.failed_sites;
         w->outputs += st.outputs;
-        u->sum->workers_reported++;
         unlink(f);
     }
     if (u->stats_dir[0])
