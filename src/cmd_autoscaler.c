@@ -135,16 +135,10 @@ static int autoscaler_main(int argc, char **argv)
     autoscaler_flags f;
     if (autoscaler_parse(argc, argv, &f))
         return 2;
-    if (f.state_dir && setenv("RNR_STATE_DIR", f.state_dir, 1) != 0) {
-        fprintf(stderr, "rnr autoscaler: cannot set the state directory\n");
-        return 1;
-    }
     rnr_config cfg;
-    rnr_error err = {0};
-    if (config_load(&cfg, &err) != RNR_OK) {
-        fprintf(stderr, "rnr autoscaler: %s\n", err.msg);
+    if (cmd_load_config("autoscaler", f.state_dir, &cfg))
         return 1;
-    }
+    rnr_error err = {0};
     int rc = f.queue ? config_set(&cfg.queue_url, f.queue) : RNR_OK;
     if (rc == RNR_OK)
         rc = autoscaler_once(&cfg, f.running, &err);

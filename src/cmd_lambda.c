@@ -28,8 +28,7 @@
 #define DEFAULT_MARGIN_MS 5000
 
 typedef struct lambda_ctx {
-    rnr_config cfg;
-    int have_cfg;
+    rnr_config cfg; /* loaded: a ctx exists only once ctx_new succeeded */
     int64_t margin_ms;
     producer *prod;
     postprocess *pp;
@@ -50,7 +49,7 @@ static void ctx_free(void *p)
     if (c->queue) queue_free(c->queue);
     if (c->fleet) fleet_free(c->fleet);
     if (c->metrics) metrics_free(c->metrics);
-    if (c->have_cfg) config_clear(&c->cfg);
+    config_clear(&c->cfg);
     free(c);
 }
 
@@ -88,7 +87,6 @@ static int ctx_new(lambda_ctx **out, rnr_error *err)
         free(c);
         return rc;
     }
-    c->have_cfg = 1;
     char desc[1024];
     config_describe(&c->cfg, desc, sizeof desc);
     log_info("lambda", "config %s", desc);

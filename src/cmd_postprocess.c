@@ -44,16 +44,10 @@ static int postprocess_main(int argc, char **argv)
     int64_t now = time_now();
     if (f.now && time_parse_iso(f.now, &now) != 0)
         return cmd_usage_error("postprocess", "--now \"%s\" is not an ISO 8601 time", f.now);
-    if (f.state_dir && setenv("RNR_STATE_DIR", f.state_dir, 1) != 0) {
-        fprintf(stderr, "rnr postprocess: cannot set the state directory\n");
-        return 1;
-    }
     rnr_config cfg;
-    rnr_error err = {0};
-    if (config_load(&cfg, &err) != RNR_OK) {
-        fprintf(stderr, "rnr postprocess: %s\n", err.msg);
+    if (cmd_load_config("postprocess", f.state_dir, &cfg))
         return 1;
-    }
+    rnr_error err = {0};
     int rc = 0;
     if (f.store)
         rc |= config_set(&cfg.store_url, f.store);

@@ -65,16 +65,10 @@ static int producer_main(int argc, char **argv)
     producer_flags f;
     if (producer_parse(argc, argv, &f))
         return 2;
-    if (f.state_dir && setenv("RNR_STATE_DIR", f.state_dir, 1) != 0) {
-        fprintf(stderr, "rnr producer: cannot set the state directory\n");
-        return 1;
-    }
     rnr_config cfg;
-    rnr_error err = {0};
-    if (config_load(&cfg, &err) != RNR_OK) {
-        fprintf(stderr, "rnr producer: %s\n", err.msg);
+    if (cmd_load_config("producer", f.state_dir, &cfg))
         return 1;
-    }
+    rnr_error err = {0};
     if (producer_apply(&f, &cfg) != 0) {
         fprintf(stderr, "rnr producer: out of memory\n");
         config_clear(&cfg);

@@ -51,9 +51,9 @@ static int show_depth(rnr_queue *q, const char *name)
 
 static int show_dead(rnr_queue *q, size_t limit)
 {
-    sqlite_dead_list l = {0};
+    queue_dead_list l = {0};
     rnr_error err = {0};
-    if (sqlite_queue_list_dead(q, limit, &l, &err) != RNR_OK) {
+    if (queue_list_dead(q, limit, &l, &err) != RNR_OK) {
         fprintf(stderr, "rnr queue: %s\n", err.code == RNR_ERR_UNSUPPORTED
                     ? "dead letters are listed for the embedded queue only; on RabbitMQ read "
                       "the '<queue>.dead' queue (docs/deploy.md)"
@@ -61,7 +61,7 @@ static int show_dead(rnr_queue *q, size_t limit)
         return 1;
     }
     for (size_t i = 0; i < l.n; i++) {
-        const sqlite_dead_letter *d = &l.items[i];
+        const queue_dead_entry *d = &l.items[i];
         char at[32];
         time_format_iso(d->dead_at, at, sizeof at);
         printf("%lld\t%s\tdeliveries=%d\treason=%s\ttrace=%s\t%.*s\n", (long long)d->id, at,
@@ -69,7 +69,7 @@ static int show_dead(rnr_queue *q, size_t limit)
                (int)d->len, d->body);
     }
     printf("%zu dead letter(s)\n", l.n);
-    sqlite_dead_list_clear(&l);
+    queue_dead_list_clear(&l);
     return 0;
 }
 

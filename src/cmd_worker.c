@@ -98,18 +98,10 @@ static int worker_main(int argc, char **argv)
     worker_flags f;
     if (parse_flags(argc, argv, &f))
         return 2;
-    /* The state directory decides the embedded defaults, so it goes in
-     * before the rest of the configuration is derived. */
-    if (f.state_dir && setenv("RNR_STATE_DIR", f.state_dir, 1) != 0) {
-        fprintf(stderr, "rnr worker: cannot set the state directory\n");
-        return 1;
-    }
     rnr_config cfg;
-    rnr_error err = {0};
-    if (config_load(&cfg, &err) != RNR_OK) {
-        fprintf(stderr, "rnr worker: %s\n", err.msg);
+    if (cmd_load_config("worker", f.state_dir, &cfg))
         return 1;
-    }
+    rnr_error err = {0};
     if (apply_flags(&f, &cfg) != 0 || install_handlers() != 0) {
         fprintf(stderr, "rnr worker: out of memory or no signal handlers\n");
         config_clear(&cfg);

@@ -18,4 +18,11 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* True when argv holds -h or --help (before any "--"). */
 int cmd_wants_help(int argc, char **argv);
 
+struct rnr_config;
+/* config_load for command cmd, with state_dir (a --state-dir flag, or NULL)
+ * put into RNR_STATE_DIR first: it decides the embedded defaults, and the
+ * processes we start read the same environment. On failure prints
+ * "rnr <cmd>: <why>" on stderr and returns 1, else 0. */
+int cmd_load_config(const char *cmd, const char *state_dir, struct rnr_config *cfg);
+
 #endif

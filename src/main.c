@@ -2,9 +2,11 @@
 #include "command.h"
 #include "commands_gen.h"
 #include "core/log.h"
+#include "services/config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
@@ -25,6 +27,20 @@ int cmd_wants_help(int argc, char **argv)
             break;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return 1;
+    }
+    return 0;
+}
+
+int cmd_load_config(const char *cmd, const char *state_dir, rnr_config *cfg)
+{
+    if (state_dir && setenv("RNR_STATE_DIR", state_dir, 1) != 0) {
+        fprintf(stderr, "rnr %s: cannot set the state directory\n", cmd);
+        return 1;
+    }
+    rnr_error err = {0};
+    if (config_load(cfg, &err) != RNR_OK) {
+        fprintf(stderr, "rnr %s: %s\n", cmd, err.msg);
+        return 1;
     }
     return 0;
 }

@@ -417,6 +417,8 @@ static void sq_close(void *self)
     free(q);
 }
 
+static int sq_list_dead(void *self, size_t limit, queue_dead_list *out, rnr_error *err);
+
 static const queue_ops sqlite_queue_ops = {
     .publish = sq_publish,
     .publish_many = sq_publish_many,
@@ -426,6 +428,7 @@ static const queue_ops sqlite_queue_ops = {
     .dead_letter = sq_dead_letter,
     .depth = sq_depth,
     .close = sq_close,
+    .list_dead = sq_list_dead,
 };
 
 static const char *const queue_params[] = {"queue", "lease", "max_deliveries", "busy_timeout",
@@ -579,6 +582,30 @@ void sqlite_dead_list_clear(sqlite_dead_list *l)
     }
     free(l->items);
     memset(l, 0, sizeof *l);
+}
+
+/* The port's list_dead: sqlite_queue_list_dead, its entries moved into the
+ * port's type. */
+static int sq_list_dead(void *self, size_t limit, queue_dead_list *out, rnr_error *err)
+{
+    rnr_queue h = {&sqlite_queue_ops, self};
+    sqlite_dead_list l;
+    int rc = sqlite_queue_list_dead(&h, limit, &l, err);
+    if (rc != RNR_OK)
+        return rc;
+    out->items = l.n ? calloc(l.n, sizeof *out->items) : NULL;
+    if (l.n && !out->items) {
+        sqlite_dead_list_clear(&l);
+        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory listing dead letters");
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        const sqlite_dead_letter *d = &l.items[i];
+        out->items[i] = (queue_dead_entry){d->id, d->body, d->len, d->reason, d->trace_id,
+                                           d->delivery_count, d->enqueued_at, d->dead_at};
+    }
+    out->n = l.n;
+    free(l.items);
+    return RNR_OK;
 }
 
 static int sq_replay_tx(sqlite_queue *q, int64_t id, size_t *replayed, rnr_error *err)

@@ -51,6 +51,26 @@ int queue_get_depth(rnr_queue *q, queue_depth *out, rnr_error *err)
     return q->ops->depth(q->self, out, err);
 }
 
+int queue_list_dead(rnr_queue *q, size_t limit, queue_dead_list *out, rnr_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!q->ops->list_dead)
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED,
+                             "this queue backend keeps its dead letters in its own queue");
+    return q->ops->list_dead(q->self, limit, out, err);
+}
+
+void queue_dead_list_clear(queue_dead_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].body);
+        free(l->items[i].reason);
+        free(l->items[i].trace_id);
+    }
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
 void queue_free(rnr_queue *q)
 {
     if (!q)

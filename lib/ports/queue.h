@@ -28,6 +28,23 @@ typedef struct queue_depth {
     int64_t dead;        /* messages in the dead-letter queue, -1 when unknown */
 } queue_depth;
 
+/* A message the queue gave up on, kept by the backend with its reason. */
+typedef struct queue_dead_entry {
+    int64_t id;            /* the backend's dead-letter id */
+    char *body;            /* NUL-terminated */
+    size_t len;
+    char *reason;
+    char *trace_id;        /* or NULL */
+    int delivery_count;
+    int64_t enqueued_at;   /* epoch seconds of the original publish */
+    int64_t dead_at;       /* epoch seconds */
+} queue_dead_entry;
+
+typedef struct queue_dead_list {
+    queue_dead_entry *items;
+    size_t n;
+} queue_dead_list;
+
 typedef struct queue_publish_opts {
     const char *trace_id;     /* carried as a header; may be NULL */
     const char *content_type; /* default application/json */
@@ -52,6 +69,10 @@ typedef struct queue_ops {
     int (*dead_letter)(void *self, uint64_t tag, const char *reason, rnr_error *err);
     int (*depth)(void *self, queue_depth *out, rnr_error *err);
     void (*close)(void *self);
+    /* The oldest dead letters, at most limit (0 = all). NULL when the
+     * backend's dead letters are read with its own tools (a broker's
+     * dead-letter queue). */
+    int (*list_dead)(void *self, size_t limit, queue_dead_list *out, rnr_error *err);
 } queue_ops;
 
 typedef struct rnr_queue {
@@ -69,6 +90,9 @@ int queue_ack(rnr_queue *q, uint64_t tag, rnr_error *err);
 int queue_nack(rnr_queue *q, uint64_t tag, int requeue, rnr_error *err);
 int queue_dead_letter(rnr_queue *q, uint64_t tag, const char *reason, rnr_error *err);
 int queue_get_depth(rnr_queue *q, queue_depth *out, rnr_error *err);
+/* RNR_ERR_UNSUPPORTED (out empty) when the backend has no list_dead. */
+int queue_list_dead(rnr_queue *q, size_t limit, queue_dead_list *out, rnr_error *err);
+void queue_dead_list_clear(queue_dead_list *l);
 /* Close the backend and free the handle (NULL is fine). */
 void queue_free(rnr_queue *q);
 /* Free what a delivery owns and zero it. */

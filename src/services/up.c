@@ -4,7 +4,6 @@
 #include "services/up.h"
 
 #include "adapters/backends.h"
-#include "adapters/sqlite_queue.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "services/autoscaler.h"
@@ -15,7 +14,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* Beyond the workers' own grace period, before the supervisor SIGKILLs. */
@@ -37,24 +35,6 @@ typedef struct up_ctx {
     int outputs;             /* last count, refreshed every UP_LIST_EVERY_MS */
     int64_t outputs_at_ms;   /* monotonic time of that count, 0 = never */
 } up_ctx;
-
-static int mkdir_p(const char *path, rnr_error *err)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "state dir '%s': path too long", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return rnr_error_set(err, RNR_ERR_IO, "mkdir %s: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return rnr_error_set(err, RNR_ERR_IO, "mkdir %s: %s", buf, strerror(errno));
-    return RNR_OK;
-}
 
 static void note_error(up_summary *sum, const char *job, const rnr_error *err)
 {
@@ -104,7 +84,6 @@ static void collect_stats(up_ctx *u)
             w->skipped[k] += st.skipped[k];
         w->failed_sites += st.failed_sites;
         w->outputs += st.outputs;
-        u->sum->workers_reported++;
         unlink(f);
     }
     if (u->stats_dir[0])
@@ -218,13 +197,13 @@ static char *message_id(const char *body)
     return strdup(buf);
 }
 
-/* The dead letters this run added, with their reasons (SQLite queue only:
- * a broker's dead-letter queue is read with its own tools). */
+/* The dead letters this run added, with their reasons (when the backend
+ * lists them: a broker's dead-letter queue is read with its own tools). */
 static void collect_dead(up_ctx *u)
 {
-    sqlite_dead_list l = {0};
+    queue_dead_list l = {0};
     rnr_error err;
-    if (sqlite_queue_list_dead(u->queue, 0, &l, &err) != RNR_OK)
+    if (queue_list_dead(u->queue, 0, &l, &err) != RNR_OK)
         return;
     for (size_t i = 0; i < l.n; i++) {
         if (l.items[i].dead_at < u->start_s)
@@ -237,7 +216,7 @@ static void collect_dead(up_ctx *u)
         d[u->sum->ndead].reason = strdup(l.items[i].reason ? l.items[i].reason : "");
         u->sum->ndead++;
     }
-    sqlite_dead_list_clear(&l);
+    queue_dead_list_clear(&l);
 }
 
 static int queue_drained(const queue_depth *d)
@@ -480,9 +459,8 @@ int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error 
         return rnr_error_set(err, RNR_ERR_INVALID, "workers: need --workers >= 1 and --min-workers <= --max-workers");
     up_ctx u = {.cfg = cfg, .o = &o, .sum = sum, .start_s = time_now()};
     up_status_init(&u.status, o.status_line);
-    int rc = mkdir_p(cfg->state_dir, err);
-    if (!rc)
-        rc = backend_open_queue(cfg->queue_url, cfg->queue_name, &u.queue, err);
+    /* config_load made cfg->state_dir (mkdir -p, then its absolute path) */
+    int rc = backend_open_queue(cfg->queue_url, cfg->queue_name, &u.queue, err);
     if (!rc)
         rc = backend_open_store(cfg->store_url, &u.store, err);
     if (!rc)

@@ -54,7 +54,6 @@ typedef struct up_dead {
 typedef struct up_summary {
     int producer_ran, producer_ok;
     producer_counts products;
-    int workers_reported;         /* stats files read */
     worker_stats work;            /* summed over the workers */
     int postprocess_ran, postprocess_ok;
     postprocess_counts post;

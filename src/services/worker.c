@@ -43,22 +43,10 @@ struct worker {
     int max_deliveries;
     long backoff_base_ms;
     worker_attempts attempts;
-    char nws_base[512], nwps_base[512];
+    nws_endpoints ep;
 };
 
 /* ---- set-up ------------------------------------------------------------ */
-
-static int endpoint_copy(char *dst, size_t n, const char *url, const char *name, rnr_error *err)
-{
-    size_t len = strlen(url);
-    while (len > 0 && url[len - 1] == '/')
-        len--;
-    if (len == 0 || len >= n || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
-        return rnr_error_set(err, RNR_ERR_CONFIG, "%s=\"%s\": expected an http(s) URL", name, url);
-    memcpy(dst, url, len);
-    dst[len] = '\0';
-    return RNR_OK;
-}
 
 int worker_new(const rnr_config *cfg, worker **out, rnr_error *err)
 {
@@ -74,12 +62,7 @@ int worker_new(const rnr_config *cfg, worker **out, rnr_error *err)
     w->max_deliveries = (int)max_deliveries;
     w->backoff_base_ms = (int)backoff;
     if (!rc)
-        rc = endpoint_copy(w->nws_base, sizeof w->nws_base,
-                           cfg->nws_url ? cfg->nws_url : NWS_DEFAULT_API_URL, "NWS_API_URL", err);
-    if (!rc)
-        rc = endpoint_copy(w->nwps_base, sizeof w->nwps_base,
-                           cfg->nwps_url ? cfg->nwps_url : NWPS_DEFAULT_API_URL, "NWPS_API_URL",
-                           err);
+        rc = nws_endpoints_from_env(&w->ep, err);
     if (!rc)
         rc = backend_open_queue(cfg->queue_url, cfg->queue_name, &w->queue, err);
     if (!rc)
@@ -216,7 +199,7 @@ static int fetch_series(msg_ctx *m, const nwps_gauge *g, nwps_stageflow **fc,
     char *body = NULL;
     size_t len = 0;
     rnr_error e = {0};
-    int rc = nwps_fetch_stageflow(w->http, w->nwps_base, g->lid, "forecast", &body, &len, &e);
+    int rc = nwps_fetch_stageflow(w->http, w->ep.nwps, g->lid, "forecast", &body, &len, &e);
     if (rc == RNR_ERR_NOTFOUND) {
         count_skip(m, g->lid, NWS_SKIP_NO_FORECAST, e.msg);
         return 0;
@@ -232,7 +215,7 @@ static int fetch_series(msg_ctx *m, const nwps_gauge *g, nwps_stageflow **fc,
         return 0;
     }
     body = NULL;
-    rc = nwps_fetch_stageflow(w->http, w->nwps_base, g->lid, "observed", &body, &len, &e);
+    rc = nwps_fetch_stageflow(w->http, w->ep.nwps, g->lid, "observed", &body, &len, &e);
     if (rc == RNR_OK) {
         if (nwps_stageflow_parse(body, len, obs, &e) != RNR_OK) {
             log_info("worker", "lid=%s: observations unreadable, routing without: %s", g->lid,
@@ -291,7 +274,7 @@ static int process_site(msg_ctx *m, const char *lid)
     char *body = NULL;
     size_t len = 0;
     rnr_error e = {0};
-    int rc = nwps_fetch_gauge(w->http, w->nwps_base, lid, &body, &len, &e);
+    int rc = nwps_fetch_gauge(w->http, w->ep.nwps, lid, &body, &len, &e);
     if (rc == RNR_ERR_NOTFOUND) {
         count_skip(m, lid, NWS_SKIP_GAUGE_NOT_FOUND, e.msg);
         return 0;

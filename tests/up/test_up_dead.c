@@ -137,6 +137,24 @@ static void test_dead_letters_with_reasons(void **state)
     }
     assert_true(saw_bad);
     assert_true(saw_500);
+
+    /* the queue port lists the same dead letters, in the same order */
+    queue_dead_list pl = {0};
+    assert_int_equal(queue_list_dead(q, 0, &pl, &err), RNR_OK);
+    assert_int_equal(pl.n, l.n);
+    for (size_t i = 0; i < pl.n; i++) {
+        assert_int_equal(pl.items[i].id, l.items[i].id);
+        assert_string_equal(pl.items[i].body, l.items[i].body);
+        assert_int_equal(pl.items[i].len, l.items[i].len);
+        assert_string_equal(pl.items[i].reason, l.items[i].reason);
+        assert_int_equal(pl.items[i].delivery_count, l.items[i].delivery_count);
+        assert_int_equal(pl.items[i].dead_at, l.items[i].dead_at);
+    }
+    queue_dead_list_clear(&pl);
+    assert_int_equal(queue_list_dead(q, 1, &pl, &err), RNR_OK);
+    assert_int_equal(pl.n, 1);
+    assert_int_equal(pl.items[0].id, l.items[0].id);
+    queue_dead_list_clear(&pl);
     sqlite_dead_list_clear(&l);
 
     queue_depth d;

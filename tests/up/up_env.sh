@@ -77,3 +77,43 @@ check_nc_complete() {
 EXPECTED_NC="replace_and_route/RNRA1/troute_output_202603141200.nc
 replace_and_route/RNRB1/troute_output_202603141200.nc
 replace_and_route/RNRC1/troute_output_202603141200.nc"
+
+# `rnr up` with 2 workers, stopped by SIGTERM once RNRA1 is stored while
+# RNRB1 is still in flight (the caller delays its gauge with a fault):
+# it must exit 0 with its workers stopped and every stored output whole.
+# Sets n1 (outputs stored) and acked1 (messages acked).
+up_sigterm_in_flight() {
+  "$RNR_BIN" up --no-status --workers 2 --max-workers 2 >"$WORK/up.out" 2>"$WORK/up.err" &
+  local up_pid=$!
+  watchdog "$up_pid" 90
+  for _ in $(seq 1 300); do
+    grep -q "stored lid=RNRA1 key=.*\.nc" "$WORK/up.err" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -q "stored lid=RNRA1" "$WORK/up.err" || { cat "$WORK/up.err" >&2; fail "no work started"; }
+  grep -q "stored lid=RNRB1" "$WORK/up.err" && fail "RNRB1 done before the SIGTERM: nothing in flight"
+  kill -TERM "$up_pid"
+  RC=0; wait "$up_pid" || RC=$?
+  watchdog_stop
+  [ "$RC" -eq 0 ] || { cat "$WORK/up.out" "$WORK/up.err" >&2; fail "rnr up exit $RC after SIGTERM"; }
+  grep -q "stopping: SIGTERM to 2 workers" "$WORK/up.err" || fail "workers not stopped by SIGTERM"
+  [ -z "$(pgrep -f "$STATE" || true)" ] || fail "a worker outlived rnr up"
+  expect_summary up "worker restarts" 0
+  n1=$(check_nc_complete)
+  [ -z "$(find "$STORE" -type f \( -name '*.tmp*' -o -name '.*' \) | head -1)" ] || fail "temporary files in the store"
+  acked1=$(summary up "messages acked")
+}
+
+# After up_sigterm_in_flight: the rest (if any) is still queued and a
+# --once cycle finishes it, every message acked exactly once over the two
+# runs and the full set of outputs stored. Sets acked2.
+up_once_finishes_rest() {
+  up_once rest --workers 1
+  [ "$RC" -eq 0 ] || { cat "$WORK/rest.out" "$WORK/rest.err" >&2; fail "second cycle exit $RC"; }
+  expect_summary rest "products new" 0
+  acked2=$(summary rest "messages acked")
+  [ $((acked1 + acked2)) -eq 3 ] || fail "acked $acked1 + $acked2 messages, expected 3"
+  expect_summary rest "dead letters (total)" 0
+  [ "$(nc_keys)" = "$EXPECTED_NC" ] || { nc_keys >&2; fail "outputs differ"; }
+  [ "$(check_nc_complete)" = 3 ] || fail "an output does not open"
+}
