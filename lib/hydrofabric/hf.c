@@ -96,7 +96,7 @@ static int prepare_all(hf_db *h, rnr_error *err)
                       &h->st_origin, err)) ||
         (rc = prepare(h,
                       "SELECT n.hf_hydroseq, n.hf_id, f.id, f.hydroseq, f.poi_id, l.poi_id IS NOT NULL,"
-                      " f.lengthkm, f.mainstem, f.fid, f.dx, f.n, f.ncc, f.bw, f.tw, f.twcc, f.cs, f.s0"
+                      " f.lengthkm, f.mainstem, f.dx, f.n, f.ncc, f.bw, f.tw, f.twcc, f.cs, f.s0"
                       " FROM net n JOIN fp f ON f.divide = n.divide AND f.ord = ?3"
                       " LEFT JOIN main.lakes l ON l.poi_id = f.poi_id"
                       " WHERE n.mainstem = ?1 AND n.hydroseq <= ?2",
