@@ -7,6 +7,7 @@
 #include "hydro/forcing.h"
 #include "hydro/network.h"
 #include "hydrofabric/hf.h"
+#include "io/csv_row.h"
 #include "nws/processed.h"
 #include "services/route_job.h"
 
@@ -257,23 +258,6 @@ static int run_forecast(const route_args *a)
 
 /* ---- general mode: --qlat over a whole network ---- */
 
-/* Split "a,b,c" in place; returns the field count (at most max). */
-static int split3(char *line, char **f, int max)
-{
-    line[strcspn(line, "\r\n")] = '\0';
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        f[n++] = p;
-        char *c = strchr(p, ',');
-        if (!c)
-            return n;
-        *c = '\0';
-        p = c + 1;
-    }
-    return max + 1; /* too many fields */
-}
-
 static int open_csv(const char *path, const char *header, FILE **out)
 {
     FILE *f = fopen(path, "r");
@@ -319,7 +303,7 @@ static int read_qlat(const char *path, const hydro_net *net, int nts, qlat_row *
     FILE *f;
     if (open_csv(path, "step,id,qlat", &f))
         return -1;
-    char line[ROUTE_LINE_MAX], *fl[3];
+    char line[ROUTE_LINE_MAX], *fl[4];
     size_t n = 0, cap = 0;
     qlat_row *r = NULL;
     int bad = 0;
@@ -328,7 +312,7 @@ static int read_qlat(const char *path, const hydro_net *net, int nts, qlat_row *
             continue;
         long step, idx;
         double q;
-        if (split3(line, fl, 3) != 3) {
+        if (csv_split_row(line, fl, 4) != 3) {
             fprintf(stderr, "rnr route: %s: line %ld: expected 3 fields step,id,qlat\n", path, ln);
             bad = 1;
         } else if (parse_int(fl[0], 1, nts, &step)) {
@@ -370,14 +354,14 @@ static int read_initial(const char *path, const hydro_net *net, float *q0, float
     FILE *f;
     if (open_csv(path, "id,flow,depth", &f))
         return -1;
-    char line[ROUTE_LINE_MAX], *fl[3];
+    char line[ROUTE_LINE_MAX], *fl[4];
     int bad = 0;
     for (long ln = 2; !bad && fgets(line, sizeof line, f); ln++) {
         if (line[0] == '\n' || (line[0] == '\r' && line[1] == '\n'))
             continue;
         long idx;
         double q, d;
-        if (split3(line, fl, 3) != 3) {
+        if (csv_split_row(line, fl, 4) != 3) {
             fprintf(stderr, "rnr route: %s: line %ld: expected 3 fields id,flow,depth\n", path, ln);
             bad = 1;
         } else if (row_id(net, path, ln, fl[0], &idx)) {

@@ -1,5 +1,6 @@
-/* hydro_csv.h - a tiny header-driven CSV reader for the hydro tests (the
- * oracle files have no quoted fields), plus reference-data helpers. */
+/* hydro_csv.h - a tiny header-driven CSV table for the hydro tests (rows
+ * split by io/csv_row.h: the oracle files have no quoted fields), plus
+ * reference-data helpers. */
 #ifndef RNR_TESTS_HYDRO_CSV_H
 #define RNR_TESTS_HYDRO_CSV_H
 
@@ -7,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "io/csv_row.h"
 
 typedef struct tcsv {
     char *buf;
@@ -53,19 +56,8 @@ static inline tcsv *tcsv_load(const char *path)
         size_t l = strlen(p);
         if (l && p[l - 1] == '\r')
             p[l - 1] = '\0';
-        if (*p) {
-            for (size_t k = 0; k < cols; k++) {
-                c->f[row * cols + k] = p;
-                char *comma = strchr(p, ',');
-                if (!comma) {
-                    p += strlen(p);
-                    break;
-                }
-                *comma = '\0';
-                p = comma + 1;
-            }
-            row++;
-        }
+        if (*p)
+            csv_split_row(p, &c->f[row++ * cols], (int)cols);
         if (!eol)
             break;
         p = eol + 1;
