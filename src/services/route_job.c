@@ -5,12 +5,10 @@
  * forecast gives the same file whichever path routed it. */
 #include "services/route_job.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hydro/forcing.h"
@@ -60,34 +58,6 @@ static void find_peak(const net_result *r, size_t seg, float dt, int64_t t0, flo
     }
 }
 
-/* The SVG goes through a temporary file renamed over the final name, so a
- * reader never sees half a plot. */
-static int write_svg(const nc_table *t, const char *svg_path, rnr_error *err)
-{
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", svg_path);
-    int fd = mkstemp(tmp); /* unique per call: worker threads share a pid */
-    if (fd >= 0)
-        fchmod(fd, 0644); /* mkstemp gives 0600; the plot is for people */
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        int rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", svg_path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        return rc;
-    }
-    int rc = svg_hydrograph_write(f, t, NULL, err);
-    if (fclose(f) != 0 && rc == RNR_OK)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: write failed", tmp);
-    if (rc == RNR_OK && rename(tmp, svg_path) != 0)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: %s", svg_path, strerror(errno));
-    if (rc != RNR_OK)
-        unlink(tmp);
-    return rc;
-}
-
 /* Plot the result from memory: the table holds what nc_output_read would
  * give back from the file just written (times as t0 + step * dt rounded to
  * the second, the same attributes), without reading the file again. */
@@ -105,7 +75,7 @@ static int plot_result(const net_result *r, float dt, const nc_meta *meta, const
     snprintf(t.rfc_location, sizeof t.rfc_location, "%s", meta->rfc_location ? meta->rfc_location : "");
     snprintf(t.state, sizeof t.state, "%s", meta->state ? meta->state : "");
     snprintf(t.name, sizeof t.name, "%s", meta->name ? meta->name : "");
-    int rc = write_svg(&t, svg_path, err);
+    int rc = svg_hydrograph_save(svg_path, &t, NULL, err);
     free(t.times);
     return rc;
 }
