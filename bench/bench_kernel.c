@@ -45,16 +45,18 @@ static int load_segments(const char *dir, workload *w)
     int nf = csv_split_row(line, f, 64);
     static const char *const names[] = {"id", "toid", "dx_f32", "n_f32", "ncc_f32", "bw_f32",
                                         "tw_f32", "twcc_f32", "cs_f32", "s0_f32"};
-    int k[10];
-    for (int i = 0; i < 10; i++)
+    int k[10], kmax = 0;
+    for (int i = 0; i < 10; i++) {
         if ((k[i] = csv_find_col(f, nf, names[i])) < 0) {
             fclose(fp);
             return -1;
         }
+        kmax = k[i] > kmax ? k[i] : kmax;
+    }
     int r = 0;
     while (r < NSEG && fgets(line, sizeof line, fp)) {
         nf = csv_split_row(line, f, 64);
-        if (nf < 10)
+        if (nf <= kmax) /* short row: f[nf..] still point at the last row's fields */
             continue;
         hydro_segment *s = &w->seg[r++];
         s->id = id_number(f[k[0]]);
