@@ -3,6 +3,7 @@
  * through a whole hydrofabric network, and write t-route's NetCDF. */
 #include "command.h"
 
+#include "core/fileutil.h"
 #include "core/timeutil.h"
 #include "hydro/forcing.h"
 #include "hydro/network.h"
@@ -168,46 +169,6 @@ static int ensure_dir(const char *dir)
     return 0;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "rnr route: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t n = 0, cap = 0, r;
-    char chunk[65536];
-    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (n + r + 1 > cap) {
-            cap = (n + r + 1) * 2;
-            char *p = realloc(buf, cap);
-            if (!p) {
-                free(buf);
-                fclose(f);
-                fprintf(stderr, "rnr route: %s: out of memory\n", path);
-                return NULL;
-            }
-            buf = p;
-        }
-        memcpy(buf + n, chunk, r);
-        n += r;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        fprintf(stderr, "rnr route: %s: read error\n", path);
-        return NULL;
-    }
-    if (!buf)
-        buf = calloc(1, 1);
-    else
-        buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 static void print_time(const char *label, float q, int64_t t)
 {
     char ts[40];
@@ -218,10 +179,12 @@ static void print_time(const char *label, float q, int64_t t)
 static int run_forecast(const route_args *a)
 {
     size_t len = 0;
-    char *json = slurp(a->forecast, &len);
-    if (!json)
-        return 1;
+    char *json = NULL;
     rnr_error err = {0, ""};
+    if (file_read_all(a->forecast, &json, &len, &err) != RNR_OK) {
+        fprintf(stderr, "rnr route: %s\n", err.msg); /* names the file */
+        return 1;
+    }
     rnr_forecast *f = NULL;
     int rc = nws_processed_read(json, len, &f, &err);
     free(json);
