@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/fileutil.h"
 #include "io/csv_row.h"
 
 typedef struct tcsv {
@@ -28,17 +29,13 @@ static inline void tcsv_free(tcsv *c)
 
 static inline tcsv *tcsv_load(const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
     tcsv *c = calloc(1, sizeof *c);
-    c->buf = malloc((size_t)len + 1);
-    size_t got = fread(c->buf, 1, (size_t)len, fp);
-    fclose(fp);
-    c->buf[got] = '\0';
+    size_t got;
+    rnr_error e = {0, ""};
+    if (!c || file_read_all(path, &c->buf, &got, &e) != RNR_OK) {
+        free(c);
+        return NULL;
+    }
     size_t lines = 0;
     for (size_t i = 0; i < got; i++)
         lines += c->buf[i] == '\n';
