@@ -8,6 +8,7 @@
 #include "core/timeutil.h"
 #include "hydro/forcing.h"
 #include "hydro/network.h"
+#include "io/csv_row.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -25,29 +26,6 @@ typedef struct workload {
     const char *source;
 } workload;
 
-static int split(char *line, char **f, int max)
-{
-    int n = 0;
-    line[strcspn(line, "\r\n")] = '\0';
-    for (char *p = line; n < max;) {
-        f[n++] = p;
-        char *c = strchr(p, ',');
-        if (!c)
-            break;
-        *c = '\0';
-        p = c + 1;
-    }
-    return n;
-}
-
-static int col(char **f, int n, const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(f[i], name) == 0)
-            return i;
-    return -1;
-}
-
 static int64_t id_number(const char *s)
 {
     const char *d = strrchr(s, '-');
@@ -64,19 +42,21 @@ static int load_segments(const char *dir, workload *w)
             fclose(fp);
         return -1;
     }
-    int nf = split(line, f, 64);
+    int nf = csv_split_row(line, f, 64);
     static const char *const names[] = {"id", "toid", "dx_f32", "n_f32", "ncc_f32", "bw_f32",
                                         "tw_f32", "twcc_f32", "cs_f32", "s0_f32"};
-    int k[10];
-    for (int i = 0; i < 10; i++)
-        if ((k[i] = col(f, nf, names[i])) < 0) {
+    int k[10], kmax = 0;
+    for (int i = 0; i < 10; i++) {
+        if ((k[i] = csv_find_col(f, nf, names[i])) < 0) {
             fclose(fp);
             return -1;
         }
+        kmax = k[i] > kmax ? k[i] : kmax;
+    }
     int r = 0;
     while (r < NSEG && fgets(line, sizeof line, fp)) {
-        nf = split(line, f, 64);
-        if (nf < 10)
+        nf = csv_split_row(line, f, 64);
+        if (nf <= kmax) /* short row: f[nf..] still point at the last row's fields */
             continue;
         hydro_segment *s = &w->seg[r++];
         s->id = id_number(f[k[0]]);
@@ -99,12 +79,13 @@ static int load_forcing(const char *dir, workload *w)
             fclose(fp);
         return -1;
     }
-    int nf = split(line, f, 16), kt = col(f, nf, "valid_time_utc"), kq = col(f, nf, "flow_m3s");
+    int nf = csv_split_row(line, f, 16);
+    int kt = csv_find_col(f, nf, "valid_time_utc"), kq = csv_find_col(f, nf, "flow_m3s");
     int64_t t[128];
     double q[128];
     size_t n = 0;
     while (kt >= 0 && kq >= 0 && n < 128 && fgets(line, sizeof line, fp)) {
-        nf = split(line, f, 16);
+        nf = csv_split_row(line, f, 16);
         if (nf > kt && nf > kq && time_parse_iso(f[kt], &t[n]) == 0)
             q[n++] = strtod(f[kq], NULL);
     }

@@ -6,6 +6,7 @@
  * on the AMAT2 observed tail. Prints the median of several repeats.
  *   bench_nws [repeats] [seconds-per-repeat]      (RNR_REFERENCE_DIR overrides) */
 #include "core/error.h"
+#include "core/fileutil.h"
 #include "nws/hml.h"
 #include "nws/nwps.h"
 
@@ -25,28 +26,13 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* A reference file under dir/nws, or NULL when it is not there. */
 static char *read_file(const char *dir, const char *name, size_t *len)
 {
-    char path[1024];
+    char path[1024], *buf = NULL;
     snprintf(path, sizeof path, "%s/nws/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        rewind(f);
-        buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-        if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-            buf[n] = '\0';
-            *len = (size_t)n;
-        } else {
-            free(buf);
-            buf = NULL;
-        }
-    }
-    fclose(f);
-    return buf;
+    rnr_error e = {0, ""};
+    return file_read_all(path, &buf, len, &e) == RNR_OK ? buf : NULL;
 }
 
 /* A product shaped like HMLARX: 37 sites, 35 observed with 4 rows, 2

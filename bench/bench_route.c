@@ -7,6 +7,7 @@
  *   kernel   net_route alone on the already-cut network.
  * Prints figures and the ratios to the kernel; asserts nothing.
  * usage: bench_route [H.gpkg F.json] [runs]  (default: the reference HPDT2) */
+#include "core/fileutil.h"
 #include "core/forecast.h"
 #include "hydro/forcing.h"
 #include "hydro/network.h"
@@ -42,22 +43,6 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    *len = b ? fread(b, 1, (size_t)n, f) : 0;
-    if (b)
-        b[*len] = '\0';
-    fclose(f);
-    return b;
-}
-
 /* Phase times of the last in-process run (ms). */
 typedef struct phases {
     double json, open, job;
@@ -67,13 +52,15 @@ static int inproc_once(const char *gpkg, const char *json, const char *out, phas
 {
     double t0 = now_ms();
     size_t len;
-    char *j = slurp(json, &len);
+    char *j = NULL;
     rnr_error e = {0, ""};
     rnr_forecast *f = NULL;
     hf_db *hf = NULL;
     route_job_opts o = {.forcing_mode = FORCING_TROUTE, .dt = 300.0f};
     route_job_result res;
-    int rc = j ? nws_processed_read(j, len, &f, &e) : 1;
+    int rc = file_read_all(json, &j, &len, &e);
+    if (!rc)
+        rc = nws_processed_read(j, len, &f, &e);
     free(j);
     double t1 = now_ms();
     if (!rc)
@@ -121,13 +108,15 @@ static int origin_qlat(void *c, int step, float *qlat)
 static int kernel_runs(const char *gpkg, const char *json, const char *out, int runs, double *t, double *wt)
 {
     size_t len;
-    char *j = slurp(json, &len);
+    char *j = NULL;
     rnr_error e = {0, ""};
     rnr_forecast *f = NULL;
     hf_db *hf = NULL;
     hf_cut *cut = NULL;
     hydro_net *net = NULL;
-    int rc = j ? nws_processed_read(j, len, &f, &e) : 1, nts = 0;
+    int rc = file_read_all(json, &j, &len, &e), nts = 0;
+    if (!rc)
+        rc = nws_processed_read(j, len, &f, &e);
     free(j);
     if (!rc)
         rc = hf_open(gpkg, &hf, &e);

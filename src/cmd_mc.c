@@ -3,6 +3,7 @@
  * bit for bit. */
 #include "command.h"
 #include "hydro/mc_kernel.h"
+#include "io/csv_row.h"
 
 #include <errno.h>
 #include <math.h>
@@ -26,31 +27,6 @@ typedef struct mc_eval {
     int col_id, col_status, col_in[N_IN], col_out[N_OUT];
     long passed, failed, shown;
 } mc_eval;
-
-/* Split a line in place on commas (the oracle has no quoted fields). */
-static int split_csv(char *line, char **f, int max)
-{
-    int n = 0;
-    line[strcspn(line, "\r\n")] = '\0';
-    char *p = line;
-    while (n < max) {
-        f[n++] = p;
-        char *c = strchr(p, ',');
-        if (!c)
-            break;
-        *c = '\0';
-        p = c + 1;
-    }
-    return n;
-}
-
-static int find_col(char **f, int n, const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(f[i], name) == 0)
-            return i;
-    return -1;
-}
 
 static int parse_f(const char *s, float *v)
 {
@@ -89,15 +65,15 @@ static int read_header(FILE *fp, const char *path, mc_eval *ev, char *buf, size_
         fprintf(stderr, "rnr mc: %s: empty file (no header)\n", path);
         return -1;
     }
-    int n = split_csv(buf, f, MC_MAX_COLS);
-    ev->col_id = find_col(f, n, "case_id");
-    ev->col_status = find_col(f, n, "status");
+    int n = csv_split_row(buf, f, MC_MAX_COLS);
+    ev->col_id = csv_find_col(f, n, "case_id");
+    ev->col_status = csv_find_col(f, n, "status");
     const char *missing = ev->col_id < 0 ? "case_id" : ev->col_status < 0 ? "status" : NULL;
     for (int i = 0; i < N_IN && !missing; i++)
-        if ((ev->col_in[i] = find_col(f, n, in_names[i])) < 0)
+        if ((ev->col_in[i] = csv_find_col(f, n, in_names[i])) < 0)
             missing = in_names[i];
     for (int i = 0; i < N_OUT && !missing; i++)
-        if ((ev->col_out[i] = find_col(f, n, out_names[i])) < 0)
+        if ((ev->col_out[i] = csv_find_col(f, n, out_names[i])) < 0)
             missing = out_names[i];
     if (missing) {
         fprintf(stderr, "rnr mc: %s: missing column '%s'\n", path, missing);
@@ -184,7 +160,7 @@ static int mc_eval_file(const char *path)
         }
         if (buf[0] == '\n' || buf[0] == '\r' || buf[0] == '\0')
             continue;
-        int nf = split_csv(buf, f, MC_MAX_COLS);
+        int nf = csv_split_row(buf, f, MC_MAX_COLS);
         eval_row(&ev, f, nf);
     }
     int ioerr = ferror(fp);

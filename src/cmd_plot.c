@@ -4,11 +4,9 @@
 #include "io/nc_output.h"
 #include "io/svg_plot.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* FILE.nc -> FILE.svg next to it; any other name gets ".svg" appended. */
 static char *default_output(const char *in)
@@ -22,40 +20,6 @@ static char *default_output(const char *in)
         out[n - 3] = '\0';
     strcat(out, ".svg");
     return out;
-}
-
-/* Write to a sibling temporary and rename, so a viewer never sees half a
- * plot and a failure leaves nothing. */
-static int write_svg(const char *out, const nc_table *t, const svg_opts *o)
-{
-    size_t n = strlen(out) + 16;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return 1;
-    snprintf(tmp, n, "%s.tmp.XXXXXX", out);
-    int fd = mkstemp(tmp);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        fprintf(stderr, "rnr plot: %s: cannot create: %s\n", out, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        free(tmp);
-        return 1;
-    }
-    rnr_error err;
-    int rc = svg_hydrograph_write(f, t, o, &err);
-    if (fclose(f) != 0 && !rc)
-        rc = rnr_error_set(&err, RNR_ERR_IO, "close failed: %s", strerror(errno));
-    if (!rc && rename(tmp, out) != 0)
-        rc = rnr_error_set(&err, RNR_ERR_IO, "rename failed: %s", strerror(errno));
-    if (rc) {
-        fprintf(stderr, "rnr plot: %s: %s\n", out, err.msg);
-        unlink(tmp);
-    }
-    free(tmp);
-    return rc ? 1 : 0;
 }
 
 static int plot_run(int argc, char **argv)
@@ -91,7 +55,12 @@ static int plot_run(int argc, char **argv)
         return 1;
     }
     char *def = out ? NULL : default_output(in);
-    int rc = out || def ? write_svg(out ? out : def, t, &o) : 1;
+    int rc = 1;
+    if (out || def) {
+        rc = svg_hydrograph_save(out ? out : def, t, &o, &err) ? 1 : 0;
+        if (rc)
+            fprintf(stderr, "rnr plot: %s\n", err.msg);
+    }
     if (rc == 0)
         printf("%s\n", out ? out : def);
     free(def);

@@ -3,10 +3,12 @@
  * through a whole hydrofabric network, and write t-route's NetCDF. */
 #include "command.h"
 
+#include "core/fileutil.h"
 #include "core/timeutil.h"
 #include "hydro/forcing.h"
 #include "hydro/network.h"
 #include "hydrofabric/hf.h"
+#include "io/csv_row.h"
 #include "nws/processed.h"
 #include "services/route_job.h"
 
@@ -167,46 +169,6 @@ static int ensure_dir(const char *dir)
     return 0;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "rnr route: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t n = 0, cap = 0, r;
-    char chunk[65536];
-    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (n + r + 1 > cap) {
-            cap = (n + r + 1) * 2;
-            char *p = realloc(buf, cap);
-            if (!p) {
-                free(buf);
-                fclose(f);
-                fprintf(stderr, "rnr route: %s: out of memory\n", path);
-                return NULL;
-            }
-            buf = p;
-        }
-        memcpy(buf + n, chunk, r);
-        n += r;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        fprintf(stderr, "rnr route: %s: read error\n", path);
-        return NULL;
-    }
-    if (!buf)
-        buf = calloc(1, 1);
-    else
-        buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 static void print_time(const char *label, float q, int64_t t)
 {
     char ts[40];
@@ -217,10 +179,12 @@ static void print_time(const char *label, float q, int64_t t)
 static int run_forecast(const route_args *a)
 {
     size_t len = 0;
-    char *json = slurp(a->forecast, &len);
-    if (!json)
-        return 1;
+    char *json = NULL;
     rnr_error err = {0, ""};
+    if (file_read_all(a->forecast, &json, &len, &err) != RNR_OK) {
+        fprintf(stderr, "rnr route: %s\n", err.msg); /* names the file */
+        return 1;
+    }
     rnr_forecast *f = NULL;
     int rc = nws_processed_read(json, len, &f, &err);
     free(json);
@@ -256,23 +220,6 @@ static int run_forecast(const route_args *a)
 }
 
 /* ---- general mode: --qlat over a whole network ---- */
-
-/* Split "a,b,c" in place; returns the field count (at most max). */
-static int split3(char *line, char **f, int max)
-{
-    line[strcspn(line, "\r\n")] = '\0';
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        f[n++] = p;
-        char *c = strchr(p, ',');
-        if (!c)
-            return n;
-        *c = '\0';
-        p = c + 1;
-    }
-    return max + 1; /* too many fields */
-}
 
 static int open_csv(const char *path, const char *header, FILE **out)
 {
@@ -319,7 +266,7 @@ static int read_qlat(const char *path, const hydro_net *net, int nts, qlat_row *
     FILE *f;
     if (open_csv(path, "step,id,qlat", &f))
         return -1;
-    char line[ROUTE_LINE_MAX], *fl[3];
+    char line[ROUTE_LINE_MAX], *fl[4];
     size_t n = 0, cap = 0;
     qlat_row *r = NULL;
     int bad = 0;
@@ -328,7 +275,7 @@ static int read_qlat(const char *path, const hydro_net *net, int nts, qlat_row *
             continue;
         long step, idx;
         double q;
-        if (split3(line, fl, 3) != 3) {
+        if (csv_split_row(line, fl, 4) != 3) {
             fprintf(stderr, "rnr route: %s: line %ld: expected 3 fields step,id,qlat\n", path, ln);
             bad = 1;
         } else if (parse_int(fl[0], 1, nts, &step)) {
@@ -370,14 +317,14 @@ static int read_initial(const char *path, const hydro_net *net, float *q0, float
     FILE *f;
     if (open_csv(path, "id,flow,depth", &f))
         return -1;
-    char line[ROUTE_LINE_MAX], *fl[3];
+    char line[ROUTE_LINE_MAX], *fl[4];
     int bad = 0;
     for (long ln = 2; !bad && fgets(line, sizeof line, f); ln++) {
         if (line[0] == '\n' || (line[0] == '\r' && line[1] == '\n'))
             continue;
         long idx;
         double q, d;
-        if (split3(line, fl, 3) != 3) {
+        if (csv_split_row(line, fl, 4) != 3) {
             fprintf(stderr, "rnr route: %s: line %ld: expected 3 fields id,flow,depth\n", path, ln);
             bad = 1;
         } else if (row_id(net, path, ln, fl[0], &idx)) {

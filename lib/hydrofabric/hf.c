@@ -30,18 +30,6 @@ static void meta_text(sqlite3 *db, const char *key, char *buf, size_t n)
     sqlite3_finalize(st);
 }
 
-static int64_t count_rows(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    int64_t v = 0;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    return v;
-}
-
 /* Use the sidecar when it exists, has our version and matches the file's
  * size and header; otherwise say why and return nonzero. */
 static int open_sidecar(hf_db *h, const char *ip)
@@ -96,7 +84,7 @@ static int prepare_all(hf_db *h, rnr_error *err)
                       &h->st_origin, err)) ||
         (rc = prepare(h,
                       "SELECT n.hf_hydroseq, n.hf_id, f.id, f.hydroseq, f.poi_id, l.poi_id IS NOT NULL,"
-                      " f.lengthkm, f.mainstem, f.fid, f.dx, f.n, f.ncc, f.bw, f.tw, f.twcc, f.cs, f.s0"
+                      " f.lengthkm, f.mainstem, f.dx, f.n, f.ncc, f.bw, f.tw, f.twcc, f.cs, f.s0"
                       " FROM net n JOIN fp f ON f.divide = n.divide AND f.ord = ?3"
                       " LEFT JOIN main.lakes l ON l.poi_id = f.poi_id"
                       " WHERE n.mainstem = ?1 AND n.hydroseq <= ?2",
@@ -142,9 +130,9 @@ int hf_open_index(const char *path, const char *index_path, hf_db **out, rnr_err
     h->info.duplicate_attributes = (size_t)strtoull(dup, NULL, 10);
     meta_text(h->db, "flowpaths", h->info.layer_flowpaths, sizeof h->info.layer_flowpaths);
     meta_text(h->db, "attributes", h->info.layer_attributes, sizeof h->info.layer_attributes);
-    h->info.flowpaths = (size_t)count_rows(h->db, "SELECT value FROM main.meta WHERE key = 'n_flowpaths'");
-    h->info.network_rows = (size_t)count_rows(h->db, "SELECT value FROM main.meta WHERE key = 'n_network'");
-    h->info.lakes = (size_t)count_rows(h->db, "SELECT value FROM main.meta WHERE key = 'n_lakes'");
+    h->info.flowpaths = (size_t)hf_query_int(h->db, "SELECT value FROM main.meta WHERE key = 'n_flowpaths'", 0);
+    h->info.network_rows = (size_t)hf_query_int(h->db, "SELECT value FROM main.meta WHERE key = 'n_network'", 0);
+    h->info.lakes = (size_t)hf_query_int(h->db, "SELECT value FROM main.meta WHERE key = 'n_lakes'", 0);
     *out = h;
     return RNR_OK;
 }

@@ -18,7 +18,6 @@ typedef struct cand {
     int has_params;
     double lengthkm;
     int64_t mainstem;
-    int64_t fid;
     double p[8];
 } cand;
 
@@ -66,12 +65,11 @@ static int fetch_candidates(hf_db *h, int64_t mainstem, double hydroseq, int ord
         x->is_lake = sqlite3_column_int(st, 5);
         x->lengthkm = sqlite3_column_double(st, 6);
         x->mainstem = sqlite3_column_int64(st, 7);
-        x->fid = sqlite3_column_int64(st, 8);
         x->has_params = 1;
         for (int i = 0; i < 8; i++) {
-            if (sqlite3_column_type(st, 9 + i) == SQLITE_NULL)
+            if (sqlite3_column_type(st, 8 + i) == SQLITE_NULL)
                 x->has_params = 0;
-            x->p[i] = sqlite3_column_double(st, 9 + i);
+            x->p[i] = sqlite3_column_double(st, 8 + i);
         }
     }
     sqlite3_reset(st);

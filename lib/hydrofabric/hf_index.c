@@ -179,10 +179,10 @@ int hf_resolve_layers(sqlite3 *db, const char *path, hf_layers *ly, rnr_error *e
     return RNR_OK;
 }
 
-static int64_t query_int(sqlite3 *db, const char *sql)
+int64_t hf_query_int(sqlite3 *db, const char *sql, int64_t dflt)
 {
     sqlite3_stmt *st;
-    int64_t v = -1;
+    int64_t v = dflt;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW)
             v = sqlite3_column_int64(st, 0);
@@ -203,7 +203,7 @@ static int build_duplicates(sqlite3 *db, hf_info *info, rnr_error *err)
                       "duplicate check", err);
     if (rc)
         return rc;
-    info->duplicate_attributes = (size_t)query_int(db, "SELECT count(*) FROM temp.dup");
+    info->duplicate_attributes = (size_t)hf_query_int(db, "SELECT count(*) FROM temp.dup", -1);
     sqlite3_stmt *st;
     if (info->duplicate_attributes &&
         sqlite3_prepare_v2(db, "SELECT id, c FROM temp.dup ORDER BY id LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
@@ -269,9 +269,9 @@ int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info 
                            "CREATE INDEX fp_div ON fp(divide, ord);",
                        "index b-trees", err)))
         return rc;
-    info->flowpaths = (size_t)query_int(db, "SELECT count(*) FROM fp WHERE dx IS NOT NULL");
-    info->network_rows = (size_t)query_int(db, "SELECT count(*) FROM net");
-    info->lakes = (size_t)query_int(db, "SELECT count(*) FROM lakes");
+    info->flowpaths = (size_t)hf_query_int(db, "SELECT count(*) FROM fp WHERE dx IS NOT NULL", -1);
+    info->network_rows = (size_t)hf_query_int(db, "SELECT count(*) FROM net", -1);
+    info->lakes = (size_t)hf_query_int(db, "SELECT count(*) FROM lakes", -1);
     char stamp[64] = "";
     hf_file_stamp(path, stamp, sizeof stamp);
     snprintf(sql, sizeof sql,

@@ -35,6 +35,9 @@ int hf_attach(sqlite3 *db, const char *gpkg_path, rnr_error *err);
 int hf_resolve_layers(sqlite3 *db, const char *gpkg_path, hf_layers *ly, rnr_error *err);
 /* Create and fill the compact tables in schema "main" from schema "hf". */
 int hf_build_tables(sqlite3 *db, const char *gpkg_path, const hf_layers *ly, hf_info *info, rnr_error *err);
+/* The first column of the first row of sql as an integer; dflt when the
+ * statement fails or returns no row. */
+int64_t hf_query_int(sqlite3 *db, const char *sql, int64_t dflt);
 /* "size:header-hash" of a file, for the index's staleness check. */
 int hf_file_stamp(const char *path, char *buf, size_t n);
 

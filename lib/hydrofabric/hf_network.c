@@ -104,7 +104,7 @@ static int read_all(hf_db *h, hydro_segment **segs, size_t *n, rnr_error *err)
 }
 
 /* Mark what drains to root (inclusive) by walking the reversed edges. */
-static int mark_upstream(const hydro_segment *s, size_t n, const size_t *down, size_t root, char *keep)
+static int mark_upstream(size_t n, const size_t *down, size_t root, char *keep)
 {
     size_t *head = malloc((n + 1) * sizeof *head), *next = malloc(n * sizeof *next), *stack = malloc(n * sizeof *stack);
     if (!head || !next || !stack) {
@@ -129,7 +129,6 @@ static int mark_upstream(const hydro_segment *s, size_t n, const size_t *down, s
                 stack[sp++] = u;
             }
     }
-    (void)s;
     free(head), free(next), free(stack);
     return 0;
 }
@@ -201,7 +200,7 @@ int hf_load_network(hf_db *h, int64_t outlet_id, hydro_segment **segs, size_t *n
         rc = rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: flowpath wb-%lld not found", hf_basename(h->path),
                            (long long)outlet_id);
         goto done;
-    } else if (mark_upstream(s, n, down, root, keep) != 0) {
+    } else if (mark_upstream(n, down, root, keep) != 0) {
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
         goto done;
     }

@@ -4,9 +4,13 @@
 #include "core/timeutil.h"
 #include "io/utf8.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const COLORS[SVG_MAX_SERIES] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
                                                    "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f",
@@ -254,4 +258,35 @@ int svg_hydrograph_write(FILE *f, const nc_table *t, const svg_opts *opts, rnr_e
     if (fflush(f) != 0 || ferror(f))
         return rnr_error_set(err, RNR_ERR_IO, "hydrograph: write failed");
     return RNR_OK;
+}
+
+int svg_hydrograph_save(const char *path, const nc_table *t, const svg_opts *opts, rnr_error *err)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "%s: out of memory", path);
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp); /* unique per call: worker threads share a pid */
+    if (fd >= 0)
+        fchmod(fd, 0644); /* mkstemp gives 0600; the plot is for people */
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        int rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        free(tmp);
+        return rc;
+    }
+    int rc = svg_hydrograph_write(f, t, opts, err);
+    if (fclose(f) != 0 && rc == RNR_OK)
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: close failed: %s", path, strerror(errno));
+    if (rc == RNR_OK && rename(tmp, path) != 0)
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: rename failed: %s", path, strerror(errno));
+    if (rc != RNR_OK)
+        unlink(tmp);
+    free(tmp);
+    return rc;
 }

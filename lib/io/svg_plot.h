@@ -31,4 +31,9 @@ size_t svg_pick_segments(size_t nseg, size_t want, size_t *idx);
  * valid flow to plot, RNR_ERR_IO on a write error. */
 int svg_hydrograph_write(FILE *f, const nc_table *t, const svg_opts *opts, rnr_error *err);
 
+/* Write the SVG to path atomically: into a sibling temporary file (mode
+ * 0644, like the NetCDF outputs) renamed over path; on failure nothing is
+ * left behind. Errors name path. */
+int svg_hydrograph_save(const char *path, const nc_table *t, const svg_opts *opts, rnr_error *err);
+
 #endif

@@ -5,11 +5,10 @@
  * forecast gives the same file whichever path routed it. */
 #include "services/route_job.h"
 
-#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hydro/forcing.h"
@@ -59,37 +58,25 @@ static void find_peak(const net_result *r, size_t seg, float dt, int64_t t0, flo
     }
 }
 
-/* The SVG goes through a temporary file renamed over the final name, so a
- * reader never sees half a plot. */
-static int write_svg(const char *nc_path, const char *svg_path, rnr_error *err)
+/* Plot the result from memory: the table holds what nc_output_read would
+ * give back from the file just written (times as t0 + step * dt rounded to
+ * the second, the same attributes), without reading the file again. */
+static int plot_result(const net_result *r, float dt, const nc_meta *meta, const char *svg_path, rnr_error *err)
 {
-    nc_table *t = NULL;
-    int rc = nc_output_read(nc_path, &t, err);
-    if (rc != RNR_OK)
-        return rc;
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", svg_path);
-    int fd = mkstemp(tmp); /* unique per call: worker threads share a pid */
-    if (fd >= 0)
-        fchmod(fd, 0644); /* mkstemp gives 0600; the plot is for people */
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", svg_path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        nc_table_free(t);
-        return rc;
-    }
-    rc = svg_hydrograph_write(f, t, NULL, err);
-    nc_table_free(t);
-    if (fclose(f) != 0 && rc == RNR_OK)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: write failed", tmp);
-    if (rc == RNR_OK && rename(tmp, svg_path) != 0)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: %s", svg_path, strerror(errno));
-    if (rc != RNR_OK)
-        unlink(tmp);
+    nc_table t = {.nseg = r->nseg, .ntime = r->nout, .feature_ids = r->ids, .flow = r->flow,
+                  .velocity = r->velocity, .depth = r->depth, .reference_time = meta->reference_time,
+                  .stream_order = meta->stream_order, .rfc_reach_id = meta->rfc_reach_id, .hf_id = meta->hf_id};
+    t.times = malloc((r->nout ? r->nout : 1) * sizeof *t.times);
+    if (!t.times)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "%s: out of memory", svg_path);
+    for (size_t k = 0; k < r->nout; k++)
+        t.times[k] = meta->reference_time + (int64_t)llround((double)r->steps[k] * (double)dt);
+    snprintf(t.max_status, sizeof t.max_status, "%s", meta->max_status ? meta->max_status : "");
+    snprintf(t.rfc_location, sizeof t.rfc_location, "%s", meta->rfc_location ? meta->rfc_location : "");
+    snprintf(t.state, sizeof t.state, "%s", meta->state ? meta->state : "");
+    snprintf(t.name, sizeof t.name, "%s", meta->name ? meta->name : "");
+    int rc = svg_hydrograph_save(svg_path, &t, NULL, err);
+    free(t.times);
     return rc;
 }
 
@@ -205,14 +192,14 @@ int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, con
         nc_meta meta = {res->t0, f->flood_category, cut->order, f->lid, f->reach_id, cut->fps[0].hf_id,
                         f->state, f->name, NULL};
         rc = route_job_write_nc(res->nc_path, r, o->dt, &meta, err);
-    }
-    if (rc == RNR_OK && o->write_plot) {
-        size_t len = strlen(res->nc_path);
-        snprintf(res->svg_path, sizeof res->svg_path, "%.*s.svg", (int)(len - 3), res->nc_path);
-        rc = write_svg(res->nc_path, res->svg_path, err);
-        if (rc != RNR_OK) {
-            unlink(res->nc_path);
-            res->svg_path[0] = '\0';
+        if (rc == RNR_OK && o->write_plot) {
+            size_t len = strlen(res->nc_path);
+            snprintf(res->svg_path, sizeof res->svg_path, "%.*s.svg", (int)(len - 3), res->nc_path);
+            rc = plot_result(r, o->dt, &meta, res->svg_path, err);
+            if (rc != RNR_OK) {
+                unlink(res->nc_path);
+                res->svg_path[0] = '\0';
+            }
         }
     }
     net_result_free(r);

@@ -6,11 +6,14 @@
 
 #include "core/envutil.h"
 #include "core/error.h"
+#include "core/fileutil.h"
 #include "core/forecast.h"
 #include "core/timeutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void test_time_offsets(void **state)
 {
@@ -112,6 +115,50 @@ static void test_env_numbers(void **state)
     assert_true(d == 1);
     assert_non_null(strstr(e.msg, "RNR_TEST_NUM=ten"));
     unsetenv("RNR_TEST_NUM");
+/* Whole files, with a NUL after the bytes; binary content (embedded NUL,
+ * more than one read chunk) comes back intact; errors name the path. */
+static void test_file_read_all(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/rnr-test-core-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/f.bin", dir);
+    size_t n = 200000;
+    unsigned char *want = malloc(n);
+    assert_non_null(want);
+    for (size_t i = 0; i < n; i++)
+        want[i] = (unsigned char)(i * 7 % 251);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(want, 1, n, f), n);
+    fclose(f);
+    rnr_error e = {0, ""};
+    char *got = NULL;
+    size_t len = 0;
+    assert_int_equal(file_read_all(path, &got, &len, &e), RNR_OK);
+    assert_int_equal(len, n);
+    assert_memory_equal(got, want, n);
+    assert_int_equal(got[n], '\0');
+    free(got);
+    free(want);
+
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(file_read_all(path, &got, &len, &e), RNR_OK);
+    assert_int_equal(len, 0);
+    assert_string_equal(got, "");
+    free(got);
+    assert_int_equal(unlink(path), 0);
+
+    assert_int_equal(file_read_all(path, &got, &len, &e), RNR_ERR_IO);
+    assert_null(got);
+    assert_non_null(strstr(e.msg, path));
+    assert_non_null(strstr(e.msg, "No such file"));
+    assert_int_equal(file_read_all(dir, &got, &len, &e), RNR_ERR_IO);
+    assert_null(got);
+    assert_string_equal(e.msg + strlen(dir), ": read error");
+    assert_int_equal(rmdir(dir), 0);
 }
 
 int main(void)
@@ -120,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_time_offsets),      cmocka_unit_test(test_time_missing_and_bad),
         cmocka_unit_test(test_time_format),       cmocka_unit_test(test_error_prefix),
         cmocka_unit_test(test_forecast_validate), cmocka_unit_test(test_env_numbers),
+        cmocka_unit_test(test_file_read_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

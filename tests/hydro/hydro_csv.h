@@ -1,5 +1,6 @@
-/* hydro_csv.h - a tiny header-driven CSV reader for the hydro tests (the
- * oracle files have no quoted fields), plus reference-data helpers. */
+/* hydro_csv.h - a tiny header-driven CSV table for the hydro tests (rows
+ * split by io/csv_row.h: the oracle files have no quoted fields), plus
+ * reference-data helpers. */
 #ifndef RNR_TESTS_HYDRO_CSV_H
 #define RNR_TESTS_HYDRO_CSV_H
 
@@ -7,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "core/fileutil.h"
+#include "io/csv_row.h"
 
 typedef struct tcsv {
     char *buf;
@@ -25,17 +29,13 @@ static inline void tcsv_free(tcsv *c)
 
 static inline tcsv *tcsv_load(const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
     tcsv *c = calloc(1, sizeof *c);
-    c->buf = malloc((size_t)len + 1);
-    size_t got = fread(c->buf, 1, (size_t)len, fp);
-    fclose(fp);
-    c->buf[got] = '\0';
+    size_t got;
+    rnr_error e = {0, ""};
+    if (!c || file_read_all(path, &c->buf, &got, &e) != RNR_OK) {
+        free(c);
+        return NULL;
+    }
     size_t lines = 0;
     for (size_t i = 0; i < got; i++)
         lines += c->buf[i] == '\n';
@@ -53,19 +53,8 @@ static inline tcsv *tcsv_load(const char *path)
         size_t l = strlen(p);
         if (l && p[l - 1] == '\r')
             p[l - 1] = '\0';
-        if (*p) {
-            for (size_t k = 0; k < cols; k++) {
-                c->f[row * cols + k] = p;
-                char *comma = strchr(p, ',');
-                if (!comma) {
-                    p += strlen(p);
-                    break;
-                }
-                *comma = '\0';
-                p = comma + 1;
-            }
-            row++;
-        }
+        if (*p)
+            csv_split_row(p, &c->f[row++ * cols], (int)cols);
         if (!eol)
             break;
         p = eol + 1;

@@ -6,10 +6,12 @@
 #include <cmocka.h>
 
 #include "io/svg_plot.h"
+#include "testutil.h"
 
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +193,56 @@ static void test_hydrograph(void **state)
     free(svg);
 }
 
+/* The saved file holds exactly what the stream writer gives, is readable by
+ * all, and a failed save (destination is a directory, or nothing to plot)
+ * leaves no file behind. */
+static void test_save(void **state)
+{
+    (void)state;
+    fixture fx;
+    fixture_init(&fx);
+    int rc;
+    size_t len;
+    char *want = render(&fx.t, NULL, &rc, &len);
+    assert_int_equal(rc, RNR_OK);
+    char *dir = tu_tempdir("svgsave"), path[512];
+    assert_non_null(dir);
+    snprintf(path, sizeof path, "%s/plot.svg", dir);
+    rnr_error e = {0, ""};
+    assert_int_equal(svg_hydrograph_save(path, &fx.t, NULL, &e), RNR_OK);
+    size_t got_len;
+    char *got = tu_read_file(path, &got_len);
+    assert_non_null(got);
+    assert_int_equal(got_len, len);
+    assert_memory_equal(got, want, len);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0644);
+    free(got);
+    free(want);
+
+    snprintf(path, sizeof path, "%s/sub", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    assert_int_equal(svg_hydrograph_save(path, &fx.t, NULL, &e), RNR_ERR_IO);
+    assert_non_null(strstr(e.msg, path));
+    for (int i = 0; i < NSEG * NT; i++)
+        fx.q[i] = -9999.0f;
+    snprintf(path, sizeof path, "%s/none.svg", dir);
+    assert_int_equal(svg_hydrograph_save(path, &fx.t, NULL, &e), RNR_ERR_INVALID);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int entries = 0;
+    for (struct dirent *de; (de = readdir(d));)
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+            entries++;
+            assert_true(!strcmp(de->d_name, "plot.svg") || !strcmp(de->d_name, "sub"));
+        }
+    closedir(d);
+    assert_int_equal(entries, 2);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -278,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_pick_segments),
         cmocka_unit_test(test_hydrograph),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_save),
         cmocka_unit_test(test_reference_plot),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

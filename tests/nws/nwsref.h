@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/fileutil.h"
+
 /* The reference directory, or NULL when it does not exist. */
 static inline const char *nwsref_dir(void)
 {
@@ -26,30 +28,9 @@ static inline char *nwsref_read(const char *sub, const char *name, size_t *len)
     if (!d)
         return NULL;
     snprintf(path, sizeof path, "%s/%s/%s", d, sub, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2 + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
+    char *buf = NULL;
+    rnr_error e = {0, ""};
+    return file_read_all(path, &buf, len, &e) == RNR_OK ? buf : NULL;
 }
 
 /* cmocka 1.1 has no double comparison; exact unless eps > 0. */
