@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "testutil.h"
 
 typedef struct tcsv {
     char *buf;
@@ -25,17 +26,12 @@ static inline void tcsv_free(tcsv *c)
 
 static inline tcsv *tcsv_load(const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
+    size_t got;
+    char *text = tu_read_file(path, &got);
+    if (!text)
         return NULL;
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
     tcsv *c = calloc(1, sizeof *c);
-    c->buf = malloc((size_t)len + 1);
-    size_t got = fread(c->buf, 1, (size_t)len, fp);
-    fclose(fp);
-    c->buf[got] = '\0';
+    c->buf = text;
     size_t lines = 0;
     for (size_t i = 0; i < got; i++)
         lines += c->buf[i] == '\n';
@@ -95,9 +91,8 @@ static inline float tcsv_float(const tcsv *c, size_t r, int k) { return (float)s
  * missing (the test then skips). */
 static inline int ref_path(const char *name, char *out, size_t cap)
 {
-    const char *dir = getenv("RNR_REFERENCE_DIR");
-    struct stat sb;
-    if (!dir || stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+    const char *dir = tu_ref_dir();
+    if (!dir)
         return -1;
     snprintf(out, cap, "%s/muskingum-cunge/%s", dir, name);
     return 0;

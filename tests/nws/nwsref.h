@@ -5,17 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "testutil.h"
 
 /* The reference directory, or NULL when it does not exist. */
-static inline const char *nwsref_dir(void)
-{
-    const char *d = getenv("RNR_REFERENCE_DIR");
-    struct stat st;
-    if (!d || stat(d, &st) != 0 || !S_ISDIR(st.st_mode))
-        return NULL;
-    return d;
-}
+static inline const char *nwsref_dir(void) { return tu_ref_dir(); }
 
 /* Read reference file sub/name whole; NULL (test fails) when unreadable. */
 static inline char *nwsref_read(const char *sub, const char *name, size_t *len)
@@ -26,30 +20,7 @@ static inline char *nwsref_read(const char *sub, const char *name, size_t *len)
     if (!d)
         return NULL;
     snprintf(path, sizeof path, "%s/%s/%s", d, sub, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2 + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
+    return tu_read_file(path, len);
 }
 
 /* cmocka 1.1 has no double comparison; exact unless eps > 0. */
