@@ -173,7 +173,7 @@ static inline char *tu_build_path(const char *rel)
     return strdup(buf);
 }
 
-/* Count lines of text containing needle. */
+/* Count the (non-overlapping) occurrences of needle in text. */
 static inline int tu_count(const char *text, const char *needle)
 {
     int n = 0;
