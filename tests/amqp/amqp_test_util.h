@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/timeutil.h"
+
 static const char *amqp_test_url(void)
 {
     const char *u = getenv("RNR_TEST_AMQP_URL");
@@ -25,12 +27,8 @@ static inline void amqp_test_qname(char *buf, size_t cap, const char *tag)
     snprintf(buf, cap, "rnrt-%s-%ld-%d-%ld", tag, (long)getpid(), ++n, (long)time(NULL) % 100000);
 }
 
-static inline int64_t amqp_test_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* The tests' deadline clock is core's monotonic clock. */
+static inline int64_t amqp_test_now_ms(void) { return time_mono_ms(); }
 
 /* A plain connection from the test's side, on channel 1. */
 static inline amqp_connection_state_t raw_open(void)

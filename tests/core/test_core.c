@@ -115,6 +115,8 @@ static void test_env_numbers(void **state)
     assert_true(d == 1);
     assert_non_null(strstr(e.msg, "RNR_TEST_NUM=ten"));
     unsetenv("RNR_TEST_NUM");
+}
+
 /* Whole files, with a NUL after the bytes; binary content (embedded NUL,
  * more than one read chunk) comes back intact; errors name the path. */
 static void test_file_read_all(void **state)

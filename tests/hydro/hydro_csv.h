@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "core/fileutil.h"
+#include "testutil.h"
+
 #include "io/csv_row.h"
 
 typedef struct tcsv {
@@ -29,13 +29,12 @@ static inline void tcsv_free(tcsv *c)
 
 static inline tcsv *tcsv_load(const char *path)
 {
-    tcsv *c = calloc(1, sizeof *c);
     size_t got;
-    rnr_error e = {0, ""};
-    if (!c || file_read_all(path, &c->buf, &got, &e) != RNR_OK) {
-        free(c);
+    char *text = tu_read_file(path, &got);
+    if (!text)
         return NULL;
-    }
+    tcsv *c = calloc(1, sizeof *c);
+    c->buf = text;
     size_t lines = 0;
     for (size_t i = 0; i < got; i++)
         lines += c->buf[i] == '\n';
@@ -84,9 +83,8 @@ static inline float tcsv_float(const tcsv *c, size_t r, int k) { return (float)s
  * missing (the test then skips). */
 static inline int ref_path(const char *name, char *out, size_t cap)
 {
-    const char *dir = getenv("RNR_REFERENCE_DIR");
-    struct stat sb;
-    if (!dir || stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+    const char *dir = tu_ref_dir();
+    if (!dir)
         return -1;
     snprintf(out, cap, "%s/muskingum-cunge/%s", dir, name);
     return 0;

@@ -5,19 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "core/fileutil.h"
+#include "testutil.h"
+
 
 /* The reference directory, or NULL when it does not exist. */
-static inline const char *nwsref_dir(void)
-{
-    const char *d = getenv("RNR_REFERENCE_DIR");
-    struct stat st;
-    if (!d || stat(d, &st) != 0 || !S_ISDIR(st.st_mode))
-        return NULL;
-    return d;
-}
+static inline const char *nwsref_dir(void) { return tu_ref_dir(); }
 
 /* Read reference file sub/name whole; NULL (test fails) when unreadable. */
 static inline char *nwsref_read(const char *sub, const char *name, size_t *len)
@@ -28,9 +21,7 @@ static inline char *nwsref_read(const char *sub, const char *name, size_t *len)
     if (!d)
         return NULL;
     snprintf(path, sizeof path, "%s/%s/%s", d, sub, name);
-    char *buf = NULL;
-    rnr_error e = {0, ""};
-    return file_read_all(path, &buf, len, &e) == RNR_OK ? buf : NULL;
+    return tu_read_file(path, len);
 }
 
 /* cmocka 1.1 has no double comparison; exact unless eps > 0. */

@@ -4,15 +4,12 @@
 #ifndef RNR_TESTS_PRODUCER_TESTUTIL_H
 #define RNR_TESTS_PRODUCER_TESTUTIL_H
 
-#include <sys/prctl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "core/timeutil.h"
+#include "http/fixture_proc.h"
 #include "services/config.h"
 #include "testutil.h"
 
@@ -55,54 +52,19 @@ static inline void pt_config_clear(rnr_config *c)
     }
 }
 
-typedef struct pt_server {
-    pid_t pid;
-    char base[64];
-    char log[512];
-} pt_server;
-
 /* rnr-fixture-server on data_dir with an optional --fault rule. */
+typedef fixture_proc pt_server;
+
 static inline int pt_server_start(pt_server *s, const char *data_dir, const char *scratch,
                                   const char *fault)
 {
-    memset(s, 0, sizeof *s);
-    const char *bd = getenv("RNR_BUILD_DIR");
-    if (!bd)
-        return -1;
-    char bin[512], pf[512];
-    snprintf(bin, sizeof bin, "%s/tools/fixture_server/rnr-fixture-server", bd);
-    snprintf(pf, sizeof pf, "%s/port", scratch);
-    snprintf(s->log, sizeof s->log, "%s/requests.log", scratch);
-    unlink(pf);
-    unlink(s->log);
-    s->pid = fork();
-    if (s->pid < 0)
-        return -1;
-    if (s->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
-        if (fault)
-            execl(bin, bin, "--dir", data_dir, "--port", "0", "--port-file", pf, "--log", s->log,
-                  "--fault", fault, (char *)NULL);
-        else
-            execl(bin, bin, "--dir", data_dir, "--port", "0", "--port-file", pf, "--log", s->log,
-                  (char *)NULL);
-        _exit(127);
-    }
-    int port = tu_wait_port_file(pf, 10000);
-    if (port <= 0) {
-        tu_stop(s->pid);
-        s->pid = 0;
-        return -1;
-    }
-    snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", port);
-    return 0;
+    return fixture_start_fault(s, data_dir, scratch, fault);
 }
 
 static inline void pt_server_stop(pt_server *s)
 {
     if (s->pid > 0)
-        tu_stop(s->pid);
-    s->pid = 0;
+        fixture_stop(s);
 }
 
 #endif
