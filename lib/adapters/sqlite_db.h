@@ -1,6 +1,7 @@
 /* sqlite_db.h - opening a SQLite database for the embedded backends
  * (WAL, busy timeout, synchronous=FULL) and turning its errors into rnr
- * errors. Internal to the sqlite_* adapters. */
+ * errors. Used by the sqlite_* adapters and by services that keep a small
+ * local state file of their own (the post-processor's per-file memory). */
 #ifndef RNR_ADAPTERS_SQLITE_DB_H
 #define RNR_ADAPTERS_SQLITE_DB_H
 
