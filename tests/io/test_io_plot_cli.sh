@@ -22,8 +22,8 @@ echo "not netcdf" >"$tmp/junk.nc"
 
 ref=${RNR_REFERENCE_DIR:-}/troute-output/troute_output_202505060600.nc
 if [ ! -d "${RNR_REFERENCE_DIR:-/nonexistent}" ]; then
-    echo "skipped: no reference data"
-    exit 77
+    echo "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)" >&2
+    exit 1
 fi
 cp "$ref" "$tmp/" || fail "copy reference"
 out=$("$RNR" plot "$tmp/troute_output_202505060600.nc") || fail "plot reference"

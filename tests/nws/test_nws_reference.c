@@ -385,8 +385,8 @@ static void test_hpdt2(void **state)
 int main(void)
 {
     if (!nwsref_dir()) {
-        printf("skipped: no reference data\n");
-        return 77;
+        fprintf(stderr, "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)\n");
+        return 1;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hmlarx),  cmocka_unit_test(test_hmlarx_through_product_json),

@@ -176,8 +176,7 @@ static void test_hpdt2_forecast(void **state)
 {
     (void)state;
     if (!has_ref()) {
-        printf("skipped: no reference data\n");
-        skip();
+        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
     route_hpdt2("troute", "muskingum-cunge/hpdt2_chain_troute.csv");
     route_hpdt2("timecorrect", "muskingum-cunge/hpdt2_chain_timecorrect.csv");
@@ -201,8 +200,7 @@ static void test_hpdt2_structure(void **state)
 {
     (void)state;
     if (!has_ref()) {
-        printf("skipped: no reference data\n");
-        skip();
+        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
     char *tmp = tu_tempdir("route"), gpkg[1024], json[1024], ref[1024], nc[800];
     ref_file("rnr-hpdt2/HPDT2.gpkg", gpkg, sizeof gpkg);
@@ -278,8 +276,7 @@ static void test_bad_inputs(void **state)
 {
     (void)state;
     if (!has_ref()) {
-        printf("skipped: no reference data\n");
-        skip();
+        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
     char *tmp = tu_tempdir("route"), gpkg[1024], json[1024], p[800], bad_gpkg[800];
     ref_file("rnr-hpdt2/HPDT2.gpkg", gpkg, sizeof gpkg);
@@ -516,8 +513,7 @@ static void test_qlat_equals_forecast(void **state)
 {
     (void)state;
     if (!has_ref()) {
-        printf("skipped: no reference data\n");
-        skip();
+        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
     char *tmp = tu_tempdir("route"), gpkg[1024], src[1024], q[600], init[600], out[600], nc[800];
     ref_file("rnr-hpdt2/HPDT2.gpkg", gpkg, sizeof gpkg);
