@@ -1,11 +1,11 @@
 /* backends.h - choose a backend for each port by URL, and the small URL
  * helpers the embedded backends share.
  *
- * Schemes handled now: sqlite:// (queue, cache), file:// (store, metrics
- * file, secrets directory), env: (secrets), log: (metrics). amqp://,
- * amqps://, redis:// and s3:// are dispatched through the tables in
- * backends.c once their adapters are merged; until then they fail with
- * RNR_ERR_UNSUPPORTED. Error messages never show a password from a URL. */
+ * Schemes: sqlite:// (queue, cache), amqp:// and amqps:// (queue),
+ * redis:// (cache), file:// and s3:// (store; file:// also for the metrics
+ * file and a secrets directory), env: (secrets), log: (metrics). An
+ * unknown scheme fails with RNR_ERR_UNSUPPORTED. Error messages never show
+ * a password from a URL. */
 #ifndef RNR_ADAPTERS_BACKENDS_H
 #define RNR_ADAPTERS_BACKENDS_H
 

@@ -9,6 +9,15 @@
 
 #include <stdarg.h>
 
+/* Mark a function whose result must not be ignored (curl's
+ * WARN_UNUSED_RESULT): with -Werror, dropping an error code fails the
+ * build. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RNR_WARN_UNUSED __attribute__((warn_unused_result))
+#else
+#define RNR_WARN_UNUSED
+#endif
+
 enum rnr_code {
     RNR_OK = 0,
     RNR_ERR_INVALID,     /* bad input: never retry */
