@@ -6,15 +6,19 @@
 #include <netcdf.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <string.h>
 
 static int version_run(int argc, char **argv)
 {
     (void)argv;
     if (argc > 1)
         return cmd_usage_error("version", "takes no arguments");
+    /* nc_inq_libvers() reads "4.9.0 of Aug  7 2022 23:41:41 $" (an RCS
+     * keyword tail): keep the version number only. */
+    const char *nc = nc_inq_libvers();
     printf("rnr %s\n", RNR_VERSION);
-    printf("  libcurl %s, jansson %s, sqlite %s, netCDF %s\n", curl_version_info(CURLVERSION_NOW)->version,
-           JANSSON_VERSION, sqlite3_libversion(), nc_inq_libvers());
+    printf("  libcurl %s, jansson %s, sqlite %s, netCDF %.*s\n", curl_version_info(CURLVERSION_NOW)->version,
+           JANSSON_VERSION, sqlite3_libversion(), (int)strcspn(nc, " "), nc);
     return 0;
 }
 

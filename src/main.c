@@ -55,6 +55,48 @@ static void print_help(FILE *f)
     fprintf(f, "\nenvironment: RNR_LOG_LEVEL (debug|info|warn|error), RNR_LOG_FORMAT (text|json)\n");
 }
 
+/* Levenshtein distance of two short words, capped at 3 (enough to tell a
+ * typo from another word). */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 31 || lb > 31)
+        return 3;
+    int row[32];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int up = row[j];
+            int best = diag + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb] < 3 ? row[lb] : 3;
+}
+
+/* The command closest to a mistyped name, or NULL when none is close. */
+static const char *closest_command(const char *name)
+{
+    const char *best = NULL;
+    int best_d = 3;
+    for (size_t i = 0; rnr_commands[i]; i++) {
+        int d = edit_distance(name, rnr_commands[i]->name);
+        if (d < best_d) {
+            best_d = d;
+            best = rnr_commands[i]->name;
+        }
+    }
+    return best;
+}
+
 /* Lambda's custom runtime executes a file named `bootstrap` with no
  * arguments: when rnr is installed under that name it is `rnr lambda`. */
 static int invoked_as_bootstrap(const char *argv0)
@@ -103,6 +145,9 @@ int main(int argc, char **argv)
     }
     if (name[0] == '-')
         fprintf(stderr, "rnr: unknown option '%s' (see 'rnr --help')\n", name);
+    else if (closest_command(name))
+        fprintf(stderr, "rnr: unknown command '%s'; did you mean '%s'? (see 'rnr --help')\n", name,
+                closest_command(name));
     else
         fprintf(stderr, "rnr: unknown command '%s' (see 'rnr --help')\n", name);
     return 2;
