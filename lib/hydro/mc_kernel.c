@@ -11,6 +11,20 @@
 static const float c53 = 5.0f / 3.0f;
 static const float c23 = 2.0f / 3.0f;
 
+/* t-route's solver constants (docs/muskingum-cunge.md §6). One value plays
+ * three roles in the Fortran (depth floor, relative and absolute
+ * tolerance); they get one name each so the roles stay readable. */
+static const float MC_DEPTH_FLOOR = 0.01f;   /* m: below it the pass stops */
+static const float MC_REL_TOL = 0.01f;       /* relative depth step */
+static const float MC_ABS_TOL = 0.01f;       /* m: absolute depth step */
+static const float MC_GUESS_UP = 1.33f;      /* upper initial guess / retry factor */
+static const float MC_GUESS_DOWN = 0.67f;    /* lower initial guess / retry factor */
+enum {
+    MC_MAXIT_FIRST = 100, /* iterations of the first pass */
+    MC_MAXIT_LAST = 200,  /* no retry once a pass was allowed this many */
+    MC_MAXIT_STEP = 25    /* extra iterations per retry */
+};
+
 /* x86 maxss/minss semantics: a NaN first operand yields the bound. */
 static inline float fmax_b(float a, float b) { return (a > b) ? a : b; }
 static inline float fmin_b(float a, float b) { return (a < b) ? a : b; }
@@ -110,11 +124,11 @@ static inline float residual(mc_ctx *c, float h, int kind, float *r0)
  * evaluation. */
 static float solve_depth(mc_ctx *c, float h, float h0, float *r0, int *iters)
 {
-    float rerr = 1.0f, aerr = 0.01f;
-    int maxit = 100, total = 0;
+    float rerr = 1.0f, aerr = MC_ABS_TOL;
+    int maxit = MC_MAXIT_FIRST, total = 0;
     for (;;) {
         int it = 0;
-        while (rerr > 0.01f && aerr >= 0.01f && it <= maxit) {
+        while (rerr > MC_REL_TOL && aerr >= MC_ABS_TOL && it <= maxit) {
             residual(c, h0, EVAL_UPPER, r0);
             float r1 = residual(c, h, EVAL_LOWER, r0);
             float dq = *r0 - r1;
@@ -137,17 +151,17 @@ static float solve_depth(mc_ctx *c, float h, float h0, float *r0, int *iters)
             h0 = fmax_b(h, 0.0f);
             h = fmax_b(h1, 0.0f);
             it++;
-            if (h < 0.01f)
+            if (h < MC_DEPTH_FLOOR)
                 break;
         }
         total += it;
         /* A pass that converged on its last allowed iteration still
          * "retries": h is scaled and, with the tolerances already met, no
          * iteration runs (t-route's edge_retry_noresolve). */
-        if (it >= maxit && maxit < 200) {
-            h = h * 1.33f;
-            h0 = h0 * 0.67f;
-            maxit += 25;
+        if (it >= maxit && maxit < MC_MAXIT_LAST) {
+            h = h * MC_GUESS_UP;
+            h0 = h0 * MC_GUESS_DOWN;
+            maxit += MC_MAXIT_STEP;
             continue;
         }
         break;
@@ -228,8 +242,8 @@ int mc_route_step(mc_state *st, const mc_inputs *in, mc_outputs *out, int64_t se
     c.x = 0.0f;
 
     float d0 = fmax_b(in->depthp, 0.0f);
-    float h = d0 * 1.33f + 0.01f;
-    float h0 = d0 * 0.67f;
+    float h = d0 * MC_GUESS_UP + MC_DEPTH_FLOOR;
+    float h0 = d0 * MC_GUESS_DOWN;
     int wet = in->ql > 0.0f || in->qup > 0.0f || in->quc > 0.0f || in->qdp > 0.0f || in->qdc_in > 0.0f;
 
     if (wet) {
