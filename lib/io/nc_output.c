@@ -385,8 +385,13 @@ static int read_field(reader *r, const char *name, int dseg, int dtime, float *o
     int st = nc_inq_varid(r->ncid, name, &var);
     if (st != NC_NOERR)
         return rd_fail(r, st, name);
-    if ((st = nc_inq_varndims(r->ncid, var, &ndims)) != NC_NOERR || ndims != 2 ||
-        (st = nc_inq_vardimid(r->ncid, var, dims)) != NC_NOERR || dims[0] != dseg || dims[1] != dtime)
+    if ((st = nc_inq_varndims(r->ncid, var, &ndims)) != NC_NOERR)
+        return rd_fail(r, st, name);
+    if (ndims != 2)
+        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: variable %s is not [feature_id, time]", r->path, name);
+    if ((st = nc_inq_vardimid(r->ncid, var, dims)) != NC_NOERR)
+        return rd_fail(r, st, name);
+    if (dims[0] != dseg || dims[1] != dtime)
         return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: variable %s is not [feature_id, time]", r->path, name);
     st = nc_get_var_float(r->ncid, var, out);
     return st == NC_NOERR ? RNR_OK : rd_fail(r, st, name);
