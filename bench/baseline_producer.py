@@ -1,8 +1,17 @@
-"""Baseline for bench_amqp: the producer cycle written the way the reference
-Python producer does it - redis-py GET per product, pika BlockingConnection
-with confirm_delivery() and one synchronous persistent basic_publish per new
-product, then SET id message EX 604800 per product.
-Usage: baseline_producer.py AMQP_URL REDIS_URL [PRODUCTS]   (run with /usr/bin/python3)"""
+"""Baselines for bench_amqp: the producer cycle in Python.
+
+Default (label "reference"): what the reference producer does - redis-py GET
+per product, a pika BlockingConnection WITHOUT publisher confirms and one
+persistent basic_publish per new product, then SET id message EX 604800 per
+product. Without confirms a publish returns once the frame is written, so
+this is the faithful copy (and the faster of the two).
+
+--confirm (label "confirming"): the same with channel.confirm_delivery(), so
+each publish waits for the broker's ack, as rnr's producer does. It shows the
+cost of the durability guarantee rnr keeps and the reference does not.
+
+Usage: baseline_producer.py [--confirm] AMQP_URL REDIS_URL [PRODUCTS]
+(run with /usr/bin/python3)"""
 import json
 import os
 import sys
@@ -14,8 +23,12 @@ import redis
 
 
 def main():
-    amqp_url, redis_url = sys.argv[1], sys.argv[2]
-    n = int(sys.argv[3]) if len(sys.argv) > 3 else 5000
+    args = sys.argv[1:]
+    confirm = "--confirm" in args
+    args = [a for a in args if a != "--confirm"]
+    amqp_url, redis_url = args[0], args[1]
+    n = int(args[2]) if len(args) > 2 else 5000
+    label = "confirming" if confirm else "reference"
     run = "%d-%d" % (os.getpid(), int(time.time()))
     queue = "baseline-py-" + run
     products = []
@@ -35,7 +48,8 @@ def main():
     conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
     channel = conn.channel()
     channel.queue_declare(queue=queue, durable=True)
-    channel.confirm_delivery()
+    if confirm:
+        channel.confirm_delivery()
 
     t0 = time.monotonic()
     for product in products:
@@ -46,7 +60,7 @@ def main():
                               properties=pika.BasicProperties(delivery_mode=2))
         cache.set(product["id"], body, ex=604800)
     dt = time.monotonic() - t0
-    print("baseline_producer products=%d seconds=%.3f rate=%.0f/s" % (n, dt, n / dt))
+    print("baseline_producer mode=%s products=%d seconds=%.3f rate=%.0f/s" % (label, n, dt, n / dt))
     channel.queue_delete(queue=queue)
     conn.close()
 
