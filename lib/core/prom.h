@@ -1,0 +1,49 @@
+/* prom.h - in-process counters, gauges and histograms, rendered in the
+ * Prometheus text exposition format (version 0.0.4).
+ *
+ * A family is created on first use by name; its type and help text are
+ * fixed by that first use. A sample is one label set of a family, written
+ * as Prometheus writes it (`outcome="routed",reason="not_flooding"`; the
+ * caller escapes nothing: label values are escaped here). All functions are
+ * thread-safe; a registry is shared by every thread of one process. */
+#ifndef RNR_CORE_PROM_H
+#define RNR_CORE_PROM_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+
+typedef struct prom_registry prom_registry;
+
+/* One label: name and raw value. */
+typedef struct prom_label {
+    const char *name;
+    const char *value;
+} prom_label;
+
+/* A new empty registry; NULL when out of memory. */
+prom_registry *prom_new(void);
+void prom_free(prom_registry *m);
+
+/* Add v (>= 0) to a counter. Errors only for a bad name, a type clash or
+ * out of memory; metrics never stop the pipeline, so callers may ignore
+ * them, but tests check them. */
+int prom_counter_add(prom_registry *m, const char *name, const char *help, const prom_label *labels,
+                        size_t nlabels, double v);
+/* Set a gauge to v. */
+int prom_gauge_set(prom_registry *m, const char *name, const char *help, const prom_label *labels,
+                      size_t nlabels, double v);
+/* Record one observation (seconds) in a histogram with the registry's
+ * duration buckets (5 ms to 5 min). */
+int prom_observe(prom_registry *m, const char *name, const char *help, const prom_label *labels,
+                    size_t nlabels, double seconds);
+
+/* The current value of a counter or gauge sample (0 when absent), for
+ * tests and status lines. */
+double prom_value(prom_registry *m, const char *name, const prom_label *labels, size_t nlabels);
+
+/* Render every family as Prometheus text into *out (malloc'd,
+ * NUL-terminated). */
+int prom_render(prom_registry *m, char **out, size_t *len, rnr_error *err) RNR_WARN_UNUSED;
+
+#endif
