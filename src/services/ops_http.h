@@ -1,0 +1,28 @@
+/* ops_http.h - the operator endpoints of a long-running rnr process
+ * (`rnr worker --http`, `rnr up --http`): /healthz, /readyz, /metrics, and
+ * 404 JSON for anything else.
+ *
+ * Liveness is progress, not mere existence: /healthz answers 200 while the
+ * process's heartbeat (ops_http_beat) is younger than max_age seconds, 503
+ * once it goes stale. Readiness is set by the owner (hydrofabric open,
+ * queue connected) and cleared when it starts draining. */
+#ifndef RNR_SERVICES_OPS_HTTP_H
+#define RNR_SERVICES_OPS_HTTP_H
+
+#include "core/error.h"
+#include "core/prom.h"
+
+typedef struct ops_http ops_http;
+
+/* Serve on listen ("127.0.0.1:9100"); metrics may be NULL (empty
+ * /metrics). The registry must outlive the server. */
+int ops_http_start(const char *listen, prom_registry *metrics, int max_age_s, ops_http **out, rnr_error *err)
+    RNR_WARN_UNUSED;
+/* The port bound (for listen port 0). */
+int ops_http_port(const ops_http *o);
+/* The process made progress now. */
+void ops_http_beat(ops_http *o);
+void ops_http_set_ready(ops_http *o, int ready);
+void ops_http_stop(ops_http *o);
+
+#endif
