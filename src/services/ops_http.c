@@ -2,7 +2,6 @@
  * adapter. */
 #include "services/ops_http.h"
 
-#include "adapters/http_server.h"
 #include "core/timeutil.h"
 
 #include <stdatomic.h>
@@ -13,6 +12,8 @@
 struct ops_http {
     http_server *srv;
     prom_registry *metrics;
+    ops_http_route route;
+    void *route_ud;
     int max_age_ms;
     _Atomic int64_t last_beat_ms; /* monotonic */
     atomic_int ready;
@@ -47,18 +48,21 @@ static void on_request(void *ud, const char *path, http_reply *r)
         r->content_type = "text/plain; version=0.0.4; charset=utf-8";
         r->body = txt ? txt : strdup("");
         r->len = txt ? len : 0;
-    } else {
+    } else if (!o->route || !o->route(o->route_ud, path, r)) {
         http_reply_text(r, 404, "application/json", "{\"error\":\"not found\"}");
     }
 }
 
-int ops_http_start(const char *listen, prom_registry *metrics, int max_age_s, ops_http **out, rnr_error *err)
+int ops_http_start(const char *listen, prom_registry *metrics, int max_age_s, ops_http_route route, void *ud,
+                   ops_http **out, rnr_error *err)
 {
     *out = NULL;
     ops_http *o = calloc(1, sizeof *o);
     if (!o)
         return rnr_error_set(err, RNR_ERR_NOMEM, "http: out of memory");
     o->metrics = metrics;
+    o->route = route;
+    o->route_ud = ud;
     o->max_age_ms = max_age_s > 0 ? max_age_s * 1000 : 120000;
     atomic_store(&o->last_beat_ms, time_mono_ms());
     int rc = http_server_start(listen, on_request, o, &o->srv, err);

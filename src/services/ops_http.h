@@ -9,15 +9,21 @@
 #ifndef RNR_SERVICES_OPS_HTTP_H
 #define RNR_SERVICES_OPS_HTTP_H
 
+#include "adapters/http_server.h"
 #include "core/error.h"
 #include "core/prom.h"
 
 typedef struct ops_http ops_http;
 
+/* Other paths go to a route function when given: it answers and returns 1,
+ * or returns 0 for a 404 (ops_api_handle has this shape). */
+typedef int (*ops_http_route)(void *ud, const char *path, http_reply *reply);
+
 /* Serve on listen ("127.0.0.1:9100"); metrics may be NULL (empty
- * /metrics). The registry must outlive the server. */
-int ops_http_start(const char *listen, prom_registry *metrics, int max_age_s, ops_http **out, rnr_error *err)
-    RNR_WARN_UNUSED;
+ * /metrics), route may be NULL. The registry and ud must outlive the
+ * server. */
+int ops_http_start(const char *listen, prom_registry *metrics, int max_age_s, ops_http_route route, void *ud,
+                   ops_http **out, rnr_error *err) RNR_WARN_UNUSED;
 /* The port bound (for listen port 0). */
 int ops_http_port(const ops_http *o);
 /* The process made progress now. */
