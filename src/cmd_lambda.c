@@ -319,6 +319,8 @@ const rnr_command cmd_lambda = {
     "APP_BUCKET_NAME, ... or RNR_QUEUE_URL, RNR_CACHE_URL, RNR_STORE_URL); the\n"
     "queue (and for the producer the cache) must be set explicitly. An init\n"
     "failure is reported to /runtime/init/error and ends the process (exit 1).\n"
+    "The state directory (RNR_STATE_DIR) defaults to /tmp/rnr-state: on Lambda\n"
+    "only /tmp is writable (the task directory, also the cwd, is read-only).\n"
     "--max-invocations N stops after N invocations (tests; 0 = forever).\n",
     lambda_run,
 };

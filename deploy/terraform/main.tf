@@ -4,6 +4,13 @@
 
 locals {
   name = "${var.app_name}-${var.environment}"
+
+  # An ECR worker image (<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>)
+  # names the one repository the task execution role needs to pull from.
+  ecr_image_pattern   = "^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com/([^:@]+)"
+  worker_ecr          = can(regex(local.ecr_image_pattern, var.worker_image)) ? regex(local.ecr_image_pattern, var.worker_image) : []
+  worker_ecr_arns     = length(local.worker_ecr) == 3 ? ["arn:aws:ecr:${local.worker_ecr[1]}:${local.worker_ecr[0]}:repository/${local.worker_ecr[2]}"] : []
+  ecr_repository_arns = length(var.ecr_repository_arns) > 0 ? var.ecr_repository_arns : local.worker_ecr_arns
 }
 
 data "aws_caller_identity" "current" {}
@@ -15,12 +22,12 @@ module "security_groups" {
 }
 
 module "data_stores" {
-  source             = "./modules/data_stores"
-  name               = local.name
-  app_bucket_name    = var.app_bucket_name
-  subnet_ids         = var.private_subnet_ids
-  redis_sg_id        = module.security_groups.redis_sg_id
-  redis_node_type    = var.redis_node_type
+  source          = "./modules/data_stores"
+  name            = local.name
+  app_bucket_name = var.app_bucket_name
+  subnet_ids      = var.private_subnet_ids
+  redis_sg_id     = module.security_groups.redis_sg_id
+  redis_node_type = var.redis_node_type
 }
 
 module "messaging" {
@@ -46,6 +53,8 @@ module "iam_roles" {
   ecs_cluster_name          = local.name
   ecs_service_name          = "${local.name}-worker"
   metric_namespace          = "ECS/Service/RabbitMQ"
+  worker_image_secret_arn   = var.worker_image_secret_arn
+  ecr_repository_arns       = local.ecr_repository_arns
 }
 
 module "app" {
@@ -66,6 +75,7 @@ module "app" {
   mq_secret_arn             = module.messaging.secret_arn
   queue_name                = var.queue_name
   worker_image              = var.worker_image
+  worker_image_secret_arn   = var.worker_image_secret_arn
   worker_cpu                = var.worker_cpu
   worker_memory             = var.worker_memory
   min_workers               = var.min_workers
@@ -83,6 +93,11 @@ module "app" {
   producer_schedule         = var.producer_schedule
   autoscaler_schedule       = var.autoscaler_schedule
   postprocess_schedule      = var.postprocess_schedule
+  postprocess_storage_mb    = var.postprocess_storage_mb
+  postprocess_memory_mb     = var.postprocess_memory_mb
+  schedule_retry_attempts   = var.schedule_retry_attempts
+  schedule_max_event_age    = var.schedule_max_event_age
+  scheduler_dlq_name        = module.iam_roles.scheduler_dlq_name
   nws_api_url               = var.nws_api_url
   nwps_api_url              = var.nwps_api_url
   user_agent                = var.user_agent

@@ -54,6 +54,18 @@ variable "worker_image" {
   type        = string
 }
 
+variable "worker_image_secret_arn" {
+  description = "Secrets Manager secret ({\"username\",\"password\"}) the tasks pull a private registry's image with (ECS repositoryCredentials); empty: none (public or ECR image)."
+  type        = string
+  default     = ""
+}
+
+variable "ecr_repository_arns" {
+  description = "ECR repositories the task execution role may pull from; empty: the repository of worker_image when it is an ECR image."
+  type        = list(string)
+  default     = []
+}
+
 variable "lambda_zip_path" {
   description = "Path of dist/rnr-lambda-<arch>.zip built by `make lambda-zip`."
   type        = string
@@ -152,6 +164,41 @@ variable "postprocess_schedule" {
   description = "EventBridge Scheduler expression of the post-processor."
   type        = string
   default     = "cron(0/10 * * * ? *)"
+}
+
+# The post-processor downloads the hydrofabric into /tmp on a cold start:
+# the CONUS GeoPackage is about 4.6 GB, far over Lambda's default 512 MB of
+# ephemeral storage, and opening it unindexed builds its index in memory.
+variable "postprocess_storage_mb" {
+  description = "Ephemeral storage (/tmp) of the post-process Lambda in MB (512-10240): the hydrofabric plus the outputs of one window."
+  type        = number
+  default     = 10240
+  validation {
+    condition     = var.postprocess_storage_mb >= 512 && var.postprocess_storage_mb <= 10240
+    error_message = "postprocess_storage_mb must be between 512 and 10240."
+  }
+}
+
+variable "postprocess_memory_mb" {
+  description = "Memory of the post-process Lambda in MB (128-10240; CPU scales with it)."
+  type        = number
+  default     = 4096
+  validation {
+    condition     = var.postprocess_memory_mb >= 128 && var.postprocess_memory_mb <= 10240
+    error_message = "postprocess_memory_mb must be between 128 and 10240."
+  }
+}
+
+variable "schedule_retry_attempts" {
+  description = "Retries of an EventBridge Scheduler invocation that could not be delivered (0-185); what still fails goes to the scheduler dead-letter queue."
+  type        = number
+  default     = 2
+}
+
+variable "schedule_max_event_age" {
+  description = "Seconds EventBridge Scheduler keeps retrying an undelivered invocation (60-86400)."
+  type        = number
+  default     = 240
 }
 
 variable "nws_api_url" {

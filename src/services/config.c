@@ -240,11 +240,25 @@ static int load_numbers(rnr_config *c, rnr_error *err)
     return env_bool("RNR_PLOTS", 0, &c->write_plots, err);
 }
 
+/* The state directory when RNR_STATE_DIR is unset: ./rnr-state, except
+ * under the Lambda runtime, whose task directory (also the cwd) is
+ * read-only and where only /tmp (or $TMPDIR when set) is writable. */
+static void state_dir_default(char *buf, size_t n)
+{
+    const char *tmp = env_get("TMPDIR");
+    if (!env_get("AWS_LAMBDA_RUNTIME_API"))
+        snprintf(buf, n, "./rnr-state");
+    else
+        snprintf(buf, n, "%s/rnr-state", tmp && tmp[0] == '/' ? tmp : "/tmp");
+}
+
 int config_load(rnr_config *c, rnr_error *err)
 {
     memset(c, 0, sizeof *c);
+    char def[PATH_MAX];
+    state_dir_default(def, sizeof def);
     const char *sd = env_get("RNR_STATE_DIR");
-    int rc = state_dir_prepare(sd ? sd : "./rnr-state", &c->state_dir, err);
+    int rc = state_dir_prepare(sd ? sd : def, &c->state_dir, err);
     if (!rc)
         rc = load_numbers(c, err);
     if (!rc)

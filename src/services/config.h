@@ -14,7 +14,7 @@
 #include "ports/store.h"
 
 typedef struct rnr_config {
-    char *state_dir;          /* RNR_STATE_DIR, default ./rnr-state (embedded backends live here) */
+    char *state_dir;          /* RNR_STATE_DIR, default ./rnr-state; under Lambda /tmp/rnr-state */
     char *queue_url;          /* RNR_QUEUE_URL; else RABBITMQ_ENDPOINT (+ credentials from
                                  RABBITMQ_USERNAME/PASSWORD or the RABBITMQ_SECRET_ARN secret);
                                  else sqlite:///{state_dir}/queue.db */

@@ -10,13 +10,16 @@
 //    valid EventBridge syntax (checked by `rnr schedule check`);
 //  - IAM policy statements never use a "*" or wildcard action, and use a
 //    "*" resource only with a sid and a comment right above the statement
-//    saying why AWS requires it.
+//    saying why AWS requires it;
+//  - every file is laid out as `terraform fmt -check` wants (tf_fmt.js:
+//    indentation, "=" alignment over consecutive attribute lines).
 // usage: check_terraform.js DIR RNR_BIN   (exit 0 clean, 1 with findings)
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const { execFileSync } = require('child_process');
 const { parse } = require('@cdktf/hcl2json');
+const { fmtFindings } = require('./tf_fmt');
 
 const root = path.resolve(process.argv[2] || '.');
 const rnrBin = process.argv[3] || process.env.RNR_BIN;
@@ -36,6 +39,7 @@ async function loadModule(dir) {
       continue;
     }
     mod.files.push({ file, text, json });
+    for (const f of fmtFindings(text)) problem(file, `line ${f.line}: terraform fmt: ${f.msg}`);
     for (const [k, v] of Object.entries(json.variable || {})) mod.variable[k] = { file, block: v[0] };
     for (const [k, v] of Object.entries(json.output || {})) mod.output[k] = { file, block: v[0] };
     for (const [t, byName] of Object.entries(json.resource || {}))
@@ -136,7 +140,8 @@ function checkIam(mod) {
   for (const [key, { file, block }] of Object.entries(mod.data)) {
     if (!key.startsWith('aws_iam_policy_document.')) continue;
     const text = fs.readFileSync(file, 'utf8');
-    for (const st of block.statement || []) {
+    const dynamic = [].concat((block.dynamic || {}).statement || []).flatMap((d) => d.content || []);
+    for (const st of [].concat(block.statement || [], dynamic)) {
       const label = `${key} statement ${st.sid || '(no sid)'}`;
       for (const a of [].concat(st.actions || [], st.not_actions || []))
         if (a.includes('*')) problem(file, `${label}: wildcard action ${a}`);

@@ -24,10 +24,18 @@ locals {
     NWS_USER_AGENT            = var.user_agent
     RNR_LOG_FORMAT            = "json"
   }
+  # storage: /tmp in MB (512 is Lambda's default); the post-processor keeps
+  # the hydrofabric there.
   handlers = {
-    producer    = { role = var.producer_role_arn, schedule = var.producer_schedule, timeout = 240, memory = 256 }
-    autoscaler  = { role = var.autoscaler_role_arn, schedule = var.autoscaler_schedule, timeout = 50, memory = 128 }
-    postprocess = { role = var.postprocess_role_arn, schedule = var.postprocess_schedule, timeout = 540, memory = 1024 }
+    producer    = { role = var.producer_role_arn, schedule = var.producer_schedule, timeout = 240, memory = 256, storage = 512 }
+    autoscaler  = { role = var.autoscaler_role_arn, schedule = var.autoscaler_schedule, timeout = 50, memory = 128, storage = 512 }
+    postprocess = { role = var.postprocess_role_arn, schedule = var.postprocess_schedule, timeout = 540, memory = var.postprocess_memory_mb, storage = var.postprocess_storage_mb }
+  }
+  # A private registry's image (e.g. a private GHCR package) is pulled with
+  # the credentials in this secret; ECR and public images need none.
+  repository_credentials = {
+    for k, v in { repositoryCredentials = { credentialsParameter = var.worker_image_secret_arn } } : k => v
+    if var.worker_image_secret_arn != ""
   }
 }
 
@@ -53,6 +61,10 @@ resource "aws_lambda_function" "handler" {
   source_code_hash = filebase64sha256(var.lambda_zip_path)
   timeout          = each.value.timeout
   memory_size      = each.value.memory
+
+  ephemeral_storage {
+    size = each.value.storage
+  }
 
   vpc_config {
     subnet_ids         = var.subnet_ids
@@ -82,14 +94,27 @@ resource "aws_scheduler_schedule" "handler" {
     mode = "OFF"
   }
 
+  # Retries cover invocations the scheduler could not deliver (throttling,
+  # a function being updated); what still fails lands in the dead-letter
+  # queue, which has its own alarm. Function errors are alarmed on below.
   target {
     arn      = aws_lambda_function.handler[each.key].arn
     role_arn = var.scheduler_role_arn
     input    = jsonencode({ source = "rnr.schedule", handler = each.key })
     retry_policy {
-      maximum_retry_attempts = 0
+      maximum_retry_attempts       = var.schedule_retry_attempts
+      maximum_event_age_in_seconds = var.schedule_max_event_age
+    }
+    dead_letter_config {
+      arn = aws_sqs_queue.scheduler_dlq.arn
     }
   }
+}
+
+resource "aws_sqs_queue" "scheduler_dlq" {
+  name                      = var.scheduler_dlq_name
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
 }
 
 resource "aws_ecs_cluster" "workers" {
@@ -109,7 +134,7 @@ resource "aws_ecs_task_definition" "worker" {
   task_role_arn            = var.worker_task_role_arn
   execution_role_arn       = var.task_execution_role_arn
 
-  container_definitions = jsonencode([{
+  container_definitions = jsonencode([merge(local.repository_credentials, {
     name        = "worker"
     image       = var.worker_image
     essential   = true
@@ -130,7 +155,7 @@ resource "aws_ecs_task_definition" "worker" {
         awslogs-stream-prefix = "worker"
       }
     }
-  }])
+  })])
 }
 
 resource "aws_ecs_service" "worker" {
@@ -286,6 +311,57 @@ resource "aws_cloudwatch_metric_alarm" "producer_failures" {
   evaluation_periods  = 1
   threshold           = 2
   comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+}
+
+# A dead autoscaler publishes no BacklogPerTask at all: the scaling alarms
+# above see missing data (notBreaching) and nothing scales or alerts. This
+# alarm counts the datapoints and treats their absence as breaching.
+resource "aws_cloudwatch_metric_alarm" "backlog_missing" {
+  alarm_name          = "${var.name}-backlog-metric-missing"
+  alarm_description   = "No BacklogPerTask datapoints: the autoscaler Lambda is not running or not publishing."
+  namespace           = local.namespace
+  metric_name         = "BacklogPerTask"
+  dimensions          = { ClusterName = local.cluster_name, ServiceName = local.service_name, QueueName = var.queue_name }
+  statistic           = "SampleCount"
+  period              = 300
+  evaluation_periods  = 2
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
+# Errors of the autoscaler (every minute) and the post-processor (every ten
+# minutes): a few failed runs in a row, not one transient failure.
+resource "aws_cloudwatch_metric_alarm" "handler_errors" {
+  for_each            = { autoscaler = { period = 300, threshold = 3 }, postprocess = { period = 1800, threshold = 2 } }
+  alarm_name          = "${var.name}-${each.key}-errors"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.handler[each.key].function_name }
+  statistic           = "Sum"
+  period              = each.value.period
+  evaluation_periods  = 1
+  threshold           = each.value.threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+}
+
+resource "aws_cloudwatch_metric_alarm" "scheduler_dead_letters" {
+  alarm_name          = "${var.name}-scheduler-dead-letters"
+  alarm_description   = "EventBridge Scheduler could not invoke a handler after its retries."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.scheduler_dlq.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.alarms.arn]
 }

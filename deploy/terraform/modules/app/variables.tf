@@ -78,6 +78,12 @@ variable "worker_image" {
   type        = string
 }
 
+variable "worker_image_secret_arn" {
+  description = "Secret with the private registry credentials of the worker image (ECS repositoryCredentials; empty: none)."
+  type        = string
+  default     = ""
+}
+
 variable "worker_cpu" {
   description = "Fargate CPU units."
   type        = number
@@ -160,6 +166,31 @@ variable "autoscaler_schedule" {
 
 variable "postprocess_schedule" {
   description = "Post-process schedule expression."
+  type        = string
+}
+
+variable "postprocess_storage_mb" {
+  description = "Ephemeral storage (/tmp) of the post-process Lambda in MB."
+  type        = number
+}
+
+variable "postprocess_memory_mb" {
+  description = "Memory of the post-process Lambda in MB."
+  type        = number
+}
+
+variable "schedule_retry_attempts" {
+  description = "EventBridge Scheduler retries of an undelivered invocation."
+  type        = number
+}
+
+variable "schedule_max_event_age" {
+  description = "Seconds EventBridge Scheduler retries an undelivered invocation."
+  type        = number
+}
+
+variable "scheduler_dlq_name" {
+  description = "Name of the scheduler's dead-letter queue (the scheduler role may send to it)."
   type        = string
 }
 

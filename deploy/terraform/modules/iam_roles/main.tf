@@ -8,6 +8,10 @@ locals {
   function_arn    = "arn:aws:lambda:${var.region}:${var.account_id}:function"
   ecs_service_arn = "arn:aws:ecs:${var.region}:${var.account_id}:service/${var.ecs_cluster_name}/${var.ecs_service_name}"
   handlers        = ["producer", "autoscaler", "postprocess"]
+  # Created by the app module under this name; its ARN is known here so the
+  # scheduler role can be scoped to it without a dependency cycle.
+  scheduler_dlq_name = "${var.name}-scheduler-dlq"
+  scheduler_dlq_arn  = "arn:aws:sqs:${var.region}:${var.account_id}:${local.scheduler_dlq_name}"
 }
 
 data "aws_iam_policy_document" "lambda_assume" {
@@ -156,11 +160,40 @@ data "aws_iam_policy_document" "worker" {
   }
 }
 
+# What ECS itself does for a worker task before it starts: pull the image
+# (from ECR, or from a private registry with repositoryCredentials) and
+# create the log stream.
 data "aws_iam_policy_document" "task_execution" {
   statement {
     sid       = "WorkerLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${local.log_group_arn}:/ecs/${var.name}-worker:*"]
+  }
+
+  # An ECR registry token is account-wide: GetAuthorizationToken supports
+  # no resource-level permissions, so AWS requires "*" here.
+  statement {
+    sid       = "EcrAuthToken"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(var.ecr_repository_arns) > 0 ? [1] : []
+    content {
+      sid       = "EcrPullWorkerImage"
+      actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+      resources = var.ecr_repository_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.worker_image_secret_arn == "" ? [] : [1]
+    content {
+      sid       = "RegistryCredentials"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [var.worker_image_secret_arn]
+    }
   }
 }
 
@@ -169,6 +202,13 @@ data "aws_iam_policy_document" "scheduler" {
     sid       = "InvokeHandlers"
     actions   = ["lambda:InvokeFunction"]
     resources = [for h in local.handlers : "${local.function_arn}:${var.name}-${h}"]
+  }
+
+  # Invocations the scheduler could not deliver after its retries.
+  statement {
+    sid       = "DeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [local.scheduler_dlq_arn]
   }
 }
 

@@ -27,3 +27,8 @@ output "scheduler_role_arn" {
   description = "Role EventBridge Scheduler assumes to invoke the handlers."
   value       = aws_iam_role.scheduler.arn
 }
+
+output "scheduler_dlq_name" {
+  description = "Name of the SQS dead-letter queue of EventBridge Scheduler (the scheduler role may send to it)."
+  value       = local.scheduler_dlq_name
+}

@@ -52,3 +52,15 @@ variable "metric_namespace" {
   description = "CloudWatch namespace of the backlog metric."
   type        = string
 }
+
+variable "worker_image_secret_arn" {
+  description = "Secret with the private registry credentials of the worker image (empty: none)."
+  type        = string
+  default     = ""
+}
+
+variable "ecr_repository_arns" {
+  description = "ECR repositories the task execution role pulls the worker image from (empty: none)."
+  type        = list(string)
+  default     = []
+}
