@@ -52,3 +52,9 @@ variable "metric_namespace" {
   description = "CloudWatch namespace of the backlog metric."
   type        = string
 }
+
+variable "redis_secret_arns" {
+  description = "The dedup cache's AUTH token secret, read by the producer (empty: none)."
+  type        = list(string)
+  default     = []
+}
