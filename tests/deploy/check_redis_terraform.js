@@ -10,14 +10,14 @@
 //    and automatic failover follow one variable, exposed at the root;
 //  - the app gets REDIS_TLS, the producer Lambda REDIS_SECRET_ARN (and only
 //    it), nobody a REDIS_PASSWORD value; the producer role may read the secret.
-// usage: check_redis_terraform.js DIR   (exit 0 clean, 1 with findings)
+// usage: check_redis_terraform.js DIR...  (exit 0 all clean, 1 with findings;
+// each finding line starts with "DIR: " when more than one DIR is given)
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const { parse } = require('@cdktf/hcl2json');
 
-const root = path.resolve(process.argv[2] || '.');
-const findings = [];
+let findings = [];
 const problem = (msg) => findings.push(msg);
 
 async function load(dir) {
@@ -104,14 +104,25 @@ function checkApp(app, iam) {
   'iam_roles: the producer may not read the cache AUTH secret');
 }
 
-(async () => {
+async function checkTree(root) {
+  findings = [];
   const mods = path.join(root, 'modules');
   const [top, ds, app, iam] = await Promise.all([root, path.join(mods, 'data_stores'),
     path.join(mods, 'app'), path.join(mods, 'iam_roles')].map(load));
   checkDataStores(ds);
   checkRoot(top);
   checkApp(app, iam);
-  for (const f of findings) console.log(f);
-  console.log(findings.length ? `check_redis_terraform: ${findings.length} finding(s)` : 'check_redis_terraform: ok');
-  process.exit(findings.length ? 1 : 0);
+  return findings;
+}
+
+(async () => {
+  const dirs = process.argv.slice(2).length ? process.argv.slice(2) : ['.'];
+  let total = 0;
+  for (const d of dirs) {
+    const got = await checkTree(path.resolve(d));
+    for (const f of got) console.log(dirs.length > 1 ? `${d}: ${f}` : f);
+    total += got.length;
+  }
+  console.log(total ? `check_redis_terraform: ${total} finding(s)` : 'check_redis_terraform: ok');
+  process.exit(total ? 1 : 0);
 })().catch((e) => { console.error(`check_redis_terraform: ${e.message || e}`); process.exit(1); });

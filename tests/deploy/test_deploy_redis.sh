@@ -11,15 +11,16 @@ node "$checker" "$src/deploy/terraform"
 
 tmp=$(mktemp -d /tmp/rnr-test-redis-tf.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-# break FILE SED-EXPR WANTED-FINDING: the copy with that edit must fail with it
+# break FILE SED-EXPR WANTED-FINDING: a copy of the tree with that edit,
+# which must fail with that finding (all copies are checked in one run).
+n=0
+wanted=()
 break_tree() {
-  rm -rf "$tmp/tf" && cp -r "$src/deploy/terraform" "$tmp/tf"
-  sed -i "$2" "$tmp/tf/$1"
-  cmp -s "$tmp/tf/$1" "$src/deploy/terraform/$1" && { echo "edit '$2' changed nothing in $1"; exit 1; }
-  local out
-  out=$(node "$checker" "$tmp/tf") && { echo "broken tree ($1: $2) passed"; exit 1; }
-  grep -qF "$3" <<<"$out" || { echo "$out"; echo "missing finding: $3"; exit 1; }
-  echo "caught: $3"
+  n=$((n + 1))
+  cp -r "$src/deploy/terraform" "$tmp/case$n"
+  sed -i "$2" "$tmp/case$n/$1"
+  cmp -s "$tmp/case$n/$1" "$src/deploy/terraform/$1" && { echo "edit '$2' changed nothing in $1"; exit 1; }
+  wanted+=("$3")
 }
 ds=modules/data_stores
 break_tree $ds/main.tf 's/transit_encryption_enabled  = var.transit_encryption/transit_encryption_enabled  = false/' \
@@ -41,4 +42,10 @@ break_tree modules/app/main.tf '/REDIS_TLS /d' 'REDIS_TLS is not in the environm
 break_tree modules/app/main.tf 's/ if each.key == "producer"//' 'does not get REDIS_SECRET_ARN (only it)'
 break_tree modules/iam_roles/main.tf 's/resources = var.redis_secret_arns/resources = []/' \
   'the producer may not read the cache AUTH secret'
+out=$(cd "$tmp" && node "$checker" case*) && { echo "the broken trees passed"; exit 1; }
+for i in $(seq 1 "$n"); do
+  grep "^case$i: " <<<"$out" | grep -qF "${wanted[$((i - 1))]}" ||
+    { echo "$out"; echo "case$i: missing finding: ${wanted[$((i - 1))]}"; exit 1; }
+  echo "caught: ${wanted[$((i - 1))]}"
+done
 echo "redis terraform check: ok"
