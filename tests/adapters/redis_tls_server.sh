@@ -6,10 +6,13 @@
 #       loopback port with TLS only (--port 0) and requirepass; wait until
 #       it accepts connections. Leaves DIR/port, DIR/password, DIR/ca.pem,
 #       DIR/other-ca.pem, DIR/redis.pid.
+#   redis_tls_server.sh start DIR with-plain   the same, plus a plain TCP
+#       port (DIR/plain_port) on the same server, for comparisons.
 #   redis_tls_server.sh stop DIR    stop that server and wait until it is gone.
 set -euo pipefail
 cmd=${1:?start|stop}
 dir=${2:?directory}
+with_plain=${3:-}
 
 fail() { echo "redis_tls_server: $*" >&2; exit 1; }
 
@@ -55,14 +58,15 @@ start() {
   # Special characters on purpose: the URL form must percent-encode them.
   printf '%s' 'tls-s3cret/pa:ss@word' >"$dir/password"
   for _ in 1 2 3 4 5; do
-    local port; port=$(pick_port)
+    local port plain=0; port=$(pick_port)
+    [ "$with_plain" != with-plain ] || plain=$(pick_port)
     rm -f "$dir/redis.log" "$dir/redis.pid"
-    redis-server --daemonize yes --bind 127.0.0.1 --port 0 --tls-port "$port" \
+    redis-server --daemonize yes --bind 127.0.0.1 --port "$plain" --tls-port "$port" \
       --tls-cert-file "$dir/server.pem" --tls-key-file "$dir/server.key" \
       --tls-ca-cert-file "$dir/ca.pem" --tls-auth-clients no \
       --requirepass "$(cat "$dir/password")" --save '' --appendonly no --dir "$dir" \
       --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" >/dev/null 2>&1 || true
-    if wait_ready; then echo "$port" >"$dir/port"; return 0; fi
+    if wait_ready; then echo "$port" >"$dir/port"; echo "$plain" >"$dir/plain_port"; return 0; fi
     stop
   done
   cat "$dir/redis.log" >&2 2>/dev/null || true
