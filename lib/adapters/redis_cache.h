@@ -22,6 +22,6 @@
 /* Connects (and authenticates) at once: RNR_ERR_TRANSIENT when Redis is
  * unreachable, RNR_ERR_AUTH for a wrong or missing password,
  * RNR_ERR_CONFIG when the TLS certificate does not verify. */
-int redis_cache_open(const char *url, rnr_cache **out, rnr_error *err);
+RNR_WARN_UNUSED int redis_cache_open(const char *url, rnr_cache **out, rnr_error *err);
 
 #endif

@@ -30,14 +30,14 @@ typedef struct redis_conn redis_conn;
 /* Connect (and handshake). RNR_ERR_TRANSIENT / RNR_ERR_TIMEOUT when the
  * server cannot be reached; RNR_ERR_CONFIG when TLS fails for good (the
  * certificate does not verify, the peer does not speak TLS, a bad CA file). */
-int redis_conn_open(const redis_conn_opts *o, redis_conn **out, rnr_error *err);
+RNR_WARN_UNUSED int redis_conn_open(const redis_conn_opts *o, redis_conn **out, rnr_error *err);
 
 /* Queue one command (argv strings, NUL-terminated); sent by the next read. */
-int redis_conn_append(redis_conn *c, int argc, const char *const *argv, rnr_error *err);
+RNR_WARN_UNUSED int redis_conn_append(redis_conn *c, int argc, const char *const *argv, rnr_error *err);
 
 /* Send what is queued, then the next reply (free with freeReplyObject).
  * Any failure leaves the connection unusable: free it and reconnect. */
-int redis_conn_read(redis_conn *c, redisReply **reply, rnr_error *err);
+RNR_WARN_UNUSED int redis_conn_read(redis_conn *c, redisReply **reply, rnr_error *err);
 
 void redis_conn_free(redis_conn *c);
 
