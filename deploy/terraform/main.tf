@@ -22,12 +22,17 @@ module "security_groups" {
 }
 
 module "data_stores" {
-  source          = "./modules/data_stores"
-  name            = local.name
-  app_bucket_name = var.app_bucket_name
-  subnet_ids      = var.private_subnet_ids
-  redis_sg_id     = module.security_groups.redis_sg_id
-  redis_node_type = var.redis_node_type
+  source             = "./modules/data_stores"
+  name               = local.name
+  app_bucket_name    = var.app_bucket_name
+  subnet_ids         = var.private_subnet_ids
+  redis_sg_id        = module.security_groups.redis_sg_id
+  redis_node_type    = var.redis_node_type
+  transit_encryption = var.redis_transit_encryption
+  at_rest_encryption = var.redis_at_rest_encryption
+  redis_auth_token   = var.redis_auth_token
+  multi_az           = var.redis_multi_az
+  availability_zones = var.redis_availability_zones
 }
 
 module "messaging" {
@@ -50,6 +55,7 @@ module "iam_roles" {
   postprocess_output_s3_key = var.postprocess_output_s3_key
   hydrofabric_s3_key        = var.hydrofabric_s3_key
   mq_secret_arn             = module.messaging.secret_arn
+  redis_secret_arns         = module.data_stores.redis_secret_arns
   ecs_cluster_name          = local.name
   ecs_service_name          = "${local.name}-worker"
   metric_namespace          = "ECS/Service/RabbitMQ"
@@ -70,6 +76,8 @@ module "app" {
   hydrofabric_s3_key        = var.hydrofabric_s3_key
   redis_host                = module.data_stores.redis_host
   redis_port                = module.data_stores.redis_port
+  redis_tls                 = module.data_stores.redis_tls
+  redis_secret_arns         = module.data_stores.redis_secret_arns
   mq_endpoint               = module.messaging.amqps_endpoint
   mq_broker_name            = module.messaging.broker_name
   mq_secret_arn             = module.messaging.secret_arn

@@ -230,3 +230,34 @@ variable "log_retention_days" {
   type        = number
   default     = 30
 }
+
+variable "redis_transit_encryption" {
+  description = "TLS and an AUTH token for the dedup cache (rnr connects with rediss://)."
+  type        = bool
+  default     = true
+}
+
+variable "redis_at_rest_encryption" {
+  description = "Encrypt the dedup cache at rest."
+  type        = bool
+  default     = true
+}
+
+variable "redis_auth_token" {
+  description = "AUTH token of the dedup cache (16-128 characters, no / \" @); null: generated. Kept in Secrets Manager."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "redis_multi_az" {
+  description = "A replica of the dedup cache in a second Availability Zone, with automatic failover."
+  type        = bool
+  default     = false
+}
+
+variable "redis_availability_zones" {
+  description = "Zones of the cache's primary and replica when redis_multi_az (empty: from the subnets)."
+  type        = list(string)
+  default     = []
+}

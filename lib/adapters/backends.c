@@ -43,6 +43,7 @@ static const struct {
 } cache_backends[] = {
     {"sqlite", sqlite_cache_open},
     {"redis", redis_cache_open},
+    {"rediss", redis_cache_open},
 };
 
 static const struct {

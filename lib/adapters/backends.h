@@ -2,10 +2,10 @@
  * helpers the embedded backends share.
  *
  * Schemes: sqlite:// (queue, cache), amqp:// and amqps:// (queue),
- * redis:// (cache), file:// and s3:// (store; file:// also for the metrics
- * file and a secrets directory), env: (secrets), log: (metrics). An
- * unknown scheme fails with RNR_ERR_UNSUPPORTED. Error messages never show
- * a password from a URL. */
+ * redis:// and rediss:// (cache), file:// and s3:// (store; file:// also
+ * for the metrics file and a secrets directory), env: (secrets), log:
+ * (metrics). An unknown scheme fails with RNR_ERR_UNSUPPORTED. Error
+ * messages never show a password from a URL. */
 #ifndef RNR_ADAPTERS_BACKENDS_H
 #define RNR_ADAPTERS_BACKENDS_H
 

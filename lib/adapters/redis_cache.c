@@ -1,9 +1,13 @@
 /* redis_cache.c - the dedup cache on Redis: GET, SET ... EX exactly as the
  * reference producer does it (key = product id, value = message JSON),
  * pipelined lookups, bounded connect and command timeouts, and one
- * reconnect per call after a connection error. */
+ * reconnect per call after a connection error. The connection itself
+ * (TCP or TLS) is redis_conn.c's; this file owns the URL, AUTH/SELECT and
+ * the cache operations. */
 #include "adapters/redis_cache.h"
 #include "adapters/backends.h"
+#include "adapters/redis_conn.h"
+#include "adapters/urlutil.h"
 
 #include <ctype.h>
 #include <hiredis/hiredis.h>
@@ -12,24 +16,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 typedef struct rcache {
     char *host;
     int port;
     int db;
+    int tls;
     char *user;
     char *password;
+    char *cacert; /* RNR_REDIS_CACERT, or NULL for the system store */
     int connect_timeout_ms;
     int timeout_ms;
-    redisContext *c;
+    char label[320]; /* "rediss://host:port" for messages, never a password */
+    redis_conn *c;
 } rcache;
 
 static const cache_ops redis_cache_ops;
 
 static void rcache_drop(rcache *r)
 {
-    if (r->c)
-        redisFree(r->c);
+    redis_conn_free(r->c);
     r->c = NULL;
 }
 
@@ -62,36 +69,51 @@ static int parse_query(rcache *r, const char *q, const char *url, rnr_error *err
     return rc;
 }
 
+static int dup_decoded(char **dst, const char *s, size_t n, const char *what, rnr_error *err)
+{
+    *dst = url_percent_decode(s, n);
+    if (!*dst)
+        return rnr_error_set(err, RNR_ERR_INVALID, "Redis URL: bad %%-escape in the %s", what);
+    return RNR_OK;
+}
+
 static int dup_range(char **dst, const char *s, size_t n)
 {
     *dst = strndup(s, n);
     return *dst ? RNR_OK : RNR_ERR_NOMEM;
 }
 
-/* redis://[[user]:password@]host[:port][/db][?query] */
+/* user:password@ (percent-decoded) at a..at. */
+static int parse_userinfo(rcache *r, const char *a, const char *at, rnr_error *err)
+{
+    const char *colon = memchr(a, ':', (size_t)(at - a));
+    if (!colon)
+        return rnr_error_set(err, RNR_ERR_INVALID, "Redis URL: userinfo needs ':password'");
+    int rc = colon > a ? dup_decoded(&r->user, a, (size_t)(colon - a), "user name", err) : RNR_OK;
+    if (!rc)
+        rc = dup_decoded(&r->password, colon + 1, (size_t)(at - colon - 1), "password", err);
+    return rc;
+}
+
+/* redis[s]://[[user]:password@]host[:port][/db][?query] */
 static int parse_url(rcache *r, const char *url, rnr_error *err)
 {
     r->port = 6379;
     r->connect_timeout_ms = 2000;
     r->timeout_ms = 2000;
-    if (!strncmp(url, "rediss://", 9))
-        return rnr_error_set(err, RNR_ERR_UNSUPPORTED,
-                             "Redis URL: rediss:// (TLS) is not supported by hiredis 0.14");
-    if (strncmp(url, "redis://", 8))
-        return rnr_error_set(err, RNR_ERR_INVALID, "Redis URL must start with redis://");
-    const char *a = url + 8;
+    r->tls = !strncmp(url, "rediss://", 9);
+    if (!r->tls && strncmp(url, "redis://", 8))
+        return rnr_error_set(err, RNR_ERR_INVALID, "Redis URL must start with redis:// or rediss://");
+    const char *a = url + (r->tls ? 9 : 8);
     size_t alen = strcspn(a, "/?");
     const char *at = NULL;
     for (const char *p = a; p < a + alen; p++)
         if (*p == '@')
             at = p;
     if (at) {
-        const char *colon = memchr(a, ':', (size_t)(at - a));
-        if (!colon)
-            return rnr_error_set(err, RNR_ERR_INVALID, "Redis URL: userinfo needs ':password'");
-        if ((colon > a && dup_range(&r->user, a, (size_t)(colon - a))) ||
-            dup_range(&r->password, colon + 1, (size_t)(at - colon - 1)))
-            return RNR_ERR_NOMEM;
+        int rc = parse_userinfo(r, a, at, err);
+        if (rc)
+            return rc;
         alen -= (size_t)(at + 1 - a);
         a = at + 1;
     }
@@ -128,6 +150,29 @@ static int parse_url(rcache *r, const char *url, rnr_error *err)
     return *rest == '?' ? parse_query(r, rest + 1, url, err) : RNR_OK;
 }
 
+/* What the URL leaves open, from the environment: REDIS_PASSWORD (and
+ * REDIS_USERNAME) when it has no password, RNR_REDIS_CACERT for TLS. */
+static int fill_from_env(rcache *r, rnr_error *err)
+{
+    const char *pw = getenv("REDIS_PASSWORD"), *user = getenv("REDIS_USERNAME");
+    if (!r->password && pw && *pw) {
+        if (dup_range(&r->password, pw, strlen(pw)) ||
+            (!r->user && user && *user && dup_range(&r->user, user, strlen(user))))
+            return RNR_ERR_NOMEM;
+    }
+    const char *ca = getenv("RNR_REDIS_CACERT");
+    if (r->tls && ca && *ca) {
+        if (access(ca, R_OK))
+            return rnr_error_set(err, RNR_ERR_CONFIG, "RNR_REDIS_CACERT=%s is not readable", ca);
+        if (dup_range(&r->cacert, ca, strlen(ca)))
+            return RNR_ERR_NOMEM;
+    }
+    int v6 = strchr(r->host, ':') != NULL;
+    snprintf(r->label, sizeof r->label, v6 ? "%s://[%s]:%d" : "%s://%s:%d",
+             r->tls ? "rediss" : "redis", r->host, r->port);
+    return RNR_OK;
+}
+
 static int reply_error(rcache *r, redisReply *rep, const char *what, rnr_error *err)
 {
     static const char *const transient[] = {"LOADING", "BUSY", "READONLY", "OOM",
@@ -137,38 +182,47 @@ static int reply_error(rcache *r, redisReply *rep, const char *what, rnr_error *
     for (size_t i = 0; i < sizeof transient / sizeof *transient; i++)
         if (!strncmp(rep->str, transient[i], strlen(transient[i])))
             code = RNR_ERR_TRANSIENT;
-    return rnr_error_set(err, code, "Redis %s:%d %s: %s", r->host, r->port, what, rep->str);
+    return rnr_error_set(err, code, "Redis %s %s: %s", r->label, what, rep->str);
 }
 
-/* One command on a freshly made connection (AUTH, SELECT). */
+/* One command on a freshly made connection (AUTH, SELECT, PING). */
 static int setup_command(rcache *r, int argc, const char **argv, const char *what, rnr_error *err)
 {
-    redisReply *rep = redisCommandArgv(r->c, argc, argv, NULL);
-    int rc = RNR_OK;
-    if (!rep)
-        rc = rnr_error_set(err, RNR_ERR_TRANSIENT, "Redis %s:%d %s: %s", r->host, r->port, what,
-                           r->c->errstr);
+    redisReply *rep = NULL;
+    int rc = redis_conn_append(r->c, argc, argv, err);
+    if (!rc)
+        rc = redis_conn_read(r->c, &rep, err);
+    if (rc)
+        rnr_error_prefix(err, "Redis %s %s", r->label, what);
     else if (rep->type == REDIS_REPLY_ERROR)
         rc = reply_error(r, rep, what, err);
-    freeReplyObject(rep);
+    if (rep)
+        freeReplyObject(rep);
     return rc;
+}
+
+/* After a failed connect: the message says where, and for a certificate
+ * problem which CA bundle was used. */
+static int connect_error(rcache *r, int rc, rnr_error *err)
+{
+    if (!err)
+        return rc;
+    char detail[sizeof err->msg];
+    snprintf(detail, sizeof detail, "%s", err->msg);
+    if (rc == RNR_ERR_CONFIG && r->tls)
+        return rnr_error_set(err, rc, "Redis at %s: %s (CA: %s%s)", r->label, detail,
+                             r->cacert ? "RNR_REDIS_CACERT=" : "the system store",
+                             r->cacert ? r->cacert : "; set RNR_REDIS_CACERT for a private CA");
+    return rnr_error_set(err, rc, "Redis at %s is unreachable: %s", r->label, detail);
 }
 
 static int rcache_connect(rcache *r, rnr_error *err)
 {
-    struct timeval ct = {r->connect_timeout_ms / 1000, r->connect_timeout_ms % 1000 * 1000};
-    struct timeval t = {r->timeout_ms / 1000, r->timeout_ms % 1000 * 1000};
-    r->c = redisConnectWithTimeout(r->host, r->port, ct);
-    if (!r->c)
-        return rnr_error_set(err, RNR_ERR_NOMEM, "cannot allocate a Redis context");
-    if (r->c->err) {
-        int rc = rnr_error_set(err, RNR_ERR_TRANSIENT, "Redis at %s:%d is unreachable: %s",
-                               r->host, r->port, r->c->errstr);
-        rcache_drop(r);
-        return rc;
-    }
-    redisSetTimeout(r->c, t);
-    int rc = RNR_OK;
+    redis_conn_opts o = {.host = r->host, .port = r->port, .tls = r->tls, .cacert = r->cacert,
+                         .connect_timeout_ms = r->connect_timeout_ms, .timeout_ms = r->timeout_ms};
+    int rc = redis_conn_open(&o, &r->c, err);
+    if (rc)
+        return connect_error(r, rc, err);
     if (r->password) {
         const char *av[] = {"AUTH", r->user ? r->user : r->password, r->password};
         rc = setup_command(r, r->user ? 3 : 2, av, "AUTH", err);
@@ -178,6 +232,11 @@ static int rcache_connect(rcache *r, rnr_error *err)
         snprintf(db, sizeof db, "%d", r->db);
         const char *av[] = {"SELECT", db};
         rc = setup_command(r, 2, av, "SELECT", err);
+    }
+    if (!rc && !r->password && !r->db) {
+        /* so that a server wanting AUTH is caught here, at open, as NOAUTH */
+        const char *av[] = {"PING"};
+        rc = setup_command(r, 1, av, "PING", err);
     }
     if (rc)
         rcache_drop(r);
@@ -189,31 +248,32 @@ static int rcache_connect(rcache *r, rnr_error *err)
 static int run_batch(rcache *r, size_t n, int argc, const char *const *argvs, redisReply **reps,
                      const char *what, rnr_error *err)
 {
+    int rc = RNR_ERR_TRANSIENT;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!r->c) {
-            int rc = rcache_connect(r, err);
+            rc = rcache_connect(r, err);
             if (rc)
                 return rc;
         }
         size_t got = 0;
-        for (size_t i = 0; i < n; i++)
-            if (redisAppendCommandArgv(r->c, argc, (const char **)(argvs + i * (size_t)argc),
-                                       NULL) != REDIS_OK)
-                goto broken;
-        for (; got < n; got++)
-            if (redisGetReply(r->c, (void **)&reps[got]) != REDIS_OK)
-                goto broken;
-        return RNR_OK;
-    broken:
+        rc = RNR_OK;
+        for (size_t i = 0; !rc && i < n; i++)
+            rc = redis_conn_append(r->c, argc, argvs + i * (size_t)argc, err);
+        for (; !rc && got < n; got++)
+            rc = redis_conn_read(r->c, &reps[got], err);
+        if (!rc)
+            return RNR_OK;
         for (size_t i = 0; i < got; i++) {
-            freeReplyObject(reps[i]);
+            if (reps[i])
+                freeReplyObject(reps[i]);
             reps[i] = NULL;
         }
-        rnr_error_set(err, RNR_ERR_TRANSIENT, "Redis %s:%d %s failed: %s", r->host, r->port, what,
-                      r->c->errstr[0] ? r->c->errstr : "connection lost");
+        rnr_error_prefix(err, "Redis %s %s failed", r->label, what);
         rcache_drop(r);
+        if (rc == RNR_ERR_NOMEM)
+            return rc;
     }
-    return RNR_ERR_TRANSIENT;
+    return rc;
 }
 
 static int value_of(rcache *r, redisReply *rep, char **value, rnr_error *err)
@@ -310,6 +370,7 @@ static void rc_close(void *self)
     rcache_drop(r);
     free(r->host);
     free(r->user);
+    free(r->cacert);
     if (r->password)
         memset(r->password, 0, strlen(r->password));
     free(r->password);
@@ -341,6 +402,10 @@ int redis_cache_open(const char *url, rnr_cache **out, rnr_error *err)
     if (rc == RNR_ERR_NOMEM)
         rnr_error_set(err, rc, "out of memory opening the Redis cache");
     if (!rc)
+        rc = fill_from_env(r, err);
+    if (rc == RNR_ERR_NOMEM)
+        rnr_error_set(err, rc, "out of memory opening the Redis cache");
+    if (!rc)
         rc = rcache_connect(r, err);
     if (rc) {
         if (r)
@@ -351,24 +416,5 @@ int redis_cache_open(const char *url, rnr_cache **out, rnr_error *err)
     h->ops = &redis_cache_ops;
     h->self = r;
     *out = h;
-    return RNR_OK;
-}
-
-int redis_url_from_env(char **url, rnr_error *err)
-{
-    *url = NULL;
-    const char *host = getenv("REDIS_HOST");
-    const char *port = getenv("REDIS_PORT");
-    if (!host || !*host)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "REDIS_HOST is not set");
-    long p = 6379;
-    if (port && *port && parse_num(port, strlen(port), 1, 65535, &p))
-        return rnr_error_set(err, RNR_ERR_CONFIG, "REDIS_PORT=%s is not a port number", port);
-    int v6 = strchr(host, ':') != NULL;
-    size_t n = strlen(host) + 32;
-    *url = malloc(n);
-    if (!*url)
-        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory building the Redis URL");
-    snprintf(*url, n, v6 ? "redis://[%s]:%ld/0" : "redis://%s:%ld/0", host, p);
     return RNR_OK;
 }

@@ -1,8 +1,12 @@
-/* redis_cache.h - the dedup-cache port on Redis / ElastiCache (hiredis 0.14).
+/* redis_cache.h - the dedup-cache port on Redis / ElastiCache.
  *
- * URL: redis://[[user]:password@]host[:port][/db][?connect_timeout=MS&timeout=MS]
+ * URL: redis[s]://[[user]:password@]host[:port][/db][?connect_timeout=MS&timeout=MS]
  *   port 6379, db 0, connect timeout 2000 ms, command timeout 2000 ms by
- *   default. No TLS (hiredis 0.14 has none): rediss:// is refused.
+ *   default; user and password are percent-decoded. rediss:// is TLS
+ *   (redis_conn.c): the server certificate is verified against the system
+ *   CA store, or RNR_REDIS_CACERT (a PEM file) when set, and must name the
+ *   host (SNI is sent). AUTH uses the URL's password, else REDIS_PASSWORD
+ *   (with REDIS_USERNAME when set); a URL without either sends no AUTH.
  * A command that fails on a broken connection reconnects and is retried
  * once; when Redis stays unreachable the call fails with RNR_ERR_TRANSIENT
  * (never a pretended miss). A handle belongs to one thread. */
@@ -15,11 +19,9 @@
 #include "core/error.h"
 #include "ports/cache.h"
 
-/* Connects at once: fails with RNR_ERR_TRANSIENT when Redis is unreachable. */
-int redis_cache_open(const char *url, rnr_cache **out, rnr_error *err);
-
-/* REDIS_HOST (required) and REDIS_PORT (default 6379), the reference's
- * variables -> a malloc'd redis://host:port/0 URL. */
-int redis_url_from_env(char **url, rnr_error *err);
+/* Connects (and authenticates) at once: RNR_ERR_TRANSIENT when Redis is
+ * unreachable, RNR_ERR_AUTH for a wrong or missing password,
+ * RNR_ERR_CONFIG when the TLS certificate does not verify. */
+RNR_WARN_UNUSED int redis_cache_open(const char *url, rnr_cache **out, rnr_error *err);
 
 #endif

@@ -1,5 +1,5 @@
 /* cache.h - the dedup-cache port: string keys with an expiry.
- * Backends: SQLite (embedded), Redis (redis://). */
+ * Backends: SQLite (embedded), Redis (redis://, rediss:// with TLS). */
 #ifndef RNR_PORTS_CACHE_H
 #define RNR_PORTS_CACHE_H
 

@@ -15,7 +15,7 @@
 #include "adapters/amqp_queue.h"
 #include "adapters/aws_api.h"
 #include "adapters/backends.h"
-#include "adapters/redis_cache.h"
+#include "adapters/redis_url.h"
 #include "adapters/s3_store.h"
 #include "core/envutil.h"
 #include "core/log.h"
@@ -166,19 +166,47 @@ static int load_queue(rnr_config *c, rnr_error *err)
     return RNR_OK;
 }
 
+/* The Redis AUTH token from the REDIS_SECRET_ARN secret, put into *url. */
+static int cache_url_add_secret(const char *arn, char **url, rnr_error *err)
+{
+    rnr_secrets *sec = NULL;
+    char *value = NULL, *with = NULL;
+    int rc = aws_secrets_open(NULL, &sec, err);
+    if (!rc) {
+        rc = secrets_get(sec, arn, &value, err);
+        secrets_free(sec);
+    }
+    if (!rc) {
+        rc = redis_url_add_secret(*url, value, &with, err);
+        memset(value, 0, strlen(value));
+        free(value);
+    }
+    if (rc)
+        return rnr_error_prefix(err, "REDIS_SECRET_ARN"), rc;
+    free(*url);
+    *url = with;
+    return RNR_OK;
+}
+
+/* RNR_CACHE_URL, else REDIS_HOST/PORT/TLS, else SQLite; a redis URL with
+ * no password (and no REDIS_PASSWORD) takes one from REDIS_SECRET_ARN. */
 static int load_cache(rnr_config *c, rnr_error *err)
 {
     const char *v = env_get("RNR_CACHE_URL");
-    if (v)
-        return config_set(&c->cache_url, v);
-    if (!env_get("REDIS_HOST"))
+    if (!v && !env_get("REDIS_HOST"))
         return url_under(&c->cache_url, "sqlite", c->state_dir, "cache.db");
-    char *url = NULL;
-    int rc = redis_url_from_env(&url, err);
-    if (rc) {
+    char *url = v ? strdup(v) : NULL;
+    int rc = v ? (url ? RNR_OK : RNR_ERR_NOMEM) : redis_url_from_env(&url, err);
+    if (!rc && env_get("REDIS_SECRET_ARN") && redis_url_wants_secret(url))
+        rc = cache_url_add_secret(env_get("REDIS_SECRET_ARN"), &url, err);
+    if (rc && rc != RNR_ERR_NOMEM && !rnr_code_is_transient(rc)) {
+        rc = RNR_ERR_CONFIG; /* a secret that cannot be fetched right now stays transient */
         if (err)
-            err->code = RNR_ERR_CONFIG;
-        return RNR_ERR_CONFIG;
+            err->code = rc;
+    }
+    if (rc) {
+        free(url);
+        return rc;
     }
     free(c->cache_url);
     c->cache_url = url;

@@ -9,6 +9,7 @@
 #include "adapters/amqp_internal.h"
 #include "adapters/amqp_queue.h"
 #include "adapters/redis_cache.h"
+#include "adapters/redis_url.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -183,7 +184,8 @@ static void test_redis_config(void **state)
     unsetenv("REDIS_HOST");
     unsetenv("REDIS_PORT");
     rnr_cache *c = NULL;
-    assert_int_equal(redis_cache_open("rediss://h:6379", &c, &e), RNR_ERR_UNSUPPORTED);
+    assert_int_equal(redis_cache_open("rediss://h:99999/0", &c, &e), RNR_ERR_INVALID);
+    assert_int_equal(redis_cache_open("rediss://:bad%zzescape@h/0", &c, &e), RNR_ERR_INVALID);
     assert_int_equal(redis_cache_open("memcached://h", &c, &e), RNR_ERR_INVALID);
     assert_int_equal(redis_cache_open("redis://h:99999/0", &c, &e), RNR_ERR_INVALID);
     assert_int_equal(redis_cache_open("redis://h/zero", &c, &e), RNR_ERR_INVALID);

@@ -134,7 +134,8 @@ static void test_unreachable(void **state)
 }
 
 /* A peer that accepts TCP connections (the kernel does, from the backlog)
- * but never answers: every command must end at the command timeout. */
+ * but never answers: open's PING (which is there to catch a server that
+ * wants AUTH at open) must end at the command timeout. */
 static void test_command_timeout(void **state)
 {
     (void)state;
@@ -149,12 +150,11 @@ static void test_command_timeout(void **state)
              ntohs(a.sin_port));
     rnr_cache *c = NULL;
     rnr_error e = {0};
-    assert_int_equal(redis_cache_open(url, &c, &e), RNR_OK);
-    char *v = (char *)"sentinel";
-    assert_int_equal(cache_get(c, "k", &v, &e), RNR_ERR_TRANSIENT);
-    assert_null(v);
-    assert_non_null(strstr(e.msg, "GET failed"));
-    cache_free(c);
+    int rc = redis_cache_open(url, &c, &e);
+    fprintf(stderr, "expected error: %s\n", e.msg);
+    assert_true(rnr_code_is_transient(rc));
+    assert_null(c);
+    assert_non_null(strstr(e.msg, "PING: no reply within 300 ms"));
     close(s);
 }
 

@@ -13,6 +13,7 @@ locals {
     MQ_QUEUE_NAME             = var.queue_name
     REDIS_HOST                = var.redis_host
     REDIS_PORT                = tostring(var.redis_port)
+    REDIS_TLS                 = tostring(var.redis_tls)
     APP_BUCKET_NAME           = var.app_bucket_name
     APP_OUTPUT_S3_KEY         = var.output_s3_key
     POSTPROCESS_OUTPUT_S3_KEY = var.postprocess_output_s3_key
@@ -76,9 +77,12 @@ resource "aws_lambda_function" "handler" {
   }
 
   environment {
-    variables = merge(local.common_env, {
-      SSL_CERT_FILE = "/etc/pki/tls/certs/ca-bundle.crt"
-    })
+    # The cache's AUTH token secret goes to the producer, the cache's one user.
+    variables = merge(
+      local.common_env,
+      { SSL_CERT_FILE = "/etc/pki/tls/certs/ca-bundle.crt" },
+      { for arn in var.redis_secret_arns : "REDIS_SECRET_ARN" => arn if each.key == "producer" },
+    )
   }
 
   depends_on = [aws_cloudwatch_log_group.lambda]

@@ -53,6 +53,18 @@ variable "redis_port" {
   type        = number
 }
 
+variable "redis_tls" {
+  description = "The cache speaks TLS (REDIS_TLS)."
+  type        = bool
+  default     = false
+}
+
+variable "redis_secret_arns" {
+  description = "The cache's AUTH token secret (REDIS_SECRET_ARN, given to the producer, the cache's only user); empty: no AUTH."
+  type        = list(string)
+  default     = []
+}
+
 variable "mq_endpoint" {
   description = "AMQPS endpoint of the broker."
   type        = string

@@ -9,11 +9,21 @@ output "app_bucket_arn" {
 }
 
 output "redis_host" {
-  description = "Address of the cache node."
-  value       = aws_elasticache_cluster.redis.cache_nodes[0].address
+  description = "Primary endpoint of the cache (follows a failover to the replica)."
+  value       = aws_elasticache_replication_group.redis.primary_endpoint_address
 }
 
 output "redis_port" {
-  description = "Port of the cache node."
-  value       = aws_elasticache_cluster.redis.port
+  description = "Port of the cache."
+  value       = aws_elasticache_replication_group.redis.port
+}
+
+output "redis_tls" {
+  description = "Whether the cache speaks TLS (REDIS_TLS)."
+  value       = var.transit_encryption
+}
+
+output "redis_secret_arns" {
+  description = "The AUTH token secret (REDIS_SECRET_ARN) as a list: empty without in-transit encryption."
+  value       = aws_secretsmanager_secret.redis_auth[*].arn
 }

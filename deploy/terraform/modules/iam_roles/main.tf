@@ -82,6 +82,16 @@ data "aws_iam_policy_document" "producer" {
     actions   = ["secretsmanager:GetSecretValue"]
     resources = [var.mq_secret_arn]
   }
+
+  # The dedup cache's AUTH token (REDIS_SECRET_ARN), when the cache has one.
+  dynamic "statement" {
+    for_each = length(var.redis_secret_arns) > 0 ? [1] : []
+    content {
+      sid       = "CacheAuthSecret"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = var.redis_secret_arns
+    }
+  }
 }
 
 data "aws_iam_policy_document" "autoscaler" {

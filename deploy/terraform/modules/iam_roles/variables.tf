@@ -64,3 +64,9 @@ variable "ecr_repository_arns" {
   type        = list(string)
   default     = []
 }
+
+variable "redis_secret_arns" {
+  description = "The dedup cache's AUTH token secret, read by the producer (empty: none)."
+  type        = list(string)
+  default     = []
+}
