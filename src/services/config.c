@@ -122,18 +122,18 @@ static int queue_url_from_secret(const char *endpoint, const char *arn, char **u
     rnr_secrets *sec = NULL;
     int rc = aws_secrets_open(NULL, &sec, err);
     if (rc)
-        return rnr_error_prefix(err, "RABBITMQ_SECRET_ARN: "), rc;
+        return rnr_error_prefix(err, "RABBITMQ_SECRET_ARN"), rc;
     char *value = NULL;
     rc = secrets_get(sec, arn, &value, err);
     secrets_free(sec);
     if (rc)
-        return rnr_error_prefix(err, "RABBITMQ_SECRET_ARN: "), rc;
+        return rnr_error_prefix(err, "RABBITMQ_SECRET_ARN"), rc;
     amqp_credentials cred = {0};
     rc = amqp_credentials_from_json(value, &cred, err);
     memset(value, 0, strlen(value));
     free(value);
     if (rc) {
-        rnr_error_prefix(err, "RABBITMQ_SECRET_ARN: ");
+        rnr_error_prefix(err, "RABBITMQ_SECRET_ARN");
         return RNR_ERR_CONFIG;
     }
     rc = amqp_url_build(endpoint, &cred, url, err);
