@@ -12,7 +12,7 @@
 # keeps the scratch directory. Uses the servers of scripts/test.sh when
 # RNR_TEST_* is set (tests/services), else starts its own with
 # scripts/services.sh (ports from RNR_AMQP_PORT etc.). Prints one row per
-# scenario (expected / produced / dup / rewrite / dead / left / lost) and
+# scenario (expected / produced / duplicated / rewrite / dead / left / lost) and
 # exits 1 unless every row is ok. The disk scenario mounts a tmpfs: root
 # only (reported as skipped otherwise).
 set -euo pipefail

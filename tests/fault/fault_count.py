@@ -9,7 +9,7 @@ expected  outputs the products must produce (expected.txt)
 produced  of those, objects in the store (s3rver keeps each object as the
           file KEY._S3rver_object under DIR)
 missing   expected - produced (lost unless dead-lettered: see below)
-dup       second writes that made a different output: a key written twice
+duplicated  second writes that made a different output: a key written twice
           with different bytes, an object that is not an expected output,
           or a product the producer published more than once
 rewrite   identical second writes of a key (an interrupted delivery that
@@ -20,7 +20,7 @@ left      messages still ready in the queue after the workers stopped
 lost      missing outputs of products that were neither dead-lettered nor left
 
 Writes come from the S3 fault proxy's log (tools/s3_fault_proxy): every PUT
-whose 2xx answer reached rnr. The row passes when lost, dup and left are 0
+whose 2xx answer reached rnr. The row passes when lost, duplicated and left are 0
 and dead equals --expect-dead. Prints the row; exit 1 when it fails."""
 import argparse
 import json
@@ -84,9 +84,9 @@ dead = site_dead + product_dead
 lost = missing
 ok = lost == 0 and dup == 0 and o.ready == 0 and dead == o.expect_dead and \
     (not o.strict or rewrites == 0)
-fmt = "%-15s %8s %8s %5s %7s %9s %5s %4s %4s  %s"
+fmt = "%-15s %8s %8s %10s %7s %9s %5s %4s %4s  %s"
 if o.header:
-    print(fmt % ("scenario", "expected", "produced", "dup", "rewrite", "dead(s/p)", "left", "lost",
+    print(fmt % ("scenario", "expected", "produced", "duplicated", "rewrite", "dead(s/p)", "left", "lost",
                  "want", "verdict"))
 print(fmt % (o.scenario, len(want), produced, dup, rewrites, "%d(%d/%d)" % (dead, site_dead, product_dead),
              o.ready, lost, "d=%d" % o.expect_dead, "ok" if ok else "FAIL"))
