@@ -84,7 +84,7 @@ static int qlat_line(char *line, const char *name, long ln, const hydro_net *net
                      qlat_row *row, rnr_error *err)
 {
     char *fl[4];
-    long step, idx;
+    long step = 0, idx = -1;
     double q;
     if (csv_split_row(line, fl, 4) != 3)
         return rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: expected 3 fields step,id,qlat",
@@ -144,7 +144,7 @@ int route_input_read_initial(FILE *f, const char *name, const hydro_net *net, fl
     for (long ln = 2; !rc && fgets(line, sizeof line, f); ln++) {
         if (blank(line))
             continue;
-        long idx;
+        long idx = -1;
         double q, d;
         if (csv_split_row(line, fl, 4) != 3)
             rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: expected 3 fields id,flow,depth",
