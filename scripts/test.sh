@@ -3,7 +3,8 @@
 # AddressSanitizer+UndefinedBehaviorSanitizer), starts RabbitMQ, Redis and
 # s3rver on 127.0.0.1, runs every CTest test in both builds, runs each
 # libFuzzer target for a bounded time, and stops the servers.
-#   RNR_FUZZ_SECONDS (default 20) bounds each fuzzer run; 0 skips fuzzing.
+#   RNR_FUZZ_SECONDS (default 10) bounds each fuzzer run (about 14 targets,
+#   so about 2.5 min in all); 0 skips fuzzing. Longer runs: scripts/fuzz.sh.
 #   RNR_TEST_NO_SERVICES=1 skips starting the servers (their tests skip).
 # Whatever fails, the last line is "== all tests passed" or "== TESTS
 # FAILED: <the steps that failed>".
@@ -70,7 +71,7 @@ fuzz_one() { # fuzz_one BINARY: run one fuzzer from its seed corpus
   name=$(basename "$f")
   corpus=$(mktemp -d)
   cp -r "fuzz/corpus/${name#fuzz_}/." "$corpus/" 2>/dev/null || true
-  "$f" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1 \
+  "$f" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 \
     -artifact_prefix="build-fuzz/$name-" "$corpus" > "build-fuzz/$name.log" 2>&1
   rc=$?
   rm -rf "$corpus"
@@ -80,7 +81,7 @@ fuzz_one() { # fuzz_one BINARY: run one fuzzer from its seed corpus
   echo "fuzz $name: $(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "build-fuzz/$name.log" | grep -Eo '[0-9]+$') runs, no findings"
 }
 
-fuzz_seconds=${RNR_FUZZ_SECONDS:-20}
+fuzz_seconds=${RNR_FUZZ_SECONDS:-10}
 if [ -d fuzz ] && [ "$fuzz_seconds" != 0 ]; then
   echo "== fuzzing (${fuzz_seconds}s per target)"
   if step "build (fuzz)" env CC=clang bash -c 'cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DRNR_FUZZ=ON >/dev/null && cmake --build build-fuzz -j"$0" --target rnr_fuzzers' "$jobs"; then

@@ -8,8 +8,8 @@
 #include "hydro/forcing.h"
 #include "hydro/network.h"
 #include "hydrofabric/hf.h"
-#include "io/csv_row.h"
 #include "nws/processed.h"
+#include "services/route_input.h"
 #include "services/route_job.h"
 
 #include <errno.h>
@@ -19,22 +19,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define ROUTE_LINE_MAX 1024
-
 typedef struct route_args {
     const char *hydrofabric, *forecast, *out, *qlat, *initial, *start;
     int forcing_mode, nts, output_every, plot, initial_set;
     float dt, initial_flow, initial_depth;
     int64_t outlet;
 } route_args;
-
-/* One lateral inflow: flowpath (routing-order index) gets q on step. */
-typedef struct qlat_row {
-    int step;
-    long idx;
-    float q;
-    long line;
-} qlat_row;
 
 typedef struct qlat_feed {
     const qlat_row *rows;
@@ -47,20 +37,6 @@ static int parse_int(const char *s, long lo, long hi, long *out)
     errno = 0;
     long v = strtol(s, &end, 10);
     if (end == s || *end || errno || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* "2418120" or "wb-2418120" -> 2418120. */
-static int parse_id(const char *s, int64_t *out)
-{
-    if (!strncmp(s, "wb-", 3))
-        s += 3;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end || errno || v <= 0)
         return -1;
     *out = v;
     return 0;
@@ -135,7 +111,7 @@ static int parse_args(int argc, char **argv, route_args *a)
                 return cmd_usage_error("route", "--output-every must be a positive step count, got '%s'", v);
             a->output_every = (int)n;
         } else if (!strcmp(o, "--outlet")) {
-            if (parse_id(v, &a->outlet))
+            if (route_input_parse_id(v, &a->outlet))
                 return cmd_usage_error("route", "--outlet must be a flowpath id (N or wb-N), got '%s'", v);
         } else
             return cmd_usage_error("route", "unknown option '%s'", o);
@@ -221,124 +197,22 @@ static int run_forecast(const route_args *a)
 
 /* ---- general mode: --qlat over a whole network ---- */
 
-static int open_csv(const char *path, const char *header, FILE **out)
+/* Open path and run one of the route_input readers on it. */
+static int read_input(const char *path, const hydro_net *net, int nts, qlat_row **rows,
+                      size_t *nrows, float *q0, float *d0)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
         fprintf(stderr, "rnr route: %s: %s\n", path, strerror(errno));
         return -1;
     }
-    char line[ROUTE_LINE_MAX];
-    if (!fgets(line, sizeof line, f) || (line[strcspn(line, "\r\n")] = '\0', strcmp(line, header) != 0)) {
-        fprintf(stderr, "rnr route: %s: line 1: expected the header '%s'\n", path, header);
-        fclose(f);
-        return -1;
-    }
-    *out = f;
-    return 0;
-}
-
-static int row_id(const hydro_net *net, const char *path, long line, const char *s, long *idx)
-{
-    int64_t id;
-    if (parse_id(s, &id)) {
-        fprintf(stderr, "rnr route: %s: line %ld: bad flowpath id '%s'\n", path, line, s);
-        return -1;
-    }
-    *idx = net_index_of(net, id);
-    if (*idx < 0) {
-        fprintf(stderr, "rnr route: %s: line %ld: flowpath %s is not in the network\n", path, line, s);
-        return -1;
-    }
-    return 0;
-}
-
-static int cmp_row(const void *x, const void *y)
-{
-    const qlat_row *a = x, *b = y;
-    if (a->step != b->step)
-        return a->step < b->step ? -1 : 1;
-    return (a->line > b->line) - (a->line < b->line);
-}
-
-static int read_qlat(const char *path, const hydro_net *net, int nts, qlat_row **rows, size_t *nrows)
-{
-    FILE *f;
-    if (open_csv(path, "step,id,qlat", &f))
-        return -1;
-    char line[ROUTE_LINE_MAX], *fl[4];
-    size_t n = 0, cap = 0;
-    qlat_row *r = NULL;
-    int bad = 0;
-    for (long ln = 2; !bad && fgets(line, sizeof line, f); ln++) {
-        if (line[0] == '\n' || (line[0] == '\r' && line[1] == '\n'))
-            continue;
-        long step, idx;
-        double q;
-        if (csv_split_row(line, fl, 4) != 3) {
-            fprintf(stderr, "rnr route: %s: line %ld: expected 3 fields step,id,qlat\n", path, ln);
-            bad = 1;
-        } else if (parse_int(fl[0], 1, nts, &step)) {
-            fprintf(stderr, "rnr route: %s: line %ld: step '%s' is not in 1..%d\n", path, ln, fl[0], nts);
-            bad = 1;
-        } else if (row_id(net, path, ln, fl[1], &idx)) {
-            bad = 1;
-        } else if (parse_num(fl[2], &q)) {
-            fprintf(stderr, "rnr route: %s: line %ld: qlat '%s' is not a finite number\n", path, ln, fl[2]);
-            bad = 1;
-        } else {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 256;
-                qlat_row *p = realloc(r, cap * sizeof *p);
-                if (!p) {
-                    fprintf(stderr, "rnr route: %s: out of memory\n", path);
-                    bad = 1;
-                    break;
-                }
-                r = p;
-            }
-            r[n++] = (qlat_row){(int)step, idx, (float)q, ln};
-        }
-    }
+    rnr_error err = {0, ""};
+    int rc = rows ? route_input_read_qlat(f, path, net, nts, rows, nrows, &err)
+                  : route_input_read_initial(f, path, net, q0, d0, &err);
     fclose(f);
-    if (bad) {
-        free(r);
-        return -1;
-    }
-    if (n)
-        qsort(r, n, sizeof *r, cmp_row);
-    *rows = r;
-    *nrows = n;
-    return 0;
-}
-
-static int read_initial(const char *path, const hydro_net *net, float *q0, float *d0)
-{
-    FILE *f;
-    if (open_csv(path, "id,flow,depth", &f))
-        return -1;
-    char line[ROUTE_LINE_MAX], *fl[4];
-    int bad = 0;
-    for (long ln = 2; !bad && fgets(line, sizeof line, f); ln++) {
-        if (line[0] == '\n' || (line[0] == '\r' && line[1] == '\n'))
-            continue;
-        long idx;
-        double q, d;
-        if (csv_split_row(line, fl, 4) != 3) {
-            fprintf(stderr, "rnr route: %s: line %ld: expected 3 fields id,flow,depth\n", path, ln);
-            bad = 1;
-        } else if (row_id(net, path, ln, fl[0], &idx)) {
-            bad = 1;
-        } else if (parse_num(fl[1], &q) || q < 0 || parse_num(fl[2], &d) || d < 0) {
-            fprintf(stderr, "rnr route: %s: line %ld: flow and depth must be finite and >= 0\n", path, ln);
-            bad = 1;
-        } else {
-            q0[idx] = (float)q;
-            d0[idx] = (float)d;
-        }
-    }
-    fclose(f);
-    return bad ? -1 : 0;
+    if (rc != RNR_OK)
+        fprintf(stderr, "rnr route: %s\n", err.msg);
+    return rc == RNR_OK ? 0 : -1;
 }
 
 /* Rows are sorted by step and net_route asks for steps 1, 2, ... in order,
@@ -397,7 +271,8 @@ static int route_general(const route_args *a, const hydro_net *net, int64_t t0)
         fprintf(stderr, "rnr route: out of memory\n");
         goto done;
     }
-    if (read_qlat(a->qlat, net, a->nts, &rows, &nrows) || (a->initial && read_initial(a->initial, net, q0, d0)))
+    if (read_input(a->qlat, net, a->nts, &rows, &nrows, NULL, NULL) ||
+        (a->initial && read_input(a->initial, net, 0, NULL, NULL, q0, d0)))
         goto done;
     if (route_job_output_every(a->dt, a->output_every, &every, &err) != RNR_OK) {
         fprintf(stderr, "rnr route: %s\n", err.msg);

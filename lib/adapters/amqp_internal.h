@@ -62,6 +62,10 @@ int amqp_link_reply_error(rnr_error *err, amqp_rpc_reply_t r, const char *what);
 char *amqp_header_string(const amqp_basic_properties_t *p, const char *name);
 int amqp_header_int(const amqp_basic_properties_t *p, const char *name, int64_t *v);
 
+/* The unacknowledged count of a /api/queues/VHOST/NAME reply: -1 when the
+ * field is absent (a queue new to the statistics collector); RNR_ERR_PARSE
+ * when the body is not JSON or the count is negative. Pure (fuzzed). */
+int amqp_mgmt_parse_unacked(const char *body, size_t len, int64_t *unacked, rnr_error *err);
 /* Management API: unacked count of cfg->queue (-1 when unknown). */
 int amqp_mgmt_unacked(const amqp_config *cfg, int64_t *unacked, rnr_error *err);
 

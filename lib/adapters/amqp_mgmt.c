@@ -49,6 +49,23 @@ out:
     return rc;
 }
 
+int amqp_mgmt_parse_unacked(const char *body, size_t len, int64_t *unacked, rnr_error *err)
+{
+    *unacked = -1;
+    json_t *root = json_loadb(body ? body : "", body ? len : 0, 0, NULL);
+    json_t *v = json_object_get(root, "messages_unacknowledged");
+    int rc = RNR_OK;
+    if (!root)
+        rc = rnr_error_set(err, RNR_ERR_PARSE, "management API: the reply is not JSON");
+    else if (json_is_integer(v) && json_integer_value(v) < 0)
+        rc = rnr_error_set(err, RNR_ERR_PARSE, "management API: messages_unacknowledged is "
+                           "negative (%lld)", (long long)json_integer_value(v));
+    else if (json_is_integer(v))
+        *unacked = json_integer_value(v);
+    json_decref(root);
+    return rc;
+}
+
 int amqp_mgmt_unacked(const amqp_config *cfg, int64_t *unacked, rnr_error *err)
 {
     *unacked = -1;
@@ -65,15 +82,8 @@ int amqp_mgmt_unacked(const amqp_config *cfg, int64_t *unacked, rnr_error *err)
     else if (!rc && status != 200)
         rc = rnr_error_set(err, RNR_ERR_TRANSIENT, "management API: HTTP %ld for queue '%s'",
                            status, cfg->queue);
-    if (!rc) {
-        json_t *root = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
-        json_t *v = json_object_get(root, "messages_unacknowledged");
-        if (!root)
-            rc = rnr_error_set(err, RNR_ERR_PARSE, "management API: the reply is not JSON");
-        else if (json_is_integer(v))
-            *unacked = json_integer_value(v);
-        json_decref(root);
-    }
+    if (!rc)
+        rc = amqp_mgmt_parse_unacked(b.data, b.len, unacked, err);
     curlbuf_free(&b);
     curl_easy_cleanup(h);
     return rc;

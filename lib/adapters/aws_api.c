@@ -13,6 +13,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -330,27 +331,46 @@ int aws_post(aws_client *c, const char *action, const char *target, const char *
     return rc;
 }
 
-/* POST a JSON-protocol request; *out = parsed JSON response on success. */
+/* POST a JSON-protocol request; on success *resp holds the raw reply for a
+ * pure parser (the caller clears it). */
 static int json_call(aws_client *c, const char *action, const char *target, json_t *req,
-                     json_t **out, rnr_error *err)
+                     aws_response *resp, rnr_error *err)
 {
+    memset(resp, 0, sizeof *resp);
     char *body = json_dumps(req, JSON_COMPACT);
     if (!body)
         return rnr_error_set(err, RNR_ERR_NOMEM, "%s %s: cannot encode request", c->service,
                              action);
-    aws_response r;
-    int rc = aws_post(c, action, target, "application/x-amz-json-1.1", body, strlen(body), &r,
+    int rc = aws_post(c, action, target, "application/x-amz-json-1.1", body, strlen(body), resp,
                       err);
     free(body);
-    if (rc == RNR_OK) {
-        *out = r.body ? json_loadb(r.body, r.len, 0, NULL) : NULL;
-        if (!*out)
-            rc = rnr_error_set(err, RNR_ERR_PARSE, "%s %s: response is not JSON", c->service,
-                               action);
-    }
-    if (r.body)
-        memset(r.body, 0, r.len);
-    aws_response_clear(&r);
+    return rc;
+}
+
+/* Wipe and free a reply that may hold a secret. */
+static void response_wipe(aws_response *r)
+{
+    if (r->body)
+        memset(r->body, 0, r->len);
+    aws_response_clear(r);
+}
+
+int aws_secret_string_parse(const char *body, size_t len, const char *secret_id, char **value,
+                            rnr_error *err)
+{
+    *value = NULL;
+    json_t *resp = body ? json_loadb(body, len, 0, NULL) : NULL;
+    if (!resp)
+        return rnr_error_set(err, RNR_ERR_PARSE, "secret %.200s: response is not JSON",
+                             secret_id);
+    const char *s = json_string_value(json_object_get(resp, "SecretString"));
+    int rc = RNR_OK;
+    if (!s)
+        rc = rnr_error_set(err, RNR_ERR_UNSUPPORTED, "secret %.200s has no SecretString "
+                           "(binary secrets are not supported)", secret_id);
+    else if (!(*value = strdup(s)))
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "secretsmanager: out of memory");
+    json_decref(resp);
     return rc;
 }
 
@@ -358,20 +378,17 @@ int aws_secrets_get_value(aws_client *c, const char *secret_id, char **value, rn
 {
     if (!secret_id || !*secret_id)
         return rnr_error_set(err, RNR_ERR_INVALID, "secretsmanager: empty SecretId");
-    json_t *req = json_pack("{s:s}", "SecretId", secret_id), *resp = NULL;
+    json_t *req = json_pack("{s:s}", "SecretId", secret_id);
     if (!req)
         return rnr_error_set(err, RNR_ERR_INVALID, "secretsmanager: SecretId is not UTF-8");
-    int rc = json_call(c, "GetSecretValue", "secretsmanager.GetSecretValue", req, &resp, err);
+    aws_response r;
+    int rc = json_call(c, "GetSecretValue", "secretsmanager.GetSecretValue", req, &r, err);
     json_decref(req);
-    if (rc != RNR_OK)
-        return rnr_error_prefix(err, "secret %.200s", secret_id);
-    const char *s = json_string_value(json_object_get(resp, "SecretString"));
-    if (!s)
-        rc = rnr_error_set(err, RNR_ERR_UNSUPPORTED, "secret %.200s has no SecretString "
-                           "(binary secrets are not supported)", secret_id);
-    else if (!(*value = strdup(s)))
-        rc = rnr_error_set(err, RNR_ERR_NOMEM, "secretsmanager: out of memory");
-    json_decref(resp);
+    if (rc == RNR_OK)
+        rc = aws_secret_string_parse(r.body, r.len, secret_id, value, err);
+    else
+        rnr_error_prefix(err, "secret %.200s", secret_id);
+    response_wipe(&r);
     return rc;
 }
 
@@ -435,28 +452,51 @@ int aws_ecs_describe_service(aws_client *c, const char *cluster, const char *ser
                              int *running, int *desired, rnr_error *err)
 {
     json_t *req = json_pack("{s:s, s:[s]}", "cluster", cluster ? cluster : "", "services",
-                            service ? service : ""),
-           *resp = NULL;
+                            service ? service : "");
     if (!req || !cluster || !*cluster || !service || !*service) {
         json_decref(req);
         return rnr_error_set(err, RNR_ERR_INVALID, "ecs: cluster and service names are required");
     }
+    aws_response r;
     int rc = json_call(c, "DescribeServices",
-                       "AmazonEC2ContainerServiceV20141113.DescribeServices", req, &resp, err);
+                       "AmazonEC2ContainerServiceV20141113.DescribeServices", req, &r, err);
     json_decref(req);
-    if (rc != RNR_OK)
-        return rnr_error_prefix(err, "ecs service %.100s/%.100s", cluster, service);
+    if (rc == RNR_OK)
+        rc = aws_ecs_service_parse(r.body, r.len, cluster, service, running, desired, err);
+    else
+        rnr_error_prefix(err, "ecs service %.100s/%.100s", cluster, service);
+    aws_response_clear(&r);
+    return rc;
+}
+
+/* A count from an ECS reply: an integer in [0, INT_MAX]. */
+static int ecs_count(json_t *v, int *out)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > INT_MAX)
+        return -1;
+    *out = (int)json_integer_value(v);
+    return 0;
+}
+
+int aws_ecs_service_parse(const char *body, size_t len, const char *cluster, const char *service,
+                          int *running, int *desired, rnr_error *err)
+{
+    json_t *resp = body ? json_loadb(body, len, 0, NULL) : NULL;
+    if (!resp)
+        return rnr_error_set(err, RNR_ERR_PARSE, "ecs service %.100s/%.100s: response is not "
+                             "JSON", cluster, service);
     json_t *svc = json_array_get(json_object_get(resp, "services"), 0);
-    json_t *run = json_object_get(svc, "runningCount"), *des = json_object_get(svc, "desiredCount");
-    if (json_is_integer(run) && json_is_integer(des)) {
-        *running = (int)json_integer_value(run);
-        *desired = (int)json_integer_value(des);
+    int run, des, rc = RNR_OK;
+    if (ecs_count(json_object_get(svc, "runningCount"), &run) == 0 &&
+        ecs_count(json_object_get(svc, "desiredCount"), &des) == 0) {
+        *running = run;
+        *desired = des;
     } else {
         const char *reason = json_string_value(
             json_object_get(json_array_get(json_object_get(resp, "failures"), 0), "reason"));
         rc = rnr_error_set(err, reason ? RNR_ERR_NOTFOUND : RNR_ERR_PARSE,
-                           "ecs service %.100s/%.100s: %s", cluster, service,
-                           reason ? reason : "response has no runningCount/desiredCount");
+                           "ecs service %.100s/%.100s: %.200s", cluster, service,
+                           reason ? reason : "response has no valid runningCount/desiredCount");
     }
     json_decref(resp);
     return rc;

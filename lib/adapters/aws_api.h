@@ -81,6 +81,9 @@ int aws_post(aws_client *c, const char *action, const char *target, const char *
 
 /* Secrets Manager GetSecretValue(SecretId) -> SecretString (malloc'd). */
 int aws_secrets_get_value(aws_client *c, const char *secret_id, char **value, rnr_error *err);
+/* The SecretString of a GetSecretValue reply (malloc'd); pure (fuzzed). */
+int aws_secret_string_parse(const char *body, size_t len, const char *secret_id, char **value,
+                            rnr_error *err);
 /* CloudWatch PutMetricData, one datum (unit NULL: "None"). */
 int aws_cloudwatch_put(aws_client *c, const char *ns, const char *name, double value,
                        const char *unit, const metric_dim *dims, size_t ndims, rnr_error *err);
@@ -88,6 +91,11 @@ int aws_cloudwatch_put(aws_client *c, const char *ns, const char *name, double v
 int aws_ecs_describe_service(aws_client *c, const char *cluster, const char *service,
                              int *running, int *desired, rnr_error *err);
 
+/* runningCount and desiredCount (each 0..INT_MAX) of a DescribeServices
+ * reply; RNR_ERR_NOTFOUND with the failure reason when the service is
+ * missing. Pure (fuzzed). */
+int aws_ecs_service_parse(const char *body, size_t len, const char *cluster, const char *service,
+                          int *running, int *desired, rnr_error *err);
 /* Port backends (o may be NULL). */
 int aws_secrets_open(const aws_opts *o, rnr_secrets **out, rnr_error *err);
 int aws_metrics_open(const aws_opts *o, rnr_metrics **out, rnr_error *err);

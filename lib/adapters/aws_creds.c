@@ -174,6 +174,28 @@ static void profile_line(profile_keys *k, char *line, const char *profile)
         snprintf(k->tok, sizeof k->tok, "%s", val);
 }
 
+int aws_creds_read_profile(FILE *f, const char *profile, aws_credentials *o, int *found,
+                           int *seen, rnr_error *err)
+{
+    *found = *seen = 0;
+    profile_keys *k = calloc(1, sizeof *k);
+    char line[8192];
+    if (!k)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "aws credentials: out of memory");
+    for (int i = 0; i < 100000 && fgets(line, sizeof line, f); i++)
+        profile_line(k, line, profile);
+    int rc = RNR_OK;
+    *seen = k->seen_profile;
+    if (k->ak[0] && k->sk[0]) {
+        *found = 1;
+        rc = fill_creds(o, k->ak, k->sk, k->tok, "profile", err);
+    }
+    OPENSSL_cleanse(k, sizeof *k);
+    OPENSSL_cleanse(line, sizeof line);
+    free(k);
+    return rc;
+}
+
 static int from_profile(aws_credentials *o, int *found, rnr_error *err)
 {
     *found = 0;
@@ -189,30 +211,14 @@ static int from_profile(aws_credentials *o, int *found, rnr_error *err)
         free(path);
         return rc;
     }
-    profile_keys *k = calloc(1, sizeof *k);
-    char line[8192];
-    int rc = RNR_OK;
-    if (!k) {
-        rc = rnr_error_set(err, RNR_ERR_NOMEM, "aws credentials: out of memory");
-        goto out;
-    }
-    for (int i = 0; i < 100000 && fgets(line, sizeof line, f); i++)
-        profile_line(k, line, profile);
-    if (k->ak[0] && k->sk[0]) {
-        *found = 1;
-        rc = fill_creds(o, k->ak, k->sk, k->tok, "profile", err);
-        if (rc != RNR_OK)
-            rnr_error_prefix(err, "%s [%s]", path, profile);
-    } else if (env_profile && *env_profile) {
+    int seen = 0;
+    int rc = aws_creds_read_profile(f, profile, o, found, &seen, err);
+    if (rc != RNR_OK && *found)
+        rnr_error_prefix(err, "%s [%s]", path, profile);
+    else if (rc == RNR_OK && !*found && env_profile && *env_profile)
         rc = rnr_error_set(err, RNR_ERR_CONFIG, "profile %s %s in %s", profile,
-                           k->seen_profile ? "has no aws_access_key_id/aws_secret_access_key"
-                                           : "not found",
+                           seen ? "has no aws_access_key_id/aws_secret_access_key" : "not found",
                            path);
-    }
-    OPENSSL_cleanse(k, sizeof *k);
-    OPENSSL_cleanse(line, sizeof line);
-out:
-    free(k);
     fclose(f);
     free(path);
     return rc;
@@ -299,7 +305,7 @@ static int container_token(char **tok, rnr_error *err)
     return rc;
 }
 
-static int parse_container_json(const char *body, aws_credentials *o, rnr_error *err)
+int aws_creds_parse_container(const char *body, aws_credentials *o, rnr_error *err)
 {
     json_error_t je;
     json_t *j = json_loads(body, 0, &je);
@@ -356,7 +362,7 @@ static int container_fetch_once(const char *url, const char *tok, aws_credential
         rc = rnr_error_set(err, status >= 500 || status == 429 ? RNR_ERR_TRANSIENT : RNR_ERR_AUTH,
                            "container credentials endpoint answered HTTP %ld", status);
     else
-        rc = parse_container_json(b.data ? b.data : "", o, err);
+        rc = aws_creds_parse_container(b.data ? b.data : "", o, err);
     if (b.data)
         OPENSSL_cleanse(b.data, b.len);
     curlbuf_free(&b);

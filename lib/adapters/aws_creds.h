@@ -17,6 +17,7 @@
 #define RNR_ADAPTERS_AWS_CREDS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/error.h"
 
@@ -42,6 +43,14 @@ void aws_creds_set_refresh_margin(aws_creds *c, int seconds);
 /* How many times the chain was resolved (initial fetch + refreshes). */
 int aws_creds_resolve_count(aws_creds *c);
 void aws_creds_free(aws_creds *c);
+/* Read profile's keys from a shared credentials file (INI): *found = 1
+ * and *o filled when it has both keys; *seen = 1 when the section exists.
+ * Pure apart from reading f (fuzzed through fmemopen). */
+int aws_creds_read_profile(FILE *f, const char *profile, aws_credentials *o, int *found,
+                           int *seen, rnr_error *err);
+/* Fill *o from the container endpoint's JSON reply (AccessKeyId,
+ * SecretAccessKey, Token, Expiration); pure (fuzzed). */
+int aws_creds_parse_container(const char *body, aws_credentials *o, rnr_error *err);
 /* Wipe a copy obtained from aws_creds_get. */
 void aws_credentials_wipe(aws_credentials *c);
 

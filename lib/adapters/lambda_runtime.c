@@ -36,10 +36,8 @@ static void take_header(const char *line, size_t len, const char *name, char *ds
     dst[vl] = '\0';
 }
 
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
+void lambda_invocation_take_header(lambda_invocation *inv, const char *p, size_t len)
 {
-    lambda_invocation *inv = ud;
-    size_t len = size * n;
     char deadline[32] = "";
     take_header(p, len, "Lambda-Runtime-Aws-Request-Id", inv->request_id, sizeof inv->request_id);
     take_header(p, len, "Lambda-Runtime-Invoked-Function-Arn", inv->function_arn, sizeof inv->function_arn);
@@ -47,7 +45,22 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     take_header(p, len, "Lambda-Runtime-Deadline-Ms", deadline, sizeof deadline);
     if (deadline[0])
         inv->deadline_ms = strtoll(deadline, NULL, 10);
-    return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    lambda_invocation_take_header(ud, p, size * n);
+    return size * n;
+}
+
+int lambda_request_id_check(const char *id, rnr_error *err)
+{
+    /* The id goes into URL paths: accept only what AWS request ids use. */
+    if (strspn(id, "abcdefABCDEF0123456789-_.:ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ") !=
+        strlen(id))
+        return rnr_error_set(err, RNR_ERR_INVALID, "runtime API: request id '%.64s' has "
+                             "unexpected characters", id);
+    return RNR_OK;
 }
 
 int lambda_runtime_new(const char *api, lambda_runtime **out, rnr_error *err)
@@ -106,12 +119,9 @@ int lambda_runtime_next(lambda_runtime *rt, lambda_invocation *out, rnr_error *e
         return rnr_error_set(err, RNR_ERR_TRANSIENT, "runtime API %s: HTTP %ld%s", url, status,
                              out->request_id[0] ? "" : " without a request id");
     }
-    /* The id goes into URL paths: accept only what AWS request ids use. */
-    if (strspn(out->request_id, "abcdefABCDEF0123456789-_.:ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ") !=
-        strlen(out->request_id)) {
+    if (lambda_request_id_check(out->request_id, err) != RNR_OK) {
         free(body.data);
-        return rnr_error_set(err, RNR_ERR_INVALID, "runtime API: request id '%.64s' has unexpected characters",
-                             out->request_id);
+        return RNR_ERR_INVALID;
     }
     out->event = body.data ? body.data : strdup("{}");
     out->event_len = body.data ? body.len : 2;

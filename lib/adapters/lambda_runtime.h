@@ -37,5 +37,11 @@ int lambda_runtime_fail(lambda_runtime *rt, const char *request_id, const char *
 int lambda_runtime_init_error(lambda_runtime *rt, const char *error_type, const char *message,
                               rnr_error *err);
 void lambda_invocation_clear(lambda_invocation *inv);
+/* Take one /next response header line (request id, function ARN, trace id,
+ * deadline) into inv; other lines are ignored. Pure (fuzzed). */
+void lambda_invocation_take_header(lambda_invocation *inv, const char *line, size_t len);
+/* RNR_ERR_INVALID unless id has only the characters AWS request ids use
+ * (it goes into URL paths). */
+int lambda_request_id_check(const char *id, rnr_error *err);
 
 #endif

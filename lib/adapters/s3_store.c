@@ -14,6 +14,7 @@
 #include <libxml/tree.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -582,30 +583,32 @@ static char *xml_text(xmlNode *parent, const char *name)
     return NULL;
 }
 
-/* Add one page's Contents to out; *token = NextContinuationToken when truncated. */
-static int list_page(s3_store *s, const aws_response *m, store_list *out, char **token,
-                     rnr_error *err)
+/* Pure parse of one ListObjectsV2 page, kept apart from the HTTP call so
+ * the fuzzer (fuzz/fuzz_s3_xml.c) can reach it. */
+int s3_list_parse(const char *body, size_t len, const char *bucket, const char *prefix,
+                  store_list *out, char **token, rnr_error *err)
 {
-    xmlDoc *doc = m->body ? xmlReadMemory(m->body, (int)m->len, NULL, NULL,
-                                          XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                              XML_PARSE_NOWARNING)
-                          : NULL;
+    *token = NULL;
+    xmlDoc *doc = body && len <= INT_MAX
+                      ? xmlReadMemory(body, (int)len, NULL, NULL,
+                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+                      : NULL;
     xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
     if (!root || strcmp((const char *)root->name, "ListBucketResult") != 0) {
         xmlFreeDoc(doc);
         return rnr_error_set(err, RNR_ERR_PARSE, "s3 list s3://%s: response is not a "
-                             "ListBucketResult", s->bucket);
+                             "ListBucketResult", bucket);
     }
     int rc = RNR_OK;
-    size_t plen = strlen(s->prefix);
+    size_t plen = strlen(prefix);
     for (xmlNode *n = root->children; n && rc == RNR_OK; n = n->next) {
         if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "Contents") != 0)
             continue;
         char *key = xml_text(n, "Key"), *size = xml_text(n, "Size"), *lm = xml_text(n, "LastModified");
         int64_t t = 0;
-        if (!key || strncmp(key, s->prefix, plen) != 0 || !size || !lm || time_parse_iso(lm, &t))
+        if (!key || strncmp(key, prefix, plen) != 0 || !size || !lm || time_parse_iso(lm, &t))
             rc = rnr_error_set(err, RNR_ERR_PARSE, "s3 list s3://%s: malformed Contents entry",
-                               s->bucket);
+                               bucket);
         else if (store_list_append(out, key + plen, strtoll(size, NULL, 10), t) != RNR_OK)
             rc = rnr_error_set(err, RNR_ERR_NOMEM, "s3 list: out of memory");
         xmlFree(key);
@@ -613,12 +616,11 @@ static int list_page(s3_store *s, const aws_response *m, store_list *out, char *
         xmlFree(lm);
     }
     char *trunc = xml_text(root, "IsTruncated");
-    *token = NULL;
     if (rc == RNR_OK && trunc && strcmp(trunc, "true") == 0) {
         char *t = xml_text(root, "NextContinuationToken");
         if (!t || !*t || !(*token = strdup(t)))
             rc = rnr_error_set(err, RNR_ERR_PARSE, "s3 list s3://%s: truncated listing without "
-                               "NextContinuationToken", s->bucket);
+                               "NextContinuationToken", bucket);
         xmlFree(t);
     }
     xmlFree(trunc);
@@ -669,7 +671,7 @@ static int s3_list(void *self, const char *prefix, store_list *out, rnr_error *e
         rc = s3_perform(s, &r, &mem, what, err);
         char *next = NULL;
         if (rc == RNR_OK)
-            rc = list_page(s, &mem, out, &next, err);
+            rc = s3_list_parse(mem.body, mem.len, s->bucket, s->prefix, out, &next, err);
         aws_response_clear(&mem);
         free(q);
         free(token);

@@ -21,6 +21,7 @@
 #include "adapters/aws_creds.h"
 #include "core/error.h"
 #include "ports/store.h"
+#include <stddef.h>
 
 typedef struct s3_store_opts {
     const char *endpoint; /* NULL: from the environment */
@@ -42,6 +43,11 @@ int s3_store_open_opts(const char *url, const s3_store_opts *o, rnr_store **out,
  * *url is malloc'd. RNR_ERR_CONFIG when APP_BUCKET_NAME is unset. */
 int s3_url_from_env(const char *prefix_env, char **url, rnr_error *err);
 
+/* Parse one ListObjectsV2 page: append its Contents (keys with prefix cut
+ * off) to out, *token = NextContinuationToken (malloc'd) when truncated,
+ * else NULL. RNR_ERR_PARSE naming the bucket on a malformed page. */
+int s3_list_parse(const char *body, size_t len, const char *bucket, const char *prefix,
+                  store_list *out, char **token, rnr_error *err);
 /* 0 when key is acceptable as an S3 object key, else fills err. */
 int s3_key_check(const char *key, rnr_error *err);
 

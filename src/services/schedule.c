@@ -17,6 +17,8 @@ enum { F_MIN, F_HOUR, F_DOM, F_MON, F_DOW, F_YEAR, F_COUNT };
 
 #define YEAR_MIN 1970
 #define YEAR_MAX 2199
+/* The longest rate() period accepted: ten years of 365 days. */
+#define RATE_MAX_SECONDS (10LL * 365 * 86400)
 
 typedef struct cron_field {
     uint64_t bits[4];   /* value v -> bit (v - lo) */
@@ -195,6 +197,11 @@ static int parse_rate(schedule *s, const char *body, rnr_error *err)
         {"minute", "minutes", 60}, {"hour", "hours", 3600}, {"day", "days", 86400}};
     for (size_t i = 0; i < 3; i++) {
         if (strcmp(unit, v == 1 ? units[i].one : units[i].many) == 0) {
+            /* A period past RATE_MAX_SECONDS would overflow v * secs and
+             * the fire-time arithmetic (found by fuzz/fuzz_schedule). */
+            if (v > RATE_MAX_SECONDS / units[i].secs)
+                return rnr_error_set(err, RNR_ERR_INVALID, "rate(%s): the period must be at "
+                                     "most 10 years", body);
             s->kind = SCHED_RATE;
             s->period = v * units[i].secs;
             return RNR_OK;

@@ -62,6 +62,13 @@ static void test_rate(void **state)
     expect_invalid("rate(0 minutes)", NULL);
     expect_invalid("rate(5 weeks)", "unit");
     expect_invalid("rate(five minutes)", NULL);
+    /* overflowed v * 60 before (fuzz/corpus/schedule/rate_overflow.txt) */
+    expect_invalid("rate(9223372036854775807 minutes)", "10 years");
+    expect_invalid("rate(153722867280912931 minutes)", "10 years");
+    expect_invalid("rate(3651 days)", "10 years");
+    assert_int_equal(schedule_parse("rate(3650 days)", &s, &err), RNR_OK);
+    assert_int_equal(schedule_period(s), 3650LL * 86400);
+    schedule_free(s);
 }
 
 static void test_cron_basic(void **state)

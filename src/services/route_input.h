@@ -1,0 +1,36 @@
+/* route_input.h - the CSV inputs of `rnr route --qlat`: lateral inflows
+ * (step,id,qlat) and initial conditions (id,flow,depth) over a network.
+ *
+ * Kept apart from the command so the readers are pure functions of a
+ * stream (the fuzzer feeds them through fmemopen). Every error names the
+ * input and the line. */
+#ifndef RNR_SERVICES_ROUTE_INPUT_H
+#define RNR_SERVICES_ROUTE_INPUT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/error.h"
+#include "hydro/network.h"
+
+/* One lateral inflow: flowpath (routing-order index) gets q on step. */
+typedef struct qlat_row {
+    int step;
+    long idx;
+    float q;
+    long line;
+} qlat_row;
+
+/* Read "step,id,qlat" rows (steps 1..nts, ids in net, finite qlat) from f,
+ * sorted by step then line. *rows is malloc'd (NULL when there are none).
+ * name is the input's name for messages. */
+int route_input_read_qlat(FILE *f, const char *name, const hydro_net *net, int nts,
+                          qlat_row **rows, size_t *nrows, rnr_error *err);
+/* Read "id,flow,depth" rows (flow and depth finite and >= 0) from f into
+ * q0/d0, indexed like net. */
+int route_input_read_initial(FILE *f, const char *name, const hydro_net *net, float *q0, float *d0,
+                             rnr_error *err);
+/* "2418120" or "wb-2418120" -> 2418120; -1 unless a positive integer. */
+int route_input_parse_id(const char *s, int64_t *out);
+
+#endif
