@@ -32,6 +32,18 @@ int inundation_inherited_text(char *buf, size_t n, const char *max_status, int64
     return w < 0 || (size_t)w >= n ? -1 : 0;
 }
 
+/* The largest valid flow of segment i over the file's times, NAN if none. */
+static float segment_max(const nc_table *t, size_t i)
+{
+    float best = NAN;
+    for (size_t k = 0; k < t->ntime; k++) {
+        float q = t->flow[i * t->ntime + k];
+        if (!isnan(q) && q != NC_OUTPUT_FILL && (isnan(best) || q > best))
+            best = q;
+    }
+    return best;
+}
+
 int inundation_rows_from_table(const nc_table *t, const double *length_km, const char *const *wkt,
                                int64_t update_time, inundation_row **rows, size_t *n, rnr_error *err)
 {
@@ -51,6 +63,7 @@ int inundation_rows_from_table(const nc_table *t, const double *length_km, const
         row->name = t->name;
         row->state = t->state;
         row->flow_cms = t->flow[i * t->ntime + peak];
+        row->flow_max_cms = segment_max(t, i);
         row->max_status = t->max_status;
         row->reference_time = t->reference_time;
         row->update_time = update_time;
@@ -88,6 +101,11 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
+static const char *row_inherited(const inundation_row *r)
+{
+    return r->inherited_joined ? r->inherited_joined : r->inherited_rfc_forecasts;
+}
+
 static float row_cfs(const inundation_row *r)
 {
     return r->flow_cms * INUNDATION_CFS_PER_CMS;
@@ -106,7 +124,7 @@ static void csv_row(FILE *f, const inundation_row *r)
     fputc(',', f);
     csv_field(f, r->state);
     fprintf(f, ",%s,", cfs);
-    csv_field(f, r->inherited_rfc_forecasts);
+    csv_field(f, row_inherited(r));
     fputc(',', f);
     csv_field(f, r->max_status);
     fprintf(f, ",%s,%s,", ref, upd);
@@ -209,7 +227,7 @@ static void json_properties(FILE *f, const inundation_row *r)
     else
         fputs("null", f);
     fputs(",\"inherited_rfc_forecasts\":", f);
-    json_string(f, r->inherited_rfc_forecasts);
+    json_string(f, row_inherited(r));
     fputs(",\"max_status\":", f);
     json_string(f, r->max_status);
     fprintf(f, ",\"reference_time\":\"%s\",\"update_time\":\"%s\"}", ref, upd);

@@ -10,7 +10,7 @@
  *                    that reads back to that float ("29400.03"); empty
  *                    when the flow is not finite
  *   reference_time,
- *   update_time      "YYYY-MM-DD_HH:MM:SS" UTC (the reference's
+ *   update_time      "YYYY-MM-DD_HH:MM:SS", always UTC (the reference's
  *                    file_reference_time and update stamp format)
  *   geom             WKT, coordinates in EPSG:5070 (CONUS Albers)
  * Quoting is RFC 4180 (fields holding a comma, quote, CR or LF are quoted,
@@ -40,6 +40,9 @@ typedef struct inundation_row {
     int64_t reference_time; /* epoch seconds UTC */
     int64_t update_time;
     const char *geom_wkt;   /* LINESTRING / MULTILINESTRING, EPSG:5070; NULL/"" -> none */
+    float flow_max_cms;     /* the segment's own maximum over the forecast (the merged table's flow) */
+    char *inherited_joined; /* malloc'd by inundation_rows_merge when several forecasts
+                               contribute; written instead of inherited_rfc_forecasts */
 } inundation_row;
 
 /* The reference's inherited_rfc_forecasts text:
@@ -53,7 +56,9 @@ int inundation_inherited_text(char *buf, size_t n, const char *max_status, int64
 
 /* One row per segment of t at the file's peak time (nc_table_peak), as the
  * reference post-processor builds them: stream order, name, state, status
- * and reference time from the file's attributes, flow at the peak time, and
+ * and reference time from the file's attributes, flow at the peak time
+ * (flow_max_cms: the segment's maximum over all times, fill and NaN
+ * skipped; NAN when it has no valid value), and
  * the distance below the forecast point = the summed lengths of the segments
  * before this one in file order (upstream to downstream), accumulated as
  * miles in that order. length_km and wkt are [nseg] or NULL (0 km, no

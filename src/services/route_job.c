@@ -131,6 +131,7 @@ static void fill_result(const hf_cut *cut, const net_result *r, const rnr_foreca
     res->nseg = r->nseg;
     res->ntime = r->nout;
     res->t0 = f->times[0];
+    res->t_end = res->t0 + (r->nout ? (int64_t)llround((double)r->steps[r->nout - 1] * (double)dt) : 0);
     res->origin_id = cut->segs[0].id;
     res->outlet_id = cut->segs[cut->n - 1].id;
     res->stream_order = cut->order;
@@ -154,6 +155,31 @@ static int check_opts(const route_job_opts *o, rnr_error *err)
     return RNR_OK;
 }
 
+/* The run length when none is given: t-route's whole days with its forcing
+ * (bit-exact with the oracle), else to the end of the forecast. */
+static int default_steps(const rnr_forecast *f, const route_job_opts *o, int every, int *nts, rnr_error *err)
+{
+    if (o->forcing_mode == FORCING_TROUTE) {
+        if (forcing_default_nts(f->times, f->n, o->dt, nts) == RNR_OK)
+            return RNR_OK;
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "forecast %s: cannot derive the number of steps (the forecast spans less than 24 h "
+                             "or dt = %g s does not divide a day): give --nts",
+                             f->lid, (double)o->dt);
+    }
+    int rc = forcing_horizon_nts(f->times, f->n, o->dt, every, nts);
+    if (rc == RNR_OK)
+        return RNR_OK;
+    long long span = f->n ? (long long)(f->times[f->n - 1] - f->times[0]) : 0;
+    if (rc == RNR_ERR_LIMIT)
+        return rnr_error_set(err, RNR_ERR_LIMIT, "forecast %s: %lld s at dt = %g s is too many steps", f->lid,
+                             span, (double)o->dt);
+    return rnr_error_set(err, RNR_ERR_INVALID,
+                         "forecast %s spans %lld s, less than the output interval of %g s: nothing to route "
+                         "(give --nts)",
+                         f->lid, span, (double)o->dt * every);
+}
+
 int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, const char *out_dir,
                   route_job_result *res, rnr_error *err)
 {
@@ -165,13 +191,10 @@ int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, con
     if (rc == RNR_OK)
         rc = forecast_validate(f, err);
     int nts = o->nts, every = 0;
-    if (rc == RNR_OK && nts == 0 && forcing_default_nts(f->times, f->n, o->dt, &nts) != RNR_OK)
-        rc = rnr_error_set(err, RNR_ERR_INVALID,
-                           "forecast %s: cannot derive the number of steps (the forecast spans less than 24 h "
-                           "or dt = %g s does not divide a day): give --nts",
-                           f->lid, (double)o->dt);
     if (rc == RNR_OK)
         rc = route_job_output_every(o->dt, o->output_every, &every, err);
+    if (rc == RNR_OK && nts == 0)
+        rc = default_steps(f, o, every, &nts, err);
     if (rc != RNR_OK)
         return rc;
     hf_cut *cut = NULL;

@@ -66,8 +66,8 @@ static const char WKT2[] = "MULTILINESTRING ((1 2, 3 4, 5 6), (7 8,9 10))";
 static void rows_init(inundation_row r[2])
 {
     inundation_row a = {800137, 4, "Canadian River, \"North\"", "TX", 832.5153f, "major issued x, y", "major",
-                        1746511200, 1746540000, WKT1};
-    inundation_row b = {800138, 4, "", "TX", 1.0f, "plain", "minor", 1746511200, 1746540000, WKT2};
+                        1746511200, 1746540000, WKT1, 832.5153f, NULL};
+    inundation_row b = {800138, 4, "", "TX", 1.0f, "plain", "minor", 1746511200, 1746540000, WKT2, 1.0f, NULL};
     r[0] = a;
     r[1] = b;
 }
