@@ -1,6 +1,7 @@
 /* csv_out.h - the post-processor's inundation table as CSV and GeoJSON.
  *
- * One row per segment of each recent output, at that output's peak time.
+ * Rows come from inundation_rows_from_table (one per segment of an output)
+ * and, for the merged table, inundation_rows_merge (io/inundation.h).
  * CSV columns are the reference deployment's, in its order:
  *   feature_id,feature_id_str,strm_order,name,state,streamflow_cfs,
  *   inherited_rfc_forecasts,max_status,reference_time,update_time,geom
