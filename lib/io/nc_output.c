@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "io/nc_series.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -83,6 +84,7 @@ static int def_field(writer *w, const int dims[2], const char *name, const char 
 
 typedef struct vars {
     int time, fid, type, flow, velocity, depth, nudge;
+    nc_series_vars series;
 } vars;
 
 static int define_time(writer *w, int dim, int64_t ref, int *var)
@@ -103,7 +105,7 @@ static int define_time(writer *w, int dim, int64_t ref, int *var)
     return RNR_OK;
 }
 
-static int define_all(writer *w, size_t nseg, size_t ntime, const nc_meta *m, vars *v)
+static int define_all(writer *w, size_t nseg, size_t ntime, const nc_meta *m, const nc_series *series, vars *v)
 {
     int dseg, dtime, dstr, rc;
     NC_TRY(w, nc_def_dim(w->ncid, "feature_id", nseg, &dseg), "feature_id dimension");
@@ -136,6 +138,10 @@ static int define_all(writer *w, size_t nseg, size_t ntime, const nc_meta *m, va
         (rc = put_i64(w, NC_GLOBAL, "hf_id", m->hf_id)) || (rc = put_text(w, NC_GLOBAL, "state", m->state)) ||
         (rc = put_text(w, NC_GLOBAL, "name", m->name)) ||
         (rc = put_text(w, NC_GLOBAL, "Conventions", "CF-1.8")))
+        return rc;
+    char units[64];
+    time_format(m->reference_time, "seconds since %Y-%m-%d %H:%M:%S", units, sizeof units);
+    if ((rc = nc_series_define(w->ncid, series, units, &v->series, w->path, w->err)))
         return rc;
     NC_TRY(w, nc_enddef(w->ncid), "enddef");
     return RNR_OK;
@@ -230,6 +236,13 @@ int nc_output_write(const char *path, const int64_t *feature_ids, size_t nseg, c
                     size_t ntime, const float *flow, const float *velocity, const float *depth,
                     const nc_meta *meta, rnr_error *err)
 {
+    return nc_output_write_series(path, feature_ids, nseg, time_s, ntime, flow, velocity, depth, meta, NULL, err);
+}
+
+int nc_output_write_series(const char *path, const int64_t *feature_ids, size_t nseg, const double *time_s,
+                           size_t ntime, const float *flow, const float *velocity, const float *depth,
+                           const nc_meta *meta, const nc_series *series, rnr_error *err)
+{
     int rc = check_args(path, feature_ids, nseg, time_s, ntime, flow, velocity, depth, meta, err);
     if (rc)
         return rc;
@@ -249,9 +262,11 @@ int nc_output_write(const char *path, const int64_t *feature_ids, size_t nseg, c
         w.ncid = -1;
     } else {
         vars v;
-        rc = define_all(&w, nseg, ntime, meta, &v);
+        rc = define_all(&w, nseg, ntime, meta, series, &v);
         if (!rc)
             rc = write_data(&w, &v, feature_ids, nseg, time_s, ntime, flow, velocity, depth);
+        if (!rc)
+            rc = nc_series_put(w.ncid, series, meta->reference_time, &v.series, path, err);
         st = nc_close(w.ncid);
         if (!rc && st != NC_NOERR)
             rc = nc_fail(&w, st, "close");
@@ -461,7 +476,9 @@ static int read_all(reader *r, nc_table *t)
         (rc = read_field(r, "velocity", dseg, dtime, t->velocity)) ||
         (rc = read_field(r, "depth", dseg, dtime, t->depth)))
         return rc;
-    return read_attrs(r, t, origin);
+    if ((rc = read_attrs(r, t, origin)))
+        return rc;
+    return nc_series_read(r->ncid, t, origin, r->path, r->err);
 }
 
 int nc_output_read(const char *path, nc_table **out, rnr_error *err)
@@ -492,6 +509,10 @@ void nc_table_free(nc_table *t)
     free(t->flow);
     free(t->velocity);
     free(t->depth);
+    free(t->fcst_times);
+    free(t->fcst_flows);
+    free(t->obs_times);
+    free(t->obs_flows);
     free(t);
 }
 
