@@ -71,13 +71,18 @@ int inundation_rows_from_table(const nc_table *t, const double *length_km, const
 /* The header line and n rows. RNR_ERR_IO on a write error. */
 int csv_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_error *err);
 
-/* A GeoJSON FeatureCollection with the CSV columns (except geom) as
- * properties and each WKT converted to a LineString/MultiLineString.
- * Coordinates stay in EPSG:5070, declared by a "crs" member (the GeoJSON
- * 2008 named-CRS form, urn:ogc:def:crs:EPSG::5070). A row without WKT
- * gets "geometry": null. Every geometry is
- * checked before anything is written: malformed WKT -> RNR_ERR_PARSE
- * naming the row, and nothing on f. */
+/* A GeoJSON FeatureCollection (RFC 7946) with the CSV columns (except
+ * geom) as properties and each WKT converted to a LineString /
+ * MultiLineString, reprojected with PROJ from src_crs (the hydrofabric's,
+ * hf_crs(); NULL or "" -> EPSG:5070) to WGS84 longitude, latitude in
+ * degrees, 7 decimals; no "crs" member (RFC 7946 forbids other CRSs). A
+ * row without WKT gets "geometry": null. Every geometry is checked before
+ * anything is written: malformed WKT -> RNR_ERR_PARSE, an unknown CRS or
+ * a point PROJ cannot transform -> RNR_ERR_INVALID, naming the row, and
+ * nothing on f. */
+int geojson_inundation_write_from(FILE *f, const inundation_row *rows, size_t n, const char *src_crs,
+                                  rnr_error *err);
+/* The same from EPSG:5070, the CRS the rows' WKT is documented in. */
 int geojson_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_error *err);
 
 #endif

@@ -98,6 +98,8 @@ int postprocess_new_store(const rnr_config *cfg, rnr_store *store, postprocess *
     }
     if (rc == RNR_OK)
         rc = config_open_hydrofabric(pp->cfg, pp->store, &pp->hf, err);
+    if (rc == RNR_OK && !*hf_crs(pp->hf))
+        log_warn("postprocess", "the hydrofabric does not state its CRS; the GeoJSON assumes EPSG:5070");
     if (rc == RNR_OK) {
         snprintf(pp->db_path, sizeof pp->db_path, "%s/postprocess.db", cfg->state_dir);
         rc = sqlite_db_open(pp->db_path, 10000, &pp->db, err);
@@ -412,7 +414,14 @@ static int pp_rows_load(postprocess *pp, const store_object *o, int64_t now, pp_
     return RNR_OK;
 }
 
-typedef int (*pp_writer)(FILE *f, const inundation_row *rows, size_t n, rnr_error *err);
+typedef int (*pp_writer)(FILE *f, const inundation_row *rows, size_t n, const char *crs, rnr_error *err);
+
+/* The CSV keeps the hydrofabric's EPSG:5070 WKT for the inundation tools. */
+static int pp_csv(FILE *f, const inundation_row *rows, size_t n, const char *crs, rnr_error *err)
+{
+    (void)crs;
+    return csv_inundation_write(f, rows, n, err);
+}
 
 static int pp_upload(postprocess *pp, const char *key, const char *ctype, pp_writer w,
                      const inundation_row *rows, size_t nrows, rnr_error *err)
@@ -426,7 +435,7 @@ static int pp_upload(postprocess *pp, const char *key, const char *ctype, pp_wri
         unlink(tmp);
         return rnr_error_set(err, RNR_ERR_IO, "postprocess: cannot write %s", tmp);
     }
-    rc = w(f, rows, nrows, err);
+    rc = w(f, rows, nrows, hf_crs(pp->hf), err);
     if (fclose(f) != 0 && rc == RNR_OK)
         rc = rnr_error_set(err, RNR_ERR_IO, "postprocess: cannot write %s", tmp);
     if (rc == RNR_OK)
@@ -445,9 +454,9 @@ static int pp_write_outputs(postprocess *pp, const inundation_row *rows, size_t 
     const char *pre = pp->cfg->postprocess_prefix ? pp->cfg->postprocess_prefix : "rnr_postprocess";
     snprintf(csv, sizeof csv, "%s/output_inundation_%s.csv", pre, stamp);
     snprintf(geo, sizeof geo, "%s/output_inundation_%s.geojson", pre, stamp);
-    int rc = pp_upload(pp, csv, "text/csv", csv_inundation_write, rows, nrows, err);
+    int rc = pp_upload(pp, csv, "text/csv", pp_csv, rows, nrows, err);
     if (rc == RNR_OK)
-        rc = pp_upload(pp, geo, "application/geo+json", geojson_inundation_write, rows, nrows, err);
+        rc = pp_upload(pp, geo, "application/geo+json", geojson_inundation_write_from, rows, nrows, err);
     if (rc != RNR_OK)
         return rc;
     snprintf(out->csv_key, sizeof out->csv_key, "%s", csv);

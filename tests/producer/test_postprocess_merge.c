@@ -131,6 +131,33 @@ static float seg_max(const nc_table *t, int64_t fid, int *found)
     return best;
 }
 
+/* The GeoJSON as ogrinfo (GDAL) reads it: WGS84, lon/lat extent around
+ * the HPDT2 reach in Texas, one feature per row. */
+static void check_geojson_ogr(const char *path, size_t rows)
+{
+    char cmd[1400], line[512];
+    snprintf(cmd, sizeof cmd, "ogrinfo -ro -al -so '%s' 2>&1", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    int extent = 0, wgs84 = 0;
+    long count = -1;
+    while (fgets(line, sizeof line, p)) {
+        extent |= sscanf(line, "Extent: (%lf, %lf) - (%lf, %lf)", &x0, &y0, &x1, &y1) == 4;
+        wgs84 |= strstr(line, "WGS 84") != NULL || strstr(line, "WGS84") != NULL;
+        sscanf(line, "Feature Count: %ld", &count);
+    }
+    assert_int_equal(pclose(p), 0);
+    printf("ogrinfo: extent (%.5f, %.5f) - (%.5f, %.5f), %ld features\n", x0, y0, x1, y1, count);
+    assert_true(extent && wgs84);
+    assert_int_equal(count, (long)rows);
+    assert_true(x0 >= -180 && x1 <= 180 && y0 >= -90 && y1 <= 90);
+    assert_true(x0 > -107 && x1 < -93 && y0 > 25.8 && y1 < 36.6); /* Texas */
+    char *g = tu_read_file(path, NULL);
+    assert_null(strstr(g, "\"crs\""));
+    free(g);
+}
+
 /* One post-process run over store as of now; the CSV parsed. */
 static table run_pp(const char *dir, const char *store_dir, const char *gpkg, int compat, int64_t now)
 {
@@ -152,7 +179,16 @@ static table run_pp(const char *dir, const char *store_dir, const char *gpkg, in
     assert_non_null(csv);
     table t = parse_csv(csv);
     assert_int_equal(t.n, (size_t)c.rows);
+    /* The CSV keeps EPSG:5070 metres (HPDT2 lies ~750 km north of the
+     * projection's origin); the GeoJSON is lon/lat. */
+    double gx = 0, gy = 0;
+    const char *wkt = strstr(csv, "\"LINESTRING (");
+    assert_non_null(wkt);
+    assert_int_equal(sscanf(wkt, "\"LINESTRING (%lf %lf", &gx, &gy), 2);
+    assert_true(gy > 700000 && gy < 800000);
     free(csv);
+    snprintf(path, sizeof path, "%s/%s", store_dir, c.geojson_key);
+    check_geojson_ogr(path, t.n);
     postprocess_free(pp);
     pt_config_clear(&cfg);
     return t;
@@ -205,6 +241,8 @@ static void test_two_gauges_two_issuances(void **state)
     free(js);
     hf_db *hf = NULL;
     assert_int_equal(hf_open(gpkg, &hf, &e), RNR_OK);
+    assert_string_equal(hf_crs(hf), "EPSG:5070");
+    assert_non_null(strstr(hf_crs_wkt(hf), "Albers"));
     rnr_store *store = NULL;
     char url[800];
     snprintf(url, sizeof url, "file://%s", store_dir);
