@@ -1,14 +1,17 @@
 /* nc_output.h - t-route's RnR NetCDF output: writer, reader, peak finder.
  *
  * The file layout is t-route's (`troute_output_YYYYMMDDHHMM.nc`, netCDF-4):
- * dimensions feature_id, time, type_strlen; variables time (double, seconds
- * since the reference time), feature_id (int64), type (string, "wb"), flow,
+ * dimensions feature_id, time; variables time (double, seconds since the
+ * reference time), feature_id (int64), type (string, "wb"), flow,
  * velocity, depth, nudge (float [feature_id, time], fill -9999; nudge is all
  * fill as in t-route's RnR output); global TITLE, file_reference_time,
  * code_version plus the RnR attributes the reference worker adds. On top of
- * that, CF attributes (time:calendar, time:axis, Conventions) so xarray and
- * Panoply decode the times. featureType is not written: a CF timeSeries
- * needs station coordinates, which this file does not carry. */
+ * that, CF: time:calendar and time:axis, flow:standard_name
+ * (water_volume_transport_in_river_channel), feature_id:cf_role
+ * (timeseries_id), Conventions and featureType = "timeSeries", each
+ * appended after t-route's attributes. t-route's unused type_strlen
+ * dimension is left out. The file has no station coordinates (the
+ * segments are lines in the hydrofabric, joined by feature_id). */
 #ifndef RNR_IO_NC_OUTPUT_H
 #define RNR_IO_NC_OUTPUT_H
 
