@@ -25,7 +25,10 @@ static char *default_output(const char *in)
 static int plot_run(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL;
-    svg_opts o = {0, 0, 0, NULL};
+    svg_opts o = {0, 0, 0, NULL, 0};
+    const char *units = getenv("RNR_PLOT_UNITS");
+    if ((o.units_cfs = svg_units_parse(units && *units ? units : NULL)) < 0)
+        return cmd_usage_error("plot", "RNR_PLOT_UNITS must be m3/s or cfs, got '%s'", units);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc) {
@@ -71,10 +74,12 @@ static int plot_run(int argc, char **argv)
 const rnr_command cmd_plot = {
     "plot", "draw a hydrograph (SVG) of a t-route NetCDF output",
     "usage: rnr plot FILE.nc [-o OUT.svg] [--segments N] [--title TEXT]\n\n"
-    "Reads a troute_output_*.nc file and writes flow over time (m3/s, UTC) for\n"
-    "N segments (default 4: the forecast point, two between, the outlet) as an\n"
-    "SVG, by default next to the input as troute_output_*.svg. Prints the path\n"
-    "written.\n\n"
+    "Reads a troute_output_*.nc file (rnr's or t-route's own) and writes flow over\n"
+    "time (UTC) for N segments (default 4: the forecast point, two between, the\n"
+    "outlet) as an SVG, by default next to the input as troute_output_*.svg. An rnr\n"
+    "output also carries the RFC forecast, recent observations and the flood-\n"
+    "category flows, drawn as markers and dashed lines. Units m3/s, or cfs with\n"
+    "RNR_PLOT_UNITS=cfs. Prints the path written.\n\n"
     "  -o, --output OUT.svg  where to write the SVG\n"
     "  --segments N          number of segments to plot, 1..12\n"
     "  --title TEXT          title (default: the gauge lid and name)\n",

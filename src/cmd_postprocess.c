@@ -11,7 +11,7 @@
 #include "services/postprocess.h"
 
 typedef struct postprocess_flags {
-    const char *state_dir, *store, *hydrofabric, *now;
+    const char *state_dir, *store, *hydrofabric, *now, *compat;
 } postprocess_flags;
 
 static int postprocess_parse(int argc, char **argv, postprocess_flags *f)
@@ -23,6 +23,7 @@ static int postprocess_parse(int argc, char **argv, postprocess_flags *f)
                            : !strcmp(a, "--store")       ? &f->store
                            : !strcmp(a, "--hydrofabric") ? &f->hydrofabric
                            : !strcmp(a, "--now")         ? &f->now
+                           : !strcmp(a, "--compat")      ? &f->compat
                                                          : NULL;
         if (!strcmp(a, "--once"))
             continue;
@@ -44,9 +45,13 @@ static int postprocess_main(int argc, char **argv)
     int64_t now = time_now();
     if (f.now && time_parse_iso(f.now, &now) != 0)
         return cmd_usage_error("postprocess", "--now \"%s\" is not an ISO 8601 time", f.now);
+    if (f.compat && strcmp(f.compat, "reference") && strcmp(f.compat, "merged"))
+        return cmd_usage_error("postprocess", "--compat must be reference or merged, got \"%s\"", f.compat);
     rnr_config cfg;
     if (cmd_load_config("postprocess", f.state_dir, &cfg))
         return 1;
+    if (f.compat)
+        cfg.postprocess_compat = !strcmp(f.compat, "reference");
     rnr_error err = {0};
     int rc = 0;
     if (f.store)
@@ -80,15 +85,22 @@ static int postprocess_main(int argc, char **argv)
 const rnr_command cmd_postprocess = {
     "postprocess", "write the inundation CSV/GeoJSON of the recent outputs (one run)",
     "usage: rnr postprocess [--once] [--state-dir D] [--store URL] [--hydrofabric H.gpkg]\n"
-    "                       [--now ISO-TIME]\n\n"
+    "                       [--now ISO-TIME] [--compat merged|reference]\n\n"
     "Lists {APP_OUTPUT_S3_KEY}/*/troute_output_YYYYMMDDHHMM.nc whose time stamp is\n"
     "within RNR_POSTPROCESS_WINDOW seconds (default 86400) of now, reads each new file\n"
     "once (results kept in {state_dir}/postprocess.db), joins the flowpaths and writes\n"
     "{POSTPROCESS_OUTPUT_S3_KEY}/output_inundation_{YYYY-MM-DD_HH:MM:SS}.csv and\n"
-    ".geojson. When no output is new since the last run nothing is written.\n\n"
+    ".geojson (times UTC). When no output is new since the last run nothing is written.\n\n"
+    "The table (merged, the default) has one row per feature_id: only each gauge's\n"
+    "latest issuance counts, streamflow_cfs is the segment's maximum over the\n"
+    "forecast, and where gauges overlap the row takes the largest flow, the most\n"
+    "severe max_status and lists every contributing forecast, joined by \"; \".\n"
+    "--compat reference (RNR_POSTPROCESS_COMPAT=reference) writes the reference's\n"
+    "table instead: every output's rows, each at its file's time of peak flow.\n\n"
     "  --once            one run (the only mode; the schedule repeats it)\n"
     "  --state-dir D     embedded backends and the per-file memory under D\n"
     "  --store URL       file:///abs/dir or s3://bucket/prefix (RNR_STORE_URL)\n"
     "  --hydrofabric H   local GeoPackage (RNR_HYDROFABRIC)\n"
-    "  --now T           evaluate the window at T instead of the clock (replays)\n",
+    "  --now T           evaluate the window at T instead of the clock (replays)\n"
+    "  --compat MODE     merged (default) or reference (RNR_POSTPROCESS_COMPAT)\n",
     postprocess_main};

@@ -58,6 +58,13 @@ static int parse_args(int argc, char **argv, route_args *a)
     memset(a, 0, sizeof *a);
     a->dt = 300.0f;
     a->forcing_mode = FORCING_TIMECORRECT;
+    /* The workers' variable sets the default, so one setting switches the
+     * whole deployment to t-route's rules; --forcing overrides it. */
+    const char *env = getenv("RNR_FORCING");
+    if (env && *env && !strcmp(env, "troute"))
+        a->forcing_mode = FORCING_TROUTE;
+    else if (env && *env && strcmp(env, "timecorrect"))
+        return cmd_usage_error("route", "RNR_FORCING must be timecorrect or troute, got '%s'", env);
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -182,6 +189,10 @@ static int run_forecast(const route_args *a)
         printf("%s: reach %lld, %zu segments (wb-%lld -> wb-%lld), %zu outputs, forcing %s\n", f->lid,
                (long long)f->reach_id, res.nseg, (long long)res.origin_id, (long long)res.outlet_id, res.ntime,
                a->forcing_mode == FORCING_TROUTE ? "troute" : "timecorrect");
+        char a0[40], a1[40];
+        time_format_iso(res.t0, a0, sizeof a0);
+        time_format_iso(res.t_end, a1, sizeof a1);
+        printf("horizon  %s to %s\n", a0, a1);
         print_time("origin", res.peak_origin, res.peak_origin_time);
         print_time("outlet", res.peak_outlet, res.peak_outlet_time);
         printf("output   %s\n", res.nc_path);
@@ -351,9 +362,11 @@ const rnr_command cmd_route = {
     "lateral inflow of the first flowpath; every segment starts at the latest\n"
     "observation (else the first forecast value) with depth 0. Writes\n"
     "DIR/troute_output_YYYYMMDDHHMM.nc named from the first forecast time.\n"
-    "  --forcing     timecorrect (default): step averages of the linear forecast;\n"
-    "                troute: t-route's forward hold (bit-identical to t-route)\n"
-    "  --nts         steps (default t-route's 288 x whole days of the forecast)\n"
+    "  --forcing     timecorrect (default, or RNR_FORCING): step averages of the\n"
+    "                linear forecast, routed to the end of the forecast (rounded up\n"
+    "                to the output interval); troute: t-route's forward hold and\n"
+    "                whole days of the forecast (bit-identical to t-route)\n"
+    "  --nts         steps (default: as --forcing says)\n"
     "  --plot        also write the hydrograph troute_output_*.svg\n"
     "  --initial-flow, --initial-depth\n"
     "                every segment's initial state instead (m3/s, m; an absent one is 0)\n"

@@ -14,6 +14,8 @@ rnr_forecast *forecast_new(size_t n)
     f->n = n;
     f->issued_time = RNR_TIME_MISSING;
     f->observation_time = RNR_TIME_MISSING;
+    for (int i = 0; i < 4; i++)
+        f->flood_flow[i] = NAN;
     if (n) {
         f->times = calloc(n, sizeof *f->times);
         f->flows = calloc(n, sizeof *f->flows);
@@ -33,7 +35,22 @@ void forecast_free(rnr_forecast *f)
     free(f->times);
     free(f->flows);
     free(f->stages);
+    free(f->obs_times);
+    free(f->obs_flows);
     free(f);
+}
+
+int forecast_alloc_observations(rnr_forecast *f, size_t n)
+{
+    free(f->obs_times);
+    free(f->obs_flows);
+    f->n_obs = 0;
+    f->obs_times = calloc(n ? n : 1, sizeof *f->obs_times);
+    f->obs_flows = calloc(n ? n : 1, sizeof *f->obs_flows);
+    if (!f->obs_times || !f->obs_flows)
+        return RNR_ERR_NOMEM;
+    f->n_obs = n;
+    return RNR_OK;
 }
 
 int forecast_validate(const rnr_forecast *f, rnr_error *err)

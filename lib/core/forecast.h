@@ -31,11 +31,21 @@ typedef struct rnr_forecast {
     char name[128];
     char rfc[16];
     char wfo[16];
+    /* For the hydrograph (not routed): recent observed flows and the
+     * flood-category thresholds as flows, both in m3/s. */
+    size_t n_obs;
+    int64_t *obs_times;        /* [n_obs] UTC epoch seconds, increasing */
+    double *obs_flows;         /* [n_obs] m3/s */
+    double flood_flow[4];      /* action, minor, moderate, major; NAN when unknown */
+    int flood_flow_rated;      /* 1 when some come from stages through a rating */
 } rnr_forecast;
 
 /* Allocate a zeroed forecast with room for n rows (times, flows, stages). */
 rnr_forecast *forecast_new(size_t n);
 void forecast_free(rnr_forecast *f);
+/* Room for n observations (obs_times, obs_flows, n_obs = n); replaces any.
+ * Returns RNR_OK or RNR_ERR_NOMEM. */
+int forecast_alloc_observations(rnr_forecast *f, size_t n);
 /* Check times strictly increasing and flows finite and >= 0; returns an
  * rnr code and fills err with the first offending row. */
 struct rnr_error;

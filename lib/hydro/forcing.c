@@ -41,6 +41,22 @@ int forcing_default_nts(const int64_t *times, size_t n, float dt, int *nts)
     return RNR_OK;
 }
 
+int forcing_horizon_nts(const int64_t *times, size_t n, float dt, int every, int *nts)
+{
+    *nts = 0;
+    if (n < 1 || !times || !(dt > 0.0f) || isinf(dt) || every < 1)
+        return RNR_ERR_INVALID;
+    double span = (double)(times[n - 1] - times[0]);
+    double interval = (double)dt * (double)every;
+    if (!(span >= interval))
+        return RNR_ERR_INVALID;
+    double total = ceil(span / interval) * (double)every;
+    if (total > 2147483647.0)
+        return RNR_ERR_LIMIT;
+    *nts = (int)total;
+    return RNR_OK;
+}
+
 static void build_timecorrect(const int64_t *times, const double *flows, size_t n, int64_t t0, float dt, int nts,
                               float *qlat)
 {

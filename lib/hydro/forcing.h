@@ -21,6 +21,14 @@ enum forcing_mode { FORCING_TIMECORRECT, FORCING_TROUTE };
  * multiple of dt or the forecast spans less than 24 h (no step to route). */
 int forcing_default_nts(const int64_t *times, size_t n, float dt, int *nts);
 
+/* The run to the end of the forecast: the span last - first rounded up to
+ * whole output intervals of `every` steps, so the last forecast time is
+ * output (held only inside the final interval when it falls between
+ * outputs). RNR_ERR_INVALID when the span is shorter than one interval
+ * (nothing to output) or the arguments are not positive; RNR_ERR_LIMIT when
+ * the step count overflows an int. */
+int forcing_horizon_nts(const int64_t *times, size_t n, float dt, int every, int *nts);
+
 /* Fill qlat[0..nts-1] (step t = 1..nts is qlat[t-1]) from the forecast
  * (times: UTC epoch seconds, strictly increasing; flows: m3/s, >= 0).
  * TIMECORRECT: the forecast linearly interpolated in double at

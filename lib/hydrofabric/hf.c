@@ -133,6 +133,7 @@ int hf_open_index(const char *path, const char *index_path, hf_db **out, rnr_err
     h->info.flowpaths = (size_t)hf_query_int(h->db, "SELECT value FROM main.meta WHERE key = 'n_flowpaths'", 0);
     h->info.network_rows = (size_t)hf_query_int(h->db, "SELECT value FROM main.meta WHERE key = 'n_network'", 0);
     h->info.lakes = (size_t)hf_query_int(h->db, "SELECT value FROM main.meta WHERE key = 'n_lakes'", 0);
+    hf_read_crs_gpkg(h, h->info.layer_flowpaths);
     *out = h;
     return RNR_OK;
 }
@@ -146,6 +147,7 @@ void hf_close(hf_db *h)
     sqlite3_finalize(h->st_geom);
     sqlite3_finalize(h->st_lookup);
     sqlite3_close(h->db);
+    free(h->crs_wkt);
     free(h->path);
     free(h);
 }

@@ -81,6 +81,13 @@ void hf_cut_free(hf_cut *cut);
  * where the downstream flowpath is outside the set. *segs is malloc'd. */
 int hf_load_network(hf_db *db, int64_t outlet_id, hydro_segment **segs, size_t *n, rnr_error *err);
 
+/* The CRS of the flowpath geometries as "AUTHORITY:CODE" ("EPSG:5070" for
+ * the NextGen hydrofabric), from the file's own metadata; "" when the file
+ * does not say. hf_crs_wkt gives its definition, or NULL. Both live as
+ * long as db. */
+const char *hf_crs(const hf_db *db);
+const char *hf_crs_wkt(const hf_db *db);
+
 /* One flowpath by numeric id (wb-N -> N). out->geometry_wkt is malloc'd:
  * release with hf_flowpath_clear. */
 int hf_flowpath_lookup(hf_db *db, int64_t id, hf_flowpath *out, rnr_error *err);

@@ -22,7 +22,15 @@ struct hf_db {
     char *path;
     hf_info info;
     sqlite3_stmt *st_origin, *st_cand, *st_geom, *st_lookup;
+    char crs[32];   /* "EPSG:5070": the flowpaths' CRS as AUTHORITY:CODE, "" unknown */
+    char *crs_wkt;  /* its definition (malloc'd), NULL unknown */
 };
+
+/* Fill h->crs / h->crs_wkt from the GeoPackage's gpkg_geometry_columns and
+ * gpkg_spatial_ref_sys for the flowpaths layer; a reader of another format
+ * fills the same two fields from its own metadata. Unknown leaves them
+ * empty (not an error: routing does not need it). */
+void hf_read_crs_gpkg(hf_db *h, const char *flowpaths_layer);
 
 /* Decode the geometry of the flowpaths row with this rowid (NULL when none). */
 int hf_load_geometry(hf_db *h, int64_t fid, char **wkt, const char *id, rnr_error *err);

@@ -3,6 +3,7 @@
 
 #include "core/timeutil.h"
 #include "io/numfmt.h"
+#include "io/reproject.h"
 #include "io/utf8.h"
 #include "io/wkt.h"
 
@@ -32,6 +33,18 @@ int inundation_inherited_text(char *buf, size_t n, const char *max_status, int64
     return w < 0 || (size_t)w >= n ? -1 : 0;
 }
 
+/* The largest valid flow of segment i over the file's times, NAN if none. */
+static float segment_max(const nc_table *t, size_t i)
+{
+    float best = NAN;
+    for (size_t k = 0; k < t->ntime; k++) {
+        float q = t->flow[i * t->ntime + k];
+        if (!isnan(q) && q != NC_OUTPUT_FILL && (isnan(best) || q > best))
+            best = q;
+    }
+    return best;
+}
+
 int inundation_rows_from_table(const nc_table *t, const double *length_km, const char *const *wkt,
                                int64_t update_time, inundation_row **rows, size_t *n, rnr_error *err)
 {
@@ -51,6 +64,7 @@ int inundation_rows_from_table(const nc_table *t, const double *length_km, const
         row->name = t->name;
         row->state = t->state;
         row->flow_cms = t->flow[i * t->ntime + peak];
+        row->flow_max_cms = segment_max(t, i);
         row->max_status = t->max_status;
         row->reference_time = t->reference_time;
         row->update_time = update_time;
@@ -88,6 +102,11 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
+static const char *row_inherited(const inundation_row *r)
+{
+    return r->inherited_joined ? r->inherited_joined : r->inherited_rfc_forecasts;
+}
+
 static float row_cfs(const inundation_row *r)
 {
     return r->flow_cms * INUNDATION_CFS_PER_CMS;
@@ -106,7 +125,7 @@ static void csv_row(FILE *f, const inundation_row *r)
     fputc(',', f);
     csv_field(f, r->state);
     fprintf(f, ",%s,", cfs);
-    csv_field(f, r->inherited_rfc_forecasts);
+    csv_field(f, row_inherited(r));
     fputc(',', f);
     csv_field(f, r->max_status);
     fprintf(f, ",%s,%s,", ref, upd);
@@ -160,15 +179,22 @@ static void json_number(FILE *f, double v)
     fputs(buf, f);
 }
 
+/* Degrees to 7 decimals (about 1 cm), as RFC 7946 advises against
+ * meaningless precision. */
+static void json_degrees(FILE *f, double v)
+{
+    json_number(f, round(v * 1e7) / 1e7);
+}
+
 static void json_line(FILE *f, const wkt_lines *g, size_t part)
 {
     size_t from = part ? g->part_end[part - 1] : 0;
     fputc('[', f);
     for (size_t i = from; i < g->part_end[part]; i++) {
         fputs(i > from ? ",[" : "[", f);
-        json_number(f, g->xy[2 * i]);
+        json_degrees(f, g->xy[2 * i]);
         fputc(',', f);
-        json_number(f, g->xy[2 * i + 1]);
+        json_degrees(f, g->xy[2 * i + 1]);
         fputc(']', f);
     }
     fputc(']', f);
@@ -209,7 +235,7 @@ static void json_properties(FILE *f, const inundation_row *r)
     else
         fputs("null", f);
     fputs(",\"inherited_rfc_forecasts\":", f);
-    json_string(f, r->inherited_rfc_forecasts);
+    json_string(f, row_inherited(r));
     fputs(",\"max_status\":", f);
     json_string(f, r->max_status);
     fprintf(f, ",\"reference_time\":\"%s\",\"update_time\":\"%s\"}", ref, upd);
@@ -220,27 +246,34 @@ static int has_geometry(const inundation_row *r)
     return r->geom_wkt && r->geom_wkt[0];
 }
 
-int geojson_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_error *err)
+/* Row i's geometry in lon/lat; errors name the row. */
+static int row_geometry(const inundation_row *r, size_t i, reproj *rp, wkt_lines **g, rnr_error *err)
+{
+    int rc = wkt_lines_parse(r->geom_wkt, g, err);
+    if (rc == RNR_OK && (rc = reproj_points(rp, (*g)->xy, (*g)->npoints, err)) != RNR_OK) {
+        wkt_lines_free(*g);
+        *g = NULL;
+    }
+    if (rc)
+        rnr_error_prefix(err, "inundation row %zu (feature %" PRId64 ")", i, r->feature_id);
+    return rc;
+}
+
+static int geojson_body(FILE *f, const inundation_row *rows, size_t n, reproj *rp, rnr_error *err)
 {
     for (size_t i = 0; i < n; i++) {
-        if (!has_geometry(&rows[i]))
-            continue;
-        wkt_lines *g;
-        int rc = wkt_lines_parse(rows[i].geom_wkt, &g, err);
-        if (rc) {
-            rnr_error_prefix(err, "inundation row %zu (feature %" PRId64 ")", i, rows[i].feature_id);
+        wkt_lines *g = NULL;
+        int rc = has_geometry(&rows[i]) ? row_geometry(&rows[i], i, rp, &g, err) : RNR_OK;
+        if (rc)
             return rc;
-        }
         wkt_lines_free(g);
     }
-    fputs("{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":"
-          "{\"name\":\"urn:ogc:def:crs:EPSG::5070\"}},\"features\":[",
-          f);
+    fputs("{\"type\":\"FeatureCollection\",\"features\":[", f);
     for (size_t i = 0; i < n; i++) {
         fputs(i ? ",\n{\"type\":\"Feature\",\"geometry\":" : "\n{\"type\":\"Feature\",\"geometry\":", f);
         if (has_geometry(&rows[i])) {
             wkt_lines *g;
-            int rc = wkt_lines_parse(rows[i].geom_wkt, &g, err);
+            int rc = row_geometry(&rows[i], i, rp, &g, err);
             if (rc)
                 return rc;
             json_geometry(f, g);
@@ -256,4 +289,20 @@ int geojson_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_
     if (fflush(f) != 0 || ferror(f))
         return rnr_error_set(err, RNR_ERR_IO, "inundation GeoJSON: write failed");
     return RNR_OK;
+}
+
+int geojson_inundation_write_from(FILE *f, const inundation_row *rows, size_t n, const char *src_crs,
+                                  rnr_error *err)
+{
+    reproj *rp = NULL;
+    int rc = reproj_new(src_crs && *src_crs ? src_crs : "EPSG:5070", &rp, err);
+    if (rc == RNR_OK)
+        rc = geojson_body(f, rows, n, rp, err);
+    reproj_free(rp);
+    return rc;
+}
+
+int geojson_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_error *err)
+{
+    return geojson_inundation_write_from(f, rows, n, "EPSG:5070", err);
 }

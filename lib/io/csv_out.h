@@ -1,6 +1,7 @@
 /* csv_out.h - the post-processor's inundation table as CSV and GeoJSON.
  *
- * One row per segment of each recent output, at that output's peak time.
+ * Rows come from inundation_rows_from_table (one per segment of an output)
+ * and, for the merged table, inundation_rows_merge (io/inundation.h).
  * CSV columns are the reference deployment's, in its order:
  *   feature_id,feature_id_str,strm_order,name,state,streamflow_cfs,
  *   inherited_rfc_forecasts,max_status,reference_time,update_time,geom
@@ -10,7 +11,7 @@
  *                    that reads back to that float ("29400.03"); empty
  *                    when the flow is not finite
  *   reference_time,
- *   update_time      "YYYY-MM-DD_HH:MM:SS" UTC (the reference's
+ *   update_time      "YYYY-MM-DD_HH:MM:SS", always UTC (the reference's
  *                    file_reference_time and update stamp format)
  *   geom             WKT, coordinates in EPSG:5070 (CONUS Albers)
  * Quoting is RFC 4180 (fields holding a comma, quote, CR or LF are quoted,
@@ -40,6 +41,9 @@ typedef struct inundation_row {
     int64_t reference_time; /* epoch seconds UTC */
     int64_t update_time;
     const char *geom_wkt;   /* LINESTRING / MULTILINESTRING, EPSG:5070; NULL/"" -> none */
+    float flow_max_cms;     /* the segment's own maximum over the forecast (the merged table's flow) */
+    char *inherited_joined; /* malloc'd by inundation_rows_merge when several forecasts
+                               contribute; written instead of inherited_rfc_forecasts */
 } inundation_row;
 
 /* The reference's inherited_rfc_forecasts text:
@@ -53,7 +57,9 @@ int inundation_inherited_text(char *buf, size_t n, const char *max_status, int64
 
 /* One row per segment of t at the file's peak time (nc_table_peak), as the
  * reference post-processor builds them: stream order, name, state, status
- * and reference time from the file's attributes, flow at the peak time, and
+ * and reference time from the file's attributes, flow at the peak time
+ * (flow_max_cms: the segment's maximum over all times, fill and NaN
+ * skipped; NAN when it has no valid value), and
  * the distance below the forecast point = the summed lengths of the segments
  * before this one in file order (upstream to downstream), accumulated as
  * miles in that order. length_km and wkt are [nseg] or NULL (0 km, no
@@ -65,13 +71,18 @@ int inundation_rows_from_table(const nc_table *t, const double *length_km, const
 /* The header line and n rows. RNR_ERR_IO on a write error. */
 int csv_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_error *err);
 
-/* A GeoJSON FeatureCollection with the CSV columns (except geom) as
- * properties and each WKT converted to a LineString/MultiLineString.
- * Coordinates stay in EPSG:5070, declared by a "crs" member (the GeoJSON
- * 2008 named-CRS form, urn:ogc:def:crs:EPSG::5070). A row without WKT
- * gets "geometry": null. Every geometry is
- * checked before anything is written: malformed WKT -> RNR_ERR_PARSE
- * naming the row, and nothing on f. */
+/* A GeoJSON FeatureCollection (RFC 7946) with the CSV columns (except
+ * geom) as properties and each WKT converted to a LineString /
+ * MultiLineString, reprojected with PROJ from src_crs (the hydrofabric's,
+ * hf_crs(); NULL or "" -> EPSG:5070) to WGS84 longitude, latitude in
+ * degrees, 7 decimals; no "crs" member (RFC 7946 forbids other CRSs). A
+ * row without WKT gets "geometry": null. Every geometry is checked before
+ * anything is written: malformed WKT -> RNR_ERR_PARSE, an unknown CRS or
+ * a point PROJ cannot transform -> RNR_ERR_INVALID, naming the row, and
+ * nothing on f. */
+int geojson_inundation_write_from(FILE *f, const inundation_row *rows, size_t n, const char *src_crs,
+                                  rnr_error *err);
+/* The same from EPSG:5070, the CRS the rows' WKT is documented in. */
 int geojson_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_error *err);
 
 #endif

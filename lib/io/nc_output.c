@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "io/nc_series.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,9 +68,10 @@ static int put_i64(writer *w, int var, const char *name, long long v)
     return RNR_OK;
 }
 
-/* A float [feature_id, time] variable with t-route's four attributes. */
+/* A float [feature_id, time] variable with t-route's four attributes, then
+ * the CF standard_name when CF defines one (NULL: none). */
 static int def_field(writer *w, const int dims[2], const char *name, const char *long_name,
-                     const char *units, int *var)
+                     const char *units, const char *standard_name, int *var)
 {
     NC_TRY(w, nc_def_var(w->ncid, name, NC_FLOAT, 2, dims, var), name);
     float fill = NC_OUTPUT_FILL;
@@ -78,11 +80,14 @@ static int def_field(writer *w, const int dims[2], const char *name, const char 
     if ((rc = put_text(w, *var, "long_name", long_name)) || (rc = put_text(w, *var, "units", units)) ||
         (rc = put_double(w, *var, "missing_value", -9999.0)))
         return rc;
+    if (standard_name && (rc = put_text(w, *var, "standard_name", standard_name)))
+        return rc;
     return RNR_OK;
 }
 
 typedef struct vars {
     int time, fid, type, flow, velocity, depth, nudge;
+    nc_series_vars series;
 } vars;
 
 static int define_time(writer *w, int dim, int64_t ref, int *var)
@@ -103,26 +108,30 @@ static int define_time(writer *w, int dim, int64_t ref, int *var)
     return RNR_OK;
 }
 
-static int define_all(writer *w, size_t nseg, size_t ntime, const nc_meta *m, vars *v)
+static int define_all(writer *w, size_t nseg, size_t ntime, const nc_meta *m, const nc_series *series, vars *v)
 {
-    int dseg, dtime, dstr, rc;
+    int dseg, dtime, rc;
     NC_TRY(w, nc_def_dim(w->ncid, "feature_id", nseg, &dseg), "feature_id dimension");
     NC_TRY(w, nc_def_dim(w->ncid, "time", ntime, &dtime), "time dimension");
-    /* xarray leaves this behind for string variables; t-route's file has it. */
-    NC_TRY(w, nc_def_dim(w->ncid, "type_strlen", strlen(TYPE_VALUE), &dstr), "type_strlen dimension");
+    /* t-route's file also has type_strlen, which xarray leaves behind and
+     * no variable uses ("type" is a netCDF-4 string): not written. */
     if ((rc = define_time(w, dtime, m->reference_time, &v->time)))
         return rc;
     NC_TRY(w, nc_def_var(w->ncid, "feature_id", NC_INT64, 1, &dseg, &v->fid), "feature_id");
-    if ((rc = put_text(w, v->fid, "long_name", "Segment ID")))
+    /* cf_role makes feature_id the CF timeSeries instance identifier. */
+    if ((rc = put_text(w, v->fid, "long_name", "Segment ID")) ||
+        (rc = put_text(w, v->fid, "cf_role", "timeseries_id")))
         return rc;
     NC_TRY(w, nc_def_var(w->ncid, "type", NC_STRING, 1, &dseg, &v->type), "type");
     if ((rc = put_text(w, v->type, "long_name", "Type")))
         return rc;
     int dims[2] = {dseg, dtime};
-    if ((rc = def_field(w, dims, "flow", "Flow", "m3 s-1", &v->flow)) ||
-        (rc = def_field(w, dims, "velocity", "Velocity", "m/s", &v->velocity)) ||
-        (rc = def_field(w, dims, "depth", "Depth", "m", &v->depth)) ||
-        (rc = def_field(w, dims, "nudge", "Streamflow Nudge Value", "m3 s-1", &v->nudge)))
+    /* CF names river discharge; it has no name for a channel's mean
+     * velocity or flow depth, whose long_names stay t-route's. */
+    if ((rc = def_field(w, dims, "flow", "Flow", "m3 s-1", "water_volume_transport_in_river_channel", &v->flow)) ||
+        (rc = def_field(w, dims, "velocity", "Velocity", "m/s", NULL, &v->velocity)) ||
+        (rc = def_field(w, dims, "depth", "Depth", "m", NULL, &v->depth)) ||
+        (rc = def_field(w, dims, "nudge", "Streamflow Nudge Value", "m3 s-1", NULL, &v->nudge)))
         return rc;
     char ref[32];
     time_format(m->reference_time, "%Y-%m-%d_%H:%M:%S", ref, sizeof ref);
@@ -135,7 +144,12 @@ static int define_all(writer *w, size_t nseg, size_t ntime, const nc_meta *m, va
         (rc = put_i64(w, NC_GLOBAL, "rfc_reach_id", m->rfc_reach_id)) ||
         (rc = put_i64(w, NC_GLOBAL, "hf_id", m->hf_id)) || (rc = put_text(w, NC_GLOBAL, "state", m->state)) ||
         (rc = put_text(w, NC_GLOBAL, "name", m->name)) ||
-        (rc = put_text(w, NC_GLOBAL, "Conventions", "CF-1.8")))
+        (rc = put_text(w, NC_GLOBAL, "Conventions", "CF-1.8")) ||
+        (rc = put_text(w, NC_GLOBAL, "featureType", "timeSeries")))
+        return rc;
+    char units[64];
+    time_format(m->reference_time, "seconds since %Y-%m-%d %H:%M:%S", units, sizeof units);
+    if ((rc = nc_series_define(w->ncid, series, units, &v->series, w->path, w->err)))
         return rc;
     NC_TRY(w, nc_enddef(w->ncid), "enddef");
     return RNR_OK;
@@ -230,6 +244,13 @@ int nc_output_write(const char *path, const int64_t *feature_ids, size_t nseg, c
                     size_t ntime, const float *flow, const float *velocity, const float *depth,
                     const nc_meta *meta, rnr_error *err)
 {
+    return nc_output_write_series(path, feature_ids, nseg, time_s, ntime, flow, velocity, depth, meta, NULL, err);
+}
+
+int nc_output_write_series(const char *path, const int64_t *feature_ids, size_t nseg, const double *time_s,
+                           size_t ntime, const float *flow, const float *velocity, const float *depth,
+                           const nc_meta *meta, const nc_series *series, rnr_error *err)
+{
     int rc = check_args(path, feature_ids, nseg, time_s, ntime, flow, velocity, depth, meta, err);
     if (rc)
         return rc;
@@ -249,9 +270,11 @@ int nc_output_write(const char *path, const int64_t *feature_ids, size_t nseg, c
         w.ncid = -1;
     } else {
         vars v;
-        rc = define_all(&w, nseg, ntime, meta, &v);
+        rc = define_all(&w, nseg, ntime, meta, series, &v);
         if (!rc)
             rc = write_data(&w, &v, feature_ids, nseg, time_s, ntime, flow, velocity, depth);
+        if (!rc)
+            rc = nc_series_put(w.ncid, series, meta->reference_time, &v.series, path, err);
         st = nc_close(w.ncid);
         if (!rc && st != NC_NOERR)
             rc = nc_fail(&w, st, "close");
@@ -461,7 +484,9 @@ static int read_all(reader *r, nc_table *t)
         (rc = read_field(r, "velocity", dseg, dtime, t->velocity)) ||
         (rc = read_field(r, "depth", dseg, dtime, t->depth)))
         return rc;
-    return read_attrs(r, t, origin);
+    if ((rc = read_attrs(r, t, origin)))
+        return rc;
+    return nc_series_read(r->ncid, t, origin, r->path, r->err);
 }
 
 int nc_output_read(const char *path, nc_table **out, rnr_error *err)
@@ -492,6 +517,10 @@ void nc_table_free(nc_table *t)
     free(t->flow);
     free(t->velocity);
     free(t->depth);
+    free(t->fcst_times);
+    free(t->fcst_flows);
+    free(t->obs_times);
+    free(t->obs_flows);
     free(t);
 }
 

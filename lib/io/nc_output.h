@@ -1,14 +1,17 @@
 /* nc_output.h - t-route's RnR NetCDF output: writer, reader, peak finder.
  *
  * The file layout is t-route's (`troute_output_YYYYMMDDHHMM.nc`, netCDF-4):
- * dimensions feature_id, time, type_strlen; variables time (double, seconds
- * since the reference time), feature_id (int64), type (string, "wb"), flow,
+ * dimensions feature_id, time; variables time (double, seconds since the
+ * reference time), feature_id (int64), type (string, "wb"), flow,
  * velocity, depth, nudge (float [feature_id, time], fill -9999; nudge is all
  * fill as in t-route's RnR output); global TITLE, file_reference_time,
  * code_version plus the RnR attributes the reference worker adds. On top of
- * that, CF attributes (time:calendar, time:axis, Conventions) so xarray and
- * Panoply decode the times. featureType is not written: a CF timeSeries
- * needs station coordinates, which this file does not carry. */
+ * that, CF: time:calendar and time:axis, flow:standard_name
+ * (water_volume_transport_in_river_channel), feature_id:cf_role
+ * (timeseries_id), Conventions and featureType = "timeSeries", each
+ * appended after t-route's attributes. t-route's unused type_strlen
+ * dimension is left out. The file has no station coordinates (the
+ * segments are lines in the hydrofabric, joined by feature_id). */
 #ifndef RNR_IO_NC_OUTPUT_H
 #define RNR_IO_NC_OUTPUT_H
 
@@ -32,6 +35,23 @@ typedef struct nc_meta {
     const char *code_version; /* NULL -> "" as in t-route's file */
 } nc_meta;
 
+/* What the hydrograph shows besides the routed flow, carried in extra
+ * variables (nc_series.c) on their own dimensions, so t-route's variables
+ * and dimensions are untouched: rfc_forecast_time / rfc_forecast_flow (the
+ * RFC forecast at the forecast point), observation_time / observed_flow
+ * (recent observations), and the flood-category flows as attributes
+ * flood_flow_action/minor/moderate/major (m3 s-1) of rfc_forecast_flow. */
+typedef struct nc_series {
+    size_t n_fcst;
+    const int64_t *fcst_times; /* UTC epoch seconds */
+    const double *fcst_flows;  /* m3/s */
+    size_t n_obs;              /* 0: no observation variables */
+    const int64_t *obs_times;
+    const double *obs_flows;
+    double flood_flow[4];      /* action, minor, moderate, major; NAN: not written */
+    int flood_flow_rated;      /* some converted from stages through a rating */
+} nc_series;
+
 /* Everything a reader needs from one output. Arrays are [nseg * ntime],
  * index seg * ntime + k. Absent string attributes are "", absent integers 0,
  * so t-route's own file (without the RnR attributes) reads too. */
@@ -51,6 +71,11 @@ typedef struct nc_table {
     int64_t hf_id;
     char state[64];
     char name[256];
+    /* The hydrograph's extras (nc_series); 0 / NULL / NAN in t-route's files. */
+    size_t n_fcst, n_obs;
+    int64_t *fcst_times, *obs_times;
+    float *fcst_flows, *obs_flows;
+    double flood_flow[4];
 } nc_table;
 
 /* "troute_output_YYYYMMDDHHMM.nc"; returns 0, or -1 if buf is too small. */
@@ -62,6 +87,11 @@ int nc_output_name(int64_t reference_time, char *buf, size_t n);
 int nc_output_write(const char *path, const int64_t *feature_ids, size_t nseg, const double *time_s,
                     size_t ntime, const float *flow, const float *velocity, const float *depth,
                     const nc_meta *meta, rnr_error *err);
+
+/* nc_output_write plus the hydrograph's extras (series may be NULL). */
+int nc_output_write_series(const char *path, const int64_t *feature_ids, size_t nseg, const double *time_s,
+                           size_t ntime, const float *flow, const float *velocity, const float *depth,
+                           const nc_meta *meta, const nc_series *series, rnr_error *err);
 
 int nc_output_read(const char *path, nc_table **out, rnr_error *err);
 void nc_table_free(nc_table *t);

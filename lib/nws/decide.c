@@ -1,5 +1,6 @@
 /* decide.c - the RnR trigger rules and the routing request built from NWPS. */
 #include "nws/decide.h"
+#include "nws/plotdata.h"
 
 #include "core/timeutil.h"
 #include "nws/jsonutil.h"
@@ -215,6 +216,10 @@ int nws_build_request(const nwps_gauge *g, const nwps_stageflow *f, const nwps_s
     }
     fill_metadata(fc, g, f, sec);
     set_observation(fc, obs);
+    if (nws_plot_data(fc, g, f, obs) != RNR_OK) {
+        forecast_free(fc);
+        return rnr_error_set(err, RNR_ERR_NOMEM, "gauge %s: out of memory", g->lid);
+    }
     *out = fc;
     return RNR_OK;
 }

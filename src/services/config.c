@@ -77,6 +77,22 @@ static int env_forcing(int *out, rnr_error *err)
                          "RNR_FORCING=\"%s\": expected timecorrect or troute", v);
 }
 
+/* RNR_POSTPROCESS_COMPAT: "reference" keeps the reference's table (a row
+ * per segment and output, flow at each file's peak time); unset or
+ * "merged" gives one row per segment. */
+static int env_pp_compat(int *out, rnr_error *err)
+{
+    const char *v = env_get("RNR_POSTPROCESS_COMPAT");
+    *out = 0;
+    if (!v || !strcmp(v, "merged"))
+        return RNR_OK;
+    if (!strcmp(v, "reference")) {
+        *out = 1;
+        return RNR_OK;
+    }
+    return rnr_error_set(err, RNR_ERR_CONFIG, "RNR_POSTPROCESS_COMPAT=\"%s\": expected merged or reference", v);
+}
+
 /* mkdir -p, then the absolute path of dir (malloc'd) in *abs. */
 static int state_dir_prepare(const char *dir, char **abs, rnr_error *err)
 {
@@ -263,7 +279,7 @@ static int load_numbers(rnr_config *c, rnr_error *err)
     if ((rc = env_long("RNR_POSTPROCESS_WINDOW", 86400, 60, 31536000L, &v, err)))
         return rc;
     c->postprocess_window_s = (int)v;
-    if ((rc = env_forcing(&c->forcing_mode, err)))
+    if ((rc = env_forcing(&c->forcing_mode, err)) || (rc = env_pp_compat(&c->postprocess_compat, err)))
         return rc;
     return env_bool("RNR_PLOTS", 0, &c->write_plots, err);
 }

@@ -41,6 +41,7 @@ typedef struct rnr_config {
     int forcing_mode;         /* RNR_FORCING: timecorrect (default) | troute */
     int write_plots;          /* RNR_PLOTS: 1 = an SVG hydrograph next to each NetCDF */
     int postprocess_window_s; /* RNR_POSTPROCESS_WINDOW, default 86400 */
+    int postprocess_compat;   /* RNR_POSTPROCESS_COMPAT=reference: 1 = the reference's table */
 } rnr_config;
 
 /* Fill c from the environment and defaults; RNR_ERR_CONFIG names the

@@ -11,6 +11,7 @@
  * next run without downloading anything again. */
 #include "services/postprocess.h"
 
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "core/timeutil.h"
 #include "hydrofabric/hf.h"
 #include "io/csv_out.h"
+#include "io/inundation.h"
 #include "io/nc_output.h"
 
 #define PP_NAME_PREFIX "troute_output_"
@@ -39,11 +41,41 @@ struct postprocess {
 static const char pp_schema[] =
     "CREATE TABLE IF NOT EXISTS files(key TEXT NOT NULL, size INTEGER NOT NULL,"
     " mtime INTEGER NOT NULL, file_time INTEGER NOT NULL, nrows INTEGER NOT NULL,"
-    " note TEXT, written INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(key, size, mtime));"
+    " note TEXT, written INTEGER NOT NULL DEFAULT 0, lid TEXT, PRIMARY KEY(key, size, mtime));"
     "CREATE TABLE IF NOT EXISTS rows(key TEXT NOT NULL, size INTEGER NOT NULL,"
     " mtime INTEGER NOT NULL, seq INTEGER NOT NULL, feature_id INTEGER, stream_order INTEGER,"
     " name TEXT, state TEXT, flow REAL, inherited TEXT, max_status TEXT,"
-    " reference_time INTEGER, geom TEXT, PRIMARY KEY(key, size, mtime, seq));";
+    " reference_time INTEGER, geom TEXT, flow_max REAL, PRIMARY KEY(key, size, mtime, seq));";
+
+static int pp_has_column(postprocess *pp, const char *table, const char *column, int *has, rnr_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite_db_prepare(pp->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", &st, pp->db_path,
+                               err);
+    if (rc != RNR_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+    *has = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return RNR_OK;
+}
+
+/* A database from before the merged table gets its columns: flow_max
+ * filled with the peak-time flow it had and lid left NULL (the key's
+ * directory stands in), as those files are not read again. */
+static int pp_migrate(postprocess *pp, rnr_error *err)
+{
+    int has = 0, rc = pp_has_column(pp, "rows", "flow_max", &has, err);
+    if (rc == RNR_OK && !has)
+        rc = sqlite_db_exec(pp->db, "ALTER TABLE rows ADD COLUMN flow_max REAL; UPDATE rows SET flow_max = flow;",
+                            "add flow_max", pp->db_path, err);
+    if (rc == RNR_OK)
+        rc = pp_has_column(pp, "files", "lid", &has, err);
+    if (rc == RNR_OK && !has)
+        rc = sqlite_db_exec(pp->db, "ALTER TABLE files ADD COLUMN lid TEXT", "add lid", pp->db_path, err);
+    return rc;
+}
 
 /* ---- set-up ------------------------------------------------------------ */
 
@@ -66,12 +98,16 @@ int postprocess_new_store(const rnr_config *cfg, rnr_store *store, postprocess *
     }
     if (rc == RNR_OK)
         rc = config_open_hydrofabric(pp->cfg, pp->store, &pp->hf, err);
+    if (rc == RNR_OK && !*hf_crs(pp->hf))
+        log_warn("postprocess", "the hydrofabric does not state its CRS; the GeoJSON assumes EPSG:5070");
     if (rc == RNR_OK) {
         snprintf(pp->db_path, sizeof pp->db_path, "%s/postprocess.db", cfg->state_dir);
         rc = sqlite_db_open(pp->db_path, 10000, &pp->db, err);
     }
     if (rc == RNR_OK)
         rc = sqlite_db_exec(pp->db, pp_schema, "create tables", pp->db_path, err);
+    if (rc == RNR_OK)
+        rc = pp_migrate(pp, err);
     if (rc != RNR_OK) {
         rnr_error_prefix(err, "postprocess");
         postprocess_free(pp);
@@ -132,11 +168,13 @@ static int pp_name_time(const char *key, int64_t *t)
 /* *known: 0 never read, 1 read but not yet in an uploaded table, 2 read
  * and uploaded. A file read by a run whose upload failed stays 1, so the
  * next run writes the tables even if no file is new by then. */
-static int pp_known(postprocess *pp, const store_object *o, int *known, rnr_error *err)
+static int pp_known(postprocess *pp, const store_object *o, int *known, char *lid, size_t lidn,
+                    rnr_error *err)
 {
     sqlite3_stmt *st;
+    lid[0] = '\0';
     int rc = sqlite_db_prepare(pp->db,
-                               "SELECT written FROM files WHERE key=?1 AND size=?2 AND mtime=?3",
+                               "SELECT written, lid FROM files WHERE key=?1 AND size=?2 AND mtime=?3",
                                &st, pp->db_path, err);
     if (rc != RNR_OK)
         return rc;
@@ -145,6 +183,8 @@ static int pp_known(postprocess *pp, const store_object *o, int *known, rnr_erro
     sqlite3_bind_int64(st, 3, o->mtime);
     int s = sqlite3_step(st);
     *known = s == SQLITE_ROW ? 1 + (sqlite3_column_int(st, 0) != 0) : 0;
+    if (s == SQLITE_ROW && sqlite3_column_text(st, 1))
+        snprintf(lid, lidn, "%s", (const char *)sqlite3_column_text(st, 1));
     sqlite3_finalize(st);
     if (s != SQLITE_ROW && s != SQLITE_DONE)
         return sqlite_db_error(pp->db, s, "look up file", pp->db_path, err);
@@ -153,7 +193,7 @@ static int pp_known(postprocess *pp, const store_object *o, int *known, rnr_erro
 
 /* ---- reading one new file -------------------------------------------------- */
 
-static int pp_insert_rows(postprocess *pp, const store_object *o, int64_t file_time,
+static int pp_insert_rows(postprocess *pp, const store_object *o, int64_t file_time, const char *lid,
                           const inundation_row *rows, size_t n, const char *note,
                           rnr_error *err)
 {
@@ -161,11 +201,13 @@ static int pp_insert_rows(postprocess *pp, const store_object *o, int64_t file_t
     if (rc != RNR_OK)
         return rc;
     sqlite3_stmt *fs = NULL, *rs = NULL;
-    rc = sqlite_db_prepare(pp->db, "INSERT OR REPLACE INTO files VALUES(?1,?2,?3,?4,?5,?6,0)", &fs,
-                           pp->db_path, err);
+    rc = sqlite_db_prepare(pp->db, "INSERT OR REPLACE INTO files(key, size, mtime, file_time, nrows, note,"
+                           " written, lid) VALUES(?1,?2,?3,?4,?5,?6,0,?7)", &fs, pp->db_path, err);
     if (rc == RNR_OK)
-        rc = sqlite_db_prepare(pp->db, "INSERT OR REPLACE INTO rows VALUES(?1,?2,?3,?4,?5,?6,?7,"
-                               "?8,?9,?10,?11,?12,?13)", &rs, pp->db_path, err);
+        rc = sqlite_db_prepare(pp->db, "INSERT OR REPLACE INTO rows(key, size, mtime, seq, feature_id,"
+                               " stream_order, name, state, flow, inherited, max_status, reference_time, geom,"
+                               " flow_max) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+                               &rs, pp->db_path, err);
     if (rc == RNR_OK) {
         sqlite3_bind_text(fs, 1, o->key, -1, SQLITE_STATIC);
         sqlite3_bind_int64(fs, 2, o->size);
@@ -173,6 +215,7 @@ static int pp_insert_rows(postprocess *pp, const store_object *o, int64_t file_t
         sqlite3_bind_int64(fs, 4, file_time);
         sqlite3_bind_int64(fs, 5, (int64_t)n);
         sqlite3_bind_text(fs, 6, note, -1, SQLITE_STATIC);
+        sqlite3_bind_text(fs, 7, lid && *lid ? lid : NULL, -1, SQLITE_STATIC);
         int s = sqlite3_step(fs);
         if (s != SQLITE_DONE)
             rc = sqlite_db_error(pp->db, s, "record file", pp->db_path, err);
@@ -193,6 +236,7 @@ static int pp_insert_rows(postprocess *pp, const store_object *o, int64_t file_t
         sqlite3_bind_text(rs, 11, r->max_status, -1, SQLITE_STATIC);
         sqlite3_bind_int64(rs, 12, r->reference_time);
         sqlite3_bind_text(rs, 13, r->geom_wkt, -1, SQLITE_STATIC);
+        sqlite3_bind_double(rs, 14, (double)r->flow_max_cms); /* NAN is stored as NULL */
         int s = sqlite3_step(rs);
         if (s != SQLITE_DONE)
             rc = sqlite_db_error(pp->db, s, "record row", pp->db_path, err);
@@ -264,7 +308,7 @@ static int pp_temp_path(const postprocess *pp, const char *suffix, char *buf, si
  * is remembered with no rows so it is not downloaded again and again. Only
  * a failure of the local database is returned. */
 static int pp_ingest(postprocess *pp, const store_object *o, int64_t file_time, int64_t now,
-                     int *ingested, rnr_error *err)
+                     int *ingested, char *lid, size_t lidn, rnr_error *err)
 {
     *ingested = 0;
     char tmp[1200];
@@ -289,7 +333,8 @@ static int pp_ingest(postprocess *pp, const store_object *o, int64_t file_time, 
         n = 0;
     }
     unlink(tmp);
-    rc = pp_insert_rows(pp, o, file_time, rows, n, note, err);
+    snprintf(lid, lidn, "%s", t ? t->rfc_location : "");
+    rc = pp_insert_rows(pp, o, file_time, lid, rows, n, note, err);
     *ingested = rc == RNR_OK;
     free(rows);
     pp_wkt_free(wkt, t ? t->nseg : 0);
@@ -328,7 +373,7 @@ static int pp_rows_load(postprocess *pp, const store_object *o, int64_t now, pp_
     sqlite3_stmt *st;
     int rc = sqlite_db_prepare(pp->db,
                                "SELECT feature_id, stream_order, name, state, flow, inherited,"
-                               " max_status, reference_time, geom FROM rows WHERE key=?1 AND"
+                               " max_status, reference_time, geom, flow_max FROM rows WHERE key=?1 AND"
                                " size=?2 AND mtime=?3 ORDER BY seq", &st, pp->db_path, err);
     if (rc != RNR_OK)
         return rc;
@@ -360,6 +405,7 @@ static int pp_rows_load(postprocess *pp, const store_object *o, int64_t now, pp_
         r->max_status = pp_col(st, 6);
         r->reference_time = sqlite3_column_int64(st, 7);
         r->geom_wkt = pp_col(st, 8);
+        r->flow_max_cms = sqlite3_column_type(st, 9) == SQLITE_NULL ? NAN : (float)sqlite3_column_double(st, 9);
         r->update_time = now;
     }
     sqlite3_finalize(st);
@@ -368,10 +414,17 @@ static int pp_rows_load(postprocess *pp, const store_object *o, int64_t now, pp_
     return RNR_OK;
 }
 
-typedef int (*pp_writer)(FILE *f, const inundation_row *rows, size_t n, rnr_error *err);
+typedef int (*pp_writer)(FILE *f, const inundation_row *rows, size_t n, const char *crs, rnr_error *err);
+
+/* The CSV keeps the hydrofabric's EPSG:5070 WKT for the inundation tools. */
+static int pp_csv(FILE *f, const inundation_row *rows, size_t n, const char *crs, rnr_error *err)
+{
+    (void)crs;
+    return csv_inundation_write(f, rows, n, err);
+}
 
 static int pp_upload(postprocess *pp, const char *key, const char *ctype, pp_writer w,
-                     const pp_rows *rs, rnr_error *err)
+                     const inundation_row *rows, size_t nrows, rnr_error *err)
 {
     char tmp[1200];
     int rc = pp_temp_path(pp, ".out", tmp, sizeof tmp, err);
@@ -382,7 +435,7 @@ static int pp_upload(postprocess *pp, const char *key, const char *ctype, pp_wri
         unlink(tmp);
         return rnr_error_set(err, RNR_ERR_IO, "postprocess: cannot write %s", tmp);
     }
-    rc = w(f, rs->r, rs->n, err);
+    rc = w(f, rows, nrows, hf_crs(pp->hf), err);
     if (fclose(f) != 0 && rc == RNR_OK)
         rc = rnr_error_set(err, RNR_ERR_IO, "postprocess: cannot write %s", tmp);
     if (rc == RNR_OK)
@@ -393,7 +446,7 @@ static int pp_upload(postprocess *pp, const char *key, const char *ctype, pp_wri
     return rc;
 }
 
-static int pp_write_outputs(postprocess *pp, const pp_rows *rs, int64_t now,
+static int pp_write_outputs(postprocess *pp, const inundation_row *rows, size_t nrows, int64_t now,
                             postprocess_counts *out, rnr_error *err)
 {
     char stamp[32], csv[256], geo[256];
@@ -401,14 +454,14 @@ static int pp_write_outputs(postprocess *pp, const pp_rows *rs, int64_t now,
     const char *pre = pp->cfg->postprocess_prefix ? pp->cfg->postprocess_prefix : "rnr_postprocess";
     snprintf(csv, sizeof csv, "%s/output_inundation_%s.csv", pre, stamp);
     snprintf(geo, sizeof geo, "%s/output_inundation_%s.geojson", pre, stamp);
-    int rc = pp_upload(pp, csv, "text/csv", csv_inundation_write, rs, err);
+    int rc = pp_upload(pp, csv, "text/csv", pp_csv, rows, nrows, err);
     if (rc == RNR_OK)
-        rc = pp_upload(pp, geo, "application/geo+json", geojson_inundation_write, rs, err);
+        rc = pp_upload(pp, geo, "application/geo+json", geojson_inundation_write_from, rows, nrows, err);
     if (rc != RNR_OK)
         return rc;
     snprintf(out->csv_key, sizeof out->csv_key, "%s", csv);
     snprintf(out->geojson_key, sizeof out->geojson_key, "%s", geo);
-    out->rows = (int)rs->n;
+    out->rows = (int)nrows;
     return RNR_OK;
 }
 
@@ -434,6 +487,65 @@ static int pp_in_window(const postprocess *pp, int64_t t, int64_t now)
     return t >= now - w && t <= now + w;
 }
 
+/* One output of the window that goes into the table. */
+typedef struct pp_pick {
+    const store_object *o;
+    int64_t t;        /* the name's time stamp: the forecast's reference time */
+    char gauge[128];  /* rfc_location, else the key's directory */
+} pp_pick;
+
+static void pp_gauge_of(const store_object *o, const char *lid, char *buf, size_t n)
+{
+    const char *slash = strrchr(o->key, '/');
+    if (lid && *lid)
+        snprintf(buf, n, "%s", lid);
+    else
+        snprintf(buf, n, "%.*s", slash ? (int)(slash - o->key) : (int)strlen(o->key), o->key);
+}
+
+/* By gauge, then the latest issuance first (time stamp, then upload time). */
+static int pp_cmp_pick(const void *a, const void *b)
+{
+    const pp_pick *x = a, *y = b;
+    int c = strcmp(x->gauge, y->gauge);
+    if (c)
+        return c;
+    if (x->t != y->t)
+        return x->t > y->t ? -1 : 1;
+    if (x->o->mtime != y->o->mtime)
+        return x->o->mtime > y->o->mtime ? -1 : 1;
+    return strcmp(x->o->key, y->o->key);
+}
+
+/* The rows of the picked outputs: every one in reference mode; in merged
+ * mode only each gauge's latest issuance (picks are sorted here). */
+static int pp_load_picks(postprocess *pp, pp_pick *picks, size_t n, int64_t now, pp_rows *rs, rnr_error *err)
+{
+    int merged = !pp->cfg->postprocess_compat;
+    if (merged && n > 1)
+        qsort(picks, n, sizeof *picks, pp_cmp_pick);
+    int rc = RNR_OK;
+    for (size_t i = 0; rc == RNR_OK && i < n; i++) {
+        if (merged && i > 0 && !strcmp(picks[i].gauge, picks[i - 1].gauge))
+            continue; /* an older issuance of the same gauge */
+        rc = pp_rows_load(pp, picks[i].o, now, rs, err);
+    }
+    return rc;
+}
+
+static int pp_write_table(postprocess *pp, pp_rows *rs, int64_t now, postprocess_counts *out, rnr_error *err)
+{
+    if (pp->cfg->postprocess_compat)
+        return pp_write_outputs(pp, rs->r, rs->n, now, out, err);
+    inundation_row *m = NULL;
+    size_t nm = 0;
+    int rc = inundation_rows_merge(rs->r, rs->n, &m, &nm, err);
+    if (rc == RNR_OK)
+        rc = pp_write_outputs(pp, m, nm, now, out, err);
+    inundation_rows_free(m, nm);
+    return rc;
+}
+
 int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_error *err)
 {
     rnr_error local;
@@ -448,28 +560,38 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
     if (rc != RNR_OK)
         return rnr_error_prefix(err, "postprocess: list %s", prefix);
     pp_rows rs = {0};
+    pp_pick *picks = calloc(l.n ? l.n : 1, sizeof *picks);
+    size_t npick = 0;
+    if (!picks)
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "postprocess: out of memory");
     int pending = 0; /* files read (now or by a failed run) but in no uploaded table yet */
     for (size_t i = 0; rc == RNR_OK && i < l.n; i++) {
         int64_t t;
         int known = 0;
+        char lid[64] = "";
         if (pp_name_time(l.items[i].key, &t) != 0 || !pp_in_window(pp, t, now))
             continue;
         out->listed++;
-        rc = pp_known(pp, &l.items[i], &known, err);
+        rc = pp_known(pp, &l.items[i], &known, lid, sizeof lid, err);
         int ingested = 0;
         if (rc == RNR_OK && !known) {
-            rc = pp_ingest(pp, &l.items[i], t, now, &ingested, err);
+            rc = pp_ingest(pp, &l.items[i], t, now, &ingested, lid, sizeof lid, err);
             out->new_files += ingested;
         }
         pending += ingested || known == 1;
-        if (rc == RNR_OK && (known || ingested))
-            rc = pp_rows_load(pp, &l.items[i], now, &rs, err);
+        if (rc == RNR_OK && (known || ingested)) {
+            picks[npick] = (pp_pick){&l.items[i], t, ""};
+            pp_gauge_of(&l.items[i], lid, picks[npick].gauge, sizeof picks[npick].gauge);
+            npick++;
+        }
     }
+    if (rc == RNR_OK && pending)
+        rc = pp_load_picks(pp, picks, npick, now, &rs, err);
     if (rc == RNR_OK && pending == 0)
         log_info("postprocess", "no new outputs since the last run (%d in the window); nothing "
                  "written", out->listed);
     else if (rc == RNR_OK)
-        rc = pp_write_outputs(pp, &rs, now, out, err);
+        rc = pp_write_table(pp, &rs, now, out, err);
     if (rc == RNR_OK && pending)
         rc = sqlite_db_exec(pp->db, "UPDATE files SET written=1 WHERE written=0", "mark written",
                             pp->db_path, err);
@@ -482,6 +604,7 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
     } else {
         log_error("postprocess", "run failed: %s", err->msg);
     }
+    free(picks);
     pp_rows_clear(&rs);
     store_list_clear(&l);
     return rc;

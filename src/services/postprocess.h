@@ -2,10 +2,13 @@
  * inundation-mapping CSV (and GeoJSON).
  *
  * Lists {output_prefix}/ for files whose time stamp lies in the window
- * (default 24 h), takes each file's time of peak flow and every segment's
- * flow then, joins the flowpaths (lengthkm, geometry) and writes
+ * (default 24 h), joins the flowpaths (lengthkm, geometry) and writes
  * {postprocess_prefix}/output_inundation_{YYYY-MM-DD_HH:MM:SS}.csv and
- * .geojson. Per-file results are remembered (state_dir), so a file already
+ * .geojson (times UTC). By default the table is merged: only the latest
+ * issuance of each gauge (rfc_location, else the key's directory) counts,
+ * and inundation_rows_merge makes one row per segment from each segment's
+ * own maximum. cfg->postprocess_compat keeps the reference's table: every
+ * file's rows, each segment's flow at the file's time of peak flow. Per-file results are remembered (state_dir), so a file already
  * read is not read again; nothing new -> nothing written. */
 #ifndef RNR_SERVICES_POSTPROCESS_H
 #define RNR_SERVICES_POSTPROCESS_H

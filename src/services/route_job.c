@@ -58,38 +58,82 @@ static void find_peak(const net_result *r, size_t seg, float dt, int64_t t0, flo
     }
 }
 
+/* Doubles as the floats the NetCDF holds (malloc'd, NULL on failure). */
+static float *to_floats(const double *v, size_t n)
+{
+    float *out = malloc((n ? n : 1) * sizeof *out);
+    for (size_t i = 0; out && i < n; i++)
+        out[i] = (float)v[i];
+    return out;
+}
+
+/* RNR_PLOT_UNITS: m3/s (default) or cfs. */
+static int plot_units(int *cfs, rnr_error *err)
+{
+    const char *v = getenv("RNR_PLOT_UNITS");
+    *cfs = svg_units_parse(v && *v ? v : NULL);
+    if (*cfs < 0)
+        return rnr_error_set(err, RNR_ERR_INVALID, "RNR_PLOT_UNITS=\"%s\": expected m3/s or cfs", v);
+    return RNR_OK;
+}
+
 /* Plot the result from memory: the table holds what nc_output_read would
  * give back from the file just written (times as t0 + step * dt rounded to
- * the second, the same attributes), without reading the file again. */
-static int plot_result(const net_result *r, float dt, const nc_meta *meta, const char *svg_path, rnr_error *err)
+ * the second, the same attributes and forecast series), without reading
+ * the file again. */
+static int plot_result(const net_result *r, float dt, const nc_meta *meta, const nc_series *ser,
+                       const char *svg_path, rnr_error *err)
 {
+    svg_opts so = {0, 0, 0, NULL, 0};
+    int rc = plot_units(&so.units_cfs, err);
+    if (rc != RNR_OK)
+        return rc;
     nc_table t = {.nseg = r->nseg, .ntime = r->nout, .feature_ids = r->ids, .flow = r->flow,
                   .velocity = r->velocity, .depth = r->depth, .reference_time = meta->reference_time,
-                  .stream_order = meta->stream_order, .rfc_reach_id = meta->rfc_reach_id, .hf_id = meta->hf_id};
+                  .stream_order = meta->stream_order, .rfc_reach_id = meta->rfc_reach_id, .hf_id = meta->hf_id,
+                  .n_fcst = ser->n_fcst, .n_obs = ser->n_obs, .fcst_times = (int64_t *)ser->fcst_times,
+                  .obs_times = (int64_t *)ser->obs_times};
+    for (int c = 0; c < 4; c++)
+        t.flood_flow[c] = ser->flood_flow[c];
     t.times = malloc((r->nout ? r->nout : 1) * sizeof *t.times);
-    if (!t.times)
+    t.fcst_flows = to_floats(ser->fcst_flows, ser->n_fcst);
+    t.obs_flows = to_floats(ser->obs_flows, ser->n_obs);
+    if (!t.times || !t.fcst_flows || !t.obs_flows) {
+        free(t.times);
+        free(t.fcst_flows);
+        free(t.obs_flows);
         return rnr_error_set(err, RNR_ERR_NOMEM, "%s: out of memory", svg_path);
+    }
     for (size_t k = 0; k < r->nout; k++)
         t.times[k] = meta->reference_time + (int64_t)llround((double)r->steps[k] * (double)dt);
     snprintf(t.max_status, sizeof t.max_status, "%s", meta->max_status ? meta->max_status : "");
     snprintf(t.rfc_location, sizeof t.rfc_location, "%s", meta->rfc_location ? meta->rfc_location : "");
     snprintf(t.state, sizeof t.state, "%s", meta->state ? meta->state : "");
     snprintf(t.name, sizeof t.name, "%s", meta->name ? meta->name : "");
-    int rc = svg_hydrograph_save(svg_path, &t, NULL, err);
+    rc = svg_hydrograph_save(svg_path, &t, &so, err);
     free(t.times);
+    free(t.fcst_flows);
+    free(t.obs_flows);
     return rc;
 }
 
-int route_job_write_nc(const char *path, const net_result *r, float dt, const nc_meta *meta, rnr_error *err)
+static int write_nc_series(const char *path, const net_result *r, float dt, const nc_meta *meta,
+                           const nc_series *ser, rnr_error *err)
 {
     double *ts = malloc((r->nout ? r->nout : 1) * sizeof *ts);
     if (!ts)
         return rnr_error_set(err, RNR_ERR_NOMEM, "%s: out of memory", path);
     for (size_t k = 0; k < r->nout; k++)
         ts[k] = (double)r->steps[k] * (double)dt;
-    int rc = nc_output_write(path, r->ids, r->nseg, ts, r->nout, r->flow, r->velocity, r->depth, meta, err);
+    int rc = nc_output_write_series(path, r->ids, r->nseg, ts, r->nout, r->flow, r->velocity, r->depth, meta, ser,
+                                    err);
     free(ts);
     return rc;
+}
+
+int route_job_write_nc(const char *path, const net_result *r, float dt, const nc_meta *meta, rnr_error *err)
+{
+    return write_nc_series(path, r, dt, meta, NULL, err);
 }
 
 static int route_cut(const hf_cut *cut, const rnr_forecast *f, const route_job_opts *o, int nts, int every,
@@ -131,6 +175,7 @@ static void fill_result(const hf_cut *cut, const net_result *r, const rnr_foreca
     res->nseg = r->nseg;
     res->ntime = r->nout;
     res->t0 = f->times[0];
+    res->t_end = res->t0 + (r->nout ? (int64_t)llround((double)r->steps[r->nout - 1] * (double)dt) : 0);
     res->origin_id = cut->segs[0].id;
     res->outlet_id = cut->segs[cut->n - 1].id;
     res->stream_order = cut->order;
@@ -154,6 +199,31 @@ static int check_opts(const route_job_opts *o, rnr_error *err)
     return RNR_OK;
 }
 
+/* The run length when none is given: t-route's whole days with its forcing
+ * (bit-exact with the oracle), else to the end of the forecast. */
+static int default_steps(const rnr_forecast *f, const route_job_opts *o, int every, int *nts, rnr_error *err)
+{
+    if (o->forcing_mode == FORCING_TROUTE) {
+        if (forcing_default_nts(f->times, f->n, o->dt, nts) == RNR_OK)
+            return RNR_OK;
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "forecast %s: cannot derive the number of steps (the forecast spans less than 24 h "
+                             "or dt = %g s does not divide a day): give --nts",
+                             f->lid, (double)o->dt);
+    }
+    int rc = forcing_horizon_nts(f->times, f->n, o->dt, every, nts);
+    if (rc == RNR_OK)
+        return RNR_OK;
+    long long span = f->n ? (long long)(f->times[f->n - 1] - f->times[0]) : 0;
+    if (rc == RNR_ERR_LIMIT)
+        return rnr_error_set(err, RNR_ERR_LIMIT, "forecast %s: %lld s at dt = %g s is too many steps", f->lid,
+                             span, (double)o->dt);
+    return rnr_error_set(err, RNR_ERR_INVALID,
+                         "forecast %s spans %lld s, less than the output interval of %g s: nothing to route "
+                         "(give --nts)",
+                         f->lid, span, (double)o->dt * every);
+}
+
 int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, const char *out_dir,
                   route_job_result *res, rnr_error *err)
 {
@@ -165,13 +235,10 @@ int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, con
     if (rc == RNR_OK)
         rc = forecast_validate(f, err);
     int nts = o->nts, every = 0;
-    if (rc == RNR_OK && nts == 0 && forcing_default_nts(f->times, f->n, o->dt, &nts) != RNR_OK)
-        rc = rnr_error_set(err, RNR_ERR_INVALID,
-                           "forecast %s: cannot derive the number of steps (the forecast spans less than 24 h "
-                           "or dt = %g s does not divide a day): give --nts",
-                           f->lid, (double)o->dt);
     if (rc == RNR_OK)
         rc = route_job_output_every(o->dt, o->output_every, &every, err);
+    if (rc == RNR_OK && nts == 0)
+        rc = default_steps(f, o, every, &nts, err);
     if (rc != RNR_OK)
         return rc;
     hf_cut *cut = NULL;
@@ -191,11 +258,14 @@ int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, con
         snprintf(res->nc_path, sizeof res->nc_path, "%s/%s", out_dir, res->nc_name);
         nc_meta meta = {res->t0, f->flood_category, cut->order, f->lid, f->reach_id, cut->fps[0].hf_id,
                         f->state, f->name, NULL};
-        rc = route_job_write_nc(res->nc_path, r, o->dt, &meta, err);
+        nc_series ser = {f->n, f->times, f->flows, f->n_obs, f->obs_times, f->obs_flows,
+                         {f->flood_flow[0], f->flood_flow[1], f->flood_flow[2], f->flood_flow[3]},
+                         f->flood_flow_rated};
+        rc = write_nc_series(res->nc_path, r, o->dt, &meta, &ser, err);
         if (rc == RNR_OK && o->write_plot) {
             size_t len = strlen(res->nc_path);
             snprintf(res->svg_path, sizeof res->svg_path, "%.*s.svg", (int)(len - 3), res->nc_path);
-            rc = plot_result(r, o->dt, &meta, res->svg_path, err);
+            rc = plot_result(r, o->dt, &meta, &ser, res->svg_path, err);
             if (rc != RNR_OK) {
                 unlink(res->nc_path);
                 res->svg_path[0] = '\0';

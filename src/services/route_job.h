@@ -16,7 +16,8 @@
 typedef struct route_job_opts {
     int forcing_mode;   /* FORCING_TIMECORRECT (default) or FORCING_TROUTE */
     float dt;           /* seconds per step, default 300 */
-    int nts;            /* 0 = the reference's 288 * floor(hours / 24) */
+    int nts;            /* 0 = to the end of the forecast, rounded up to the output
+                           interval; with FORCING_TROUTE t-route's 288 * floor(hours / 24) */
     int output_every;   /* steps between outputs, 0 = hourly (3600 / dt) */
     int write_plot;     /* also write troute_output_*.svg next to the .nc */
     int initial_set;    /* override the reference's initial state: */
@@ -28,6 +29,7 @@ typedef struct route_job_result {
     size_t nseg;
     size_t ntime;
     int64_t t0;                /* first forecast time = routing start */
+    int64_t t_end;             /* time of the last output */
     int64_t origin_id, outlet_id;
     float peak_origin;         /* m3/s */
     int64_t peak_origin_time;

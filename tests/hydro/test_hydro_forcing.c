@@ -93,6 +93,29 @@ static void test_default_nts(void **state)
     assert_int_equal(forcing_default_nts(t, 0, 300.0f, &nts), RNR_ERR_INVALID);
 }
 
+/* To the end of the forecast: the span rounded up to whole output intervals. */
+static void test_horizon_nts(void **state)
+{
+    (void)state;
+    int64_t t[2] = {0, 117 * 3600};
+    int nts = -1;
+    assert_int_equal(forcing_horizon_nts(t, 2, 300.0f, 12, &nts), RNR_OK);
+    assert_int_equal(nts, 1404); /* 117 h exactly */
+    t[1] = 117 * 3600 + 1200;     /* 20 min into hour 118: one more hour */
+    assert_int_equal(forcing_horizon_nts(t, 2, 300.0f, 12, &nts), RNR_OK);
+    assert_int_equal(nts, 1416);
+    t[1] = 3600; /* exactly one interval */
+    assert_int_equal(forcing_horizon_nts(t, 2, 300.0f, 12, &nts), RNR_OK);
+    assert_int_equal(nts, 12);
+    t[1] = 3599; /* shorter than one output interval */
+    assert_int_equal(forcing_horizon_nts(t, 2, 300.0f, 12, &nts), RNR_ERR_INVALID);
+    assert_int_equal(nts, 0);
+    assert_int_equal(forcing_horizon_nts(t, 1, 300.0f, 12, &nts), RNR_ERR_INVALID);
+    assert_int_equal(forcing_horizon_nts(t, 2, 300.0f, 0, &nts), RNR_ERR_INVALID);
+    t[1] = (int64_t)1 << 40;
+    assert_int_equal(forcing_horizon_nts(t, 2, 300.0f, 12, &nts), RNR_ERR_LIMIT);
+}
+
 static void test_initial_flow(void **state)
 {
     (void)state;
@@ -162,7 +185,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timecorrect_tiny), cmocka_unit_test(test_troute_tiny),
-        cmocka_unit_test(test_rejects),          cmocka_unit_test(test_default_nts),
+        cmocka_unit_test(test_rejects),          cmocka_unit_test(test_default_nts), cmocka_unit_test(test_horizon_nts),
         cmocka_unit_test(test_initial_flow),     cmocka_unit_test(test_reference_qlat_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,8 +66,8 @@ static const char WKT2[] = "MULTILINESTRING ((1 2, 3 4, 5 6), (7 8,9 10))";
 static void rows_init(inundation_row r[2])
 {
     inundation_row a = {800137, 4, "Canadian River, \"North\"", "TX", 832.5153f, "major issued x, y", "major",
-                        1746511200, 1746540000, WKT1};
-    inundation_row b = {800138, 4, "", "TX", 1.0f, "plain", "minor", 1746511200, 1746540000, WKT2};
+                        1746511200, 1746540000, WKT1, 832.5153f, NULL};
+    inundation_row b = {800138, 4, "", "TX", 1.0f, "plain", "minor", 1746511200, 1746540000, WKT2, 1.0f, NULL};
     r[0] = a;
     r[1] = b;
 }
@@ -115,18 +115,20 @@ static void test_geojson(void **state)
     free(out);
     assert_non_null(doc);
     assert_string_equal(json_string_value(json_object_get(doc, "type")), "FeatureCollection");
-    json_t *crs = json_object_get(json_object_get(doc, "crs"), "properties");
-    assert_string_equal(json_string_value(json_object_get(crs, "name")), "urn:ogc:def:crs:EPSG::5070");
+    /* RFC 7946: WGS84 lon/lat, no "crs" member. */
+    assert_null(json_object_get(doc, "crs"));
     json_t *fs = json_object_get(doc, "features");
     assert_int_equal(json_array_size(fs), 2);
     json_t *f0 = json_array_get(fs, 0), *g0 = json_object_get(f0, "geometry");
     assert_string_equal(json_string_value(json_object_get(g0, "type")), "LineString");
     json_t *c0 = json_object_get(g0, "coordinates");
     assert_int_equal(json_array_size(c0), 2);
-    assert_true(json_number_value(json_array_get(json_array_get(c0, 0), 0)) == -512345.25);
-    assert_true(json_number_value(json_array_get(json_array_get(c0, 0), 1)) == 1234567.5);
-    assert_true(json_number_value(json_array_get(json_array_get(c0, 1), 0)) == -512300.0);
-    assert_true(json_number_value(json_array_get(json_array_get(c0, 1), 1)) == 1234600.125);
+    /* EPSG:5070 -> lon/lat, as gdaltransform -s_srs EPSG:5070 -t_srs OGC:CRS84
+     * gives them (-101.593685250242 34.0403384190919 ...), to 7 decimals. */
+    assert_true(json_number_value(json_array_get(json_array_get(c0, 0), 0)) == -101.5936853);
+    assert_true(json_number_value(json_array_get(json_array_get(c0, 0), 1)) == 34.0403384);
+    assert_true(json_number_value(json_array_get(json_array_get(c0, 1), 0)) == -101.5932133);
+    assert_true(json_number_value(json_array_get(json_array_get(c0, 1), 1)) == 34.0406536);
     json_t *p0 = json_object_get(f0, "properties");
     assert_int_equal(json_integer_value(json_object_get(p0, "feature_id")), 800137);
     assert_string_equal(json_string_value(json_object_get(p0, "feature_id_str")), "wb-800137");
@@ -143,8 +145,9 @@ static void test_geojson(void **state)
     assert_int_equal(json_array_size(c1), 2);
     assert_int_equal(json_array_size(json_array_get(c1, 0)), 3);
     assert_int_equal(json_array_size(json_array_get(c1, 1)), 2);
-    assert_true(json_number_value(json_array_get(json_array_get(json_array_get(c1, 1), 1), 1)) == 10.0);
-    assert_true(json_number_value(json_array_get(json_array_get(json_array_get(c1, 0), 2), 0)) == 5.0);
+    /* Near the projection's origin (-96, 23): (5 m, 6 m) -> (-95.9999521, 23.0000552). */
+    assert_true(json_number_value(json_array_get(json_array_get(json_array_get(c1, 0), 2), 0)) == -95.9999521);
+    assert_true(json_number_value(json_array_get(json_array_get(json_array_get(c1, 0), 2), 1)) == 23.0000552);
     json_decref(doc);
 }
 
@@ -163,6 +166,15 @@ static void test_geojson_rejects_bad_wkt(void **state)
     assert_int_equal(len, 0); /* nothing written */
     free(buf);
     assert_non_null(strstr(e.msg, "inundation row 1 (feature 800138)"));
+    /* A CRS PROJ does not know: a one-line error naming it, nothing written. */
+    r[1].geom_wkt = WKT2;
+    buf = NULL;
+    f = open_memstream(&buf, &len);
+    assert_int_equal(geojson_inundation_write_from(f, r, 2, "EPSG:999999", &e), RNR_ERR_INVALID);
+    fclose(f);
+    assert_int_equal(len, 0);
+    free(buf);
+    assert_non_null(strstr(e.msg, "EPSG:999999"));
 }
 
 static void test_geojson_null_geometry(void **state)

@@ -116,10 +116,10 @@ static nc_table *read_nc(const char *path)
     return t;
 }
 
-static void check_hpdt2_meta(const nc_table *t)
+static void check_hpdt2_meta(const nc_table *t, size_t ntime)
 {
     assert_int_equal(t->nseg, 50);
-    assert_int_equal(t->ntime, 96);
+    assert_int_equal(t->ntime, ntime);
     assert_int_equal(t->reference_time, T0_HPDT2);
     assert_string_equal(t->file_reference_time, "2025-05-05_21:00:00");
     for (size_t k = 0; k < t->ntime; k++)
@@ -132,7 +132,10 @@ static void check_hpdt2_meta(const nc_table *t)
     assert_int_equal(t->stream_order, 6);
 }
 
-static void route_hpdt2(const char *mode, const char *csv)
+/* One mode's run: troute stops after t-route's whole days (96 h, 05-09T21Z);
+ * timecorrect routes to the forecast's last time (117 h, 05-10T18Z), and its
+ * first 96 hours are still the oracle's. */
+static void route_hpdt2(const char *mode, const char *csv, size_t ntime, const char *horizon)
 {
     char *tmp = tu_tempdir("route"), out[600], gpkg[1024], json[1024], nc[800];
     snprintf(out, sizeof out, "%s/out", tmp);
@@ -146,8 +149,9 @@ static void route_hpdt2(const char *mode, const char *csv)
     assert_non_null(strstr(r.out, "troute_output_202505052100.nc"));
     snprintf(nc, sizeof nc, "%s/troute_output_202505052100.nc", out);
     nc_table *t = read_nc(nc);
-    check_hpdt2_meta(t);
+    check_hpdt2_meta(t, ntime);
     compare_chain(t, csv);
+    assert_non_null(strstr(r.out, horizon));
     /* The summary's origin peak is the file's maximum at the first segment. */
     float peak = 0;
     size_t pk = 0;
@@ -178,8 +182,10 @@ static void test_hpdt2_forecast(void **state)
     if (!has_ref()) {
         fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
-    route_hpdt2("troute", "muskingum-cunge/hpdt2_chain_troute.csv");
-    route_hpdt2("timecorrect", "muskingum-cunge/hpdt2_chain_timecorrect.csv");
+    route_hpdt2("troute", "muskingum-cunge/hpdt2_chain_troute.csv", 96,
+                "horizon  2025-05-05T21:00:00Z to 2025-05-09T21:00:00Z");
+    route_hpdt2("timecorrect", "muskingum-cunge/hpdt2_chain_timecorrect.csv", 117,
+                "horizon  2025-05-05T21:00:00Z to 2025-05-10T18:00:00Z");
 }
 
 /* Lines of `ncdump -h` (the sizes, names and times differ by design). */
@@ -213,7 +219,10 @@ static void test_hpdt2_structure(void **state)
     char *ours = ncdump_h(nc), *theirs = ncdump_h(ref);
     int checked = 0;
     for (char *line = strtok(theirs, "\n"); line; line = strtok(NULL, "\n")) {
-        if (strstr(line, "netcdf ") == line || strstr(line, "feature_id = ") || strstr(line, "seconds since") ||
+        /* type_strlen: t-route's unused dimension, deliberately not written. */
+        if (strstr(line, "netcdf ") == line || strstr(line, "feature_id = ") || !strcmp(line, "\ttime = 96 ;") ||
+            !strcmp(line, "\ttype_strlen = 2 ;") ||
+            strstr(line, "seconds since") ||
             strstr(line, "file_reference_time") || !strcmp(line, "}"))
             continue;
         if (!strstr(ours, line))
@@ -222,10 +231,14 @@ static void test_hpdt2_structure(void **state)
         checked++;
     }
     assert_true(checked > 30);
-    const char *rnr_lines[] = {"\tfeature_id = 50 ;", "\ttime = 96 ;", "seconds since 2025-05-05 21:00:00",
+    assert_null(strstr(ours, "type_strlen"));
+    const char *rnr_lines[] = {"\tfeature_id = 50 ;", "\ttime = 117 ;", "seconds since 2025-05-05 21:00:00",
                                ":file_reference_time = \"2025-05-05_21:00:00\"", ":stream_order = 6",
                                ":rfc_location = \"HPDT2\"", ":rfc_reach_id = 3121538", ":hf_id = 3121538",
-                               ":max_status = ", ":state = ", ":name = "};
+                               ":max_status = ", ":state = ", ":name = ", ":featureType = \"timeSeries\"",
+                               "feature_id:cf_role = \"timeseries_id\"",
+                               "flow:standard_name = \"water_volume_transport_in_river_channel\"",
+                               "rfc_forecast_flow(rfc_forecast_time)"};
     for (size_t i = 0; i < sizeof rnr_lines / sizeof *rnr_lines; i++) {
         if (!strstr(ours, rnr_lines[i]))
             fprintf(stderr, "missing: %s\n", rnr_lines[i]);
@@ -306,6 +319,16 @@ static void test_bad_inputs(void **state)
                                       "\"secondary_forecast\": [], \"secondary_unit\": \"m3 s-1\"}}"),
                      0);
     expect_bad(tmp, gpkg, p, "empty.json", NULL);
+    /* Half an hour of forecast: less than one hourly output. */
+    snprintf(p, sizeof p, "%s/short.json", tmp);
+    assert_int_equal(tu_write_file(p, "{\"lid\": \"X\", \"downstream_lid\": \"\", \"reach\": {\"id\": 3121538, "
+                                      "\"times\": [\"2025-05-05T21:00:00\", \"2025-05-05T21:30:00\"], "
+                                      "\"primary_name\": \"Stage\", \"primary_forecast\": [1, 2], "
+                                      "\"primary_unit\": \"ft\", \"latest_observation\": null, "
+                                      "\"latest_obs_units\": null, \"secondary_name\": \"Flow\", "
+                                      "\"secondary_forecast\": [100, 110], \"secondary_unit\": \"m3 s-1\"}}"),
+                     0);
+    expect_bad(tmp, gpkg, p, "short.json", "less than the output interval");
     snprintf(p, sizeof p, "%s/nope.json", tmp);
     expect_bad(tmp, gpkg, p, "nope.json", NULL);
     snprintf(bad_gpkg, sizeof bad_gpkg, "%s/broken.gpkg", tmp);

@@ -102,7 +102,7 @@ static void test_result_and_plot(void **state)
     rnr_error err = {0, ""};
     assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_OK);
     assert_int_equal(res.nseg, 50);
-    assert_int_equal(res.ntime, 96);
+    assert_int_equal(res.ntime, 117);
     assert_int_equal(res.t0, 1746478800);
     assert_int_equal(res.origin_id, 2418120);
     assert_int_equal(res.outlet_id, 2418169);
@@ -175,12 +175,55 @@ static void test_rejected_writes_nothing(void **state)
     assert_non_null(strstr(err.msg, "row 3"));
     fx->f->flows[3] = keep;
     o.dt = 7;
+    o.forcing_mode = FORCING_TROUTE;
+    o.output_every = 1;
     assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_INVALID);
     assert_non_null(strstr(err.msg, "--nts"));
+    o.forcing_mode = FORCING_TIMECORRECT;
+    o.output_every = 0;
+    assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "hour"));
+    o.dt = 300.0f;
+    o.output_every = 10000; /* 833 h: longer than the forecast */
+    assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "less than the output interval"));
+    o.output_every = 0;
+    o.dt = 7;
     o.nts = 100;
     assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_INVALID);
     assert_non_null(strstr(err.msg, "hour"));
     assert_int_equal(count_files(fx->tmp), 0);
+}
+
+/* By default the run covers the whole forecast: HPDT2's RFC forecast ends
+ * 2025-05-10T18Z and crests at 580.5 m3/s from 03Z to 09Z that day; the
+ * crest reaches the forecast point within 1 %, inside the run. t-route's
+ * whole days (troute forcing) stop at 05-09T21Z, before the crest. */
+static void test_horizon_through_crest(void **state)
+{
+    fixture *fx = *state;
+    NEED_REF(fx);
+    const int64_t crest_from = 1746846000, crest_to = 1746867600; /* 05-10T03Z, 05-10T09Z */
+    route_job_opts o = {.forcing_mode = FORCING_TIMECORRECT, .dt = 300.0f};
+    route_job_result res;
+    rnr_error err = {0, ""};
+    assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_OK);
+    assert_int_equal(res.t_end, 1746900000); /* 2025-05-10T18:00:00Z */
+    nc_table *t = NULL;
+    assert_int_equal(nc_output_read(res.nc_path, &t, &err), RNR_OK);
+    assert_int_equal(t->times[t->ntime - 1], 1746900000);
+    check_peak(t, 0, res.peak_origin, res.peak_origin_time);
+    printf("origin peak %.3f m3/s at %lld (RFC crest 580.495)\n", (double)res.peak_origin,
+           (long long)res.peak_origin_time);
+    assert_true(fabs((double)res.peak_origin - 580.495361) <= 0.01 * 580.495361);
+    assert_true(res.peak_origin_time >= crest_from && res.peak_origin_time <= crest_to + 3 * 3600);
+    nc_table_free(t);
+    unlink(res.nc_path);
+    o.forcing_mode = FORCING_TROUTE;
+    assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_OK);
+    assert_int_equal(res.t_end, 1746824400); /* 2025-05-09T21:00:00Z */
+    assert_true(res.peak_origin < 0.99f * 580.495361f);
+    unlink(res.nc_path);
 }
 
 /* Flow of segment seg (SIZE_MAX = the outlet) at output k of a run with options o. */
@@ -228,6 +271,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_result_and_plot),
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_horizon_through_crest),
         cmocka_unit_test(test_rejected_writes_nothing),
         cmocka_unit_test(test_initial_override),
     };

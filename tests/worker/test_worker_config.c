@@ -33,7 +33,7 @@ static const char *const all_vars[] = {
     "NWPS_API_URL", "NWS_USER_AGENT", "RNR_METRICS_URL", "ECS_CLUSTER_NAME", "ECS_SERVICE_NAME",
     "MQ_BROKER_NAME", "AWS_REGION", "RNR_HEALTH_FILE", "RNR_DEDUP_TTL", "RNR_GRACE_SECONDS",
     "RNR_FORCING", "RNR_PLOTS", "RNR_POSTPROCESS_WINDOW", "RNR_MAX_DELIVERIES",
-    "RNR_RETRY_BACKOFF_MS", NULL};
+    "RNR_RETRY_BACKOFF_MS", "RNR_POSTPROCESS_COMPAT", NULL};
 
 static int setup(void **state)
 {
@@ -93,6 +93,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.grace_s, 30);
     assert_int_equal(c.postprocess_window_s, 86400);
     assert_int_equal(c.forcing_mode, FORCING_TIMECORRECT);
+    assert_int_equal(c.postprocess_compat, 0);
     assert_int_equal(c.write_plots, 0);
     /* the embedded URLs open */
     rnr_queue *q = NULL;
@@ -164,6 +165,7 @@ static void test_rnr_overrides(void **state)
     setenv("RNR_GRACE_SECONDS", "0", 1);
     setenv("RNR_DEDUP_TTL", "60", 1);
     setenv("RNR_POSTPROCESS_WINDOW", "3600", 1);
+    setenv("RNR_POSTPROCESS_COMPAT", "reference", 1);
     setenv("RNR_METRICS_URL", "file:///tmp/x/m.jsonl", 1);
     rnr_config c;
     assert_int_equal(config_load(&c, NULL), RNR_OK);
@@ -179,6 +181,7 @@ static void test_rnr_overrides(void **state)
     assert_int_equal(c.grace_s, 0);
     assert_int_equal(c.dedup_ttl_s, 60);
     assert_int_equal(c.postprocess_window_s, 3600);
+    assert_int_equal(c.postprocess_compat, 1);
     char d[2048];
     config_describe(&c, d, sizeof d);
     assert_null(strstr(d, ":pw@"));
@@ -211,6 +214,7 @@ static void test_strict_values(void **state)
     expect_bad("RNR_DEDUP_TTL", "7d");
     expect_bad("RNR_POSTPROCESS_WINDOW", "1.5");
     expect_bad("RNR_FORCING", "exact");
+    expect_bad("RNR_POSTPROCESS_COMPAT", "ref");
     expect_bad("RNR_PLOTS", "2");
     expect_bad("RNR_PLOTS", "on");
     expect_bad("RNR_STATE_DIR", "/proc/no/such/dir");

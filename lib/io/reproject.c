@@ -1,0 +1,61 @@
+/* reproject.c - PROJ-backed transformation to WGS84 lon/lat (see header).
+ * One PROJ context per reproj, so threads never share one. */
+#include "io/reproject.h"
+
+#include <math.h>
+#include <proj.h>
+#include <stdlib.h>
+
+struct reproj {
+    PJ_CONTEXT *ctx;
+    PJ *pj; /* normalised: input x/y (easting/northing), output lon/lat */
+};
+
+int reproj_new(const char *src, reproj **out, rnr_error *err)
+{
+    *out = NULL;
+    reproj *r = calloc(1, sizeof *r);
+    if (!r)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "reproject: out of memory");
+    r->ctx = proj_context_create();
+    if (r->ctx) {
+        proj_context_set_enable_network(r->ctx, 0);
+        proj_log_level(r->ctx, PJ_LOG_NONE);
+    }
+    PJ *raw = r->ctx && src && *src ? proj_create_crs_to_crs(r->ctx, src, "EPSG:4326", NULL) : NULL;
+    r->pj = raw ? proj_normalize_for_visualization(r->ctx, raw) : NULL;
+    if (raw)
+        proj_destroy(raw);
+    if (!r->pj) {
+        reproj_free(r);
+        return rnr_error_set(err, RNR_ERR_INVALID, "reproject: PROJ cannot transform from CRS \"%.80s\" to EPSG:4326",
+                             src ? src : "");
+    }
+    *out = r;
+    return RNR_OK;
+}
+
+int reproj_points(reproj *r, double *xy, size_t n, rnr_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        PJ_COORD c = proj_trans(r->pj, PJ_FWD, proj_coord(xy[2 * i], xy[2 * i + 1], 0, 0));
+        double lon = c.lpzt.lam, lat = c.lpzt.phi;
+        if (!isfinite(lon) || !isfinite(lat) || fabs(lat) > 90 || fabs(lon) > 360)
+            return rnr_error_set(err, RNR_ERR_INVALID, "reproject: point (%g, %g) does not transform", xy[2 * i],
+                                 xy[2 * i + 1]);
+        xy[2 * i] = lon;
+        xy[2 * i + 1] = lat;
+    }
+    return RNR_OK;
+}
+
+void reproj_free(reproj *r)
+{
+    if (!r)
+        return;
+    if (r->pj)
+        proj_destroy(r->pj);
+    if (r->ctx)
+        proj_context_destroy(r->ctx);
+    free(r);
+}
