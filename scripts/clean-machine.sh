@@ -10,6 +10,8 @@
 #   RNR_CLEAN_MIRROR   Debian mirror (default: the one apt is configured with)
 #   RNR_CLEAN_REF      commit to test (default HEAD; it must be committed)
 #   RNR_CLEAN_KEEP=1   keep DIR afterwards (default: removed when both passed)
+#   RNR_CLEAN_CACHE    where downloaded .debs are kept between runs
+#                      (default /var/cache/rnr-clean-machine; "" for none)
 #   RNR_FUZZ_SECONDS   passed to test.sh (default 20 s per fuzzer)
 #   RNR_CLEAN_AMQP_PORT, _MGMT_PORT, _DIST_PORT, _REDIS_PORT, _S3_PORT,
 #   _EPMD_PORT         ports of the chroot's servers (default 5790, 15790,
@@ -86,9 +88,18 @@ if [ -d "$root" ]; then
 fi
 mkdir -p "$root"
 
+# Downloaded packages are kept outside the chroot so that a second run does
+# not fetch them again; a package cache changes nothing of what is installed.
+cache=${RNR_CLEAN_CACHE-/var/cache/rnr-clean-machine}
+cache_args=()
+if [ -n "$cache" ]; then
+  mkdir -p "$cache/debootstrap" "$cache/apt/partial"
+  cache_args=(--cache-dir="$cache/debootstrap")
+fi
+
 echo "== debootstrap bookworm (minbase + git) from $mirror into $root"
 t0=$SECONDS
-debootstrap --variant=minbase --include=git bookworm "$root" "$mirror" > "$root.debootstrap.log" 2>&1 ||
+debootstrap --variant=minbase --include=git "${cache_args[@]}" bookworm "$root" "$mirror" > "$root.debootstrap.log" 2>&1 ||
   { tail -20 "$root.debootstrap.log" >&2; die "debootstrap failed (log: $root.debootstrap.log)"; }
 echo "   $((SECONDS - t0)) s"
 # What a Debian 12 installation's apt is configured with.
@@ -100,6 +111,20 @@ echo "   $((SECONDS - t0)) s"
 # An installed system has these; debootstrap leaves them to the installer.
 [ -s "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# Packages installed inside must not start their daemons (rabbitmq-server,
+# redis-server) on the default ports of the network the chroot shares with
+# the host; the usual policy-rc.d of chroots and container images.
+printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"; chmod 755 "$root/usr/sbin/policy-rc.d"
+# The site's own certificate authorities (a TLS-intercepting proxy's, say)
+# are part of the network, not of the machine under test: carry them over.
+# They count once ca-certificates is installed (update-ca-certificates).
+node_ca=()
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  # Node.js reads its built-in roots only, unless told otherwise.
+  [ -z "${NODE_EXTRA_CA_CERTS:-}" ] || node_ca=(NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt)
+fi
 
 # The kernel file systems a booted machine has. /dev gets its own tmpfs
 # /dev/shm (POSIX shared memory) and devpts; nothing of the host's /dev is
@@ -109,6 +134,7 @@ mount_in /sys -t sysfs sysfs
 mount_in /dev/pts -t devpts -o newinstance,ptmxmode=0666 devpts
 mount_in /dev/shm -t tmpfs -o mode=1777,nosuid,nodev tmpfs
 [ -e "$root/dev/ptmx" ] || ln -s pts/ptmx "$root/dev/ptmx"
+[ -z "$cache" ] || mount_in /var/cache/apt/archives --bind "$cache/apt"
 
 # The repository, read-only, only for the clone.
 mount_in /mnt/rnr.git --bind -o ro "$gitdir"
@@ -129,7 +155,7 @@ run_in() {
     RNR_AMQP_PORT="${RNR_CLEAN_AMQP_PORT:-5790}" RNR_MGMT_PORT="${RNR_CLEAN_MGMT_PORT:-15790}" \
     RNR_DIST_PORT="${RNR_CLEAN_DIST_PORT:-25790}" RNR_REDIS_PORT="${RNR_CLEAN_REDIS_PORT:-6490}" \
     RNR_S3_PORT="${RNR_CLEAN_S3_PORT:-4690}" RNR_EPMD_PORT="${RNR_CLEAN_EPMD_PORT:-4390}" \
-    ${RNR_FUZZ_SECONDS:+RNR_FUZZ_SECONDS=$RNR_FUZZ_SECONDS} \
+    ${RNR_FUZZ_SECONDS:+RNR_FUZZ_SECONDS=$RNR_FUZZ_SECONDS} "${node_ca[@]}" \
     bash -c "cd /root/rnr && $cmd" > "$root.$name.log" 2>&1 < /dev/null
   rc[$name]=$?
   set -e
