@@ -20,6 +20,9 @@
 #                      running outside it.
 # Needs root (debootstrap, chroot, mount) and the debootstrap package.
 set -euo pipefail
+# The whole script is one block, read before it runs: a checkout or rebase
+# of this tree during the long run cannot change what runs.
+{
 here=$(cd "$(dirname "$0")/.." && pwd)
 root=${1:-/var/tmp/rnr-clean-machine}
 case "$root" in /*) ;; *) root="$PWD/$root" ;; esac
@@ -178,3 +181,4 @@ if [ "${rc[demo]}" = 0 ] && [ "${rc[test]}" = 0 ]; then
 fi
 echo "   the chroot is kept in $root for a look; logs: $root.demo.log, $root.test.log"
 exit 1
+}
