@@ -120,13 +120,16 @@ wait_down() { # name port [pidfile]
 }
 
 # The Runtime API emulator serving N empty events; sets $api, $emu_log.
-emulator() { # name count
-  local name=$1 n=$2
+# Each invocation gets DEADLINE ms (default 30 s, the emulator's default;
+# a section that holds an invocation at the gate gives Lambda's maximum,
+# 15 min, so that the cycle meets the stopped server, not its deadline).
+emulator() { # name count [deadline-ms]
+  local name=$1 n=$2 deadline=${3:-30000}
   : > "$tmp/$name.events"
   for _ in $(seq "$n"); do echo '{"source":"aws.events"}' >> "$tmp/$name.events"; done
   emu_log=$tmp/$name.emu.jsonl
   "$build/tools/lambda_emulator/rnr-lambda-emulator" --events "$tmp/$name.events" \
-    --port-file "$tmp/$name.emu.port" --log "$emu_log" > "$tmp/$name.emu.out" 2>&1 &
+    --port-file "$tmp/$name.emu.port" --log "$emu_log" --deadline-ms "$deadline" > "$tmp/$name.emu.out" 2>&1 &
   pids+=($!)
   for _ in $(seq 200); do [ -s "$tmp/$name.emu.port" ] && break; sleep 0.05; done
   [ -s "$tmp/$name.emu.port" ] || fail "emulator $name did not start"
@@ -245,7 +248,7 @@ fixture redis
 gate redis /products
 redis_flush
 q3=${run_id}_redis
-emulator redis 3
+emulator redis 3 900000
 RNR_HTTP_TIMEOUT_MS=600000 producer_lambda "$q3" 1 "$tmp/redis-producer.out" &
 ppid=$!
 wait_held "the producer" $ppid
@@ -273,7 +276,7 @@ fixture rabbitp
 gate rabbitp /products
 redis_flush
 q4=${run_id}_rabbitp
-emulator rabbitp 3
+emulator rabbitp 3 900000
 RNR_HTTP_TIMEOUT_MS=600000 producer_lambda "$q4" 1 "$tmp/rabbitp-producer.out" &
 ppid=$!
 wait_held "the producer" $ppid
