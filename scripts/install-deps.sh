@@ -9,12 +9,12 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PKGS=(
-  build-essential cmake pkg-config git clang libclang-rt-14-dev xz-utils ca-certificates
+  build-essential cmake pkg-config git clang libclang-rt-14-dev xz-utils
   libjansson-dev libxml2-dev libsqlite3-dev sqlite3 libnetcdf-dev netcdf-bin
   libcurl4-openssl-dev libssl-dev librabbitmq-dev libhiredis-dev libcmocka-dev
   libmicrohttpd-dev zlib1g-dev
   rabbitmq-server redis-server curl gdal-bin python3-pika python3-redis
-  zip unzip file patchelf mount chromium openssl ca-certificates
+  zip unzip file patchelf mount chromium openssl ca-certificates procps
 )
 # The machine image may carry its own Node.js build; only add Debian's when
 # there is none.
