@@ -1,8 +1,9 @@
 /* bench_kernel.c - Muskingum-Cunge kernel throughput on the HPDT2 workload:
  * a 50-segment chain routed for 1152 five-minute steps (57,600 kernel calls
  * per run) through net_route, single thread. Uses the reference segments
- * and forecast when RNR_REFERENCE_DIR (or argv[2]) holds them, else a
- * synthetic chain with similar parameters.
+ * and forecast of argv[2], else RNR_REFERENCE_DIR, else <build>/reference
+ * (unpacked by cmake from tests/data/reference); else, when none holds
+ * them, a synthetic chain with similar parameters.
  *
  * usage: bench_kernel [REPEATS [REFERENCE_DIR]] */
 #include "core/timeutil.h"
@@ -16,6 +17,9 @@
 #include <string.h>
 #include <time.h>
 
+#ifndef RNR_BENCH_REFERENCE_DIR /* cmake passes <build>/reference */
+#define RNR_BENCH_REFERENCE_DIR "build/reference"
+#endif
 #define NSEG 50
 #define NTS 1152
 /* t-route's Fortran kernel (gfortran 12.2, t-route's default flags) on the
@@ -147,6 +151,8 @@ int main(int argc, char **argv)
 {
     int reps = argc > 1 ? atoi(argv[1]) : 21;
     const char *dir = argc > 2 ? argv[2] : getenv("RNR_REFERENCE_DIR");
+    if (!dir)
+        dir = RNR_BENCH_REFERENCE_DIR;
     if (reps < 1 || reps > 10000) {
         fprintf(stderr, "usage: bench_kernel [REPEATS (1..10000) [REFERENCE_DIR]]\n");
         return 2;

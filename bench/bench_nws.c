@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#ifndef RNR_BENCH_REFERENCE_DIR
-#define RNR_BENCH_REFERENCE_DIR "../shared/reference"
+#ifndef RNR_BENCH_REFERENCE_DIR /* cmake passes <build>/reference */
+#define RNR_BENCH_REFERENCE_DIR "build/reference"
 #endif
 
 static double now_s(void)

@@ -23,6 +23,9 @@
 #include <unistd.h>
 
 #define MAX_RUNS 201
+#ifndef RNR_BENCH_REFERENCE_DIR /* cmake passes <build>/reference */
+#define RNR_BENCH_REFERENCE_DIR "build/reference"
+#endif
 
 static double now_ms(void)
 {
@@ -162,7 +165,7 @@ static int kernel_runs(const char *gpkg, const char *json, const char *out, int 
 
 int main(int argc, char **argv)
 {
-    const char *refdir = getenv("RNR_REFERENCE_DIR") ? getenv("RNR_REFERENCE_DIR") : "../shared/reference";
+    const char *refdir = getenv("RNR_REFERENCE_DIR") ? getenv("RNR_REFERENCE_DIR") : RNR_BENCH_REFERENCE_DIR;
     char gdef[1024], jdef[1024];
     snprintf(gdef, sizeof gdef, "%s/rnr-hpdt2/HPDT2.gpkg", refdir);
     snprintf(jdef, sizeof jdef, "%s/rnr-hpdt2/HPDT2.json", refdir);

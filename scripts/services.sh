@@ -3,7 +3,9 @@
 # and s3rver, each on 127.0.0.1 with a private data directory under $1.
 #   scripts/services.sh start DIR   -> writes DIR/env (source it for the URLs)
 #   scripts/services.sh stop DIR
-# Ports can be moved with RNR_AMQP_PORT, RNR_REDIS_PORT, RNR_S3_PORT.
+# Ports can be moved with RNR_AMQP_PORT, RNR_MGMT_PORT, RNR_DIST_PORT,
+# RNR_REDIS_PORT, RNR_S3_PORT; RNR_EPMD_PORT gives RabbitMQ a private epmd
+# (default: the machine's shared one on 4369).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:?usage: services.sh start|stop DIR}
@@ -13,6 +15,7 @@ MGMT_PORT=${RNR_MGMT_PORT:-15682}
 DIST_PORT=${RNR_DIST_PORT:-25682}
 REDIS_PORT=${RNR_REDIS_PORT:-6389}
 S3_PORT=${RNR_S3_PORT:-4578}
+EPMD_PORT=${RNR_EPMD_PORT:-4369}
 # The ports chosen at start are kept with the data, so later commands on the
 # same DIR (stop, restarts) find the same servers whatever the environment.
 if [ "$cmd" != start ] && [ -f "$dir/ports" ]; then
@@ -28,7 +31,7 @@ rabbit_env() {
     RABBITMQ_MNESIA_BASE=$dir/rabbit/mnesia RABBITMQ_LOG_BASE=$dir/rabbit/log \
     RABBITMQ_CONFIG_FILE=$dir/rabbit/rabbitmq.conf RABBITMQ_ADVANCED_CONFIG_FILE=$dir/rabbit/advanced.config \
     RABBITMQ_ENABLED_PLUGINS_FILE=$dir/rabbit/enabled_plugins RABBITMQ_CONF_ENV_FILE=$dir/rabbit/rabbitmq-env.conf \
-    RABBITMQ_PID_FILE=$dir/rabbit/rabbit.pid ERL_EPMD_ADDRESS=127.0.0.1 \
+    RABBITMQ_PID_FILE=$dir/rabbit/rabbit.pid ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT=$EPMD_PORT \
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
     PATH=/usr/lib/rabbitmq/bin:$PATH
 }
@@ -84,8 +87,8 @@ start_s3() {
 case "$cmd" in
   start)
     mkdir -p "$dir"
-    printf 'AMQP_PORT=%s\nMGMT_PORT=%s\nDIST_PORT=%s\nREDIS_PORT=%s\nS3_PORT=%s\n' \
-      "$AMQP_PORT" "$MGMT_PORT" "$DIST_PORT" "$REDIS_PORT" "$S3_PORT" > "$dir/ports"
+    printf 'AMQP_PORT=%s\nMGMT_PORT=%s\nDIST_PORT=%s\nREDIS_PORT=%s\nS3_PORT=%s\nEPMD_PORT=%s\n' \
+      "$AMQP_PORT" "$MGMT_PORT" "$DIST_PORT" "$REDIS_PORT" "$S3_PORT" "$EPMD_PORT" > "$dir/ports"
     start_rabbit
     start_redis
     start_s3

@@ -6,6 +6,8 @@
 #   RNR_FUZZ_SECONDS (default 10) bounds each fuzzer run (about 14 targets,
 #   so about 2.5 min in all); 0 skips fuzzing. Longer runs: scripts/fuzz.sh.
 #   RNR_TEST_NO_SERVICES=1 skips starting the servers (their tests skip).
+# After each CTest run it fails the run if a process the tests started is
+# still alive, naming it (and then ends it).
 # Whatever fails, the last line is "== all tests passed" or "== TESTS
 # FAILED: <the steps that failed>".
 set -uo pipefail
@@ -38,10 +40,75 @@ build() { # build DIR CMAKE-ARGS...
 }
 
 svc=""
+# Every process the tests start inherits RNR_TEST_RUN (unless it clears its
+# environment) and gets TMPDIR=$run_tmp for its scratch files.
+run_id="rnr-test-$$-$(date +%s%N)"
+run_tmp=$(mktemp -d /tmp/rnr-testrun.XXXXXX)
 cleanup() {
   if [ -n "$svc" ]; then scripts/services.sh stop "$svc" || true; rm -rf "$svc"; fi
+  rm -rf "$run_tmp"
 }
 trap cleanup EXIT
+
+# run_tests NAME BUILD-DIR: one CTest run, then the check for leftovers.
+run_tests() {
+  local name=$1 dir=$2
+  step "tests ($name)" env RNR_TEST_RUN="$run_id" TMPDIR="$run_tmp" \
+    ctest --test-dir "$dir" --output-on-failure -j"$jobs"
+  step "no process left behind ($name)" no_leftovers
+}
+
+# leftovers: the processes of this test run that are still alive: those
+# carrying our RNR_TEST_RUN, or whose command line, executable or working
+# directory is under the build directories or the tests' TMPDIR; but not
+# the servers this script started (their command line or environment names
+# $svc: tests restart them, so a restarted server carries RNR_TEST_RUN too).
+leftovers() {
+  python3 - "$$" "$run_id" "$here/build" "$run_tmp" "$svc" <<'PY'
+import os, sys
+me, run, build, tmp, svc = sys.argv[1:]
+mark = ("RNR_TEST_RUN=" + run).encode()
+def read(pid, name):
+    try:
+        with open("/proc/%s/%s" % (pid, name), "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+def link(pid, name):
+    try:
+        return os.readlink("/proc/%s/%s" % (pid, name))
+    except OSError:
+        return ""
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    if pid in (me, str(os.getpid()), str(os.getppid())):
+        continue
+    cmd = read(pid, "cmdline").replace(b"\0", b" ").decode(errors="replace").strip()
+    if not cmd:
+        continue                          # a kernel thread, or gone
+    env = read(pid, "environ")
+    if svc and (svc in cmd or svc.encode() in env):
+        continue
+    if (mark in env.split(b"\0") or build in cmd or tmp in cmd
+            or link(pid, "exe").startswith(build)
+            or (link(pid, "cwd") + "/").startswith(tmp + "/")):
+        print(pid, cmd[:200])
+PY
+}
+
+# no_leftovers: fail naming what the tests left running. A process on its
+# way out (a worker draining after SIGTERM) gets up to 15 s to go.
+no_leftovers() {
+  local left=""
+  for _ in $(seq 1 30); do
+    left=$(leftovers)
+    [ -n "$left" ] || return 0
+    sleep 0.5
+  done
+  echo "== processes left behind by the tests:"
+  echo "$left" | sed 's/^/   /'
+  echo "$left" | awk '{print $1}' | xargs -r kill -KILL 2>/dev/null || true
+  return 1
+}
 
 step install-deps scripts/install-deps.sh || finish
 release_ok=1; asan_ok=1
@@ -58,12 +125,12 @@ fi
 
 if [ $release_ok = 1 ]; then
   echo "== tests (release build)"
-  step "tests (release)" ctest --test-dir build --output-on-failure -j"$jobs"
+  run_tests release build
 fi
 if [ $asan_ok = 1 ]; then
   echo "== tests (ASan + UBSan build)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    step "tests (asan)" ctest --test-dir build-asan --output-on-failure -j"$jobs"
+    run_tests asan build-asan
 fi
 
 fuzz_one() { # fuzz_one BINARY: run one fuzzer from its seed corpus

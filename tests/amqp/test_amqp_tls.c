@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,6 +57,9 @@ static int setup(void **state)
     snprintf(key, sizeof key, "%s/key.pem", dir);
     server = fork();
     if (server == 0) {
+        /* A failed assertion or a sanitizer abort skips the teardown: the
+         * server must not outlive the test process. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         freopen("/dev/null", "w", stdout);
         freopen("/dev/null", "w", stderr);
         execlp("openssl", "openssl", "s_server", "-quiet", "-accept", ports, "-cert", cert, "-key",

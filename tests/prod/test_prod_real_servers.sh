@@ -15,6 +15,9 @@
 # Producer cycles run as `rnr lambda` producer invocations against the
 # Runtime API emulator. Each run uses its own queue names, Redis database
 # and S3 prefix. Restarts hold the services' exclusive locks.
+# Nothing waits on a guessed duration: a gate proxy holds rnr inside the
+# request of interest until the server is seen down (its process gone and
+# its port refusing), then lets the request through.
 set -euo pipefail
 if [ -z "${RNR_TEST_AMQP_URL:-}" ] || [ -z "${RNR_TEST_REDIS_URL:-}" ] || [ -z "${RNR_TEST_S3_ENDPOINT:-}" ]; then
   echo "skipped: no servers"; exit 77
@@ -78,14 +81,55 @@ fixture() {
   export NWS_API_URL=$nws NWPS_API_URL=$nws/nwps/v1
 }
 
+# A gate (tests/prod/gate_proxy.py) in front of the fixture server $nws
+# that holds the first request for PATH until `release`; NWS_API_URL and
+# NWPS_API_URL then point at it. $1 is a name for its files.
+gate() { # name path
+  local name=$1
+  gate_file=$tmp/$name.gate gate_log=$tmp/$name.gate.log
+  rm -f "$gate_file" "$tmp/$name.gate.port"; : > "$gate_log"
+  $py "$src/tests/prod/gate_proxy.py" "$nws" "$2" "$gate_file" "$tmp/$name.gate.port" "$gate_log" \
+    > "$tmp/$name.gate.out" 2>&1 7>&- 8>&- &
+  pids+=($!)
+  for _ in $(seq 200); do [ -s "$tmp/$name.gate.port" ] && break; sleep 0.05; done
+  [ -s "$tmp/$name.gate.port" ] || fail "gate $name did not start: $(cat "$tmp/$name.gate.out")"
+  local g="http://127.0.0.1:$(cat "$tmp/$name.gate.port")"
+  export NWS_API_URL=$g NWPS_API_URL=$g/nwps/v1
+}
+# Until rnr's request waits at the gate (or $2, the rnr process, ended).
+wait_held() { # what pid
+  for _ in $(seq 1200); do
+    grep -q '^held ' "$gate_log" && return 0
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.05
+  done
+  grep -q '^held ' "$gate_log" || fail "$1 never reached the gate"
+}
+release() { touch "$gate_file"; }
+
+# Until the server is really gone: its process exited, its port refuses.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_down() { # name port [pidfile]
+  local pid=""
+  [ -z "${3:-}" ] || pid=$(cat "$3" 2>/dev/null || true)
+  for _ in $(seq 1200); do
+    if ! port_open "$2" && { [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; }; then return 0; fi
+    sleep 0.1
+  done
+  fail "$1 still up 120 s after it was stopped"
+}
+
 # The Runtime API emulator serving N empty events; sets $api, $emu_log.
-emulator() { # name count
-  local name=$1 n=$2
+# Each invocation gets DEADLINE ms (default 30 s, the emulator's default;
+# a section that holds an invocation at the gate gives Lambda's maximum,
+# 15 min, so that the cycle meets the stopped server, not its deadline).
+emulator() { # name count [deadline-ms]
+  local name=$1 n=$2 deadline=${3:-30000}
   : > "$tmp/$name.events"
   for _ in $(seq "$n"); do echo '{"source":"aws.events"}' >> "$tmp/$name.events"; done
   emu_log=$tmp/$name.emu.jsonl
   "$build/tools/lambda_emulator/rnr-lambda-emulator" --events "$tmp/$name.events" \
-    --port-file "$tmp/$name.emu.port" --log "$emu_log" > "$tmp/$name.emu.out" 2>&1 &
+    --port-file "$tmp/$name.emu.port" --log "$emu_log" --deadline-ms "$deadline" > "$tmp/$name.emu.out" 2>&1 &
   pids+=($!)
   for _ in $(seq 200); do [ -s "$tmp/$name.emu.port" ] && break; sleep 0.05; done
   [ -s "$tmp/$name.emu.port" ] || fail "emulator $name did not start"
@@ -199,21 +243,28 @@ fi
 # ---- 3. Redis stopped during a producer cycle ----
 if want 3; then
 step "3. Redis stopped during a producer cycle"
-# The list answers after 4 s: Redis goes away in between.
-fixture redis '{"path":"/products","latency_ms":4000,"times":1}'
+# The product list is held at the gate until Redis is gone.
+fixture redis
+gate redis /products
 redis_flush
 q3=${run_id}_redis
-emulator redis 3
-producer_lambda "$q3" 1 "$tmp/redis-producer.out" &
+emulator redis 3 900000
+RNR_HTTP_TIMEOUT_MS=600000 producer_lambda "$q3" 1 "$tmp/redis-producer.out" &
 ppid=$!
-sleep 1.5
+wait_held "the producer" $ppid
 flock -x 8
 svc stop-redis
+wait_down Redis "$redis_port" "$svcdir/redis/redis.pid"
+release
 wait $ppid || true
 [ "$(emu_field error body.errorType | head -1)" = rnr.transient ] || fail "cycle with Redis down: $(cat "$emu_log")"
 [ -z "$(emu_field response kind)" ] || fail "a cycle with Redis down answered: $(emu_field response body)"
 [ "$($pika count "$RNR_TEST_AMQP_URL" "$q3")" -le 0 ] || fail "published while Redis was down"
 svc start-redis
+# The restarted Redis loads its last RDB snapshot (taken whenever 100 keys
+# changed in 5 min, by any test): it may hold these products from an
+# earlier run. The shutdown was nosave: start from what this run wrote.
+redis_flush
 flock -s 8
 producer_lambda "$q3" 2 "$tmp/redis-producer.out" || { cat "$tmp/redis-producer.out"; fail "producer after Redis returned"; }
 [ "$(emu_field response body.published | tr '\n' ' ')" = "3 0 " ] || fail "after Redis returned: $(emu_field response body)"
@@ -224,17 +275,19 @@ fi
 # ---- 4. RabbitMQ restarted during a producer cycle ----
 if want 4; then
 step "4. RabbitMQ restarted during a producer cycle"
-# The list answers after 20 s, when the broker is surely down (a stop
-# takes 6-10 s).
-fixture rabbitp '{"path":"/products","latency_ms":20000,"times":1}'
+# The product list is held at the gate until the broker is gone.
+fixture rabbitp
+gate rabbitp /products
 redis_flush
 q4=${run_id}_rabbitp
-emulator rabbitp 3
-producer_lambda "$q4" 1 "$tmp/rabbitp-producer.out" &
+emulator rabbitp 3 900000
+RNR_HTTP_TIMEOUT_MS=600000 producer_lambda "$q4" 1 "$tmp/rabbitp-producer.out" &
 ppid=$!
-sleep 1
+wait_held "the producer" $ppid
 flock -x 7
 svc stop-rabbit
+wait_down RabbitMQ "$amqp_port" "$svcdir/rabbit/rabbit.pid"
+release
 wait $ppid || true
 svc start-rabbit
 flock -s 7
@@ -257,33 +310,43 @@ fi
 # ---- 5. RabbitMQ restarted while the worker processes a message ----
 if want 5; then
 step "5. RabbitMQ restarted while the worker processes"
-# RNRA1's gauge answers after 12 s: the worker is inside 7c2e... while
-# the broker stops.
-fixture rabbitw '{"path":"/nwps/v1/gauges/RNRA1","latency_ms":12000,"times":1}'
+# RNRA1's gauge (only in 7c2e...) is held at the gate: the worker is
+# inside that message while the broker stops, and finishes it while the
+# broker is down, so its ack meets a dead connection.
+fixture rabbitw
+gate rabbitw /nwps/v1/gauges/RNRA1
 q5=${run_id}_rabbitw
 for id in $ID_OLD $ID_MID $ID_NEW; do
   $pika publish "$RNR_TEST_AMQP_URL" "$q5" "$(printf '{"rdf": "%s/products/%s", "id": "%s", "wmo_collective_id": "SRUS54", "issuing_office": "KRNR", "issuance_time": "2026-03-14T09:12:00+00:00", "product_code": "HML", "product_name": "AHPS XML"}' "$nws" "$id" "$id")"
 done
-env RNR_STATE_DIR="$tmp/rabbitw" RNR_QUEUE_URL="$RNR_TEST_AMQP_URL" MQ_QUEUE_NAME=$q5 \
+env RNR_HTTP_TIMEOUT_MS=600000 RNR_STATE_DIR="$tmp/rabbitw" RNR_QUEUE_URL="$RNR_TEST_AMQP_URL" MQ_QUEUE_NAME=$q5 \
   RNR_STORE_URL="s3://${RNR_TEST_S3_BUCKET:-rnr-test}/$run_id/rabbitw" \
   "$bin" worker --stats-file "$tmp/rabbitw.stats" > "$tmp/rabbitw.out" 2>&1 7>&- 8>&- &
 wpid=$!
 pids+=($wpid)
-# (the fixture server logs a request once answered: watch the worker's log)
-for _ in $(seq 400); do grep -q "message id=$ID_MID" "$tmp/rabbitw.out" 2>/dev/null && break; sleep 0.05; done
-grep -q "message id=$ID_MID" "$tmp/rabbitw.out" || fail "the worker never started on $ID_MID"
+wait_held "the worker" $wpid
+grep -q "message id=$ID_MID" "$tmp/rabbitw.out" || fail "held outside $ID_MID: $(cat "$tmp/rabbitw.out")"
 flock -x 7
 svc stop-rabbit
+wait_down RabbitMQ "$amqp_port" "$svcdir/rabbit/rabbit.pid"
+release
+# The worker finishes the message and finds the connection gone.
+for _ in $(seq 1200); do
+  grep -q 'connection to .* lost' "$tmp/rabbitw.out" && break
+  kill -0 $wpid 2>/dev/null || break
+  sleep 0.1
+done
+grep -q 'connection to .* lost' "$tmp/rabbitw.out" || fail "the worker never saw the broker go away: $(tail -5 "$tmp/rabbitw.out")"
 svc start-rabbit
 flock -s 7
 # The same worker process reconnects and works through the queue (the
-# interrupted message is redelivered); then it is told to drain and stop.
-for _ in $(seq 600); do
+# interrupted message is redelivered); once it has taken the last message
+# it is told to drain (finish and settle that message) and stop.
+for _ in $(seq 1200); do
   grep -q "message id=$ID_NEW" "$tmp/rabbitw.out" && [ "$($pika count "$RNR_TEST_AMQP_URL" "$q5")" = 0 ] && break
   kill -0 $wpid 2>/dev/null || break
   sleep 0.1
 done
-sleep 2
 kill -TERM $wpid
 wait $wpid || { tail -20 "$tmp/rabbitw.out"; fail "worker exit status after SIGTERM"; }
 grep -q "message id=$ID_NEW" "$tmp/rabbitw.out" || fail "the worker did not get to the last product"
@@ -294,7 +357,6 @@ assert s["dead"] == 0 and s["acked"] >= 3 and s["routed"] >= 3, s
 PY
 [ "$(s3_keys "$run_id/rabbitw" | grep '\.nc$')" = "$want_outputs" ] || fail "outputs after the restart: $(s3_keys "$run_id/rabbitw")"
 [ "$($pika count "$RNR_TEST_AMQP_URL" "$q5")" = 0 ] || fail "messages left in $q5"
-grep -q 'connection to .* lost' "$tmp/rabbitw.out" || fail "the worker never saw the broker go away"
 [ "$($pika count "$RNR_TEST_AMQP_URL" "$q5.dead")" -le 0 ] || fail "dead letters in $q5.dead"
 echo "   worker after the restart: $($py -c 'import json,sys; s=json.load(open(sys.argv[1])); print("messages=%d acked=%d routed=%d outputs=%d (the interrupted product is routed again on redelivery)" % (s["messages"], s["acked"], s["routed"], s["outputs"]))' "$tmp/rabbitw.stats")"
 fi

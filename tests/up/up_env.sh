@@ -18,15 +18,34 @@ fixture_pid=""
 # UP_KEEP=1 keeps the scratch directory (logs, store, queue) for a look.
 up_cleanup() {
   watchdog_stop
+  # A test that failed half-way may leave `rnr up` running: stop it as a
+  # user would (its workers follow it), so nothing outlives the test.
+  if [ -n "$watched_pid" ] && kill -0 "$watched_pid" 2>/dev/null; then
+    kill -TERM "$watched_pid" 2>/dev/null || true
+    for _ in $(seq 1 300); do kill -0 "$watched_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$watched_pid" 2>/dev/null || true
+    wait "$watched_pid" 2>/dev/null || true
+  fi
   if [ -n "$fixture_pid" ]; then kill "$fixture_pid" 2>/dev/null || true; wait "$fixture_pid" 2>/dev/null || true; fi
   if [ -n "${UP_KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap up_cleanup EXIT
 
-# Bound a background process: SIGKILL it after $2 seconds.
-watchdog_pid=""
-watchdog() { (exec >/dev/null 2>&1; sleep "$2"; kill -9 "$1") & watchdog_pid=$!; }
-watchdog_stop() { [ -z "$watchdog_pid" ] || kill "$watchdog_pid" 2>/dev/null || true; watchdog_pid=""; }
+# Bound a background process: SIGKILL it after $2 seconds. The watchdog
+# is one bash process with no child: it waits with `read -t` on a FIFO that
+# nobody writes (an external `sleep` would be orphaned, and outlive the
+# test, when the watchdog is stopped).
+watchdog_pid="" watched_pid=""
+watchdog() {
+  watched_pid=$1
+  [ -p "$WORK/watchdog.fifo" ] || mkfifo "$WORK/watchdog.fifo"
+  (exec >/dev/null 2>&1; read -r -t "$2" <>"$WORK/watchdog.fifo" || kill -9 "$1") &
+  watchdog_pid=$!
+}
+watchdog_stop() {
+  [ -z "$watchdog_pid" ] || { kill "$watchdog_pid" 2>/dev/null || true; wait "$watchdog_pid" 2>/dev/null || true; }
+  watchdog_pid=""
+}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
