@@ -52,6 +52,7 @@ typedef struct hf_info {
     char first_duplicate[32];
     char layer_flowpaths[32];
     char layer_attributes[32];
+    char crs[32];            /* the flowpaths' CRS, "EPSG:5070"; empty when unknown */
 } hf_info;
 
 /* The sidecar index path for a GeoPackage: "<path>.rnrindex" (malloc'd). */

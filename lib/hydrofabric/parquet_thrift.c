@@ -500,6 +500,7 @@ static int read_data_header(tr *t, pq_page_header *ph, int kind)
             if (f.type != CT_TRUE && f.type != CT_FALSE)
                 return t->bad = 1, -1;
             ph->is_compressed = f.type == CT_TRUE;
+            r = 0;
             break;
         default: r = tr_skip(t, f.type);
         }
