@@ -9,8 +9,12 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "adapters/backends.h"
 #include "hydrofabric/hf.h"
+#include "services/config.h"
 #include "testutil.h"
+
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -258,10 +262,63 @@ static void test_bad_inputs(void **state)
     hf_close(g);
 }
 
+/* HYDROFABRIC_S3_KEY as the reference means it: a prefix of parquet layers,
+ * downloaded once into the state directory. */
+static void test_store_prefix(void **state)
+{
+    (void)state;
+    char url[1100], root[1100], cmd[4096];
+    snprintf(root, sizeof root, "%s/store", tmp);
+    snprintf(url, sizeof url, "file://%s", root);
+    rnr_store *s;
+    rnr_error err = {0};
+    assert_int_equal(backend_open_store(url, &s, &err), RNR_OK);
+    static const char *const names[] = {"network", "flowpaths", "flowpath-attributes", "lakes", "nexus"};
+    for (size_t i = 0; i < 5; i++) {
+        char src[1200], key[100];
+        snprintf(src, sizeof src, "%s/zstd/%s.parquet", h, names[i]);
+        snprintf(key, sizeof key, "hydrofabric/v2.2/%s.parquet", names[i]);
+        assert_int_equal(store_put_file(s, key, src, NULL, &err), RNR_OK);
+    }
+    rnr_config c;
+    memset(&c, 0, sizeof c);
+    char sd[1100];
+    snprintf(sd, sizeof sd, "%s/state", tmp);
+    mkdir(sd, 0755);
+    c.state_dir = sd;
+    c.hydrofabric_key = "hydrofabric/v2.2/";
+    hf_db *p, *g;
+    if (config_open_hydrofabric(&c, s, &p, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(hf_open(gpkg, &g, &err), 0);
+    assert_same_cut(g, p, 3121538);
+    hf_close(p);
+    char local[1300];
+    snprintf(local, sizeof local, "%s/hf-hydrofabric_v2_2/network.parquet", sd);
+    struct stat a, b;
+    assert_int_equal(stat(local, &a), 0);
+    /* a restart finds the copies and downloads nothing */
+    snprintf(cmd, sizeof cmd, "touch -d '2000-01-01' '%s'", local);
+    run(cmd);
+    assert_int_equal(stat(local, &a), 0);
+    assert_int_equal(config_open_hydrofabric(&c, s, &p, &err), 0);
+    assert_int_equal(stat(local, &b), 0);
+    assert_int_equal(a.st_mtime, b.st_mtime);
+    hf_close(p);
+    hf_close(g);
+    /* a prefix without lakes.parquet names the missing file */
+    assert_int_equal(store_delete(s, "hydrofabric/v2.2/lakes.parquet", &err), RNR_OK);
+    c.hydrofabric_key = "hydrofabric/v2.2";
+    assert_int_not_equal(config_open_hydrofabric(&c, s, &p, &err), 0);
+    assert_non_null(strstr(err.msg, "hydrofabric/v2.2/lakes.parquet: missing file"));
+    store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_variants_equal_gpkg), cmocka_unit_test(test_sidecar_index),
-        cmocka_unit_test(test_lake_rule_both_paths), cmocka_unit_test(test_bad_inputs)};
+        cmocka_unit_test(test_lake_rule_both_paths), cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_store_prefix)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
