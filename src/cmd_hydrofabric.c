@@ -154,8 +154,8 @@ static int run_generate(int argc, char **argv)
 {
     synth_options o;
     synth_options_default(&o);
-    const char *out = NULL;
-    int have_n = 0;
+    const char *out = NULL, *pq_dir = NULL;
+    int have_n = 0, zstd = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int64_t v;
@@ -176,6 +176,12 @@ static int run_generate(int argc, char **argv)
             if (i + 1 >= argc)
                 return cmd_usage_error(HF_CMD, "generate: --gauges needs a CSV file");
             o.gauges_csv = argv[++i];
+        } else if (strcmp(a, "--parquet") == 0) {
+            if (i + 1 >= argc)
+                return cmd_usage_error(HF_CMD, "generate: --parquet needs a directory");
+            pq_dir = argv[++i];
+        } else if (strcmp(a, "--zstd") == 0) {
+            zstd = 1;
         } else if (a[0] == '-' && a[1]) {
             return cmd_usage_error(HF_CMD, "generate: unknown option '%s'", a);
         } else if (out) {
@@ -197,6 +203,47 @@ static int run_generate(int argc, char **argv)
     }
     printf("%s: %zu flowpaths, %zu network rows, %zu lakes, %zu gauges placed (%lld ms)\n", out, rep.flowpaths,
            rep.network_rows, rep.lakes, rep.gauges, (long long)(time_mono_ms() - t0));
+    if (pq_dir) {
+        t0 = time_mono_ms();
+        if (hf_export_parquet(out, pq_dir, 0, zstd, &err)) {
+            fprintf(stderr, "rnr hydrofabric: %s\n", err.msg);
+            return 1;
+        }
+        printf("%s: parquet layers (%lld ms)\n", pq_dir, (long long)(time_mono_ms() - t0));
+    }
+    return 0;
+}
+
+/* A GeoPackage's layers as the reference's parquet layout. */
+static int run_convert(int argc, char **argv)
+{
+    const char *pos[2] = {NULL, NULL};
+    int np = 0, zstd = 0;
+    int64_t group = 65536;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--zstd") == 0) {
+            zstd = 1;
+        } else if (strcmp(argv[i], "--row-group") == 0) {
+            if (i + 1 >= argc || parse_i64(argv[i + 1], &group) != 0 || group < 1 || group > (1 << 24))
+                return cmd_usage_error(HF_CMD, "convert: --row-group needs 1..16777216 rows");
+            i++;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cmd_usage_error(HF_CMD, "convert: unknown option '%s'", argv[i]);
+        } else if (np == 2) {
+            return cmd_usage_error(HF_CMD, "convert: too many arguments");
+        } else {
+            pos[np++] = argv[i];
+        }
+    }
+    if (np != 2)
+        return cmd_usage_error(HF_CMD, "convert needs a GeoPackage and an output directory");
+    rnr_error err = {0};
+    int64_t t0 = time_mono_ms();
+    if (hf_export_parquet(pos[0], pos[1], (size_t)group, zstd, &err)) {
+        fprintf(stderr, "rnr hydrofabric: %s\n", err.msg);
+        return 1;
+    }
+    printf("%s: parquet layers (%lld ms)\n", pos[1], (long long)(time_mono_ms() - t0));
     return 0;
 }
 
@@ -289,7 +336,7 @@ static int run_dump(int argc, char **argv)
 static int hydrofabric_run(int argc, char **argv)
 {
     if (argc < 2)
-        return cmd_usage_error(HF_CMD, "needs a subcommand: index, cut or generate");
+        return cmd_usage_error(HF_CMD, "needs a subcommand: index, cut, generate, convert or dump");
     const char *sub = argv[1];
     if (strcmp(sub, "index") == 0)
         return run_index(argc - 1, argv + 1);
@@ -299,14 +346,18 @@ static int hydrofabric_run(int argc, char **argv)
         return run_generate(argc - 1, argv + 1);
     if (strcmp(sub, "dump") == 0)
         return run_dump(argc - 1, argv + 1);
+    if (strcmp(sub, "convert") == 0)
+        return run_convert(argc - 1, argv + 1);
     return cmd_usage_error(HF_CMD, "unknown subcommand '%s'", sub);
 }
 
 const rnr_command cmd_hydrofabric = {
-    HF_CMD, "index, cut and generate NextGen hydrofabric GeoPackages",
+    HF_CMD, "index, cut, generate, convert and dump NextGen hydrofabrics (GeoPackage or parquet)",
     "usage: rnr hydrofabric index H.gpkg [-o INDEX]\n"
     "       rnr hydrofabric cut H.gpkg REACH_ID [--json] [--index INDEX]\n"
-    "       rnr hydrofabric generate --flowpaths N [--seed S] [--lakes K] [--gauges FILE] OUT.gpkg\n"
+    "       rnr hydrofabric generate --flowpaths N [--seed S] [--lakes K] [--gauges FILE]\n"
+    "                                [--parquet DIR [--zstd]] OUT.gpkg\n"
+    "       rnr hydrofabric convert H.gpkg DIR [--zstd] [--row-group N]\n"
     "       rnr hydrofabric dump [--pages] FILE.parquet [COLUMN...]\n"
     "\n"
     "index     Build the sidecar index H.gpkg.rnrindex (the columns the RnR cut reads,\n"
@@ -325,6 +376,12 @@ const rnr_command cmd_hydrofabric = {
     "          --gauges FILE  CSV with header lid,reach_id[,...]: each reach_id becomes\n"
     "                         the hf_id of a flowpath whose cut is a lake-free chain\n"
     "                         of at least 8 flowpaths\n"
+    "          --parquet DIR  also write the layers as parquet files in DIR (the\n"
+    "                         reference's layout; --zstd compresses them)\n"
+    "convert   Write H.gpkg's layers as parquet files in DIR, one per layer, geometry\n"
+    "          as GeoParquet WKB (rnr's own PLAIN writer; row groups of N rows,\n"
+    "          default 65536; --zstd compresses). A file without lakes gets an\n"
+    "          empty lakes.parquet.\n"
     "dump      Print the rows of a Parquet file (or of the named columns) as\n"
     "          tab-separated text (--pages: each chunk's page kinds on stderr): a header of name:physical-type, \\N for null,\n"
     "          reals with round-trip precision, non-string bytes as 0x-hex.\n"
