@@ -395,7 +395,29 @@ static int fetch_parquet_prefix(const rnr_config *c, rnr_store *store, const cha
         if (rc)
             unlink(part);
     }
+    /* The sidecar index: published beside the layers ("<prefix>/rnr.rnrindex",
+     * from `rnr hydrofabric index`), else built here once; either way a
+     * restart opens in milliseconds. */
+    char key[700], ip[1300], part[1310];
+    snprintf(key, sizeof key, "%s/rnr.rnrindex", prefix);
+    snprintf(ip, sizeof ip, "%s.rnrindex", dir);
+    snprintf(part, sizeof part, "%s.part", ip);
+    const store_object *o = NULL;
+    for (size_t j = 0; !rc && j < l.n && !o; j++)
+        o = strcmp(l.items[j].key, key) == 0 ? &l.items[j] : NULL;
+    struct stat st;
+    if (!rc && o && !(stat(ip, &st) == 0 && (int64_t)st.st_size == o->size)) {
+        rc = store_get_file(store, key, part, err);
+        if (!rc && rename(part, ip) != 0)
+            rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot rename: %s", ip, strerror(errno));
+        if (rc)
+            unlink(part);
+    }
     store_list_clear(&l);
+    if (!rc && access(ip, R_OK) != 0) {
+        log_info("config", "building the hydrofabric index %s", ip);
+        rc = hf_index_build(dir, ip, NULL, err);
+    }
     return rc;
 }
 

@@ -263,7 +263,7 @@ static void test_bad_inputs(void **state)
 }
 
 /* HYDROFABRIC_S3_KEY as the reference means it: a prefix of parquet layers,
- * downloaded once into the state directory. */
+ * downloaded once into the state directory and indexed there. */
 static void test_store_prefix(void **state)
 {
     (void)state;
@@ -292,6 +292,9 @@ static void test_store_prefix(void **state)
         fail_msg("%s", err.msg);
     assert_int_equal(hf_open(gpkg, &g, &err), 0);
     assert_same_cut(g, p, 3121538);
+    hf_info info;
+    hf_get_info(p, &info);
+    assert_int_equal(info.indexed, 1); /* built once into the state directory */
     hf_close(p);
     char local[1300];
     snprintf(local, sizeof local, "%s/hf-hydrofabric_v2_2/network.parquet", sd);
