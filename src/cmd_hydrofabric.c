@@ -280,9 +280,24 @@ static void print_value(const pq_column *c, size_t r)
  * after a header of name:physical-type. */
 static int run_dump(int argc, char **argv)
 {
-    int pages = argc > 1 && strcmp(argv[1], "--pages") == 0;
-    argc -= pages;
-    argv += pages;
+    int pages = 0;
+    const char *where = NULL;
+    int64_t want = 0;
+    while (argc > 1 && (strcmp(argv[1], "--pages") == 0 || strcmp(argv[1], "--where") == 0)) {
+        if (argv[1][2] == 'p') {
+            pages = 1;
+        } else {
+            char *eq = argc > 2 ? strchr(argv[2], '=') : NULL;
+            if (!eq || parse_i64(eq + 1, &want) != 0)
+                return cmd_usage_error(HF_CMD, "dump: --where needs COLUMN=INTEGER");
+            *eq = 0;
+            where = argv[2];
+            argc--;
+            argv++;
+        }
+        argc--;
+        argv++;
+    }
     if (argc < 2 || argv[1][0] == '-')
         return cmd_usage_error(HF_CMD, "dump needs a Parquet file");
     rnr_error err = {0};
@@ -304,10 +319,24 @@ static int run_dump(int argc, char **argv)
     }
     if (!rc)
         putchar('\n');
+    size_t wcol = 0, skipped = 0;
+    pq_column wv = {0};
+    if (!rc && where)
+        rc = pq_find_column(f, where, &wcol, &err);
     for (size_t g = 0; !rc && g < pq_num_row_groups(f); g++) {
+        /* a lookup: row groups whose min/max exclude the value are not read */
+        if (where && !pq_chunk_may_contain_int(f, g, wcol, want)) {
+            skipped++;
+            continue;
+        }
+        if (where)
+            rc = pq_read_column(f, g, wcol, &wv, &err);
         for (size_t k = 0; !rc && k < nc; k++)
             rc = pq_read_column(f, g, cols[k], &cv[k], &err);
         for (size_t r = 0; !rc && r < (size_t)pq_row_group_rows(f, g); r++) {
+            if (where && ((wv.valid && !wv.valid[r]) || (wv.kind == PQ_KIND_INT && wv.i[r] != want) ||
+                          (wv.kind == PQ_KIND_REAL && wv.d[r] != (double)want) || wv.kind == PQ_KIND_BYTES))
+                continue;
             for (size_t k = 0; k < nc; k++) {
                 if (k)
                     putchar('\t');
@@ -321,7 +350,11 @@ static int run_dump(int argc, char **argv)
                         cv[k].pages_v1, cv[k].pages_v2, cv[k].dict_pages, cv[k].encodings);
             pq_column_clear(&cv[k]);
         }
+        pq_column_clear(&wv);
     }
+    if (pages && where)
+        fprintf(stderr, "where %s=%lld: %zu of %zu row groups skipped by their statistics\n", where, (long long)want,
+                skipped, pq_num_row_groups(f));
     free(cols);
     free(cv);
     pq_close(f);
@@ -358,7 +391,7 @@ const rnr_command cmd_hydrofabric = {
     "       rnr hydrofabric generate --flowpaths N [--seed S] [--lakes K] [--gauges FILE]\n"
     "                                [--parquet DIR [--zstd]] OUT.gpkg\n"
     "       rnr hydrofabric convert H.gpkg DIR [--zstd] [--row-group N]\n"
-    "       rnr hydrofabric dump [--pages] FILE.parquet [COLUMN...]\n"
+    "       rnr hydrofabric dump [--pages] [--where COL=N] FILE.parquet [COLUMN...]\n"
     "\n"
     "index     Build the sidecar index H.gpkg.rnrindex (the columns the RnR cut reads,\n"
     "          with B-tree indexes) so a worker opens a CONUS file in milliseconds.\n"
@@ -385,6 +418,8 @@ const rnr_command cmd_hydrofabric = {
     "dump      Print the rows of a Parquet file (or of the named columns) as\n"
     "          tab-separated text (--pages: each chunk's page kinds on stderr): a header of name:physical-type, \\N for null,\n"
     "          reals with round-trip precision, non-string bytes as 0x-hex.\n"
+    "          --where COL=N prints only rows whose numeric COL equals N, skipping\n"
+    "          the row groups whose min/max statistics exclude it.\n"
     "\n"
     "Exit status: 0 success, 1 bad input or failure, 2 usage error.\n",
     hydrofabric_run};

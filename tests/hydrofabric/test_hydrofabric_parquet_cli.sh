@@ -57,11 +57,21 @@ grep -q "rowgroups.rnrindex: 50 flowpaths, 117 network rows" "$T/out.txt" || fai
 "$RNR" hydrofabric cut "$T/h/rowgroups" 3121538 --json >"$T/cut.pq" && cmp -s "$T/cut.gpkg" "$T/cut.pq" ||
     fail "cut through the index differs"
 
+# a lookup skips the row groups whose statistics exclude the value (DuckDB's and ours)
+for f in "$T/h/rowgroups/network.parquet"; do
+    "$RNR" hydrofabric dump --pages --where hf_id=3121538 "$f" id hf_id >"$T/w" 2>"$T/pages"
+    [ "$(grep -c "^wb-2418120	3121538$" "$T/w")" = 2 ] || fail "dump --where rows: $(cat "$T/w")"
+    grep -Eq "where hf_id=3121538: [1-9][0-9]* of 11 row groups skipped" "$T/pages" ||
+        fail "no row group skipped: $(grep where "$T/pages")"
+done
+
 # our own writer: `convert` and `generate --parquet`, read back by DuckDB
 "$RNR" hydrofabric convert "$REF/HPDT2.gpkg" "$T/conv" --row-group 30 >/dev/null 2>"$T/err" ||
     fail "convert: $(cat "$T/err")"
 "$RNR" hydrofabric cut "$T/conv" 3121538 --json >"$T/cut.pq" && cmp -s "$T/cut.gpkg" "$T/cut.pq" ||
     fail "cut on the converted HPDT2 differs"
+"$RNR" hydrofabric dump --pages --where hf_id=3121538 "$T/conv/network.parquet" id >/dev/null 2>"$T/pages"
+grep -q "where hf_id=3121538: 3 of 6 row groups skipped" "$T/pages" || fail "our statistics: $(grep where "$T/pages")"
 "$RNR" hydrofabric generate --flowpaths 2000 --seed 3 --gauges "$SRC/data/sample/gauges.csv" \
     --parquet "$T/synpq" --zstd "$T/syn.gpkg" >/dev/null 2>"$T/err" || fail "generate --parquet: $(cat "$T/err")"
 node "$SRC/tests/hydrofabric/hpdt2_parquet.mjs" compare "$RNR" "$T"/conv/*.parquet "$T"/synpq/*.parquet \
