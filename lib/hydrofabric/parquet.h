@@ -20,35 +20,6 @@
 
 #include "core/error.h"
 
-#ifndef RNR_WARN_UNUSED
-#define RNR_WARN_UNUSED __attribute__((warn_unused_result))
-/* The writer (parquet_write.c): optional INT64, DOUBLE and BYTE_ARRAY
- * columns, PLAIN, one data page v1 per chunk, UNCOMPRESSED or ZSTD. */
-typedef struct pq_writer pq_writer;
-typedef struct pq_wcol {
-    const char *name;
-    int type;           /* PQ_INT64, PQ_DOUBLE or PQ_BYTE_ARRAY */
-    int is_string;      /* BYTE_ARRAY annotated as a UTF-8 string */
-} pq_wcol;
-/* One column of a row group: valid may be NULL (no nulls); i, d or
- * off/data by type, like pq_column. */
-typedef struct pq_wdata {
-    const uint8_t *valid;
-    const int64_t *i;
-    const double *d;
-    const size_t *off;
-    const uint8_t *data;
-} pq_wdata;
-RNR_WARN_UNUSED int pq_writer_open(const char *path, const pq_wcol *cols, size_t ncols, int zstd, pq_writer **out,
-                                   rnr_error *err);
-RNR_WARN_UNUSED int pq_writer_set_metadata(pq_writer *w, const char *key, const char *value);
-RNR_WARN_UNUSED int pq_writer_write_group(pq_writer *w, size_t nrows, const pq_wdata *cols, rnr_error *err);
-/* Footer, close, rename into place; frees w whatever happens. */
-RNR_WARN_UNUSED int pq_writer_close(pq_writer *w, rnr_error *err);
-/* Drop an unfinished file; frees w. */
-void pq_writer_abort(pq_writer *w);
-
-#endif
 
 typedef struct pq_file pq_file;
 
