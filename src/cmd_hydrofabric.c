@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "hydrofabric/hf.h"
+#include "hydrofabric/parquet.h"
 #include "hydrofabric/synth.h"
 
 #include <errno.h>
@@ -153,8 +154,8 @@ static int run_generate(int argc, char **argv)
 {
     synth_options o;
     synth_options_default(&o);
-    const char *out = NULL;
-    int have_n = 0;
+    const char *out = NULL, *pq_dir = NULL;
+    int have_n = 0, zstd = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int64_t v;
@@ -175,6 +176,12 @@ static int run_generate(int argc, char **argv)
             if (i + 1 >= argc)
                 return cmd_usage_error(HF_CMD, "generate: --gauges needs a CSV file");
             o.gauges_csv = argv[++i];
+        } else if (strcmp(a, "--parquet") == 0) {
+            if (i + 1 >= argc)
+                return cmd_usage_error(HF_CMD, "generate: --parquet needs a directory");
+            pq_dir = argv[++i];
+        } else if (strcmp(a, "--zstd") == 0) {
+            zstd = 1;
         } else if (a[0] == '-' && a[1]) {
             return cmd_usage_error(HF_CMD, "generate: unknown option '%s'", a);
         } else if (out) {
@@ -196,13 +203,173 @@ static int run_generate(int argc, char **argv)
     }
     printf("%s: %zu flowpaths, %zu network rows, %zu lakes, %zu gauges placed (%lld ms)\n", out, rep.flowpaths,
            rep.network_rows, rep.lakes, rep.gauges, (long long)(time_mono_ms() - t0));
+    if (pq_dir) {
+        t0 = time_mono_ms();
+        if (hf_export_parquet(out, pq_dir, 0, zstd, &err)) {
+            fprintf(stderr, "rnr hydrofabric: %s\n", err.msg);
+            return 1;
+        }
+        printf("%s: parquet layers (%lld ms)\n", pq_dir, (long long)(time_mono_ms() - t0));
+    }
+    return 0;
+}
+
+/* A GeoPackage's layers as the reference's parquet layout. */
+static int run_convert(int argc, char **argv)
+{
+    const char *pos[2] = {NULL, NULL};
+    int np = 0, zstd = 0;
+    int64_t group = 65536;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--zstd") == 0) {
+            zstd = 1;
+        } else if (strcmp(argv[i], "--row-group") == 0) {
+            if (i + 1 >= argc || parse_i64(argv[i + 1], &group) != 0 || group < 1 || group > (1 << 24))
+                return cmd_usage_error(HF_CMD, "convert: --row-group needs 1..16777216 rows");
+            i++;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cmd_usage_error(HF_CMD, "convert: unknown option '%s'", argv[i]);
+        } else if (np == 2) {
+            return cmd_usage_error(HF_CMD, "convert: too many arguments");
+        } else {
+            pos[np++] = argv[i];
+        }
+    }
+    if (np != 2)
+        return cmd_usage_error(HF_CMD, "convert needs a GeoPackage and an output directory");
+    rnr_error err = {0};
+    int64_t t0 = time_mono_ms();
+    if (hf_export_parquet(pos[0], pos[1], (size_t)group, zstd, &err)) {
+        fprintf(stderr, "rnr hydrofabric: %s\n", err.msg);
+        return 1;
+    }
+    printf("%s: parquet layers (%lld ms)\n", pos[1], (long long)(time_mono_ms() - t0));
+    return 0;
+}
+
+/* One value of a decoded column, as `dump` prints it: \\N for null,
+ * integers in decimal, reals with round-trip precision, strings with tab,
+ * newline and backslash escaped, other byte arrays as 0x-hex. */
+static void print_value(const pq_column *c, size_t r)
+{
+    if (c->valid && !c->valid[r]) {
+        fputs("\\N", stdout);
+        return;
+    }
+    if (c->kind == PQ_KIND_INT) {
+        printf("%lld", (long long)c->i[r]);
+    } else if (c->kind == PQ_KIND_REAL) {
+        printf("%.17g", c->d[r]);
+    } else {
+        const uint8_t *p = c->data + c->off[r];
+        size_t n = c->off[r + 1] - c->off[r];
+        if (!c->is_string)
+            fputs("0x", stdout);
+        for (size_t k = 0; k < n; k++) {
+            if (!c->is_string)
+                printf("%02x", p[k]);
+            else if (p[k] == '\t' || p[k] == '\n' || p[k] == '\\')
+                printf("\\%c", p[k] == '\t' ? 't' : p[k] == '\n' ? 'n' : '\\');
+            else
+                putchar(p[k]);
+        }
+    }
+}
+
+/* Every row of the chosen columns (all when none named), tab-separated,
+ * after a header of name:physical-type. */
+static int run_dump(int argc, char **argv)
+{
+    int pages = 0;
+    const char *where = NULL;
+    int64_t want = 0;
+    while (argc > 1 && (strcmp(argv[1], "--pages") == 0 || strcmp(argv[1], "--where") == 0)) {
+        if (argv[1][2] == 'p') {
+            pages = 1;
+        } else {
+            char *eq = argc > 2 ? strchr(argv[2], '=') : NULL;
+            if (!eq || parse_i64(eq + 1, &want) != 0)
+                return cmd_usage_error(HF_CMD, "dump: --where needs COLUMN=INTEGER");
+            *eq = 0;
+            where = argv[2];
+            argc--;
+            argv++;
+        }
+        argc--;
+        argv++;
+    }
+    if (argc < 2 || argv[1][0] == '-')
+        return cmd_usage_error(HF_CMD, "dump needs a Parquet file");
+    rnr_error err = {0};
+    pq_file *f;
+    if (pq_open(argv[1], &f, &err)) {
+        fprintf(stderr, "rnr hydrofabric: %s\n", err.msg);
+        return 1;
+    }
+    size_t nc = argc > 2 ? (size_t)(argc - 2) : pq_num_columns(f);
+    size_t *cols = calloc(nc ? nc : 1, sizeof *cols);
+    pq_column *cv = calloc(nc ? nc : 1, sizeof *cv);
+    int rc = cols && cv ? RNR_OK : rnr_error_set(&err, RNR_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; !rc && k < nc; k++) {
+        cols[k] = k;
+        if (argc > 2)
+            rc = pq_find_column(f, argv[2 + k], &cols[k], &err);
+        if (!rc)
+            printf("%s%s:%d", k ? "\t" : "", pq_column_name(f, cols[k]), pq_column_type(f, cols[k]));
+    }
+    if (!rc)
+        putchar('\n');
+    size_t wcol = 0, skipped = 0;
+    pq_column wv = {0};
+    if (!rc && where)
+        rc = pq_find_column(f, where, &wcol, &err);
+    for (size_t g = 0; !rc && g < pq_num_row_groups(f); g++) {
+        /* a lookup: row groups whose min/max exclude the value are not read */
+        if (where && !pq_chunk_may_contain_int(f, g, wcol, want)) {
+            skipped++;
+            continue;
+        }
+        if (where)
+            rc = pq_read_column(f, g, wcol, &wv, &err);
+        for (size_t k = 0; !rc && k < nc; k++)
+            rc = pq_read_column(f, g, cols[k], &cv[k], &err);
+        for (size_t r = 0; !rc && r < (size_t)pq_row_group_rows(f, g); r++) {
+            if (where && ((wv.valid && !wv.valid[r]) || (wv.kind == PQ_KIND_INT && wv.i[r] != want) ||
+                          (wv.kind == PQ_KIND_REAL && wv.d[r] != (double)want) || wv.kind == PQ_KIND_BYTES))
+                continue;
+            for (size_t k = 0; k < nc; k++) {
+                if (k)
+                    putchar('\t');
+                print_value(&cv[k], r);
+            }
+            putchar('\n');
+        }
+        for (size_t k = 0; k < nc; k++) {
+            if (!rc && pages)
+                fprintf(stderr, "pages %s rg %zu: v1 %u v2 %u dict %u encodings 0x%x\n", pq_column_name(f, cols[k]), g,
+                        cv[k].pages_v1, cv[k].pages_v2, cv[k].dict_pages, cv[k].encodings);
+            pq_column_clear(&cv[k]);
+        }
+        pq_column_clear(&wv);
+    }
+    if (pages && where)
+        fprintf(stderr, "where %s=%lld: %zu of %zu row groups skipped by their statistics\n", where, (long long)want,
+                skipped, pq_num_row_groups(f));
+    free(cols);
+    free(cv);
+    pq_close(f);
+    if (rc) {
+        fflush(stdout);
+        fprintf(stderr, "rnr hydrofabric: %s\n", err.msg);
+        return 1;
+    }
     return 0;
 }
 
 static int hydrofabric_run(int argc, char **argv)
 {
     if (argc < 2)
-        return cmd_usage_error(HF_CMD, "needs a subcommand: index, cut or generate");
+        return cmd_usage_error(HF_CMD, "needs a subcommand: index, cut, generate, convert or dump");
     const char *sub = argv[1];
     if (strcmp(sub, "index") == 0)
         return run_index(argc - 1, argv + 1);
@@ -210,14 +377,21 @@ static int hydrofabric_run(int argc, char **argv)
         return run_cut(argc - 1, argv + 1);
     if (strcmp(sub, "generate") == 0)
         return run_generate(argc - 1, argv + 1);
+    if (strcmp(sub, "dump") == 0)
+        return run_dump(argc - 1, argv + 1);
+    if (strcmp(sub, "convert") == 0)
+        return run_convert(argc - 1, argv + 1);
     return cmd_usage_error(HF_CMD, "unknown subcommand '%s'", sub);
 }
 
 const rnr_command cmd_hydrofabric = {
-    HF_CMD, "index, cut and generate NextGen hydrofabric GeoPackages",
+    HF_CMD, "index, cut, generate, convert and dump NextGen hydrofabrics (GeoPackage or parquet)",
     "usage: rnr hydrofabric index H.gpkg [-o INDEX]\n"
     "       rnr hydrofabric cut H.gpkg REACH_ID [--json] [--index INDEX]\n"
-    "       rnr hydrofabric generate --flowpaths N [--seed S] [--lakes K] [--gauges FILE] OUT.gpkg\n"
+    "       rnr hydrofabric generate --flowpaths N [--seed S] [--lakes K] [--gauges FILE]\n"
+    "                                [--parquet DIR [--zstd]] OUT.gpkg\n"
+    "       rnr hydrofabric convert H.gpkg DIR [--zstd] [--row-group N]\n"
+    "       rnr hydrofabric dump [--pages] [--where COL=N] FILE.parquet [COLUMN...]\n"
     "\n"
     "index     Build the sidecar index H.gpkg.rnrindex (the columns the RnR cut reads,\n"
     "          with B-tree indexes) so a worker opens a CONUS file in milliseconds.\n"
@@ -235,6 +409,17 @@ const rnr_command cmd_hydrofabric = {
     "          --gauges FILE  CSV with header lid,reach_id[,...]: each reach_id becomes\n"
     "                         the hf_id of a flowpath whose cut is a lake-free chain\n"
     "                         of at least 8 flowpaths\n"
+    "          --parquet DIR  also write the layers as parquet files in DIR (the\n"
+    "                         reference's layout; --zstd compresses them)\n"
+    "convert   Write H.gpkg's layers as parquet files in DIR, one per layer, geometry\n"
+    "          as GeoParquet WKB (rnr's own PLAIN writer; row groups of N rows,\n"
+    "          default 65536; --zstd compresses). A file without lakes gets an\n"
+    "          empty lakes.parquet.\n"
+    "dump      Print the rows of a Parquet file (or of the named columns) as\n"
+    "          tab-separated text (--pages: each chunk's page kinds on stderr): a header of name:physical-type, \\N for null,\n"
+    "          reals with round-trip precision, non-string bytes as 0x-hex.\n"
+    "          --where COL=N prints only rows whose numeric COL equals N, skipping\n"
+    "          the row groups whose min/max statistics exclude it.\n"
     "\n"
     "Exit status: 0 success, 1 bad input or failure, 2 usage error.\n",
     hydrofabric_run};

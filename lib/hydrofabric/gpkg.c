@@ -236,6 +236,22 @@ int gpkg_geom_to_wkt(const uint8_t *blob, size_t n, char **wkt, rnr_error *err)
     return RNR_OK;
 }
 
+int gpkg_wkb_to_wkt(const uint8_t *wkb, size_t n, char **wkt, rnr_error *err)
+{
+    *wkt = NULL;
+    rd r = {wkb, n, 0};
+    sbuf b = {0};
+    int rc = wkb_geom(&r, &b, 0, 0, err);
+    if (rc == RNR_OK && b.oom)
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory decoding geometry");
+    if (rc) {
+        free(b.s);
+        return rc;
+    }
+    *wkt = b.s;
+    return RNR_OK;
+}
+
 static uint8_t *put_u32(uint8_t *q, uint32_t v)
 {
     for (int i = 0; i < 4; i++)

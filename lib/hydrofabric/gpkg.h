@@ -33,6 +33,9 @@ int gpkg_header_parse(const uint8_t *blob, size_t n, gpkg_geom_header *out, rnr_
  * caller frees it. */
 int gpkg_geom_to_wkt(const uint8_t *blob, size_t n, char **wkt, rnr_error *err);
 
+/* The same for bare WKB (GeoParquet's geometry encoding), same WKT. */
+int gpkg_wkb_to_wkt(const uint8_t *wkb, size_t n, char **wkt, rnr_error *err);
+
 /* Encode a 2D LineString (xy holds n_points x,y pairs) with an xy envelope,
  * little endian. Returns the blob size, or 0 when cap is too small. */
 size_t gpkg_blob_linestring(int32_t srs_id, const double *xy, size_t n_points, uint8_t *out, size_t cap);

@@ -1,5 +1,6 @@
-/* hf.c - open a hydrofabric (through its sidecar index or an in-memory
- * one), the RnR segment cut, whole-network loading and flowpath lookup. */
+/* hf.c - open a hydrofabric, a GeoPackage or a directory of parquet
+ * layers (through its sidecar index or an in-memory one), and look up one
+ * flowpath. */
 #include "hydrofabric/hf_internal.h"
 #include "hydrofabric/gpkg.h"
 
@@ -66,6 +67,8 @@ static int open_memory(hf_db *h, rnr_error *err)
                  hf_basename(h->path), h->path);
     if (sqlite3_open_v2(":memory:", &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
         return rnr_error_set(err, RNR_ERR_NOMEM, "cannot open an in-memory database");
+    if (h->pq)
+        return hf_parquet_build(h->db, h->path, &h->info, err);
     int rc = hf_attach(h->db, h->path, err);
     if (!rc)
         rc = hf_resolve_layers(h->db, h->path, &ly, err);
@@ -83,18 +86,21 @@ static int prepare_all(hf_db *h, rnr_error *err)
                       " WHERE n.hf_id = ?1 ORDER BY (f.id IS NULL), n.hydroseq DESC, f.id LIMIT 1",
                       &h->st_origin, err)) ||
         (rc = prepare(h,
-                      "SELECT n.hf_hydroseq, n.hf_id, f.id, f.hydroseq, f.poi_id, l.poi_id IS NOT NULL,"
+                      "SELECT n.hf_hydroseq, n.hf_id, f.id, f.hydroseq, f.poi_id,"
+                      " EXISTS (SELECT 1 FROM main.lakes l WHERE l.poi_id = f.poi_id),"
                       " f.lengthkm, f.mainstem, f.dx, f.n, f.ncc, f.bw, f.tw, f.twcc, f.cs, f.s0"
                       " FROM net n JOIN fp f ON f.divide = n.divide AND f.ord = ?3"
-                      " LEFT JOIN main.lakes l ON l.poi_id = f.poi_id"
                       " WHERE n.mainstem = ?1 AND n.hydroseq <= ?2",
                       &h->st_cand, err)) ||
         (rc = prepare(h,
                       "SELECT f.ord, f.lengthkm, f.mainstem, f.fid, f.to_fp,"
                       " (SELECT hf_id FROM net WHERE net.divide = f.divide ORDER BY hf_hydroseq DESC LIMIT 1)"
                       " FROM fp f WHERE f.id = ?1",
-                      &h->st_lookup, err)))
+                      &h->st_lookup, err)) ||
+        (rc = prepare(h, "SELECT hf_id FROM main.lakes WHERE poi_id = ?1 AND hf_id IS NOT NULL", &h->st_lake, err)))
         return rc;
+    if (h->pq)
+        return RNR_OK; /* geometry comes from flowpaths.parquet */
     hf_layers ly;
     meta_text(h->db, "flowpaths", ly.flowpaths, sizeof ly.flowpaths);
     meta_text(h->db, "geom", ly.geom_column, sizeof ly.geom_column);
@@ -116,7 +122,9 @@ int hf_open_index(const char *path, const char *index_path, hf_db **out, rnr_err
         free(ip);
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     }
-    int rc = open_sidecar(h, ip) == 0 ? hf_attach(h->db, path, err) : open_memory(h, err);
+    int rc = hf_is_dir(path) ? hf_parquet_open(h, err) : RNR_OK;
+    if (!rc)
+        rc = open_sidecar(h, ip) == 0 ? (h->pq ? RNR_OK : hf_attach(h->db, path, err)) : open_memory(h, err);
     free(ip);
     if (!rc)
         rc = prepare_all(h, err);
@@ -133,7 +141,11 @@ int hf_open_index(const char *path, const char *index_path, hf_db **out, rnr_err
     h->info.flowpaths = (size_t)hf_query_int(h->db, "SELECT value FROM main.meta WHERE key = 'n_flowpaths'", 0);
     h->info.network_rows = (size_t)hf_query_int(h->db, "SELECT value FROM main.meta WHERE key = 'n_network'", 0);
     h->info.lakes = (size_t)hf_query_int(h->db, "SELECT value FROM main.meta WHERE key = 'n_lakes'", 0);
-    hf_read_crs_gpkg(h, h->info.layer_flowpaths);
+    meta_text(h->db, "crs", h->info.crs, sizeof h->info.crs);
+    if (h->pq) /* from the GeoParquet 'geo' metadata, which gives no WKT here */
+        snprintf(h->crs, sizeof h->crs, "%s", h->info.crs);
+    else
+        hf_read_crs_gpkg(h, h->info.layer_flowpaths);
     *out = h;
     return RNR_OK;
 }
@@ -146,8 +158,10 @@ void hf_close(hf_db *h)
     sqlite3_finalize(h->st_cand);
     sqlite3_finalize(h->st_geom);
     sqlite3_finalize(h->st_lookup);
+    sqlite3_finalize(h->st_lake);
     sqlite3_close(h->db);
     free(h->crs_wkt);
+    hf_parquet_close(h);
     free(h->path);
     free(h);
 }
@@ -157,6 +171,8 @@ void hf_get_info(const hf_db *h, hf_info *out) { *out = h->info; }
 int hf_load_geometry(hf_db *h, int64_t fid, char **wkt, const char *id, rnr_error *err)
 {
     *wkt = NULL;
+    if (h->pq)
+        return hf_parquet_geometry(h, fid, wkt, id, err);
     sqlite3_reset(h->st_geom);
     sqlite3_bind_int64(h->st_geom, 1, fid);
     int rc = RNR_OK;

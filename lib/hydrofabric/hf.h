@@ -52,6 +52,7 @@ typedef struct hf_info {
     char first_duplicate[32];
     char layer_flowpaths[32];
     char layer_attributes[32];
+    char crs[32];            /* the flowpaths' CRS, "EPSG:5070"; empty when unknown */
 } hf_info;
 
 /* The sidecar index path for a GeoPackage: "<path>.rnrindex" (malloc'd). */
@@ -59,6 +60,13 @@ char *hf_index_path(const char *gpkg_path);
 /* Build the sidecar index (written atomically). info (may be NULL) gets the
  * counts, including duplicate flowpath-attributes ids. */
 int hf_index_build(const char *gpkg_path, const char *index_path, hf_info *info, rnr_error *err);
+
+/* Write a GeoPackage hydrofabric's layers (those of the reference's eight
+ * it has; an empty lakes.parquet when it has no lakes) as parquet files in
+ * dir, created if needed: all columns but fid, geometry as GeoParquet WKB
+ * with 'geo' metadata, row groups of row_group rows (0: 65536), zstd or
+ * uncompressed. Each file is written aside and renamed into place. */
+int hf_export_parquet(const char *gpkg_path, const char *dir, size_t row_group, int zstd, rnr_error *err);
 
 int hf_open(const char *path, hf_db **out, rnr_error *err);
 /* Same with the index somewhere else (a read-only hydrofabric directory);

@@ -82,25 +82,70 @@ static int fetch_candidates(hf_db *h, int64_t mainstem, double hydroseq, int ord
     return RNR_OK;
 }
 
-/* Step 4: stop at the upstream-most lake on the segment, if any. */
-static size_t apply_lake_cut(hf_cut *cut, cand *c, size_t n)
+/* Lake hf_ids of the lakes at the candidates' poi_ids (each poi once). */
+static int lake_hf_ids(hf_db *h, const cand *c, size_t n, int64_t **hf, int64_t **poi, size_t *k, rnr_error *err)
 {
+    size_t cap = 0;
+    *k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int seen = !c[i].is_lake;
+        for (size_t j = 0; !seen && j < i; j++)
+            seen = c[j].is_lake && c[j].poi_id == c[i].poi_id;
+        if (seen)
+            continue;
+        sqlite3_reset(h->st_lake);
+        sqlite3_bind_int64(h->st_lake, 1, c[i].poi_id);
+        while (sqlite3_step(h->st_lake) == SQLITE_ROW) {
+            if (*k == cap) {
+                cap = cap ? 2 * cap : 8;
+                int64_t *a = realloc(*hf, cap * sizeof *a), *b = a ? realloc(*poi, cap * sizeof *b) : NULL;
+                if (a)
+                    *hf = a;
+                if (b)
+                    *poi = b;
+                if (!a || !b) {
+                    sqlite3_reset(h->st_lake);
+                    return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+                }
+            }
+            (*hf)[*k] = sqlite3_column_int64(h->st_lake, 0);
+            (*poi)[(*k)++] = c[i].poi_id;
+        }
+        sqlite3_reset(h->st_lake);
+    }
+    return RNR_OK;
+}
+
+/* Step 4, the lake rule as the reference applies it (docs/hydrofabric.md
+ * "The lake rule"): map the lakes found by poi_id to their hf_id, keep the
+ * hf_ids that are candidate network rows (on the origin's mainstem), and
+ * cut at the largest hf_hydroseq among those rows. A lake whose hf_id is
+ * on another mainstem is ignored; none left means no lake cut. */
+static int apply_lake_cut(hf_db *h, hf_cut *cut, cand *c, size_t *n, rnr_error *err)
+{
+    int64_t *hf = NULL, *poi = NULL;
+    size_t k = 0;
+    int rc = lake_hf_ids(h, c, *n, &hf, &poi, &k, err);
     double bound = -INFINITY;
     int found = 0;
-    for (size_t i = 0; i < n; i++)
-        if (c[i].is_lake && (!found || c[i].hf_hydroseq > bound)) {
-            bound = c[i].hf_hydroseq;
-            cut->lake_poi_id = c[i].poi_id;
-            found = 1;
-        }
-    if (!found)
-        return n;
+    for (size_t i = 0; !rc && i < *n; i++)
+        for (size_t m = 0; m < k; m++)
+            if (c[i].hf_id == hf[m] && (!found || c[i].hf_hydroseq > bound)) {
+                bound = c[i].hf_hydroseq;
+                cut->lake_poi_id = poi[m];
+                found = 1;
+            }
+    free(hf);
+    free(poi);
+    if (rc || !found)
+        return rc;
     cut->lake_cut = 1;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++)
         if (c[i].hf_hydroseq >= bound)
-            c[k++] = c[i];
-    return k;
+            c[kept++] = c[i];
+    *n = kept;
+    return RNR_OK;
 }
 
 static int fill_cut(hf_db *h, hf_cut *cut, const cand *c, size_t n, rnr_error *err)
@@ -185,8 +230,9 @@ int hf_cut_reach(hf_db *h, int64_t reach_id, hf_cut **out, rnr_error *err)
     cand *c = NULL;
     size_t n = 0;
     int rc = fetch_candidates(h, mainstem, hydroseq, order, &c, &n, err);
+    if (!rc)
+        rc = apply_lake_cut(h, cut, c, &n, err);
     if (!rc) {
-        n = apply_lake_cut(cut, c, n);
         qsort(c, n, sizeof *c, cand_cmp);
         if (n == 0 || c[0].id != origin)
             rc = rnr_error_set(err, RNR_ERR_NOTFOUND,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *hf_basename(const char *path)
@@ -20,29 +21,69 @@ const char *hf_basename(const char *path)
 char *hf_index_path(const char *gpkg_path)
 {
     size_t n = strlen(gpkg_path);
+    while (n > 1 && gpkg_path[n - 1] == '/') /* "dir/" -> "dir.rnrindex", beside the directory */
+        n--;
     char *p = malloc(n + 10);
     if (p)
-        snprintf(p, n + 10, "%s.rnrindex", gpkg_path);
+        snprintf(p, n + 10, "%.*s.rnrindex", (int)n, gpkg_path);
     return p;
+}
+
+int hf_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static uint64_t fnv(uint64_t h, const unsigned char *p, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* Size and a hash of the bytes at off (up to 4 KiB) of one file. */
+static int stamp_part(const char *path, long off_from_end, uint64_t *h, long *size)
+{
+    unsigned char buf[4096];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    fseek(f, 0, SEEK_END);
+    *size = ftell(f);
+    long at = off_from_end ? (*size > off_from_end ? *size - off_from_end : 0) : 0;
+    fseek(f, at, SEEK_SET);
+    size_t k = fread(buf, 1, off_from_end ? (size_t)off_from_end : 100, f);
+    fclose(f);
+    *h = fnv(*h, buf, k);
+    return 0;
 }
 
 /* Size plus a hash of the 100-byte SQLite header (change counter, page
  * count, schema cookie): survives a copy or a download, unlike mtime, and
- * changes with every committed write. */
+ * changes with every committed write. For a parquet directory: the sizes
+ * and the last 4 KiB (the footer's end) of each layer file. */
 int hf_file_stamp(const char *path, char *buf, size_t n)
 {
-    unsigned char hdr[100] = {0};
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    size_t k = fread(hdr, 1, sizeof hdr, f);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fclose(f);
     uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < k; i++)
-        h = (h ^ hdr[i]) * 0x100000001b3ull;
-    snprintf(buf, n, "%ld:%016llx", size, (unsigned long long)h);
+    long size = 0;
+    if (!hf_is_dir(path)) {
+        if (stamp_part(path, 0, &h, &size))
+            return -1;
+        snprintf(buf, n, "%ld:%016llx", size, (unsigned long long)h);
+        return 0;
+    }
+    long total = 0;
+    for (const char *const *l = HF_PARQUET_LAYERS; *l; l++) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s.parquet", path, *l);
+        long sz = 0;
+        h = fnv(h, (const unsigned char *)*l, strlen(*l));
+        if (stamp_part(p, 4096, &h, &sz) == 0)
+            total += sz;
+        h = fnv(h, (const unsigned char *)&sz, sizeof sz);
+    }
+    snprintf(buf, n, "pq%ld:%016llx", total, (unsigned long long)h);
     return 0;
 }
 
@@ -150,7 +191,7 @@ int hf_resolve_layers(sqlite3 *db, const char *path, hf_layers *ly, rnr_error *e
     static const char *const at_cols[] = {"id", "Length_m", "n", "nCC", "BtmWdth", "TopWdth",
                                           "TopWdthCC", "ChSlp", "So", NULL};
     static const char *const nx_cols[] = {"id", "toid", NULL};
-    static const char *const lk_cols[] = {"poi_id", NULL};
+    static const char *const lk_cols[] = {"poi_id", "hf_id", NULL};
     memset(ly, 0, sizeof *ly);
     char tmp[32];
     int rc;
@@ -174,6 +215,16 @@ int hf_resolve_layers(sqlite3 *db, const char *path, hf_layers *ly, rnr_error *e
         sqlite3_bind_text(st, 1, ly->flowpaths, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
             snprintf(ly->geom_column, sizeof ly->geom_column, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    /* The layer's CRS as AUTHORITY:CODE, for the outputs' metadata. */
+    if (sqlite3_prepare_v2(db, "SELECT s.organization, s.organization_coordsys_id FROM hf.gpkg_geometry_columns g"
+                               " JOIN hf.gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id WHERE g.table_name = ?1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, ly->flowpaths, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            snprintf(ly->crs, sizeof ly->crs, "%s:%lld", (const char *)sqlite3_column_text(st, 0),
+                     (long long)sqlite3_column_int64(st, 1));
         sqlite3_finalize(st);
     }
     return RNR_OK;
@@ -214,54 +265,44 @@ static int build_duplicates(sqlite3 *db, hf_info *info, rnr_error *err)
     return exec_sql(db, "DROP TABLE temp.dup", "duplicate check", err);
 }
 
-int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info *info, rnr_error *err)
+int hf_index_schema(sqlite3 *db, rnr_error *err)
+{
+    return exec_sql(db, "PRAGMA temp_store = MEMORY; BEGIN;"
+                        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+                        "CREATE TABLE net(hf_id INTEGER, mainstem INTEGER, hydroseq REAL, hf_hydroseq REAL,"
+                        " divide INTEGER);"
+                        "CREATE TABLE fp(id INTEGER PRIMARY KEY, divide INTEGER, ord INTEGER, hydroseq REAL,"
+                        " lengthkm REAL, poi_id INTEGER, mainstem INTEGER, to_fp INTEGER, fid INTEGER,"
+                        " dx REAL, n REAL, ncc REAL, bw REAL, tw REAL, twcc REAL, cs REAL, s0 REAL);"
+                        "CREATE TEMP TABLE nex(id TEXT PRIMARY KEY, to_wb INTEGER) WITHOUT ROWID;"
+                        "CREATE TABLE lakes(poi_id INTEGER, hf_id INTEGER, UNIQUE(poi_id, hf_id));",
+                    "index schema", err);
+}
+
+int hf_index_flowpaths(sqlite3 *db, const char *fp_table, const char *attr_table, hf_info *info, rnr_error *err)
 {
     char sql[2048];
     int rc;
-    memset(info, 0, sizeof *info);
-    snprintf(info->layer_flowpaths, sizeof info->layer_flowpaths, "%s", ly->flowpaths);
-    snprintf(info->layer_attributes, sizeof info->layer_attributes, "%s", ly->attributes);
-    if ((rc = exec_sql(db, "PRAGMA temp_store = MEMORY; BEGIN;"
-                           "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
-                           "CREATE TABLE net(hf_id INTEGER, mainstem INTEGER, hydroseq REAL, hf_hydroseq REAL,"
-                           " divide INTEGER);"
-                           "CREATE TABLE fp(id INTEGER PRIMARY KEY, divide INTEGER, ord INTEGER, hydroseq REAL,"
-                           " lengthkm REAL, poi_id INTEGER, mainstem INTEGER, to_fp INTEGER, fid INTEGER,"
-                           " dx REAL, n REAL, ncc REAL, bw REAL, tw REAL, twcc REAL, cs REAL, s0 REAL);"
-                           "CREATE TEMP TABLE nex(id TEXT PRIMARY KEY, to_wb INTEGER) WITHOUT ROWID;"
-                           "CREATE TABLE lakes(poi_id INTEGER PRIMARY KEY);",
-                       "index schema", err)))
-        return rc;
-    if ((rc = exec_sql(db,
-                       "INSERT INTO net SELECT " INTV("hf_id") ", " INTV("hf_mainstem") ", hydroseq, hf_hydroseq, "
-                       NUM("divide_id") " FROM hf.network WHERE hf_mainstem IS NOT NULL AND id LIKE 'wb-%'",
-                       "index network", err)))
-        return rc;
     snprintf(sql, sizeof sql,
-             "CREATE TEMP TABLE attr_all AS SELECT rowid AS rid, id FROM hf.\"%s\";"
+             "CREATE TEMP TABLE attr_all AS SELECT rowid AS rid, id FROM %s;"
              "CREATE TEMP TABLE attr_first AS SELECT id, min(rid) AS rid FROM temp.attr_all GROUP BY id;",
-             ly->attributes);
+             attr_table);
     if ((rc = exec_sql(db, sql, "index flowpath attributes", err)) || (rc = build_duplicates(db, info, err)))
-        return rc;
-    if ((rc = exec_sql(db,
-                       "INSERT OR IGNORE INTO temp.nex SELECT id, CASE WHEN toid LIKE 'wb-%' THEN " NUM("toid")
-                       " END FROM hf.nexus WHERE id IS NOT NULL",
-                       "index nexus", err)))
         return rc;
     snprintf(sql, sizeof sql,
              "INSERT OR IGNORE INTO fp SELECT " NUM("f.id") ", " NUM("f.divide_id") ", " INTV("f.\"order\"")
              ", f.hydroseq, f.lengthkm, " INTV("f.poi_id") ", " INTV("f.mainstem") ", x.to_wb, f.rowid,"
              " a.Length_m, a.n, a.nCC, a.BtmWdth, a.TopWdth, a.TopWdthCC, a.ChSlp, a.So"
-             " FROM hf.\"%s\" f LEFT JOIN temp.attr_first af ON af.id = f.id"
-             " LEFT JOIN hf.\"%s\" a ON a.rowid = af.rid LEFT JOIN temp.nex x ON x.id = f.toid WHERE f.id LIKE 'wb-%%' ORDER BY f.rowid",
-             ly->flowpaths, ly->attributes);
-    if ((rc = exec_sql(db, sql, "index flowpaths", err)))
-        return rc;
-    if (ly->has_lakes &&
-        (rc = exec_sql(db, "INSERT OR IGNORE INTO lakes SELECT " INTV("poi_id") " FROM hf.lakes WHERE "
-                           INTV("poi_id") " IS NOT NULL",
-                       "index lakes", err)))
-        return rc;
+             " FROM %s f LEFT JOIN temp.attr_first af ON af.id = f.id"
+             " LEFT JOIN %s a ON a.rowid = af.rid LEFT JOIN temp.nex x ON x.id = f.toid WHERE f.id LIKE 'wb-%%' ORDER BY f.rowid",
+             fp_table, attr_table);
+    return exec_sql(db, sql, "index flowpaths", err);
+}
+
+int hf_index_finish(sqlite3 *db, const char *path, const hf_layers *ly, hf_info *info, rnr_error *err)
+{
+    char sql[2048];
+    int rc;
     if ((rc = exec_sql(db, "DROP TABLE temp.attr_all; DROP TABLE temp.attr_first; DROP TABLE temp.nex;"
                            "CREATE INDEX net_hf ON net(hf_id);"
                            "CREATE INDEX net_ms ON net(mainstem, hydroseq, divide, hf_hydroseq, hf_id);"
@@ -271,21 +312,54 @@ int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info 
         return rc;
     info->flowpaths = (size_t)hf_query_int(db, "SELECT count(*) FROM fp WHERE dx IS NOT NULL", -1);
     info->network_rows = (size_t)hf_query_int(db, "SELECT count(*) FROM net", -1);
-    info->lakes = (size_t)hf_query_int(db, "SELECT count(*) FROM lakes", -1);
+    info->lakes = (size_t)hf_query_int(db, "SELECT count(DISTINCT poi_id) FROM lakes", -1);
     char stamp[64] = "";
     hf_file_stamp(path, stamp, sizeof stamp);
     snprintf(sql, sizeof sql,
              "INSERT INTO meta VALUES ('version', '" HF_INDEX_VERSION "'), ('stamp', '%s'),"
              " ('flowpaths', '%s'), ('attributes', '%s'), ('geom', '%s'), ('duplicates', '%zu'),"
-             " ('first_duplicate', '%s'), ('n_flowpaths', '%zu'), ('n_network', '%zu'), ('n_lakes', '%zu'); COMMIT;",
+             " ('first_duplicate', '%s'), ('n_flowpaths', '%zu'), ('n_network', '%zu'), ('n_lakes', '%zu'),"
+             " ('crs', '%s'); COMMIT;",
              stamp, ly->flowpaths, ly->attributes, ly->geom_column, info->duplicate_attributes,
-             info->first_duplicate, info->flowpaths, info->network_rows, info->lakes);
+             info->first_duplicate, info->flowpaths, info->network_rows, info->lakes, info->crs);
     if ((rc = exec_sql(db, sql, "index meta", err)))
         return rc;
     if (info->duplicate_attributes)
         log_warn("hydrofabric", "%s: %zu ids appear more than once in %s (first: %s); the first row of each is used",
                  hf_basename(path), info->duplicate_attributes, ly->attributes, info->first_duplicate);
     return RNR_OK;
+}
+
+int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info *info, rnr_error *err)
+{
+    char a[64], f[64];
+    int rc;
+    memset(info, 0, sizeof *info);
+    snprintf(info->layer_flowpaths, sizeof info->layer_flowpaths, "%s", ly->flowpaths);
+    snprintf(info->layer_attributes, sizeof info->layer_attributes, "%s", ly->attributes);
+    snprintf(info->crs, sizeof info->crs, "%s", ly->crs);
+    if ((rc = hf_index_schema(db, err)))
+        return rc;
+    if ((rc = exec_sql(db,
+                       "INSERT INTO net SELECT " INTV("hf_id") ", " INTV("hf_mainstem") ", hydroseq, hf_hydroseq, "
+                       NUM("divide_id") " FROM hf.network WHERE hf_mainstem IS NOT NULL AND id LIKE 'wb-%'",
+                       "index network", err)))
+        return rc;
+    if ((rc = exec_sql(db,
+                       "INSERT OR IGNORE INTO temp.nex SELECT id, CASE WHEN toid LIKE 'wb-%' THEN " NUM("toid")
+                       " END FROM hf.nexus WHERE id IS NOT NULL",
+                       "index nexus", err)))
+        return rc;
+    snprintf(a, sizeof a, "hf.\"%s\"", ly->attributes);
+    snprintf(f, sizeof f, "hf.\"%s\"", ly->flowpaths);
+    if ((rc = hf_index_flowpaths(db, f, a, info, err)))
+        return rc;
+    if (ly->has_lakes &&
+        (rc = exec_sql(db, "INSERT OR IGNORE INTO lakes SELECT " INTV("poi_id") ", " INTV("hf_id")
+                           " FROM hf.lakes WHERE " INTV("poi_id") " IS NOT NULL",
+                       "index lakes", err)))
+        return rc;
+    return hf_index_finish(db, path, ly, info, err);
 }
 
 int hf_index_build(const char *gpkg_path, const char *index_path, hf_info *info, rnr_error *err)
@@ -307,13 +381,16 @@ int hf_index_build(const char *gpkg_path, const char *index_path, hf_info *info,
     if (!rc)
         rc = exec_sql(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;",
                       "index pragmas", err);
-    if (!rc)
+    int dir = hf_is_dir(gpkg_path);
+    if (!rc && dir)
+        rc = hf_parquet_build(db, gpkg_path, info, err);
+    if (!rc && !dir)
         rc = hf_attach(db, gpkg_path, err);
-    if (!rc)
+    if (!rc && !dir)
         rc = hf_resolve_layers(db, gpkg_path, &ly, err);
-    if (!rc)
+    if (!rc && !dir)
         rc = hf_build_tables(db, gpkg_path, &ly, info, err);
-    if (!rc)
+    if (!rc && !dir)
         rc = exec_sql(db, "DETACH DATABASE hf", "detach", err);
     sqlite3_close(db);
     if (!rc && rename(tmp, index_path) != 0)

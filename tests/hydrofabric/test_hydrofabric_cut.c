@@ -237,6 +237,9 @@ static void test_hpdt2_lake_and_duplicates(void **state)
                   "INSERT INTO lakes VALUES (1, 60578.0, 3121516.0);"
                   /* a second lake further down (wb-2418128): the upstream-most one wins */
                   "INSERT INTO lakes VALUES (2, 30178.0, 3122678.0);"
+                  /* upstream of both, wb-2418122's poi 29319 as a lake whose hf_id is a side
+                   * reach on another mainstem (1881880): the reference ignores it */
+                  "INSERT INTO lakes VALUES (3, 29319.0, 3121548.0);"
                   "INSERT INTO \"flowpath-attributes\" (link, Length_m, n, nCC, BtmWdth, TopWdth, TopWdthCC, ChSlp,"
                   " So, id) VALUES ('wb-2418120', 1, 0.9, 0.9, 1, 1, 1, 1, 0.5, 'wb-2418120');");
     hf_db *db;
@@ -247,7 +250,7 @@ static void test_hpdt2_lake_and_duplicates(void **state)
     hf_get_info(db, &info);
     assert_int_equal(info.duplicate_attributes, 1);
     assert_string_equal(info.first_duplicate, "wb-2418120");
-    assert_int_equal(info.lakes, 2);
+    assert_int_equal(info.lakes, 3);
     assert_int_equal(hf_cut_reach(db, 3121538, &c, &err), 0);
     assert_int_equal(c->lake_cut, 1);
     assert_int_equal(c->lake_poi_id, 60578);
