@@ -47,6 +47,11 @@ int amqp_link_open(amqp_link *l, const amqp_config *cfg, rnr_error *err);
 void amqp_link_close(amqp_link *l, int graceful);
 /* Reopen the channel after the broker closed it (close-ok already sent). */
 int amqp_link_reopen_channel(amqp_link *l, rnr_error *err);
+/* Declare the wait queue for messages to target delayed by delay_ms
+ * (rounded up to whole seconds): its TTL dead-letters them into target.
+ * Its name goes to name. */
+int amqp_link_declare_wait(amqp_link *l, const char *target, int64_t delay_ms, char *name,
+                           size_t cap, rnr_error *err);
 int amqp_link_consume(amqp_link *l, char *ctag, size_t cap, rnr_error *err);
 /* Passive declare: the ready count of queue name. */
 int amqp_link_count(amqp_link *l, const char *name, int64_t *count, rnr_error *err);

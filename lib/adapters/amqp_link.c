@@ -231,6 +231,22 @@ void amqp_link_close(amqp_link *l, int graceful)
     l->conn = NULL;
 }
 
+int amqp_link_declare_wait(amqp_link *l, const char *target, int64_t delay_ms, char *name,
+                           size_t cap, rnr_error *err)
+{
+    /* one wait queue per whole-second delay: every message in it has the
+     * same TTL, so they expire in arrival order (a per-queue TTL only ever
+     * expires the head) */
+    int64_t s = (delay_ms + 999) / 1000;
+    snprintf(name, cap, "%s.wait.%llds", target, (long long)s);
+    amqp_table_entry_t args[] = {
+        entry_i64("x-message-ttl", s * 1000), entry_str("x-dead-letter-exchange", ""),
+        entry_str("x-dead-letter-routing-key", target),
+        /* an unused wait queue goes away, but never before its messages */
+        entry_i64("x-expires", s * 1000 + 600000)};
+    return declare(l, name, (amqp_table_t){4, args}, err);
+}
+
 int amqp_link_consume(amqp_link *l, char *ctag, size_t cap, rnr_error *err)
 {
     amqp_basic_consume_ok_t *ok = amqp_basic_consume(

@@ -35,7 +35,7 @@ static int run_cli(const char *args, char *out, size_t n)
 static void publish(rnr_queue *q, const char *body, const char *trace)
 {
     rnr_error e;
-    queue_publish_opts o = {trace, NULL};
+    queue_publish_opts o = {.trace_id = trace};
     assert_int_equal(queue_publish(q, body, strlen(body), &o, &e), RNR_OK);
 }
 
