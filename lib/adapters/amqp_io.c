@@ -522,6 +522,8 @@ static void exec_count(aq *q, request *r)
     int rc = amqp_link_count(&q->link, q->cfg.queue, &r->ready, &r->err);
     if (!rc)
         rc = amqp_link_count(&q->link, q->cfg.dlq, &r->dead, &r->err);
+    if (!rc)
+        rc = amqp_link_count_waiting(&q->link, q->cfg.queue, &r->waiting, &r->err);
     if (rc)
         rpc_failed(q, amqp_get_rpc_reply(q->link.conn), r->err.msg);
     finish(q, r, rc);
@@ -534,7 +536,7 @@ static void exec_request(aq *q, request *r)
         pthread_mutex_lock(&q->mu);
         snprintf(why, sizeof why, "RabbitMQ at %.100s:%d is unreachable (%.200s); nothing was %s",
                  q->cfg.host, q->cfg.port, q->down_why,
-                 r->kind == REQ_PUBLISH ? "published" : "counted");
+                 r->kind == REQ_PUBLISH ? "published" : r->kind == REQ_BROWSE ? "read" : "counted");
         pthread_mutex_unlock(&q->mu);
         if (r->kind == REQ_PUBLISH)
             for (size_t i = 0; i < r->n; i++)
@@ -552,6 +554,14 @@ static void exec_request(aq *q, request *r)
     case REQ_COUNT:
         exec_count(q, r);
         break;
+    case REQ_BROWSE: {
+        int rc = amqp_dead_browse(&q->link, q->cfg.dlq, q->cfg.queue, r->limit, r->list,
+                                  r->replay_id, r->replayed, &r->err);
+        if (rc && rc != RNR_ERR_NOTFOUND)
+            rpc_failed(q, amqp_get_rpc_reply(q->link.conn), r->err.msg);
+        finish(q, r, rc);
+        break;
+    }
     default:
         exec_settle(q, r);
         break;

@@ -112,7 +112,11 @@ static void read_depth(up_ctx *u, queue_depth *d)
         return;
     }
     d->ready = add_known(d->ready, s.ready);
-    d->unacked = add_known(d->unacked, s.unacked);
+    /* a known count of messages in flight wins over the other queue's
+     * unknown one: something is in flight either way */
+    d->unacked = d->unacked > 0 || s.unacked > 0
+                     ? (d->unacked > 0 ? d->unacked : 0) + (s.unacked > 0 ? s.unacked : 0)
+                     : add_known(d->unacked, s.unacked);
     d->dead = add_known(d->dead, s.dead);
 }
 
@@ -249,6 +253,25 @@ static int queue_drained(const queue_depth *d)
     return d->ready == 0 && d->unacked <= 0;
 }
 
+/* Does a running worker hold a delivery? Its stats file says so (a
+ * broker's unacked count lags by seconds, and a delivery may still hand
+ * work on to a follow-up). A killed worker's stale file does not count. */
+static int workers_busy(up_ctx *u)
+{
+    int pids[256];
+    int n = supervisor_pids(u->pool, pids, 256);
+    for (int i = 0; u->pool && supervisor_stats_file(u->pool, i); i++) {
+        worker_stats st;
+        rnr_error err;
+        if (worker_stats_read(supervisor_stats_file(u->pool, i), &st, &err) != RNR_OK || !st.busy)
+            continue;
+        for (int k = 0; k < n; k++)
+            if (pids[k] == st.pid)
+                return 1;
+    }
+    return 0;
+}
+
 /* --once: drain the queue with a fixed pool; stop it when nothing is ready
  * or leased, when the time is up, or on a signal. */
 static void drain(up_ctx *u)
@@ -257,13 +280,16 @@ static void drain(up_ctx *u)
     supervisor_set_desired(u->pool, o->workers);
     int64_t deadline = time_mono_ms() + (int64_t)o->timeout_s * 1000;
     int64_t next_depth = 0;
+    int quiet = 0; /* drained checks in a row: a worker that just took a
+                      message marks itself busy a moment later */
     rnr_error err;
     for (;;) {
         /* depth first: a cycle with nothing queued starts no worker */
         if (time_mono_ms() >= next_depth) {
             queue_depth d;
             read_depth(u, &d);
-            if (queue_drained(&d))
+            quiet = queue_drained(&d) && !workers_busy(u) ? quiet + 1 : 0;
+            if (quiet >= 2)
                 break;
             next_depth = time_mono_ms() + 250;
         }

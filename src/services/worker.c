@@ -386,6 +386,8 @@ static int take(worker *w, int timeout_ms, held *h, rnr_error *e)
 static void work_on(worker *w, const worker_run_opts *o, held *h, worker_stats *st)
 {
     st->messages++;
+    st->busy = 1;
+    write_stats(o, st); /* `rnr up` waits for busy workers before it stops them */
     log_set_trace_id(h->qm.trace_id);
     worker_beat_hold(w->beat, h->is_site ? w->beat_sites : w->beat_queue, h->qm.tag);
     msg_ctx m;
@@ -394,6 +396,7 @@ static void work_on(worker *w, const worker_run_opts *o, held *h, worker_stats *
     int outcome = process(w, h, &m);
     worker_beat_release(w->beat);
     settle(w, o, h, outcome, &m, st);
+    st->busy = 0;
     write_stats(o, st);
     log_set_trace_id(NULL);
 }
@@ -443,6 +446,7 @@ static int run_loop(worker *w, const worker_run_opts *o, worker_stats *st, rnr_e
 int worker_run(worker *w, const worker_run_opts *o, worker_stats *st, rnr_error *err)
 {
     memset(st, 0, sizeof *st);
+    st->pid = (int)getpid();
     w->abort_now = 0;
     watchdog d = {w, o->stop, (int64_t)w->cfg->grace_s * 1000, 0, PTHREAD_MUTEX_INITIALIZER};
     pthread_t th;

@@ -37,6 +37,9 @@ typedef struct worker_stats {
     int sites_deferred;           /* sites handed to a follow-up message from their product */
     int sites_retried;            /* follow-up attempts run (attempt 2 and later) */
     int sites_dead;               /* sites dead-lettered on their own */
+    int busy;                     /* a delivery is held right now (the file is
+                                     rewritten when one is taken and settled) */
+    int pid;                      /* the worker process writing the file */
 } worker_stats;
 
 typedef struct worker_run_opts {

@@ -91,6 +91,8 @@ static const stat_field stat_fields[] = {
     {"sites_deferred", offsetof(worker_stats, sites_deferred)},
     {"sites_retried", offsetof(worker_stats, sites_retried)},
     {"sites_dead", offsetof(worker_stats, sites_dead)},
+    {"busy", offsetof(worker_stats, busy)},
+    {"pid", offsetof(worker_stats, pid)},
 };
 #define NFIELDS (sizeof stat_fields / sizeof stat_fields[0])
 
