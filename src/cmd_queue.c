@@ -1,16 +1,16 @@
 /* cmd_queue.c - `rnr queue`: look at the work queue and replay its dead
  * letters (an operator's tool, docs/deploy.md).
  *
- * depth works on every queue backend; dead and replay on the embedded
- * (SQLite) queue, whose dead letters rnr keeps itself. On RabbitMQ the
- * dead letters are ordinary messages of "<queue>.dead": move them with the
- * management UI or a shovel (docs/deploy.md). */
+ * Every command covers both queues the workers consume: the products
+ * (MQ_QUEUE_NAME) and the per-site follow-ups ("<queue>.sites"), whose dead
+ * letters name the product, the lid and the reason. depth works on every
+ * backend; dead and replay where the backend lists and replays its dead
+ * letters (the embedded queue, and RabbitMQ's "<queue>.dead" queues). */
 #include <stddef.h>
 
 #include "command.h"
 
 #include "adapters/backends.h"
-#include "adapters/sqlite_queue.h"
 #include "core/timeutil.h"
 #include "services/config.h"
 
@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int queue_cmd_open(const char *url_flag, rnr_config *cfg, rnr_queue **q)
+static int queue_cmd_open(const char *url_flag, rnr_config *cfg, rnr_queue **q,
+                          rnr_queue **sites)
 {
     rnr_error err = {0};
     if (config_load(cfg, &err) != RNR_OK) {
@@ -29,7 +30,10 @@ static int queue_cmd_open(const char *url_flag, rnr_config *cfg, rnr_queue **q)
         fprintf(stderr, "rnr queue: out of memory\n");
         return 1;
     }
-    if (backend_open_queue(cfg->queue_url, cfg->queue_name, q, &err) != RNR_OK) {
+    char sname[300];
+    snprintf(sname, sizeof sname, "%s.sites", cfg->queue_name ? cfg->queue_name : "hml_files");
+    if (backend_open_queue(cfg->queue_url, cfg->queue_name, q, &err) != RNR_OK ||
+        backend_open_queue(cfg->queue_url, sname, sites, &err) != RNR_OK) {
         fprintf(stderr, "rnr queue: %s\n", err.msg);
         return 1;
     }
@@ -49,42 +53,52 @@ static int show_depth(rnr_queue *q, const char *name)
     return 0;
 }
 
-static int show_dead(rnr_queue *q, size_t limit)
+static int list_one(rnr_queue *q, const char *kind, size_t limit, size_t *total)
 {
     queue_dead_list l = {0};
     rnr_error err = {0};
     if (queue_list_dead(q, limit, &l, &err) != RNR_OK) {
         fprintf(stderr, "rnr queue: %s\n", err.code == RNR_ERR_UNSUPPORTED
-                    ? "dead letters are listed for the embedded queue only; on RabbitMQ read "
-                      "the '<queue>.dead' queue (docs/deploy.md)"
-                    : err.msg);
+                    ? "this queue backend cannot list its dead letters" : err.msg);
         return 1;
     }
     for (size_t i = 0; i < l.n; i++) {
         const queue_dead_entry *d = &l.items[i];
         char at[32];
         time_format_iso(d->dead_at, at, sizeof at);
-        printf("%lld\t%s\tdeliveries=%d\treason=%s\ttrace=%s\t%.*s\n", (long long)d->id, at,
-               d->delivery_count, d->reason ? d->reason : "", d->trace_id ? d->trace_id : "-",
-               (int)d->len, d->body);
+        printf("%lld\t%s\t%s\tdeliveries=%d\treason=%s\ttrace=%s\t%.*s\n", (long long)d->id, at,
+               kind, d->delivery_count, d->reason ? d->reason : "",
+               d->trace_id ? d->trace_id : "-", (int)d->len, d->body);
     }
-    printf("%zu dead letter(s)\n", l.n);
+    *total += l.n;
     queue_dead_list_clear(&l);
     return 0;
 }
 
-static int replay(rnr_queue *q, int64_t id)
+static int show_dead(rnr_queue *q, rnr_queue *sites, size_t limit)
 {
     size_t n = 0;
+    if (list_one(q, "product", limit, &n) || list_one(sites, "site", limit, &n))
+        return 1;
+    printf("%zu dead letter(s)\n", n);
+    return 0;
+}
+
+/* id 0: every dead letter of both queues; else the one with that id, in
+ * whichever queue holds it. */
+static int replay(rnr_queue *q, rnr_queue *sites, int64_t id)
+{
+    size_t n = 0, m = 0;
     rnr_error err = {0};
-    if (sqlite_queue_replay_dead(q, id, &n, &err) != RNR_OK) {
+    int rc = queue_replay_dead(q, id, &n, &err);
+    if (id == 0 ? rc == RNR_OK : rc == RNR_ERR_NOTFOUND)
+        rc = queue_replay_dead(sites, id, &m, &err);
+    if (rc != RNR_OK) {
         fprintf(stderr, "rnr queue: %s\n", err.code == RNR_ERR_UNSUPPORTED
-                    ? "replay works on the embedded queue only; on RabbitMQ move the messages "
-                      "of '<queue>.dead' back with a shovel (docs/deploy.md)"
-                    : err.msg);
+                    ? "this queue backend cannot replay its dead letters" : err.msg);
         return 1;
     }
-    printf("replayed %zu dead letter(s)\n", n);
+    printf("replayed %zu dead letter(s)\n", n + m);
     return 0;
 }
 
@@ -125,18 +139,22 @@ static int queue_run(int argc, char **argv)
         return cmd_usage_error("queue", "unknown subcommand '%s'", sub);
     }
     rnr_config cfg;
-    rnr_queue *q = NULL;
-    if (queue_cmd_open(url, &cfg, &q) != 0) {
+    rnr_queue *q = NULL, *sites = NULL;
+    if (queue_cmd_open(url, &cfg, &q, &sites) != 0) {
+        queue_free(q);
         config_clear(&cfg);
         return 1;
     }
     int rc;
+    char sname[300];
+    snprintf(sname, sizeof sname, "%s.sites", cfg.queue_name ? cfg.queue_name : "hml_files");
     if (strcmp(sub, "depth") == 0)
-        rc = show_depth(q, cfg.queue_name);
+        rc = show_depth(q, cfg.queue_name) || show_depth(sites, sname);
     else if (strcmp(sub, "dead") == 0)
-        rc = show_dead(q, (size_t)arg);
+        rc = show_dead(q, sites, (size_t)arg);
     else
-        rc = replay(q, arg);
+        rc = replay(q, sites, arg);
+    queue_free(sites);
     queue_free(q);
     config_clear(&cfg);
     return rc;
@@ -150,11 +168,13 @@ const rnr_command cmd_queue = {
     "       rnr queue [--queue URL] replay ID|all\n"
     "\n"
     "depth   ready, unacked and dead-letter counts of MQ_QUEUE_NAME (any backend)\n"
-    "dead    the oldest dead letters (id, time, deliveries, reason, trace id, body)\n"
-    "replay  move one dead letter (or all) back to the queue, delivery count reset\n"
+    "dead    the oldest dead letters of the products' queue and of the per-site\n"
+    "        follow-ups '<queue>.sites' (id, time, product|site, deliveries, reason\n"
+    "        naming the product and lid, trace id, body)\n"
+    "replay  move one dead letter (or all) back to its queue, delivery count reset\n"
     "\n"
     "The queue is RNR_QUEUE_URL (else RABBITMQ_ENDPOINT, else the embedded queue in\n"
-    "RNR_STATE_DIR), or --queue URL. dead and replay work on the embedded queue;\n"
-    "on RabbitMQ the dead letters are the messages of '<queue>.dead' (docs/deploy.md).\n",
+    "RNR_STATE_DIR), or --queue URL. On RabbitMQ the dead letters are the messages\n"
+    "of '<queue>.dead' and '<queue>.sites.dead'.\n",
     queue_run,
 };

@@ -149,7 +149,11 @@ const rnr_command cmd_worker = {
     "RABBITMQ_PASSWORD, RABBITMQ_SECRET_ARN, MQ_QUEUE_NAME, RNR_STORE_URL, APP_BUCKET_NAME,\n"
     "APP_OUTPUT_S3_KEY, RNR_HYDROFABRIC, HYDROFABRIC_S3_KEY, NWS_API_URL, NWPS_API_URL,\n"
     "NWS_USER_AGENT, RNR_HEALTH_FILE, RNR_GRACE_SECONDS (30), RNR_FORCING (timecorrect|troute),\n"
-    "RNR_PLOTS (0|1), RNR_MAX_DELIVERIES (5), RNR_RETRY_BACKOFF_MS (1000).\n"
+    "RNR_PLOTS (0|1), RNR_MAX_DELIVERIES (5), RNR_RETRY_BACKOFF_MS (1000),\n"
+    "RNR_HEARTBEAT_MS (5000), RNR_STALL_SECONDS (120), RNR_LEASE_RENEW_MS (60000),\n"
+    "RNR_PRODUCT_BUDGET_SECONDS (900; then the rest of a product goes to follow-ups).\n"
+    "A site that fails transiently is retried alone through MQ_QUEUE_NAME.sites and\n"
+    "dead-lettered alone after RNR_MAX_DELIVERIES attempts (docs/deploy.md).\n"
     "SIGTERM/SIGINT: stop taking messages, finish the current one within the grace\n"
     "period or release it for redelivery, exit 0.\n",
     worker_main};

@@ -193,6 +193,10 @@ int amqp_config_parse(const char *url, const char *queue_name, amqp_config *cfg,
         else
             snprintf(cfg->dlq, n, "%s.dead", cfg->queue);
     }
+    if (!rc) {
+        size_t n = strlen(cfg->queue);
+        cfg->wait_tiers = n > 6 && !strcmp(cfg->queue + n - 6, ".sites");
+    }
     if (!rc && !cfg->mgmt_url && getenv("RNR_AMQP_MGMT_URL") && *getenv("RNR_AMQP_MGMT_URL"))
         rc = set_str(&cfg->mgmt_url, getenv("RNR_AMQP_MGMT_URL"));
     if (!rc && cfg->tls)

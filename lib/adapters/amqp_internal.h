@@ -28,6 +28,7 @@ typedef struct amqp_config {
     int delivery_limit;
     int connect_timeout_ms;
     int confirm_timeout_ms;
+    int wait_tiers;     /* a "*.sites" queue: its delay tiers are declared with it */
 } amqp_config;
 
 int amqp_config_parse(const char *url, const char *queue_name, amqp_config *cfg, rnr_error *err);
@@ -47,6 +48,16 @@ int amqp_link_open(amqp_link *l, const amqp_config *cfg, rnr_error *err);
 void amqp_link_close(amqp_link *l, int graceful);
 /* Reopen the channel after the broker closed it (close-ok already sent). */
 int amqp_link_reopen_channel(amqp_link *l, rnr_error *err);
+/* Declare the wait queue for messages to target delayed by delay_ms
+ * (rounded up to the next tier, AMQP_WAIT_TIERS seconds): its TTL
+ * dead-letters them into target. Its name goes to name. */
+#define AMQP_WAIT_TIERS {1, 2, 4, 8, 16, 32}
+#define AMQP_NWAIT_TIERS 6
+void amqp_link_wait_name(const char *target, int tier_s, char *name, size_t cap);
+/* Messages waiting in target's tiers (0 when none are declared). */
+int amqp_link_count_waiting(amqp_link *l, const char *target, int64_t *count, rnr_error *err);
+int amqp_link_declare_wait(amqp_link *l, const char *target, int64_t delay_ms, char *name,
+                           size_t cap, rnr_error *err);
 int amqp_link_consume(amqp_link *l, char *ctag, size_t cap, rnr_error *err);
 /* Passive declare: the ready count of queue name. */
 int amqp_link_count(amqp_link *l, const char *name, int64_t *count, rnr_error *err);
@@ -70,6 +81,15 @@ int amqp_mgmt_parse_unacked(const char *body, size_t len, int64_t *unacked, rnr_
 int amqp_mgmt_unacked(const amqp_config *cfg, int64_t *unacked, rnr_error *err);
 
 #define AMQP_SEQ_HEADER "x-rnr-seq"
+#define AMQP_DEAD_ID_HEADER "x-rnr-dead-id"
+
+/* Browse the dead-letter queue dlq with basic.get (amqp_dead.c): list up
+ * to limit entries into out (when out is non-NULL), and republish to
+ * target (confirmed, then acked away) those whose id is replay_id (0 =
+ * all) when replayed is non-NULL. Every other message is returned to dlq
+ * in place. For a handle that does not consume (the operator's CLI). */
+int amqp_dead_browse(amqp_link *l, const char *dlq, const char *target, size_t limit,
+                     queue_dead_list *out, int64_t replay_id, size_t *replayed, rnr_error *err);
 
 /* ---- the queue handle and its I/O thread ---- */
 
@@ -80,7 +100,7 @@ int amqp_mgmt_unacked(const amqp_config *cfg, int64_t *unacked, rnr_error *err);
 #define BACKOFF_MAX_MS 5000
 #define PUBLISH_CHUNK 256
 
-enum req_kind { REQ_PUBLISH, REQ_ACK, REQ_NACK, REQ_DEAD, REQ_COUNT };
+enum req_kind { REQ_PUBLISH, REQ_ACK, REQ_NACK, REQ_DEAD, REQ_COUNT, REQ_BROWSE };
 enum { MSG_CONFIRMED = 1, MSG_NACKED = 2, MSG_RETURNED = 4 };
 
 typedef struct request {
@@ -93,7 +113,11 @@ typedef struct request {
     uint64_t tag; /* REQ_ACK, REQ_NACK, REQ_DEAD */
     int requeue;
     const char *reason;
-    int64_t ready, dead; /* REQ_COUNT */
+    int64_t ready, dead, waiting; /* REQ_COUNT */
+    size_t limit;        /* REQ_BROWSE: list (list != NULL) or replay (replayed != NULL) */
+    queue_dead_list *list;
+    int64_t replay_id;
+    size_t *replayed;
     int done, rc;
     rnr_error err;
     struct request *next;

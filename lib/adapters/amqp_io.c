@@ -430,12 +430,27 @@ static void start_publish(aq *q, request *r, lease *dead)
     f->ack_after = dead ? dead->btag : 0;
     const char *ct = r->opts && r->opts->content_type ? r->opts->content_type : NULL;
     const char *trace = dead ? dead->trace_id : r->opts ? r->opts->trace_id : NULL;
+    char target[300];
+    snprintf(target, sizeof target, "%s", dead ? q->cfg.dlq : q->cfg.queue);
+    if (!dead && r->opts && r->opts->delay_ms > 0) {
+        rnr_error e;
+        if (amqp_link_declare_wait(&q->link, q->cfg.queue, r->opts->delay_ms, target,
+                                   sizeof target, &e)) {
+            f->req = NULL;
+            free(f->st);
+            memset(f, 0, sizeof *f);
+            r->err = e;
+            rpc_failed(q, amqp_get_rpc_reply(q->link.conn), e.msg);
+            finish(q, r, e.code);
+            return;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         uint64_t seq;
         rnr_error e;
-        int rc = dead ? amqp_link_publish(&q->link, q->cfg.dlq, dead->body, dead->len, ct, trace,
+        int rc = dead ? amqp_link_publish(&q->link, target, dead->body, dead->len, ct, trace,
                                           r->reason, dead->delivery_count, &seq, &e)
-                      : amqp_link_publish(&q->link, q->cfg.queue, r->bodies[i], r->lens[i], ct,
+                      : amqp_link_publish(&q->link, target, r->bodies[i], r->lens[i], ct,
                                           trace, NULL, 0, &seq, &e);
         if (rc) {
             connection_lost(q, e.msg);
@@ -507,6 +522,8 @@ static void exec_count(aq *q, request *r)
     int rc = amqp_link_count(&q->link, q->cfg.queue, &r->ready, &r->err);
     if (!rc)
         rc = amqp_link_count(&q->link, q->cfg.dlq, &r->dead, &r->err);
+    if (!rc)
+        rc = amqp_link_count_waiting(&q->link, q->cfg.queue, &r->waiting, &r->err);
     if (rc)
         rpc_failed(q, amqp_get_rpc_reply(q->link.conn), r->err.msg);
     finish(q, r, rc);
@@ -519,7 +536,7 @@ static void exec_request(aq *q, request *r)
         pthread_mutex_lock(&q->mu);
         snprintf(why, sizeof why, "RabbitMQ at %.100s:%d is unreachable (%.200s); nothing was %s",
                  q->cfg.host, q->cfg.port, q->down_why,
-                 r->kind == REQ_PUBLISH ? "published" : "counted");
+                 r->kind == REQ_PUBLISH ? "published" : r->kind == REQ_BROWSE ? "read" : "counted");
         pthread_mutex_unlock(&q->mu);
         if (r->kind == REQ_PUBLISH)
             for (size_t i = 0; i < r->n; i++)
@@ -537,6 +554,14 @@ static void exec_request(aq *q, request *r)
     case REQ_COUNT:
         exec_count(q, r);
         break;
+    case REQ_BROWSE: {
+        int rc = amqp_dead_browse(&q->link, q->cfg.dlq, q->cfg.queue, r->limit, r->list,
+                                  r->replay_id, r->replayed, &r->err);
+        if (rc && rc != RNR_ERR_NOTFOUND)
+            rpc_failed(q, amqp_get_rpc_reply(q->link.conn), r->err.msg);
+        finish(q, r, rc);
+        break;
+    }
     default:
         exec_settle(q, r);
         break;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define AMQP_FRAME_MAX 131072
 
@@ -171,6 +172,55 @@ static int declare(amqp_link *l, const char *name, amqp_table_t args, rnr_error 
     return amqp_link_reply_error(err, amqp_get_rpc_reply(l->conn), what);
 }
 
+void amqp_link_wait_name(const char *target, int tier_s, char *name, size_t cap)
+{
+    snprintf(name, cap, "%s.wait.%ds", target, tier_s);
+}
+
+static int declare_tier(amqp_link *l, const char *target, int tier_s, char *name, size_t cap,
+                        rnr_error *err)
+{
+    amqp_link_wait_name(target, tier_s, name, cap);
+    amqp_table_entry_t args[] = {entry_i64("x-message-ttl", (int64_t)tier_s * 1000),
+                                 entry_str("x-dead-letter-exchange", ""),
+                                 entry_str("x-dead-letter-routing-key", target)};
+    return declare(l, name, (amqp_table_t){3, args}, err);
+}
+
+int amqp_link_declare_wait(amqp_link *l, const char *target, int64_t delay_ms, char *name,
+                           size_t cap, rnr_error *err)
+{
+    /* one wait queue per tier: every message in it has the same TTL, so
+     * they expire in arrival order (a queue only ever expires its head) */
+    static const int tiers[] = AMQP_WAIT_TIERS;
+    int t = tiers[AMQP_NWAIT_TIERS - 1];
+    for (int i = 0; i < AMQP_NWAIT_TIERS; i++) {
+        if ((int64_t)tiers[i] * 1000 >= delay_ms) {
+            t = tiers[i];
+            break;
+        }
+    }
+    return declare_tier(l, target, t, name, cap, err);
+}
+
+int amqp_link_count_waiting(amqp_link *l, const char *target, int64_t *count, rnr_error *err)
+{
+    static const int tiers[] = AMQP_WAIT_TIERS;
+    *count = 0;
+    if (!l->cfg->wait_tiers)
+        return RNR_OK;
+    for (int i = 0; i < AMQP_NWAIT_TIERS; i++) {
+        char name[300];
+        int64_t n = 0;
+        amqp_link_wait_name(target, tiers[i], name, sizeof name);
+        int rc = amqp_link_count(l, name, &n, err);
+        if (rc)
+            return rc;
+        *count += n;
+    }
+    return RNR_OK;
+}
+
 static int setup_channel(amqp_link *l, rnr_error *err)
 {
     const amqp_config *c = l->cfg;
@@ -184,6 +234,13 @@ static int setup_channel(amqp_link *l, rnr_error *err)
         rc = declare(l, c->dlq, c->quorum ? (amqp_table_t){1, dlq_args} : none, err);
     if (!rc)
         rc = declare(l, c->queue, c->quorum ? (amqp_table_t){4, q_args} : none, err);
+    /* the delay tiers of a follow-up queue exist with it, so its depth can
+     * count what waits in them */
+    static const int tiers[] = AMQP_WAIT_TIERS;
+    for (int i = 0; !rc && c->wait_tiers && i < AMQP_NWAIT_TIERS; i++) {
+        char name[300];
+        rc = declare_tier(l, c->queue, tiers[i], name, sizeof name, err);
+    }
     if (!rc) {
         amqp_basic_qos(l->conn, l->ch, 0, (uint16_t)c->prefetch, 0);
         rc = amqp_link_reply_error(err, amqp_get_rpc_reply(l->conn), "AMQP basic.qos");
@@ -258,14 +315,21 @@ int amqp_link_publish(amqp_link *l, const char *queue, const char *body, size_t 
                       const char *content_type, const char *trace_id, const char *reason,
                       int delivery_count, uint64_t *seq, rnr_error *err)
 {
-    amqp_table_entry_t h[4];
+    amqp_table_entry_t h[6];
     int nh = 0;
     h[nh++] = entry_i64(AMQP_SEQ_HEADER, (int64_t)l->next_seq);
     if (trace_id)
         h[nh++] = entry_str("X-Amzn-Trace-Id", trace_id);
     if (reason) {
+        /* an id `rnr queue replay` can name: the time in ms and a few
+         * random bits, unique enough for one dead-letter queue */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
         h[nh++] = entry_str("x-rnr-death-reason", reason);
         h[nh++] = entry_i64("x-rnr-delivery-count", delivery_count);
+        h[nh++] = entry_i64(AMQP_DEAD_ID_HEADER, ms * 1024 + (int64_t)(l->next_seq % 1024));
+        h[nh++] = entry_i64("x-rnr-dead-at", (int64_t)ts.tv_sec);
     }
     amqp_basic_properties_t p = {0};
     p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_HEADERS_FLAG;

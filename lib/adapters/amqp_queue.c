@@ -127,7 +127,22 @@ static int aq_depth(void *self, queue_depth *out, rnr_error *err)
         out->unacked = -1; /* the broker's own count still stands */
         log_debug("amqp", "unacked count unavailable: %s", e.msg);
     }
+    /* delayed messages are in flight: not ready, not done */
+    if (r.waiting > 0)
+        out->unacked = (out->unacked > 0 ? out->unacked : 0) + r.waiting;
     return RNR_OK;
+}
+
+static int aq_list_dead(void *self, size_t limit, queue_dead_list *out, rnr_error *err)
+{
+    request r = {.kind = REQ_BROWSE, .limit = limit, .list = out};
+    return submit(self, &r, err);
+}
+
+static int aq_replay_dead(void *self, int64_t id, size_t *replayed, rnr_error *err)
+{
+    request r = {.kind = REQ_BROWSE, .replay_id = id, .replayed = replayed};
+    return submit(self, &r, err);
 }
 
 static void aq_free(aq *q)
@@ -162,6 +177,8 @@ static const queue_ops amqp_queue_ops = {
     .dead_letter = aq_dead_letter,
     .depth = aq_depth,
     .close = aq_close,
+    .list_dead = aq_list_dead,
+    .replay_dead = aq_replay_dead,
 };
 
 static int aq_init_sync(aq *q, rnr_error *err)

@@ -33,6 +33,17 @@
  *                  the broker dead-letters it (x-death reason "rejected").
  *   delivery_count quorum: x-delivery-count + 1; classic: 1 on a first
  *                  delivery, 0 (unknown) on a redelivery.
+ *   delay_ms       published to "<queue>.wait.<N>s" (N = 1, 2, 4, 8, 16, 32: the
+ *                  next tier up), whose x-message-ttl dead-letters it into
+ *                  the queue; a queue named "*.sites" declares its tiers
+ *                  with itself and depth counts what waits there as unacked.
+ *   list_dead,     browse the DLQ with basic.get: listed messages are
+ *   replay_dead    rejected back in place; a replayed one is republished to
+ *                  the queue, confirmed, then acked. Ids: the x-rnr-dead-id
+ *                  header dead_letter sets (else the position in the DLQ).
+ *                  For handles that do not consume (the operator's CLI).
+ *   extend         none: a delivery is ours until the broker's
+ *                  consumer_timeout; the worker bounds its own time.
  *   depth          ready and dead by passive declare (exact, immediate);
  *                  unacked from the management API /api/queues/{vhost}/{name}
  *                  (lags a few seconds), -1 when there is no management URL,

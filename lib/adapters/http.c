@@ -297,12 +297,20 @@ static int content_type_is_json(const char *ct)
 
 /* libcurl calls this about once a second and on every chunk: a raised stop
  * flag ends the transfer in flight, not only the waits between attempts. */
+typedef struct xfer_state {
+    const http_client *c;
+    curl_off_t seen; /* bytes received when last looked */
+} xfer_state;
+
 static int xfer_check_stop(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                            curl_off_t ulnow)
 {
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    const http_client *c = ud;
-    return c->o.stop && *c->o.stop;
+    (void)dltotal, (void)ultotal, (void)ulnow;
+    xfer_state *x = ud;
+    if (x->c->o.progress && dlnow != x->seen)
+        __atomic_add_fetch(x->c->o.progress, 1, __ATOMIC_RELAXED);
+    x->seen = dlnow;
+    return x->c->o.stop && *x->c->o.stop;
 }
 
 /* One transfer. Fills *a, the body and the content type. */
@@ -338,10 +346,11 @@ static void attempt_once(http_client *c, const char *url, const char *accept,
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curlbuf_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a->curl_msg);
-    if (c->o.stop) {
+    xfer_state xs = {c, 0};
+    if (c->o.stop || c->o.progress) {
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xfer_check_stop);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &xs);
     }
     if (c->o.max_body < (size_t)1 << 62)
         curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->o.max_body);

@@ -45,6 +45,9 @@ typedef struct http_opts {
     /* When set and non-zero, backoff and rate waits stop early and the
      * request returns RNR_ERR_CANCELLED (e.g. the worker's SIGTERM flag). */
     const volatile sig_atomic_t *stop;
+    /* When set, bumped (atomically) whenever response bytes arrive: a
+     * caller's heartbeat tells a slow transfer from a stalled one. */
+    unsigned long *progress;
 } http_opts;
 
 typedef struct http_client http_client;

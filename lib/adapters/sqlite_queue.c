@@ -3,11 +3,18 @@
  * One table holds the messages of every named queue; a message is ready
  * when it is not leased or its lease has run out. A claim runs inside
  * BEGIN IMMEDIATE, so exactly one process wins each message. Dead letters
- * live in a second table with the reason, delivery count and time. */
+ * live in a second table with the reason, delivery count and time.
+ *
+ * Each lease records its holder (pid, start time, pid namespace, boot id):
+ * a get first hands back the leases of holders that have died, so a killed
+ * worker's message is redelivered at once instead of after the full lease
+ * (the delivery still counts, so a message that kills its workers reaches
+ * the delivery limit). A holder renews its lease with extend while it works. */
 #include "adapters/sqlite_queue.h"
 
 #include "adapters/backends.h"
 #include "adapters/sqlite_db.h"
+#include "core/procid.h"
 #include "core/timeutil.h"
 
 #include <stdio.h>
@@ -22,6 +29,10 @@
 /* Dead-letter at most this many over-delivered messages in one claim
  * transaction, so a get never holds the write lock for long. */
 #define CLAIM_SWEEP_MAX 256
+/* Look for leases of dead holders at most this often per handle, and at
+ * most this many per look. */
+#define RECLAIM_EVERY_MS 500
+#define RECLAIM_MAX 64
 
 typedef struct sqlite_queue {
     sqlite3 *db;
@@ -29,6 +40,8 @@ typedef struct sqlite_queue {
     char *name;
     int64_t lease_ms;
     long max_deliveries;
+    char holder[128];       /* this process's identity, stored with its leases */
+    int64_t next_reclaim;   /* monotonic ms of the next dead-holder look */
 } sqlite_queue;
 
 static const char schema_sql[] =
@@ -40,7 +53,8 @@ static const char schema_sql[] =
     " trace_id TEXT,"
     " enqueued_at INTEGER NOT NULL,"       /* epoch ms */
     " lease_until INTEGER NOT NULL DEFAULT 0," /* epoch ms; 0 = not leased */
-    " deliveries INTEGER NOT NULL DEFAULT 0);"
+    " deliveries INTEGER NOT NULL DEFAULT 0,"
+    " holder TEXT);"                        /* who holds the lease (see holder_*) */
     "CREATE INDEX IF NOT EXISTS rnr_queue_messages_queue ON rnr_queue_messages(queue);"
     "CREATE TABLE IF NOT EXISTS rnr_queue_dead("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -55,6 +69,9 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS rnr_queue_dead_queue ON rnr_queue_dead(queue);";
 
 static const queue_ops sqlite_queue_ops;
+static int sq_not_held(struct sqlite_queue *q, uint64_t tag, rnr_error *err);
+static int sq_settle(struct sqlite_queue *q, uint64_t tag, const char *sql, const char *what,
+                     rnr_error *err);
 
 static int sq_error(sqlite_queue *q, int rc, const char *what, rnr_error *err)
 {
@@ -93,10 +110,14 @@ static int sq_publish_one(sqlite_queue *q, const char *body, size_t len,
     sqlite3_stmt *st;
     int rc = sq_prepare(q,
                         "INSERT INTO rnr_queue_messages(queue, body, content_type, trace_id,"
-                        " enqueued_at) VALUES(?1, ?2, ?3, ?4, ?5)",
+                        " enqueued_at, lease_until) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
                         &st, err);
     if (rc != RNR_OK)
         return rc;
+    /* A delayed message waits behind a lease no one holds (deliveries 0,
+     * so no tag matches it) that runs out when it is due. */
+    int64_t delay = o && o->delay_ms > 0 ? o->delay_ms : 0;
+    sqlite3_bind_int64(st, 6, delay ? now + delay : 0);
     const char *ctype = o && o->content_type ? o->content_type : "application/json";
     sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
     sqlite3_bind_blob64(st, 2, len ? body : "", len, SQLITE_STATIC);
@@ -193,13 +214,15 @@ static int sq_lease(sqlite_queue *q, int64_t id, int64_t now, queue_message *out
     sqlite3_stmt *st;
     int rc = sq_prepare(q,
                         "UPDATE rnr_queue_messages SET lease_until = ?2,"
-                        " deliveries = deliveries + 1 WHERE id = ?1"
+                        " deliveries = deliveries + 1, holder = ?3 WHERE id = ?1"
                         " RETURNING body, trace_id, deliveries",
                         &st, err);
     if (rc != RNR_OK)
         return rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, now + q->lease_ms);
+    if (q->holder[0])
+        sqlite3_bind_text(st, 3, q->holder, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         sqlite3_finalize(st);
@@ -235,6 +258,98 @@ static int sq_lease(sqlite_queue *q, int64_t id, int64_t now, queue_message *out
     return RNR_OK;
 }
 
+/* ---- holders ---------------------------------------------------------- */
+
+/* "boot_id pidns pid start_ticks", or "" when /proc cannot tell. */
+static void holder_encode(char *buf, size_t n)
+{
+    proc_identity me;
+    if (proc_identity_self(&me) != 0) {
+        buf[0] = '\0';
+        return;
+    }
+    snprintf(buf, n, "%s %llu %lld %lld", me.boot_id, (unsigned long long)me.pidns,
+             (long long)me.pid, (long long)me.start_ticks);
+}
+
+static int holder_gone(const char *text)
+{
+    proc_identity id;
+    memset(&id, 0, sizeof id);
+    unsigned long long ns;
+    long long pid, start;
+    if (!text || sscanf(text, "%39s %llu %lld %lld", id.boot_id, &ns, &pid, &start) != 4)
+        return 0;
+    id.pidns = ns;
+    id.pid = pid;
+    id.start_ticks = start;
+    return proc_identity_gone(&id);
+}
+
+/* Release the leases whose holder process has exited: they are ready at
+ * once. The delivery count stays (the dead holder's delivery counted). */
+static int sq_reclaim(sqlite_queue *q, int64_t now, rnr_error *err)
+{
+    if (time_mono_ms() < q->next_reclaim)
+        return RNR_OK;
+    q->next_reclaim = time_mono_ms() + RECLAIM_EVERY_MS;
+    sqlite3_stmt *st;
+    int rc = sq_prepare(q,
+                        "SELECT id, deliveries, holder FROM rnr_queue_messages WHERE queue = ?1"
+                        " AND lease_until > ?2 AND deliveries > 0 AND holder IS NOT NULL"
+                        " ORDER BY id LIMIT ?3",
+                        &st, err);
+    if (rc != RNR_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int(st, 3, RECLAIM_MAX);
+    int64_t ids[RECLAIM_MAX], dels[RECLAIM_MAX];
+    int n = 0, s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW && n < RECLAIM_MAX) {
+        if (!holder_gone((const char *)sqlite3_column_text(st, 2)))
+            continue;
+        ids[n] = sqlite3_column_int64(st, 0);
+        dels[n++] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_DONE && s != SQLITE_ROW)
+        return sq_error(q, s, "look for dead lease holders", err);
+    for (int i = 0; i < n && rc == RNR_OK; i++) {
+        uint64_t tag = ((uint64_t)ids[i] << TAG_BITS) | ((uint64_t)dels[i] & TAG_MASK);
+        rnr_error e = {0};
+        /* not held any more (settled meanwhile) is fine: nothing to do */
+        if (sq_settle(q, tag,
+                      "UPDATE rnr_queue_messages SET lease_until = 0 WHERE id = ?1"
+                      " AND queue = ?2 AND deliveries = ?3 AND lease_until != 0",
+                      "reclaim", &e) == RNR_OK)
+            continue;
+        if (e.code != RNR_ERR_NOTFOUND)
+            rc = rnr_error_set(err, e.code, "%s", e.msg);
+    }
+    return rc;
+}
+
+static int sq_extend(void *self, uint64_t tag, rnr_error *err)
+{
+    sqlite_queue *q = self;
+    sqlite3_stmt *st;
+    int rc = sq_prepare(q,
+                        "UPDATE rnr_queue_messages SET lease_until = ?4 WHERE id = ?1"
+                        " AND queue = ?2 AND deliveries = ?3 AND lease_until != 0",
+                        &st, err);
+    if (rc != RNR_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, (int64_t)(tag >> TAG_BITS));
+    sqlite3_bind_text(st, 2, q->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (int64_t)(tag & TAG_MASK));
+    sqlite3_bind_int64(st, 4, time_now_ms() + q->lease_ms);
+    rc = sq_step_done(q, st, "extend lease", err);
+    if (rc != RNR_OK)
+        return rc;
+    return sqlite3_changes(q->db) == 0 ? sq_not_held(q, tag, err) : RNR_OK;
+}
+
 /* One claim attempt: RNR_OK with *got = 1 and out filled, or *got = 0. */
 static int sq_try_claim(sqlite_queue *q, queue_message *out, int *got, rnr_error *err)
 {
@@ -242,7 +357,9 @@ static int sq_try_claim(sqlite_queue *q, queue_message *out, int *got, rnr_error
     /* Idle consumers poll: look without the write lock first, so they do
      * not queue up behind each other and the publishers. */
     int64_t now = time_now_ms(), peek_id = 0, peek_n = 0;
-    int rc = sq_oldest_ready(q, now, &peek_id, &peek_n, err);
+    int rc = sq_reclaim(q, now, err);
+    if (rc == RNR_OK)
+        rc = sq_oldest_ready(q, now, &peek_id, &peek_n, err);
     if (rc != RNR_OK || peek_id == 0)
         return rc;
     rc = sq_exec(q, "BEGIN IMMEDIATE", "begin claim", err);
@@ -418,6 +535,7 @@ static void sq_close(void *self)
 }
 
 static int sq_list_dead(void *self, size_t limit, queue_dead_list *out, rnr_error *err);
+static int sq_replay_op(void *self, int64_t id, size_t *replayed, rnr_error *err);
 
 static const queue_ops sqlite_queue_ops = {
     .publish = sq_publish,
@@ -429,6 +547,8 @@ static const queue_ops sqlite_queue_ops = {
     .depth = sq_depth,
     .close = sq_close,
     .list_dead = sq_list_dead,
+    .extend = sq_extend,
+    .replay_dead = sq_replay_op,
 };
 
 static const char *const queue_params[] = {"queue", "lease", "max_deliveries", "busy_timeout",
@@ -465,6 +585,28 @@ static int sq_configure(sqlite_queue *q, const char *url, const char *query,
     return sqlite_db_open(q->path, (int)busy, &q->db, err);
 }
 
+/* A queue file made before leases named their holder gets the column. */
+static int sq_migrate(sqlite_queue *q, rnr_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = sq_prepare(q, "SELECT 1 FROM pragma_table_info('rnr_queue_messages')"
+                           " WHERE name = 'holder'", &st, err);
+    if (rc != RNR_OK)
+        return rc;
+    int s = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (s == SQLITE_ROW)
+        return RNR_OK;
+    if (s != SQLITE_DONE)
+        return sq_error(q, s, "read the schema", err);
+    rc = sq_exec(q, "ALTER TABLE rnr_queue_messages ADD COLUMN holder TEXT", "add column holder",
+                 err);
+    /* another process may have added it first */
+    if (rc != RNR_OK && strstr(err->msg, "duplicate column"))
+        rc = RNR_OK;
+    return rc;
+}
+
 int sqlite_queue_open(const char *url, const char *queue_name, rnr_queue **out, rnr_error *err)
 {
     backend_local_url u;
@@ -486,6 +628,9 @@ int sqlite_queue_open(const char *url, const char *queue_name, rnr_queue **out, 
     backend_local_url_clear(&u);
     if (rc == RNR_OK)
         rc = sq_exec(q, schema_sql, "create tables", err);
+    if (rc == RNR_OK)
+        rc = sq_migrate(q, err);
+    holder_encode(q->holder, sizeof q->holder);
     if (rc != RNR_OK) {
         sq_close(q);
         free(h);
@@ -653,4 +798,10 @@ int sqlite_queue_replay_dead(rnr_queue *h, int64_t id, size_t *replayed, rnr_err
         *replayed = 0;
     }
     return rc;
+}
+
+static int sq_replay_op(void *self, int64_t id, size_t *replayed, rnr_error *err)
+{
+    rnr_queue h = {&sqlite_queue_ops, self};
+    return sqlite_queue_replay_dead(&h, id, replayed, err);
 }

@@ -4,15 +4,19 @@
  * URL: sqlite:///abs/path/queue.db?queue=hml_files&lease=300&max_deliveries=5
  *   queue           queue name (default hml_files; queues may share a file)
  *   lease           seconds a delivery stays leased to its consumer before
- *                   it is handed out again (default 300, 1..86400). There is
- *                   no lease extension: pick a lease longer than any job.
+ *                   it is handed out again (default 300, 1..86400). The
+ *                   holder renews it with queue_extend while it works; a
+ *                   lease whose holder process has exited is handed out
+ *                   again at once (same machine and pid namespace).
  *   max_deliveries  a message due for delivery number max_deliveries+1 is
  *                   moved to the dead letters instead, with reason
  *                   "delivery limit N exceeded" (default 5, 1..1000000)
  *   busy_timeout    milliseconds to wait for another process's write lock
  *                   (default 10000)
  *
- * publish returns after the insert has committed (synchronous=FULL). A tag
+ * publish returns after the insert has committed (synchronous=FULL); with
+ * delay_ms the message is not ready before then (depth counts it as
+ * unacked meanwhile). A tag
  * encodes the row and its delivery number, so a consumer whose lease ran
  * out cannot ack, nack or dead-letter the message's next delivery
  * (RNR_ERR_NOTFOUND). depth counts a message whose lease ran out as ready.

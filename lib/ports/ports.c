@@ -60,6 +60,21 @@ int queue_list_dead(rnr_queue *q, size_t limit, queue_dead_list *out, rnr_error 
     return q->ops->list_dead(q->self, limit, out, err);
 }
 
+int queue_extend(rnr_queue *q, uint64_t tag, rnr_error *err)
+{
+    if (!q->ops->extend)
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "this queue backend has no lease to renew");
+    return q->ops->extend(q->self, tag, err);
+}
+
+int queue_replay_dead(rnr_queue *q, int64_t id, size_t *replayed, rnr_error *err)
+{
+    *replayed = 0;
+    if (!q->ops->replay_dead)
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "this queue backend cannot replay dead letters");
+    return q->ops->replay_dead(q->self, id, replayed, err);
+}
+
 void queue_dead_list_clear(queue_dead_list *l)
 {
     for (size_t i = 0; i < l->n; i++) {

@@ -48,6 +48,8 @@ typedef struct queue_dead_list {
 typedef struct queue_publish_opts {
     const char *trace_id;     /* carried as a header; may be NULL */
     const char *content_type; /* default application/json */
+    int64_t delay_ms;         /* not delivered before this many ms have passed
+                                 (0: at once); backends may round it up */
 } queue_publish_opts;
 
 typedef struct queue_ops {
@@ -73,6 +75,14 @@ typedef struct queue_ops {
      * backend's dead letters are read with its own tools (a broker's
      * dead-letter queue). */
     int (*list_dead)(void *self, size_t limit, queue_dead_list *out, rnr_error *err);
+    /* Renew the lease of a held delivery for another full lease period,
+     * so long work is not handed to a second consumer. NULL when the
+     * backend has no renewable lease (RabbitMQ: an unacked delivery stays
+     * ours until consumer_timeout; the worker bounds its own time). */
+    int (*extend)(void *self, uint64_t tag, rnr_error *err);
+    /* Move dead letter id (0 = all) back to the queue with its delivery
+     * count reset; *replayed = how many. NULL when unsupported. */
+    int (*replay_dead)(void *self, int64_t id, size_t *replayed, rnr_error *err);
 } queue_ops;
 
 typedef struct rnr_queue {
@@ -93,6 +103,11 @@ int queue_get_depth(rnr_queue *q, queue_depth *out, rnr_error *err);
 /* RNR_ERR_UNSUPPORTED (out empty) when the backend has no list_dead. */
 int queue_list_dead(rnr_queue *q, size_t limit, queue_dead_list *out, rnr_error *err);
 void queue_dead_list_clear(queue_dead_list *l);
+/* RNR_ERR_UNSUPPORTED when the backend's leases cannot be renewed. */
+int queue_extend(rnr_queue *q, uint64_t tag, rnr_error *err);
+/* RNR_ERR_UNSUPPORTED (nothing moved) when the backend cannot replay;
+ * RNR_ERR_NOTFOUND when id is given and is not a dead letter here. */
+int queue_replay_dead(rnr_queue *q, int64_t id, size_t *replayed, rnr_error *err);
 /* Close the backend and free the handle (NULL is fine). */
 void queue_free(rnr_queue *q);
 /* Free what a delivery owns and zero it. */

@@ -243,7 +243,7 @@ static void producer_remember(producer *p, pending *pd, size_t from, size_t to,
 
 static void producer_publish(producer *p, pending *pd, int64_t deadline_ms, producer_counts *c)
 {
-    queue_publish_opts o = {log_get_trace_id(), "application/json"};
+    queue_publish_opts o = {.trace_id = log_get_trace_id(), .content_type = "application/json"};
     if (!o.trace_id) {
         const char *t = getenv("_X_AMZN_TRACE_ID");
         o.trace_id = t && *t ? t : NULL;

@@ -16,6 +16,8 @@
 #include "io/nc_output.h"
 #include "io/svg_plot.h"
 
+#include <sys/statvfs.h>
+
 /* Lateral inflow only at the origin, one precomputed value per step. */
 typedef struct origin_forcing {
     const float *qlat; /* [nts] */
@@ -117,6 +119,29 @@ static int plot_result(const net_result *r, float dt, const nc_meta *meta, const
     return rc;
 }
 
+/* netCDF/HDF5 report a full disk as whatever their last call saw ("HDF
+ * error", "Permission denied"): when the directory has no space left, say
+ * so, so the operator looks at the disk and not at the permissions. */
+static void route_job_explain_full_disk(const char *path, rnr_error *err)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    struct statvfs v;
+    /* a NetCDF output needs at least a few blocks of room */
+    if (statvfs(dir, &v) != 0 || (uint64_t)v.f_bavail * v.f_frsize >= 65536)
+        return;
+    char was[sizeof err->msg];
+    snprintf(was, sizeof was, "%s", err->msg);
+    rnr_error_set(err, RNR_ERR_IO, "%s: disk full: no space left on the device (%llu bytes free; "
+                  "the writer said: %.300s)", dir,
+                  (unsigned long long)v.f_bavail * v.f_frsize, was);
+}
+
 static int write_nc_series(const char *path, const net_result *r, float dt, const nc_meta *meta,
                            const nc_series *ser, rnr_error *err)
 {
@@ -128,6 +153,8 @@ static int write_nc_series(const char *path, const net_result *r, float dt, cons
     int rc = nc_output_write_series(path, r->ids, r->nseg, ts, r->nout, r->flow, r->velocity, r->depth, meta, ser,
                                     err);
     free(ts);
+    if (rc == RNR_ERR_IO)
+        route_job_explain_full_disk(path, err);
     return rc;
 }
 

@@ -27,6 +27,7 @@ typedef struct up_ctx {
     const up_opts *o;
     up_summary *sum;
     rnr_queue *queue;        /* depth and dead letters */
+    rnr_queue *sites;        /* "<queue>.sites": the per-site follow-ups */
     rnr_store *store;        /* live output count */
     supervisor *pool;
     char stats_dir[4096];
@@ -84,19 +85,39 @@ static void collect_stats(up_ctx *u)
             w->skipped[k] += st.skipped[k];
         w->failed_sites += st.failed_sites;
         w->outputs += st.outputs;
+        w->sites_deferred += st.sites_deferred;
+        w->sites_retried += st.sites_retried;
+        w->sites_dead += st.sites_dead;
         unlink(f);
     }
     if (u->stats_dir[0])
         rmdir(u->stats_dir);
 }
 
+static int64_t add_known(int64_t a, int64_t b)
+{
+    return a < 0 || b < 0 ? -1 : a + b;
+}
+
+/* The products' queue and the sites' follow-ups together: a cycle is done
+ * only when both are, and a site's dead letter is a dead letter. */
 static void read_depth(up_ctx *u, queue_depth *d)
 {
     rnr_error err;
-    if (queue_get_depth(u->queue, d, &err) != RNR_OK) {
+    queue_depth s = {0, 0, 0};
+    if (queue_get_depth(u->queue, d, &err) != RNR_OK ||
+        (u->sites && queue_get_depth(u->sites, &s, &err) != RNR_OK)) {
         log_warn("up", "queue depth: %s", err.msg);
         d->ready = d->unacked = d->dead = -1;
+        return;
     }
+    d->ready = add_known(d->ready, s.ready);
+    /* a known count of messages in flight wins over the other queue's
+     * unknown one: something is in flight either way */
+    d->unacked = d->unacked > 0 || s.unacked > 0
+                     ? (d->unacked > 0 ? d->unacked : 0) + (s.unacked > 0 ? s.unacked : 0)
+                     : add_known(d->unacked, s.unacked);
+    d->dead = add_known(d->dead, s.dead);
 }
 
 /* Outputs stored since this run started (a listing of the output prefix). */
@@ -199,11 +220,11 @@ static char *message_id(const char *body)
 
 /* The dead letters this run added, with their reasons (when the backend
  * lists them: a broker's dead-letter queue is read with its own tools). */
-static void collect_dead(up_ctx *u)
+static void collect_dead_of(up_ctx *u, rnr_queue *q)
 {
     queue_dead_list l = {0};
     rnr_error err;
-    if (queue_list_dead(u->queue, 0, &l, &err) != RNR_OK)
+    if (!q || queue_list_dead(q, 0, &l, &err) != RNR_OK)
         return;
     for (size_t i = 0; i < l.n; i++) {
         if (l.items[i].dead_at < u->start_s)
@@ -219,11 +240,36 @@ static void collect_dead(up_ctx *u)
     queue_dead_list_clear(&l);
 }
 
+static void collect_dead(up_ctx *u)
+{
+    collect_dead_of(u, u->queue);
+    collect_dead_of(u, u->sites);
+}
+
 static int queue_drained(const queue_depth *d)
 {
     if (d->ready < 0)
         return 0;
     return d->ready == 0 && d->unacked <= 0;
+}
+
+/* Does a running worker hold a delivery? Its stats file says so (a
+ * broker's unacked count lags by seconds, and a delivery may still hand
+ * work on to a follow-up). A killed worker's stale file does not count. */
+static int workers_busy(up_ctx *u)
+{
+    int pids[256];
+    int n = supervisor_pids(u->pool, pids, 256);
+    for (int i = 0; u->pool && supervisor_stats_file(u->pool, i); i++) {
+        worker_stats st;
+        rnr_error err;
+        if (worker_stats_read(supervisor_stats_file(u->pool, i), &st, &err) != RNR_OK || !st.busy)
+            continue;
+        for (int k = 0; k < n; k++)
+            if (pids[k] == st.pid)
+                return 1;
+    }
+    return 0;
 }
 
 /* --once: drain the queue with a fixed pool; stop it when nothing is ready
@@ -234,13 +280,16 @@ static void drain(up_ctx *u)
     supervisor_set_desired(u->pool, o->workers);
     int64_t deadline = time_mono_ms() + (int64_t)o->timeout_s * 1000;
     int64_t next_depth = 0;
+    int quiet = 0; /* drained checks in a row: a worker that just took a
+                      message marks itself busy a moment later */
     rnr_error err;
     for (;;) {
         /* depth first: a cycle with nothing queued starts no worker */
         if (time_mono_ms() >= next_depth) {
             queue_depth d;
             read_depth(u, &d);
-            if (queue_drained(&d))
+            quiet = queue_drained(&d) && !workers_busy(u) ? quiet + 1 : 0;
+            if (quiet >= 2)
                 break;
             next_depth = time_mono_ms() + 250;
         }
@@ -461,6 +510,11 @@ int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error 
     up_status_init(&u.status, o.status_line);
     /* config_load made cfg->state_dir (mkdir -p, then its absolute path) */
     int rc = backend_open_queue(cfg->queue_url, cfg->queue_name, &u.queue, err);
+    if (!rc) {
+        char sites[300];
+        snprintf(sites, sizeof sites, "%s.sites", cfg->queue_name ? cfg->queue_name : "hml_files");
+        rc = backend_open_queue(cfg->queue_url, sites, &u.sites, err);
+    }
     if (!rc)
         rc = backend_open_store(cfg->store_url, &u.store, err);
     if (!rc)
@@ -476,6 +530,7 @@ int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error 
     }
     supervisor_free(u.pool);
     store_free(u.store);
+    queue_free(u.sites);
     queue_free(u.queue);
     return rc;
 }

@@ -102,6 +102,9 @@ void up_summary_print(const up_summary *s, const rnr_config *cfg, FILE *f)
         row(f, name, "%lld", s->work.skipped[k]);
     }
     row(f, "sites failed", "%lld", s->work.failed_sites);
+    row(f, "sites deferred", "%lld", s->work.sites_deferred);
+    row(f, "sites retried", "%lld", s->work.sites_retried);
+    row(f, "sites dead", "%lld", s->work.sites_dead);
     row(f, "outputs written", "%lld", s->work.outputs);
     int64_t dead = s->dead_before >= 0 && s->dead_after >= 0 ? s->dead_after - s->dead_before : -1;
     if (dead >= 0)

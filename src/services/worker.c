@@ -1,5 +1,5 @@
-/* worker.c - the RnR worker loop: take one queued HML product, route every
- * flooding gauge in it, store the outputs, then ack.
+/* worker.c - the RnR worker loop: take a queued HML product (or a site's
+ * follow-up, worker_product.c), settle it, count it, write the stats.
  *
  * One thread does the work; a small watchdog thread turns the caller's stop
  * flag into "abort now" once the grace period has run out, so HTTP waits
@@ -29,24 +29,64 @@
 
 #define WORKER_GET_TIMEOUT_MS 500
 #define WORKER_BACKOFF_MAX_MS 30000L
-
-/* What becomes of one delivery. */
-enum msg_outcome { MSG_ACK, MSG_RETRY, MSG_DEAD, MSG_RELEASE };
-
-struct worker {
-    const rnr_config *cfg;
-    rnr_queue *queue;
-    rnr_store *store;
-    hf_db *hf;
-    http_client *http;
-    volatile sig_atomic_t abort_now; /* the HTTP client's stop flag */
-    int max_deliveries;
-    long backoff_base_ms;
-    worker_attempts attempts;
-    nws_endpoints ep;
-};
+/* Delivery counts kept in the cache for queues that cannot count. */
+#define DELIVERY_COUNT_TTL_S 86400
+/* Settling a delivery is retried this often before its lease is left to
+ * run out (or be reclaimed when this process is gone). */
+#define SETTLE_TRIES 4
 
 /* ---- set-up ------------------------------------------------------------ */
+
+typedef struct worker_env {
+    long max_deliveries, backoff_ms, beat_ms, stall_s, renew_ms, budget_s;
+} worker_env;
+
+static int read_env(worker_env *v, rnr_error *err)
+{
+    int rc = env_long("RNR_MAX_DELIVERIES", 5, 1, 1000000, &v->max_deliveries, err);
+    if (!rc)
+        rc = env_long("RNR_RETRY_BACKOFF_MS", 1000, 0, 600000, &v->backoff_ms, err);
+    if (!rc)
+        rc = env_long("RNR_HEARTBEAT_MS", 5000, 10, 600000, &v->beat_ms, err);
+    if (!rc)
+        rc = env_long("RNR_STALL_SECONDS", 120, 1, 86400, &v->stall_s, err);
+    if (!rc)
+        rc = env_long("RNR_LEASE_RENEW_MS", 60000, 10, 86400000, &v->renew_ms, err);
+    /* RabbitMQ's consumer_timeout is 30 min by default: a product hands
+     * what is left to follow-ups well before it (0 = no budget) */
+    if (!rc)
+        rc = env_long("RNR_PRODUCT_BUDGET_SECONDS", 900, 0, 86400, &v->budget_s, err);
+    return rc;
+}
+
+/* The heartbeat from the start, so a hydrofabric download counts as
+ * progress (its temporary file grows under the state directory). */
+static int start_beat(worker *w, const worker_env *v, rnr_error *err)
+{
+    worker_beat_opts bo = {.health_file = w->cfg->health_file, .progress = &w->progress,
+                           .beat_ms = v->beat_ms, .stall_ms = (int64_t)v->stall_s * 1000,
+                           .renew_ms = v->renew_ms, .watch_dir = w->cfg->state_dir,
+                           .watch_prefix = "hf-"};
+    return worker_beat_start(&bo, &w->beat, err);
+}
+
+static int open_queues(worker *w, rnr_error *err)
+{
+    const rnr_config *cfg = w->cfg;
+    char sites[300];
+    snprintf(sites, sizeof sites, "%s.sites", cfg->queue_name ? cfg->queue_name : "hml_files");
+    int rc = backend_open_queue(cfg->queue_url, cfg->queue_name, &w->queue, err);
+    if (!rc)
+        rc = backend_open_queue(cfg->queue_url, sites, &w->sites, err);
+    /* the heartbeat renews leases from its own thread: its own handles */
+    if (!rc && w->queue->ops->extend)
+        rc = backend_open_queue(cfg->queue_url, cfg->queue_name, &w->beat_queue, err);
+    if (!rc && w->queue->ops->extend)
+        rc = backend_open_queue(cfg->queue_url, sites, &w->beat_sites, err);
+    if (!rc)
+        rc = backend_open_cache(cfg->cache_url, &w->cache, err);
+    return rc;
+}
 
 int worker_new(const rnr_config *cfg, worker **out, rnr_error *err)
 {
@@ -55,16 +95,17 @@ int worker_new(const rnr_config *cfg, worker **out, rnr_error *err)
     if (!w)
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     w->cfg = cfg;
-    long max_deliveries, backoff;
-    int rc = env_long("RNR_MAX_DELIVERIES", 5, 1, 1000000, &max_deliveries, err);
-    if (!rc)
-        rc = env_long("RNR_RETRY_BACKOFF_MS", 1000, 0, 600000, &backoff, err);
-    w->max_deliveries = (int)max_deliveries;
-    w->backoff_base_ms = (int)backoff;
+    worker_env v;
+    int rc = read_env(&v, err);
+    w->max_deliveries = (int)v.max_deliveries;
+    w->backoff_base_ms = v.backoff_ms;
+    w->budget_ms = (int64_t)v.budget_s * 1000;
     if (!rc)
         rc = nws_endpoints_from_env(&w->ep, err);
     if (!rc)
-        rc = backend_open_queue(cfg->queue_url, cfg->queue_name, &w->queue, err);
+        rc = start_beat(w, &v, err);
+    if (!rc)
+        rc = open_queues(w, err);
     if (!rc)
         rc = backend_open_store(cfg->store_url, &w->store, err);
     if (!rc)
@@ -75,6 +116,7 @@ int worker_new(const rnr_config *cfg, worker **out, rnr_error *err)
         if (cfg->user_agent && *cfg->user_agent)
             o.user_agent = cfg->user_agent;
         o.stop = &w->abort_now;
+        o.progress = &w->progress;
         rc = http_client_new(&o, &w->http, err);
     }
     if (rc) {
@@ -91,10 +133,15 @@ void worker_free(worker *w)
 {
     if (!w)
         return;
+    worker_beat_stop(w->beat);
     http_client_free(w->http);
     if (w->hf)
         hf_close(w->hf);
     store_free(w->store);
+    cache_free(w->cache);
+    queue_free(w->beat_sites);
+    queue_free(w->beat_queue);
+    queue_free(w->sites);
     queue_free(w->queue);
     free(w);
 }
@@ -133,273 +180,6 @@ static void *watchdog_main(void *arg)
     return NULL;
 }
 
-/* ---- one site ---------------------------------------------------------- */
-
-typedef struct msg_ctx {
-    worker *w;
-    worker_stats *st;
-    const char *tmpdir;
-    rnr_error last;  /* the transient failure that makes the message retry */
-} msg_ctx;
-
-static void count_skip(msg_ctx *m, const char *lid, int reason, const char *why)
-{
-    if (reason > 0 && reason < NWS_SKIP_COUNT)
-        m->st->skipped[reason]++;
-    log_info("worker", "skip lid=%s reason=%s: %s", lid, nws_skip_name(reason),
-             why && *why ? why : nws_skip_message(reason));
-}
-
-/* Site-level result: 0 done (routed, skipped or failed), else a message
- * outcome (MSG_RETRY / MSG_RELEASE) with m->last filled. */
-static int site_transient(msg_ctx *m, int rc, const rnr_error *e, const char *lid)
-{
-    m->last = *e;
-    if (rc == RNR_ERR_CANCELLED || m->w->abort_now)
-        return MSG_RELEASE;
-    rnr_error_prefix(&m->last, "lid %s: ", lid);
-    return MSG_RETRY;
-}
-
-static int store_outputs(msg_ctx *m, const char *lid, const route_job_result *res)
-{
-    worker *w = m->w;
-    const char *files[2] = {res->nc_path, res->svg_path};
-    const char *types[2] = {"application/x-netcdf", "image/svg+xml"};
-    for (int i = 0; i < 2; i++) {
-        if (!files[i][0])
-            continue;
-        const char *base = strrchr(files[i], '/');
-        base = base ? base + 1 : files[i];
-        char key[1200];
-        snprintf(key, sizeof key, "%s/%s/%s", w->cfg->output_prefix, lid, base);
-        rnr_error e = {0};
-        int rc = store_put_file(w->store, key, files[i], types[i], &e);
-        if (rc == RNR_OK) {
-            log_info("worker", "stored lid=%s key=%s", lid, key);
-            if (i == 0)
-                m->st->outputs++;
-            continue;
-        }
-        if (rnr_code_is_transient(rc) || rc == RNR_ERR_IO || rc == RNR_ERR_NOMEM)
-            return site_transient(m, rc, &e, lid);
-        log_warn("worker", "failed lid=%s: cannot store %s: %s", lid, key, e.msg);
-        m->st->failed_sites++;
-        return -1;
-    }
-    return 0;
-}
-
-/* The forecast (and observations, NULL when there are none): 1 when the
- * site goes on, 0 when it was skipped, -1 with *outcome for the message. */
-static int fetch_series(msg_ctx *m, const nwps_gauge *g, nwps_stageflow **fc,
-                        nwps_stageflow **obs, int *outcome)
-{
-    worker *w = m->w;
-    char *body = NULL;
-    size_t len = 0;
-    rnr_error e = {0};
-    int rc = nwps_fetch_stageflow(w->http, w->ep.nwps, g->lid, "forecast", &body, &len, &e);
-    if (rc == RNR_ERR_NOTFOUND) {
-        count_skip(m, g->lid, NWS_SKIP_NO_FORECAST, e.msg);
-        return 0;
-    }
-    if (rc) {
-        *outcome = site_transient(m, rc, &e, g->lid);
-        return -1;
-    }
-    rc = nwps_stageflow_parse(body, len, fc, &e);
-    free(body);
-    if (rc) {
-        count_skip(m, g->lid, NWS_SKIP_BAD_STAGEFLOW, e.msg);
-        return 0;
-    }
-    body = NULL;
-    rc = nwps_fetch_stageflow(w->http, w->ep.nwps, g->lid, "observed", &body, &len, &e);
-    if (rc == RNR_OK) {
-        if (nwps_stageflow_parse(body, len, obs, &e) != RNR_OK) {
-            log_info("worker", "lid=%s: observations unreadable, routing without: %s", g->lid,
-                     e.msg);
-            *obs = NULL;
-        }
-        free(body);
-    } else if (rc != RNR_ERR_NOTFOUND) {
-        *outcome = site_transient(m, rc, &e, g->lid);
-        return -1;
-    }
-    return 1;
-}
-
-static int route_and_store(msg_ctx *m, const rnr_forecast *f)
-{
-    worker *w = m->w;
-    route_job_opts o = {.forcing_mode = w->cfg->forcing_mode, .dt = 300.0f,
-                        .write_plot = w->cfg->write_plots};
-    route_job_result res;
-    memset(&res, 0, sizeof res);
-    rnr_error e = {0};
-    int rc = route_job_run(w->hf, f, &o, m->tmpdir, &res, &e);
-    if (rc == RNR_ERR_INVALID || rc == RNR_ERR_NOTFOUND || rc == RNR_ERR_PARSE ||
-        rc == RNR_ERR_LIMIT || rc == RNR_ERR_UNSUPPORTED) {
-        log_warn("worker", "failed lid=%s reach=%lld: %s", f->lid, (long long)f->reach_id, e.msg);
-        m->st->failed_sites++;
-        return 0;
-    }
-    if (rc)
-        return site_transient(m, rc, &e, f->lid);
-    if (w->abort_now) {
-        unlink(res.nc_path);
-        if (res.svg_path[0])
-            unlink(res.svg_path);
-        return MSG_RELEASE;
-    }
-    int out = store_outputs(m, f->lid, &res);
-    unlink(res.nc_path);
-    if (res.svg_path[0])
-        unlink(res.svg_path);
-    if (out > 0)
-        return out;
-    if (out == 0) {
-        m->st->routed++;
-        log_info("worker", "routed lid=%s reach=%lld segments=%zu steps=%zu peak_outlet=%.1f",
-                 f->lid, (long long)f->reach_id, res.nseg, res.ntime, res.peak_outlet);
-    }
-    return 0;
-}
-
-/* Everything for one lid; 0 when the site is settled, else an outcome. */
-static int process_site(msg_ctx *m, const char *lid)
-{
-    worker *w = m->w;
-    char *body = NULL;
-    size_t len = 0;
-    rnr_error e = {0};
-    int rc = nwps_fetch_gauge(w->http, w->ep.nwps, lid, &body, &len, &e);
-    if (rc == RNR_ERR_NOTFOUND) {
-        count_skip(m, lid, NWS_SKIP_GAUGE_NOT_FOUND, e.msg);
-        return 0;
-    }
-    if (rc)
-        return site_transient(m, rc, &e, lid);
-    nwps_gauge g;
-    rc = nwps_gauge_parse(body, len, &g, &e);
-    free(body);
-    if (rc) {
-        count_skip(m, lid, NWS_SKIP_BAD_GAUGE, e.msg);
-        return 0;
-    }
-    int reason = NWS_RUN;
-    if (!nws_decide_gauge(&g, &reason)) {
-        count_skip(m, lid, reason, NULL);
-        return 0;
-    }
-    nwps_stageflow *fc = NULL, *obs = NULL;
-    int outcome = 0;
-    int have = fetch_series(m, &g, &fc, &obs, &outcome);
-    if (have <= 0) {
-        nwps_stageflow_free(fc);
-        return have < 0 ? outcome : 0;
-    }
-    rnr_forecast *f = NULL;
-    rc = nws_build_request(&g, fc, obs, &f, &reason, &e);
-    nwps_stageflow_free(fc);
-    nwps_stageflow_free(obs);
-    if (rc == RNR_ERR_INVALID && reason != NWS_RUN) {
-        count_skip(m, lid, reason, e.msg);
-        return 0;
-    }
-    if (rc == RNR_ERR_NOMEM)
-        return site_transient(m, rc, &e, lid);
-    if (rc) {
-        log_warn("worker", "failed lid=%s: %s", lid, e.msg);
-        m->st->failed_sites++;
-        return 0;
-    }
-    outcome = route_and_store(m, f);
-    forecast_free(f);
-    return outcome;
-}
-
-/* ---- one message ------------------------------------------------------- */
-
-static int process_product(msg_ctx *m, const nws_product *p, char *reason, size_t rn)
-{
-    worker *w = m->w;
-    char *body = NULL, *text = NULL;
-    size_t len = 0, tlen = 0;
-    rnr_error e = {0};
-    int rc = nws_fetch_product(w->http, p->url, &body, &len, &e);
-    if (rc == RNR_ERR_NOTFOUND) {
-        log_warn("worker", "product id=%s is gone (404), dropping it: %s", p->id, e.msg);
-        return MSG_ACK;
-    }
-    if (rc == RNR_ERR_LIMIT || rc == RNR_ERR_INVALID) {
-        snprintf(reason, rn, "product %s: %s", p->id, e.msg);
-        return MSG_DEAD;
-    }
-    if (rc) {
-        m->last = e;
-        return rc == RNR_ERR_CANCELLED || w->abort_now ? MSG_RELEASE : MSG_RETRY;
-    }
-    rc = nws_product_text_parse(body, len, &text, &tlen, &e);
-    free(body);
-    nws_hml_product *hml = NULL;
-    if (!rc)
-        rc = nws_hml_parse(text, tlen, NULL, &hml, &e);
-    free(text);
-    if (rc) {
-        snprintf(reason, rn, "product %s: %s", p->id, e.msg);
-        return MSG_DEAD;
-    }
-    log_info("worker", "product id=%s sites=%zu documents=%zu failed_documents=%zu", p->id,
-             hml->n_sites, hml->n_documents, hml->n_failed);
-    int outcome = MSG_ACK;
-    for (size_t i = 0; i < hml->n_sites; i++) {
-        if (w->abort_now) {
-            outcome = MSG_RELEASE;
-            break;
-        }
-        m->st->sites++;
-        int r = process_site(m, hml->sites[i].lid);
-        if (r != 0) {
-            outcome = r;
-            break;
-        }
-    }
-    nws_hml_product_free(hml);
-    return outcome;
-}
-
-static int process_message(worker *w, const queue_message *qm, worker_stats *st, char *reason,
-                           size_t rn, rnr_error *last)
-{
-    nws_product p;
-    memset(&p, 0, sizeof p);
-    rnr_error e = {0};
-    if (nws_product_from_message(qm->body, qm->len, &p, &e) != RNR_OK) {
-        snprintf(reason, rn, "malformed message: %s", e.msg);
-        nws_product_clear(&p);
-        return MSG_DEAD;
-    }
-    log_info("worker", "message id=%s delivery=%d url=%s", p.id, qm->delivery_count, p.url);
-    msg_ctx m = {w, st, NULL, {0}};
-    char tmp[1100];
-    worker_workdir_make(w->cfg->state_dir, tmp, sizeof tmp);
-    int outcome;
-    if (!tmp[0]) {
-        rnr_error_set(&m.last, RNR_ERR_IO, "cannot create a work directory under %s: %s",
-                      w->cfg->state_dir, strerror(errno));
-        outcome = MSG_RETRY;
-    } else {
-        m.tmpdir = tmp;
-        outcome = process_product(&m, &p, reason, rn);
-        worker_workdir_remove(tmp);
-    }
-    *last = m.last;
-    nws_product_clear(&p);
-    return outcome;
-}
-
 /* ---- the loop ---------------------------------------------------------- */
 
 static void sleep_interruptible(const worker_run_opts *o, int64_t ms)
@@ -413,70 +193,212 @@ static void sleep_interruptible(const worker_run_opts *o, int64_t ms)
     }
 }
 
-static int64_t backoff_ms(const worker *w, int delivery)
+int64_t worker_backoff_ms(const worker *w, int attempt)
 {
     int64_t ms = w->backoff_base_ms;
-    for (int i = 1; i < delivery && ms < WORKER_BACKOFF_MAX_MS; i++)
+    for (int i = 1; i < attempt && ms < WORKER_BACKOFF_MAX_MS; i++)
         ms *= 2;
     return ms < WORKER_BACKOFF_MAX_MS ? ms : WORKER_BACKOFF_MAX_MS;
 }
 
-static void settle_dead(worker *w, const queue_message *qm, const char *reason, worker_stats *st)
+/* One delivery being worked on: which queue it came from. */
+typedef struct held {
+    rnr_queue *q;
+    int is_site;
+    queue_message qm;
+    int counted;   /* its delivery count is kept in the cache */
+} held;
+
+static void count_key(const held *h, char *key, size_t n)
 {
-    rnr_error e = {0};
-    log_warn("worker", "dead-lettering delivery=%d: %s", qm->delivery_count, reason);
-    if (queue_dead_letter(w->queue, qm->tag, reason, &e) == RNR_OK)
-        st->dead++;
-    else
-        log_warn("worker", "dead-letter failed (the queue will redeliver): %s", e.msg);
+    uint64_t x = 1469598103934665603ULL; /* FNV-1a of the body */
+    for (size_t i = 0; i < h->qm.len; i++) {
+        x ^= (unsigned char)h->qm.body[i];
+        x *= 1099511628211ULL;
+    }
+    snprintf(key, n, "rnr:deliveries:%s:%016llx", h->is_site ? "sites" : "products",
+             (unsigned long long)x);
 }
 
-static void settle(worker *w, const worker_run_opts *o, const queue_message *qm, int outcome,
-                   const char *reason, const rnr_error *last, worker_stats *st)
+/* A classic RabbitMQ queue says 0 on a redelivery: keep the count in the
+ * cache, so a message that kills its workers still reaches the limit. The
+ * first delivery costs nothing (an absent key means 1 delivery so far). */
+static void resolve_delivery_count(worker *w, held *h)
 {
+    if (h->qm.delivery_count > 0 || !w->cache)
+        return;
+    char key[128], *v = NULL, val[24];
     rnr_error e = {0};
-    int attempts = qm->delivery_count;
-    if (outcome == MSG_RETRY)
-        attempts = worker_attempts_fail(&w->attempts, qm->body, qm->len, qm->delivery_count);
-    else if (outcome != MSG_RELEASE)
-        worker_attempts_forget(&w->attempts, qm->body, qm->len);
-    if (outcome == MSG_RETRY && attempts >= w->max_deliveries) {
-        char why[700];
-        snprintf(why, sizeof why, "failed %d times: %s", attempts, last->msg);
-        worker_attempts_forget(&w->attempts, qm->body, qm->len);
-        settle_dead(w, qm, why, st);
+    count_key(h, key, sizeof key);
+    if (cache_get(w->cache, key, &v, &e) != RNR_OK) {
+        log_warn("worker", "delivery count unavailable: %s", e.msg);
         return;
     }
-    switch (outcome) {
-    case MSG_ACK:
-        if (queue_ack(w->queue, qm->tag, &e) == RNR_OK)
-            st->acked++;
-        else
-            log_warn("worker", "ack failed (the queue will redeliver): %s", e.msg);
-        break;
-    case MSG_DEAD:
-        settle_dead(w, qm, reason, st);
-        break;
-    case MSG_RELEASE:
-        log_info("worker", "stopping: releasing the message for redelivery");
-        if (queue_nack(w->queue, qm->tag, 1, &e) != RNR_OK)
-            log_warn("worker", "release failed (the lease will expire): %s", e.msg);
-        break;
-    default:
-        log_warn("worker", "retrying later (attempt %d of %d): %s", attempts, w->max_deliveries,
-                 last->msg);
-        if (queue_nack(w->queue, qm->tag, 1, &e) == RNR_OK)
-            st->retried++;
-        else
-            log_warn("worker", "nack failed (the lease will expire): %s", e.msg);
-        sleep_interruptible(o, backoff_ms(w, attempts));
-        break;
+    long seen = v ? strtol(v, NULL, 10) : 1;
+    free(v);
+    h->qm.delivery_count = (int)(seen < 1 ? 1 : seen) + 1;
+    snprintf(val, sizeof val, "%d", h->qm.delivery_count);
+    if (cache_set(w->cache, key, val, DELIVERY_COUNT_TTL_S, &e) != RNR_OK)
+        log_warn("worker", "cannot keep the delivery count: %s", e.msg);
+    h->counted = 1;
+}
+
+/* The message is settled for good: a replay of it starts from 1 again. */
+static void forget_delivery_count(worker *w, const held *h)
+{
+    char key[128];
+    rnr_error e = {0};
+    if (!h->counted)
+        return;
+    count_key(h, key, sizeof key);
+    if (cache_set(w->cache, key, "0", 1, &e) != RNR_OK)
+        log_warn("worker", "cannot reset the delivery count: %s", e.msg);
+}
+
+/* Settle with a few quick retries: a failed nack or ack would otherwise
+ * strand the message until its lease runs out. */
+static int settle_op(worker *w, held *h, int outcome, const char *reason, rnr_error *e)
+{
+    int rc = RNR_OK;
+    for (int i = 0; i < SETTLE_TRIES; i++) {
+        if (i)
+            time_sleep_ms(100L << i);
+        rc = outcome == MSG_ACK    ? queue_ack(h->q, h->qm.tag, e)
+           : outcome == MSG_DEAD   ? queue_dead_letter(h->q, h->qm.tag, reason, e)
+                                   : queue_nack(h->q, h->qm.tag, 1, e);
+        /* a tag that is not held any more will not become held again */
+        if (rc == RNR_OK || rc == RNR_ERR_NOTFOUND || rc == RNR_ERR_INVALID)
+            break;
+        (void)w;
     }
+    return rc;
+}
+
+static void merge_stats(worker_stats *st, const worker_stats *d)
+{
+    st->sites += d->sites;
+    st->routed += d->routed;
+    for (int k = 0; k < NWS_SKIP_COUNT; k++)
+        st->skipped[k] += d->skipped[k];
+    st->failed_sites += d->failed_sites;
+    st->outputs += d->outputs;
+    st->sites_deferred += d->sites_deferred;
+    st->sites_retried += d->sites_retried;
+    st->sites_dead += d->sites_dead;
+}
+
+/* Settle the delivery; its counts join st only when that worked (a
+ * delivery that could not be settled is redelivered and counted then). */
+static void settle(worker *w, const worker_run_opts *o, held *h, int outcome, msg_ctx *m,
+                   worker_stats *st)
+{
+    rnr_error e = {0};
+    int attempts = h->qm.delivery_count;
+    if (outcome == MSG_RETRY)
+        attempts = worker_attempts_fail(&w->attempts, h->qm.body, h->qm.len, attempts);
+    else if (outcome != MSG_RELEASE)
+        worker_attempts_forget(&w->attempts, h->qm.body, h->qm.len);
+    if (outcome == MSG_RETRY && attempts >= w->max_deliveries) {
+        snprintf(m->reason, sizeof m->reason, "failed %d times: %.600s", attempts, m->last.msg);
+        worker_attempts_forget(&w->attempts, h->qm.body, h->qm.len);
+        outcome = MSG_DEAD;
+    }
+    if (outcome == MSG_DEAD)
+        log_warn("worker", "dead-lettering delivery=%d: %s", h->qm.delivery_count, m->reason);
+    else if (outcome == MSG_RELEASE)
+        log_info("worker", "stopping: releasing the message for redelivery");
+    else if (outcome == MSG_RETRY)
+        log_warn("worker", "retrying later (attempt %d of %d): %s", attempts, w->max_deliveries,
+                 m->last.msg);
+    int rc = settle_op(w, h, outcome, m->reason, &e);
+    if (rc != RNR_OK) {
+        log_warn("worker", "settling the message failed (it will be delivered again): %s", e.msg);
+        return;
+    }
+    if (outcome == MSG_ACK || outcome == MSG_DEAD)
+        forget_delivery_count(w, h);
+    if (outcome == MSG_ACK)
+        st->acked++;
+    else if (outcome == MSG_DEAD)
+        st->dead++;
+    else if (outcome == MSG_RETRY)
+        st->retried++;
+    if (outcome != MSG_RELEASE && outcome != MSG_RETRY)
+        merge_stats(st, &m->delta);
+    if (outcome == MSG_RETRY)
+        sleep_interruptible(o, worker_backoff_ms(w, attempts));
+}
+
+static void write_stats(const worker_run_opts *o, const worker_stats *st)
+{
+    rnr_error e = {0};
+    if (o->stats_file && worker_stats_write(st, o->stats_file, &e) != RNR_OK)
+        log_warn("worker", "%s", e.msg);
+}
+
+static int process(worker *w, held *h, msg_ctx *m)
+{
+    resolve_delivery_count(w, h);
+    if (h->qm.delivery_count > w->max_deliveries) {
+        /* it was handed out this often without being settled: it kills or
+         * hangs its workers (a poison message) */
+        snprintf(m->reason, sizeof m->reason,
+                 "delivery limit %d exceeded (delivered %d times without being settled)",
+                 w->max_deliveries, h->qm.delivery_count);
+        return MSG_DEAD;
+    }
+    char tmp[1100];
+    worker_workdir_make(w->cfg->state_dir, tmp, sizeof tmp);
+    if (!tmp[0]) {
+        rnr_error_set(&m->last, RNR_ERR_IO, "cannot create a work directory under %s: %s",
+                      w->cfg->state_dir, strerror(errno));
+        return MSG_RETRY;
+    }
+    m->tmpdir = tmp;
+    worker_test_fault(h->qm.body);
+    int outcome = h->is_site ? worker_followup_handle(m, &h->qm) : worker_product_handle(m, &h->qm);
+    worker_workdir_remove(tmp);
+    return outcome;
 }
 
 static int stopping(const worker_run_opts *o)
 {
     return o->stop && *o->stop;
+}
+
+/* A follow-up when one is due, else a product; RNR_ERR_TIMEOUT when
+ * neither came within timeout_ms. */
+static int take(worker *w, int timeout_ms, held *h, rnr_error *e)
+{
+    memset(h, 0, sizeof *h);
+    int rc = queue_get(w->sites, 0, &h->qm, e);
+    if (rc == RNR_OK) {
+        h->q = w->sites;
+        h->is_site = 1;
+        return RNR_OK;
+    }
+    if (rc != RNR_ERR_TIMEOUT)
+        return rc;
+    h->q = w->queue;
+    return queue_get(w->queue, timeout_ms, &h->qm, e);
+}
+
+static void work_on(worker *w, const worker_run_opts *o, held *h, worker_stats *st)
+{
+    st->messages++;
+    st->busy = 1;
+    write_stats(o, st); /* `rnr up` waits for busy workers before it stops them */
+    log_set_trace_id(h->qm.trace_id);
+    worker_beat_hold(w->beat, h->is_site ? w->beat_sites : w->beat_queue, h->qm.tag);
+    msg_ctx m;
+    memset(&m, 0, sizeof m);
+    m.w = w;
+    int outcome = process(w, h, &m);
+    worker_beat_release(w->beat);
+    settle(w, o, h, outcome, &m, st);
+    st->busy = 0;
+    write_stats(o, st);
+    log_set_trace_id(NULL);
 }
 
 static int run_loop(worker *w, const worker_run_opts *o, worker_stats *st, rnr_error *err)
@@ -486,13 +408,12 @@ static int run_loop(worker *w, const worker_run_opts *o, worker_stats *st, rnr_e
         worker_health_touch(w->cfg->health_file);
         if (o->max_messages > 0 && st->messages >= o->max_messages)
             break;
-        queue_message qm;
-        memset(&qm, 0, sizeof qm);
+        held h;
         rnr_error e = {0};
         int timeout = WORKER_GET_TIMEOUT_MS;
         if (o->idle_exit_ms > 0 && o->idle_exit_ms < timeout)
             timeout = o->idle_exit_ms;
-        int rc = queue_get(w->queue, timeout, &qm, &e);
+        int rc = take(w, timeout, &h, &e);
         if (rc == RNR_ERR_TIMEOUT) {
             if (o->idle_exit_ms > 0 && time_mono_ms() - idle_since >= o->idle_exit_ms)
                 break;
@@ -509,19 +430,13 @@ static int run_loop(worker *w, const worker_run_opts *o, worker_stats *st, rnr_e
         }
         if (stopping(o)) {
             /* arrived while we were told to stop: hand it back untouched */
-            if (queue_nack(w->queue, qm.tag, 1, &e) != RNR_OK)
+            if (queue_nack(h.q, h.qm.tag, 1, &e) != RNR_OK)
                 log_warn("worker", "release failed (the lease will expire): %s", e.msg);
-            queue_message_clear(&qm);
+            queue_message_clear(&h.qm);
             break;
         }
-        st->messages++;
-        log_set_trace_id(qm.trace_id);
-        char reason[700] = "";
-        rnr_error last = {0};
-        int outcome = process_message(w, &qm, st, reason, sizeof reason, &last);
-        settle(w, o, &qm, outcome, reason, &last, st);
-        log_set_trace_id(NULL);
-        queue_message_clear(&qm);
+        work_on(w, o, &h, st);
+        queue_message_clear(&h.qm);
         worker_health_touch(w->cfg->health_file);
         idle_since = time_mono_ms();
     }
@@ -531,10 +446,12 @@ static int run_loop(worker *w, const worker_run_opts *o, worker_stats *st, rnr_e
 int worker_run(worker *w, const worker_run_opts *o, worker_stats *st, rnr_error *err)
 {
     memset(st, 0, sizeof *st);
+    st->pid = (int)getpid();
     w->abort_now = 0;
     watchdog d = {w, o->stop, (int64_t)w->cfg->grace_s * 1000, 0, PTHREAD_MUTEX_INITIALIZER};
     pthread_t th;
     int have_thread = o->stop && pthread_create(&th, NULL, watchdog_main, &d) == 0;
+    write_stats(o, st);
     int rc = run_loop(w, o, st, err);
     if (have_thread) {
         pthread_mutex_lock(&d.mu);
@@ -542,8 +459,9 @@ int worker_run(worker *w, const worker_run_opts *o, worker_stats *st, rnr_error 
         pthread_mutex_unlock(&d.mu);
         pthread_join(th, NULL);
     }
-    log_info("worker", "stopped messages=%d acked=%d retried=%d dead=%d routed=%d outputs=%d",
-             st->messages, st->acked, st->retried, st->dead, st->routed, st->outputs);
+    log_info("worker", "stopped messages=%d acked=%d retried=%d dead=%d routed=%d outputs=%d "
+             "sites_retried=%d sites_dead=%d", st->messages, st->acked, st->retried, st->dead,
+             st->routed, st->outputs, st->sites_retried, st->sites_dead);
     if (o->stats_file) {
         rnr_error e = {0};
         if (worker_stats_write(st, o->stats_file, &e) != RNR_OK && rc == RNR_OK)

@@ -4,9 +4,14 @@
  * text, split it into sites, and for each distinct lid: GET the NWPS gauge,
  * decide, GET the forecast and observations, cut the segment below the
  * gauge, route it, write troute_output_YYYYMMDDHHMM.nc to
- * {output_prefix}/{lid}/ in the store. Ack only after every output is
- * stored; transient failures (network, store) nack for a retry; a message
- * that keeps failing ends as a dead letter with its reason. */
+ * {output_prefix}/{lid}/ in the store. Each site's outcome is its own
+ * (worker_sites.h): a site that fails transiently is retried by itself
+ * through a follow-up message on "<queue>.sites" and ends as its own dead
+ * letter; the product is acked once every site is settled or handed on.
+ * A product that cannot be fetched is nacked for a retry; a message that
+ * keeps failing ends as a dead letter with its reason. The stats file is
+ * rewritten after every settled delivery, so a killed worker's counts
+ * survive it. */
 #ifndef RNR_SERVICES_WORKER_H
 #define RNR_SERVICES_WORKER_H
 
@@ -29,6 +34,12 @@ typedef struct worker_stats {
     int skipped[NWS_SKIP_COUNT];  /* by nws_skip reason */
     int failed_sites;             /* cut/route errors (no reach in the hydrofabric, ...) */
     int outputs;                  /* NetCDF files stored */
+    int sites_deferred;           /* sites handed to a follow-up message from their product */
+    int sites_retried;            /* follow-up attempts run (attempt 2 and later) */
+    int sites_dead;               /* sites dead-lettered on their own */
+    int busy;                     /* a delivery is held right now (the file is
+                                     rewritten when one is taken and settled) */
+    int pid;                      /* the worker process writing the file */
 } worker_stats;
 
 typedef struct worker_run_opts {

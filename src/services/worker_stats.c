@@ -25,6 +25,15 @@ void worker_health_touch(const char *path)
         close(fd);
 }
 
+void worker_test_fault(const char *body)
+{
+    const char *f = getenv("RNR_TEST_FAULT");
+    if (!f || strncmp(f, "abort:", 6) != 0 || !f[6] || !body || !strstr(body, f + 6))
+        return;
+    log_error("worker", "RNR_TEST_FAULT: aborting on this message");
+    abort();
+}
+
 static uint64_t body_hash(const char *body, size_t len)
 {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
@@ -79,6 +88,11 @@ static const stat_field stat_fields[] = {
     {"routed", offsetof(worker_stats, routed)},
     {"failed_sites", offsetof(worker_stats, failed_sites)},
     {"outputs", offsetof(worker_stats, outputs)},
+    {"sites_deferred", offsetof(worker_stats, sites_deferred)},
+    {"sites_retried", offsetof(worker_stats, sites_retried)},
+    {"sites_dead", offsetof(worker_stats, sites_dead)},
+    {"busy", offsetof(worker_stats, busy)},
+    {"pid", offsetof(worker_stats, pid)},
 };
 #define NFIELDS (sizeof stat_fields / sizeof stat_fields[0])
 

@@ -519,6 +519,95 @@ static void test_killed_consumer_message_redelivered(void **state)
     queue_free(q);
 }
 
+/* A lease held by a process that died is handed out again at once, not
+ * after its hour-long lease; the delivery still counts. */
+static void test_dead_holder_reclaimed_at_once(void **state)
+{
+    qfix *f = *state;
+    rnr_queue *q = open_q(f, "lease=3600");
+    pub(q, "holder-dies");
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        char url[1200];
+        snprintf(url, sizeof url, "%s?lease=3600", f->url);
+        rnr_queue *cq = NULL;
+        queue_message m;
+        if (sqlite_queue_open(url, NULL, &cq, NULL) != RNR_OK || queue_get(cq, 0, &m, NULL) != 0)
+            _exit(2);
+        if (write(p[1], "x", 1) != 1)
+            _exit(3);
+        sleep(30);
+        _exit(4);
+    }
+    close(p[1]);
+    char c;
+    assert_int_equal(read(p[0], &c, 1), 1);
+    close(p[0]);
+    /* alive: its lease holds */
+    queue_message m;
+    rnr_error err = {0};
+    assert_int_equal(queue_get(q, 0, &m, &err), RNR_ERR_TIMEOUT);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    /* the reclaim look runs at most every 500 ms: wait for it, bounded */
+    get_ok(q, 5000, &m);
+    assert_string_equal(m.body, "holder-dies");
+    assert_int_equal(m.delivery_count, 2);
+    assert_int_equal(queue_ack(q, m.tag, &err), RNR_OK);
+    queue_message_clear(&m);
+    queue_free(q);
+}
+
+/* extend renews a held lease: a rival never gets the message while the
+ * holder keeps renewing, though the lease is 1 s and the work 2.5 s. */
+static void test_extend_keeps_the_lease(void **state)
+{
+    qfix *f = *state;
+    rnr_queue *q = open_q(f, "lease=1");
+    rnr_queue *rival = open_q(f, "lease=1");
+    pub(q, "long-work");
+    queue_message m, r;
+    rnr_error err = {0};
+    get_ok(q, 0, &m);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(queue_extend(q, m.tag, &err), RNR_OK);
+        assert_int_equal(queue_get(rival, 250, &r, &err), RNR_ERR_TIMEOUT);
+    }
+    assert_int_equal(queue_ack(q, m.tag, &err), RNR_OK);
+    assert_int_equal(queue_extend(q, m.tag, &err), RNR_ERR_NOTFOUND);
+    queue_message_clear(&m);
+    queue_free(rival);
+    queue_free(q);
+}
+
+/* A delayed publish is not ready before its time, and counts as in flight. */
+static void test_delayed_publish(void **state)
+{
+    rnr_queue *q = open_q(*state, "");
+    rnr_error err = {0};
+    queue_publish_opts o = {.delay_ms = 400};
+    assert_int_equal(queue_publish(q, "later", 5, &o, &err), RNR_OK);
+    pub(q, "now");
+    queue_message m;
+    get_ok(q, 0, &m);
+    assert_string_equal(m.body, "now");
+    assert_int_equal(queue_ack(q, m.tag, &err), RNR_OK);
+    queue_message_clear(&m);
+    expect_depth(q, 0, 1, 0);
+    assert_int_equal(queue_get(q, 0, &m, &err), RNR_ERR_TIMEOUT);
+    get_ok(q, 5000, &m);
+    assert_string_equal(m.body, "later");
+    assert_int_equal(m.delivery_count, 1);
+    assert_int_equal(queue_ack(q, m.tag, &err), RNR_OK);
+    queue_message_clear(&m);
+    queue_free(q);
+}
+
 /* Several processes opening a database that does not exist yet (the
  * first start of `rnr up`) all create it safely and publish into it. */
 static void test_concurrent_first_open(void **state)
@@ -583,6 +672,9 @@ int main(void)
         cmocka_unit_test(test_dead_ops_need_sqlite_queue),
         cmocka_unit_test_setup_teardown(test_bad_queue_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_processes_share_the_work, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dead_holder_reclaimed_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_extend_keeps_the_lease, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delayed_publish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_consumer_message_redelivered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup, teardown),
     };

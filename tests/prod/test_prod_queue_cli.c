@@ -35,7 +35,7 @@ static int run_cli(const char *args, char *out, size_t n)
 static void publish(rnr_queue *q, const char *body, const char *trace)
 {
     rnr_error e;
-    queue_publish_opts o = {trace, NULL};
+    queue_publish_opts o = {.trace_id = trace};
     assert_int_equal(queue_publish(q, body, strlen(body), &o, &e), RNR_OK);
 }
 
@@ -67,7 +67,8 @@ static void test_depth_dead_replay(void **state)
     fill();
     char out[4096];
     assert_int_equal(run_cli("depth", out, sizeof out), 0);
-    assert_string_equal(out, "queue hml_files ready=1 unacked=0 dead=2\n");
+    assert_string_equal(out, "queue hml_files ready=1 unacked=0 dead=2\n"
+                             "queue hml_files.sites ready=0 unacked=0 dead=0\n");
     assert_int_equal(run_cli("dead", out, sizeof out), 0);
     assert_int_equal(tu_count(out, "reason=poison"), 2);
     assert_non_null(strstr(out, "trace=Root=1-aaaa\t{\"id\":\"a\"}"));
@@ -84,12 +85,14 @@ static void test_depth_dead_replay(void **state)
     assert_int_equal(run_cli(args, out, sizeof out), 0);
     assert_string_equal(out, "replayed 1 dead letter(s)\n");
     assert_int_equal(run_cli("depth", out, sizeof out), 0);
-    assert_string_equal(out, "queue hml_files ready=2 unacked=0 dead=1\n");
+    assert_string_equal(out, "queue hml_files ready=2 unacked=0 dead=1\n"
+                             "queue hml_files.sites ready=0 unacked=0 dead=0\n");
     assert_int_equal(run_cli(args, out, sizeof out), 1); /* gone now */
     assert_int_equal(run_cli("replay all", out, sizeof out), 0);
     assert_string_equal(out, "replayed 1 dead letter(s)\n");
     assert_int_equal(run_cli("depth", out, sizeof out), 0);
-    assert_string_equal(out, "queue hml_files ready=3 unacked=0 dead=0\n");
+    assert_string_equal(out, "queue hml_files ready=3 unacked=0 dead=0\n"
+                             "queue hml_files.sites ready=0 unacked=0 dead=0\n");
 }
 
 static void test_bad_arguments(void **state)

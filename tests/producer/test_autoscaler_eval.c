@@ -251,7 +251,7 @@ static int blind_depth(void *self, queue_depth *out, rnr_error *err)
 static void test_unknown_unacked_counts_as_zero(void **state)
 {
     fx *f = *state;
-    static const queue_ops ops = {NULL, NULL, NULL, NULL, NULL, NULL, blind_depth, NULL, NULL};
+    static const queue_ops ops = {.depth = blind_depth};
     rnr_queue q = {&ops, NULL};
     fake_fleet fl = {1, 0, 0};
     rnr_fleet fleet = {&ff_ops, &fl};

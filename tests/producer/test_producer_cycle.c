@@ -264,7 +264,7 @@ static int flaky_publish(void *self, const char *body, size_t len, const queue_p
 static void test_unconfirmed_product_is_retried(void **state)
 {
     fx *f = *state;
-    static const queue_ops ops = {flaky_publish, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    static const queue_ops ops = {.publish = flaky_publish};
     flaky_queue fq = {NULL, 0, 2};
     rnr_error e;
     assert_int_equal(backend_open_queue(f->cfg.queue_url, "hml_files", &fq.real, &e), RNR_OK);

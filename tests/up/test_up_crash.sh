@@ -30,9 +30,15 @@ grep -q "worker pid=$worker exited unexpectedly: signal 9" "$WORK/up.err" || fai
 grep -q "message id=$P_A delivery=2" "$WORK/up.err" || fail "the message was not redelivered"
 expect_summary up "worker restarts" 1
 expect_summary up "dead letters (this run)" 0
-# the killed worker left no stats: the restarted one took the other product and the redelivery
-expect_summary up "messages processed" 2
+# the counts come from durable state, not from the workers' memory: the
+# killed worker's stats file (rewritten when it takes and settles each
+# message) still says it took two deliveries and settled one product; the
+# redelivery counts RNRA1 from the site ledger without routing it again
+expect_summary up "messages processed" 4
+expect_summary up "messages acked" 3
 expect_summary up "sites routed" 3
+expect_summary up "outputs written" 3
+[ "$(grep -c "stored lid=RNRA1 key=.*\.nc" "$WORK/up.err")" -eq 1 ] || fail "RNRA1 routed and stored again"
 [ "$(nc_keys)" = "$EXPECTED_NC" ] || { nc_keys >&2; fail "outputs differ"; }
 [ "$(check_nc_complete)" = 3 ] || fail "an output does not open"
 # no temporary files left beside the outputs

@@ -53,7 +53,10 @@ expect_summary first "products new" 3
 expect_summary first "products published" 3
 expect_summary first "outputs written" 3
 [ "$(nc_keys)" = "$EXPECTED_NC" ] || { nc_keys >&2; fail "stored NetCDF files differ"; }
-[ "$(rcli DBSIZE)" = 3 ] || fail "the TLS redis holds $(rcli DBSIZE) keys, expected 3"
+# 3 dedup keys, and the workers' site ledger: one entry per site of the
+# three products (8 sites)
+[ "$(rcli DBSIZE)" = 11 ] || fail "the TLS redis holds $(rcli DBSIZE) keys, expected 3 + 8"
+[ "$(rcli --scan --pattern 'rnr:site:*' | grep -c .)" = 8 ] || fail "expected 8 site ledger entries"
 ttl=$(rcli TTL "$(rcli --scan | head -1)")
 [ "$ttl" -gt 600000 ] || fail "dedup key TTL $ttl"
 

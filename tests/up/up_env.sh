@@ -50,7 +50,7 @@ watchdog_stop() {
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 fixture_start() {
-  "$FIXTURE_BIN" --dir "$RNR_SOURCE_DIR/data/sample/nws" --port 0 --port-file "$WORK/port" \
+  "$FIXTURE_BIN" --dir "${FIXTURE_DIR:-$RNR_SOURCE_DIR/data/sample/nws}" --port 0 --port-file "$WORK/port" \
     --log "$WORK/fixture.log" "$@" >"$WORK/fixture.out" 2>&1 &
   fixture_pid=$!
   for _ in $(seq 1 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done

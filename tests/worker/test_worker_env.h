@@ -120,7 +120,7 @@ static int wt_publish(rnr_queue *q, const nws_product_list *l, int i)
         char *msg = NULL;
         if (nws_product_to_message(&l->items[k], &msg, NULL) != RNR_OK)
             return -1;
-        queue_publish_opts po = {"Root=1-test-trace", NULL};
+        queue_publish_opts po = {.trace_id = "Root=1-test-trace"};
         if (queue_publish(q, msg, strlen(msg), &po, NULL) == RNR_OK)
             n++;
         free(msg);

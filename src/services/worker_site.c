@@ -1,0 +1,224 @@
+/* worker_site.c - one site's work: GET the NWPS gauge, decide, GET the
+ * forecast and observations, cut and route, store the outputs. It only
+ * says how the site ended (site_result); the caller keeps the ledger,
+ * the counts and the follow-up messages (worker_product.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapters/nws_client.h"
+#include "core/log.h"
+#include "nws/decide.h"
+#include "services/route_job.h"
+#include "services/worker_internal.h"
+
+static void tick(const worker_site_env *env)
+{
+    if (env->progress)
+        __atomic_add_fetch(env->progress, 1, __ATOMIC_RELAXED);
+}
+
+static void result_skip(site_result *r, const char *lid, int reason, const char *why)
+{
+    r->kind = SR_SKIPPED;
+    r->reason = reason > 0 && reason < NWS_SKIP_COUNT ? reason : 0;
+    log_info("worker", "skip lid=%s reason=%s: %s", lid, nws_skip_name(reason),
+             why && *why ? why : nws_skip_message(reason));
+}
+
+static void result_failed(site_result *r, const char *fmt, const char *lid, const char *msg)
+{
+    r->kind = SR_FAILED;
+    snprintf(r->why, sizeof r->why, "%s", msg);
+    log_warn("worker", fmt, lid, msg);
+}
+
+/* A failure a later attempt may not have: SR_TRANSIENT, or SR_RELEASE when
+ * the worker is stopping. */
+static void result_transient(const worker_site_env *env, site_result *r, int rc,
+                             const rnr_error *e, const char *lid)
+{
+    r->kind = rc == RNR_ERR_CANCELLED || *env->abort_now ? SR_RELEASE : SR_TRANSIENT;
+    snprintf(r->why, sizeof r->why, "lid %s: %s", lid, e->msg);
+}
+
+static int is_transient_store(int rc)
+{
+    return rnr_code_is_transient(rc) || rc == RNR_ERR_IO || rc == RNR_ERR_NOMEM;
+}
+
+static void store_outputs(const worker_site_env *env, const char *lid,
+                          const route_job_result *res, site_result *r)
+{
+    const char *files[2] = {res->nc_path, res->svg_path};
+    const char *types[2] = {"application/x-netcdf", "image/svg+xml"};
+    for (int i = 0; i < 2; i++) {
+        if (!files[i][0])
+            continue;
+        const char *base = strrchr(files[i], '/');
+        base = base ? base + 1 : files[i];
+        char key[1200];
+        snprintf(key, sizeof key, "%s/%s/%s", env->cfg->output_prefix, lid, base);
+        rnr_error e = {0};
+        int rc = store_put_file(env->store, key, files[i], types[i], &e);
+        tick(env);
+        if (rc == RNR_OK) {
+            log_info("worker", "stored lid=%s key=%s", lid, key);
+            r->outputs += i == 0;
+            continue;
+        }
+        if (is_transient_store(rc)) {
+            result_transient(env, r, rc, &e, lid);
+            return;
+        }
+        char msg[700];
+        snprintf(msg, sizeof msg, "cannot store %s: %s", key, e.msg);
+        result_failed(r, "failed lid=%s: %s", lid, msg);
+        return;
+    }
+    r->kind = SR_ROUTED;
+}
+
+/* The forecast (and observations, NULL when there are none): 1 when the
+ * site goes on, else 0 with r filled. */
+static int fetch_series(const worker_site_env *env, const nwps_gauge *g, nwps_stageflow **fc,
+                        nwps_stageflow **obs, site_result *r)
+{
+    char *body = NULL;
+    size_t len = 0;
+    rnr_error e = {0};
+    int rc = nwps_fetch_stageflow(env->http, env->ep->nwps, g->lid, "forecast", &body, &len, &e);
+    tick(env);
+    if (rc == RNR_ERR_NOTFOUND) {
+        result_skip(r, g->lid, NWS_SKIP_NO_FORECAST, e.msg);
+        return 0;
+    }
+    if (rc) {
+        result_transient(env, r, rc, &e, g->lid);
+        return 0;
+    }
+    rc = nwps_stageflow_parse(body, len, fc, &e);
+    free(body);
+    if (rc) {
+        result_skip(r, g->lid, NWS_SKIP_BAD_STAGEFLOW, e.msg);
+        return 0;
+    }
+    body = NULL;
+    rc = nwps_fetch_stageflow(env->http, env->ep->nwps, g->lid, "observed", &body, &len, &e);
+    tick(env);
+    if (rc == RNR_OK) {
+        if (nwps_stageflow_parse(body, len, obs, &e) != RNR_OK) {
+            log_info("worker", "lid=%s: observations unreadable, routing without: %s", g->lid,
+                     e.msg);
+            *obs = NULL;
+        }
+        free(body);
+    } else if (rc != RNR_ERR_NOTFOUND) {
+        result_transient(env, r, rc, &e, g->lid);
+        return 0;
+    }
+    return 1;
+}
+
+static void remove_outputs(const route_job_result *res)
+{
+    unlink(res->nc_path);
+    if (res->svg_path[0])
+        unlink(res->svg_path);
+}
+
+static void route_and_store(const worker_site_env *env, const rnr_forecast *f, site_result *r)
+{
+    route_job_opts o = {.forcing_mode = env->cfg->forcing_mode, .dt = 300.0f,
+                        .write_plot = env->cfg->write_plots};
+    route_job_result res;
+    memset(&res, 0, sizeof res);
+    rnr_error e = {0};
+    int rc = route_job_run(env->hf, f, &o, env->tmpdir, &res, &e);
+    tick(env);
+    if (rc == RNR_ERR_INVALID || rc == RNR_ERR_NOTFOUND || rc == RNR_ERR_PARSE ||
+        rc == RNR_ERR_LIMIT || rc == RNR_ERR_UNSUPPORTED) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "reach=%lld: %s", (long long)f->reach_id, e.msg);
+        result_failed(r, "failed lid=%s %s", f->lid, msg);
+        return;
+    }
+    if (rc) {
+        result_transient(env, r, rc, &e, f->lid);
+        return;
+    }
+    if (*env->abort_now) {
+        remove_outputs(&res);
+        r->kind = SR_RELEASE;
+        return;
+    }
+    store_outputs(env, f->lid, &res, r);
+    remove_outputs(&res);
+    if (r->kind == SR_ROUTED)
+        log_info("worker", "routed lid=%s reach=%lld segments=%zu steps=%zu peak_outlet=%.1f",
+                 f->lid, (long long)f->reach_id, res.nseg, res.ntime, res.peak_outlet);
+}
+
+/* The gauge record: 1 when the site goes on, else 0 with r filled. */
+static int fetch_gauge(const worker_site_env *env, const char *lid, nwps_gauge *g,
+                       site_result *r)
+{
+    char *body = NULL;
+    size_t len = 0;
+    rnr_error e = {0};
+    int rc = nwps_fetch_gauge(env->http, env->ep->nwps, lid, &body, &len, &e);
+    tick(env);
+    if (rc == RNR_ERR_NOTFOUND) {
+        result_skip(r, lid, NWS_SKIP_GAUGE_NOT_FOUND, e.msg);
+        return 0;
+    }
+    if (rc) {
+        result_transient(env, r, rc, &e, lid);
+        return 0;
+    }
+    rc = nwps_gauge_parse(body, len, g, &e);
+    free(body);
+    if (rc) {
+        result_skip(r, lid, NWS_SKIP_BAD_GAUGE, e.msg);
+        return 0;
+    }
+    return 1;
+}
+
+void worker_site_run(const worker_site_env *env, const char *lid, site_result *r)
+{
+    memset(r, 0, sizeof *r);
+    nwps_gauge g;
+    if (!fetch_gauge(env, lid, &g, r))
+        return;
+    int reason = NWS_RUN;
+    if (!nws_decide_gauge(&g, &reason)) {
+        result_skip(r, lid, reason, NULL);
+        return;
+    }
+    nwps_stageflow *fc = NULL, *obs = NULL;
+    if (!fetch_series(env, &g, &fc, &obs, r)) {
+        nwps_stageflow_free(fc);
+        return;
+    }
+    rnr_forecast *f = NULL;
+    rnr_error e = {0};
+    int rc = nws_build_request(&g, fc, obs, &f, &reason, &e);
+    nwps_stageflow_free(fc);
+    nwps_stageflow_free(obs);
+    if (rc == RNR_ERR_INVALID && reason != NWS_RUN) {
+        result_skip(r, lid, reason, e.msg);
+        return;
+    }
+    if (rc == RNR_ERR_NOMEM) {
+        result_transient(env, r, rc, &e, lid);
+        return;
+    }
+    if (rc) {
+        result_failed(r, "failed lid=%s: %s", lid, e.msg);
+        return;
+    }
+    route_and_store(env, f, r);
+    forecast_free(f);
+}
