@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "core/log.h"
 #include "services/config.h"
 #include "services/worker.h"
+#include "services/worker_http.h"
 
 static volatile sig_atomic_t worker_stop_flag;
 
@@ -36,7 +39,7 @@ static int install_handlers(void)
 
 typedef struct worker_flags {
     int once, max_messages, idle_exit_s;
-    const char *stats_file, *state_dir, *queue, *store, *hydrofabric;
+    const char *stats_file, *state_dir, *queue, *store, *hydrofabric, *http;
 } worker_flags;
 
 static int parse_count(const char *flag, const char *v, int *out)
@@ -62,6 +65,7 @@ static int parse_flags(int argc, char **argv, worker_flags *f)
                            : !strcmp(a, "--queue")       ? &f->queue
                            : !strcmp(a, "--store")       ? &f->store
                            : !strcmp(a, "--hydrofabric") ? &f->hydrofabric
+                           : !strcmp(a, "--http")        ? &f->http
                                                          : NULL;
         if (!strcmp(a, "--once")) {
             f->once = 1;
@@ -93,11 +97,33 @@ static int apply_flags(const worker_flags *f, rnr_config *c)
     return rc;
 }
 
+/* With --http the worker needs a health file and a stats file for its
+ * endpoint to read: default both into the state directory. */
+static int http_files(const worker_flags *f, rnr_config *c, char *stats, size_t n)
+{
+    if (!c->health_file) {
+        char hf[1024];
+        snprintf(hf, sizeof hf, "%s/worker-%ld.health", c->state_dir, (long)getpid());
+        if (config_set(&c->health_file, hf) != 0)
+            return -1;
+    }
+    if (f->stats_file)
+        snprintf(stats, n, "%s", f->stats_file);
+    else
+        snprintf(stats, n, "%s/worker-%ld.stats.json", c->state_dir, (long)getpid());
+    FILE *h = fopen(c->health_file, "a"); /* fresh while the worker starts */
+    if (h)
+        fclose(h);
+    return 0;
+}
+
 static int worker_main(int argc, char **argv)
 {
     worker_flags f;
     if (parse_flags(argc, argv, &f))
         return 2;
+    if (!f.http && getenv("RNR_HTTP_LISTEN") && *getenv("RNR_HTTP_LISTEN"))
+        f.http = getenv("RNR_HTTP_LISTEN");
     rnr_config cfg;
     if (cmd_load_config("worker", f.state_dir, &cfg))
         return 1;
@@ -107,20 +133,32 @@ static int worker_main(int argc, char **argv)
         config_clear(&cfg);
         return 1;
     }
-    char desc[2048];
+    char desc[2048], stats[1024] = "";
     config_describe(&cfg, desc, sizeof desc);
     log_info("worker", "starting %s", desc);
+    worker_http *http = NULL;
+    int rc = RNR_OK;
+    if (f.http) {
+        if (http_files(&f, &cfg, stats, sizeof stats) != 0)
+            rc = rnr_error_set(&err, RNR_ERR_NOMEM, "out of memory");
+        else
+            rc = worker_http_start(f.http, cfg.health_file, stats, 120, &http, &err);
+    }
     worker *w = NULL;
-    int rc = worker_new(&cfg, &w, &err);
+    if (rc == RNR_OK)
+        rc = worker_new(&cfg, &w, &err);
     if (rc == RNR_OK) {
-        worker_run_opts o = {&worker_stop_flag, f.max_messages, 0, f.stats_file};
+        worker_http_set_ready(http, 1);
+        worker_run_opts o = {&worker_stop_flag, f.max_messages, 0, stats[0] ? stats : f.stats_file};
         if (f.idle_exit_s >= 0)
             o.idle_exit_ms = f.idle_exit_s > 0 ? f.idle_exit_s * 1000 : 1;
         else if (f.once)
             o.idle_exit_ms = 1000;
         worker_stats st;
         rc = worker_run(w, &o, &st, &err);
+        worker_http_set_ready(http, 0);
     }
+    worker_http_stop(http);
     worker_free(w);
     config_clear(&cfg);
     if (rc != RNR_OK) {
@@ -133,7 +171,8 @@ static int worker_main(int argc, char **argv)
 const rnr_command cmd_worker = {
     "worker", "take queued HML products, route flooding gauges, store the outputs",
     "usage: rnr worker [--once] [--max-messages N] [--idle-exit SECONDS] [--stats-file F]\n"
-    "                  [--state-dir D] [--queue URL] [--store URL] [--hydrofabric H.gpkg]\n\n"
+    "                  [--state-dir D] [--queue URL] [--store URL] [--hydrofabric H.gpkg]\n"
+    "                  [--http HOST:PORT]\n\n"
     "Consumes the HML queue one message at a time: fetches the product, decides each\n"
     "gauge, routes the flooding ones through the hydrofabric and stores\n"
     "{APP_OUTPUT_S3_KEY}/{lid}/troute_output_YYYYMMDDHHMM.nc, then acks.\n\n"
@@ -144,7 +183,10 @@ const rnr_command cmd_worker = {
     "  --state-dir D       RNR_STATE_DIR: embedded queue, cache and store live here\n"
     "  --queue URL         RNR_QUEUE_URL (sqlite:///..., amqp://, amqps://)\n"
     "  --store URL         RNR_STORE_URL (file:///..., s3://bucket/prefix)\n"
-    "  --hydrofabric H     RNR_HYDROFABRIC: the local GeoPackage\n\n"
+    "  --hydrofabric H     RNR_HYDROFABRIC: the local GeoPackage\n"
+    "  --http HOST:PORT    RNR_HTTP_LISTEN: serve /healthz (fresh while the worker makes\n"
+    "                      progress), /readyz (hydrofabric open, queue connected) and\n"
+    "                      /metrics (Prometheus); loopback unless given 0.0.0.0\n\n"
     "Environment: RNR_STATE_DIR, RNR_QUEUE_URL, RABBITMQ_ENDPOINT, RABBITMQ_USERNAME,\n"
     "RABBITMQ_PASSWORD, RABBITMQ_SECRET_ARN, MQ_QUEUE_NAME, RNR_STORE_URL, APP_BUCKET_NAME,\n"
     "APP_OUTPUT_S3_KEY, RNR_HYDROFABRIC, HYDROFABRIC_S3_KEY, NWS_API_URL, NWPS_API_URL,\n"

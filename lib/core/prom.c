@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { M_COUNTER, M_GAUGE, M_HISTOGRAM };
+enum { M_COUNTER, M_GAUGE, M_HISTOGRAM, M_COUNTER_SET };
 
 /* Duration buckets in seconds: a NWPS call, a cut, a route, a store. */
 static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
@@ -164,13 +164,18 @@ static int update(prom_registry *m, const char *name, const char *help, int type
         return RNR_ERR_INVALID;
     int rc = RNR_OK;
     pthread_mutex_lock(&m->mu);
-    family *f = family_get(m, name, help, type);
+    family *f = family_get(m, name, help, type == M_COUNTER_SET ? M_COUNTER : type);
     sample *s = f ? sample_get(f, labels) : NULL;
     if (!s) {
         rc = RNR_ERR_INVALID;
     } else if (type == M_COUNTER) {
         if (v >= 0 && isfinite(v))
             s->value += v;
+        else
+            rc = RNR_ERR_INVALID;
+    } else if (type == M_COUNTER_SET) {
+        if (v >= 0 && isfinite(v))
+            s->value = v;
         else
             rc = RNR_ERR_INVALID;
     } else if (type == M_GAUGE) {
@@ -191,6 +196,12 @@ int prom_counter_add(prom_registry *m, const char *name, const char *help, const
                         size_t nlabels, double v)
 {
     return update(m, name, help, M_COUNTER, labels, nlabels, v);
+}
+
+int prom_counter_set(prom_registry *m, const char *name, const char *help, const prom_label *labels,
+                     size_t nlabels, double v)
+{
+    return update(m, name, help, M_COUNTER_SET, labels, nlabels, v);
 }
 
 int prom_gauge_set(prom_registry *m, const char *name, const char *help, const prom_label *labels,

@@ -30,6 +30,10 @@ void prom_free(prom_registry *m);
  * them, but tests check them. */
 int prom_counter_add(prom_registry *m, const char *name, const char *help, const prom_label *labels,
                         size_t nlabels, double v);
+/* Set a counter to an absolute total v (>= 0), for counts kept elsewhere
+ * (a worker's stats file) that only this call publishes. */
+int prom_counter_set(prom_registry *m, const char *name, const char *help, const prom_label *labels,
+                     size_t nlabels, double v);
 /* Set a gauge to v. */
 int prom_gauge_set(prom_registry *m, const char *name, const char *help, const prom_label *labels,
                       size_t nlabels, double v);

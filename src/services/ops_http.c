@@ -8,12 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct ops_http {
     http_server *srv;
-    prom_registry *metrics;
-    ops_http_route route;
-    void *route_ud;
+    ops_http_opts o;
     int max_age_ms;
     _Atomic int64_t last_beat_ms; /* monotonic */
     atomic_int ready;
@@ -31,6 +30,10 @@ static void on_request(void *ud, const char *path, http_reply *r)
     ops_http *o = ud;
     if (strcmp(path, "/healthz") == 0) {
         double age = (double)(time_mono_ms() - atomic_load(&o->last_beat_ms)) / 1000.0;
+        struct stat st;
+        if (o->o.health_file)
+            age = stat(o->o.health_file, &st) == 0 ? (double)(time_now_ms() - (int64_t)st.st_mtime * 1000) / 1000.0
+                                                   : 1e9;
         int ok = age * 1000.0 <= (double)o->max_age_ms;
         health_reply(r, ok, age);
     } else if (strcmp(path, "/readyz") == 0) {
@@ -40,7 +43,9 @@ static void on_request(void *ud, const char *path, http_reply *r)
     } else if (strcmp(path, "/metrics") == 0) {
         char *txt = NULL;
         size_t len = 0;
-        if (o->metrics && prom_render(o->metrics, &txt, &len, NULL) != RNR_OK) {
+        if (o->o.collect && o->o.metrics)
+            o->o.collect(o->o.collect_ud, o->o.metrics);
+        if (o->o.metrics && prom_render(o->o.metrics, &txt, &len, NULL) != RNR_OK) {
             http_reply_text(r, 500, "application/json", "{\"error\":\"cannot render metrics\"}");
             return;
         }
@@ -48,24 +53,21 @@ static void on_request(void *ud, const char *path, http_reply *r)
         r->content_type = "text/plain; version=0.0.4; charset=utf-8";
         r->body = txt ? txt : strdup("");
         r->len = txt ? len : 0;
-    } else if (!o->route || !o->route(o->route_ud, path, r)) {
+    } else if (!o->o.route || !o->o.route(o->o.route_ud, path, r)) {
         http_reply_text(r, 404, "application/json", "{\"error\":\"not found\"}");
     }
 }
 
-int ops_http_start(const char *listen, prom_registry *metrics, int max_age_s, ops_http_route route, void *ud,
-                   ops_http **out, rnr_error *err)
+int ops_http_start(const ops_http_opts *opts, ops_http **out, rnr_error *err)
 {
     *out = NULL;
     ops_http *o = calloc(1, sizeof *o);
     if (!o)
         return rnr_error_set(err, RNR_ERR_NOMEM, "http: out of memory");
-    o->metrics = metrics;
-    o->route = route;
-    o->route_ud = ud;
-    o->max_age_ms = max_age_s > 0 ? max_age_s * 1000 : 120000;
+    o->o = *opts;
+    o->max_age_ms = opts->max_age_s > 0 ? opts->max_age_s * 1000 : 120000;
     atomic_store(&o->last_beat_ms, time_mono_ms());
-    int rc = http_server_start(listen, on_request, o, &o->srv, err);
+    int rc = http_server_start(opts->listen, on_request, o, &o->srv, err);
     if (rc != RNR_OK) {
         free(o);
         return rc;

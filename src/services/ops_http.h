@@ -19,11 +19,22 @@ typedef struct ops_http ops_http;
  * or returns 0 for a 404 (ops_api_handle has this shape). */
 typedef int (*ops_http_route)(void *ud, const char *path, http_reply *reply);
 
-/* Serve on listen ("127.0.0.1:9100"); metrics may be NULL (empty
- * /metrics), route may be NULL. The registry and ud must outlive the
- * server. */
-int ops_http_start(const char *listen, prom_registry *metrics, int max_age_s, ops_http_route route, void *ud,
-                   ops_http **out, rnr_error *err) RNR_WARN_UNUSED;
+typedef struct ops_http_opts {
+    const char *listen;        /* "127.0.0.1:9100"; ":PORT" is loopback */
+    prom_registry *metrics;    /* may be NULL (empty /metrics); must outlive the server */
+    int max_age_s;             /* /healthz goes stale after this long without a beat */
+    const char *health_file;   /* when set, the beat is this file's mtime (the worker's
+                                  heartbeat touches it only while it makes progress) */
+    ops_http_route route;      /* may be NULL */
+    void *route_ud;
+    /* Called before /metrics is rendered, to refresh the registry from
+     * durable state (a stats file); may be NULL. */
+    void (*collect)(void *ud, prom_registry *m);
+    void *collect_ud;
+} ops_http_opts;
+
+/* Serve as o says; o's pointers must outlive the server. */
+int ops_http_start(const ops_http_opts *o, ops_http **out, rnr_error *err) RNR_WARN_UNUSED;
 /* The port bound (for listen port 0). */
 int ops_http_port(const ops_http *o);
 /* The process made progress now. */

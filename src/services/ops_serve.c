@@ -70,7 +70,9 @@ int ops_serve_run(const rnr_config *cfg, const ops_serve_opts *o, rnr_error *err
         q = NULL;
     }
     if (rc == RNR_OK)
-        rc = ops_http_start(o->listen, m, 30, route, api, &http, err);
+        rc = ops_http_start(&(ops_http_opts){.listen = o->listen, .metrics = m, .max_age_s = 30, .route = route,
+                                             .route_ud = api},
+                            &http, err);
     if (rc == RNR_OK && o->port_file)
         rc = write_port(o->port_file, ops_http_port(http), err);
     if (rc == RNR_OK) {

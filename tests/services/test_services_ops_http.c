@@ -61,7 +61,7 @@ static void test_endpoints(void **state)
     prom_label l[] = {{"outcome", "routed"}};
     assert_int_equal(prom_counter_add(m, "rnr_sites_total", "Sites by outcome", l, 1, 3), 0);
     ops_http *o;
-    assert_int_equal(ops_http_start("127.0.0.1:0", m, 1, NULL, NULL, &o, NULL), 0);
+    assert_int_equal(ops_http_start(&(ops_http_opts){.listen = "127.0.0.1:0", .metrics = m, .max_age_s = 1}, &o, NULL), 0);
     int port = ops_http_port(o);
     body b;
     char *ct;
