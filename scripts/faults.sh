@@ -102,7 +102,9 @@ reap() { # slot: forget an exited worker
 depth() { # -> "READY DEAD", or "? ?" while the broker is away
   local out
   out=$("$bin" queue depth 2>/dev/null) || { echo "? ?"; return; }
-  echo "$out" | sed -E 's/.*ready=(-?[0-9]+).*dead=(-?[0-9]+).*/\1 \2/'
+  # One line per queue (the products and their per-site follow-ups): sum.
+  echo "$out" | sed -nE 's/.*ready=(-?[0-9]+).*dead=(-?[0-9]+).*/\1 \2/p' |
+    awk '{r += $1; d += $2} END {print r + 0, d + 0}'
 }
 stored() { # expected outputs present in the store
   [ -d "$s3_data/$prefix" ] || { echo 0; return; }
@@ -168,8 +170,10 @@ drive() { # deadline
                       kill -9 "$(cat "$svcdir/rabbit/rabbit.pid")"; svc start-rabbit; flock -s 7 ;;
       esac
     fi
-    if [ "$scen" = disk ] && [ -f "$sdir/disk/filler" ] && grep -q "retrying later" "$sdir"/worker*.log 2>/dev/null; then
-      note "disk full hit: $(grep -h "retrying later" "$sdir"/worker*.log | head -1 | sed 's/.*retrying later/retrying later/' | cut -c1-110)"
+    # The worker says it will retry: a whole product ("retrying later") or,
+    # since sites retry on their own, one site ("retrying it alone").
+    if [ "$scen" = disk ] && [ -f "$sdir/disk/filler" ] && grep -qE "retrying later|retrying it alone" "$sdir"/worker*.log 2>/dev/null; then
+      note "disk full hit: $(grep -hE "retrying later|retrying it alone" "$sdir"/worker*.log | head -1 | sed -E 's/.*(retrying (later|it alone))/\1/' | cut -c1-110)"
       rm -f "$sdir/disk/filler"
     fi
     sleep 0.3
@@ -242,9 +246,15 @@ sys.exit(0 if min(c["errors"], c["resets_before"], c["resets_after"], c["delays"
   fi
   local d dl="$sdir/dead.json"
   d=$(depth)
-  curl -sf -u "$amqp_auth" -H 'content-type: application/json' -X POST \
-    -d '{"count": 10000, "ackmode": "ack_requeue_true", "encoding": "auto"}' \
-    "$mgmt/api/queues/%2f/$q.dead/get" > "$dl" 2>/dev/null || echo '[]' > "$dl"
+  # Dead letters of products ($q.dead) and of single sites ($q.sites.dead).
+  local dq
+  for dq in "$q.dead" "$q.sites.dead"; do
+    curl -sf -u "$amqp_auth" -H 'content-type: application/json' -X POST \
+      -d '{"count": 10000, "ackmode": "ack_requeue_true", "encoding": "auto"}' \
+      "$mgmt/api/queues/%2f/$dq/get" > "$dl.$dq" 2>/dev/null || echo '[]' > "$dl.$dq"
+  done
+  "$py" -c 'import json, sys; print(json.dumps([m for f in sys.argv[1:] for m in json.load(open(f))]))' \
+    "$dl.$q.dead" "$dl.$q.sites.dead" > "$dl"
   local hdr=()
   [ $header_done = 1 ] || hdr=(--header)
   header_done=1

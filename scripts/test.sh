@@ -130,6 +130,7 @@ fi
 if [ $asan_ok = 1 ]; then
   echo "== tests (ASan + UBSan build)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    LSAN_OPTIONS=suppressions=$here/tests/lsan.supp \
     run_tests asan build-asan
 fi
 
