@@ -19,7 +19,15 @@ static int schedule_check_all(int argc, char **argv)
             bad = 1;
             continue;
         }
-        printf("ok %s\n", argv[i]);
+        /* A schedule that parses but has no firing left (a past at(), a
+         * cron whose years are over) would make `rnr up` wait forever. */
+        int64_t now = time_now(), next;
+        if (schedule_next(s, now, now, &next, &err) != RNR_OK) {
+            fprintf(stderr, "rnr schedule: %s: %s\n", argv[i], err.msg);
+            bad = 1;
+        } else {
+            printf("ok %s\n", argv[i]);
+        }
         schedule_free(s);
     }
     return bad;

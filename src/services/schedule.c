@@ -17,8 +17,6 @@ enum { F_MIN, F_HOUR, F_DOM, F_MON, F_DOW, F_YEAR, F_COUNT };
 
 #define YEAR_MIN 1970
 #define YEAR_MAX 2199
-/* The longest rate() period accepted: ten years of 365 days. */
-#define RATE_MAX_SECONDS (10LL * 365 * 86400)
 
 typedef struct cron_field {
     uint64_t bits[4];   /* value v -> bit (v - lo) */
@@ -185,32 +183,71 @@ static int parse_field(schedule *s, int field, const char *text, rnr_error *err)
     return RNR_OK;
 }
 
+/* The longest rate() period accepted. EventBridge documents no maximum,
+ * but a schedule that fires less than once a year is a mistake in this
+ * pipeline, and the bound keeps start + k * period far from overflow. */
+#define RATE_MAX_SECONDS (366LL * 86400)
+
 static int parse_rate(schedule *s, const char *body, rnr_error *err)
 {
     char unit[16];
-    long v;
     int used = 0;
-    if (sscanf(body, "%ld %15[a-z]%n", &v, unit, &used) != 2 || body[used] != '\0' || v < 1)
+    /* Digits are read by hand: sscanf("%ld") has undefined behaviour on
+     * overflow, and 19 digits already overflow v * 86400. */
+    size_t nd = strspn(body, "0123456789");
+    if (nd == 0 || body[nd] != ' ' || sscanf(body + nd, " %15[a-z]%n", unit, &used) != 1 ||
+        body[nd + (size_t)used] != '\0')
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "rate(%s): expected rate(VALUE UNIT) with a positive integer", body);
+    long v = 0;
+    for (size_t i = 0; i < nd; i++) {
+        if (v > RATE_MAX_SECONDS / 60) /* larger than any valid value in any unit */
+            break;
+        v = v * 10 + (body[i] - '0');
+    }
+    if (v < 1)
         return rnr_error_set(err, RNR_ERR_INVALID,
                              "rate(%s): expected rate(VALUE UNIT) with a positive integer", body);
     static const struct { const char *one, *many; int64_t secs; } units[] = {
         {"minute", "minutes", 60}, {"hour", "hours", 3600}, {"day", "days", 86400}};
     for (size_t i = 0; i < 3; i++) {
-        if (strcmp(unit, v == 1 ? units[i].one : units[i].many) == 0) {
-            /* A period past RATE_MAX_SECONDS would overflow v * secs and
-             * the fire-time arithmetic (found by fuzz/fuzz_schedule). */
-            if (v > RATE_MAX_SECONDS / units[i].secs)
-                return rnr_error_set(err, RNR_ERR_INVALID, "rate(%s): the period must be at "
-                                     "most 10 years", body);
-            s->kind = SCHED_RATE;
-            s->period = v * units[i].secs;
-            return RNR_OK;
-        }
-        if (strcmp(unit, units[i].one) == 0 || strcmp(unit, units[i].many) == 0)
-            return rnr_error_set(err, RNR_ERR_INVALID, "rate(%s): use '%s' with the value %ld", body,
-                                 v == 1 ? units[i].one : units[i].many, v);
+        if (strcmp(unit, units[i].one) != 0 && strcmp(unit, units[i].many) != 0)
+            continue;
+        if (strcmp(unit, v == 1 ? units[i].one : units[i].many) != 0)
+            return rnr_error_set(err, RNR_ERR_INVALID, "rate(%s): use '%s' with the value %.*s", body,
+                                 v == 1 ? units[i].one : units[i].many, (int)nd, body);
+        if (v > RATE_MAX_SECONDS / units[i].secs)
+            return rnr_error_set(err, RNR_ERR_INVALID,
+                                 "rate(%s): the period must be at most 366 days (%lld %s)", body,
+                                 (long long)(RATE_MAX_SECONDS / units[i].secs), units[i].many);
+        s->kind = SCHED_RATE;
+        s->period = v * units[i].secs;
+        return RNR_OK;
     }
     return rnr_error_set(err, RNR_ERR_INVALID, "rate(%s): unit must be minute(s), hour(s) or day(s)", body);
+}
+
+static int day_matches(const schedule *s, int y, int m, int d);
+static int days_in_month(int y, int m);
+
+/* Whether any calendar day in the year range matches the day, month and
+ * year fields (hours and minutes always have a value once parsed). A cron
+ * like "31 February" parses but would never fire; this walks at most
+ * 230 years x 366 days, a few milliseconds, once per parse. */
+static int cron_has_day(const schedule *s)
+{
+    for (int y = YEAR_MIN; y <= YEAR_MAX; y++) {
+        if (!bit_get(&s->f[F_YEAR], YEAR_MIN, y))
+            continue;
+        for (int m = 1; m <= 12; m++) {
+            if (!bit_get(&s->f[F_MON], 1, m))
+                continue;
+            for (int d = 1, dim = days_in_month(y, m); d <= dim; d++)
+                if (day_matches(s, y, m, d))
+                    return 1;
+        }
+    }
+    return 0;
 }
 
 static int parse_cron(schedule *s, const char *body, rnr_error *err)
@@ -237,6 +274,10 @@ static int parse_cron(schedule *s, const char *body, rnr_error *err)
     if (s->f[F_DOM].question == s->f[F_DOW].question)
         return rnr_error_set(err, RNR_ERR_INVALID,
                              "cron(%s): exactly one of day-of-month and day-of-week must be '?'", body);
+    if (!cron_has_day(s))
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "cron(%s): no date in %d..%d matches the day, month and year fields, so it never fires",
+                             body, YEAR_MIN, YEAR_MAX);
     return RNR_OK;
 }
 
@@ -325,13 +366,16 @@ static int cron_next(const schedule *s, int64_t after, int64_t *next)
 {
     int64_t t = (after / 60 + 1) * 60; /* next whole minute */
     int64_t day0 = t / 86400 * 86400;
-    for (int64_t day = day0; day < day0 + 86400LL * 366 * 30; day += 86400) {
+    /* Bounded by the year range: the loop returns once y passes YEAR_MAX. */
+    for (int64_t day = day0;; day += 86400) {
         time_t tt = (time_t)day;
         struct tm tm;
         gmtime_r(&tt, &tm);
         int y = tm.tm_year + 1900, m = tm.tm_mon + 1, d = tm.tm_mday;
         if (y > YEAR_MAX)
             return -1;
+        if (y < YEAR_MIN)
+            continue;
         if (!bit_get(&s->f[F_YEAR], YEAR_MIN, y) || !bit_get(&s->f[F_MON], 1, m) || !day_matches(s, y, m, d))
             continue;
         for (int h = 0; h < 24; h++) {

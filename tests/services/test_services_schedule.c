@@ -63,12 +63,10 @@ static void test_rate(void **state)
     expect_invalid("rate(5 weeks)", "unit");
     expect_invalid("rate(five minutes)", NULL);
     /* overflowed v * 60 before (fuzz/corpus/schedule/rate_overflow.txt) */
-    expect_invalid("rate(9223372036854775807 minutes)", "10 years");
-    expect_invalid("rate(153722867280912931 minutes)", "10 years");
-    expect_invalid("rate(3651 days)", "10 years");
-    assert_int_equal(schedule_parse("rate(3650 days)", &s, &err), RNR_OK);
-    assert_int_equal(schedule_period(s), 3650LL * 86400);
-    schedule_free(s);
+    expect_invalid("rate(9223372036854775807 minutes)", "at most 366 days");
+    expect_invalid("rate(153722867280912931 minutes)", "at most 366 days");
+    expect_invalid("rate(3651 days)", "at most 366 days");
+    expect_invalid("rate(3650 days)", "at most 366 days");
 }
 
 static void test_cron_basic(void **state)
@@ -102,6 +100,34 @@ static void test_cron_invalid(void **state)
     expect_invalid("rate 5 minutes", "expected");
 }
 
+/* Absurd but well-formed expressions: an overflowing rate and a cron that
+ * names no real date are rejected at parse time, not left to fire wrongly
+ * or never. */
+static void test_absurd(void **state)
+{
+    (void)state;
+    expect_invalid("rate(9223372036854775807 minutes)", "at most 366 days");
+    expect_invalid("rate(99999999999999999999999 days)", "at most 366 days");
+    expect_invalid("rate(527041 minutes)", "at most 366 days");
+    expect_invalid("rate(367 days)", "at most 366 days");
+    expect_invalid("rate(-5 minutes)", "positive integer");
+    schedule *s;
+    rnr_error err;
+    assert_int_equal(schedule_parse("rate(366 days)", &s, &err), RNR_OK);
+    assert_int_equal(schedule_period(s), 366LL * 86400);
+    schedule_free(s);
+    assert_int_equal(schedule_parse("rate(527040 minutes)", &s, &err), RNR_OK);
+    schedule_free(s);
+    expect_invalid("cron(0 0 31 2 ? *)", "never fires");
+    expect_invalid("cron(0 0 30 2 ? *)", "never fires");
+    expect_invalid("cron(0 0 31 APR,JUN,SEP,NOV ? *)", "never fires");
+    expect_invalid("cron(0 0 29 2 ? 2025-2027)", "never fires");
+    /* Rare but real dates still parse and fire: 29 February, and a fifth
+     * Monday of February (only when 29 February is a Monday: 2044). */
+    expect_next("cron(0 0 29 2 ? *)", "2025-05-06T00:00:00Z", "2028-02-29T00:00:00Z");
+    expect_next("cron(0 0 ? 2 2#5 *)", "2025-05-06T00:00:00Z", "2044-02-29T00:00:00Z");
+}
+
 static void test_at(void **state)
 {
     (void)state;
@@ -122,6 +148,7 @@ int main(void)
         cmocka_unit_test(test_cron_basic),
         cmocka_unit_test(test_cron_invalid),
         cmocka_unit_test(test_at),
+        cmocka_unit_test(test_absurd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
