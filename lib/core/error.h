@@ -3,11 +3,14 @@
  * Functions return an rnr error code (RNR_OK on success) and, when given a
  * non-NULL rnr_error, leave a one-line human message in it that names the
  * input and what is wrong. The code tells callers what to do next (retry,
- * dead-letter, exit 1); the message tells the operator why. */
+ * dead-letter, exit 1); the message tells the operator why. Messages are
+ * kept on one line and with credentials masked (core/url.h) whatever went
+ * into them, since they reach logs, dead letters and stderr. */
 #ifndef RNR_CORE_ERROR_H
 #define RNR_CORE_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 /* Mark a function whose result must not be ignored (curl's
  * WARN_UNUSED_RESULT): with -Werror, dropping an error code fails the
@@ -50,6 +53,10 @@ int rnr_error_prefix(rnr_error *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void rnr_error_clear(rnr_error *e);
 const char *rnr_code_name(int code);
+/* Copy text into out (n bytes, NUL-terminated when n > 0) as one line:
+ * control characters become \n, \r, \t or \xHH, so input can never
+ * forge a second line or send a terminal escape. */
+void rnr_text_escape(const char *text, char *out, size_t n);
 /* Worth retrying later (timeouts, 5xx, connection loss). */
 int rnr_code_is_transient(int code);
 

@@ -53,6 +53,8 @@ int forecast_alloc_observations(rnr_forecast *f, size_t n)
     return RNR_OK;
 }
 
+int forecast_flow_ok(double q) { return isfinite(q) && q >= 0 && q <= RNR_FLOW_MAX_M3S; }
+
 int forecast_validate(const rnr_forecast *f, rnr_error *err)
 {
     const char *lid = f->lid[0] ? f->lid : "(no lid)";
@@ -64,13 +66,14 @@ int forecast_validate(const rnr_forecast *f, rnr_error *err)
         if (i > 0 && f->times[i] <= f->times[i - 1])
             return rnr_error_set(err, RNR_ERR_INVALID,
                                  "forecast %s: times are not increasing at row %zu", lid, i);
-        if (!isfinite(f->flows[i]) || f->flows[i] < 0)
+        if (!forecast_flow_ok(f->flows[i]))
             return rnr_error_set(err, RNR_ERR_INVALID,
-                                 "forecast %s: flow %g at row %zu is negative or missing", lid,
-                                 f->flows[i], i);
+                                 "forecast %s: flow %g m3/s at row %zu is missing, negative or above %g m3/s",
+                                 lid, f->flows[i], i, RNR_FLOW_MAX_M3S);
     }
-    if (f->has_observation && (!isfinite(f->latest_observation) || f->latest_observation < 0))
-        return rnr_error_set(err, RNR_ERR_INVALID, "forecast %s: latest observation %g is invalid",
-                             lid, f->latest_observation);
+    if (f->has_observation && !forecast_flow_ok(f->latest_observation))
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "forecast %s: latest observation %g m3/s is negative or above %g m3/s", lid,
+                             f->latest_observation, RNR_FLOW_MAX_M3S);
     return RNR_OK;
 }

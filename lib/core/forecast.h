@@ -40,13 +40,23 @@ typedef struct rnr_forecast {
     int flood_flow_rated;      /* 1 when some come from stages through a rating */
 } rnr_forecast;
 
+/* The largest flow accepted anywhere, in m3/s. The largest river flows on
+ * Earth are about 3e5 m3/s (the Amazon in flood); 1e6 leaves a factor of
+ * three for any real river and still rejects a unit mix-up or a corrupt
+ * value (1e35 kcfs) long before float arithmetic overflows to Inf. */
+#define RNR_FLOW_MAX_M3S 1.0e6
+#define RNR_FLOW_MAX_TEXT "1e6 m3/s"
+
+/* Whether q (m3/s) is a usable flow: finite and in [0, RNR_FLOW_MAX_M3S]. */
+int forecast_flow_ok(double q);
+
 /* Allocate a zeroed forecast with room for n rows (times, flows, stages). */
 rnr_forecast *forecast_new(size_t n);
 void forecast_free(rnr_forecast *f);
 /* Room for n observations (obs_times, obs_flows, n_obs = n); replaces any.
  * Returns RNR_OK or RNR_ERR_NOMEM. */
 int forecast_alloc_observations(rnr_forecast *f, size_t n);
-/* Check times strictly increasing and flows finite and >= 0; returns an
+/* Check times strictly increasing and flows usable (forecast_flow_ok); returns an
  * rnr code and fills err with the first offending row. */
 struct rnr_error;
 int forecast_validate(const rnr_forecast *f, struct rnr_error *err);

@@ -1,6 +1,9 @@
 /* log.c - text or JSON-lines log records on stderr. */
 #include "core/log.h"
 
+#include "core/error.h"
+#include "core/url.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,17 +77,14 @@ static void json_escape(FILE *f, const char *s)
     }
 }
 
-void log_msg(int level, const char *component, const char *fmt, ...)
+/* One record, already formatted: the message has its URLs masked here,
+ * the last place every line passes through. */
+static void log_write(int level, const char *component, const char *raw)
 {
     static const char *const names[] = {"debug", "info", "warn", "error"};
     static const char *const colors[] = {"\033[2m", "", "\033[33m", "\033[31m"};
-    if (level < log_cfg.level || level >= LOG_OFF)
-        return;
     char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
+    url_mask_text(raw, msg, sizeof msg);
 
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -93,13 +93,15 @@ void log_msg(int level, const char *component, const char *fmt, ...)
     char ts[40];
     size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(ts + n, sizeof ts - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
+    if (!component)
+        component = "rnr";
 
     /* One fprintf per record (plus flockfile) keeps lines whole across threads. */
     flockfile(stderr);
     if (log_cfg.json) {
         fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"pid\":%ld,\"component\":\"", ts,
                 names[level], (long)getpid());
-        json_escape(stderr, component ? component : "rnr");
+        json_escape(stderr, component);
         fputs("\",\"msg\":\"", stderr);
         json_escape(stderr, msg);
         fputc('"', stderr);
@@ -110,9 +112,46 @@ void log_msg(int level, const char *component, const char *fmt, ...)
         }
         fputs("}\n", stderr);
     } else {
+        /* Text lines escape control characters: a message id with a
+         * newline or ESC in it must not forge a record or drive the
+         * terminal. */
+        char m[4 * sizeof msg], c[128], t[4 * sizeof log_trace];
+        rnr_text_escape(msg, m, sizeof m);
+        rnr_text_escape(component, c, sizeof c);
+        rnr_text_escape(log_trace, t, sizeof t);
         fprintf(stderr, "%s%s %-5s [%s] %s%s%s%s\n", log_cfg.color ? colors[level] : "", ts,
-                names[level], component ? component : "rnr", msg,
-                log_trace[0] ? " trace_id=" : "", log_trace, log_cfg.color ? "\033[0m" : "");
+                names[level], c, m, t[0] ? " trace_id=" : "", t, log_cfg.color ? "\033[0m" : "");
     }
     funlockfile(stderr);
+}
+
+void log_msg(int level, const char *component, const char *fmt, ...)
+{
+    if (level < log_cfg.level || level >= LOG_OFF)
+        return;
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_write(level, component, msg);
+}
+
+void log_fatal(const char *command, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (log_cfg.json) {
+        char comp[64];
+        snprintf(comp, sizeof comp, "%s", command ? command : "rnr");
+        log_write(LOG_ERROR, comp, msg);
+        return;
+    }
+    char masked[2048], line[4 * sizeof masked];
+    url_mask_text(msg, masked, sizeof masked);
+    rnr_text_escape(masked, line, sizeof line);
+    fprintf(stderr, "rnr%s%s: %s\n", command ? " " : "", command ? command : "", line);
 }

@@ -23,6 +23,12 @@ const char *log_get_trace_id(void);
 void log_msg(int level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The last line of a failing command: "rnr COMMAND: message" on stderr in
+ * text format, a JSON error record (component COMMAND) with
+ * RNR_LOG_FORMAT=json. Printed whatever the level; URLs masked and control
+ * characters escaped like every log line. */
+void log_fatal(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #define log_debug(c, ...) log_msg(LOG_DEBUG, c, __VA_ARGS__)
 #define log_info(c, ...) log_msg(LOG_INFO, c, __VA_ARGS__)
 #define log_warn(c, ...) log_msg(LOG_WARN, c, __VA_ARGS__)
