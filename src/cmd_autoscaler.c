@@ -15,6 +15,7 @@
 
 #include "adapters/aws_api.h"
 #include "adapters/backends.h"
+#include "core/log.h"
 #include "core/timeutil.h"
 #include "services/autoscaler.h"
 #include "services/config.h"
@@ -144,7 +145,7 @@ static int autoscaler_main(int argc, char **argv)
         rc = autoscaler_once(&cfg, f.running, &err);
     config_clear(&cfg);
     if (rc != RNR_OK) {
-        fprintf(stderr, "rnr autoscaler: %s\n", err.msg);
+        log_fatal("autoscaler", "%s", err.msg);
         return 1;
     }
     return 0;

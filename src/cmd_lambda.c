@@ -294,7 +294,7 @@ static int lambda_run(int argc, char **argv)
              o.handler ? o.handler : "", (long long)st.init_ms, st.invocations, st.failures,
              st.overhead_ms);
     if (rc != RNR_OK) {
-        fprintf(stderr, "rnr lambda: %s\n", err.msg);
+        log_fatal("lambda", "%s", err.msg);
         return 1;
     }
     return 0;

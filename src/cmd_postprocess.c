@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/timeutil.h"
 #include "services/config.h"
 #include "services/postprocess.h"
@@ -71,7 +72,7 @@ static int postprocess_main(int argc, char **argv)
     postprocess_free(pp);
     config_clear(&cfg);
     if (rc != RNR_OK) {
-        fprintf(stderr, "rnr postprocess: %s\n", err.msg);
+        log_fatal("postprocess", "%s", err.msg);
         return 1;
     }
     printf("listed=%d new=%d rows=%d\n", c.listed, c.new_files, c.rows);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/timeutil.h"
 #include "services/config.h"
 #include "services/producer.h"
@@ -84,7 +85,7 @@ static int producer_main(int argc, char **argv)
     producer_free(p);
     config_clear(&cfg);
     if (rc != RNR_OK) {
-        fprintf(stderr, "rnr producer: %s\n", err.msg);
+        log_fatal("producer", "%s", err.msg);
         return 1;
     }
     printf("seen=%d new=%d published=%d failed=%d deferred=%d\n", c.seen, c.new_products,

@@ -11,6 +11,7 @@
 #include "command.h"
 
 #include "adapters/backends.h"
+#include "core/log.h"
 #include "core/timeutil.h"
 #include "services/config.h"
 
@@ -23,7 +24,7 @@ static int queue_cmd_open(const char *url_flag, rnr_config *cfg, rnr_queue **q,
 {
     rnr_error err = {0};
     if (config_load(cfg, &err) != RNR_OK) {
-        fprintf(stderr, "rnr queue: %s\n", err.msg);
+        log_fatal("queue", "%s", err.msg);
         return 1;
     }
     if (url_flag && config_set(&cfg->queue_url, url_flag) != 0) {
@@ -34,7 +35,7 @@ static int queue_cmd_open(const char *url_flag, rnr_config *cfg, rnr_queue **q,
     snprintf(sname, sizeof sname, "%s.sites", cfg->queue_name ? cfg->queue_name : "hml_files");
     if (backend_open_queue(cfg->queue_url, cfg->queue_name, q, &err) != RNR_OK ||
         backend_open_queue(cfg->queue_url, sname, sites, &err) != RNR_OK) {
-        fprintf(stderr, "rnr queue: %s\n", err.msg);
+        log_fatal("queue", "%s", err.msg);
         return 1;
     }
     return 0;
@@ -45,7 +46,7 @@ static int show_depth(rnr_queue *q, const char *name)
     queue_depth d;
     rnr_error err = {0};
     if (queue_get_depth(q, &d, &err) != RNR_OK) {
-        fprintf(stderr, "rnr queue: %s\n", err.msg);
+        log_fatal("queue", "%s", err.msg);
         return 1;
     }
     printf("queue %s ready=%lld unacked=%lld dead=%lld\n", name, (long long)d.ready,

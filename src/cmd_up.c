@@ -131,7 +131,7 @@ static int up_main(int argc, char **argv)
     rnr_config cfg;
     rnr_error err;
     if (config_load(&cfg, &err) != RNR_OK) {
-        fprintf(stderr, "rnr up: %s\n", err.msg);
+        log_fatal("up", "%s", err.msg);
         return 1;
     }
     char desc[1024];
@@ -142,7 +142,7 @@ static int up_main(int argc, char **argv)
     up_summary sum;
     rc = up_run(&cfg, &o, &sum, &err);
     if (rc != RNR_OK) {
-        fprintf(stderr, "rnr up: %s\n", err.msg);
+        log_fatal("up", "%s", err.msg);
         up_summary_clear(&sum);
         config_clear(&cfg);
         return 1;

@@ -162,7 +162,7 @@ static int worker_main(int argc, char **argv)
     worker_free(w);
     config_clear(&cfg);
     if (rc != RNR_OK) {
-        fprintf(stderr, "rnr worker: %s\n", err.msg);
+        log_fatal("worker", "%s", err.msg);
         return 1;
     }
     return 0;

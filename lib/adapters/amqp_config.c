@@ -4,6 +4,7 @@
 #include "adapters/urlutil.h"
 #include "adapters/amqp_internal.h"
 #include "adapters/amqp_queue.h"
+#include "core/url.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -301,16 +302,9 @@ char *amqp_url_redact(const char *url)
 {
     if (!url)
         return NULL;
-    const char *sep = strstr(url, "://");
-    const char *host = sep ? sep + 3 : url;
-    size_t auth_len = strcspn(host, "/?");
-    const char *at = memchr(host, '@', auth_len);
-    const char *colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
-    if (!colon)
-        return strdup(url);
-    size_t n = strlen(url) + 4;
+    size_t n = strlen(url) + 4; /* "***" may be longer than the password */
     char *s = malloc(n);
     if (s)
-        snprintf(s, n, "%.*s:***%s", (int)(colon - url), url, at);
+        url_mask(url, s, n);
     return s;
 }

@@ -5,6 +5,7 @@
  * is plugged in by adding its row. */
 #include "adapters/urlutil.h"
 #include "adapters/backends.h"
+#include "core/url.h"
 
 #include "adapters/amqp_queue.h"
 #include "adapters/embedded.h"
@@ -182,31 +183,7 @@ int backend_open_metrics(const char *url, rnr_metrics **out, rnr_error *err)
     return unsupported(url, scheme, "metrics", err);
 }
 
-void backend_url_mask(const char *url, char *buf, size_t n)
-{
-    if (n == 0)
-        return;
-    buf[0] = '\0';
-    if (!url)
-        return;
-    const char *auth = strstr(url, "://");
-    const char *at = NULL, *colon = NULL;
-    if (auth) {
-        auth += 3;
-        size_t hostlen = strcspn(auth, "/?#");
-        /* The last '@' of the authority ends the userinfo. */
-        for (size_t i = 0; i < hostlen; i++)
-            if (auth[i] == '@')
-                at = auth + i;
-        if (at)
-            colon = memchr(auth, ':', (size_t)(at - auth));
-    }
-    if (!colon) {
-        snprintf(buf, n, "%s", url);
-        return;
-    }
-    snprintf(buf, n, "%.*s:***%s", (int)(colon - url), url, at);
-}
+void backend_url_mask(const char *url, char *buf, size_t n) { url_mask(url, buf, n); }
 
 int backend_local_url_parse(const char *url, const char *scheme, backend_local_url *out,
                             rnr_error *err)

@@ -7,6 +7,7 @@
  * arrival time advanced by 1/rate per request under the client mutex;
  * the wait itself happens outside the lock. */
 #include "adapters/http.h"
+#include "core/url.h"
 #include "adapters/curlbuf.h"
 
 #include <ctype.h>
@@ -189,41 +190,7 @@ void http_client_stats(http_client *c, http_stats *out)
     pthread_mutex_unlock(&c->mu);
 }
 
-static int name_looks_secret(const char *name, size_t n)
-{
-    static const char *const words[] = {"token", "key", "secret", "sig", "password",
-                                        "credential", "auth"};
-    char low[64];
-    if (n >= sizeof low) n = sizeof low - 1;
-    for (size_t i = 0; i < n; i++) low[i] = (char)tolower((unsigned char)name[i]);
-    low[n] = '\0';
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (strstr(low, words[i])) return 1;
-    return 0;
-}
-
-void http_url_redact(const char *url, char *buf, size_t n)
-{
-    if (n == 0) return;
-    size_t o = 0;
-    const char *q = strchr(url, '?');
-    size_t head = q ? (size_t)(q - url) + 1 : strlen(url);
-    for (size_t i = 0; i < head && o + 1 < n; i++) buf[o++] = url[i];
-    const char *p = q ? q + 1 : url + head;
-    while (q && *p && o + 1 < n) {
-        size_t plen = strcspn(p, "&#");
-        size_t nlen = strcspn(p, "=&#");
-        int secret = nlen < plen && name_looks_secret(p, nlen);
-        size_t keep = secret ? nlen + 1 : plen;
-        for (size_t i = 0; i < keep && o + 1 < n; i++) buf[o++] = p[i];
-        if (secret)
-            for (const char *s = "***"; *s && o + 1 < n; s++) buf[o++] = *s;
-        p += plen;
-        if (*p == '&' && o + 1 < n) buf[o++] = *p++;
-        else break;
-    }
-    buf[o] = '\0';
-}
+void http_url_redact(const char *url, char *buf, size_t n) { url_mask(url, buf, n); }
 
 int http_escape(const char *s, char *buf, size_t n)
 {

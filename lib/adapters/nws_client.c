@@ -1,6 +1,9 @@
 /* nws_client.c - URLs and status mapping for api.weather.gov and NWPS. */
 #include "adapters/nws_client.h"
 
+#include "core/url.h"
+#include "nws/decide.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,11 @@ static int base_set(char *dst, size_t n, const char *env, const char *def, rnr_e
     if (!v || !*v) v = def;
     if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
         return rnr_error_set(err, RNR_ERR_CONFIG, "%s: '%s' is not an http(s) URL", env, v);
+    char origin[300], shown[512];
+    if (url_origin(v, origin, sizeof origin) != 0) {
+        url_mask(v, shown, sizeof shown);
+        return rnr_error_set(err, RNR_ERR_CONFIG, "%s: '%s' has no plain host[:port]", env, shown);
+    }
     size_t len = strlen(v);
     while (len > 0 && v[len - 1] == '/') len--;
     if (len >= n)
@@ -75,9 +83,10 @@ static int gauge_url(char *url, size_t n, const char *base, const char *lid,
                      const char *suffix, rnr_error *err)
 {
     char esc[256];
-    if (!lid || !*lid || http_escape(lid, esc, sizeof esc) != 0)
-        return rnr_error_set(err, RNR_ERR_INVALID, "gauge id '%s' is empty or too long",
-                             lid ? lid : "");
+    if (!nws_lid_valid(lid) || http_escape(lid, esc, sizeof esc) != 0)
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "gauge id '%s' is not a location id (1 to %d letters and digits)",
+                             lid ? lid : "", NWS_LID_MAX);
     if ((size_t)snprintf(url, n, "%s/gauges/%s%s", base, esc, suffix) >= n)
         return rnr_error_set(err, RNR_ERR_INVALID, "gauge %s: URL too long", lid);
     return RNR_OK;

@@ -256,8 +256,52 @@ void nws_hml_product_free(nws_hml_product *p)
     free(p);
 }
 
+/* One linear pass over the markup: 1 when no element has more than
+ * NWS_HML_MAX_ATTRIBUTES attributes ('=' inside a tag, outside quotes)
+ * and nesting stays within NWS_HML_MAX_DEPTH. An approximation of XML
+ * (comments and CDATA are not special) that errs towards counting more,
+ * which only matters for documents that are far from HML anyway. */
+static int doc_shape_ok(const char *d, size_t len)
+{
+    size_t depth = 0, attrs = 0;
+    int in_tag = 0;
+    char quote = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = d[i];
+        if (quote) {
+            quote = c == quote ? 0 : quote;
+        } else if (in_tag) {
+            if (c == '"' || c == '\'')
+                quote = c;
+            else if (c == '=' && ++attrs > NWS_HML_MAX_ATTRIBUTES)
+                return 0;
+            else if (c == '>') {
+                in_tag = 0;
+                if (i > 0 && d[i - 1] == '/' && depth > 0)
+                    depth--; /* <empty/> */
+            }
+        } else if (c == '<') {
+            in_tag = 1;
+            attrs = 0;
+            char k = i + 1 < len ? d[i + 1] : '\0';
+            if (k == '/') {
+                if (depth > 0)
+                    depth--;
+            } else if (k != '?' && k != '!' && ++depth > NWS_HML_MAX_DEPTH) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
 static int parse_document(nws_hml_product *p, size_t *cap, const char *doc, size_t len)
 {
+    if (!doc_shape_ok(doc, len)) {
+        p->n_failed++;
+        p->n_overcomplex++;
+        return 0;
+    }
     xmlDoc *x = xmlReadMemory(doc, (int)len, NULL, NULL, HML_XML_OPTIONS);
     if (!x) {
         p->n_failed++;

@@ -52,6 +52,9 @@ typedef struct nws_hml_product {
     size_t n_documents;      /* `<?xml` spans found */
     size_t n_failed;         /* skipped: malformed, no <site>/id, over the cap */
     size_t n_oversize;       /* of n_failed: larger than max_document */
+    size_t n_overcomplex;    /* of n_failed: an element with more than
+                                NWS_HML_MAX_ATTRIBUTES attributes or nesting
+                                deeper than NWS_HML_MAX_DEPTH (never parsed) */
     size_t n_duplicates;     /* documents whose lid came earlier (series merged
                                 into the first when its slot was empty) */
 } nws_hml_product;
@@ -65,6 +68,12 @@ typedef struct nws_hml_limits {
 #define NWS_HML_MAX_DOCUMENT (4u * 1024 * 1024)
 #define NWS_HML_MAX_PRODUCT (64u * 1024 * 1024)
 #define NWS_HML_MAX_DOCUMENTS 10000u
+/* HML elements carry at most 7 attributes and nest 4 deep. libxml2's
+ * duplicate-attribute check is quadratic (one <site> with 100k attributes
+ * took 39 s), so a cheap pre-scan refuses a document beyond these bounds
+ * before libxml2 sees it. */
+#define NWS_HML_MAX_ATTRIBUTES 64
+#define NWS_HML_MAX_DEPTH 32
 
 /* Initialise libxml2 once, from the main thread, before threads call
  * nws_hml_parse (libxml2 2.9 requires this for thread safety). Idempotent. */

@@ -19,6 +19,7 @@
 #include "adapters/s3_store.h"
 #include "core/envutil.h"
 #include "core/log.h"
+#include "core/url.h"
 #include "hydro/forcing.h"
 #include "ports/telemetry.h"
 
@@ -336,7 +337,9 @@ void config_clear(rnr_config *c)
 
 void config_describe(const rnr_config *c, char *buf, size_t n)
 {
-    char q[512], k[512], s[512];
+    char q[512], k[512], s[512], nws[512], nwps[512];
+    url_mask(c->nws_url ? c->nws_url : "-", nws, sizeof nws);
+    url_mask(c->nwps_url ? c->nwps_url : "-", nwps, sizeof nwps);
     backend_url_mask(c->queue_url ? c->queue_url : "", q, sizeof q);
     backend_url_mask(c->cache_url ? c->cache_url : "", k, sizeof k);
     backend_url_mask(c->store_url ? c->store_url : "", s, sizeof s);
@@ -346,8 +349,7 @@ void config_describe(const rnr_config *c, char *buf, size_t n)
              "state_dir=%s queue=%s queue_name=%s cache=%s store=%s output=%s hydrofabric=%s "
              "nws=%s nwps=%s forcing=%s plots=%d grace=%ds dedup_ttl=%llds",
              c->state_dir ? c->state_dir : "-", q, c->queue_name ? c->queue_name : "-", k, s,
-             c->output_prefix ? c->output_prefix : "-", hf, c->nws_url ? c->nws_url : "-",
-             c->nwps_url ? c->nwps_url : "-",
+             c->output_prefix ? c->output_prefix : "-", hf, nws, nwps,
              c->forcing_mode == FORCING_TROUTE ? "troute" : "timecorrect", c->write_plots,
              c->grace_s, (long long)c->dedup_ttl_s);
 }

@@ -251,6 +251,55 @@ static void test_caps(void **state)
     assert_null(p);
 }
 
+/* "<site id=ID a0="1" a1="1" ...>" with n attributes in all, then </site>. */
+static void append_site(char **buf, size_t *len, const char *id, int nattr)
+{
+    size_t cap = *len + 64 + (size_t)nattr * 16;
+    char *b = realloc(*buf, cap);
+    assert_non_null(b);
+    size_t o = *len;
+    o += (size_t)sprintf(b + o, "<?xml version=\"1.0\"?><site id=\"%s\"", id);
+    for (int i = 1; i < nattr; i++)
+        o += (size_t)sprintf(b + o, " a%d=\"1\"", i);
+    o += (size_t)sprintf(b + o, "></site>\n");
+    *buf = b;
+    *len = o;
+}
+
+/* Documents whose shape would make libxml2 work hard are refused by the
+ * pre-scan and counted, never parsed; HML-shaped ones around them, and
+ * one exactly at the attribute bound, still parse. */
+static void test_overcomplex(void **state)
+{
+    (void)state;
+    char *s = NULL;
+    size_t len = 0;
+    append_site(&s, &len, "WIDE1", 100000); /* 1.1 MB, under the 4 MiB cap */
+    assert_true(len > 1000000 && len < NWS_HML_MAX_DOCUMENT);
+    append_site(&s, &len, "EDGE1", NWS_HML_MAX_ATTRIBUTES);
+    append_site(&s, &len, "OVER1", NWS_HML_MAX_ATTRIBUTES + 1);
+    char deep[1024] = "<?xml version=\"1.0\"?><site id=\"DEEP1\">";
+    for (int i = 0; i < NWS_HML_MAX_DEPTH; i++)
+        strcat(deep, "<x>");
+    strcat(deep, "</site>\n<?xml version=\"1.0\"?><site id=\"OK1\"><a><b/><c q='>='/></a></site>");
+    char *b = realloc(s, len + strlen(deep) + 1);
+    assert_non_null(b);
+    s = b;
+    memcpy(s + len, deep, strlen(deep) + 1);
+    len += strlen(deep);
+    nws_hml_product *p = NULL;
+    rnr_error err = {0};
+    assert_int_equal(nws_hml_parse(s, len, NULL, &p, &err), RNR_OK);
+    assert_int_equal(p->n_documents, 5);
+    assert_int_equal(p->n_overcomplex, 3); /* WIDE1, OVER1, DEEP1 */
+    assert_int_equal(p->n_failed, 3);
+    assert_int_equal(p->n_sites, 2);
+    assert_string_equal(p->sites[0].lid, "EDGE1");
+    assert_string_equal(p->sites[1].lid, "OK1");
+    nws_hml_product_free(p);
+    free(s);
+}
+
 int main(void)
 {
     nws_hml_init();
@@ -260,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_xxe_not_loaded),
         cmocka_unit_test(test_entity_expansion),
         cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_overcomplex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
