@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const struct {
     const char *name, *message;
@@ -28,6 +29,8 @@ static const struct {
     [NWS_SKIP_MISSING_FLOWS] = {"missing_flows", "forecast flows are missing"},
     [NWS_SKIP_INVALID_FLOWS] = {"invalid_flows", "forecast flows are negative or out of range"},
     [NWS_SKIP_BAD_TIMES] = {"bad_times", "forecast times are missing or not increasing"},
+    [NWS_SKIP_BAD_LID] = {"bad_lid", "site id is not a location id (letters and digits)"},
+    [NWS_SKIP_LID_MISMATCH] = {"lid_mismatch", "gauge record is for another location id"},
 };
 
 const char *nws_skip_name(int reason)
@@ -38,6 +41,32 @@ const char *nws_skip_name(int reason)
 const char *nws_skip_message(int reason)
 {
     return reason >= 0 && reason < NWS_SKIP_COUNT ? skips[reason].message : "unknown skip reason";
+}
+
+int nws_lid_valid(const char *lid)
+{
+    size_t n = 0;
+    for (; lid && lid[n]; n++) {
+        unsigned char c = (unsigned char)lid[n];
+        if (n >= NWS_LID_MAX || !((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+            return 0;
+    }
+    return n > 0;
+}
+
+int nws_gauge_lid_matches(const char *lid, nwps_gauge *g, int *reason, rnr_error *err)
+{
+    if (strcasecmp(lid, g->lid) != 0) {
+        if (reason)
+            *reason = NWS_SKIP_LID_MISMATCH;
+        rnr_error_set(err, RNR_ERR_INVALID, "gauge %s: NWPS answered with the record of '%s'", lid,
+                      g->lid);
+        return 0;
+    }
+    nws_copy(g->lid, sizeof g->lid, lid);
+    if (reason)
+        *reason = NWS_RUN;
+    return 1;
 }
 
 int nws_category_qualifies(const char *c)
@@ -109,7 +138,7 @@ static int check_rows(const nwps_stageflow *f, int sec, double factor, char *det
         double v = col(&f->rows[i], sec);
         if (isnan(v))
             missing++;
-        else if ((v < 0 || !isfinite(v * factor)) && negative++ == 0)
+        else if (!forecast_flow_ok(v * factor) && negative++ == 0)
             first_neg = i;
     }
     if (missing) {
@@ -117,7 +146,10 @@ static int check_rows(const nwps_stageflow *f, int sec, double factor, char *det
         return NWS_SKIP_MISSING_FLOWS;
     }
     if (negative) {
-        snprintf(detail, n, "%zu of %zu forecast flows negative or out of range (first at row %zu: %g)", negative,
+        snprintf(detail, n,
+                 "%zu of %zu forecast flows negative or out of range (above " RNR_FLOW_MAX_TEXT
+                 ", first at row %zu: %g)",
+                 negative,
                  f->n, first_neg, col(&f->rows[first_neg], sec));
         return NWS_SKIP_INVALID_FLOWS;
     }
@@ -143,7 +175,7 @@ static void set_observation(rnr_forecast *fc, const nwps_stageflow *obs)
         return;
     for (size_t i = obs->n; i-- > 0;) {
         double v = col(&obs->rows[i], sec);
-        if (isnan(v) || v < 0 || !isfinite(v * factor) ||
+        if (!forecast_flow_ok(v * factor) ||
             obs->rows[i].valid_time == RNR_TIME_MISSING)
             continue;
         fc->has_observation = 1;

@@ -27,6 +27,8 @@ enum nws_skip {
     NWS_SKIP_MISSING_FLOWS,      /* some or all forecast flows missing */
     NWS_SKIP_INVALID_FLOWS,     /* a forecast flow below zero or overflowing */
     NWS_SKIP_BAD_TIMES,          /* a valid time missing, or times not increasing */
+    NWS_SKIP_BAD_LID,            /* the product names a site id that is not a lid */
+    NWS_SKIP_LID_MISMATCH,       /* the gauge record is for another lid than asked */
     NWS_SKIP_COUNT
 };
 
@@ -34,6 +36,21 @@ enum nws_skip {
  * return "unknown" texts for out-of-range values, never NULL. */
 const char *nws_skip_name(int reason);
 const char *nws_skip_message(int reason);
+
+/* Longest location id accepted: NWSLI lids have 3 to 5 characters; NWPS
+ * also answers to USGS site numbers (8 to 15 digits). */
+#define NWS_LID_MAX 15
+
+/* Is lid a location id: 1..NWS_LID_MAX ASCII letters and digits, nothing
+ * else (no '.', '/', '%', space or control character can reach a URL path
+ * or a storage key through it). */
+int nws_lid_valid(const char *lid);
+
+/* After GET /gauges/{lid}: 1 when the record is for lid (case-insensitive,
+ * as NWPS ids are), and then its lid is set to the asked one so that keys
+ * always use the product's spelling; else 0 with *reason =
+ * NWS_SKIP_LID_MISMATCH and a one-line err naming both ids. */
+int nws_gauge_lid_matches(const char *lid, nwps_gauge *g, int *reason, rnr_error *err);
 
 /* Is the category one that triggers RnR? (exact lower-case) */
 int nws_category_qualifies(const char *category);

@@ -102,8 +102,9 @@ static int read_flows(const json_t *reach, rnr_forecast *f, rnr_error *err)
         if (isnan(x) || x <= -999)
             return bad(err, "%s[%zu] is missing", "reach.secondary_forecast", i);
         x *= factor;
-        if (x < 0 || !isfinite(x))
-            return bad(err, "%s[%zu] is negative or out of range", "reach.secondary_forecast", i);
+        if (!forecast_flow_ok(x))
+            return bad(err, "%s[%zu] is negative or above the physical limit (" RNR_FLOW_MAX_TEXT ")",
+                       "reach.secondary_forecast", i);
         f->flows[i] = x;
     }
     return RNR_OK;
@@ -149,9 +150,10 @@ static int read_observation(const json_t *root, const json_t *reach, rnr_forecas
         return rnr_error_set(err, RNR_ERR_INVALID,
                              WHAT ": reach.latest_obs_units \"%s\" is not a flow unit", unit);
     x *= factor;
-    if (x < 0 || !isfinite(x))
+    if (!forecast_flow_ok(x))
         return rnr_error_set(err, RNR_ERR_INVALID,
-                             WHAT ": reach.latest_observation is negative or out of range");
+                             WHAT ": reach.latest_observation is negative or above the physical limit ("
+                                  RNR_FLOW_MAX_TEXT ")");
     f->has_observation = 1;
     f->latest_observation = x;
     return opt_time(root, "observation_time", &f->observation_time, err);

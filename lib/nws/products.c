@@ -2,6 +2,7 @@
 #include "nws/products.h"
 
 #include "core/timeutil.h"
+#include "core/url.h"
 #include "nws/jsonutil.h"
 
 #include <jansson.h>
@@ -281,5 +282,24 @@ int nws_product_text_parse(const char *json, size_t len, char **text, size_t *te
     json_decref(root);
     *text = s;
     *text_len = n;
+    return RNR_OK;
+}
+
+int nws_product_check_origin(const nws_product *p, const char *nws_base, rnr_error *err)
+{
+    char want[300], got[300], shown[300];
+    if (url_origin(nws_base, want, sizeof want) != 0) {
+        url_mask(nws_base, shown, sizeof shown);
+        return rnr_error_set(err, RNR_ERR_CONFIG, "NWS API URL '%s' has no usable origin", shown);
+    }
+    url_mask(p->url, shown, sizeof shown);
+    if (url_origin(p->url, got, sizeof got) != 0)
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "product %s: rdf '%s' is not a plain http(s) URL; only %s is fetched",
+                             p->id, shown, want);
+    if (strcmp(got, want) != 0)
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "product %s: rdf '%s' is on %s, not on the NWS API origin %s", p->id,
+                             shown, got, want);
     return RNR_OK;
 }

@@ -50,6 +50,12 @@ int nws_product_to_message(const nws_product *p, char **out, rnr_error *err);
  * strings; the other keys may be absent or null but not another type. */
 int nws_product_from_message(const char *json, size_t len, nws_product *out, rnr_error *err);
 
+/* The worker GETs a message's rdf URL, so a message must not be able to
+ * send it anywhere else than the NWS API (SSRF): RNR_OK when p->url is an
+ * http(s) URL on the origin (scheme, host, port) of nws_base, else
+ * RNR_ERR_INVALID naming both origins (credentials masked). */
+int nws_product_check_origin(const nws_product *p, const char *nws_base, rnr_error *err);
+
 /* Extract productText from a /products/{id} body. *text is malloc'd,
  * NUL-terminated, *text_len its length (it may contain NUL bytes).
  * No productText -> RNR_ERR_NOTFOUND "product X has no productText". */

@@ -242,6 +242,11 @@ int worker_product_handle(msg_ctx *m, const queue_message *qm)
         return MSG_DEAD;
     }
     log_info("worker", "message id=%s delivery=%d url=%s", p.id, qm->delivery_count, p.url);
+    if (nws_product_check_origin(&p, m->w->ep.nws, &e) != RNR_OK) { /* no SSRF through rdf */
+        snprintf(m->reason, sizeof m->reason, "%s", e.msg);
+        nws_product_clear(&p);
+        return MSG_DEAD;
+    }
     nws_hml_product *hml = NULL;
     int outcome = fetch_hml(m, &p, &hml);
     if (outcome < 0) {

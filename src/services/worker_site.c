@@ -189,10 +189,19 @@ static int fetch_gauge(const worker_site_env *env, const char *lid, nwps_gauge *
 void worker_site_run(const worker_site_env *env, const char *lid, site_result *r)
 {
     memset(r, 0, sizeof *r);
+    if (!nws_lid_valid(lid)) { /* never let it reach a URL path or a key */
+        result_skip(r, lid, NWS_SKIP_BAD_LID, NULL);
+        return;
+    }
     nwps_gauge g;
     if (!fetch_gauge(env, lid, &g, r))
         return;
     int reason = NWS_RUN;
+    rnr_error le = {0};
+    if (!nws_gauge_lid_matches(lid, &g, &reason, &le)) {
+        result_skip(r, lid, reason, le.msg);
+        return;
+    }
     if (!nws_decide_gauge(&g, &reason)) {
         result_skip(r, lid, reason, NULL);
         return;

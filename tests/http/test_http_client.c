@@ -540,9 +540,14 @@ static void test_nws_fetchers(void **state)
     free(body);
     assert_int_equal(nwps_fetch_stageflow(c, g_nwps, "TST1", "observation", &body, &len, &e),
                      RNR_ERR_INVALID);
-    assert_int_equal(nwps_fetch_gauge(c, g_nwps, "A B/..", &body, &len, &e), RNR_ERR_NOTFOUND);
-    assert_string_equal(e.msg, "gauge A B/.. not found");
-    assert_int_equal(log_count("GET /nwps/v1/gauges/A B/.."), 1);
+    /* A lid is letters and digits: path tricks never reach the server. */
+    assert_int_equal(nwps_fetch_gauge(c, g_nwps, "A B/..", &body, &len, &e), RNR_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "not a location id"));
+    assert_int_equal(nwps_fetch_gauge(c, g_nwps, "..", &body, &len, &e), RNR_ERR_INVALID);
+    assert_int_equal(nwps_fetch_stageflow(c, g_nwps, "A%2F", "forecast", &body, &len, &e), RNR_ERR_INVALID);
+    assert_int_equal(log_count("GET /nwps/v1/gauges/A B/.."), 0);
+    assert_int_equal(log_count("GET /nwps/v1/gauges/.."), 0);
+    assert_int_equal(log_count("GET /nwps/v1/gauges/A%/stageflow/forecast"), 0);
     assert_int_equal(nwps_fetch_gauge(c, g_nwps, "", &body, &len, &e), RNR_ERR_INVALID);
     http_client_free(c);
 }
