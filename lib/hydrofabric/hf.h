@@ -55,6 +55,23 @@ typedef struct hf_info {
     char crs[32];            /* the flowpaths' CRS, "EPSG:5070"; empty when unknown */
 } hf_info;
 
+/* The channel parameters of one flowpath as the attribute table holds
+ * them (doubles), in this order: Length_m, n, nCC, BtmWdth, TopWdth,
+ * TopWdthCC, ChSlp, So. */
+enum { HF_PARAM_COUNT = 8 };
+
+/* Check one flowpath's parameters before they become a hydro_segment;
+ * every reader of a hydrofabric (GeoPackage, Parquet) calls this, so the
+ * rules live in one place. All must be finite and fit a float; ChSlp >= 0
+ * (0 is a rectangular channel) and every other one > 0. This is stricter
+ * than the kernel's own guard (n, So, BtmWdth, side slope), which lets a
+ * zero length or top width through into a division by zero. Errors are
+ * RNR_ERR_INVALID naming the file's base name, the flowpath and the
+ * column: "HPDT2.gpkg: flowpath wb-12: Length_m = -1 must be > 0". */
+int hf_params_check(const char *path, int64_t id, const double p[HF_PARAM_COUNT], rnr_error *err);
+/* Fill a segment's parameters from checked values (rounded to float). */
+void hf_params_to_segment(const double p[HF_PARAM_COUNT], hydro_segment *s);
+
 /* The sidecar index path for a GeoPackage: "<path>.rnrindex" (malloc'd). */
 char *hf_index_path(const char *gpkg_path);
 /* Build the sidecar index (written atomically). info (may be NULL) gets the

@@ -164,18 +164,14 @@ static int fill_cut(hf_db *h, hf_cut *cut, const cand *c, size_t n, rnr_error *e
         if (!x->has_params)
             return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: flowpath wb-%lld has no row in %s",
                                  hf_basename(h->path), (long long)x->id, h->info.layer_attributes);
+        int rc = hf_params_check(h->path, x->id, x->p, err);
+        if (rc != RNR_OK)
+            return rc;
         hydro_segment *s = &cut->segs[cut->n];
         hf_flowpath *f = &cut->fps[cut->n];
         cut->n++;
         s->id = x->id;
-        s->dx = (float)x->p[0];
-        s->n = (float)x->p[1];
-        s->ncc = (float)x->p[2];
-        s->bw = (float)x->p[3];
-        s->tw = (float)x->p[4];
-        s->twcc = (float)x->p[5];
-        s->cs = (float)x->p[6];
-        s->s0 = (float)x->p[7];
+        hf_params_to_segment(x->p, s);
         snprintf(f->id, sizeof f->id, "wb-%lld", (long long)x->id);
         f->num = x->id;
         f->lengthkm = x->lengthkm;

@@ -89,9 +89,12 @@ static int read_all(hf_db *h, hydro_segment **segs, size_t *n, rnr_error *err)
         hydro_segment *x = &s[k++];
         x->id = sqlite3_column_int64(st, 0);
         x->to_id = sqlite3_column_int64(st, 1);
-        float *p[8] = {&x->dx, &x->n, &x->ncc, &x->bw, &x->tw, &x->twcc, &x->cs, &x->s0};
-        for (int i = 0; i < 8; i++)
-            *p[i] = (float)sqlite3_column_double(st, 2 + i);
+        double p[HF_PARAM_COUNT];
+        for (int i = 0; i < HF_PARAM_COUNT; i++)
+            p[i] = sqlite3_column_double(st, 2 + i);
+        if ((rc = hf_params_check(h->path, x->id, p, err)) != RNR_OK)
+            break;
+        hf_params_to_segment(p, x);
     }
     sqlite3_finalize(st);
     if (rc) {

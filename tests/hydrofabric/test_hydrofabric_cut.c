@@ -320,6 +320,53 @@ static void test_hpdt2_network(void **state)
     hf_close(db);
 }
 
+/* Every channel parameter the kernel cannot route is refused when the
+ * cut (and the whole-network load) is built, naming the GeoPackage, the
+ * flowpath and the column; zero side slope (a rectangle) is fine. */
+static void test_invalid_params(void **state)
+{
+    (void)state;
+    NEED_REFERENCE();
+    static const struct { const char *col, *val; } bad[] = {
+        {"Length_m", "0"},  {"Length_m", "-5"},   {"Length_m", "1e999"}, {"n", "0"},
+        {"n", "-1e999"},    {"nCC", "0"},         {"nCC", "-0.1"},       {"BtmWdth", "0"},
+        {"TopWdth", "0"},   {"TopWdth", "-1"},    {"TopWdthCC", "0"},    {"TopWdthCC", "-3"},
+        {"ChSlp", "-1"},    {"ChSlp", "1e999"},   {"So", "0"},           {"So", "1e39"},
+        {"So", "'abc'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char path[512], sql[256], want[128];
+        copy_ref("bad.gpkg", path, sizeof path);
+        snprintf(sql, sizeof sql, "UPDATE \"flowpath-attributes\" SET \"%s\" = %s WHERE id = 'wb-2418125'",
+                 bad[i].col, bad[i].val);
+        exec_on(path, sql);
+        hf_db *db;
+        rnr_error err = {0};
+        assert_int_equal(hf_open(path, &db, &err), 0);
+        hf_cut *c = NULL;
+        snprintf(want, sizeof want, "bad.gpkg: flowpath wb-2418125: %s = ", bad[i].col);
+        assert_int_equal(hf_cut_reach(db, 3121538, &c, &err), RNR_ERR_INVALID);
+        assert_null(c);
+        if (!strstr(err.msg, want))
+            fail_msg("%s = %s: message '%s' lacks '%s'", bad[i].col, bad[i].val, err.msg, want);
+        hydro_segment *s = NULL;
+        size_t n = 0;
+        assert_int_equal(hf_load_network(db, 0, &s, &n, &err), RNR_ERR_INVALID);
+        assert_non_null(strstr(err.msg, want));
+        hf_close(db);
+    }
+    char path[512];
+    copy_ref("flat.gpkg", path, sizeof path);
+    exec_on(path, "UPDATE \"flowpath-attributes\" SET ChSlp = 0 WHERE id = 'wb-2418125'");
+    hf_db *db;
+    rnr_error err = {0};
+    hf_cut *c = NULL;
+    assert_int_equal(hf_open(path, &db, &err), 0);
+    assert_int_equal(hf_cut_reach(db, 3121538, &c, &err), 0);
+    hf_cut_free(c);
+    hf_close(db);
+}
+
 int main(void)
 {
     /* every test here reads the reference files */
@@ -333,7 +380,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hpdt2_cut_without_index), cmocka_unit_test(test_hpdt2_cut_with_index),
         cmocka_unit_test(test_hpdt2_lake_and_duplicates), cmocka_unit_test(test_missing_layers_and_columns),
-        cmocka_unit_test(test_hpdt2_network),
+        cmocka_unit_test(test_hpdt2_network), cmocka_unit_test(test_invalid_params),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
