@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,8 +91,9 @@ static int parse_args(int argc, char **argv, route_args *a)
         else if (!strcmp(o, "--start"))
             a->start = v;
         else if (!strcmp(o, "--initial-flow") || !strcmp(o, "--initial-depth")) {
-            if (parse_num(v, &d) || !(d >= 0) || d > 1e9)
-                return cmd_usage_error("route", "%s must be a number >= 0, got '%s'", o, v);
+            if (parse_num(v, &d) || !(d >= 0) || d > (o[10] == 'f' ? RNR_FLOW_MAX_M3S : ROUTE_DEPTH_MAX))
+                return cmd_usage_error("route", "%s must be a number in [0, %g], got '%s'", o,
+                                       o[10] == 'f' ? RNR_FLOW_MAX_M3S : ROUTE_DEPTH_MAX, v);
             if (o[10] == 'f')
                 a->initial_flow = (float)d;
             else
@@ -136,9 +138,12 @@ static int parse_args(int argc, char **argv, route_args *a)
     return 0;
 }
 
-static int ensure_dir(const char *dir)
+/* Make --out if needed; *created tells the caller to take it away again
+ * (rmdir, so only while empty) when the run fails. */
+static int ensure_dir(const char *dir, int *created)
 {
     struct stat st;
+    *created = 0;
     if (stat(dir, &st) == 0) {
         if (S_ISDIR(st.st_mode))
             return 0;
@@ -149,6 +154,7 @@ static int ensure_dir(const char *dir)
         fprintf(stderr, "rnr route: --out %s: %s\n", dir, strerror(errno));
         return -1;
     }
+    *created = 1;
     return 0;
 }
 
@@ -182,9 +188,12 @@ static int run_forecast(const route_args *a)
         return 1;
     }
     route_job_opts o = {a->forcing_mode, a->dt, a->nts, a->output_every, a->plot,
-                        a->initial_set, a->initial_flow, a->initial_depth};
+                        a->initial_set, a->initial_flow, a->initial_depth, "give --nts"};
     route_job_result res;
-    rc = ensure_dir(a->out) ? RNR_ERR_IO : route_job_run(hf, f, &o, a->out, &res, &err);
+    int created = 0;
+    rc = ensure_dir(a->out, &created) ? RNR_ERR_IO : route_job_run(hf, f, &o, a->out, &res, &err);
+    if (rc != RNR_OK && created)
+        rmdir(a->out);
     if (rc == RNR_OK) {
         printf("%s: reach %lld, %zu segments (wb-%lld -> wb-%lld), %zu outputs, forcing %s\n", f->lid,
                (long long)f->reach_id, res.nseg, (long long)res.origin_id, (long long)res.outlet_id, res.ntime,
@@ -304,10 +313,13 @@ static int route_general(const route_args *a, const hydro_net *net, int64_t t0)
     nc_output_name(t0, name, sizeof name);
     snprintf(path, sizeof path, "%s/%s", a->out, name);
     nc_meta meta = {t0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL};
-    if (ensure_dir(a->out))
+    int created = 0;
+    if (ensure_dir(a->out, &created))
         goto done;
     if (route_job_write_nc(path, r, a->dt, &meta, &err) != RNR_OK) {
         fprintf(stderr, "rnr route: %s: %s\n", path, err.msg);
+        if (created)
+            rmdir(a->out);
         goto done;
     }
     printf("network: %zu segments, %d steps of %g s, %zu lateral inflow rows, %zu outputs\n", nseg, a->nts,

@@ -47,3 +47,8 @@ int file_read_all(const char *path, char **out, size_t *len, rnr_error *err)
         *len = n;
     return RNR_OK;
 }
+
+char *text_skip_bom(char *s)
+{
+    return strncmp(s, "\xEF\xBB\xBF", 3) == 0 ? s + 3 : s;
+}

@@ -15,4 +15,8 @@
  * RNR_ERR_NOMEM "PATH: out of memory". */
 int file_read_all(const char *path, char **out, size_t *len, rnr_error *err);
 
+/* s past a leading UTF-8 byte-order mark (EF BB BF), which spreadsheet
+ * programs put before the header of a CSV they save; s itself otherwise. */
+char *text_skip_bom(char *s);
+
 #endif

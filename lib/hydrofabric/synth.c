@@ -7,6 +7,8 @@
 #include "hydrofabric/synth.h"
 #include "hydrofabric/synth_internal.h"
 
+#include "core/fileutil.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,7 +449,8 @@ int synth_read_gauges(const char *path, int64_t **ids, size_t *n, rnr_error *err
     } else {
         chomp(line);
         lineno = 1;
-        if (strncmp(line, "lid,reach_id", 12) != 0 || (line[12] && line[12] != ','))
+        const char *h = text_skip_bom(line);
+        if (strncmp(h, "lid,reach_id", 12) != 0 || (h[12] && h[12] != ','))
             rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: header must start with lid,reach_id", path);
     }
     while (!rc && fgets(line, sizeof line, fp)) {

@@ -201,6 +201,16 @@ static int check_args(const char *path, const int64_t *fids, size_t nseg, const 
         if (!isfinite(time_s[k]) || time_s[k] == -9999.0)
             return rnr_error_set(err, RNR_ERR_INVALID, "%s: time[%zu] = %g is not a valid offset", path, k,
                                  time_s[k]);
+    /* The last guard before a file others read: whatever went wrong
+     * upstream, Inf or NaN never becomes an output. */
+    const float *fields[3] = {flow, velocity, depth};
+    static const char *const names[3] = {"flow", "velocity", "depth"};
+    for (int f = 0; f < 3; f++)
+        for (size_t i = 0; i < nseg * ntime; i++)
+            if (!isfinite(fields[f][i]))
+                return rnr_error_set(err, RNR_ERR_INVALID,
+                                     "%s: %s of feature %lld at time %zu is %g: refusing to write a non-finite value",
+                                     path, names[f], (long long)fids[i / ntime], i % ntime, (double)fields[f][i]);
     return RNR_OK;
 }
 

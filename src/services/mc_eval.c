@@ -3,6 +3,7 @@
  * kernel and compare bit for bit (see mc_eval.h). */
 #include "services/mc_eval.h"
 
+#include "core/fileutil.h"
 #include "hydro/mc_kernel.h"
 #include "io/csv_row.h"
 
@@ -65,7 +66,7 @@ static int read_header(FILE *fp, const char *path, mc_eval *ev, char *buf, size_
     char *f[MC_MAX_COLS];
     if (!fgets(buf, (int)cap, fp))
         return rnr_error_set(err, RNR_ERR_PARSE, "%s: empty file (no header)", path);
-    int n = csv_split_row(buf, f, MC_MAX_COLS);
+    int n = csv_split_row(text_skip_bom(buf), f, MC_MAX_COLS);
     ev->col_id = csv_find_col(f, n, "case_id");
     ev->col_status = csv_find_col(f, n, "status");
     const char *missing = ev->col_id < 0 ? "case_id" : ev->col_status < 0 ? "status" : NULL;

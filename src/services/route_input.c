@@ -2,6 +2,8 @@
  * route_input.h). Lines are split without unquoting (csv_row.h). */
 #include "services/route_input.h"
 
+#include "core/fileutil.h"
+#include "core/forecast.h"
 #include "io/csv_row.h"
 
 #include <errno.h>
@@ -49,7 +51,8 @@ static int parse_num(const char *s, double *out)
 static int read_header(FILE *f, const char *name, const char *header, rnr_error *err)
 {
     char line[ROUTE_LINE_MAX];
-    if (!fgets(line, sizeof line, f) || (line[strcspn(line, "\r\n")] = '\0', strcmp(line, header) != 0))
+    if (!fgets(line, sizeof line, f) ||
+        (line[strcspn(line, "\r\n")] = '\0', strcmp(text_skip_bom(line), header) != 0))
         return rnr_error_set(err, RNR_ERR_PARSE, "%s: line 1: expected the header '%s'", name,
                              header);
     return RNR_OK;
@@ -94,9 +97,9 @@ static int qlat_line(char *line, const char *name, long ln, const hydro_net *net
                              name, ln, fl[0], nts);
     if (row_id(net, name, ln, fl[1], &idx, err))
         return RNR_ERR_PARSE;
-    if (parse_num(fl[2], &q))
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: qlat '%.64s' is not a finite "
-                             "number", name, ln, fl[2]);
+    if (parse_num(fl[2], &q) || fabs(q) > RNR_FLOW_MAX_M3S)
+        return rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: qlat '%.64s' is not a number "
+                             "within +-" RNR_FLOW_MAX_TEXT, name, ln, fl[2]);
     *row = (qlat_row){(int)step, idx, (float)q, ln};
     return RNR_OK;
 }
@@ -151,9 +154,11 @@ int route_input_read_initial(FILE *f, const char *name, const hydro_net *net, fl
                                name, ln);
         else if (row_id(net, name, ln, fl[0], &idx, err))
             rc = RNR_ERR_PARSE;
-        else if (parse_num(fl[1], &q) || q < 0 || parse_num(fl[2], &d) || d < 0)
-            rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: flow and depth must be finite "
-                               "and >= 0", name, ln);
+        else if (parse_num(fl[1], &q) || !forecast_flow_ok(q) || parse_num(fl[2], &d) || d < 0 ||
+                 d > ROUTE_DEPTH_MAX)
+            rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: flow must be in [0, "
+                               RNR_FLOW_MAX_TEXT "] and depth in [0, %g m]", name, ln,
+                               ROUTE_DEPTH_MAX);
         else {
             q0[idx] = (float)q;
             d0[idx] = (float)d;

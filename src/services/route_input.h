@@ -13,6 +13,9 @@
 #include "core/error.h"
 #include "hydro/network.h"
 
+/* Deepest initial depth accepted, m (the deepest rivers are ~220 m deep). */
+#define ROUTE_DEPTH_MAX 1000.0
+
 /* One lateral inflow: flowpath (routing-order index) gets q on step. */
 typedef struct qlat_row {
     int step;
@@ -21,13 +24,14 @@ typedef struct qlat_row {
     long line;
 } qlat_row;
 
-/* Read "step,id,qlat" rows (steps 1..nts, ids in net, finite qlat) from f,
+/* Read "step,id,qlat" rows (steps 1..nts, ids in net, qlat within
+ * +-RNR_FLOW_MAX_M3S) from f, after an optional UTF-8 byte-order mark,
  * sorted by step then line. *rows is malloc'd (NULL when there are none).
  * name is the input's name for messages. */
 int route_input_read_qlat(FILE *f, const char *name, const hydro_net *net, int nts,
                           qlat_row **rows, size_t *nrows, rnr_error *err);
-/* Read "id,flow,depth" rows (flow and depth finite and >= 0) from f into
- * q0/d0, indexed like net. */
+/* Read "id,flow,depth" rows (flow in [0, RNR_FLOW_MAX_M3S], depth in
+ * [0, ROUTE_DEPTH_MAX]) from f into q0/d0, indexed like net. */
 int route_input_read_initial(FILE *f, const char *name, const hydro_net *net, float *q0, float *d0,
                              rnr_error *err);
 /* "2418120" or "wb-2418120" -> 2418120; -1 unless a positive integer. */

@@ -235,8 +235,8 @@ static int default_steps(const rnr_forecast *f, const route_job_opts *o, int eve
             return RNR_OK;
         return rnr_error_set(err, RNR_ERR_INVALID,
                              "forecast %s: cannot derive the number of steps (the forecast spans less than 24 h "
-                             "or dt = %g s does not divide a day): give --nts",
-                             f->lid, (double)o->dt);
+                             "or dt = %g s does not divide a day)%s%s",
+                             f->lid, (double)o->dt, o->nts_hint ? ": " : "", o->nts_hint ? o->nts_hint : "");
     }
     int rc = forcing_horizon_nts(f->times, f->n, o->dt, every, nts);
     if (rc == RNR_OK)
@@ -246,9 +246,9 @@ static int default_steps(const rnr_forecast *f, const route_job_opts *o, int eve
         return rnr_error_set(err, RNR_ERR_LIMIT, "forecast %s: %lld s at dt = %g s is too many steps", f->lid,
                              span, (double)o->dt);
     return rnr_error_set(err, RNR_ERR_INVALID,
-                         "forecast %s spans %lld s, less than the output interval of %g s: nothing to route "
-                         "(give --nts)",
-                         f->lid, span, (double)o->dt * every);
+                         "forecast %s spans %lld s, less than the output interval of %g s: nothing to route%s%s",
+                         f->lid, span, (double)o->dt * every, o->nts_hint ? ": " : "",
+                         o->nts_hint ? o->nts_hint : "");
 }
 
 int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, const char *out_dir,

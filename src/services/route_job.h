@@ -23,6 +23,9 @@ typedef struct route_job_opts {
     int initial_set;    /* override the reference's initial state: */
     float initial_flow; /*   every segment starts at this flow (m3/s) */
     float initial_depth;/*   and this depth (m) */
+    const char *nts_hint; /* how the caller sets nts, added to the errors when
+                             nts cannot be derived ("give --nts");
+                             NULL for callers without such a knob (the worker) */
 } route_job_opts;
 
 typedef struct route_job_result {

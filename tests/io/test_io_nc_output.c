@@ -81,6 +81,38 @@ static void sample_init(sample *s)
     s->meta = m;
 }
 
+/* Inf or NaN in any field is refused and leaves no file behind. */
+static void test_refuses_non_finite(void **state)
+{
+    (void)state;
+    char dir[64], path[128];
+    make_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/troute_output_202505060600.nc", dir);
+    sample s;
+    rnr_error e;
+    float bad[3] = {INFINITY, -INFINITY, NAN};
+    for (int f = 0; f < 3; f++) {
+        for (int b = 0; b < 3; b++) {
+            sample_init(&s);
+            float *field = f == 0 ? s.q : f == 1 ? s.v : s.h;
+            field[6] = bad[b]; /* segment 1 (800138), time 2 */
+            assert_int_equal(nc_output_write(path, s.fids, 3, s.t, 4, s.q, s.v, s.h, &s.meta, &e),
+                             RNR_ERR_INVALID);
+            assert_non_null(strstr(e.msg, "feature 800138 at time 2"));
+            assert_non_null(strstr(e.msg, "non-finite"));
+            assert_int_equal(access(path, F_OK), -1);
+        }
+    }
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int entries = 0;
+    for (struct dirent *de; (de = readdir(d));)
+        entries += de->d_name[0] != '.';
+    closedir(d);
+    assert_int_equal(entries, 0); /* no temporary file either */
+    rm_dir(dir);
+}
+
 static void test_name(void **state)
 {
     (void)state;
@@ -580,6 +612,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name),
+        cmocka_unit_test(test_refuses_non_finite),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_nudge_and_type),
         cmocka_unit_test(test_no_temp_left),

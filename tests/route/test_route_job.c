@@ -174,11 +174,20 @@ static void test_rejected_writes_nothing(void **state)
     assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_INVALID);
     assert_non_null(strstr(err.msg, "row 3"));
     fx->f->flows[3] = keep;
+    fx->f->flows[3] = 1e300; /* finite but absurd: never routed to Inf */
+    assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "row 3"));
+    fx->f->flows[3] = keep;
     o.dt = 7;
     o.forcing_mode = FORCING_TROUTE;
     o.output_every = 1;
+    /* The worker has no --nts: its message must not tell it to give one. */
     assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_INVALID);
-    assert_non_null(strstr(err.msg, "--nts"));
+    assert_non_null(strstr(err.msg, "cannot derive the number of steps"));
+    assert_null(strstr(err.msg, "--nts"));
+    o.nts_hint = "give --nts";
+    assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "give --nts"));
     o.forcing_mode = FORCING_TIMECORRECT;
     o.output_every = 0;
     assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_INVALID);
@@ -187,6 +196,10 @@ static void test_rejected_writes_nothing(void **state)
     o.output_every = 10000; /* 833 h: longer than the forecast */
     assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_INVALID);
     assert_non_null(strstr(err.msg, "less than the output interval"));
+    assert_non_null(strstr(err.msg, "give --nts"));
+    o.nts_hint = NULL;
+    assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_ERR_INVALID);
+    assert_null(strstr(err.msg, "--nts"));
     o.output_every = 0;
     o.dt = 7;
     o.nts = 100;
