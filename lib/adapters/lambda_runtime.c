@@ -92,6 +92,22 @@ void lambda_invocation_clear(lambda_invocation *inv)
     memset(inv, 0, sizeof *inv);
 }
 
+/* An event over the cap still has a request id: report that invocation
+ * as failed so the caller of Invoke gets an error, not a timeout. */
+static int reject_oversized(lambda_runtime *rt, const lambda_invocation *inv, rnr_error *err)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "event larger than %u bytes (the Lambda payload limit)", LAMBDA_EVENT_MAX);
+    rnr_error perr;
+    if (inv->request_id[0] && lambda_request_id_check(inv->request_id, &perr) == RNR_OK) {
+        if (lambda_runtime_fail(rt, inv->request_id, "rnr.limit", msg, &perr) != RNR_OK)
+            return rnr_error_set(err, RNR_ERR_TRANSIENT, "runtime API: %s, and reporting it failed: %s", msg,
+                                 perr.msg);
+        return rnr_error_set(err, RNR_ERR_LIMIT, "invocation %s: %s (reported)", inv->request_id, msg);
+    }
+    return rnr_error_set(err, RNR_ERR_TRANSIENT, "runtime API: %s, without a usable request id", msg);
+}
+
 int lambda_runtime_next(lambda_runtime *rt, lambda_invocation *out, rnr_error *err)
 {
     char url[320];
@@ -113,7 +129,7 @@ int lambda_runtime_next(lambda_runtime *rt, lambda_invocation *out, rnr_error *e
     if (rc != CURLE_OK || status != 200 || !out->request_id[0]) {
         free(body.data);
         if (body.over)
-            return rnr_error_set(err, RNR_ERR_LIMIT, "runtime API: event larger than %u bytes", LAMBDA_EVENT_MAX);
+            return reject_oversized(rt, out, err);
         if (rc != CURLE_OK)
             return rnr_error_set(err, RNR_ERR_TRANSIENT, "runtime API %s: %s", url, curl_easy_strerror(rc));
         return rnr_error_set(err, RNR_ERR_TRANSIENT, "runtime API %s: HTTP %ld%s", url, status,

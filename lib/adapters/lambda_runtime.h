@@ -27,7 +27,9 @@ typedef struct lambda_runtime lambda_runtime;
 
 int lambda_runtime_new(const char *api_host_port, lambda_runtime **out, rnr_error *err);
 void lambda_runtime_free(lambda_runtime *rt);
-/* Block until the next invocation arrives. */
+/* Block until the next invocation arrives. An event over Lambda's 6 MiB
+ * payload limit is reported as that invocation's error (errorType
+ * rnr.limit) and gives RNR_ERR_LIMIT: the caller goes on to the next. */
 int lambda_runtime_next(lambda_runtime *rt, lambda_invocation *out, rnr_error *err);
 int lambda_runtime_respond(lambda_runtime *rt, const char *request_id, const char *json,
                            rnr_error *err);

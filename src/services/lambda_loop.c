@@ -92,6 +92,13 @@ int lambda_loop_run(const lambda_handler *handlers, size_t n, const lambda_loop_
         if (stats->invocations == 0)
             stats->init_ms = time_mono_ms() - o->process_start_ms;
         rc = lambda_runtime_next(rt, &inv, err);
+        if (rc == RNR_ERR_LIMIT) { /* already reported to the runtime API */
+            log_error("lambda", "%s", err->msg);
+            stats->invocations++;
+            stats->failures++;
+            rc = RNR_OK;
+            continue;
+        }
         if (rc != RNR_OK)
             break;
         int64_t t0 = time_mono_ms(), handler_ms = 0;

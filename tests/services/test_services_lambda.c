@@ -155,6 +155,38 @@ static void test_handler_error(void **state)
     emu_stop(&e);
 }
 
+/* An event over Lambda's 6 MiB payload limit is posted back as that
+ * invocation's error, and the runtime goes on with the next event. */
+static void test_event_too_large(void **state)
+{
+    (void)state;
+    size_t big = (6u << 20) + 1024;
+    char *events = malloc(big + 64);
+    assert_non_null(events);
+    strcpy(events, "{\"pad\":\"");
+    size_t o = strlen(events);
+    memset(events + o, 'x', big);
+    strcpy(events + o + big, "\"}\n{\"n\":2}\n");
+    emu e;
+    emu_start(&e, events, 30000);
+    free(events);
+    lambda_loop_stats st;
+    rnr_error err;
+    assert_int_equal(run_loop(&e, "echo", 2, &st, &err), RNR_OK);
+    assert_int_equal(st.invocations, 2);
+    assert_int_equal(st.failures, 1);
+    json_t *errs = emu_records(&e, "error");
+    assert_int_equal(json_array_size(errs), 1);
+    json_t *body = json_object_get(json_array_get(errs, 0), "body");
+    assert_string_equal(json_string_value(json_object_get(body, "errorType")), "rnr.limit");
+    assert_non_null(strstr(json_string_value(json_object_get(body, "errorMessage")), "larger than"));
+    json_decref(errs);
+    json_t *resp = emu_records(&e, "response");
+    assert_int_equal(json_array_size(resp), 1);
+    json_decref(resp);
+    emu_stop(&e);
+}
+
 static void test_init_error(void **state)
 {
     (void)state;
@@ -222,7 +254,8 @@ int main(void)
     log_set_level(LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_several_invocations), cmocka_unit_test(test_handler_error),
-        cmocka_unit_test(test_init_error),          cmocka_unit_test(test_unknown_handler),
+        cmocka_unit_test(test_init_error),          cmocka_unit_test(test_event_too_large),
+        cmocka_unit_test(test_unknown_handler),
         cmocka_unit_test(test_deadline_visible),    cmocka_unit_test(test_runtime_api_gone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
