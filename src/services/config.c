@@ -15,6 +15,7 @@
 #include "adapters/amqp_queue.h"
 #include "adapters/aws_api.h"
 #include "adapters/backends.h"
+#include "adapters/file_store.h"
 #include "adapters/redis_url.h"
 #include "adapters/s3_store.h"
 #include "core/envutil.h"
@@ -267,6 +268,23 @@ static int load_strings(rnr_config *c)
     return rc ? RNR_ERR_NOMEM : RNR_OK;
 }
 
+/* The key prefixes become the first components of every output key: check
+ * them now, with the store's key rules, rather than after a product has
+ * been routed. */
+static int check_prefixes(const rnr_config *c, rnr_error *err)
+{
+    const struct { const char *var, *value; } p[] = {
+        {"APP_OUTPUT_S3_KEY", c->output_prefix}, {"POSTPROCESS_OUTPUT_S3_KEY", c->postprocess_prefix}};
+    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
+        int rc = file_store_check_key(p[i].value, err);
+        if (rc != RNR_OK) {
+            err->code = RNR_ERR_CONFIG;
+            return rnr_error_prefix(err, "%s", p[i].var);
+        }
+    }
+    return RNR_OK;
+}
+
 static int load_numbers(rnr_config *c, rnr_error *err)
 {
     long v;
@@ -308,6 +326,8 @@ int config_load(rnr_config *c, rnr_error *err)
         rc = load_numbers(c, err);
     if (!rc)
         rc = load_strings(c);
+    if (!rc)
+        rc = check_prefixes(c, err);
     if (!rc)
         rc = load_queue(c, err);
     if (!rc)

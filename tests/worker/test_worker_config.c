@@ -223,6 +223,31 @@ static void test_strict_values(void **state)
     unsetenv("REDIS_HOST");
 }
 
+/* A key prefix that the store would refuse is a configuration error at
+ * load time, naming the variable, not a failure after routing. */
+static void test_bad_key_prefix(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"a/../b", "/abs", "x//y", "sp ace", "t/"};
+    const char *vars[] = {"APP_OUTPUT_S3_KEY", "POSTPROCESS_OUTPUT_S3_KEY"};
+    for (size_t v = 0; v < 2; v++) {
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            setenv(vars[v], bad[i], 1);
+            rnr_config c;
+            rnr_error err;
+            assert_int_equal(config_load(&c, &err), RNR_ERR_CONFIG);
+            assert_true(strncmp(err.msg, vars[v], strlen(vars[v])) == 0);
+            assert_non_null(strstr(err.msg, "is not allowed"));
+        }
+        unsetenv(vars[v]);
+    }
+    setenv("APP_OUTPUT_S3_KEY", "replace_and_route/v2", 1);
+    rnr_config c;
+    rnr_error err;
+    assert_int_equal(config_load(&c, &err), RNR_OK);
+    config_clear(&c);
+}
+
 static void test_secret_arn(void **state)
 {
     (void)state;
@@ -361,6 +386,7 @@ int main(void)
         cmocka_unit_test_setup(test_rnr_overrides, clean),
         cmocka_unit_test_setup(test_strict_values, clean),
         cmocka_unit_test_setup(test_secret_arn, clean),
+        cmocka_unit_test_setup(test_bad_key_prefix, clean),
         cmocka_unit_test_setup(test_worker_hydrofabric, clean),
         cmocka_unit_test_setup(test_stats_file, clean),
         cmocka_unit_test(test_attempts_without_delivery_count),
