@@ -49,8 +49,13 @@ static int show_depth(rnr_queue *q, const char *name)
         log_fatal("queue", "%s", err.msg);
         return 1;
     }
-    printf("queue %s ready=%lld unacked=%lld dead=%lld\n", name, (long long)d.ready,
-           (long long)d.unacked, (long long)d.dead);
+    /* A backend that cannot count (RabbitMQ without its management API)
+     * reports -1: say "unknown" rather than print a count that is not one. */
+    char counts[3][24];
+    const int64_t v[3] = {d.ready, d.unacked, d.dead};
+    for (int i = 0; i < 3; i++)
+        snprintf(counts[i], sizeof counts[i], v[i] < 0 ? "unknown" : "%lld", (long long)v[i]);
+    printf("queue %s ready=%s unacked=%s dead=%s\n", name, counts[0], counts[1], counts[2]);
     return 0;
 }
 

@@ -8,6 +8,10 @@
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 #include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +115,38 @@ static int login(amqp_link *l, rnr_error *err)
     return amqp_link_reply_error(err, r, what);
 }
 
+/* Why a TCP connect to host:port fails, as an errno (0 when it succeeds).
+ * rabbitmq-c connects without blocking and says only "a socket error",
+ * leaving errno at EINPROGRESS from its connect() call; so on that path one
+ * more plain attempt, bounded by timeout_ms, learns the real reason
+ * (ECONNREFUSED, EHOSTUNREACH, ...) from SO_ERROR. */
+static int connect_errno(const char *host, int port, int timeout_ms)
+{
+    char svc[16];
+    snprintf(svc, sizeof svc, "%d", port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+    if (getaddrinfo(host, svc, &hints, &ai) != 0 || !ai)
+        return EHOSTUNREACH;
+    int e = ETIMEDOUT;
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+        e = errno;
+    } else if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+        e = 0;
+    } else if (errno != EINPROGRESS) {
+        e = errno;
+    } else {
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        socklen_t len = sizeof e;
+        if (poll(&p, 1, timeout_ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0)
+            e = errno;
+    }
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(ai);
+    return e;
+}
+
 static int open_socket(amqp_link *l, rnr_error *err)
 {
     const amqp_config *c = l->cfg;
@@ -128,11 +164,10 @@ static int open_socket(amqp_link *l, rnr_error *err)
     }
     amqp_set_handshake_timeout(l->conn, &tv);
     amqp_set_rpc_timeout(l->conn, &tv);
-    errno = 0;
     int st = amqp_socket_open_noblock(s, c->host, c->port, &tv);
     if (st != AMQP_STATUS_OK) {
         char what[400];
-        int e = errno; /* rabbitmq-c reports "a socket error"; errno says which */
+        int e = st == AMQP_STATUS_SOCKET_ERROR ? connect_errno(c->host, c->port, c->connect_timeout_ms) : 0;
         snprintf(what, sizeof what, "RabbitMQ at %.200s:%d is unreachable%s%s", c->host, c->port,
                  e ? ": " : "", e ? strerror(e) : "");
         return amqp_link_status_error(err, st, what);

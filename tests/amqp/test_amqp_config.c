@@ -197,10 +197,27 @@ static void test_redis_config(void **state)
     assert_null(c);
 }
 
+/* Nothing listens on port 1: the error says "refused" (not the
+ * EINPROGRESS left over from the non-blocking connect) and masks the
+ * password of the URL. */
+static void test_refused_is_reported_as_refused(void **state)
+{
+    (void)state;
+    rnr_queue *q = NULL;
+    rnr_error e = {0};
+    int rc = amqp_queue_open("amqp://rnr:hunter2@127.0.0.1:1/?connect_timeout=2000", "hml_files", &q, &e);
+    assert_int_equal(rc, RNR_ERR_TRANSIENT);
+    assert_null(q);
+    assert_non_null(strstr(e.msg, "127.0.0.1:1 is unreachable: Connection refused"));
+    assert_null(strstr(e.msg, "in progress"));
+    assert_null(strstr(e.msg, "hunter2"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_url_defaults_and_options),
+        cmocka_unit_test(test_refused_is_reported_as_refused),
         cmocka_unit_test(test_url_credentials_from_env),
         cmocka_unit_test(test_amqps),
         cmocka_unit_test(test_bad_urls),
