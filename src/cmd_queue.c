@@ -12,6 +12,7 @@
 
 #include "adapters/backends.h"
 #include "core/log.h"
+#include "core/url.h"
 #include "core/timeutil.h"
 #include "services/config.h"
 
@@ -72,9 +73,24 @@ static int list_one(rnr_queue *q, const char *kind, size_t limit, size_t *total)
         const queue_dead_entry *d = &l.items[i];
         char at[32];
         time_format_iso(d->dead_at, at, sizeof at);
-        printf("%lld\t%s\t%s\tdeliveries=%d\treason=%s\ttrace=%s\t%.*s\n", (long long)d->id, at,
+        /* The body is kept whole for replay (its rdf URL may carry
+         * credentials the fetch needs); what is shown is masked. */
+        char *raw = malloc(d->len + 1), *shown = malloc(2 * d->len + 64);
+        if (!raw || !shown) {
+            free(raw);
+            free(shown);
+            fprintf(stderr, "rnr queue: out of memory\n");
+            queue_dead_list_clear(&l);
+            return 1;
+        }
+        memcpy(raw, d->body, d->len);
+        raw[d->len] = '\0';
+        url_mask_text(raw, shown, 2 * d->len + 64);
+        printf("%lld\t%s\t%s\tdeliveries=%d\treason=%s\ttrace=%s\t%s\n", (long long)d->id, at,
                kind, d->delivery_count, d->reason ? d->reason : "",
-               d->trace_id ? d->trace_id : "-", (int)d->len, d->body);
+               d->trace_id ? d->trace_id : "-", shown);
+        free(raw);
+        free(shown);
     }
     *total += l.n;
     queue_dead_list_clear(&l);

@@ -85,6 +85,11 @@ int s3_key_check(const char *key, rnr_error *err) { return path_check("key", key
 
 static int bucket_check(const char *b, rnr_error *err)
 {
+    const char *at = strrchr(b, '@');
+    if (at) /* s3://user:password@bucket: never echo what precedes the '@' */
+        return rnr_error_set(err, RNR_ERR_CONFIG,
+                             "s3 URL 's3://***@%.80s' carries credentials: give them through the AWS "
+                             "credential chain, not the URL", at + 1);
     size_t n = strlen(b);
     int ok = n >= 3 && n <= 63;
     for (const char *p = b; ok && *p; p++)
