@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "core/error.h"
+
 /* Copy url into buf (n bytes, always NUL-terminated when n > 0) with its
  * credentials replaced by "***". A NULL url gives "". */
 void url_mask(const char *url, char *buf, size_t n);
@@ -26,6 +28,6 @@ int url_text_has_secret(const char *text);
  * default port made explicit and any userinfo dropped. Returns 0, or -1
  * when url is not an http(s) URL with a plain host (no backslash, space,
  * control character or percent sign in the authority). */
-int url_origin(const char *url, char *buf, size_t n);
+int url_origin(const char *url, char *buf, size_t n) RNR_WARN_UNUSED;
 
 #endif

@@ -68,7 +68,7 @@ enum { HF_PARAM_COUNT = 8 };
  * zero length or top width through into a division by zero. Errors are
  * RNR_ERR_INVALID naming the file's base name, the flowpath and the
  * column: "HPDT2.gpkg: flowpath wb-12: Length_m = -1 must be > 0". */
-int hf_params_check(const char *path, int64_t id, const double p[HF_PARAM_COUNT], rnr_error *err);
+int hf_params_check(const char *path, int64_t id, const double p[HF_PARAM_COUNT], rnr_error *err) RNR_WARN_UNUSED;
 /* Fill a segment's parameters from checked values (rounded to float). */
 void hf_params_to_segment(const double p[HF_PARAM_COUNT], hydro_segment *s);
 

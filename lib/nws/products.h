@@ -54,7 +54,7 @@ int nws_product_from_message(const char *json, size_t len, nws_product *out, rnr
  * send it anywhere else than the NWS API (SSRF): RNR_OK when p->url is an
  * http(s) URL on the origin (scheme, host, port) of nws_base, else
  * RNR_ERR_INVALID naming both origins (credentials masked). */
-int nws_product_check_origin(const nws_product *p, const char *nws_base, rnr_error *err);
+int nws_product_check_origin(const nws_product *p, const char *nws_base, rnr_error *err) RNR_WARN_UNUSED;
 
 /* Extract productText from a /products/{id} body. *text is malloc'd,
  * NUL-terminated, *text_len its length (it may contain NUL bytes).
