@@ -119,8 +119,8 @@ static int observations(rnr_forecast *fc, const nwps_stageflow *o)
     for (size_t i = 0; i < o->n; i++) {
         const nwps_row *r = &o->rows[i];
         double q = row_col(r, c);
-        k += r->valid_time != RNR_TIME_MISSING && r->valid_time >= from && r->valid_time <= to && isfinite(q) &&
-             q >= 0;
+        k += r->valid_time != RNR_TIME_MISSING && r->valid_time >= from && r->valid_time <= to &&
+             forecast_flow_ok(nws_flow_convert(q, factor));
     }
     if (k == 0)
         return RNR_OK;
@@ -130,8 +130,9 @@ static int observations(rnr_forecast *fc, const nwps_stageflow *o)
     for (size_t i = 0; i < o->n; i++) {
         const nwps_row *r = &o->rows[i];
         double q = row_col(r, c);
-        if (r->valid_time == RNR_TIME_MISSING || r->valid_time < from || r->valid_time > to || !isfinite(q) ||
-            q < 0)
+        /* Same range as routed flows: an absurd reading never reaches an output. */
+        if (r->valid_time == RNR_TIME_MISSING || r->valid_time < from || r->valid_time > to ||
+            !forecast_flow_ok(nws_flow_convert(q, factor)))
             continue;
         /* NWPS lists rows in time order; a row out of order is dropped. */
         if (k > 0 && r->valid_time <= fc->obs_times[k - 1])

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/timeutil.h"
 #include "hydro/forcing.h"
 #include "io/nc_output.h"
 #include "nws/decide.h"
@@ -285,10 +286,37 @@ static void test_rating(void **state)
     assert_true(isnan(nws_rating_flow(st, q, 4, 2.5)));
 }
 
+/* An absurd observed flow (1e300 kcfs, far past RNR_FLOW_MAX_M3S) is left
+ * out of the hydrograph like a missing one: it would be Inf in the
+ * NetCDF's float observed_flow. */
+static void test_absurd_observation(void **state)
+{
+    (void)state;
+    rnr_forecast *fc = forecast_new(2);
+    assert_non_null(fc);
+    int64_t t0 = 1746835200; /* 2025-05-10T00Z */
+    fc->times[0] = t0;
+    fc->times[1] = t0 + 3600;
+    nwps_row rows[3] = {{t0 - 7200, RNR_TIME_MISSING, NAN, 1.0},
+                        {t0 - 3600, RNR_TIME_MISSING, NAN, 1e300},
+                        {t0, RNR_TIME_MISSING, NAN, 2.0}};
+    nwps_stageflow obs = {.issued_time = RNR_TIME_MISSING, .n = 3, .rows = rows};
+    snprintf(obs.secondary_units, sizeof obs.secondary_units, "kcfs");
+    nwps_gauge g;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(nws_plot_data(fc, &g, NULL, &obs), RNR_OK);
+    assert_int_equal(fc->n_obs, 2);
+    assert_true(fc->obs_times[0] == t0 - 7200 && fc->obs_times[1] == t0);
+    for (size_t i = 0; i < fc->n_obs; i++)
+        assert_true(forecast_flow_ok(fc->obs_flows[i]));
+    forecast_free(fc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rating),
+        cmocka_unit_test(test_absurd_observation),
         cmocka_unit_test(test_amat2_real),
         cmocka_unit_test(test_sample_thresholds),
     };
