@@ -192,12 +192,13 @@ run_handler autoscaler "${backends[@]}" AWS_ENDPOINT_URL="$aws" \
 grep -q '"BacklogPerTask"' "$work/aws.jsonl" || fail "no BacklogPerTask put to CloudWatch"
 if grep -v '"sig":"ok"' "$work/aws.jsonl" | grep -q .; then fail "unsigned or badly signed AWS calls"; fi
 
-# 3. a worker outside the sandbox routes the queue into the store, then the
+# 3. a worker outside the sandbox routes the queue into the store (its rdf
+# URLs are on the fixture, so that is its NWS origin), then the
 # post-processor downloads the hydrofabric (a store key) into /tmp.
 cp "$src/data/sample/domain.gpkg" "$rw/store/hydrofabric/domain.gpkg"
 (cd "$work" && RNR_STATE_DIR="$work/worker-state" RNR_QUEUE_URL="sqlite://$rw/queue.db" \
   RNR_STORE_URL="file://$rw/store" RNR_HYDROFABRIC="$src/data/sample/domain.gpkg" \
-  NWPS_API_URL="$nws/nwps/v1" "$bin" worker --once) > "$work/worker.out" 2>&1 \
+  NWS_API_URL="$nws" NWPS_API_URL="$nws/nwps/v1" "$bin" worker --once) > "$work/worker.out" 2>&1 \
   || { cat "$work/worker.out"; fail "worker --once failed"; }
 # The sample forecasts are from 2026-03-14: a window of a year holds them.
 run_handler postprocess RNR_STORE_URL="file://$rw/store" HYDROFABRIC_S3_KEY=hydrofabric/domain.gpkg \
