@@ -319,7 +319,8 @@ q5=${run_id}_rabbitw
 for id in $ID_OLD $ID_MID $ID_NEW; do
   $pika publish "$RNR_TEST_AMQP_URL" "$q5" "$(printf '{"rdf": "%s/products/%s", "id": "%s", "wmo_collective_id": "SRUS54", "issuing_office": "KRNR", "issuance_time": "2026-03-14T09:12:00+00:00", "product_code": "HML", "product_name": "AHPS XML"}' "$nws" "$id" "$id")"
 done
-env RNR_HTTP_TIMEOUT_MS=600000 RNR_STATE_DIR="$tmp/rabbitw" RNR_QUEUE_URL="$RNR_TEST_AMQP_URL" MQ_QUEUE_NAME=$q5 \
+# The products' rdf URLs are on the fixture: that is the NWS API origin.
+env NWS_API_URL="$nws" RNR_HTTP_TIMEOUT_MS=600000 RNR_STATE_DIR="$tmp/rabbitw" RNR_QUEUE_URL="$RNR_TEST_AMQP_URL" MQ_QUEUE_NAME=$q5 \
   RNR_STORE_URL="s3://${RNR_TEST_S3_BUCKET:-rnr-test}/$run_id/rabbitw" \
   "$bin" worker --stats-file "$tmp/rabbitw.stats" > "$tmp/rabbitw.out" 2>&1 7>&- 8>&- &
 wpid=$!
