@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/forecast.h"
 #include "core/timeutil.h"
 #include "nws/units.h"
 
@@ -103,6 +104,10 @@ static void thresholds(rnr_forecast *fc, const nwps_gauge *g, const nwps_stagefl
             fc->flood_flow[i] = nws_rating_flow(st, fl, n, g->stage_threshold[i]);
             fc->flood_flow_rated |= isfinite(fc->flood_flow[i]);
         }
+        /* A threshold no river reaches is a bad record: leave it off the
+         * plot and out of the NetCDF attributes. */
+        if (isfinite(fc->flood_flow[i]) && !forecast_flow_ok(fc->flood_flow[i]))
+            fc->flood_flow[i] = NAN;
     }
     free(st);
     free(fl);

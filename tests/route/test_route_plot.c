@@ -312,10 +312,33 @@ static void test_absurd_observation(void **state)
     forecast_free(fc);
 }
 
+/* A flood threshold no river reaches (1e9 cfs) stays off the plot; a
+ * real one is converted to m3/s. */
+static void test_absurd_threshold(void **state)
+{
+    (void)state;
+    rnr_forecast *fc = forecast_new(2);
+    assert_non_null(fc);
+    fc->times[0] = 1746835200;
+    fc->times[1] = 1746835200 + 3600;
+    nwps_gauge g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.flow_units, sizeof g.flow_units, "cfs");
+    for (int i = 0; i < 4; i++)
+        g.flow_threshold[i] = NAN;
+    g.flow_threshold[0] = 1000.0;
+    g.flow_threshold[3] = 1e9;
+    assert_int_equal(nws_plot_data(fc, &g, NULL, NULL), RNR_OK);
+    assert_true(fabs(fc->flood_flow[0] - 28.316846592) < 1e-9);
+    assert_true(isnan(fc->flood_flow[3]));
+    forecast_free(fc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rating),
+        cmocka_unit_test(test_absurd_threshold),
         cmocka_unit_test(test_absurd_observation),
         cmocka_unit_test(test_amat2_real),
         cmocka_unit_test(test_sample_thresholds),
