@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/url.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,21 @@ static void json_escape(FILE *f, const char *s)
     }
 }
 
+/* Hand a whole record to stderr in one write(2) (retried only for the
+ * rest of a short write, which a pipe does not do below PIPE_BUF). */
+static void log_write_all(const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(STDERR_FILENO, buf, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        buf += w;
+        len -= (size_t)w;
+    }
+}
+
 /* One record, already formatted: the message has its URLs masked here,
  * the last place every line passes through. */
 static void log_write(int level, const char *component, const char *raw)
@@ -96,21 +112,27 @@ static void log_write(int level, const char *component, const char *raw)
     if (!component)
         component = "rnr";
 
-    /* One fprintf per record (plus flockfile) keeps lines whole across threads. */
-    flockfile(stderr);
+    /* The record is built in memory and leaves in one write(2): stderr is
+     * unbuffered, so printing it piecewise let concurrent workers (separate
+     * processes sharing one stderr) splice their lines together. */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return;
     if (log_cfg.json) {
-        fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"pid\":%ld,\"component\":\"", ts,
-                names[level], (long)getpid());
-        json_escape(stderr, component);
-        fputs("\",\"msg\":\"", stderr);
-        json_escape(stderr, msg);
-        fputc('"', stderr);
+        fprintf(f, "{\"ts\":\"%s\",\"level\":\"%s\",\"pid\":%ld,\"component\":\"", ts, names[level],
+                (long)getpid());
+        json_escape(f, component);
+        fputs("\",\"msg\":\"", f);
+        json_escape(f, msg);
+        fputc('"', f);
         if (log_trace[0]) {
-            fputs(",\"trace_id\":\"", stderr);
-            json_escape(stderr, log_trace);
-            fputc('"', stderr);
+            fputs(",\"trace_id\":\"", f);
+            json_escape(f, log_trace);
+            fputc('"', f);
         }
-        fputs("}\n", stderr);
+        fputs("}\n", f);
     } else {
         /* Text lines escape control characters: a message id with a
          * newline or ESC in it must not forge a record or drive the
@@ -119,10 +141,12 @@ static void log_write(int level, const char *component, const char *raw)
         rnr_text_escape(msg, m, sizeof m);
         rnr_text_escape(component, c, sizeof c);
         rnr_text_escape(log_trace, t, sizeof t);
-        fprintf(stderr, "%s%s %-5s [%s] %s%s%s%s\n", log_cfg.color ? colors[level] : "", ts,
-                names[level], c, m, t[0] ? " trace_id=" : "", t, log_cfg.color ? "\033[0m" : "");
+        fprintf(f, "%s%s %-5s [%s] %s%s%s%s\n", log_cfg.color ? colors[level] : "", ts, names[level], c, m,
+                t[0] ? " trace_id=" : "", t, log_cfg.color ? "\033[0m" : "");
     }
-    funlockfile(stderr);
+    if (fclose(f) == 0)
+        log_write_all(buf, len);
+    free(buf);
 }
 
 void log_msg(int level, const char *component, const char *fmt, ...)
@@ -153,5 +177,8 @@ void log_fatal(const char *command, const char *fmt, ...)
     char masked[2048], line[4 * sizeof masked];
     url_mask_text(msg, masked, sizeof masked);
     rnr_text_escape(masked, line, sizeof line);
-    fprintf(stderr, "rnr%s%s: %s\n", command ? " " : "", command ? command : "", line);
+    char out[sizeof line + 80];
+    int n = snprintf(out, sizeof out, "rnr%s%s: %s\n", command ? " " : "", command ? command : "", line);
+    if (n > 0)
+        log_write_all(out, (size_t)n < sizeof out ? (size_t)n : sizeof out - 1);
 }
