@@ -280,16 +280,26 @@ static void drain(up_ctx *u)
     supervisor_set_desired(u->pool, o->workers);
     int64_t deadline = time_mono_ms() + (int64_t)o->timeout_s * 1000;
     int64_t next_depth = 0;
-    int quiet = 0; /* drained checks in a row: a worker that just took a
-                      message marks itself busy a moment later */
+    /* Drained means drained for a while: a worker that just took a message
+     * marks itself busy a moment later, and RabbitMQ's management counts
+     * (the delay queues of site retries included) lag by up to its 1 s
+     * statistics interval, so a follow-up published a moment ago may not
+     * show yet. SQLite's counts are exact. */
+    const char *qurl = u->cfg->queue_url ? u->cfg->queue_url : "";
+    int64_t settle_ms = strncmp(qurl, "amqp", 4) == 0 ? 2500 : 500;
+    int64_t quiet_since = -1;
     rnr_error err;
     for (;;) {
         /* depth first: a cycle with nothing queued starts no worker */
         if (time_mono_ms() >= next_depth) {
             queue_depth d;
             read_depth(u, &d);
-            quiet = queue_drained(&d) && !workers_busy(u) ? quiet + 1 : 0;
-            if (quiet >= 2)
+            int64_t now = time_mono_ms();
+            if (!queue_drained(&d) || workers_busy(u))
+                quiet_since = -1;
+            else if (quiet_since < 0)
+                quiet_since = now;
+            if (quiet_since >= 0 && now - quiet_since >= settle_ms)
                 break;
             next_depth = time_mono_ms() + 250;
         }
