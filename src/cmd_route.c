@@ -32,28 +32,6 @@ typedef struct qlat_feed {
     size_t n, cur;
 } qlat_feed;
 
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_num(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, route_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -91,7 +69,7 @@ static int parse_args(int argc, char **argv, route_args *a)
         else if (!strcmp(o, "--start"))
             a->start = v;
         else if (!strcmp(o, "--initial-flow") || !strcmp(o, "--initial-depth")) {
-            if (parse_num(v, &d) || !(d >= 0) || d > (o[10] == 'f' ? RNR_FLOW_MAX_M3S : ROUTE_DEPTH_MAX))
+            if (route_input_parse_num(v, &d) || !(d >= 0) || d > (o[10] == 'f' ? RNR_FLOW_MAX_M3S : ROUTE_DEPTH_MAX))
                 return cmd_usage_error("route", "%s must be a number in [0, %g], got '%s'", o,
                                        o[10] == 'f' ? RNR_FLOW_MAX_M3S : ROUTE_DEPTH_MAX, v);
             if (o[10] == 'f')
@@ -108,15 +86,15 @@ static int parse_args(int argc, char **argv, route_args *a)
             else
                 return cmd_usage_error("route", "--forcing must be timecorrect or troute, got '%s'", v);
         } else if (!strcmp(o, "--dt")) {
-            if (parse_num(v, &d) || !(d > 0) || d > 86400)
+            if (route_input_parse_num(v, &d) || !(d > 0) || d > 86400)
                 return cmd_usage_error("route", "--dt must be seconds in (0, 86400], got '%s'", v);
             a->dt = (float)d;
         } else if (!strcmp(o, "--nts")) {
-            if (parse_int(v, 1, 100000000, &n))
+            if (route_input_parse_int(v, 1, 100000000, &n))
                 return cmd_usage_error("route", "--nts must be a positive step count, got '%s'", v);
             a->nts = (int)n;
         } else if (!strcmp(o, "--output-every")) {
-            if (parse_int(v, 1, 100000000, &n))
+            if (route_input_parse_int(v, 1, 100000000, &n))
                 return cmd_usage_error("route", "--output-every must be a positive step count, got '%s'", v);
             a->output_every = (int)n;
         } else if (!strcmp(o, "--outlet")) {

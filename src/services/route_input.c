@@ -13,7 +13,7 @@
 
 #define ROUTE_LINE_MAX 1024
 
-static int parse_int(const char *s, long lo, long hi, long *out)
+int route_input_parse_int(const char *s, long lo, long hi, long *out)
 {
     char *end;
     errno = 0;
@@ -37,7 +37,7 @@ int route_input_parse_id(const char *s, int64_t *out)
     return 0;
 }
 
-static int parse_num(const char *s, double *out)
+int route_input_parse_num(const char *s, double *out)
 {
     char *end;
     errno = 0;
@@ -92,12 +92,12 @@ static int qlat_line(char *line, const char *name, long ln, const hydro_net *net
     if (csv_split_row(line, fl, 4) != 3)
         return rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: expected 3 fields step,id,qlat",
                              name, ln);
-    if (parse_int(fl[0], 1, nts, &step))
+    if (route_input_parse_int(fl[0], 1, nts, &step))
         return rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: step '%.64s' is not in 1..%d",
                              name, ln, fl[0], nts);
     if (row_id(net, name, ln, fl[1], &idx, err))
         return RNR_ERR_PARSE;
-    if (parse_num(fl[2], &q) || fabs(q) > RNR_FLOW_MAX_M3S)
+    if (route_input_parse_num(fl[2], &q) || fabs(q) > RNR_FLOW_MAX_M3S)
         return rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: qlat '%.64s' is not a number "
                              "within +-" RNR_FLOW_MAX_TEXT, name, ln, fl[2]);
     *row = (qlat_row){(int)step, idx, (float)q, ln};
@@ -154,7 +154,7 @@ int route_input_read_initial(FILE *f, const char *name, const hydro_net *net, fl
                                name, ln);
         else if (row_id(net, name, ln, fl[0], &idx, err))
             rc = RNR_ERR_PARSE;
-        else if (parse_num(fl[1], &q) || !forecast_flow_ok(q) || parse_num(fl[2], &d) || d < 0 ||
+        else if (route_input_parse_num(fl[1], &q) || !forecast_flow_ok(q) || route_input_parse_num(fl[2], &d) || d < 0 ||
                  d > ROUTE_DEPTH_MAX)
             rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: flow must be in [0, "
                                RNR_FLOW_MAX_TEXT "] and depth in [0, %g m]", name, ln,

@@ -36,5 +36,9 @@ int route_input_read_initial(FILE *f, const char *name, const hydro_net *net, fl
                              rnr_error *err);
 /* "2418120" or "wb-2418120" -> 2418120; -1 unless a positive integer. */
 int route_input_parse_id(const char *s, int64_t *out);
+/* A whole decimal integer in [lo, hi]; 0, or -1 when it is not one. */
+int route_input_parse_int(const char *s, long lo, long hi, long *out);
+/* A whole finite decimal number; 0, or -1 when it is not one. */
+int route_input_parse_num(const char *s, double *out);
 
 #endif
