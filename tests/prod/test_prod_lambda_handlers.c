@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "adapters/backends.h"
 #include "ports/queue.h"
@@ -377,8 +378,11 @@ static void test_postprocess_after_worker(void **state)
     setenv("RNR_STORE_URL", store, 1);
     setenv("NWPS_API_URL", nwps, 1);
     setenv("RNR_HYDROFABRIC", hf, 1);
-    /* The sample forecasts are from 2026-03-14: widen the window to a year. */
-    setenv("RNR_POSTPROCESS_WINDOW", "31536000", 1);
+    /* The sample forecasts are from 2026-03-14: widen the window to reach
+     * them from today, whatever today is (no fixed width that expires). */
+    char window[32];
+    snprintf(window, sizeof window, "%lld", (long long)(time(NULL) - 1773446400) + 30 * 86400);
+    setenv("RNR_POSTPROCESS_WINDOW", window, 1);
     run_lambda(f, "producer", "{}\n", 1, 60000);
     assert_int_equal(f->exit_status, 0);
 
