@@ -84,7 +84,7 @@ mount_in() {
 
 # A leftover chroot may still have mounts from an interrupted run.
 if [ -d "$root" ]; then
-  grep -F " $root/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do
+  awk -v r="$root" '$2 == r || index($2, r "/") == 1 {print $2}' /proc/self/mounts | sort -r | while read -r m; do
     umount "$m" 2>/dev/null || umount -l "$m"
   done
   rm -rf --one-file-system "$root"
@@ -128,6 +128,12 @@ if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
   # Node.js reads its built-in roots only, unless told otherwise.
   [ -z "${NODE_EXTRA_CA_CERTS:-}" ] || node_ca=(NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt)
 fi
+
+# A booted machine's (or a container's) / is a mount point; a plain
+# directory is not, and a mount namespace cannot change the propagation of
+# a root that is no mount (unshare -m, which the Lambda read-only test
+# uses, fails with "Invalid argument"). Bind the chroot onto itself first.
+mount_in / --bind "$root"
 
 # The kernel file systems a booted machine has. /dev gets its own tmpfs
 # /dev/shm (POSIX shared memory) and devpts; nothing of the host's /dev is

@@ -6,6 +6,8 @@
 # RabbitMQ (when the test servers run) the same on a classic queue, whose
 # redeliveries the worker counts in the cache.
 . "$(dirname "$0")/up_env.sh"
+. "$RNR_SOURCE_DIR/tests/services_lock.sh"
+services_lock_shared  # test_prod_real_servers restarts the shared broker
 fixture_start
 export RNR_MAX_DELIVERIES=3 RNR_TEST_FAULT="abort:$P_B" RNR_HTTP_RATE=0
 

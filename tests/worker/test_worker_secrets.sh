@@ -10,6 +10,8 @@
 # store or leave in the state directory (dead letters, stats files,
 # summaries, the stores) is then searched for the passwords.
 . "$(dirname "$0")/../up/up_env.sh"
+. "$RNR_SOURCE_DIR/tests/services_lock.sh"
+services_lock_shared  # test_prod_real_servers restarts the shared broker
 set +e
 PWS="nwsPW1x nwpsPW2x rdfPW3x queuePW4x cachePW5x storePW6x awsPW7x rabbitPW8x rabbitEnvPW9x mgmtPW10x ecsPW11x"
 OUT="$WORK/outputs"
