@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
 # Pipeline benchmark: forecasts routed per second end to end (`rnr up
 # --once`: producer, workers fetching from the fixture NWS/NWPS server,
-# routing, NetCDF writing, post-process) with 1 and 2 workers, on the
-# embedded backends and the demo hydrofabric.
+# routing, NetCDF writing, post-process) on the embedded backends and the
+# demo hydrofabric. Each worker count runs twice in the same invocation:
+# with the series fetched per product (RNR_NWPS_STAGEFLOW=separate: gauge,
+# forecast, observed = three NWPS requests per forecast) and with NWPS's
+# combined /stageflow (gauge + stageflow = two); the fixture's request log
+# gives the requests actually made.
 #
 # The data set is generated: PRODUCTS HML products of SITES flooding gauges
 # each, every gauge a copy of the sample's RNRA1/RNRB1/RNRC1 (gauge record,
 # stageflow forecast and observations) under a new lid, on the demo
 # domain's reaches 91000001..3.
 #   usage: bench/run_pipeline.sh [PRODUCTS] [SITES] [WORKER_COUNTS...]
-#   default: 8 products x 10 sites, workers 1 and 2. Needs python3 and a
-#   release build in build/ (cmake -S . -B build && cmake --build build).
+#   default: 30 products x 10 sites (a 300-forecast event), one worker,
+#   under the HTTP client's politeness limit (8 requests/s per process;
+#   RNR_HTTP_RATE=0 lifts it). Needs python3 and a release build in build/
+#   (cmake -S . -B build && cmake --build build).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-products=${1:-8}
+products=${1:-30}
 sites=${2:-10}
 shift $(( $# > 2 ? 2 : $# ))
 counts=("$@")
-[ ${#counts[@]} -gt 0 ] || counts=(1 2)
+[ ${#counts[@]} -gt 0 ] || counts=(1)
 rnr="$here/build/rnr"
 fixture="$here/build/tools/fixture_server/rnr-fixture-server"
 [ -x "$rnr" ] && [ -x "$fixture" ] || { echo "build first: cmake --build build" >&2; exit 1; }
@@ -68,7 +74,7 @@ with open(dst + "/products.json", "w") as out:
     json.dump({"@context": sample["@context"], "@graph": graph}, out)
 EOF
 
-"$fixture" --dir "$work/nws" --port 0 --port-file "$work/port" >/dev/null 2>&1 &
+"$fixture" --dir "$work/nws" --port 0 --port-file "$work/port" --log "$work/requests.log" >/dev/null 2>&1 &
 fixture_pid=$!
 for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 port=$(cat "$work/port")
@@ -76,14 +82,22 @@ export NWS_API_URL="http://127.0.0.1:$port" NWPS_API_URL="http://127.0.0.1:$port
 export NWS_USER_AGENT="rnr-bench" RNR_HYDROFABRIC="$here/data/sample/domain.gpkg" RNR_LOG_LEVEL=warn
 
 echo "data set: $products products x $sites flooding gauges = $((products * sites)) forecasts"
-printf "%-8s %-10s %-10s %-12s\n" workers routed seconds forecasts/s
+echo "rate limit: ${RNR_HTTP_RATE:-8} requests/s per process"
+printf "%-8s %-10s %-8s %-10s %-12s %-10s %-12s\n" workers stageflow routed requests nwps/fcst seconds forecasts/s
 for n in "${counts[@]}"; do
-  state="$work/state-$n"
-  t0=$(date +%s.%N)
-  "$rnr" up --once --no-status --workers "$n" --max-workers "$n" --timeout 600 \
-    --postprocess-time 2026-03-15T00:00:00Z --state-dir "$state" >"$work/summary-$n.txt"
-  t1=$(date +%s.%N)
-  routed=$(sed -n 's/^ *sites routed  *//p' "$work/summary-$n.txt")
-  awk -v n="$n" -v r="$routed" -v a="$t0" -v b="$t1" \
-    'BEGIN { printf "%-8s %-10s %-10.2f %-12.2f\n", n, r, b - a, r / (b - a) }'
+  for mode in separate combined; do
+    state="$work/state-$n-$mode"
+    before=$(wc -l <"$work/requests.log" 2>/dev/null || echo 0)
+    t0=$(date +%s.%N)
+    RNR_NWPS_STAGEFLOW=$mode "$rnr" up --once --no-status --workers "$n" --max-workers "$n" \
+      --timeout 1800 --postprocess-time 2026-03-15T00:00:00Z --state-dir "$state" \
+      >"$work/summary-$n-$mode.txt"
+    t1=$(date +%s.%N)
+    routed=$(sed -n 's/^ *sites routed  *//p' "$work/summary-$n-$mode.txt")
+    tail -n +"$((before + 1))" "$work/requests.log" >"$work/requests-$n-$mode.log"
+    reqs=$(wc -l <"$work/requests-$n-$mode.log")
+    nwps=$(grep -c '^GET /nwps/' "$work/requests-$n-$mode.log" || true)
+    awk -v n="$n" -v m="$mode" -v r="$routed" -v q="$reqs" -v w="$nwps" -v a="$t0" -v b="$t1" \
+      'BEGIN { printf "%-8s %-10s %-8s %-10s %-12.2f %-10.2f %-12.2f\n", n, m, r, q, w / r, b - a, r / (b - a) }'
+  done
 done

@@ -13,8 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/aws_api.h"
-#include "adapters/backends.h"
+#include "ports/backends.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "services/autoscaler.h"
@@ -71,21 +70,15 @@ static int autoscaler_parse(int argc, char **argv, autoscaler_flags *f)
 
 static int open_metrics(const rnr_config *c, rnr_metrics **m, rnr_error *err)
 {
-    const char *url = c->metrics_url ? c->metrics_url : "log:";
-    if (strncmp(url, "cloudwatch:", 11) == 0) {
-        aws_opts o = {c->region, NULL, NULL, 0};
-        return aws_metrics_open(&o, m, err);
-    }
-    return backend_open_metrics(url, m, err);
+    /* cloudwatch: takes its region from AWS_REGION, as the config does */
+    return backend_open_metrics(c->metrics_url ? c->metrics_url : "log:", m, err);
 }
 
 static int open_fleet(const rnr_config *c, int running, fixed_fleet *ff, rnr_fleet **out,
                       rnr_error *err)
 {
-    if (c->ecs_cluster && c->ecs_service) {
-        aws_opts o = {c->region, NULL, NULL, 0};
-        return ecs_fleet_open(c->ecs_cluster, c->ecs_service, &o, out, err);
-    }
+    if (c->ecs_cluster && c->ecs_service)
+        return backend_open_fleet(c->ecs_cluster, c->ecs_service, out, err);
     if (running < 0)
         return rnr_error_set(err, RNR_ERR_CONFIG, "no fleet: set ECS_CLUSTER_NAME and "
                              "ECS_SERVICE_NAME, or give --running N");

@@ -9,8 +9,7 @@
  * embedded defaults would silently lose the dedup state and the queue. */
 #include "command.h"
 
-#include "adapters/aws_api.h"
-#include "adapters/backends.h"
+#include "ports/backends.h"
 #include "core/envutil.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -161,7 +160,7 @@ static int open_metrics(const rnr_config *cfg, rnr_metrics **out, rnr_error *err
 {
     const char *url = cfg->metrics_url;
     if (!env_set("RNR_METRICS_URL") || strncmp(url, "cloudwatch:", 11) == 0)
-        return aws_metrics_open(NULL, out, err);
+        return backend_open_metrics("cloudwatch:", out, err);
     return backend_open_metrics(url, out, err);
 }
 
@@ -179,7 +178,7 @@ static int autoscaler_init(void **out, rnr_error *err)
     if (rc == RNR_OK)
         rc = backend_open_queue(c->cfg.queue_url, c->cfg.queue_name, &c->queue, err);
     if (rc == RNR_OK)
-        rc = ecs_fleet_open(c->cfg.ecs_cluster, c->cfg.ecs_service, NULL, &c->fleet, err);
+        rc = backend_open_fleet(c->cfg.ecs_cluster, c->cfg.ecs_service, &c->fleet, err);
     if (rc == RNR_OK)
         rc = open_metrics(&c->cfg, &c->metrics, err);
     if (rc == RNR_OK)

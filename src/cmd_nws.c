@@ -4,13 +4,12 @@
  * gauge record. Tables for people, --json for scripts. */
 #include "command.h"
 
-#include "adapters/http.h"
-#include "adapters/nws_client.h"
 #include "core/timeutil.h"
 #include "nws/decide.h"
 #include "nws/hml.h"
 #include "nws/nwps.h"
 #include "nws/products.h"
+#include "ports/backends.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -19,8 +18,7 @@
 #include <string.h>
 
 typedef struct nws_ctx {
-    http_client *http;
-    nws_endpoints ep;
+    rnr_nws *src;
     int json;
 } nws_ctx;
 
@@ -60,14 +58,8 @@ static const char *str_or(const char *s, const char *dflt)
 static int products_run(nws_ctx *c)
 {
     rnr_error err = {0, ""};
-    char *body = NULL;
-    size_t len = 0;
     nws_product_list *l = NULL;
-    if (nws_fetch_products(c->http, c->ep.nws, &body, &len, &err) != RNR_OK)
-        return fail("products", &err);
-    int rc = nws_products_parse(body, len, &l, &err);
-    free(body);
-    if (rc != RNR_OK)
+    if (nws_source_products(c->src, &l, &err) != RNR_OK)
         return fail("products", &err);
     if (c->json) {
         json_t *arr = json_array();
@@ -91,19 +83,15 @@ static int products_run(nws_ctx *c)
     return 0;
 }
 
-/* Fetch a stageflow series; a gauge without one reads as NULL. */
-static int fetch_series(nws_ctx *c, const char *lid, const char *which, nwps_stageflow **out, rnr_error *err)
+/* One series of s: a gauge without one reads as NULL. */
+static int take_series(nws_series_part *p, nwps_stageflow **out, rnr_error *err)
 {
-    char *body = NULL;
-    size_t len = 0;
-    *out = NULL;
-    int rc = nwps_fetch_stageflow(c->http, c->ep.nwps, lid, which, &body, &len, err);
-    if (rc == RNR_ERR_NOTFOUND)
+    *out = p->s;
+    p->s = NULL;
+    if (p->rc == RNR_ERR_NOTFOUND || p->rc == RNR_OK)
         return RNR_OK;
-    if (rc == RNR_OK)
-        rc = nwps_stageflow_parse(body, len, out, err);
-    free(body);
-    return rc;
+    *err = p->err;
+    return p->rc;
 }
 
 static void set_skip(site_decision *d, int reason, const char *msg)
@@ -117,15 +105,22 @@ static void set_skip(site_decision *d, int reason, const char *msg)
 static int decide_series(nws_ctx *c, const nwps_gauge *g, site_decision *d, rnr_error *err)
 {
     nwps_stageflow *fc = NULL, *ob = NULL;
-    int rc = fetch_series(c, g->lid, "forecast", &fc, err);
-    if (rc == RNR_ERR_PARSE || rc == RNR_ERR_INVALID) {
+    nws_series s;
+    int rc = nws_source_series(c->src, g->lid, &s, err);
+    if (rc == RNR_OK)
+        rc = take_series(&s.forecast, &fc, err);
+    if (rc == RNR_ERR_PARSE) {
+        nws_series_clear(&s);
         set_skip(d, NWS_SKIP_BAD_STAGEFLOW, err->msg);
         return RNR_OK;
     }
-    if (rc != RNR_OK)
+    if (rc != RNR_OK) {
+        nws_series_clear(&s);
         return rc;
-    rc = fetch_series(c, g->lid, "observed", &ob, err);
-    if (rc == RNR_ERR_PARSE || rc == RNR_ERR_INVALID) {
+    }
+    rc = take_series(&s.observed, &ob, err);
+    nws_series_clear(&s);
+    if (rc == RNR_ERR_PARSE) {
         ob = NULL; /* the worker routes without an observation then */
         rc = RNR_OK;
     }
@@ -157,22 +152,18 @@ static int decide_series(nws_ctx *c, const nwps_gauge *g, site_decision *d, rnr_
 
 static int decide_site(nws_ctx *c, site_decision *d, rnr_error *err)
 {
-    char *body = NULL;
-    size_t len = 0;
-    int rc = nwps_fetch_gauge(c->http, c->ep.nwps, d->lid, &body, &len, err);
+    nwps_gauge g;
+    int rc = nws_source_gauge(c->src, d->lid, &g, err);
     if (rc == RNR_ERR_NOTFOUND) {
         set_skip(d, NWS_SKIP_GAUGE_NOT_FOUND, err->msg);
         return RNR_OK;
     }
-    if (rc != RNR_OK)
-        return rc;
-    nwps_gauge g;
-    rc = nwps_gauge_parse(body, len, &g, err);
-    free(body);
-    if (rc != RNR_OK) {
+    if (rc == RNR_ERR_PARSE) {
         set_skip(d, NWS_SKIP_BAD_GAUGE, err->msg);
         return RNR_OK;
     }
+    if (rc != RNR_OK)
+        return rc;
     snprintf(d->category, sizeof d->category, "%s", g.forecast_category);
     d->reach_id = g.reach_status == NWPS_REACH_OK ? g.reach_id : 0;
     int reason = NWS_RUN;
@@ -240,16 +231,8 @@ static int fetch_hml(nws_ctx *c, const char *arg, nws_hml_product **out, rnr_err
     else if (strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(arg))
         return rnr_error_set(err, RNR_ERR_INVALID, "'%s' is neither a product id nor a URL", arg);
     else
-        snprintf(url, sizeof url, "%s/products/%s", c->ep.nws, arg);
-    char *body = NULL, *text = NULL;
-    size_t len = 0, tlen = 0;
-    int rc = nws_fetch_product(c->http, url, &body, &len, err);
-    if (rc == RNR_OK)
-        rc = nws_product_text_parse(body, len, &text, &tlen, err);
-    free(body);
-    if (rc == RNR_OK)
-        rc = nws_hml_parse(text, tlen, NULL, out, err);
-    free(text);
+        snprintf(url, sizeof url, "%s/products/%s", nws_source_products_base(c->src), arg);
+    int rc = nws_source_product(c->src, url, out, err);
     if (rc != RNR_OK)
         rnr_error_prefix(err, "product %s", arg);
     return rc;
@@ -334,14 +317,8 @@ static void gauge_print(const nwps_gauge *g, int qualifies, int reason, int as_j
 static int gauge_run(nws_ctx *c, const char *lid)
 {
     rnr_error err = {0, ""};
-    char *body = NULL;
-    size_t len = 0;
-    if (nwps_fetch_gauge(c->http, c->ep.nwps, lid, &body, &len, &err) != RNR_OK)
-        return fail("gauge", &err);
     nwps_gauge g;
-    int rc = nwps_gauge_parse(body, len, &g, &err);
-    free(body);
-    if (rc != RNR_OK)
+    if (nws_source_gauge(c->src, lid, &g, &err) != RNR_OK)
         return fail("gauge", &err);
     int reason = NWS_RUN;
     int q = nws_decide_gauge(&g, &reason);
@@ -352,7 +329,7 @@ static int gauge_run(nws_ctx *c, const char *lid)
 static int nws_run(int argc, char **argv)
 {
     const char *sub = NULL, *arg = NULL;
-    nws_ctx c = {NULL, {"", ""}, 0};
+    nws_ctx c = {NULL, 0};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             c.json = 1;
@@ -373,14 +350,12 @@ static int nws_run(int argc, char **argv)
     if (want_arg != (arg != NULL))
         return cmd_usage_error("nws", "%s %s", sub, want_arg ? "needs one argument" : "takes no argument");
     rnr_error err = {0, ""};
-    http_opts o;
-    http_opts_from_env(&o);
-    if (nws_endpoints_from_env(&c.ep, &err) != RNR_OK || http_client_new(&o, &c.http, &err) != RNR_OK)
+    if (backend_open_nws(NULL, &c.src, &err) != RNR_OK)
         return fail(sub, &err);
     nws_hml_init();
     int rc = !strcmp(sub, "products") ? products_run(&c) : !strcmp(sub, "sites") ? sites_run(&c, arg)
                                                                                   : gauge_run(&c, arg);
-    http_client_free(c.http);
+    nws_source_free(c.src);
     return rc;
 }
 
@@ -398,7 +373,8 @@ const rnr_command cmd_nws = {
     "          X m3/s at T)\" or \"skip <reason>: message\"\n"
     "gauge     one NWPS gauge record and whether it is a candidate\n"
     "\n"
-    "Endpoints: NWS_API_URL (default " NWS_DEFAULT_API_URL ") and NWPS_API_URL\n"
-    "(default " NWPS_DEFAULT_API_URL "); NWS_USER_AGENT sets the User-Agent.\n"
+    "Endpoints: NWS_API_URL (default https://api.weather.gov) and NWPS_API_URL\n"
+    "(default https://api.water.noaa.gov/nwps/v1); NWS_USER_AGENT sets the\n"
+    "User-Agent.\n"
     "Errors print one line and exit 1; usage errors exit 2.\n",
     nws_run};

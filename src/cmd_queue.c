@@ -10,7 +10,7 @@
 
 #include "command.h"
 
-#include "adapters/backends.h"
+#include "ports/backends.h"
 #include "core/log.h"
 #include "core/url.h"
 #include "core/timeutil.h"

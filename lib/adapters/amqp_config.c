@@ -298,6 +298,50 @@ int amqp_url_from_env(char **url, rnr_error *err)
     return amqp_url_build(ep, c.username && *c.username ? &c : NULL, url, err);
 }
 
+/* The broker credentials from the RABBITMQ_SECRET_ARN secret. */
+static int url_from_secret(secrets_open_fn open_secrets, const char *endpoint, const char *arn,
+                           char **url, rnr_error *err)
+{
+    rnr_secrets *sec = NULL;
+    int rc = open_secrets(&sec, err);
+    if (rc)
+        return rnr_error_prefix(err, "RABBITMQ_SECRET_ARN"), rc;
+    char *value = NULL;
+    rc = secrets_get(sec, arn, &value, err);
+    secrets_free(sec);
+    if (rc)
+        return rnr_error_prefix(err, "RABBITMQ_SECRET_ARN"), rc;
+    amqp_credentials cred = {0};
+    rc = amqp_credentials_from_json(value, &cred, err);
+    memset(value, 0, strlen(value));
+    free(value);
+    if (rc) {
+        rnr_error_prefix(err, "RABBITMQ_SECRET_ARN");
+        return RNR_ERR_CONFIG;
+    }
+    rc = amqp_url_build(endpoint, &cred, url, err);
+    amqp_credentials_clear(&cred);
+    return rc;
+}
+
+int amqp_url_resolve_env(secrets_open_fn open_secrets, char **url, rnr_error *err)
+{
+    *url = NULL;
+    const char *endpoint = getenv("RABBITMQ_ENDPOINT");
+    if (!endpoint || !*endpoint)
+        return RNR_OK;
+    const char *arn = getenv("RABBITMQ_SECRET_ARN");
+    int rc = arn && *arn ? url_from_secret(open_secrets, endpoint, arn, url, err)
+                         : amqp_url_from_env(url, err);
+    /* a broker secret that cannot be fetched right now stays transient */
+    if (rc && rc != RNR_ERR_CONFIG && !rnr_code_is_transient(rc)) {
+        rc = RNR_ERR_CONFIG;
+        if (err)
+            err->code = rc;
+    }
+    return rc;
+}
+
 char *amqp_url_redact(const char *url)
 {
     if (!url)

@@ -70,6 +70,7 @@
 
 #include "core/error.h"
 #include "ports/queue.h"
+#include "ports/telemetry.h"
 
 /* Open (and declare) queue_name (NULL: "hml_files") on the broker at url.
  * Fails with RNR_ERR_TRANSIENT when the broker is unreachable, RNR_ERR_AUTH
@@ -93,6 +94,13 @@ void amqp_credentials_clear(amqp_credentials *c);
 int amqp_url_build(const char *endpoint, const amqp_credentials *cred, char **url, rnr_error *err);
 /* RABBITMQ_ENDPOINT + RABBITMQ_USERNAME / RABBITMQ_PASSWORD -> *url. */
 int amqp_url_from_env(char **url, rnr_error *err);
+/* The broker URL a deployment's environment names: RABBITMQ_ENDPOINT with
+ * the credentials of the RABBITMQ_SECRET_ARN secret (JSON username and
+ * password, fetched through open_secrets) when that is set, else
+ * RABBITMQ_USERNAME / RABBITMQ_PASSWORD. RNR_OK with *url NULL when
+ * RABBITMQ_ENDPOINT is unset; RNR_ERR_CONFIG naming the variable, except
+ * that a secret that cannot be fetched right now keeps its transient code. */
+int amqp_url_resolve_env(secrets_open_fn open_secrets, char **url, rnr_error *err);
 /* Copy of url with the password replaced by "***", for logs. */
 char *amqp_url_redact(const char *url);
 

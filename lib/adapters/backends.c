@@ -1,5 +1,7 @@
-/* backends.c - URL -> backend dispatch for every port, and the URL helpers
- * shared by the embedded backends.
+/* backends.c - the composition root: URL -> backend dispatch for every
+ * port (ports/backends.h), the NWS source, fleet, HTTP listener and
+ * invocation openers, and the URL helpers the adapters share. With
+ * backends_env.c it is the only code that knows which adapters exist.
  *
  * Each port has a table of (scheme, opener); a backend written elsewhere
  * is plugged in by adding its row. */
@@ -8,7 +10,11 @@
 #include "core/url.h"
 
 #include "adapters/amqp_queue.h"
+#include "adapters/aws_api.h"
 #include "adapters/embedded.h"
+#include "adapters/http_server.h"
+#include "adapters/lambda_runtime.h"
+#include "adapters/nws_client.h"
 #include "adapters/redis_cache.h"
 #include "adapters/file_store.h"
 #include "adapters/s3_store.h"
@@ -55,12 +61,27 @@ static const struct {
     {"s3", s3_store_open},
 };
 
+/* AWS backends take the region and endpoint from the AWS environment:
+ * their URL is the scheme alone. */
+static int aws_secrets_by_url(const char *url, rnr_secrets **out, rnr_error *err)
+{
+    (void)url;
+    return aws_secrets_open(NULL, out, err);
+}
+
+static int aws_metrics_by_url(const char *url, rnr_metrics **out, rnr_error *err)
+{
+    (void)url;
+    return aws_metrics_open(NULL, out, err);
+}
+
 static const struct {
     const char *scheme;
     secrets_opener open;
 } secrets_backends[] = {
     {"env", embedded_secrets_open},
     {"file", embedded_secrets_open},
+    {"aws", aws_secrets_by_url},
 };
 
 static const struct {
@@ -69,6 +90,7 @@ static const struct {
 } metrics_backends[] = {
     {"log", embedded_metrics_open},
     {"file", embedded_metrics_open},
+    {"cloudwatch", aws_metrics_by_url},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -181,6 +203,28 @@ int backend_open_metrics(const char *url, rnr_metrics **out, rnr_error *err)
         if (strcmp(scheme, metrics_backends[i].scheme) == 0)
             return metrics_backends[i].open(url, out, err);
     return unsupported(url, scheme, "metrics", err);
+}
+
+int backend_open_fleet(const char *cluster, const char *service, rnr_fleet **out, rnr_error *err)
+{
+    *out = NULL;
+    return ecs_fleet_open(cluster, service, NULL, out, err);
+}
+
+int backend_open_nws(const nws_source_opts *o, rnr_nws **out, rnr_error *err)
+{
+    return nws_source_http_open(o, out, err);
+}
+
+int backend_listen_http(const char *listen, http_handler fn, void *ud, rnr_listener **out,
+                        rnr_error *err)
+{
+    return http_server_listen(listen, fn, ud, out, err);
+}
+
+int backend_open_invocations(const char *api, rnr_invocations **out, rnr_error *err)
+{
+    return lambda_runtime_open(api, out, err);
 }
 
 void backend_url_mask(const char *url, char *buf, size_t n) { url_mask(url, buf, n); }

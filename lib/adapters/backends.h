@@ -1,34 +1,17 @@
-/* backends.h - choose a backend for each port by URL, and the small URL
- * helpers the embedded backends share.
+/* backends.h - the composition root's header for adapters and tests: the
+ * service-facing half (open a backend by URL, the environment's backend
+ * URLs) is ports/backends.h, included here; this adds the URL helpers the
+ * adapters share (local sqlite:// and file:// paths, query parameters).
  *
- * Schemes: sqlite:// (queue, cache), amqp:// and amqps:// (queue),
- * redis:// and rediss:// (cache), file:// and s3:// (store; file:// also
- * for the metrics file and a secrets directory), env: (secrets), log:
- * (metrics). An unknown scheme fails with RNR_ERR_UNSUPPORTED. Error
- * messages never show a password from a URL. */
+ * Every scheme ports/backends.h lists is implemented: sqlite, amqp, amqps,
+ * redis, rediss, file, s3, env, aws, log, cloudwatch. */
 #ifndef RNR_ADAPTERS_BACKENDS_H
 #define RNR_ADAPTERS_BACKENDS_H
 
 #include <stddef.h>
 
 #include "core/error.h"
-#include "ports/cache.h"
-#include "ports/queue.h"
-#include "ports/store.h"
-#include "ports/telemetry.h"
-
-/* queue_name, when non-NULL, wins over the URL's ?queue= parameter. */
-int backend_open_queue(const char *url, const char *queue_name, rnr_queue **out, rnr_error *err);
-int backend_open_cache(const char *url, rnr_cache **out, rnr_error *err);
-int backend_open_store(const char *url, rnr_store **out, rnr_error *err);
-/* "env:", "env:PREFIX", "file:" or "file:///abs/dir" (see embedded.h). */
-int backend_open_secrets(const char *url, rnr_secrets **out, rnr_error *err);
-/* "log:" or "file:///abs/metrics.jsonl" (see embedded.h). */
-int backend_open_metrics(const char *url, rnr_metrics **out, rnr_error *err);
-
-/* Copy url into buf with any password in its userinfo replaced by "***"
- * (always NUL-terminates; truncates to n). */
-void backend_url_mask(const char *url, char *buf, size_t n);
+#include "ports/backends.h"
 
 /* A local URL split into parts: scheme "sqlite" or "file", an absolute,
  * percent-decoded path, and the raw query (without '?', "" when none). */

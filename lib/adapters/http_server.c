@@ -16,14 +16,6 @@ struct http_server {
     int port;
 };
 
-void http_reply_text(http_reply *r, int status, const char *content_type, const char *text)
-{
-    r->status = status;
-    r->content_type = content_type;
-    r->body = strdup(text ? text : "");
-    r->len = r->body ? strlen(r->body) : 0;
-}
-
 static enum MHD_Result queue_reply(struct MHD_Connection *c, http_reply *r)
 {
     struct MHD_Response *resp =
@@ -145,4 +137,26 @@ void http_server_stop(http_server *s)
         return;
     MHD_stop_daemon(s->d);
     free(s);
+}
+
+static int listener_op_port(const void *self) { return http_server_port(self); }
+static void listener_op_stop(void *self) { http_server_stop(self); }
+static const http_listener_ops http_server_listener_ops = {listener_op_port, listener_op_stop};
+
+int http_server_listen(const char *listen, http_handler fn, void *ud, rnr_listener **out,
+                       rnr_error *err)
+{
+    *out = NULL;
+    rnr_listener *l = malloc(sizeof *l);
+    if (!l)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "http server: out of memory");
+    http_server *s = NULL;
+    int rc = http_server_start(listen, fn, ud, &s, err);
+    if (rc != RNR_OK) {
+        free(l);
+        return rc;
+    }
+    *l = (rnr_listener){&http_server_listener_ops, s};
+    *out = l;
+    return RNR_OK;
 }

@@ -12,20 +12,9 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "ports/http_serve.h"
 
 typedef struct http_server http_server;
-
-/* What a handler answers; body is malloc'd (or NULL) and taken over. */
-typedef struct http_reply {
-    int status;
-    const char *content_type;
-    char *body;
-    size_t len;
-} http_reply;
-
-/* Called from the server thread for each GET/HEAD; path has no query. It
- * must be thread-safe with respect to the caller's data. */
-typedef void (*http_handler)(void *ud, const char *path, http_reply *reply);
 
 /* Parse "HOST:PORT" ("127.0.0.1:9100", "[::1]:9100", ":9100" = loopback)
  * and start serving. Port 0 picks a free port (see http_server_port). */
@@ -36,7 +25,8 @@ int http_server_port(const http_server *s);
 /* Stop serving and free; in-flight replies finish first. */
 void http_server_stop(http_server *s);
 
-/* Fill a reply with a copy of a NUL-terminated text. */
-void http_reply_text(http_reply *r, int status, const char *content_type, const char *text);
+/* The server as the inbound HTTP port (ports/http_serve.h). */
+int http_server_listen(const char *listen, http_handler fn, void *ud, rnr_listener **out,
+                       rnr_error *err) RNR_WARN_UNUSED;
 
 #endif

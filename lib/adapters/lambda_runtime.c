@@ -86,12 +86,6 @@ void lambda_runtime_free(lambda_runtime *rt)
     free(rt);
 }
 
-void lambda_invocation_clear(lambda_invocation *inv)
-{
-    free(inv->event);
-    memset(inv, 0, sizeof *inv);
-}
-
 /* An event over the cap still has a request id: report that invocation
  * as failed so the caller of Invoke gets an error, not a timeout. */
 static int reject_oversized(lambda_runtime *rt, const lambda_invocation *inv, rnr_error *err)
@@ -216,4 +210,46 @@ int lambda_runtime_init_error(lambda_runtime *rt, const char *error_type, const 
                               rnr_error *err)
 {
     return post_error(rt, "/init/error", error_type, message, err);
+}
+
+static int inv_next(void *self, lambda_invocation *out, rnr_error *err)
+{
+    return lambda_runtime_next(self, out, err);
+}
+
+static int inv_respond(void *self, const char *id, const char *json, rnr_error *err)
+{
+    return lambda_runtime_respond(self, id, json, err);
+}
+
+static int inv_fail(void *self, const char *id, const char *type, const char *msg, rnr_error *err)
+{
+    return lambda_runtime_fail(self, id, type, msg, err);
+}
+
+static int inv_init_error(void *self, const char *type, const char *msg, rnr_error *err)
+{
+    return lambda_runtime_init_error(self, type, msg, err);
+}
+
+static void inv_close(void *self) { lambda_runtime_free(self); }
+
+static const invocations_ops lambda_invocations_ops = {inv_next, inv_respond, inv_fail,
+                                                       inv_init_error, inv_close};
+
+int lambda_runtime_open(const char *api, rnr_invocations **out, rnr_error *err)
+{
+    *out = NULL;
+    rnr_invocations *v = malloc(sizeof *v);
+    if (!v)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "lambda runtime: out of memory");
+    lambda_runtime *rt = NULL;
+    int rc = lambda_runtime_new(api, &rt, err);
+    if (rc != RNR_OK) {
+        free(v);
+        return rc;
+    }
+    *v = (rnr_invocations){&lambda_invocations_ops, rt};
+    *out = v;
+    return RNR_OK;
 }

@@ -13,15 +13,8 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "ports/invocations.h"
 
-typedef struct lambda_invocation {
-    char request_id[128];
-    int64_t deadline_ms;      /* epoch milliseconds; 0 when not given */
-    char function_arn[256];
-    char trace_id[512];       /* Lambda-Runtime-Trace-Id, may be empty */
-    char *event;              /* the event JSON (NUL-terminated) */
-    size_t event_len;
-} lambda_invocation;
 
 typedef struct lambda_runtime lambda_runtime;
 
@@ -38,12 +31,14 @@ int lambda_runtime_fail(lambda_runtime *rt, const char *request_id, const char *
                         const char *message, rnr_error *err);
 int lambda_runtime_init_error(lambda_runtime *rt, const char *error_type, const char *message,
                               rnr_error *err);
-void lambda_invocation_clear(lambda_invocation *inv);
 /* Take one /next response header line (request id, function ARN, trace id,
  * deadline) into inv; other lines are ignored. Pure (fuzzed). */
 void lambda_invocation_take_header(lambda_invocation *inv, const char *line, size_t len);
 /* RNR_ERR_INVALID unless id has only the characters AWS request ids use
  * (it goes into URL paths). */
 int lambda_request_id_check(const char *id, rnr_error *err);
+
+/* The runtime as the invocation port (ports/invocations.h). */
+int lambda_runtime_open(const char *api_host_port, rnr_invocations **out, rnr_error *err);
 
 #endif

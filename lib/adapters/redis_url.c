@@ -173,3 +173,50 @@ int redis_url_add_secret(const char *url, const char *secret, char **out, rnr_er
     free(pw);
     return rc;
 }
+
+/* The Redis AUTH token from the REDIS_SECRET_ARN secret, put into *url. */
+static int url_add_arn_secret(secrets_open_fn open_secrets, const char *arn, char **url,
+                              rnr_error *err)
+{
+    rnr_secrets *sec = NULL;
+    char *value = NULL, *with = NULL;
+    int rc = open_secrets(&sec, err);
+    if (!rc) {
+        rc = secrets_get(sec, arn, &value, err);
+        secrets_free(sec);
+    }
+    if (!rc) {
+        rc = redis_url_add_secret(*url, value, &with, err);
+        memset(value, 0, strlen(value));
+        free(value);
+    }
+    if (rc)
+        return rnr_error_prefix(err, "REDIS_SECRET_ARN"), rc;
+    free(*url);
+    *url = with;
+    return RNR_OK;
+}
+
+int redis_url_resolve_env(const char *given, secrets_open_fn open_secrets, char **url,
+                          rnr_error *err)
+{
+    *url = NULL;
+    const char *host = getenv("REDIS_HOST"), *arn = getenv("REDIS_SECRET_ARN");
+    if ((!given || !*given) && (!host || !*host))
+        return RNR_OK;
+    char *u = given && *given ? strdup(given) : NULL;
+    int rc = given && *given ? (u ? RNR_OK : RNR_ERR_NOMEM) : redis_url_from_env(&u, err);
+    if (!rc && arn && *arn && redis_url_wants_secret(u))
+        rc = url_add_arn_secret(open_secrets, arn, &u, err);
+    if (rc && rc != RNR_ERR_NOMEM && !rnr_code_is_transient(rc)) {
+        rc = RNR_ERR_CONFIG; /* a secret that cannot be fetched right now stays transient */
+        if (err)
+            err->code = rc;
+    }
+    if (rc) {
+        free(u);
+        return rc;
+    }
+    *url = u;
+    return RNR_OK;
+}

@@ -5,6 +5,7 @@
 #define RNR_ADAPTERS_REDIS_URL_H
 
 #include "core/error.h"
+#include "ports/telemetry.h"
 
 /* REDIS_HOST (required), REDIS_PORT (default 6379) and REDIS_TLS (true /
  * false, default false) -> a malloc'd redis[s]://host:port/0 URL. */
@@ -18,5 +19,14 @@ int redis_url_wants_secret(const char *url);
  * percent-encoded, into a malloc'd *out. The secret is the AUTH token as
  * plain text, or a JSON object {"password": ..., "username": ...}. */
 RNR_WARN_UNUSED int redis_url_add_secret(const char *url, const char *secret, char **out, rnr_error *err);
+
+/* The cache URL a deployment's environment names: given (RNR_CACHE_URL,
+ * may be NULL), else redis_url_from_env when REDIS_HOST is set; a Redis
+ * URL that wants a secret takes the REDIS_SECRET_ARN secret's password
+ * (fetched through open_secrets). RNR_OK with *url NULL when neither is
+ * given; RNR_ERR_CONFIG naming the variable, except that a secret that
+ * cannot be fetched right now keeps its transient code. */
+RNR_WARN_UNUSED int redis_url_resolve_env(const char *given, secrets_open_fn open_secrets,
+                                          char **url, rnr_error *err);
 
 #endif

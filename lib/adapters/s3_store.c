@@ -175,6 +175,15 @@ static int url_parse(const char *url, s3_url *u, rnr_error *err)
     return RNR_OK;
 }
 
+int s3_url_resolve_env(char **url, rnr_error *err)
+{
+    *url = NULL;
+    const char *bucket = getenv("APP_BUCKET_NAME");
+    if (!bucket || !*bucket)
+        return RNR_OK;
+    return s3_url_from_env(NULL, url, err);
+}
+
 int s3_url_from_env(const char *prefix_env, char **url, rnr_error *err)
 {
     const char *bucket = getenv("APP_BUCKET_NAME");

@@ -43,6 +43,11 @@ int s3_store_open_opts(const char *url, const s3_store_opts *o, rnr_store **out,
  * *url is malloc'd. RNR_ERR_CONFIG when APP_BUCKET_NAME is unset. */
 int s3_url_from_env(const char *prefix_env, char **url, rnr_error *err);
 
+/* The store URL a deployment's environment names: the bucket root
+ * s3://$APP_BUCKET_NAME/ (output keys carry APP_OUTPUT_S3_KEY themselves);
+ * RNR_OK with *url NULL when APP_BUCKET_NAME is unset. */
+int s3_url_resolve_env(char **url, rnr_error *err);
+
 /* Parse one ListObjectsV2 page: append its Contents (keys with prefix cut
  * off) to out, *token = NextContinuationToken (malloc'd) when truncated,
  * else NULL. RNR_ERR_PARSE naming the bucket on a malformed page. */

@@ -133,28 +133,23 @@ static int64_t time_field(const json_t *o, const char *key)
     return t;
 }
 
-int nwps_stageflow_parse(const char *json, size_t len, nwps_stageflow **out, rnr_error *err)
+/* One stageflow object (what /stageflow/{product} returns) into *out;
+ * what names it in messages. */
+static int stageflow_from_json(const json_t *root, const char *what, nwps_stageflow **out,
+                               rnr_error *err)
 {
     *out = NULL;
-    json_t *root;
-    int rc = nws_json_load(json, len, "NWPS stageflow", &root, err);
-    if (rc)
-        return rc;
     json_t *data = json_is_object(root) ? json_object_get(root, "data") : NULL;
-    if (!json_is_object(root) || (data && !json_is_null(data) && !json_is_array(data))) {
-        rc = rnr_error_set(err, RNR_ERR_PARSE, "NWPS stageflow: %s",
-                           json_is_object(root) ? "\"data\" is not an array" : "not a JSON object");
-        json_decref(root);
-        return rc;
-    }
+    if (!json_is_object(root) || (data && !json_is_null(data) && !json_is_array(data)))
+        return rnr_error_set(err, RNR_ERR_PARSE, "%s: %s", what,
+                             json_is_object(root) ? "\"data\" is not an array" : "not a JSON object");
     size_t n = json_is_array(data) ? json_array_size(data) : 0;
     nwps_stageflow *s = calloc(1, sizeof *s);
     nwps_row *rows = calloc(n ? n : 1, sizeof *rows);
     if (!s || !rows) {
         free(s);
         free(rows);
-        json_decref(root);
-        return rnr_error_set(err, RNR_ERR_NOMEM, "NWPS stageflow: out of memory");
+        return rnr_error_set(err, RNR_ERR_NOMEM, "%s: out of memory", what);
     }
     nws_json_str(root, "pedts", s->pedts, sizeof s->pedts);
     s->issued_time = time_field(root, "issuedTime");
@@ -173,7 +168,51 @@ int nwps_stageflow_parse(const char *json, size_t len, nwps_stageflow **out, rnr
     }
     s->n = n;
     s->rows = rows;
-    json_decref(root);
     *out = s;
+    return RNR_OK;
+}
+
+int nwps_stageflow_parse(const char *json, size_t len, nwps_stageflow **out, rnr_error *err)
+{
+    *out = NULL;
+    json_t *root;
+    int rc = nws_json_load(json, len, "NWPS stageflow", &root, err);
+    if (rc)
+        return rc;
+    rc = stageflow_from_json(root, "NWPS stageflow", out, err);
+    json_decref(root);
+    return rc;
+}
+
+int nwps_stageflow_pair_parse(const char *json, size_t len, nwps_stageflow **forecast,
+                              nwps_stageflow **observed, rnr_error *err)
+{
+    *forecast = *observed = NULL;
+    json_t *root;
+    int rc = nws_json_load(json, len, "NWPS stageflow", &root, err);
+    if (rc)
+        return rc;
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return rnr_error_set(err, RNR_ERR_PARSE, "NWPS stageflow: not a JSON object");
+    }
+    static const char *const names[2] = {"forecast", "observed"};
+    nwps_stageflow **outs[2] = {forecast, observed};
+    for (int i = 0; i < 2 && rc != RNR_ERR_NOMEM; i++) {
+        json_t *m = json_object_get(root, names[i]);
+        rnr_error ignored = {0};
+        /* absent, null or unreadable: the caller asks for that one alone */
+        if (json_is_object(m))
+            rc = stageflow_from_json(m, "NWPS stageflow", outs[i], &ignored);
+        if (rc == RNR_ERR_NOMEM)
+            rnr_error_set(err, rc, "NWPS stageflow: out of memory");
+    }
+    json_decref(root);
+    if (rc == RNR_ERR_NOMEM) {
+        nwps_stageflow_free(*forecast);
+        nwps_stageflow_free(*observed);
+        *forecast = *observed = NULL;
+        return rc;
+    }
     return RNR_OK;
 }

@@ -2,7 +2,8 @@
  *
  * GET /gauges/{lid} gives the metadata and flood categories that decide
  * whether RnR runs; GET /gauges/{lid}/stageflow/forecast and
- * /stageflow/observed (not "observation") give the series. Unknown fields
+ * /stageflow/observed (not "observation") give the series, and
+ * GET /gauges/{lid}/stageflow gives both in one answer. Unknown fields
  * are ignored, whitespace and key order do not matter, numbers <= -999 and
  * Go's zero time mean missing. */
 #ifndef RNR_NWS_NWPS_H
@@ -66,6 +67,13 @@ typedef struct nwps_stageflow {
 /* Parse /stageflow/forecast or /stageflow/observed. `data` absent or null
  * reads as empty; `data` of another type -> RNR_ERR_PARSE. */
 int nwps_stageflow_parse(const char *json, size_t len, nwps_stageflow **out, rnr_error *err);
+/* Parse GET /gauges/{lid}/stageflow (no product), which NWPS answers with
+ * both series at once: {"observed": {...}, "forecast": {...}}, each shaped
+ * as above. A member that is absent, null or unreadable comes back NULL
+ * (the caller asks for that product alone); not JSON / not an object ->
+ * RNR_ERR_PARSE. */
+int nwps_stageflow_pair_parse(const char *json, size_t len, nwps_stageflow **forecast,
+                              nwps_stageflow **observed, rnr_error *err);
 void nwps_stageflow_free(nwps_stageflow *s);
 
 /* Name of a category index ("action", ...). */

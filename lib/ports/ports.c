@@ -1,6 +1,9 @@
 /* ports.c - the thin dispatch from each port to its backend, and the
  * helpers shared by every backend (message and listing memory). */
 #include "ports/cache.h"
+#include "ports/http_serve.h"
+#include "ports/invocations.h"
+#include "ports/nws_source.h"
 #include "ports/queue.h"
 #include "ports/store.h"
 #include "ports/telemetry.h"
@@ -272,4 +275,101 @@ void fleet_free(rnr_fleet *f)
     if (f->ops && f->ops->close)
         f->ops->close(f->self);
     free(f);
+}
+
+int nws_source_products(rnr_nws *n, nws_product_list **out, rnr_error *err)
+{
+    *out = NULL;
+    return n->ops->products(n->self, out, err);
+}
+
+int nws_source_product(rnr_nws *n, const char *url, nws_hml_product **out, rnr_error *err)
+{
+    *out = NULL;
+    return n->ops->product(n->self, url, out, err);
+}
+
+int nws_source_gauge(rnr_nws *n, const char *lid, nwps_gauge *out, rnr_error *err)
+{
+    return n->ops->gauge(n->self, lid, out, err);
+}
+
+int nws_source_series(rnr_nws *n, const char *lid, nws_series *out, rnr_error *err)
+{
+    memset(out, 0, sizeof *out);
+    return n->ops->series(n->self, lid, out, err);
+}
+
+const char *nws_source_products_base(rnr_nws *n) { return n->ops->products_base(n->self); }
+
+void nws_series_clear(nws_series *s)
+{
+    nwps_stageflow_free(s->forecast.s);
+    nwps_stageflow_free(s->observed.s);
+    memset(s, 0, sizeof *s);
+}
+
+void nws_source_free(rnr_nws *n)
+{
+    if (!n)
+        return;
+    if (n->ops && n->ops->close)
+        n->ops->close(n->self);
+    free(n);
+}
+
+int listener_port(const rnr_listener *l) { return l ? l->ops->port(l->self) : 0; }
+
+void listener_stop(rnr_listener *l)
+{
+    if (!l)
+        return;
+    l->ops->stop(l->self);
+    free(l);
+}
+
+void http_reply_text(http_reply *r, int status, const char *content_type, const char *text)
+{
+    r->status = status;
+    r->content_type = content_type;
+    r->body = strdup(text ? text : "");
+    r->len = r->body ? strlen(r->body) : 0;
+}
+
+int invocations_next(rnr_invocations *v, lambda_invocation *out, rnr_error *err)
+{
+    return v->ops->next(v->self, out, err);
+}
+
+int invocations_respond(rnr_invocations *v, const char *request_id, const char *json,
+                        rnr_error *err)
+{
+    return v->ops->respond(v->self, request_id, json, err);
+}
+
+int invocations_fail(rnr_invocations *v, const char *request_id, const char *error_type,
+                     const char *message, rnr_error *err)
+{
+    return v->ops->fail(v->self, request_id, error_type, message, err);
+}
+
+int invocations_init_error(rnr_invocations *v, const char *error_type, const char *message,
+                           rnr_error *err)
+{
+    return v->ops->init_error(v->self, error_type, message, err);
+}
+
+void invocations_free(rnr_invocations *v)
+{
+    if (!v)
+        return;
+    if (v->ops && v->ops->close)
+        v->ops->close(v->self);
+    free(v);
+}
+
+void lambda_invocation_clear(lambda_invocation *inv)
+{
+    free(inv->event);
+    memset(inv, 0, sizeof *inv);
 }

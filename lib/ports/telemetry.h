@@ -51,6 +51,11 @@ typedef struct rnr_fleet {
     void *self;
 } rnr_fleet;
 
+/* Opens the deployment's secrets backend when a secret is first needed
+ * (an adapter resolving its own credentials gets one from the composition
+ * root, so a deployment without secrets never needs that backend). */
+typedef int (*secrets_open_fn)(rnr_secrets **out, rnr_error *err);
+
 int secrets_get(rnr_secrets *s, const char *name, char **value, rnr_error *err);
 void secrets_free(rnr_secrets *s);
 int metrics_put(rnr_metrics *m, const char *ns, const char *name, double value, const char *unit,

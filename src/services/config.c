@@ -12,17 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "adapters/amqp_queue.h"
-#include "adapters/aws_api.h"
-#include "adapters/backends.h"
-#include "adapters/file_store.h"
-#include "adapters/redis_url.h"
-#include "adapters/s3_store.h"
 #include "core/envutil.h"
 #include "core/log.h"
 #include "core/url.h"
 #include "hydro/forcing.h"
-#include "ports/telemetry.h"
+#include "ports/backends.h"
 
 /* Non-empty value of name, else NULL. */
 static const char *env_get(const char *name)
@@ -121,130 +115,19 @@ static int state_dir_prepare(const char *dir, char **abs, rnr_error *err)
     return *abs ? RNR_OK : RNR_ERR_NOMEM;
 }
 
-static int url_under(char **field, const char *scheme, const char *dir, const char *leaf)
+/* The backend URLs: each backend's adapter reads its own variables (the
+ * composition root, ports/backends.h, says which and in what order). */
+static int load_backends(rnr_config *c, rnr_error *err)
 {
-    size_t n = strlen(scheme) + strlen(dir) + strlen(leaf) + 8;
-    char *s = malloc(n);
-    if (!s)
-        return RNR_ERR_NOMEM;
-    /* dir is absolute, so "scheme://" + "/abs" gives the three slashes. */
-    snprintf(s, n, "%s://%s%s%s", scheme, dir, *leaf ? "/" : "", leaf);
-    free(*field);
-    *field = s;
-    return RNR_OK;
-}
-
-/* The broker credentials from the RABBITMQ_SECRET_ARN secret. */
-static int queue_url_from_secret(const char *endpoint, const char *arn, char **url, rnr_error *err)
-{
-    rnr_secrets *sec = NULL;
-    int rc = aws_secrets_open(NULL, &sec, err);
-    if (rc)
-        return rnr_error_prefix(err, "RABBITMQ_SECRET_ARN"), rc;
-    char *value = NULL;
-    rc = secrets_get(sec, arn, &value, err);
-    secrets_free(sec);
-    if (rc)
-        return rnr_error_prefix(err, "RABBITMQ_SECRET_ARN"), rc;
-    amqp_credentials cred = {0};
-    rc = amqp_credentials_from_json(value, &cred, err);
-    memset(value, 0, strlen(value));
-    free(value);
-    if (rc) {
-        rnr_error_prefix(err, "RABBITMQ_SECRET_ARN");
-        return RNR_ERR_CONFIG;
-    }
-    rc = amqp_url_build(endpoint, &cred, url, err);
-    amqp_credentials_clear(&cred);
-    return rc;
-}
-
-static int load_queue(rnr_config *c, rnr_error *err)
-{
-    const char *v = env_get("RNR_QUEUE_URL");
-    if (v)
-        return config_set(&c->queue_url, v);
-    const char *endpoint = env_get("RABBITMQ_ENDPOINT");
-    if (!endpoint)
-        return url_under(&c->queue_url, "sqlite", c->state_dir, "queue.db");
-    char *url = NULL;
-    const char *arn = env_get("RABBITMQ_SECRET_ARN");
-    int rc = arn ? queue_url_from_secret(endpoint, arn, &url, err) : amqp_url_from_env(&url, err);
-    if (rc) {
-        /* a broker secret that cannot be fetched right now stays transient */
-        if (rc != RNR_ERR_CONFIG && !rnr_code_is_transient(rc)) {
-            rc = RNR_ERR_CONFIG;
-            if (err)
-                err->code = rc;
-        }
-        return rc;
-    }
-    free(c->queue_url);
-    c->queue_url = url;
-    return RNR_OK;
-}
-
-/* The Redis AUTH token from the REDIS_SECRET_ARN secret, put into *url. */
-static int cache_url_add_secret(const char *arn, char **url, rnr_error *err)
-{
-    rnr_secrets *sec = NULL;
-    char *value = NULL, *with = NULL;
-    int rc = aws_secrets_open(NULL, &sec, err);
-    if (!rc) {
-        rc = secrets_get(sec, arn, &value, err);
-        secrets_free(sec);
-    }
-    if (!rc) {
-        rc = redis_url_add_secret(*url, value, &with, err);
-        memset(value, 0, strlen(value));
-        free(value);
-    }
-    if (rc)
-        return rnr_error_prefix(err, "REDIS_SECRET_ARN"), rc;
-    free(*url);
-    *url = with;
-    return RNR_OK;
-}
-
-/* RNR_CACHE_URL, else REDIS_HOST/PORT/TLS, else SQLite; a redis URL with
- * no password (and no REDIS_PASSWORD) takes one from REDIS_SECRET_ARN. */
-static int load_cache(rnr_config *c, rnr_error *err)
-{
-    const char *v = env_get("RNR_CACHE_URL");
-    if (!v && !env_get("REDIS_HOST"))
-        return url_under(&c->cache_url, "sqlite", c->state_dir, "cache.db");
-    char *url = v ? strdup(v) : NULL;
-    int rc = v ? (url ? RNR_OK : RNR_ERR_NOMEM) : redis_url_from_env(&url, err);
-    if (!rc && env_get("REDIS_SECRET_ARN") && redis_url_wants_secret(url))
-        rc = cache_url_add_secret(env_get("REDIS_SECRET_ARN"), &url, err);
-    if (rc && rc != RNR_ERR_NOMEM && !rnr_code_is_transient(rc)) {
-        rc = RNR_ERR_CONFIG; /* a secret that cannot be fetched right now stays transient */
-        if (err)
-            err->code = rc;
-    }
-    if (rc) {
-        free(url);
-        return rc;
-    }
-    free(c->cache_url);
-    c->cache_url = url;
-    return RNR_OK;
-}
-
-static int load_store(rnr_config *c, rnr_error *err)
-{
-    const char *v = env_get("RNR_STORE_URL");
-    if (v)
-        return config_set(&c->store_url, v);
-    if (!env_get("APP_BUCKET_NAME"))
-        return url_under(&c->store_url, "file", c->state_dir, "store");
-    /* The bucket root: output keys carry APP_OUTPUT_S3_KEY themselves. */
-    char *url = NULL;
-    int rc = s3_url_from_env(NULL, &url, err);
+    backend_urls u;
+    int rc = backend_urls_from_env(c->state_dir, &u, err);
     if (rc)
         return rc;
-    free(c->store_url);
-    c->store_url = url;
+    c->queue_url = u.queue;
+    c->cache_url = u.cache;
+    c->store_url = u.store;
+    c->nws_url = u.nws;
+    c->nwps_url = u.nwps;
     return RNR_OK;
 }
 
@@ -256,8 +139,6 @@ static int load_strings(rnr_config *c)
     rc |= set_env_or(&c->postprocess_prefix, "POSTPROCESS_OUTPUT_S3_KEY", "rnr_postprocess");
     rc |= set_env_or(&c->hydrofabric_path, "RNR_HYDROFABRIC", NULL);
     rc |= set_env_or(&c->hydrofabric_key, "HYDROFABRIC_S3_KEY", NULL);
-    rc |= set_env_or(&c->nws_url, "NWS_API_URL", "https://api.weather.gov");
-    rc |= set_env_or(&c->nwps_url, "NWPS_API_URL", "https://api.water.noaa.gov/nwps/v1");
     rc |= set_env_or(&c->user_agent, "NWS_USER_AGENT", NULL);
     rc |= set_env_or(&c->metrics_url, "RNR_METRICS_URL", "log:");
     rc |= set_env_or(&c->ecs_cluster, "ECS_CLUSTER_NAME", NULL);
@@ -276,7 +157,7 @@ static int check_prefixes(const rnr_config *c, rnr_error *err)
     const struct { const char *var, *value; } p[] = {
         {"APP_OUTPUT_S3_KEY", c->output_prefix}, {"POSTPROCESS_OUTPUT_S3_KEY", c->postprocess_prefix}};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
-        int rc = file_store_check_key(p[i].value, err);
+        int rc = backend_store_check_key(p[i].value, err);
         if (rc != RNR_OK) {
             err->code = RNR_ERR_CONFIG;
             return rnr_error_prefix(err, "%s", p[i].var);
@@ -331,11 +212,7 @@ int config_load(rnr_config *c, rnr_error *err)
     if (!rc)
         rc = check_prefixes(c, err);
     if (!rc)
-        rc = load_queue(c, err);
-    if (!rc)
-        rc = load_cache(c, err);
-    if (!rc)
-        rc = load_store(c, err);
+        rc = load_backends(c, err);
     if (rc == RNR_ERR_NOMEM)
         rnr_error_set(err, rc, "out of memory loading the configuration");
     if (rc)

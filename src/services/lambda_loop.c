@@ -3,6 +3,7 @@
 
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "ports/backends.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,20 +24,20 @@ static const lambda_handler *find_handler(const lambda_handler *hs, size_t n, co
     return NULL;
 }
 
-static int report_init_failure(lambda_runtime *rt, const rnr_error *cause, rnr_error *err)
+static int report_init_failure(rnr_invocations *rt, const rnr_error *cause, rnr_error *err)
 {
     char type[64];
     snprintf(type, sizeof type, "rnr.init.%s", rnr_code_name(cause->code));
     log_error("lambda", "init failed: %s", cause->msg);
     rnr_error ignored;
-    if (lambda_runtime_init_error(rt, type, cause->msg, &ignored) != RNR_OK)
+    if (invocations_init_error(rt, type, cause->msg, &ignored) != RNR_OK)
         log_error("lambda", "could not report the init error: %s", ignored.msg);
     *err = *cause;
     return cause->code;
 }
 
 /* One invocation: returns the handler's time in ms through *handler_ms. */
-static int serve_one(lambda_runtime *rt, const lambda_handler *h, void *ctx, lambda_invocation *inv,
+static int serve_one(rnr_invocations *rt, const lambda_handler *h, void *ctx, lambda_invocation *inv,
                      lambda_loop_stats *st, int64_t *handler_ms, rnr_error *err)
 {
     log_set_trace_id(inv->trace_id[0] ? inv->trace_id : NULL);
@@ -53,13 +54,13 @@ static int serve_one(lambda_runtime *rt, const lambda_handler *h, void *ctx, lam
     *handler_ms = time_mono_ms() - t0;
     int prc;
     if (rc == RNR_OK) {
-        prc = lambda_runtime_respond(rt, inv->request_id, result ? result : "{\"status\":\"ok\"}", err);
+        prc = invocations_respond(rt, inv->request_id, result ? result : "{\"status\":\"ok\"}", err);
     } else {
         char type[64];
         snprintf(type, sizeof type, "rnr.%s", rnr_code_name(rc));
         log_error("lambda", "invocation %s failed: %s", inv->request_id, herr.msg);
         st->failures++;
-        prc = lambda_runtime_fail(rt, inv->request_id, type, herr.msg[0] ? herr.msg : rnr_code_name(rc), err);
+        prc = invocations_fail(rt, inv->request_id, type, herr.msg[0] ? herr.msg : rnr_code_name(rc), err);
     }
     free(result);
     /* The id belongs to this invocation only. */
@@ -72,8 +73,8 @@ int lambda_loop_run(const lambda_handler *handlers, size_t n, const lambda_loop_
                     lambda_loop_stats *stats, rnr_error *err)
 {
     memset(stats, 0, sizeof *stats);
-    lambda_runtime *rt;
-    int rc = lambda_runtime_new(o->api, &rt, err);
+    rnr_invocations *rt;
+    int rc = backend_open_invocations(o->api, &rt, err);
     if (rc != RNR_OK)
         return rc;
     const lambda_handler *h = find_handler(handlers, n, o->handler);
@@ -91,7 +92,7 @@ int lambda_loop_run(const lambda_handler *handlers, size_t n, const lambda_loop_
         lambda_invocation inv;
         if (stats->invocations == 0)
             stats->init_ms = time_mono_ms() - o->process_start_ms;
-        rc = lambda_runtime_next(rt, &inv, err);
+        rc = invocations_next(rt, &inv, err);
         if (rc == RNR_ERR_LIMIT) { /* already reported to the runtime API */
             log_error("lambda", "%s", err->msg);
             stats->invocations++;
@@ -111,6 +112,6 @@ int lambda_loop_run(const lambda_handler *handlers, size_t n, const lambda_loop_
         stats->overhead_ms = overhead_total / stats->invocations;
     if (h && h->fini && ctx)
         h->fini(ctx);
-    lambda_runtime_free(rt);
+    invocations_free(rt);
     return rc;
 }

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "adapters/lambda_runtime.h"
 #include "core/error.h"
+#include "ports/invocations.h"
 
 typedef struct lambda_handler {
     const char *name;

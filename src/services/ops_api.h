@@ -14,8 +14,8 @@
 #ifndef RNR_SERVICES_OPS_API_H
 #define RNR_SERVICES_OPS_API_H
 
-#include "adapters/http_server.h"
 #include "core/error.h"
+#include "ports/http_serve.h"
 #include "ports/store.h"
 
 typedef struct ops_api ops_api;

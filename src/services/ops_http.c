@@ -1,8 +1,9 @@
-/* ops_http.c - health, readiness and metrics over the HTTP server
- * adapter. */
+/* ops_http.c - health, readiness and metrics over the inbound HTTP port
+ * (ports/http_serve.h). */
 #include "services/ops_http.h"
 
 #include "core/timeutil.h"
+#include "ports/backends.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include <sys/stat.h>
 
 struct ops_http {
-    http_server *srv;
+    rnr_listener *srv;
     ops_http_opts o;
     int max_age_ms;
     _Atomic int64_t last_beat_ms; /* monotonic */
@@ -67,7 +68,7 @@ int ops_http_start(const ops_http_opts *opts, ops_http **out, rnr_error *err)
     o->o = *opts;
     o->max_age_ms = opts->max_age_s > 0 ? opts->max_age_s * 1000 : 120000;
     atomic_store(&o->last_beat_ms, time_mono_ms());
-    int rc = http_server_start(opts->listen, on_request, o, &o->srv, err);
+    int rc = backend_listen_http(opts->listen, on_request, o, &o->srv, err);
     if (rc != RNR_OK) {
         free(o);
         return rc;
@@ -76,7 +77,7 @@ int ops_http_start(const ops_http_opts *opts, ops_http **out, rnr_error *err)
     return RNR_OK;
 }
 
-int ops_http_port(const ops_http *o) { return o ? http_server_port(o->srv) : 0; }
+int ops_http_port(const ops_http *o) { return o ? listener_port(o->srv) : 0; }
 
 void ops_http_beat(ops_http *o)
 {
@@ -94,6 +95,6 @@ void ops_http_stop(ops_http *o)
 {
     if (!o)
         return;
-    http_server_stop(o->srv);
+    listener_stop(o->srv);
     free(o);
 }

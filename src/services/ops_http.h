@@ -9,9 +9,9 @@
 #ifndef RNR_SERVICES_OPS_HTTP_H
 #define RNR_SERVICES_OPS_HTTP_H
 
-#include "adapters/http_server.h"
 #include "core/error.h"
 #include "core/prom.h"
+#include "ports/http_serve.h"
 
 typedef struct ops_http ops_http;
 

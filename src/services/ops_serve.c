@@ -1,7 +1,7 @@
 /* ops_serve.c - serve the page, API and metrics from a store and a queue. */
 #include "services/ops_serve.h"
 
-#include "adapters/backends.h"
+#include "ports/backends.h"
 #include "core/log.h"
 #include "core/prom.h"
 #include "core/timeutil.h"

@@ -12,12 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/backends.h"
-#include "adapters/http.h"
-#include "adapters/nws_client.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "nws/products.h"
+#include "ports/backends.h"
 
 #define PRODUCER_BATCH 256
 
@@ -26,13 +24,8 @@ struct producer {
     rnr_queue *queue;
     rnr_cache *cache;
     int own_queue, own_cache;
-    http_client *http;
+    rnr_nws *nws;
 };
-
-static const char *producer_nws_base(const producer *p)
-{
-    return p->cfg->nws_url && *p->cfg->nws_url ? p->cfg->nws_url : NWS_DEFAULT_API_URL;
-}
 
 int producer_new_ports(const rnr_config *cfg, rnr_queue *q, rnr_cache *c, producer **out,
                        rnr_error *err)
@@ -58,11 +51,9 @@ int producer_new_ports(const rnr_config *cfg, rnr_queue *q, rnr_cache *c, produc
         }
     }
     if (rc == RNR_OK) {
-        http_opts o;
-        http_opts_from_env(&o);
-        if (cfg->user_agent && *cfg->user_agent)
-            o.user_agent = cfg->user_agent;
-        rc = http_client_new(&o, &p->http, err);
+        nws_source_opts o = {.nws_url = cfg->nws_url, .nwps_url = cfg->nwps_url,
+                             .user_agent = cfg->user_agent};
+        rc = backend_open_nws(&o, &p->nws, err);
     }
     if (rc != RNR_OK) {
         rnr_error_prefix(err, "producer");
@@ -86,19 +77,13 @@ void producer_free(producer *p)
         queue_free(p->queue);
     if (p->own_cache)
         cache_free(p->cache);
-    http_client_free(p->http);
+    nws_source_free(p->nws);
     free(p);
 }
 
 static int producer_list(producer *p, nws_product_list **list, rnr_error *err)
 {
-    char *body = NULL;
-    size_t len = 0;
-    int rc = nws_fetch_products(p->http, producer_nws_base(p), &body, &len, err);
-    if (rc != RNR_OK)
-        return rnr_error_prefix(err, "producer: product list");
-    rc = nws_products_parse(body, len, list, err);
-    free(body);
+    int rc = nws_source_products(p->nws, list, err);
     if (rc != RNR_OK)
         return rnr_error_prefix(err, "producer: product list");
     return RNR_OK;

@@ -3,7 +3,7 @@
  * worker processes. */
 #include "services/up.h"
 
-#include "adapters/backends.h"
+#include "ports/backends.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "services/autoscaler.h"

@@ -15,15 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "adapters/backends.h"
-#include "adapters/http.h"
-#include "adapters/nws_client.h"
 #include "core/envutil.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "hydrofabric/hf.h"
 #include "nws/hml.h"
 #include "nws/products.h"
+#include "ports/backends.h"
 #include "services/route_job.h"
 #include "services/worker_internal.h"
 
@@ -100,8 +98,11 @@ int worker_new(const rnr_config *cfg, worker **out, rnr_error *err)
     w->max_deliveries = (int)v.max_deliveries;
     w->backoff_base_ms = v.backoff_ms;
     w->budget_ms = (int64_t)v.budget_s * 1000;
-    if (!rc)
-        rc = nws_endpoints_from_env(&w->ep, err);
+    if (!rc) {
+        nws_source_opts no = {cfg->nws_url, cfg->nwps_url, cfg->user_agent, &w->abort_now,
+                              &w->progress};
+        rc = backend_open_nws(&no, &w->nws, err);
+    }
     if (!rc)
         rc = start_beat(w, &v, err);
     if (!rc)
@@ -110,15 +111,6 @@ int worker_new(const rnr_config *cfg, worker **out, rnr_error *err)
         rc = backend_open_store(cfg->store_url, &w->store, err);
     if (!rc)
         rc = config_open_hydrofabric(w->cfg, w->store, &w->hf, err);
-    if (!rc) {
-        http_opts o;
-        http_opts_from_env(&o);
-        if (cfg->user_agent && *cfg->user_agent)
-            o.user_agent = cfg->user_agent;
-        o.stop = &w->abort_now;
-        o.progress = &w->progress;
-        rc = http_client_new(&o, &w->http, err);
-    }
     if (rc) {
         worker_free(w);
         return rc;
@@ -134,7 +126,7 @@ void worker_free(worker *w)
     if (!w)
         return;
     worker_beat_stop(w->beat);
-    http_client_free(w->http);
+    nws_source_free(w->nws);
     if (w->hf)
         hf_close(w->hf);
     store_free(w->store);

@@ -11,11 +11,10 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include "adapters/http.h"
-#include "adapters/nws_client.h"
 #include "core/error.h"
 #include "hydrofabric/hf.h"
 #include "ports/cache.h"
+#include "ports/nws_source.h"
 #include "ports/queue.h"
 #include "ports/store.h"
 #include "services/config.h"
@@ -70,8 +69,7 @@ typedef struct site_result {
 
 typedef struct worker_site_env {
     const rnr_config *cfg;
-    http_client *http;
-    const nws_endpoints *ep;
+    rnr_nws *nws;
     hf_db *hf;
     rnr_store *store;
     const char *tmpdir;
@@ -114,15 +112,14 @@ struct worker {
     rnr_cache *cache;        /* the site ledger and delivery counts */
     rnr_store *store;
     hf_db *hf;
-    http_client *http;
-    volatile sig_atomic_t abort_now; /* the HTTP client's stop flag */
+    rnr_nws *nws;            /* the NWS/NWPS source */
+    volatile sig_atomic_t abort_now; /* the NWS source's stop flag */
     unsigned long progress;
     worker_beat *beat;
     int max_deliveries;
     long backoff_base_ms;
     int64_t budget_ms;       /* a product's time before its rest is deferred */
     worker_attempts attempts;
-    nws_endpoints ep;
 };
 
 /* What becomes of one delivery. */

@@ -116,7 +116,7 @@ static int site_failed(msg_ctx *m, const site_job *j, const char *why)
 static void site_env(msg_ctx *m, worker_site_env *env)
 {
     worker *w = m->w;
-    *env = (worker_site_env){w->cfg, w->http, &w->ep, w->hf, w->store, m->tmpdir,
+    *env = (worker_site_env){w->cfg, w->nws, w->hf, w->store, m->tmpdir,
                              &w->abort_now, &w->progress};
 }
 
@@ -187,30 +187,19 @@ static int defer_rest(msg_ctx *m, const nws_product *p, const nws_hml_product *h
 static int fetch_hml(msg_ctx *m, const nws_product *p, nws_hml_product **hml)
 {
     worker *w = m->w;
-    char *body = NULL, *text = NULL;
-    size_t len = 0, tlen = 0;
     rnr_error e = {0};
-    int rc = nws_fetch_product(w->http, p->url, &body, &len, &e);
+    int rc = nws_source_product(w->nws, p->url, hml, &e);
     if (rc == RNR_ERR_NOTFOUND) {
         log_warn("worker", "product id=%s is gone (404), dropping it: %s", p->id, e.msg);
         return MSG_ACK;
     }
-    if (rc == RNR_ERR_LIMIT || rc == RNR_ERR_INVALID) {
+    if (rc == RNR_ERR_LIMIT || rc == RNR_ERR_INVALID || rc == RNR_ERR_PARSE) {
         snprintf(m->reason, sizeof m->reason, "product %s: %s", p->id, e.msg);
         return MSG_DEAD;
     }
     if (rc) {
         m->last = e;
         return rc == RNR_ERR_CANCELLED || w->abort_now ? MSG_RELEASE : MSG_RETRY;
-    }
-    rc = nws_product_text_parse(body, len, &text, &tlen, &e);
-    free(body);
-    if (!rc)
-        rc = nws_hml_parse(text, tlen, NULL, hml, &e);
-    free(text);
-    if (rc) {
-        snprintf(m->reason, sizeof m->reason, "product %s: %s", p->id, e.msg);
-        return MSG_DEAD;
     }
     return -1;
 }
@@ -242,7 +231,7 @@ int worker_product_handle(msg_ctx *m, const queue_message *qm)
         return MSG_DEAD;
     }
     log_info("worker", "message id=%s delivery=%d url=%s", p.id, qm->delivery_count, p.url);
-    if (nws_product_check_origin(&p, m->w->ep.nws, &e) != RNR_OK) { /* no SSRF through rdf */
+    if (nws_product_check_origin(&p, nws_source_products_base(m->w->nws), &e) != RNR_OK) { /* no SSRF through rdf */
         snprintf(m->reason, sizeof m->reason, "%s", e.msg);
         nws_product_clear(&p);
         return MSG_DEAD;

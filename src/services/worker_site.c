@@ -1,13 +1,12 @@
-/* worker_site.c - one site's work: GET the NWPS gauge, decide, GET the
- * forecast and observations, cut and route, store the outputs. It only
- * says how the site ended (site_result); the caller keeps the ledger,
- * the counts and the follow-up messages (worker_product.c). */
+/* worker_site.c - one site's work: the NWPS gauge, decide, the forecast
+ * and observations (ports/nws_source.h), cut and route, store the
+ * outputs. It only says how the site ended (site_result); the caller keeps
+ * the ledger, the counts and the follow-up messages (worker_product.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "adapters/nws_client.h"
 #include "core/log.h"
 #include "nws/decide.h"
 #include "services/route_job.h"
@@ -85,40 +84,35 @@ static void store_outputs(const worker_site_env *env, const char *lid,
 static int fetch_series(const worker_site_env *env, const nwps_gauge *g, nwps_stageflow **fc,
                         nwps_stageflow **obs, site_result *r)
 {
-    char *body = NULL;
-    size_t len = 0;
+    nws_series s;
     rnr_error e = {0};
-    int rc = nwps_fetch_stageflow(env->http, env->ep->nwps, g->lid, "forecast", &body, &len, &e);
+    int rc = nws_source_series(env->nws, g->lid, &s, &e);
     tick(env);
+    if (rc) { /* an invalid lid never gets here (worker_site_run checks it) */
+        result_transient(env, r, rc, &e, g->lid);
+        return 0;
+    }
+    rc = s.forecast.rc;
     if (rc == RNR_ERR_NOTFOUND) {
-        result_skip(r, g->lid, NWS_SKIP_NO_FORECAST, e.msg);
-        return 0;
+        result_skip(r, g->lid, NWS_SKIP_NO_FORECAST, s.forecast.err.msg);
+    } else if (rc == RNR_ERR_PARSE) {
+        result_skip(r, g->lid, NWS_SKIP_BAD_STAGEFLOW, s.forecast.err.msg);
+    } else if (rc) {
+        result_transient(env, r, rc, &s.forecast.err, g->lid);
+    } else if (s.observed.rc == RNR_ERR_PARSE) {
+        log_info("worker", "lid=%s: observations unreadable, routing without: %s", g->lid,
+                 s.observed.err.msg);
+    } else if (s.observed.rc && s.observed.rc != RNR_ERR_NOTFOUND) {
+        result_transient(env, r, s.observed.rc, &s.observed.err, g->lid);
+        rc = s.observed.rc;
     }
-    if (rc) {
-        result_transient(env, r, rc, &e, g->lid);
-        return 0;
+    if (rc == RNR_OK) { /* hand the series over */
+        *fc = s.forecast.s;
+        *obs = s.observed.s;
+        s.forecast.s = s.observed.s = NULL;
     }
-    rc = nwps_stageflow_parse(body, len, fc, &e);
-    free(body);
-    if (rc) {
-        result_skip(r, g->lid, NWS_SKIP_BAD_STAGEFLOW, e.msg);
-        return 0;
-    }
-    body = NULL;
-    rc = nwps_fetch_stageflow(env->http, env->ep->nwps, g->lid, "observed", &body, &len, &e);
-    tick(env);
-    if (rc == RNR_OK) {
-        if (nwps_stageflow_parse(body, len, obs, &e) != RNR_OK) {
-            log_info("worker", "lid=%s: observations unreadable, routing without: %s", g->lid,
-                     e.msg);
-            *obs = NULL;
-        }
-        free(body);
-    } else if (rc != RNR_ERR_NOTFOUND) {
-        result_transient(env, r, rc, &e, g->lid);
-        return 0;
-    }
-    return 1;
+    nws_series_clear(&s);
+    return rc == RNR_OK;
 }
 
 static void remove_outputs(const route_job_result *res)
@@ -164,23 +158,19 @@ static void route_and_store(const worker_site_env *env, const rnr_forecast *f, s
 static int fetch_gauge(const worker_site_env *env, const char *lid, nwps_gauge *g,
                        site_result *r)
 {
-    char *body = NULL;
-    size_t len = 0;
     rnr_error e = {0};
-    int rc = nwps_fetch_gauge(env->http, env->ep->nwps, lid, &body, &len, &e);
+    int rc = nws_source_gauge(env->nws, lid, g, &e);
     tick(env);
     if (rc == RNR_ERR_NOTFOUND) {
         result_skip(r, lid, NWS_SKIP_GAUGE_NOT_FOUND, e.msg);
         return 0;
     }
-    if (rc) {
-        result_transient(env, r, rc, &e, lid);
+    if (rc == RNR_ERR_PARSE) {
+        result_skip(r, lid, NWS_SKIP_BAD_GAUGE, e.msg);
         return 0;
     }
-    rc = nwps_gauge_parse(body, len, g, &e);
-    free(body);
     if (rc) {
-        result_skip(r, lid, NWS_SKIP_BAD_GAUGE, e.msg);
+        result_transient(env, r, rc, &e, lid);
         return 0;
     }
     return 1;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_http_fixture_data.sh - rnr-fixture-server on data/sample/nws, read
 # with curl: product list ({{BASE}} substituted), a product, gauges (any
-# case), stageflow, the 404 shapes of both APIs, faults.json, SIGTERM.
+# case), stageflow (per product and both at once), the 404 shapes of both APIs, faults.json, SIGTERM.
 set -euo pipefail
 bin="$RNR_BUILD_DIR/tools/fixture_server/rnr-fixture-server"
 tmp=$(mktemp -d /tmp/rnr-fixture-sh.XXXXXX)
@@ -67,6 +67,21 @@ grep -q '"secondaryUnits":  "kcfs"' "$tmp/body" || fail "RNRC1 units"
 out=$(get "$base/nwps/v1/gauges/RNRB1/stageflow/observed")
 [ "$out" = "200 application/json" ] || fail "empty stageflow: $out"
 grep -q '"data": \[\]' "$tmp/body" || fail "empty stageflow data"
+
+# Both series in one answer, as NWPS gives GET /stageflow: each member is
+# exactly what /stageflow/{product} serves (RNRB1: no observations).
+out=$(get "$base/nwps/v1/gauges/rnrb1/stageflow")
+[ "$out" = "200 application/json" ] || fail "combined stageflow: $out"
+cp "$tmp/body" "$tmp/pair"
+get "$base/nwps/v1/gauges/RNRB1/stageflow/forecast" >/dev/null; cp "$tmp/body" "$tmp/fc"
+get "$base/nwps/v1/gauges/RNRB1/stageflow/observed" >/dev/null; cp "$tmp/body" "$tmp/ob"
+python3 - "$tmp/pair" "$tmp/fc" "$tmp/ob" <<'PY' || fail "combined stageflow members"
+import json, sys
+pair, fc, ob = (json.load(open(p)) for p in sys.argv[1:])
+assert sorted(pair) == ["forecast", "observed"], sorted(pair)
+assert pair["forecast"] == fc and pair["observed"] == ob
+assert len(fc["data"]) > 0 and ob["data"] == []
+PY
 
 out=$(get "$base/nwps/v1/gauges/RNRG1")
 [ "$out" = "404 application/json" ] || fail "unknown gauge: $out"

@@ -38,7 +38,7 @@ kill "$fixture_pid"; wait "$fixture_pid" 2>/dev/null
 "$FIXTURE_BIN" --dir "$NWS" --port "${HOSTPORT#*:}" --log "$WORK/fixture.log" >"$WORK/fixture.out" 2>&1 &
 fixture_pid=$!
 for _ in $(seq 1 100); do curl -sf "$BASE/products?type=HML" >/dev/null && break; sleep 0.1; done
-fault '{"path": "/nwps/v1/gauges/RNRB1/stageflow/forecast", "times": 1000, "status": 500}'
+fault '{"path": "/nwps/v1/gauges/RNRB1/stageflow*", "times": 1000, "status": 500}'
 export RNR_MAX_DELIVERIES=1 RNR_HTTP_ATTEMPTS=2 RNR_RETRY_BACKOFF_MS=0 RABBITMQ_PASSWORD=rabbitEnvPW9x
 run up-text "$RNR_BIN" up --once --no-status --postprocess-time "$SAMPLE_NOW" --workers 1
 grep -q "dead letters (this run) *1" "$OUT/$n-up-text.out" || { cat "$OUT/$n-up-text."*; fail "expected one dead letter"; }

@@ -2,7 +2,7 @@
  * Secrets Manager GetSecretValue, ECS DescribeServices, CloudWatch
  * PutMetricData (query protocol) and a small in-memory S3 (PUT, GET,
  * DELETE, ListObjectsV2 with continuation tokens). */
-#include "aws_fake.h"
+#include "aws_fake_api.h"
 
 #include "core/timeutil.h"
 

@@ -261,7 +261,35 @@ static enum MHD_Result nwps_not_found(server *s, struct MHD_Connection *c, const
     return send_text(s, c, m, path, 404, "application/json", body, f);
 }
 
-/* /nwps/v1/gauges/<lid>[/stageflow/<product>] */
+/* A known gauge without a series answers like NWPS does: 200, empty. */
+#define NO_SERIES                                                                             \
+    "{\"pedts\": \"\", \"issuedTime\": \"0001-01-01T00:00:00Z\", \"wfo\": \"\", "             \
+    "\"timeZone\": \"\", \"primaryName\": \"\", \"primaryUnits\": \"\", "                    \
+    "\"secondaryName\": \"\", \"secondaryUnits\": \"\", \"data\": []}"
+
+/* GET /stageflow without a product: both series in one object, each as
+ * /stageflow/{product} gives it, {"observed": {...}, "forecast": {...}}. */
+static enum MHD_Result send_pair(server *s, struct MHD_Connection *c, const char *m,
+                                 const char *path, const char *lid, const fault *f)
+{
+    char rel[256];
+    size_t olen = 0, flen = 0;
+    snprintf(rel, sizeof rel, "nwps/gauges/%s.observed.json", lid);
+    char *obs = load_payload(s, rel, &olen);
+    snprintf(rel, sizeof rel, "nwps/gauges/%s.forecast.json", lid);
+    char *fc = load_payload(s, rel, &flen);
+    const char *o = obs ? obs : NO_SERIES, *fo = fc ? fc : NO_SERIES;
+    size_t n = strlen(o) + strlen(fo) + 64;
+    char *body = malloc(n);
+    if (body)
+        snprintf(body, n, "{\"observed\": %s,\n\"forecast\": %s}\n", o, fo);
+    free(obs);
+    free(fc);
+    if (!body) return MHD_NO;
+    return send_body(s, c, m, path, 200, "application/json", body, strlen(body), f);
+}
+
+/* /nwps/v1/gauges/<lid>[/stageflow[/<product>]] */
 static enum MHD_Result route_nwps(server *s, struct MHD_Connection *c, const char *m,
                                   const char *path, const fault *f)
 {
@@ -277,6 +305,7 @@ static enum MHD_Result route_nwps(server *s, struct MHD_Connection *c, const cha
     if (*rest == '\0') suffix = "";
     else if (strcmp(rest, "/stageflow/forecast") == 0) suffix = ".forecast";
     else if (strcmp(rest, "/stageflow/observed") == 0) suffix = ".observed";
+    else if (strcmp(rest, "/stageflow") == 0) suffix = "*";
     char rel[256];
     snprintf(rel, sizeof rel, "nwps/gauges/%s.json", lid);
     char full[4096];
@@ -287,15 +316,13 @@ static enum MHD_Result route_nwps(server *s, struct MHD_Connection *c, const cha
         return nwps_not_found(s, c, m, path, lid, f);
     }
     fclose(g);
+    if (!strcmp(suffix, "*"))
+        return send_pair(s, c, m, path, lid, f);
     int found = 0;
     snprintf(rel, sizeof rel, "nwps/gauges/%s%s.json", lid, suffix);
     enum MHD_Result ok = serve_file(s, c, m, path, rel, "application/json", f, &found);
     if (found) return ok;
-    /* A known gauge without a series answers like NWPS does: 200, empty. */
-    return send_text(s, c, m, path, 200, "application/json",
-                     "{\"pedts\": \"\", \"issuedTime\": \"0001-01-01T00:00:00Z\", \"wfo\": \"\", "
-                     "\"timeZone\": \"\", \"primaryName\": \"\", \"primaryUnits\": \"\", "
-                     "\"secondaryName\": \"\", \"secondaryUnits\": \"\", \"data\": []}\n", f);
+    return send_text(s, c, m, path, 200, "application/json", NO_SERIES "\n", f);
 }
 
 static enum MHD_Result route_control(server *s, struct MHD_Connection *c, const char *m,

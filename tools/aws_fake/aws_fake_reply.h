@@ -1,7 +1,8 @@
-/* aws_fake.h - shared state of rnr-aws-fake: configuration, the request
- * being answered, and the reply the API handlers fill. */
-#ifndef RNR_AWS_FAKE_H
-#define RNR_AWS_FAKE_H
+/* aws_fake_reply.h - what rnr-aws-fake's parts share: its configuration
+ * and state, the request being answered, the reply being built, and the
+ * helpers that fill a reply (aws_fake_reply.c). */
+#ifndef RNR_AWS_FAKE_REPLY_H
+#define RNR_AWS_FAKE_REPLY_H
 
 #include <jansson.h>
 #include <pthread.h>
@@ -68,10 +69,5 @@ void fake_reply_json(fake_reply *rep, int status, json_t *j);
 void fake_json_error(fake_reply *rep, int status, const char *code, const char *msg);
 void fake_query_error(fake_reply *rep, int status, const char *code, const char *msg);
 void fake_s3_error(fake_reply *rep, int status, const char *code, const char *msg);
-
-void fake_secrets(fake_state *st, const fake_request *r, fake_reply *rep);
-void fake_ecs(fake_state *st, const fake_request *r, fake_reply *rep);
-void fake_cloudwatch(fake_state *st, const fake_request *r, fake_reply *rep);
-void fake_s3(fake_state *st, const fake_request *r, fake_reply *rep);
 
 #endif
