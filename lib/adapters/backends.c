@@ -19,6 +19,7 @@
 #include "adapters/file_store.h"
 #include "adapters/s3_store.h"
 #include "adapters/sqlite_cache.h"
+#include "adapters/sqlite_pp_state.h"
 #include "adapters/sqlite_queue.h"
 
 #include <ctype.h>
@@ -177,6 +178,17 @@ int backend_open_store(const char *url, rnr_store **out, rnr_error *err)
         if (strcmp(scheme, store_backends[i].scheme) == 0)
             return store_backends[i].open(url, out, err);
     return unsupported(url, scheme, "store", err);
+}
+
+int backend_open_pp_state(const char *state_dir, rnr_pp_state **out, rnr_error *err)
+{
+    char path[1100];
+    int w = snprintf(path, sizeof path, "%s/postprocess.db", state_dir);
+    if (w < 0 || (size_t)w >= sizeof path) {
+        *out = NULL;
+        return rnr_error_set(err, RNR_ERR_CONFIG, "state directory path too long: %s", state_dir);
+    }
+    return sqlite_pp_state_open(path, out, err);
 }
 
 int backend_open_secrets(const char *url, rnr_secrets **out, rnr_error *err)
