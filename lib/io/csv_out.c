@@ -259,11 +259,34 @@ static int row_geometry(const inundation_row *r, size_t i, reproj *rp, wkt_lines
     return rc;
 }
 
+int geojson_geometry_text(const char *wkt, reproj *rp, char **out, rnr_error *err)
+{
+    *out = NULL;
+    wkt_lines *g = NULL;
+    int rc = wkt_lines_parse(wkt, &g, err);
+    if (rc == RNR_OK)
+        rc = reproj_points(rp, g->xy, g->npoints, err);
+    size_t len = 0;
+    FILE *f = rc == RNR_OK ? open_memstream(out, &len) : NULL;
+    if (rc == RNR_OK && !f)
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "GeoJSON geometry: out of memory");
+    if (f) {
+        json_geometry(f, g);
+        if (fclose(f) != 0) {
+            free(*out);
+            *out = NULL;
+            rc = rnr_error_set(err, RNR_ERR_NOMEM, "GeoJSON geometry: out of memory");
+        }
+    }
+    wkt_lines_free(g);
+    return rc;
+}
+
 static int geojson_body(FILE *f, const inundation_row *rows, size_t n, reproj *rp, rnr_error *err)
 {
     for (size_t i = 0; i < n; i++) {
         wkt_lines *g = NULL;
-        int rc = has_geometry(&rows[i]) ? row_geometry(&rows[i], i, rp, &g, err) : RNR_OK;
+        int rc = has_geometry(&rows[i]) && !rows[i].geom_json ? row_geometry(&rows[i], i, rp, &g, err) : RNR_OK;
         if (rc)
             return rc;
         wkt_lines_free(g);
@@ -271,7 +294,9 @@ static int geojson_body(FILE *f, const inundation_row *rows, size_t n, reproj *r
     fputs("{\"type\":\"FeatureCollection\",\"features\":[", f);
     for (size_t i = 0; i < n; i++) {
         fputs(i ? ",\n{\"type\":\"Feature\",\"geometry\":" : "\n{\"type\":\"Feature\",\"geometry\":", f);
-        if (has_geometry(&rows[i])) {
+        if (has_geometry(&rows[i]) && rows[i].geom_json) {
+            fputs(rows[i].geom_json, f);
+        } else if (has_geometry(&rows[i])) {
             wkt_lines *g;
             int rc = row_geometry(&rows[i], i, rp, &g, err);
             if (rc)

@@ -25,6 +25,7 @@
 
 #include "core/error.h"
 #include "io/nc_output.h"
+#include "io/reproject.h"
 
 #define INUNDATION_CFS_PER_CMS 35.3147f
 #define INUNDATION_MILES_PER_KM 0.621371
@@ -44,6 +45,8 @@ typedef struct inundation_row {
     float flow_max_cms;     /* the segment's own maximum over the forecast (the merged table's flow) */
     char *inherited_joined; /* malloc'd by inundation_rows_merge when several forecasts
                                contribute; written instead of inherited_rfc_forecasts */
+    const char *geom_json;  /* optional: geom_wkt already rendered by geojson_geometry_text
+                               (borrowed); the GeoJSON writer then copies it as is */
 } inundation_row;
 
 /* The reference's inherited_rfc_forecasts text:
@@ -82,6 +85,13 @@ int csv_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_erro
  * nothing on f. */
 int geojson_inundation_write_from(FILE *f, const inundation_row *rows, size_t n, const char *src_crs,
                                   rnr_error *err);
+/* One WKT geometry as the GeoJSON writer renders it ("{\"type\":...}"),
+ * reprojected through rp (reproj_new of the rows' CRS); malloc'd into
+ * *out. A caller that renders each static geometry once and sets
+ * geom_json gets the same document for less. RNR_ERR_PARSE on malformed
+ * WKT, RNR_ERR_INVALID when a point does not transform. */
+int geojson_geometry_text(const char *wkt, reproj *rp, char **out, rnr_error *err) RNR_WARN_UNUSED;
+
 /* The same from EPSG:5070, the CRS the rows' WKT is documented in. */
 int geojson_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_error *err);
 

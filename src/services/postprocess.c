@@ -2,30 +2,31 @@
  * the inundation CSV and GeoJSON.
  *
  * Every output is downloaded and read once: its rows (joined with the
- * flowpaths) go into a small SQLite database under state_dir keyed by
- * key + size + mtime, so a rewritten object counts as new, and later runs
+ * flowpaths) go into the post-process memory (ports/pp_state.h, a small
+ * SQLite database under state_dir) keyed by key + size + mtime, so a
+ * rewritten object counts as new, and later runs
  * rebuild the tables from there while the file stays in the window. A run
  * that finds no new file writes nothing, as the schedule runs every ten
  * minutes and workers publish far less often; a file counts as new until a
  * table holding it has been uploaded, so a failed upload is redone by the
- * next run without downloading anything again. */
+ * next run without downloading anything again. Flowpath lengths and
+ * geometry text are joined through pp_geom, formatted once per flowpath. */
 #include "services/postprocess.h"
 
-#include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "adapters/backends.h"
-#include "adapters/sqlite_db.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "hydrofabric/hf.h"
 #include "io/csv_out.h"
 #include "io/inundation.h"
 #include "io/nc_output.h"
+#include "ports/pp_state.h"
+#include "services/pp_geom.h"
 
 #define PP_NAME_PREFIX "troute_output_"
 
@@ -34,48 +35,9 @@ struct postprocess {
     rnr_store *store;
     int own_store;
     hf_db *hf;
-    sqlite3 *db;
-    char db_path[1100];
+    pp_geom *geom;
+    rnr_pp_state *state;
 };
-
-static const char pp_schema[] =
-    "CREATE TABLE IF NOT EXISTS files(key TEXT NOT NULL, size INTEGER NOT NULL,"
-    " mtime INTEGER NOT NULL, file_time INTEGER NOT NULL, nrows INTEGER NOT NULL,"
-    " note TEXT, written INTEGER NOT NULL DEFAULT 0, lid TEXT, PRIMARY KEY(key, size, mtime));"
-    "CREATE TABLE IF NOT EXISTS rows(key TEXT NOT NULL, size INTEGER NOT NULL,"
-    " mtime INTEGER NOT NULL, seq INTEGER NOT NULL, feature_id INTEGER, stream_order INTEGER,"
-    " name TEXT, state TEXT, flow REAL, inherited TEXT, max_status TEXT,"
-    " reference_time INTEGER, geom TEXT, flow_max REAL, PRIMARY KEY(key, size, mtime, seq));";
-
-static int pp_has_column(postprocess *pp, const char *table, const char *column, int *has, rnr_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = sqlite_db_prepare(pp->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", &st, pp->db_path,
-                               err);
-    if (rc != RNR_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
-    *has = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return RNR_OK;
-}
-
-/* A database from before the merged table gets its columns: flow_max
- * filled with the peak-time flow it had and lid left NULL (the key's
- * directory stands in), as those files are not read again. */
-static int pp_migrate(postprocess *pp, rnr_error *err)
-{
-    int has = 0, rc = pp_has_column(pp, "rows", "flow_max", &has, err);
-    if (rc == RNR_OK && !has)
-        rc = sqlite_db_exec(pp->db, "ALTER TABLE rows ADD COLUMN flow_max REAL; UPDATE rows SET flow_max = flow;",
-                            "add flow_max", pp->db_path, err);
-    if (rc == RNR_OK)
-        rc = pp_has_column(pp, "files", "lid", &has, err);
-    if (rc == RNR_OK && !has)
-        rc = sqlite_db_exec(pp->db, "ALTER TABLE files ADD COLUMN lid TEXT", "add lid", pp->db_path, err);
-    return rc;
-}
 
 /* ---- set-up ------------------------------------------------------------ */
 
@@ -100,14 +62,10 @@ int postprocess_new_store(const rnr_config *cfg, rnr_store *store, postprocess *
         rc = config_open_hydrofabric(pp->cfg, pp->store, &pp->hf, err);
     if (rc == RNR_OK && !*hf_crs(pp->hf))
         log_warn("postprocess", "the hydrofabric does not state its CRS; the GeoJSON assumes EPSG:5070");
-    if (rc == RNR_OK) {
-        snprintf(pp->db_path, sizeof pp->db_path, "%s/postprocess.db", cfg->state_dir);
-        rc = sqlite_db_open(pp->db_path, 10000, &pp->db, err);
-    }
     if (rc == RNR_OK)
-        rc = sqlite_db_exec(pp->db, pp_schema, "create tables", pp->db_path, err);
+        rc = pp_geom_new(pp->hf, hf_crs(pp->hf), &pp->geom, err);
     if (rc == RNR_OK)
-        rc = pp_migrate(pp, err);
+        rc = backend_open_pp_state(cfg->state_dir, &pp->state, err);
     if (rc != RNR_OK) {
         rnr_error_prefix(err, "postprocess");
         postprocess_free(pp);
@@ -126,8 +84,8 @@ void postprocess_free(postprocess *pp)
 {
     if (!pp)
         return;
-    if (pp->db)
-        sqlite3_close_v2(pp->db);
+    pp_state_free(pp->state);
+    pp_geom_free(pp->geom);
     if (pp->hf)
         hf_close(pp->hf);
     if (pp->own_store)
@@ -165,130 +123,33 @@ static int pp_name_time(const char *key, int64_t *t)
     return 0;
 }
 
-/* *known: 0 never read, 1 read but not yet in an uploaded table, 2 read
- * and uploaded. A file read by a run whose upload failed stays 1, so the
- * next run writes the tables even if no file is new by then. */
-static int pp_known(postprocess *pp, const store_object *o, int *known, char *lid, size_t lidn,
-                    rnr_error *err)
-{
-    sqlite3_stmt *st;
-    lid[0] = '\0';
-    int rc = sqlite_db_prepare(pp->db,
-                               "SELECT written, lid FROM files WHERE key=?1 AND size=?2 AND mtime=?3",
-                               &st, pp->db_path, err);
-    if (rc != RNR_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, o->key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, o->size);
-    sqlite3_bind_int64(st, 3, o->mtime);
-    int s = sqlite3_step(st);
-    *known = s == SQLITE_ROW ? 1 + (sqlite3_column_int(st, 0) != 0) : 0;
-    if (s == SQLITE_ROW && sqlite3_column_text(st, 1))
-        snprintf(lid, lidn, "%s", (const char *)sqlite3_column_text(st, 1));
-    sqlite3_finalize(st);
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        return sqlite_db_error(pp->db, s, "look up file", pp->db_path, err);
-    return RNR_OK;
-}
-
 /* ---- reading one new file -------------------------------------------------- */
 
-static int pp_insert_rows(postprocess *pp, const store_object *o, int64_t file_time, const char *lid,
-                          const inundation_row *rows, size_t n, const char *note,
-                          rnr_error *err)
-{
-    int rc = sqlite_db_exec(pp->db, "BEGIN IMMEDIATE", "begin", pp->db_path, err);
-    if (rc != RNR_OK)
-        return rc;
-    sqlite3_stmt *fs = NULL, *rs = NULL;
-    rc = sqlite_db_prepare(pp->db, "INSERT OR REPLACE INTO files(key, size, mtime, file_time, nrows, note,"
-                           " written, lid) VALUES(?1,?2,?3,?4,?5,?6,0,?7)", &fs, pp->db_path, err);
-    if (rc == RNR_OK)
-        rc = sqlite_db_prepare(pp->db, "INSERT OR REPLACE INTO rows(key, size, mtime, seq, feature_id,"
-                               " stream_order, name, state, flow, inherited, max_status, reference_time, geom,"
-                               " flow_max) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
-                               &rs, pp->db_path, err);
-    if (rc == RNR_OK) {
-        sqlite3_bind_text(fs, 1, o->key, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(fs, 2, o->size);
-        sqlite3_bind_int64(fs, 3, o->mtime);
-        sqlite3_bind_int64(fs, 4, file_time);
-        sqlite3_bind_int64(fs, 5, (int64_t)n);
-        sqlite3_bind_text(fs, 6, note, -1, SQLITE_STATIC);
-        sqlite3_bind_text(fs, 7, lid && *lid ? lid : NULL, -1, SQLITE_STATIC);
-        int s = sqlite3_step(fs);
-        if (s != SQLITE_DONE)
-            rc = sqlite_db_error(pp->db, s, "record file", pp->db_path, err);
-    }
-    for (size_t i = 0; rc == RNR_OK && i < n; i++) {
-        const inundation_row *r = &rows[i];
-        sqlite3_reset(rs);
-        sqlite3_bind_text(rs, 1, o->key, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(rs, 2, o->size);
-        sqlite3_bind_int64(rs, 3, o->mtime);
-        sqlite3_bind_int64(rs, 4, (int64_t)i);
-        sqlite3_bind_int64(rs, 5, r->feature_id);
-        sqlite3_bind_int(rs, 6, r->stream_order);
-        sqlite3_bind_text(rs, 7, r->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(rs, 8, r->state, -1, SQLITE_STATIC);
-        sqlite3_bind_double(rs, 9, (double)r->flow_cms);
-        sqlite3_bind_text(rs, 10, r->inherited_rfc_forecasts, -1, SQLITE_STATIC);
-        sqlite3_bind_text(rs, 11, r->max_status, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(rs, 12, r->reference_time);
-        sqlite3_bind_text(rs, 13, r->geom_wkt, -1, SQLITE_STATIC);
-        sqlite3_bind_double(rs, 14, (double)r->flow_max_cms); /* NAN is stored as NULL */
-        int s = sqlite3_step(rs);
-        if (s != SQLITE_DONE)
-            rc = sqlite_db_error(pp->db, s, "record row", pp->db_path, err);
-    }
-    sqlite3_finalize(fs);
-    sqlite3_finalize(rs);
-    if (rc == RNR_OK)
-        rc = sqlite_db_exec(pp->db, "COMMIT", "commit", pp->db_path, err);
-    if (rc != RNR_OK)
-        sqlite_db_rollback(pp->db);
-    return rc;
-}
-
-/* Rows of table t joined with the flowpaths (lengthkm, geometry). */
+/* Rows of table t joined with the flowpaths (lengthkm, geometry); the
+ * rows' WKT belongs to pp->geom. */
 static int pp_rows_of(postprocess *pp, const nc_table *t, int64_t now, inundation_row **rows,
-                      size_t *n, char ***wkt_out, rnr_error *err)
+                      size_t *n, rnr_error *err)
 {
     size_t ns = t->nseg ? t->nseg : 1;
     double *len = calloc(ns, sizeof *len);
-    char **wkt = calloc(ns, sizeof *wkt);
-    if (!len || !wkt) {
-        free(len);
-        free(wkt);
-        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
-    }
+    const char **wkt = calloc(ns, sizeof *wkt);
+    int rc = len && wkt ? RNR_OK : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     size_t missing = 0;
-    for (size_t i = 0; i < t->nseg; i++) {
-        hf_flowpath fp;
-        rnr_error e;
-        if (hf_flowpath_lookup(pp->hf, t->feature_ids[i], &fp, &e) != RNR_OK) {
+    for (size_t i = 0; rc == RNR_OK && i < t->nseg; i++) {
+        rc = pp_geom_join(pp->geom, t->feature_ids[i], &len[i], &wkt[i], err);
+        if (rc == RNR_ERR_NOTFOUND) {
             missing++;
-            continue;
+            rc = RNR_OK;
         }
-        len[i] = fp.lengthkm;
-        wkt[i] = fp.geometry_wkt;
-        fp.geometry_wkt = NULL;
-        hf_flowpath_clear(&fp);
     }
     if (missing)
         log_warn("postprocess", "%zu of %zu segments are not in the hydrofabric: no geometry",
                  missing, t->nseg);
-    int rc = inundation_rows_from_table(t, len, (const char *const *)wkt, now, rows, n, err);
+    if (rc == RNR_OK)
+        rc = inundation_rows_from_table(t, len, wkt, now, rows, n, err);
     free(len);
-    *wkt_out = wkt;
-    return rc;
-}
-
-static void pp_wkt_free(char **wkt, size_t n)
-{
-    for (size_t i = 0; wkt && i < n; i++)
-        free(wkt[i]);
     free(wkt);
+    return rc;
 }
 
 static int pp_temp_path(const postprocess *pp, const char *suffix, char *buf, size_t n,
@@ -324,94 +185,31 @@ static int pp_ingest(postprocess *pp, const store_object *o, int64_t file_time, 
     nc_table *t = NULL;
     inundation_row *rows = NULL;
     size_t n = 0;
-    char **wkt = NULL;
     const char *note = NULL;
-    if (nc_output_read(tmp, &t, &e) != RNR_OK ||
-        pp_rows_of(pp, t, now, &rows, &n, &wkt, &e) != RNR_OK) {
+    if (nc_output_read(tmp, &t, &e) != RNR_OK || pp_rows_of(pp, t, now, &rows, &n, &e) != RNR_OK) {
         log_warn("postprocess", "%s: %s; skipped", o->key, e.msg);
         note = e.msg;
         n = 0;
     }
     unlink(tmp);
     snprintf(lid, lidn, "%s", t ? t->rfc_location : "");
-    rc = pp_insert_rows(pp, o, file_time, lid, rows, n, note, err);
+    rc = pp_state_record(pp->state, o, file_time, lid, rows, n, note, err);
     *ingested = rc == RNR_OK;
     free(rows);
-    pp_wkt_free(wkt, t ? t->nseg : 0);
     nc_table_free(t);
     return rc;
 }
 
 /* ---- the tables of the window ----------------------------------------------- */
 
-typedef struct pp_rows {
-    inundation_row *r;
-    size_t n, cap;
-} pp_rows;
-
-static char *pp_col(sqlite3_stmt *st, int i)
+/* o's remembered rows, stamped with this run's update time. */
+static int pp_rows_load(postprocess *pp, const store_object *o, int64_t now, pp_rows *rs, rnr_error *err)
 {
-    const unsigned char *s = sqlite3_column_text(st, i);
-    return s ? strdup((const char *)s) : NULL;
-}
-
-static void pp_rows_clear(pp_rows *rs)
-{
-    for (size_t i = 0; i < rs->n; i++) {
-        free((char *)rs->r[i].name);
-        free((char *)rs->r[i].state);
-        free((char *)rs->r[i].max_status);
-        free((char *)rs->r[i].geom_wkt);
-    }
-    free(rs->r);
-    memset(rs, 0, sizeof *rs);
-}
-
-static int pp_rows_load(postprocess *pp, const store_object *o, int64_t now, pp_rows *rs,
-                        rnr_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = sqlite_db_prepare(pp->db,
-                               "SELECT feature_id, stream_order, name, state, flow, inherited,"
-                               " max_status, reference_time, geom, flow_max FROM rows WHERE key=?1 AND"
-                               " size=?2 AND mtime=?3 ORDER BY seq", &st, pp->db_path, err);
-    if (rc != RNR_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, o->key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, o->size);
-    sqlite3_bind_int64(st, 3, o->mtime);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (rs->n == rs->cap) {
-            size_t cap = rs->cap ? rs->cap * 2 : 64;
-            inundation_row *r = realloc(rs->r, cap * sizeof *r);
-            if (!r) {
-                sqlite3_finalize(st);
-                return rnr_error_set(err, RNR_ERR_NOMEM, "postprocess: out of memory");
-            }
-            rs->r = r;
-            rs->cap = cap;
-        }
-        inundation_row *r = &rs->r[rs->n++];
-        memset(r, 0, sizeof *r);
-        r->feature_id = sqlite3_column_int64(st, 0);
-        r->stream_order = sqlite3_column_int(st, 1);
-        r->name = pp_col(st, 2);
-        r->state = pp_col(st, 3);
-        r->flow_cms = (float)sqlite3_column_double(st, 4);
-        const unsigned char *inh = sqlite3_column_text(st, 5);
-        snprintf(r->inherited_rfc_forecasts, sizeof r->inherited_rfc_forecasts, "%s",
-                 inh ? (const char *)inh : "");
-        r->max_status = pp_col(st, 6);
-        r->reference_time = sqlite3_column_int64(st, 7);
-        r->geom_wkt = pp_col(st, 8);
-        r->flow_max_cms = sqlite3_column_type(st, 9) == SQLITE_NULL ? NAN : (float)sqlite3_column_double(st, 9);
-        r->update_time = now;
-    }
-    sqlite3_finalize(st);
-    if (s != SQLITE_DONE)
-        return sqlite_db_error(pp->db, s, "read rows", pp->db_path, err);
-    return RNR_OK;
+    size_t from = rs->n;
+    int rc = pp_state_load(pp->state, o, rs, err);
+    for (size_t i = from; i < rs->n; i++)
+        rs->r[i].update_time = now;
+    return rc;
 }
 
 typedef int (*pp_writer)(FILE *f, const inundation_row *rows, size_t n, const char *crs, rnr_error *err);
@@ -463,22 +261,6 @@ static int pp_write_outputs(postprocess *pp, const inundation_row *rows, size_t 
     snprintf(out->geojson_key, sizeof out->geojson_key, "%s", geo);
     out->rows = (int)nrows;
     return RNR_OK;
-}
-
-/* Forget files long out of the window so the database stays small. */
-static void pp_prune(postprocess *pp, int64_t cutoff)
-{
-    sqlite3_stmt *st;
-    rnr_error e;
-    if (sqlite_db_prepare(pp->db, "DELETE FROM files WHERE file_time < ?1", &st, pp->db_path,
-                          &e) != RNR_OK)
-        return;
-    sqlite3_bind_int64(st, 1, cutoff);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
-    sqlite_db_exec(pp->db, "DELETE FROM rows WHERE NOT EXISTS (SELECT 1 FROM files f WHERE"
-                   " f.key=rows.key AND f.size=rows.size AND f.mtime=rows.mtime)", "prune",
-                   pp->db_path, &e);
 }
 
 static int pp_in_window(const postprocess *pp, int64_t t, int64_t now)
@@ -535,6 +317,8 @@ static int pp_load_picks(postprocess *pp, pp_pick *picks, size_t n, int64_t now,
 
 static int pp_write_table(postprocess *pp, pp_rows *rs, int64_t now, postprocess_counts *out, rnr_error *err)
 {
+    for (size_t i = 0; i < rs->n; i++)
+        rs->r[i].geom_json = pp_geom_json(pp->geom, rs->r[i].feature_id, rs->r[i].geom_wkt);
     if (pp->cfg->postprocess_compat)
         return pp_write_outputs(pp, rs->r, rs->n, now, out, err);
     inundation_row *m = NULL;
@@ -552,6 +336,7 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
     if (!err)
         err = &local;
     memset(out, 0, sizeof *out);
+    pp_geom_trim(pp->geom);
     char prefix[600];
     snprintf(prefix, sizeof prefix, "%s/",
              pp->cfg->output_prefix ? pp->cfg->output_prefix : "replace_and_route");
@@ -572,7 +357,7 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
         if (pp_name_time(l.items[i].key, &t) != 0 || !pp_in_window(pp, t, now))
             continue;
         out->listed++;
-        rc = pp_known(pp, &l.items[i], &known, lid, sizeof lid, err);
+        rc = pp_state_lookup(pp->state, &l.items[i], &known, lid, sizeof lid, err);
         int ingested = 0;
         if (rc == RNR_OK && !known) {
             rc = pp_ingest(pp, &l.items[i], t, now, &ingested, lid, sizeof lid, err);
@@ -593,10 +378,9 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
     else if (rc == RNR_OK)
         rc = pp_write_table(pp, &rs, now, out, err);
     if (rc == RNR_OK && pending)
-        rc = sqlite_db_exec(pp->db, "UPDATE files SET written=1 WHERE written=0", "mark written",
-                            pp->db_path, err);
+        rc = pp_state_mark_written(pp->state, err);
     if (rc == RNR_OK) {
-        pp_prune(pp, now - 2 * (int64_t)(pp->cfg->postprocess_window_s > 0
+        pp_state_prune(pp->state, now - 2 * (int64_t)(pp->cfg->postprocess_window_s > 0
                                               ? pp->cfg->postprocess_window_s : 86400));
         if (pending)
             log_info("postprocess", "run: listed=%d new=%d rows=%d csv=%s", out->listed,

@@ -35,7 +35,13 @@ static void test_numfmt(void **state)
         const char *s;
     } d[] = {{0.0, "0.0"},       {832.0, "832.0"},   {0.25, "0.25"},        {1.2427, "1.2427"},
              {1e16, "1e+16"},    {1.5e-5, "1.5e-05"}, {0.0001, "0.0001"},   {123456789.5, "123456789.5"},
-             {-2.5, "-2.5"},     {0.1 + 0.2, "0.30000000000000004"}};
+             {-2.5, "-2.5"},     {0.1 + 0.2, "0.30000000000000004"},
+             /* powers of two (asymmetric rounding interval), extremes, long digit strings:
+              * Python's repr of each */
+             {1152921504606846976.0, "1.152921504606847e+18"}, {0.5, "0.5"}, {1024.0, "1024.0"},
+             {2.2250738585072014e-308, "2.2250738585072014e-308"}, {5e-324, "5e-324"},
+             {1e23, "1e+23"}, {-97.1234567, "-97.1234567"}, {1.7976931348623157e308, "1.7976931348623157e+308"},
+             {9007199254740993.0, "9007199254740992.0"}, {0.000123456789012345678, "0.00012345678901234567"}};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
         assert_int_equal(numfmt_double(d[i].v, b, sizeof b), 0);
         assert_string_equal(b, d[i].s);
@@ -44,6 +50,12 @@ static void test_numfmt(void **state)
     assert_string_equal(b, "29400.03");
     assert_int_equal(numfmt_float(0.1f, b, sizeof b), 0);
     assert_string_equal(b, "0.1");
+    assert_int_equal(numfmt_float(16777216.0f, b, sizeof b), 0); /* 2^24 */
+    assert_string_equal(b, "16777216.0");
+    assert_int_equal(numfmt_float(3.4028235e38f, b, sizeof b), 0);
+    assert_string_equal(b, "3.4028235e+38");
+    assert_int_equal(numfmt_float(1e-45f, b, sizeof b), 0);
+    assert_string_equal(b, "1e-45");
     assert_int_equal(numfmt_float(NAN, b, sizeof b), 0);
     assert_string_equal(b, "nan");
     assert_int_equal(numfmt_double(1234.5, b, 4), -1);
@@ -66,8 +78,8 @@ static const char WKT2[] = "MULTILINESTRING ((1 2, 3 4, 5 6), (7 8,9 10))";
 static void rows_init(inundation_row r[2])
 {
     inundation_row a = {800137, 4, "Canadian River, \"North\"", "TX", 832.5153f, "major issued x, y", "major",
-                        1746511200, 1746540000, WKT1, 832.5153f, NULL};
-    inundation_row b = {800138, 4, "", "TX", 1.0f, "plain", "minor", 1746511200, 1746540000, WKT2, 1.0f, NULL};
+                        1746511200, 1746540000, WKT1, 832.5153f, NULL, NULL};
+    inundation_row b = {800138, 4, "", "TX", 1.0f, "plain", "minor", 1746511200, 1746540000, WKT2, 1.0f, NULL, NULL};
     r[0] = a;
     r[1] = b;
 }
@@ -149,6 +161,39 @@ static void test_geojson(void **state)
     assert_true(json_number_value(json_array_get(json_array_get(json_array_get(c1, 0), 2), 0)) == -95.9999521);
     assert_true(json_number_value(json_array_get(json_array_get(json_array_get(c1, 0), 2), 1)) == 23.0000552);
     json_decref(doc);
+}
+
+/* Rows carrying their geometry pre-rendered by geojson_geometry_text give
+ * the same document, byte for byte, as rows the writer renders itself. */
+static void test_geojson_prerendered(void **state)
+{
+    (void)state;
+    inundation_row r[2];
+    rows_init(r);
+    int rc;
+    char *plain = capture_csv(r, 2, 1, &rc);
+    assert_int_equal(rc, RNR_OK);
+    reproj *rp;
+    rnr_error e;
+    assert_int_equal(reproj_new("EPSG:5070", &rp, &e), RNR_OK);
+    char *g0, *g1;
+    assert_int_equal(geojson_geometry_text(WKT1, rp, &g0, &e), RNR_OK);
+    assert_int_equal(geojson_geometry_text(WKT2, rp, &g1, &e), RNR_OK);
+    assert_non_null(strstr(plain, g0));
+    assert_non_null(strstr(plain, g1));
+    r[0].geom_json = g0;
+    r[1].geom_json = g1;
+    char *pre = capture_csv(r, 2, 1, &rc);
+    assert_int_equal(rc, RNR_OK);
+    assert_string_equal(pre, plain);
+    char *bad = (char *)1;
+    assert_int_equal(geojson_geometry_text("LINESTRING (1 2)", rp, &bad, &e), RNR_ERR_PARSE);
+    assert_null(bad);
+    free(pre);
+    free(plain);
+    free(g0);
+    free(g1);
+    reproj_free(rp);
 }
 
 static void test_geojson_rejects_bad_wkt(void **state)
@@ -302,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_csv),      cmocka_unit_test(test_geojson),
         cmocka_unit_test(test_geojson_rejects_bad_wkt), cmocka_unit_test(test_wkt),
         cmocka_unit_test(test_geojson_null_geometry), cmocka_unit_test(test_rows_from_table),
+        cmocka_unit_test(test_geojson_prerendered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
