@@ -503,7 +503,7 @@ int nc_output_read(const char *path, nc_table **out, rnr_error *err)
 {
     *out = NULL;
     reader r = {-1, path, err};
-    int st = nc_open(path, NC_NOWRITE, &r.ncid);
+    int st = nc_open(path, NC_NOWRITE | NC_DISKLESS, &r.ncid);
     if (st != NC_NOERR)
         return rnr_error_set(err, st == ENOENT ? RNR_ERR_NOTFOUND : RNR_ERR_IO, "%s: cannot open: %s", path,
                              nc_strerror(st));
