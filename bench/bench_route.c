@@ -4,7 +4,10 @@
  *            GeoPackage, routing, NetCDF write), when RNR_BIN is set;
  *   inproc   the same code path in this process (read the JSON, hf_open,
  *            route_job_run, hf_close);
- *   kernel   net_route alone on the already-cut network.
+ *   kernel   net_route alone on the already-cut network;
+ *   start-up `$RNR_BIN version`, empty programs with rnr's libraries and
+ *            with routing's (bench/run_route.sh), /bin/true: the floors
+ *            under the process figure.
  * Prints figures and the ratios to the kernel; asserts nothing.
  * usage: bench_route [H.gpkg F.json] [runs]  (default: the reference HPDT2) */
 #include "core/fileutil.h"
@@ -80,19 +83,60 @@ static int inproc_once(const char *gpkg, const char *json, const char *out, phas
     return rc;
 }
 
-static int process_once(const char *bin, const char *gpkg, const char *json, const char *out)
+/* fork/exec argv to exit, stdout to /dev/null: ms, or -1 when it fails. */
+static double exec_ms(char *const argv[])
 {
+    fflush(stdout); /* else the child's freopen writes our pending output again */
+    double t0 = now_ms();
     pid_t pid = fork();
     if (pid == 0) {
         if (!freopen("/dev/null", "w", stdout))
             _exit(126);
-        execl(bin, bin, "route", "--hydrofabric", gpkg, "--forecast", json, "--out", out, "--forcing", "troute",
-              (char *)NULL);
+        execv(argv[0], argv);
         _exit(127);
     }
     int st = 0;
     waitpid(pid, &st, 0);
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? now_ms() - t0 : -1;
+}
+
+static double process_once(const char *bin, const char *gpkg, const char *json, const char *out)
+{
+    char *argv[] = {(char *)bin, "route", "--hydrofabric", (char *)gpkg, "--forecast", (char *)json,
+                    "--out", (char *)out, "--forcing", "troute", NULL};
+    return exec_ms(argv);
+}
+
+/* Median exec time of argv over runs; -1 when a run fails. */
+static double exec_median(char *const argv[], int runs, double *t)
+{
+    for (int r = 0; r < runs; r++)
+        if ((t[r] = exec_ms(argv)) < 0)
+            return -1;
+    return median(t, runs);
+}
+
+/* One start-up floor: the median exec time of argv, printed. */
+static void floor_line(const char *label, char *const argv[], int runs, double k, double *t)
+{
+    double v = exec_median(argv, runs, t);
+    printf("  start-up: %-34s %8.3f ms   %.2f x kernel\n", label, v, v / k);
+}
+
+/* The start-up floors under the process figure: the binary doing nothing
+ * (`rnr version`); empty programs linked with all of rnr's libraries and
+ * with only those routing needs (RNR_BENCH_FLOOR_ALL_BIN and
+ * RNR_BENCH_FLOOR_BIN, built by bench/run_route.sh); /bin/true. */
+static void startup_floors(const char *bin, int runs, double k, double *t)
+{
+    char *ver[] = {(char *)bin, "version", NULL}, *tru[] = {"/bin/true", NULL};
+    char *all[] = {getenv("RNR_BENCH_FLOOR_ALL_BIN"), NULL}, *route[] = {getenv("RNR_BENCH_FLOOR_BIN"), NULL};
+    floor_line("rnr version", ver, runs, k, t);
+    if (all[0])
+        floor_line("empty program, rnr's libraries", all, runs, k, t);
+    if (route[0])
+        floor_line("empty program, routing's libraries", route, runs, k, t);
+    floor_line("/bin/true", tru, runs, k, t);
 }
 
 typedef struct origin_ctx {
@@ -191,12 +235,9 @@ int main(int argc, char **argv)
         pr[r] = ph.job;
     }
     const char *bin = getenv("RNR_BIN");
-    for (int r = 0; bin && r < runs; r++) {
-        double t0 = now_ms();
-        if (process_once(bin, gpkg, json, dir))
+    for (int r = 0; bin && r < runs; r++)
+        if ((tp[r] = process_once(bin, gpkg, json, dir)) < 0)
             return fprintf(stderr, "%s route failed\n", bin), 1;
-        tp[r] = now_ms() - t0;
-    }
     double k = median(tk, runs), i = median(ti, runs);
     printf("HPDT2 50 segments x 1152 steps, %d runs, medians:\n", runs);
     printf("  kernel  (net_route only)       %8.3f ms\n", k);
@@ -207,6 +248,7 @@ int main(int argc, char **argv)
     if (bin) {
         double p = median(tp, runs);
         printf("  process (rnr route, fork/exec) %8.3f ms   %.2f x kernel\n", p, p / k);
+        startup_floors(bin, runs, k, tp);
     }
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
