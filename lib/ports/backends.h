@@ -23,6 +23,7 @@
 #include "ports/http_serve.h"
 #include "ports/invocations.h"
 #include "ports/nws_source.h"
+#include "ports/pp_state.h"
 #include "ports/queue.h"
 #include "ports/store.h"
 #include "ports/telemetry.h"
@@ -44,6 +45,9 @@ int backend_listen_http(const char *listen, http_handler fn, void *ud, rnr_liste
                         rnr_error *err) RNR_WARN_UNUSED;
 /* The Lambda Runtime API at api ("host:port", AWS_LAMBDA_RUNTIME_API). */
 int backend_open_invocations(const char *api, rnr_invocations **out, rnr_error *err);
+/* The post-processor's memory in state_dir ({state_dir}/postprocess.db,
+ * SQLite), created or brought up to date. */
+int backend_open_pp_state(const char *state_dir, rnr_pp_state **out, rnr_error *err) RNR_WARN_UNUSED;
 
 /* The backend URLs a deployment's environment names, each malloc'd.
  * queue: RNR_QUEUE_URL, else the RabbitMQ broker of RABBITMQ_ENDPOINT

@@ -5,7 +5,8 @@
  * An output is known by key + size + mtime, so a rewritten object counts
  * as new. The memory is a cache of work already done: losing it costs
  * reading the outputs again, never data, so a backend need not make each
- * record durable on its own. Backend: SQLite (adapters/sqlite_pp_state). */
+ * record durable on its own. Backend: SQLite (adapters/sqlite_pp_state),
+ * opened with backend_open_pp_state (ports/backends.h). */
 #ifndef RNR_PORTS_PP_STATE_H
 #define RNR_PORTS_PP_STATE_H
 
@@ -44,11 +45,6 @@ typedef struct rnr_pp_state {
     const pp_state_ops *ops;
     void *self;
 } rnr_pp_state;
-
-/* The memory in state_dir ({state_dir}/postprocess.db, created or brought
- * up to date). Implemented by the composition root (adapters/backends.c),
- * so the post-processor opens it without knowing the backend. */
-int backend_open_pp_state(const char *state_dir, rnr_pp_state **out, rnr_error *err) RNR_WARN_UNUSED;
 
 int pp_state_lookup(rnr_pp_state *s, const store_object *o, int *known, char *lid, size_t lidn,
                     rnr_error *err) RNR_WARN_UNUSED;

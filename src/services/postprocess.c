@@ -18,13 +18,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "adapters/backends.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "hydrofabric/hf.h"
 #include "io/csv_out.h"
 #include "io/inundation.h"
 #include "io/nc_output.h"
+#include "ports/backends.h"
 #include "ports/pp_state.h"
 #include "services/pp_geom.h"
 
