@@ -182,9 +182,8 @@ static int run_forecast(const route_args *a)
         printf("horizon  %s to %s\n", a0, a1);
         print_time("origin", res.peak_origin, res.peak_origin_time);
         print_time("outlet", res.peak_outlet, res.peak_outlet_time);
-        printf("output   %s\n", res.nc_path);
-        if (res.svg_path[0])
-            printf("plot     %s\n", res.svg_path);
+        for (size_t i = 0; i < res.n_outputs; i++)
+            printf("output   %s\n", res.outputs[i].path);
     } else if (err.msg[0]) {
         fprintf(stderr, "rnr route: %s: %s\n", a->forecast, err.msg);
     }
