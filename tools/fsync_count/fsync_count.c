@@ -27,8 +27,9 @@ static void fsync_log(const char *call, int fd)
     int out = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (out < 0)
         return;
-    if (len > 0 && write(out, line, (size_t)len) < 0)
-        len = 0; /* nothing to do: the count would be short and the test says so */
+    /* a lost line makes the count short, which the test reports */
+    ssize_t w = len > 0 ? write(out, line, (size_t)len) : 0;
+    (void)w;
     close(out);
 }
 
