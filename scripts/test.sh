@@ -2,7 +2,8 @@
 # The test suite: installs what it needs, builds rnr twice (release and
 # AddressSanitizer+UndefinedBehaviorSanitizer), starts RabbitMQ, Redis and
 # s3rver on 127.0.0.1, runs every CTest test in both builds, runs each
-# libFuzzer target for a bounded time, and stops the servers.
+# libFuzzer target for a bounded time, runs the clang static analyzer
+# (scripts/analyze.sh: a new finding fails the run), and stops the servers.
 #   RNR_FUZZ_SECONDS (default 10) bounds each fuzzer run (about 14 targets,
 #   so about 2.5 min in all); 0 skips fuzzing. Longer runs: scripts/fuzz.sh.
 #   RNR_TEST_NO_SERVICES=1 skips starting the servers (their tests skip).
@@ -133,6 +134,9 @@ if [ $asan_ok = 1 ]; then
     LSAN_OPTIONS=suppressions=$here/tests/lsan.supp \
     run_tests asan build-asan
 fi
+
+echo "== static analysis (clang --analyze)"
+step "static analysis" scripts/analyze.sh build-analyze
 
 fuzz_one() { # fuzz_one BINARY: run one fuzzer from its seed corpus
   local f=$1 name corpus rc

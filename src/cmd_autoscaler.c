@@ -44,17 +44,17 @@ static int autoscaler_parse(int argc, char **argv, autoscaler_flags *f)
     memset(f, 0, sizeof *f);
     f->running = -1;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *a = cmd_flag_name(argv[i]), *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--once"))
             continue;
-        if (strcmp(a, "--state-dir") && strcmp(a, "--queue") && strcmp(a, "--running"))
-            return cmd_usage_error("autoscaler", "unknown argument \"%s\"", a);
+        if (strcmp(a, "--state-dir") && strcmp(a, "--queue-url") && strcmp(a, "--running"))
+            return cmd_usage_error("autoscaler", "unknown argument \"%s\"", argv[i]);
         if (!v || !*v)
-            return cmd_usage_error("autoscaler", "%s needs a value", a);
+            return cmd_usage_error("autoscaler", "%s needs a value", argv[i]);
         i++;
         if (!strcmp(a, "--state-dir")) {
             f->state_dir = v;
-        } else if (!strcmp(a, "--queue")) {
+        } else if (!strcmp(a, "--queue-url")) {
             f->queue = v;
         } else {
             char *end = NULL;
@@ -146,12 +146,13 @@ static int autoscaler_main(int argc, char **argv)
 
 const rnr_command cmd_autoscaler = {
     "autoscaler", "evaluate the worker scaling policy once and publish BacklogPerTask",
-    "usage: rnr autoscaler [--once] [--state-dir D] [--queue URL] [--running N]\n\n"
+    "usage: rnr autoscaler [--once] [--state-dir D] [--queue-url URL] [--running N]\n\n"
     "Reads the queue depth (ready + unacked) and the running workers, publishes\n"
     "BacklogPerTask (and DeadLetterDepth) to RNR_METRICS_URL (log: default,\n"
     "file:///abs/m.jsonl, cloudwatch:) under ECS/Service/RabbitMQ with ClusterName,\n"
     "ServiceName and QueueName, and prints the policy's decision.\n\n"
     "Workers: ECS DescribeServices when ECS_CLUSTER_NAME and ECS_SERVICE_NAME are\n"
     "set (the CloudWatch alarms scale that service), else --running N. Streaks and\n"
-    "the last change persist in {state_dir}/autoscaler-state.json between runs.\n",
+    "the last change persist in {state_dir}/autoscaler-state.json between runs.\n"
+    "--queue-url is RNR_QUEUE_URL (old name --queue).\n",
     autoscaler_main};

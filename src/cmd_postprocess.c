@@ -19,9 +19,9 @@ static int postprocess_parse(int argc, char **argv, postprocess_flags *f)
 {
     memset(f, 0, sizeof *f);
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *a = cmd_flag_name(argv[i]), *v = i + 1 < argc ? argv[i + 1] : NULL;
         const char **str = !strcmp(a, "--state-dir")     ? &f->state_dir
-                           : !strcmp(a, "--store")       ? &f->store
+                           : !strcmp(a, "--store-url")   ? &f->store
                            : !strcmp(a, "--hydrofabric") ? &f->hydrofabric
                            : !strcmp(a, "--now")         ? &f->now
                            : !strcmp(a, "--compat")      ? &f->compat
@@ -29,9 +29,9 @@ static int postprocess_parse(int argc, char **argv, postprocess_flags *f)
         if (!strcmp(a, "--once"))
             continue;
         if (!str)
-            return cmd_usage_error("postprocess", "unknown argument \"%s\"", a);
+            return cmd_usage_error("postprocess", "unknown argument \"%s\"", argv[i]);
         if (!v || !*v)
-            return cmd_usage_error("postprocess", "%s needs a value", a);
+            return cmd_usage_error("postprocess", "%s needs a value", argv[i]);
         *str = v;
         i++;
     }
@@ -85,7 +85,7 @@ static int postprocess_main(int argc, char **argv)
 
 const rnr_command cmd_postprocess = {
     "postprocess", "write the inundation CSV/GeoJSON of the recent outputs (one run)",
-    "usage: rnr postprocess [--once] [--state-dir D] [--store URL] [--hydrofabric H.gpkg]\n"
+    "usage: rnr postprocess [--once] [--state-dir D] [--store-url URL] [--hydrofabric H.gpkg]\n"
     "                       [--now ISO-TIME] [--compat merged|reference]\n\n"
     "Lists {APP_OUTPUT_S3_KEY}/*/troute_output_YYYYMMDDHHMM.nc whose time stamp is\n"
     "within RNR_POSTPROCESS_WINDOW seconds (default 86400) of now, reads each new file\n"
@@ -100,7 +100,7 @@ const rnr_command cmd_postprocess = {
     "table instead: every output's rows, each at its file's time of peak flow.\n\n"
     "  --once            one run (the only mode; the schedule repeats it)\n"
     "  --state-dir D     embedded backends and the per-file memory under D\n"
-    "  --store URL       file:///abs/dir or s3://bucket/prefix (RNR_STORE_URL)\n"
+    "  --store-url URL   file:///abs/dir or s3://bucket/prefix (RNR_STORE_URL; old name --store)\n"
     "  --hydrofabric H   local GeoPackage (RNR_HYDROFABRIC)\n"
     "  --now T           evaluate the window at T instead of the clock (replays)\n"
     "  --compat MODE     merged (default) or reference (RNR_POSTPROCESS_COMPAT)\n",

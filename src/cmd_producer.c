@@ -21,18 +21,18 @@ static int producer_parse(int argc, char **argv, producer_flags *f)
 {
     memset(f, 0, sizeof *f);
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        const char **str = !strcmp(a, "--state-dir") ? &f->state_dir
-                           : !strcmp(a, "--queue")   ? &f->queue
-                           : !strcmp(a, "--cache")   ? &f->cache
+        const char *a = cmd_flag_name(argv[i]), *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char **str = !strcmp(a, "--state-dir")   ? &f->state_dir
+                           : !strcmp(a, "--queue-url") ? &f->queue
+                           : !strcmp(a, "--cache-url") ? &f->cache
                            : !strcmp(a, "--nws-url") ? &f->nws
                                                      : NULL;
         if (!strcmp(a, "--once"))
             continue; /* one cycle is all this command does; kept for symmetry */
         if (!str && strcmp(a, "--deadline") != 0)
-            return cmd_usage_error("producer", "unknown argument \"%s\"", a);
+            return cmd_usage_error("producer", "unknown argument \"%s\"", argv[i]);
         if (!v || !*v)
-            return cmd_usage_error("producer", "%s needs a value", a);
+            return cmd_usage_error("producer", "%s needs a value", argv[i]);
         i++;
         if (str) {
             *str = v;
@@ -95,7 +95,7 @@ static int producer_main(int argc, char **argv)
 
 const rnr_command cmd_producer = {
     "producer", "queue the new HML products of api.weather.gov (one cycle)",
-    "usage: rnr producer [--once] [--state-dir D] [--queue URL] [--cache URL]\n"
+    "usage: rnr producer [--once] [--state-dir D] [--queue-url URL] [--cache-url URL]\n"
     "                    [--nws-url URL] [--deadline SECONDS]\n\n"
     "Lists {NWS_API_URL}/products?type=HML, looks every id up in the dedup cache in\n"
     "one round trip, publishes the new products oldest first (persistent, confirmed)\n"
@@ -103,8 +103,8 @@ const rnr_command cmd_producer = {
     "Prints seen=N new=N published=N failed=N deferred=N.\n\n"
     "  --once            run one cycle (the only mode; the schedule repeats it)\n"
     "  --state-dir D     embedded backends under D (RNR_STATE_DIR)\n"
-    "  --queue URL       sqlite:///abs/queue.db, amqp://... (RNR_QUEUE_URL)\n"
-    "  --cache URL       sqlite:///abs/cache.db, redis://... (RNR_CACHE_URL)\n"
+    "  --queue-url URL   sqlite:///abs/queue.db, amqp://... (RNR_QUEUE_URL; old name --queue)\n"
+    "  --cache-url URL   sqlite:///abs/cache.db, redis://... (RNR_CACHE_URL; old name --cache)\n"
     "  --nws-url URL     api.weather.gov or a stand-in (NWS_API_URL)\n"
     "  --deadline S      start no publish after S seconds; the rest is deferred\n\n"
     "Exit 0 when nothing failed, 1 when a product failed (it is retried next cycle)\n"

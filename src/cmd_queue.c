@@ -16,6 +16,7 @@
 #include "core/timeutil.h"
 #include "services/config.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,26 @@ static int queue_cmd_open(const char *url_flag, rnr_config *cfg, rnr_queue **q,
     return 0;
 }
 
-static int show_depth(rnr_queue *q, const char *name)
+/* A count, or null when the backend cannot count. */
+static json_t *json_count(int64_t v)
+{
+    return v < 0 ? json_null() : json_integer(v);
+}
+
+/* Print o (--json) on one line and free it. */
+static int print_json(json_t *o)
+{
+    int rc = o && json_dumpf(o, stdout, JSON_COMPACT) == 0 ? 0 : 1;
+    json_decref(o);
+    if (rc)
+        fprintf(stderr, "rnr queue: out of memory\n");
+    else
+        putchar('\n');
+    return rc;
+}
+
+/* One queue's depth: a line, or an object added to arr (--json). */
+static int show_depth(rnr_queue *q, const char *name, json_t *arr)
 {
     queue_depth d;
     rnr_error err = {0};
@@ -52,6 +72,11 @@ static int show_depth(rnr_queue *q, const char *name)
     }
     /* A backend that cannot count (RabbitMQ without its management API)
      * reports -1: say "unknown" rather than print a count that is not one. */
+    if (arr)
+        return json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:o}", "queue", name,
+                                                     "ready", json_count(d.ready), "unacked",
+                                                     json_count(d.unacked), "dead",
+                                                     json_count(d.dead))) != 0;
     char counts[3][24];
     const int64_t v[3] = {d.ready, d.unacked, d.dead};
     for (int i = 0; i < 3; i++)
@@ -60,7 +85,7 @@ static int show_depth(rnr_queue *q, const char *name)
     return 0;
 }
 
-static int list_one(rnr_queue *q, const char *kind, size_t limit, size_t *total)
+static int list_one(rnr_queue *q, const char *kind, size_t limit, size_t *total, json_t *arr)
 {
     queue_dead_list l = {0};
     rnr_error err = {0};
@@ -86,7 +111,14 @@ static int list_one(rnr_queue *q, const char *kind, size_t limit, size_t *total)
         memcpy(raw, d->body, d->len);
         raw[d->len] = '\0';
         url_mask_text(raw, shown, 2 * d->len + 64);
-        printf("%lld\t%s\t%s\tdeliveries=%d\treason=%s\ttrace=%s\t%s\n", (long long)d->id, at,
+        if (arr)
+            json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:i, s:s, s:s?, s:s}", "id",
+                                                 (json_int_t)d->id, "dead_at", at, "kind", kind,
+                                                 "deliveries", d->delivery_count, "reason",
+                                                 d->reason ? d->reason : "", "trace_id",
+                                                 d->trace_id, "body", shown));
+        else
+            printf("%lld\t%s\t%s\tdeliveries=%d\treason=%s\ttrace=%s\t%s\n", (long long)d->id, at,
                kind, d->delivery_count, d->reason ? d->reason : "",
                d->trace_id ? d->trace_id : "-", shown);
         free(raw);
@@ -97,18 +129,34 @@ static int list_one(rnr_queue *q, const char *kind, size_t limit, size_t *total)
     return 0;
 }
 
-static int show_dead(rnr_queue *q, rnr_queue *sites, size_t limit)
+static int show_dead(rnr_queue *q, rnr_queue *sites, size_t limit, int json)
 {
     size_t n = 0;
-    if (list_one(q, "product", limit, &n) || list_one(sites, "site", limit, &n))
+    json_t *arr = json ? json_array() : NULL;
+    if (list_one(q, "product", limit, &n, arr) || list_one(sites, "site", limit, &n, arr)) {
+        json_decref(arr);
         return 1;
+    }
+    if (json)
+        return print_json(json_pack("{s:o, s:I}", "dead_letters", arr, "count", (json_int_t)n));
     printf("%zu dead letter(s)\n", n);
     return 0;
 }
 
+static int show_depths(rnr_queue *q, const char *name, rnr_queue *sites, const char *sname,
+                       int json)
+{
+    json_t *arr = json ? json_array() : NULL;
+    if (show_depth(q, name, arr) || show_depth(sites, sname, arr)) {
+        json_decref(arr);
+        return 1;
+    }
+    return json ? print_json(json_pack("{s:o}", "queues", arr)) : 0;
+}
+
 /* id 0: every dead letter of both queues; else the one with that id, in
  * whichever queue holds it. */
-static int replay(rnr_queue *q, rnr_queue *sites, int64_t id)
+static int replay(rnr_queue *q, rnr_queue *sites, int64_t id, int json)
 {
     size_t n = 0, m = 0;
     rnr_error err = {0};
@@ -120,6 +168,8 @@ static int replay(rnr_queue *q, rnr_queue *sites, int64_t id)
                     ? "this queue backend cannot replay its dead letters" : err.msg);
         return 1;
     }
+    if (json)
+        return print_json(json_pack("{s:I}", "replayed", (json_int_t)(n + m)));
     printf("replayed %zu dead letter(s)\n", n + m);
     return 0;
 }
@@ -135,11 +185,22 @@ static long long parse_count(const char *s)
 static int queue_run(int argc, char **argv)
 {
     const char *url = NULL;
-    int i = 1;
-    if (i + 1 < argc && strcmp(argv[i], "--queue") == 0) {
-        url = argv[i + 1];
-        i += 2;
+    int json = 0, i = 1;
+    /* options anywhere: pull them out, leaving the subcommand and its
+     * arguments in order */
+    int n = 1;
+    for (int k = 1; k < argc; k++) {
+        if (!strcmp(argv[k], "--json")) {
+            json = 1;
+        } else if (!strcmp(cmd_flag_name(argv[k]), "--queue-url")) {
+            if (k + 1 >= argc)
+                return cmd_usage_error("queue", "%s needs a URL", argv[k]);
+            url = argv[++k];
+        } else {
+            argv[n++] = argv[k];
+        }
     }
+    argc = n;
     if (i >= argc)
         return cmd_usage_error("queue", "expected depth, dead [LIMIT] or replay ID|all");
     const char *sub = argv[i++];
@@ -171,11 +232,11 @@ static int queue_run(int argc, char **argv)
     char sname[300];
     snprintf(sname, sizeof sname, "%s.sites", cfg.queue_name ? cfg.queue_name : "hml_files");
     if (strcmp(sub, "depth") == 0)
-        rc = show_depth(q, cfg.queue_name) || show_depth(sites, sname);
+        rc = show_depths(q, cfg.queue_name ? cfg.queue_name : "hml_files", sites, sname, json);
     else if (strcmp(sub, "dead") == 0)
-        rc = show_dead(q, sites, (size_t)arg);
+        rc = show_dead(q, sites, (size_t)arg, json);
     else
-        rc = replay(q, sites, arg);
+        rc = replay(q, sites, arg, json);
     queue_free(sites);
     queue_free(q);
     config_clear(&cfg);
@@ -185,9 +246,9 @@ static int queue_run(int argc, char **argv)
 const rnr_command cmd_queue = {
     "queue",
     "show the work queue's depth, list and replay dead letters",
-    "usage: rnr queue [--queue URL] depth\n"
-    "       rnr queue [--queue URL] dead [LIMIT]\n"
-    "       rnr queue [--queue URL] replay ID|all\n"
+    "usage: rnr queue [--queue-url URL] depth [--json]\n"
+    "       rnr queue [--queue-url URL] dead [LIMIT] [--json]\n"
+    "       rnr queue [--queue-url URL] replay ID|all [--json]\n"
     "\n"
     "depth   ready, unacked and dead-letter counts of MQ_QUEUE_NAME (any backend)\n"
     "dead    the oldest dead letters of the products' queue and of the per-site\n"
@@ -196,7 +257,10 @@ const rnr_command cmd_queue = {
     "replay  move one dead letter (or all) back to its queue, delivery count reset\n"
     "\n"
     "The queue is RNR_QUEUE_URL (else RABBITMQ_ENDPOINT, else the embedded queue in\n"
-    "RNR_STATE_DIR), or --queue URL. On RabbitMQ the dead letters are the messages\n"
+    "RNR_STATE_DIR), or --queue-url URL (old name --queue). --json prints one JSON\n"
+    "object: {\"queues\": [{queue, ready, unacked, dead}]} (null: cannot count) or\n"
+    "{\"dead_letters\": [{id, dead_at, kind, deliveries, reason, trace_id, body}],\n"
+    "\"count\"} or {\"replayed\": N}. On RabbitMQ the dead letters are the messages\n"
     "of '<queue>.dead' and '<queue>.sites.dead'.\n",
     queue_run,
 };

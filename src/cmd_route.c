@@ -13,6 +13,7 @@
 #include "services/route_job.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@
 
 typedef struct route_args {
     const char *hydrofabric, *forecast, *out, *qlat, *initial, *start;
-    int forcing_mode, nts, output_every, plot, initial_set;
+    int forcing_mode, nts, output_every, plot, initial_set, json;
     float dt, initial_flow, initial_depth;
     int64_t outlet;
 } route_args;
@@ -49,8 +50,8 @@ static int parse_args(int argc, char **argv, route_args *a)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n;
         double d;
-        if (!strcmp(o, "--plot")) {
-            a->plot = 1;
+        if (!strcmp(o, "--plot") || !strcmp(o, "--json")) {
+            *(o[2] == 'p' ? &a->plot : &a->json) = 1;
             continue;
         }
         if (!v || o[0] != '-')
@@ -143,6 +144,34 @@ static void print_time(const char *label, float q, int64_t t)
     printf("%-8s peak %.3f m3/s at %s\n", label, (double)q, ts);
 }
 
+/* The --json summary of a routed forecast, on one line. */
+static int print_forecast_json(const rnr_forecast *f, const route_job_result *res, int mode)
+{
+    char t0[40], t1[40], po[40], pu[40];
+    time_format_iso(res->t0, t0, sizeof t0);
+    time_format_iso(res->t_end, t1, sizeof t1);
+    time_format_iso(res->peak_origin_time, po, sizeof po);
+    time_format_iso(res->peak_outlet_time, pu, sizeof pu);
+    json_t *outs = json_array();
+    for (size_t i = 0; outs && i < res->n_outputs; i++)
+        json_array_append_new(outs, json_pack("{s:s, s:s}", "path", res->outputs[i].path,
+                                              "content_type", res->outputs[i].content_type));
+    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:{s:f, s:s}, s:{s:f, s:s}, s:o}",
+                          "lid", f->lid, "reach_id", (json_int_t)f->reach_id, "segments",
+                          (json_int_t)res->nseg, "origin_id", (json_int_t)res->origin_id, "outlet_id",
+                          (json_int_t)res->outlet_id, "times", (json_int_t)res->ntime, "forcing",
+                          mode == FORCING_TROUTE ? "troute" : "timecorrect", "start", t0, "end", t1,
+                          "peak_origin", "flow", (double)res->peak_origin, "time", po,
+                          "peak_outlet", "flow", (double)res->peak_outlet, "time", pu, "outputs", outs);
+    int rc = o && json_dumpf(o, stdout, JSON_COMPACT) == 0 ? 0 : -1;
+    json_decref(o);
+    if (rc == 0)
+        putchar('\n');
+    else
+        fprintf(stderr, "rnr route: out of memory\n");
+    return rc;
+}
+
 static int run_forecast(const route_args *a)
 {
     size_t len = 0;
@@ -172,7 +201,9 @@ static int run_forecast(const route_args *a)
     rc = ensure_dir(a->out, &created) ? RNR_ERR_IO : route_job_run(hf, f, &o, a->out, &res, &err);
     if (rc != RNR_OK && created)
         rmdir(a->out);
-    if (rc == RNR_OK) {
+    if (rc == RNR_OK && a->json) {
+        rc = print_forecast_json(f, &res, a->forcing_mode) ? RNR_ERR_NOMEM : RNR_OK;
+    } else if (rc == RNR_OK) {
         printf("%s: reach %lld, %zu segments (wb-%lld -> wb-%lld), %zu outputs, forcing %s\n", f->lid,
                (long long)f->reach_id, res.nseg, (long long)res.origin_id, (long long)res.outlet_id, res.ntime,
                a->forcing_mode == FORCING_TROUTE ? "troute" : "timecorrect");
@@ -182,9 +213,8 @@ static int run_forecast(const route_args *a)
         printf("horizon  %s to %s\n", a0, a1);
         print_time("origin", res.peak_origin, res.peak_origin_time);
         print_time("outlet", res.peak_outlet, res.peak_outlet_time);
-        printf("output   %s\n", res.nc_path);
-        if (res.svg_path[0])
-            printf("plot     %s\n", res.svg_path);
+        for (size_t i = 0; i < res.n_outputs; i++)
+            printf("output   %s\n", res.outputs[i].path);
     } else if (err.msg[0]) {
         fprintf(stderr, "rnr route: %s: %s\n", a->forecast, err.msg);
     }
@@ -300,9 +330,23 @@ static int route_general(const route_args *a, const hydro_net *net, int64_t t0)
             rmdir(a->out);
         goto done;
     }
-    printf("network: %zu segments, %d steps of %g s, %zu lateral inflow rows, %zu outputs\n", nseg, a->nts,
-           (double)a->dt, nrows, r->nout);
-    printf("output   %s\n", path);
+    if (a->json) {
+        json_t *o = json_pack("{s:I, s:i, s:f, s:I, s:I, s:[{s:s, s:s}]}", "segments", (json_int_t)nseg,
+                              "steps", a->nts, "dt", (double)a->dt, "qlat_rows", (json_int_t)nrows,
+                              "times", (json_int_t)r->nout, "outputs", "path", path, "content_type",
+                              "application/x-netcdf");
+        if (!o || json_dumpf(o, stdout, JSON_COMPACT) != 0) {
+            json_decref(o);
+            fprintf(stderr, "rnr route: out of memory\n");
+            goto done;
+        }
+        json_decref(o);
+        putchar('\n');
+    } else {
+        printf("network: %zu segments, %d steps of %g s, %zu lateral inflow rows, %zu outputs\n", nseg,
+               a->nts, (double)a->dt, nrows, r->nout);
+        printf("output   %s\n", path);
+    }
     rc = 0;
 done:
     net_result_free(r);
@@ -343,9 +387,10 @@ const rnr_command cmd_route = {
     "route", "route an RFC forecast (or lateral inflows) through the hydrofabric and write t-route's NetCDF",
     "usage: rnr route --hydrofabric H.gpkg --forecast F.json --out DIR\n"
     "                 [--forcing timecorrect|troute] [--dt 300] [--nts N] [--output-every STEPS] [--plot]\n"
-    "                 [--initial-flow Q --initial-depth D]\n"
+    "                 [--initial-flow Q --initial-depth D] [--json]\n"
     "       rnr route --hydrofabric H.gpkg --qlat Q.csv --nts N --out DIR\n"
     "                 [--initial I.csv] [--outlet ID] [--start ISO-TIME] [--dt 300] [--output-every STEPS]\n"
+    "                 [--json]\n"
     "\n"
     "Forecast mode: F.json is the reference worker's ProcessedData. The hydrofabric\n"
     "is cut at its reach.id (the RnR segment below the gauge); the forecast is the\n"
@@ -372,5 +417,8 @@ const rnr_command cmd_route = {
     "\n"
     "Both: --dt seconds per step (300); --output-every steps between outputs\n"
     "(default hourly); outputs are the instantaneous state at those steps.\n"
+    "--json prints the summary as one JSON object (segments, times, outputs: [{path,\n"
+    "content_type}], and in forecast mode lid, reach_id, start, end, peak_origin and\n"
+    "peak_outlet {flow, time}).\n"
     "Exit 1 on bad input (nothing is written), 2 on usage errors.\n",
     route_run};

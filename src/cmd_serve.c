@@ -33,7 +33,7 @@ static int serve_run(int argc, char **argv)
             port_file = argv[++i];
         else if (strcmp(a, "--state-dir") == 0)
             state_dir = argv[++i];
-        else if (strcmp(a, "--store-url") == 0)
+        else if (strcmp(cmd_flag_name(a), "--store-url") == 0)
             store = argv[++i];
         else
             return cmd_usage_error("serve", "unknown option '%s'", a);

@@ -47,10 +47,14 @@ static const struct {
     {"--nwps-url", "NWPS_API_URL"},
 };
 
-static int parse_args(int argc, char **argv, up_opts *o, int *no_status)
+static int parse_args(int argc, char **argv, up_opts *o, int *no_status, int *json)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (strcmp(a, "--json") == 0) {
+            *json = 1;
+            continue;
+        }
         if (strcmp(a, "--once") == 0) {
             o->once = 1;
             continue;
@@ -82,7 +86,7 @@ static int parse_args(int argc, char **argv, up_opts *o, int *no_status)
         else if (strcmp(a, "--autoscaler-schedule") == 0)
             o->autoscaler_schedule = v, rc = 0;
         for (size_t k = 0; rc < 0 && k < sizeof up_env_flags / sizeof up_env_flags[0]; k++)
-            if (strcmp(a, up_env_flags[k].flag) == 0)
+            if (strcmp(cmd_flag_name(a), up_env_flags[k].flag) == 0)
                 rc = setenv(up_env_flags[k].env, v, 1) == 0 ? 0 : 1;
         if (rc < 0)
             return cmd_usage_error("up", "unknown option '%s'", a);
@@ -109,8 +113,8 @@ static int up_main(int argc, char **argv)
 {
     up_opts o;
     memset(&o, 0, sizeof o);
-    int no_status = 0;
-    int rc = parse_args(argc, argv, &o, &no_status);
+    int no_status = 0, json = 0;
+    int rc = parse_args(argc, argv, &o, &no_status, &json);
     if (rc)
         return rc;
     char exe[PATH_MAX];
@@ -147,7 +151,10 @@ static int up_main(int argc, char **argv)
         config_clear(&cfg);
         return 1;
     }
-    up_summary_print(&sum, &cfg, stdout);
+    if (!json)
+        up_summary_print(&sum, &cfg, stdout);
+    else if (up_summary_print_json(&sum, &cfg, stdout) != 0)
+        log_error("up", "cannot print the summary as JSON");
     int status = o.once && !up_summary_ok(&sum) ? 1 : 0; /* a service stopped by a signal exits 0 */
     up_summary_clear(&sum);
     config_clear(&cfg);
@@ -180,13 +187,15 @@ const rnr_command cmd_up = {
     "  --postprocess-schedule E   default " UP_DEFAULT_POSTPROCESS_SCHEDULE "\n"
     "  --autoscaler-schedule E    default " UP_DEFAULT_AUTOSCALER_SCHEDULE "\n"
     "  --state-dir DIR            RNR_STATE_DIR (embedded queue, cache, store)\n"
-    "  --queue-url URL            RNR_QUEUE_URL\n"
-    "  --cache-url URL            RNR_CACHE_URL\n"
-    "  --store-url URL            RNR_STORE_URL\n"
+    "  --queue-url URL            RNR_QUEUE_URL (also --queue)\n"
+    "  --cache-url URL            RNR_CACHE_URL (also --cache)\n"
+    "  --store-url URL            RNR_STORE_URL (also --store)\n"
     "  --hydrofabric PATH         RNR_HYDROFABRIC (a GeoPackage)\n"
     "  --nws-url URL              NWS_API_URL\n"
     "  --nwps-url URL             NWPS_API_URL\n"
-    "  --no-status                no live status line even on a terminal\n\n"
+    "  --no-status                no live status line even on a terminal\n"
+    "  --json                     print the summary as one JSON object (the\n"
+    "                             table's counts by name, null where unknown)\n\n"
     "Every other setting comes from the environment as for `rnr worker`\n"
     "(RNR_GRACE_SECONDS, RNR_PLOTS, ...); the workers inherit it. The scaling\n"
     "policy: RNR_SCALE_OUT_BACKLOG (100), RNR_SCALE_IN_BACKLOG (50, below the\n"

@@ -59,11 +59,11 @@ static int parse_flags(int argc, char **argv, worker_flags *f)
     memset(f, 0, sizeof *f);
     f->idle_exit_s = -1;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *a = cmd_flag_name(argv[i]), *v = i + 1 < argc ? argv[i + 1] : NULL;
         const char **str = !strcmp(a, "--stats-file")    ? &f->stats_file
                            : !strcmp(a, "--state-dir")   ? &f->state_dir
-                           : !strcmp(a, "--queue")       ? &f->queue
-                           : !strcmp(a, "--store")       ? &f->store
+                           : !strcmp(a, "--queue-url")   ? &f->queue
+                           : !strcmp(a, "--store-url")   ? &f->store
                            : !strcmp(a, "--hydrofabric") ? &f->hydrofabric
                            : !strcmp(a, "--http")        ? &f->http
                                                          : NULL;
@@ -71,7 +71,7 @@ static int parse_flags(int argc, char **argv, worker_flags *f)
             f->once = 1;
         } else if (str) {
             if (!v || !*v)
-                return cmd_usage_error("worker", "%s needs a value", a);
+                return cmd_usage_error("worker", "%s needs a value", argv[i]);
             *str = v;
             i++;
         } else if (!strcmp(a, "--max-messages") || !strcmp(a, "--idle-exit")) {
@@ -79,7 +79,7 @@ static int parse_flags(int argc, char **argv, worker_flags *f)
                 return 2;
             i++;
         } else {
-            return cmd_usage_error("worker", "unknown argument \"%s\"", a);
+            return cmd_usage_error("worker", "unknown argument \"%s\"", argv[i]);
         }
     }
     return 0;
@@ -171,7 +171,7 @@ static int worker_main(int argc, char **argv)
 const rnr_command cmd_worker = {
     "worker", "take queued HML products, route flooding gauges, store the outputs",
     "usage: rnr worker [--once] [--max-messages N] [--idle-exit SECONDS] [--stats-file F]\n"
-    "                  [--state-dir D] [--queue URL] [--store URL] [--hydrofabric H.gpkg]\n"
+    "                  [--state-dir D] [--queue-url URL] [--store-url URL] [--hydrofabric H.gpkg]\n"
     "                  [--http HOST:PORT]\n\n"
     "Consumes the HML queue one message at a time: fetches the product, decides each\n"
     "gauge, routes the flooding ones through the hydrofabric and stores\n"
@@ -181,8 +181,8 @@ const rnr_command cmd_worker = {
     "  --idle-exit S       stop after the queue stayed empty S seconds\n"
     "  --stats-file F      write the run's counters as JSON to F on exit\n"
     "  --state-dir D       RNR_STATE_DIR: embedded queue, cache and store live here\n"
-    "  --queue URL         RNR_QUEUE_URL (sqlite:///..., amqp://, amqps://)\n"
-    "  --store URL         RNR_STORE_URL (file:///..., s3://bucket/prefix)\n"
+    "  --queue-url URL     RNR_QUEUE_URL (sqlite:///..., amqp://, amqps://); old name --queue\n"
+    "  --store-url URL     RNR_STORE_URL (file:///..., s3://bucket/prefix); old name --store\n"
     "  --hydrofabric H     RNR_HYDROFABRIC: the local GeoPackage\n"
     "  --http HOST:PORT    RNR_HTTP_LISTEN: serve /healthz (fresh while the worker makes\n"
     "                      progress), /readyz (hydrofabric open, queue connected) and\n"

@@ -18,6 +18,11 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* True when argv holds -h or --help (before any "--"). */
 int cmd_wants_help(int argc, char **argv);
 
+/* The canonical name of a flag: the same spelling in every command
+ * (--queue-url, --store-url, --cache-url); an old alias (--queue, --store,
+ * --cache) maps to it, anything else is returned as is. */
+const char *cmd_flag_name(const char *arg);
+
 struct rnr_config;
 /* config_load for command cmd, with state_dir (a --state-dir flag, or NULL)
  * put into RNR_STATE_DIR first: it decides the embedded defaults, and the

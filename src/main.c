@@ -31,6 +31,19 @@ int cmd_wants_help(int argc, char **argv)
     return 0;
 }
 
+const char *cmd_flag_name(const char *arg)
+{
+    /* the old spellings, still accepted: worker, producer, postprocess,
+     * queue and autoscaler said --queue/--store/--cache where up and serve
+     * said --queue-url/--store-url/--cache-url */
+    static const char *const aliases[][2] = {
+        {"--queue", "--queue-url"}, {"--store", "--store-url"}, {"--cache", "--cache-url"}};
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (strcmp(arg, aliases[i][0]) == 0)
+            return aliases[i][1];
+    return arg;
+}
+
 int cmd_load_config(const char *cmd, const char *state_dir, rnr_config *cfg)
 {
     if (state_dir && setenv("RNR_STATE_DIR", state_dir, 1) != 0) {

@@ -1,11 +1,13 @@
 /* file_store.c - the embedded object store: keys are files under a root
- * directory, written atomically (temp file, fsync, rename, fsync dir).
+ * directory, written atomically through core/durable (a put is fsync'd,
+ * file and directory: the store holds the durable copy; a get's copy is not).
  *
  * Keys come from the network, so each component is checked against a
  * small safe alphabet before it touches the file system. */
 #include "adapters/file_store.h"
 
 #include "adapters/backends.h"
+#include "core/durable.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -136,22 +138,8 @@ static int make_dirs(char *path, size_t skip, rnr_error *err)
     return RNR_OK;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-static int copy_fd(int in, int out)
+/* Copy in to the temporary of d. */
+static int copy_fd(int in, durable_file *d, const char *dest, rnr_error *err)
 {
     char buf[65536];
     for (;;) {
@@ -159,22 +147,32 @@ static int copy_fd(int in, int out)
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            return -1;
+            return io_error("cannot read the source of", dest, errno, err);
         if (r == 0)
-            return 0;
-        if (write_all(out, buf, (size_t)r) != 0)
-            return -1;
+            return RNR_OK;
+        int rc = durable_write(d, buf, (size_t)r, err);
+        if (rc != RNR_OK)
+            return rc;
     }
 }
 
-static int fsync_dir(const char *dir)
+/* Write dest atomically: data from src_fd when >= 0, else buf/len. The
+ * store's copy is the durable one (sync: file and directory fsync'd);
+ * a copy handed to a caller (get) is scratch and is not. */
+static int write_atomic(const char *dest, int src_fd, const void *buf, size_t len, int sync,
+                        rnr_error *err)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return -1;
-    int r = fsync(fd);
-    close(fd);
-    return r;
+    durable_opts o = {.mode = 0644, .sync = sync, .hidden = 1};
+    durable_file *d = NULL;
+    int rc = durable_begin(dest, &o, &d, err);
+    if (rc != RNR_OK)
+        return rc;
+    rc = src_fd >= 0 ? copy_fd(src_fd, d, dest, err) : durable_write(d, buf, len, err);
+    if (rc != RNR_OK) {
+        durable_abort(d);
+        return rc;
+    }
+    return durable_commit(d, err);
 }
 
 /* The directory part of path ("." when there is none), malloc'd. */
@@ -186,47 +184,6 @@ static char *dir_of(const char *path)
     if (slash == path)
         return strdup("/");
     return strndup(path, (size_t)(slash - path));
-}
-
-/* Write dest atomically: data from src_fd when >= 0, else buf/len. */
-static int write_atomic(const char *dest, int src_fd, const void *buf, size_t len,
-                        rnr_error *err)
-{
-    char *dir = dir_of(dest);
-    char *tmp = dir ? path_join(dir, TMP_PREFIX "XXXXXX") : NULL;
-    if (!tmp) {
-        free(dir);
-        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory writing '%s'", dest);
-    }
-    int rc = RNR_OK;
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = io_error("cannot create a temporary file in", dir, errno, err);
-        goto out;
-    }
-    int ok = fchmod(fd, 0644) == 0;
-    ok = ok && (src_fd >= 0 ? copy_fd(src_fd, fd) : write_all(fd, buf, len)) == 0;
-    ok = ok && fsync(fd) == 0;
-    int e = errno;
-    if (close(fd) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok && rename(tmp, dest) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        rc = io_error("cannot write", dest, e, err);
-        goto out;
-    }
-    if (fsync_dir(dir) != 0)
-        rc = io_error("cannot sync directory", dir, errno, err);
-out:
-    free(tmp);
-    free(dir);
-    return rc;
 }
 
 static int parent_missing(const char *path)
@@ -254,7 +211,7 @@ static int fs_put(file_store *s, const char *key, int src_fd, const void *buf, s
             break;
         rc = make_dirs(dest, strlen(s->root), err);
         if (rc == RNR_OK)
-            rc = write_atomic(dest, src_fd, buf, len, err);
+            rc = write_atomic(dest, src_fd, buf, len, 1, err);
         if (rc != RNR_ERR_IO || !parent_missing(dest))
             break;
     }
@@ -299,7 +256,7 @@ static int fs_get_file(void *self, const char *key, const char *path, rnr_error 
                  ? rnr_error_set(err, RNR_ERR_NOTFOUND, "no object with key '%s'", key)
                  : io_error("cannot read", src, e, err);
     } else {
-        rc = write_atomic(path, fd, NULL, 0, err);
+        rc = write_atomic(path, fd, NULL, 0, 0, err);
     }
     if (fd >= 0)
         close(fd);

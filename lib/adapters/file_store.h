@@ -6,8 +6,9 @@
  * 1024 bytes. Anything else (absolute keys, "..", empty components,
  * backslashes, control or non-ASCII bytes) is refused with
  * RNR_ERR_INVALID. Writes go to a hidden temporary file in the target
- * directory, are fsync'd and renamed into place; listings never show
- * temporary files. */
+ * directory and are renamed into place (a put is fsync'd, file and
+ * directory; a get's local copy is not); listings never show temporary
+ * files. */
 #ifndef RNR_ADAPTERS_FILE_STORE_H
 #define RNR_ADAPTERS_FILE_STORE_H
 

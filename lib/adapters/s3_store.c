@@ -6,6 +6,7 @@
 #include "adapters/http.h"
 #include "adapters/aws_sigv4.h"
 #include "adapters/curlbuf.h"
+#include "core/durable.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 
@@ -534,25 +535,16 @@ static int s3_get_file(void *self, const char *key, const char *path, rnr_error 
     int rc = full_key(s, key, &fk, what, sizeof what, "GET", err);
     if (rc != RNR_OK)
         return rc;
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    int fd = -1;
-    if (tmp) {
-        snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-        fd = mkstemp(tmp);
-    }
-    /* mkstemp creates 0600; the object should read like any other output. */
-    if (fd >= 0)
-        fchmod(fd, 0644);
-    FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
+    /* The local copy is a scratch file or a cache the bucket can fill
+     * again (its size is checked before reuse): atomic, not fsync'd. */
+    durable_file *d = NULL;
+    rc = durable_begin(path, NULL, &d, err);
+    FILE *f = rc == RNR_OK ? durable_stream(d) : NULL;
     if (!f) {
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                           strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        free(tmp);
+        if (rc == RNR_OK)
+            rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot open a temporary file: %s", path,
+                               strerror(errno));
+        durable_abort(d);
         free(fk);
         return rc;
     }
@@ -560,16 +552,10 @@ static int s3_get_file(void *self, const char *key, const char *path, rnr_error 
     aws_response mem;
     rc = s3_perform(s, &r, &mem, what, err);
     aws_response_clear(&mem);
-    if (rc == RNR_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0))
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-    if (fclose(f) != 0 && rc == RNR_OK)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot close: %s", tmp, strerror(errno));
-    if (rc == RNR_OK && rename(tmp, path) != 0)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot rename into place: %s", path,
-                           strerror(errno));
-    if (rc != RNR_OK)
-        unlink(tmp);
-    free(tmp);
+    if (rc == RNR_OK)
+        rc = durable_commit(d, err);
+    else
+        durable_abort(d);
     free(fk);
     return rc;
 }

@@ -69,6 +69,12 @@ static int set_wal(sqlite3 *db, const char *path, rnr_error *err)
     return sqlite_db_error(db, rc, "set WAL mode", path, err);
 }
 
+int sqlite_db_sync(sqlite3 *db, int full, const char *path, rnr_error *err)
+{
+    return sqlite_db_exec(db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                          "set synchronous", path, err);
+}
+
 int sqlite_db_open(const char *path, int busy_ms, sqlite3 **out, rnr_error *err)
 {
     sqlite3 *db = NULL;
@@ -83,8 +89,15 @@ int sqlite_db_open(const char *path, int busy_ms, sqlite3 **out, rnr_error *err)
     }
     sqlite3_busy_timeout(db, busy_ms);
     rc = set_wal(db, path, err);
+    /* WAL + NORMAL: a commit is durable once it returns against a crash
+     * of this process (the WAL is in the OS's hands) and is fsync'd at
+     * checkpoints, not at every commit. What a power cut can take back is
+     * a last ack, lease or ledger entry: the message is delivered again,
+     * which at-least-once delivery already allows. The queue raises a
+     * publish to FULL (sqlite_db_sync), since a publisher forgets what it
+     * has been told is stored. */
     if (rc == RNR_OK)
-        rc = sqlite_db_exec(db, "PRAGMA synchronous=FULL", "set synchronous", path, err);
+        rc = sqlite_db_sync(db, 0, path, err);
     if (rc != RNR_OK) {
         sqlite3_close_v2(db);
         return rc;

@@ -1,5 +1,5 @@
 /* sqlite_db.h - opening a SQLite database for the embedded backends
- * (WAL, busy timeout, synchronous=FULL) and turning its errors into rnr
+ * (WAL, busy timeout, synchronous=NORMAL) and turning its errors into rnr
  * errors. Used by the sqlite_* adapters and by services that keep a small
  * local state file of their own (the post-processor's per-file memory). */
 #ifndef RNR_ADAPTERS_SQLITE_DB_H
@@ -12,6 +12,9 @@
 /* Open (creating) path in WAL mode; busy_ms is how long a writer waits
  * for another process's lock. */
 int sqlite_db_open(const char *path, int busy_ms, sqlite3 **out, rnr_error *err);
+/* Commits from now on fsync the WAL (full) or leave it to checkpoints
+ * (NORMAL, the default). Not inside a transaction: SQLite refuses it. */
+int sqlite_db_sync(sqlite3 *db, int full, const char *path, rnr_error *err);
 /* Record db's last error as an rnr error: SQLITE_BUSY/LOCKED become
  * RNR_ERR_TRANSIENT, the rest RNR_ERR_IO. what names the operation. */
 int sqlite_db_error(sqlite3 *db, int rc, const char *what, const char *path, rnr_error *err);

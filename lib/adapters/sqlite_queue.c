@@ -134,18 +134,22 @@ static int sq_publish_many(void *self, const char *const *bodies, const size_t *
     sqlite_queue *q = self;
     for (size_t i = 0; i < n; i++)
         ok[i] = 0;
-    int rc = sq_exec(q, "BEGIN IMMEDIATE", "begin publish", err);
-    if (rc != RNR_OK)
-        return rc;
+    /* A confirmed publish survives a power cut: this commit is FULL (and
+     * carries the NORMAL commits before it to disk with it). */
+    int rc = sqlite_db_sync(q->db, 1, q->path, err);
+    if (rc == RNR_OK)
+        rc = sq_exec(q, "BEGIN IMMEDIATE", "begin publish", err);
     int64_t now = time_now_ms();
     for (size_t i = 0; i < n && rc == RNR_OK; i++)
         rc = sq_publish_one(q, bodies[i], lens[i], o, now, err);
     if (rc == RNR_OK)
         rc = sq_exec(q, "COMMIT", "commit publish", err);
-    if (rc != RNR_OK) {
+    if (rc != RNR_OK)
         sqlite_db_rollback(q->db);
+    /* back to NORMAL; should that fail, FULL stays: slower, never less safe */
+    (void)sqlite_db_sync(q->db, 0, q->path, NULL);
+    if (rc != RNR_OK)
         return rc;
-    }
     /* The commit is the confirmation for the whole batch. */
     for (size_t i = 0; i < n; i++)
         ok[i] = 1;

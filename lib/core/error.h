@@ -48,6 +48,19 @@ typedef struct rnr_error {
 int rnr_error_set(rnr_error *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int rnr_error_vset(rnr_error *e, int code, const char *fmt, va_list ap);
+#ifdef __clang_analyzer__
+/* What the analyzer cannot see across files: rnr_error_set returns the
+ * code it was given, and that code is an error, never RNR_OK, so a path
+ * that sets an error never carries on as if it had succeeded. (Inside its
+ * own expansion the macro's name calls the function.) */
+static inline int rnr_error_nonzero_(int code)
+{
+    if (code == RNR_OK)
+        __builtin_unreachable();
+    return code;
+}
+#define rnr_error_set(e, code, ...) (rnr_error_set((e), (code), __VA_ARGS__), rnr_error_nonzero_(code))
+#endif
 /* Prefix the existing message with context ("gauge AMAT2: ..."). */
 int rnr_error_prefix(rnr_error *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -4,6 +4,7 @@
  * SQLite file once (hf_index_build) or into memory when there is none. */
 #include "hydrofabric/hf_internal.h"
 
+#include "core/durable.h"
 #include "core/log.h"
 
 #include <stdio.h>
@@ -367,14 +368,14 @@ int hf_index_build(const char *gpkg_path, const char *index_path, hf_info *info,
     hf_info local;
     if (!info)
         info = &local;
-    size_t n = strlen(index_path);
-    char *tmp = malloc(n + 8);
-    if (!tmp)
-        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
-    snprintf(tmp, n + 8, "%s.tmp", index_path);
-    unlink(tmp);
+    /* A sidecar rebuilt from the GeoPackage when missing: atomic, not
+     * fsync'd (the build itself runs with synchronous = OFF). */
+    durable_file *out = NULL;
+    int rc = durable_begin(index_path, NULL, &out, err);
+    if (rc)
+        return rc;
+    const char *tmp = durable_handoff(out);
     sqlite3 *db = NULL;
-    int rc = RNR_OK;
     if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
         rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", tmp, db ? sqlite3_errmsg(db) : "no memory");
     hf_layers ly;
@@ -393,10 +394,9 @@ int hf_index_build(const char *gpkg_path, const char *index_path, hf_info *info,
     if (!rc && !dir)
         rc = exec_sql(db, "DETACH DATABASE hf", "detach", err);
     sqlite3_close(db);
-    if (!rc && rename(tmp, index_path) != 0)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot write the index", index_path);
-    if (rc)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    if (rc) {
+        durable_abort(out);
+        return rc;
+    }
+    return durable_commit(out, err);
 }

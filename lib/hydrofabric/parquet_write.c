@@ -3,9 +3,11 @@
  * flat schemas of optional INT64, DOUBLE and BYTE_ARRAY (string or binary)
  * columns; one PLAIN data page v1 per column chunk with RLE definition
  * levels; UNCOMPRESSED or ZSTD; min/max statistics for numbers; key-value
- * metadata. Written to "<path>.tmp" and renamed on close, so a reader never
- * sees half a file. */
+ * metadata. Written to a temporary sibling and renamed on close
+ * (core/durable), so a reader never sees half a file. */
 #include "hydrofabric/parquet_internal.h"
+
+#include "core/durable.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -124,8 +126,9 @@ typedef struct wchunk {
 } wchunk;
 
 struct pq_writer {
-    char *path, *tmp;
-    FILE *f;
+    char *path;
+    durable_file *out;
+    FILE *f;               /* out's stream */
     int codec;
     size_t ncols;
     pq_wcol *cols;
@@ -141,16 +144,19 @@ int pq_writer_open(const char *path, const pq_wcol *cols, size_t ncols, int zstd
 {
     *out = NULL;
     pq_writer *w = calloc(1, sizeof *w);
-    size_t n = strlen(path) + 5;
-    if (!w || !(w->path = strdup(path)) || !(w->tmp = malloc(n)) || !(w->cols = calloc(ncols, sizeof *w->cols))) {
+    if (!w || !(w->path = strdup(path)) || !(w->cols = calloc(ncols, sizeof *w->cols))) {
         pq_writer_abort(w);
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     }
-    snprintf(w->tmp, n, "%s.tmp", path);
+    int rc = durable_begin(path, NULL, &w->out, err);
+    if (rc != RNR_OK) {
+        pq_writer_abort(w);
+        return rc;
+    }
     memcpy(w->cols, cols, ncols * sizeof *cols);
     w->ncols = ncols;
     w->codec = zstd ? PQ_ZSTD : PQ_UNCOMPRESSED;
-    if (!(w->f = fopen(w->tmp, "wb"))) {
+    if (!(w->f = durable_stream(w->out))) {
         pq_writer_abort(w);
         return rnr_error_set(err, RNR_ERR_IO, "%s: cannot create", path);
     }
@@ -410,11 +416,12 @@ static int write_footer(pq_writer *w, rnr_error *err)
 int pq_writer_close(pq_writer *w, rnr_error *err)
 {
     int rc = write_footer(w, err);
-    if (fclose(w->f) != 0 && !rc)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: write failed", w->path);
-    w->f = NULL;
-    if (!rc && rename(w->tmp, w->path) != 0)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot rename into place", w->path);
+    if (!rc) {
+        durable_file *d = w->out;
+        w->out = NULL; /* commit closes the stream */
+        w->f = NULL;
+        rc = durable_commit(d, err);
+    }
     pq_writer_abort(w);
     return rc;
 }
@@ -423,17 +430,13 @@ void pq_writer_abort(pq_writer *w)
 {
     if (!w)
         return;
-    if (w->f) {
-        fclose(w->f);
-        remove(w->tmp);
-    }
+    durable_abort(w->out);
     for (size_t i = 0; i < 2 * w->n_kv; i++)
         free(w->kv[i]);
     free(w->kv);
     free(w->chunks);
     free(w->rg_rows);
     free(w->cols);
-    free(w->tmp);
     free(w->path);
     free(w);
 }

@@ -3,6 +3,7 @@
  * plus EPSG:5070) with the v2.2 layer schemas. */
 #include "hydrofabric/synth_internal.h"
 #include "hydrofabric/gpkg.h"
+#include "core/durable.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -17,7 +18,9 @@
 
 struct synth_writer {
     sqlite3 *db;
-    char *path, *tmp;
+    char *path;
+    const char *tmp;  /* the temporary the database is built in (owned by out) */
+    durable_file *out;
     sqlite3_stmt *fp, *attr, *net, *nex, *lake;
     double bbox[4];
 };
@@ -89,16 +92,18 @@ int synth_writer_open(const char *path, synth_writer **out, rnr_error *err)
 {
     *out = NULL;
     synth_writer *w = calloc(1, sizeof *w);
-    size_t n = strlen(path);
-    if (!w || !(w->path = strdup(path)) || !(w->tmp = malloc(n + 8))) {
+    if (!w || !(w->path = strdup(path))) {
         synth_writer_abort(w);
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     }
-    snprintf(w->tmp, n + 8, "%s.tmp", path);
-    unlink(w->tmp);
+    int rc = durable_begin(path, NULL, &w->out, err);
+    if (rc != RNR_OK) {
+        synth_writer_abort(w);
+        return rc;
+    }
+    w->tmp = durable_handoff(w->out);
     w->bbox[0] = w->bbox[1] = INFINITY;
     w->bbox[2] = w->bbox[3] = -INFINITY;
-    int rc = RNR_OK;
     if (sqlite3_open_v2(w->tmp, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
         rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", w->tmp, w->db ? sqlite3_errmsg(w->db) : "");
     else if (sqlite3_exec(w->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK)
@@ -323,8 +328,11 @@ int synth_writer_finish(synth_writer *w, size_t counts[5], rnr_error *err)
     if (sqlite3_close(w->db) != SQLITE_OK && !rc)
         rc = rnr_error_set(err, RNR_ERR_IO, "%s: close failed", w->tmp);
     w->db = NULL;
-    if (!rc && rename(w->tmp, w->path) != 0)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot rename into place", w->path);
+    if (!rc) {
+        durable_file *d = w->out;
+        w->out = NULL;
+        rc = durable_commit(d, err);
+    }
     synth_writer_abort(w);
     return rc;
 }
@@ -338,9 +346,7 @@ void synth_writer_abort(synth_writer *w)
         sqlite3_close(w->db);
         w->db = NULL;
     }
-    if (w->tmp)
-        unlink(w->tmp);
-    free(w->tmp);
+    durable_abort(w->out);
     free(w->path);
     free(w);
 }

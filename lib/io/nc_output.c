@@ -4,6 +4,7 @@
  * matches theirs line for line, with the extra attributes appended. */
 #include "io/nc_output.h"
 
+#include "core/durable.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "io/nc_series.h"
@@ -214,42 +215,6 @@ static int check_args(const char *path, const int64_t *fids, size_t nseg, const 
     return RNR_OK;
 }
 
-/* A unique sibling of path; the caller frees the name. */
-static char *make_temp(const char *path, rnr_error *err)
-{
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp) {
-        rnr_error_set(err, RNR_ERR_NOMEM, "%s: out of memory", path);
-        return NULL;
-    }
-    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        rnr_error_set(err, RNR_ERR_IO, "%s: cannot create temporary file: %s", path, strerror(errno));
-        free(tmp);
-        return NULL;
-    }
-    /* mkstemp makes it 0600; an output is for every reader, like t-route's. */
-    if (fchmod(fd, 0644) != 0)
-        log_warn("io", "%s: cannot make the output world-readable: %s", tmp, strerror(errno));
-    close(fd);
-    return tmp;
-}
-
-static int sync_file(const char *path, rnr_error *err)
-{
-    int fd = open(path, O_RDONLY);
-    if (fd < 0 || fsync(fd) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return rnr_error_set(err, RNR_ERR_IO, "%s: fsync: %s", path, strerror(e));
-    }
-    close(fd);
-    return RNR_OK;
-}
-
 int nc_output_write(const char *path, const int64_t *feature_ids, size_t nseg, const double *time_s,
                     size_t ntime, const float *flow, const float *velocity, const float *depth,
                     const nc_meta *meta, rnr_error *err)
@@ -264,9 +229,13 @@ int nc_output_write_series(const char *path, const int64_t *feature_ids, size_t 
     int rc = check_args(path, feature_ids, nseg, time_s, ntime, flow, velocity, depth, meta, err);
     if (rc)
         return rc;
-    char *tmp = make_temp(path, err);
-    if (!tmp)
-        return err ? err->code : RNR_ERR_IO;
+    /* Not fsync'd: the worker uploads this file and deletes it, and the
+     * store makes its own copy durable; `rnr route` writes like cp. */
+    durable_file *d = NULL;
+    rc = durable_begin(path, NULL, &d, err);
+    if (rc)
+        return rc;
+    const char *tmp = durable_handoff(d);
     writer w = {-1, path, err};
     /* Small files are built in memory and written once at close (HDF5's
      * many small writes cost ~15 % of a forecast-sized file); a large one
@@ -289,14 +258,11 @@ int nc_output_write_series(const char *path, const int64_t *feature_ids, size_t 
         if (!rc && st != NC_NOERR)
             rc = nc_fail(&w, st, "close");
     }
-    if (!rc)
-        rc = sync_file(tmp, err);
-    if (!rc && rename(tmp, path) != 0)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: rename from temporary file: %s", path, strerror(errno));
-    if (rc)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    if (rc) {
+        durable_abort(d);
+        return rc;
+    }
+    return durable_commit(d, err);
 }
 
 /* ---- reader ------------------------------------------------------------ */

@@ -82,8 +82,8 @@ typedef struct nc_table {
 int nc_output_name(int64_t reference_time, char *buf, size_t n);
 
 /* Write path atomically: into a temporary file in the same directory,
- * renamed over path on success; on failure nothing is left behind.
- * time_s are seconds after meta->reference_time. */
+ * renamed over path on success (not fsync'd: see core/durable.h); on
+ * failure nothing is left behind. time_s are seconds after meta->reference_time. */
 int nc_output_write(const char *path, const int64_t *feature_ids, size_t nseg, const double *time_s,
                     size_t ntime, const float *flow, const float *velocity, const float *depth,
                     const nc_meta *meta, rnr_error *err);

@@ -1,6 +1,7 @@
 /* svg_plot.c - hydrograph SVG writer (see header). */
 #include "io/svg_plot.h"
 
+#include "core/durable.h"
 #include "core/timeutil.h"
 #include "io/utf8.h"
 
@@ -419,31 +420,20 @@ int svg_hydrograph_write(FILE *f, const nc_table *t, const svg_opts *opts, rnr_e
 
 int svg_hydrograph_save(const char *path, const nc_table *t, const svg_opts *opts, rnr_error *err)
 {
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return rnr_error_set(err, RNR_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp); /* unique per call: worker threads share a pid */
-    if (fd >= 0)
-        fchmod(fd, 0644); /* mkstemp gives 0600; the plot is for people */
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    durable_file *d = NULL;
+    int rc = durable_begin(path, NULL, &d, err); /* 0644: the plot is for people */
+    if (rc != RNR_OK)
+        return rc;
+    FILE *f = durable_stream(d);
     if (!f) {
-        int rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        free(tmp);
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+        durable_abort(d);
         return rc;
     }
-    int rc = svg_hydrograph_write(f, t, opts, err);
-    if (fclose(f) != 0 && rc == RNR_OK)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: close failed: %s", path, strerror(errno));
-    if (rc == RNR_OK && rename(tmp, path) != 0)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: rename failed: %s", path, strerror(errno));
-    if (rc != RNR_OK)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    rc = svg_hydrograph_write(f, t, opts, err);
+    if (rc != RNR_OK) {
+        durable_abort(d);
+        return rc;
+    }
+    return durable_commit(d, err);
 }

@@ -7,12 +7,14 @@
  * metric's error so the scheduler reports it. */
 #include "services/autoscaler.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/durable.h"
 #include "core/log.h"
 
 #define AUTOSCALER_NS "ECS/Service/RabbitMQ"
@@ -78,23 +80,18 @@ static void autoscaler_state_load(autoscaler *a)
     json_decref(o);
 }
 
+/* Rewritten every evaluation and harmless to lose (the streaks start
+ * again): atomic, not fsync'd. */
 static int autoscaler_state_save(const autoscaler *a, rnr_error *err)
 {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", a->state_path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return rnr_error_set(err, RNR_ERR_IO, "autoscaler: cannot write state file %s", tmp);
-    int ok = fprintf(f, "{\"high_streak\":%d,\"low_streak\":%d,\"last_change\":%lld}\n",
-                     a->state.high_streak, a->state.low_streak,
-                     (long long)a->state.last_change) > 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, a->state_path) != 0) {
-        unlink(tmp);
-        return rnr_error_set(err, RNR_ERR_IO, "autoscaler: cannot write state file %s",
-                             a->state_path);
-    }
-    return RNR_OK;
+    char buf[160];
+    int n = snprintf(buf, sizeof buf, "{\"high_streak\":%d,\"low_streak\":%d,\"last_change\":%lld}\n",
+                     a->state.high_streak, a->state.low_streak, (long long)a->state.last_change);
+    assert(n > 0 && (size_t)n < sizeof buf);
+    int rc = durable_write_file(a->state_path, buf, (size_t)n, NULL, err);
+    if (rc != RNR_OK)
+        rnr_error_prefix(err, "autoscaler: cannot write state file");
+    return rc;
 }
 
 int autoscaler_use_state_file(autoscaler *a, const char *path, rnr_error *err)

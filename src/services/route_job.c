@@ -163,6 +163,89 @@ int route_job_write_nc(const char *path, const net_result *r, float dt, const nc
     return write_nc_series(path, r, dt, meta, NULL, err);
 }
 
+/* What every output format is written from. */
+typedef struct route_outcome {
+    const net_result *r;
+    float dt;
+    const nc_meta *meta;
+    const nc_series *ser;
+} route_outcome;
+
+typedef struct output_format {
+    const char *suffix; /* after troute_output_YYYYMMDDHHMM */
+    const char *content_type;
+    int (*wanted)(const route_job_opts *o);
+    int (*write)(const char *path, const route_outcome *c, rnr_error *err);
+} output_format;
+
+static int format_always(const route_job_opts *o)
+{
+    (void)o;
+    return 1;
+}
+
+static int format_plot_wanted(const route_job_opts *o)
+{
+    return o->write_plot;
+}
+
+static int format_write_nc(const char *path, const route_outcome *c, rnr_error *err)
+{
+    return write_nc_series(path, c->r, c->dt, c->meta, c->ser, err);
+}
+
+static int format_write_svg(const char *path, const route_outcome *c, rnr_error *err)
+{
+    return plot_result(c->r, c->dt, c->meta, c->ser, path, err);
+}
+
+/* The files a route job writes, in this order; the NetCDF comes first
+ * (the product). A new format is its writer in lib/io and one row here:
+ * the worker stores, and `rnr route` prints, whatever the list holds. */
+static const output_format output_formats[] = {
+    {".nc", "application/x-netcdf", format_always, format_write_nc},
+    {".svg", "image/svg+xml", format_plot_wanted, format_write_svg},
+};
+#define N_FORMATS (sizeof output_formats / sizeof output_formats[0])
+_Static_assert(N_FORMATS <= ROUTE_JOB_OUTPUTS_MAX, "route_job_result.outputs is too short");
+
+static void remove_outputs(route_job_result *res)
+{
+    for (size_t i = 0; i < res->n_outputs; i++)
+        unlink(res->outputs[i].path);
+    res->n_outputs = 0;
+}
+
+/* Write every wanted format into out_dir; all or none of them. */
+static int write_outputs(const route_job_opts *o, const char *out_dir, const route_outcome *c,
+                         route_job_result *res, rnr_error *err)
+{
+    size_t stem = strlen(res->nc_name) - 3; /* without ".nc" */
+    for (size_t i = 0; i < N_FORMATS; i++) {
+        const output_format *fmt = &output_formats[i];
+        if (!fmt->wanted(o))
+            continue;
+        route_output *out = &res->outputs[res->n_outputs];
+        snprintf(out->path, sizeof out->path, "%s/%.*s%s", out_dir, (int)stem, res->nc_name, fmt->suffix);
+        int rc = fmt->write(out->path, c, err);
+        if (rc != RNR_OK) {
+            remove_outputs(res);
+            return rc;
+        }
+        out->content_type = fmt->content_type;
+        res->n_outputs++;
+    }
+    return RNR_OK;
+}
+
+const char *route_job_output(const route_job_result *res, const char *content_type)
+{
+    for (size_t i = 0; i < res->n_outputs; i++)
+        if (strcmp(res->outputs[i].content_type, content_type) == 0)
+            return res->outputs[i].path;
+    return NULL;
+}
+
 static int route_cut(const hf_cut *cut, const rnr_forecast *f, const route_job_opts *o, int nts, int every,
                      net_result **out, rnr_error *err)
 {
@@ -282,22 +365,13 @@ int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, con
     if (rc == RNR_OK) {
         fill_result(cut, r, f, o->dt, res);
         nc_output_name(res->t0, res->nc_name, sizeof res->nc_name);
-        snprintf(res->nc_path, sizeof res->nc_path, "%s/%s", out_dir, res->nc_name);
         nc_meta meta = {res->t0, f->flood_category, cut->order, f->lid, f->reach_id, cut->fps[0].hf_id,
                         f->state, f->name, NULL};
         nc_series ser = {f->n, f->times, f->flows, f->n_obs, f->obs_times, f->obs_flows,
                          {f->flood_flow[0], f->flood_flow[1], f->flood_flow[2], f->flood_flow[3]},
                          f->flood_flow_rated};
-        rc = write_nc_series(res->nc_path, r, o->dt, &meta, &ser, err);
-        if (rc == RNR_OK && o->write_plot) {
-            size_t len = strlen(res->nc_path);
-            snprintf(res->svg_path, sizeof res->svg_path, "%.*s.svg", (int)(len - 3), res->nc_path);
-            rc = plot_result(r, o->dt, &meta, &ser, res->svg_path, err);
-            if (rc != RNR_OK) {
-                unlink(res->nc_path);
-                res->svg_path[0] = '\0';
-            }
-        }
+        route_outcome oc = {r, o->dt, &meta, &ser};
+        rc = write_outputs(o, out_dir, &oc, res, err);
     }
     net_result_free(r);
     hf_cut_free(cut);

@@ -28,6 +28,16 @@ typedef struct route_job_opts {
                              NULL for callers without such a knob (the worker) */
 } route_job_opts;
 
+/* One file a route job wrote: where, and what it is (the store's content
+ * type). */
+typedef struct route_output {
+    char path[1024];
+    const char *content_type; /* a static string */
+} route_output;
+
+/* At most one file per registered format (route_job.c's table). */
+#define ROUTE_JOB_OUTPUTS_MAX 4
+
 typedef struct route_job_result {
     size_t nseg;
     size_t ntime;
@@ -40,8 +50,9 @@ typedef struct route_job_result {
     int64_t peak_outlet_time;
     int stream_order;
     char nc_name[64];          /* troute_output_YYYYMMDDHHMM.nc */
-    char nc_path[1024];        /* out_dir/nc_name */
-    char svg_path[1024];       /* "" unless write_plot */
+    size_t n_outputs;          /* the files written, in registration order: */
+    route_output outputs[ROUTE_JOB_OUTPUTS_MAX]; /* [0] the NetCDF (out_dir/nc_name),
+                                                    then each optional format asked for */
 } route_job_result;
 
 /* Validate f, cut hf at f->reach_id, route, write into out_dir (atomic).
@@ -49,6 +60,10 @@ typedef struct route_job_result {
  * or RNR_ERR_NOTFOUND with a one-line message; nothing is written then. */
 int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, const char *out_dir,
                   route_job_result *res, rnr_error *err);
+
+/* The path of the output of content_type in res, NULL when none was
+ * written (e.g. "image/svg+xml" without write_plot). */
+const char *route_job_output(const route_job_result *res, const char *content_type);
 
 /* The output interval in steps: output_every when > 0, else hourly
  * (3600 / dt, which must be a whole number of steps). */

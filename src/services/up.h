@@ -75,6 +75,9 @@ int up_run(const rnr_config *cfg, const up_opts *o, up_summary *sum, rnr_error *
  * failed no job and finished in time. */
 int up_summary_ok(const up_summary *s);
 void up_summary_print(const up_summary *s, const rnr_config *cfg, FILE *f);
+/* The same summary as one line of JSON (counts by name; null where
+ * unknown); 0, or -1 when it could not be built or written. */
+int up_summary_print_json(const up_summary *s, const rnr_config *cfg, FILE *f);
 void up_summary_clear(up_summary *s);
 
 #endif

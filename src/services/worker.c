@@ -93,11 +93,15 @@ int worker_new(const rnr_config *cfg, worker **out, rnr_error *err)
     if (!w)
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     w->cfg = cfg;
-    worker_env v;
+    /* read_env stops at the first bad variable: the rest stay zero, never
+     * garbage copied into w */
+    worker_env v = {0};
     int rc = read_env(&v, err);
-    w->max_deliveries = (int)v.max_deliveries;
-    w->backoff_base_ms = v.backoff_ms;
-    w->budget_ms = (int64_t)v.budget_s * 1000;
+    if (!rc) {
+        w->max_deliveries = (int)v.max_deliveries;
+        w->backoff_base_ms = v.backoff_ms;
+        w->budget_ms = (int64_t)v.budget_s * 1000;
+    }
     if (!rc) {
         nws_source_opts no = {cfg->nws_url, cfg->nwps_url, cfg->user_agent, &w->abort_now,
                               &w->progress};

@@ -50,21 +50,18 @@ static int is_transient_store(int rc)
 static void store_outputs(const worker_site_env *env, const char *lid,
                           const route_job_result *res, site_result *r)
 {
-    const char *files[2] = {res->nc_path, res->svg_path};
-    const char *types[2] = {"application/x-netcdf", "image/svg+xml"};
-    for (int i = 0; i < 2; i++) {
-        if (!files[i][0])
-            continue;
-        const char *base = strrchr(files[i], '/');
-        base = base ? base + 1 : files[i];
+    for (size_t i = 0; i < res->n_outputs; i++) {
+        const route_output *out = &res->outputs[i];
+        const char *base = strrchr(out->path, '/');
+        base = base ? base + 1 : out->path;
         char key[1200];
         snprintf(key, sizeof key, "%s/%s/%s", env->cfg->output_prefix, lid, base);
         rnr_error e = {0};
-        int rc = store_put_file(env->store, key, files[i], types[i], &e);
+        int rc = store_put_file(env->store, key, out->path, out->content_type, &e);
         tick(env);
         if (rc == RNR_OK) {
             log_info("worker", "stored lid=%s key=%s", lid, key);
-            r->outputs += i == 0;
+            r->outputs += i == 0; /* forecasts stored: the NetCDF counts */
             continue;
         }
         if (is_transient_store(rc)) {
@@ -117,9 +114,8 @@ static int fetch_series(const worker_site_env *env, const nwps_gauge *g, nwps_st
 
 static void remove_outputs(const route_job_result *res)
 {
-    unlink(res->nc_path);
-    if (res->svg_path[0])
-        unlink(res->svg_path);
+    for (size_t i = 0; i < res->n_outputs; i++)
+        unlink(res->outputs[i].path);
 }
 
 static void route_and_store(const worker_site_env *env, const rnr_forecast *f, site_result *r)

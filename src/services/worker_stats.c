@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/durable.h"
 #include "core/log.h"
 #include "services/worker.h"
 #include "services/worker_internal.h"
@@ -115,16 +116,17 @@ int worker_stats_write(const worker_stats *st, const char *path, rnr_error *err)
     for (int r = 1; r < NWS_SKIP_COUNT; r++)
         json_object_set_new(sk, nws_skip_name(r), json_integer(st->skipped[r]));
     json_object_set_new(o, "skipped", sk);
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int rc = json_dump_file(o, tmp, JSON_INDENT(2) | JSON_SORT_KEYS);
+    /* Rewritten at every settle; a copy lost to a power cut only
+     * undercounts one run: atomic, not fsync'd. */
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(o);
-    if (rc != 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return rnr_error_set(err, RNR_ERR_IO, "cannot write stats file %s: %s", path,
-                             strerror(errno));
-    }
-    return RNR_OK;
+    if (!text)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "stats file %s: out of memory", path);
+    int rc = durable_write_file(path, text, strlen(text), NULL, err);
+    free(text);
+    if (rc != RNR_OK)
+        rnr_error_prefix(err, "cannot write stats file");
+    return rc;
 }
 
 static int stat_int(json_t *v, const char *path, const char *name, int *out, rnr_error *err)

@@ -108,11 +108,11 @@ static void route_put(hf_db *hf, const rnr_forecast *f, issuance *is, rnr_store 
     route_job_result res;
     rnr_error e = {0, ""};
     assert_int_equal(route_job_run(hf, v, &o, tmp, &res, &e), RNR_OK);
-    assert_int_equal(nc_output_read(res.nc_path, &is->nc, &e), RNR_OK);
+    assert_int_equal(nc_output_read(res.outputs[0].path, &is->nc, &e), RNR_OK);
     char key[256];
     snprintf(key, sizeof key, "replace_and_route/%s/%s", is->lid, res.nc_name);
-    assert_int_equal(store_put_file(store, key, res.nc_path, "application/x-netcdf", &e), RNR_OK);
-    unlink(res.nc_path);
+    assert_int_equal(store_put_file(store, key, res.outputs[0].path, "application/x-netcdf", &e), RNR_OK);
+    unlink(res.outputs[0].path);
     time_format(res.t0, "%Y-%m-%d_%H:%M:%S", is->ref, sizeof is->ref);
     forecast_free(v);
 }

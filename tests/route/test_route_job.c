@@ -110,20 +110,28 @@ static void test_result_and_plot(void **state)
     assert_string_equal(res.nc_name, "troute_output_202505052100.nc");
     char want[1100];
     snprintf(want, sizeof want, "%s/troute_output_202505052100.svg", fx->tmp);
-    assert_string_equal(res.svg_path, want);
+    /* the outputs list: the NetCDF first, then the plot, with their types */
+    assert_int_equal(res.n_outputs, 2);
+    assert_string_equal(res.outputs[0].content_type, "application/x-netcdf");
+    assert_string_equal(res.outputs[1].content_type, "image/svg+xml");
+    const char *svg_path = route_job_output(&res, "image/svg+xml");
+    assert_non_null(svg_path);
+    assert_string_equal(svg_path, want);
+    snprintf(want, sizeof want, "%s/troute_output_202505052100.nc", fx->tmp);
+    assert_string_equal(res.outputs[0].path, want);
     nc_table *t = NULL;
-    assert_int_equal(nc_output_read(res.nc_path, &t, &err), RNR_OK);
+    assert_int_equal(nc_output_read(res.outputs[0].path, &t, &err), RNR_OK);
     check_peak(t, 0, res.peak_origin, res.peak_origin_time);
     check_peak(t, 49, res.peak_outlet, res.peak_outlet_time);
     assert_true(res.peak_origin > 481.0f);
     nc_table_free(t);
-    char *svg = tu_read_file(res.svg_path, NULL);
+    char *svg = tu_read_file(svg_path, NULL);
     assert_non_null(svg);
     assert_non_null(strstr(svg, "HPDT2"));
     free(svg);
     assert_int_equal(count_files(fx->tmp), 2);
-    unlink(res.svg_path);
-    unlink(res.nc_path);
+    unlink(svg_path);
+    unlink(res.outputs[0].path);
 }
 
 /* nts and output_every override the defaults; the 5-minute output's every
@@ -137,14 +145,15 @@ static void test_options(void **state)
     rnr_error err = {0, ""};
     assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &a, &err), RNR_OK);
     assert_int_equal(a.ntime, 240);
-    assert_string_equal(a.svg_path, "");
+    assert_int_equal(a.n_outputs, 1);
+    assert_null(route_job_output(&a, "image/svg+xml"));
     nc_table *ta = NULL, *tb = NULL;
-    assert_int_equal(nc_output_read(a.nc_path, &ta, &err), RNR_OK);
-    unlink(a.nc_path);
+    assert_int_equal(nc_output_read(a.outputs[0].path, &ta, &err), RNR_OK);
+    unlink(a.outputs[0].path);
     o.output_every = 0;
     assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &b, &err), RNR_OK);
     assert_int_equal(b.ntime, 20);
-    assert_int_equal(nc_output_read(b.nc_path, &tb, &err), RNR_OK);
+    assert_int_equal(nc_output_read(b.outputs[0].path, &tb, &err), RNR_OK);
     assert_int_equal(ta->times[0], 1746478800 + 300);
     for (size_t s = 0; s < 50; s++)
         for (size_t k = 0; k < 20; k++) {
@@ -153,7 +162,7 @@ static void test_options(void **state)
         }
     nc_table_free(ta);
     nc_table_free(tb);
-    unlink(b.nc_path);
+    unlink(b.outputs[0].path);
 }
 
 static void test_rejected_writes_nothing(void **state)
@@ -223,7 +232,7 @@ static void test_horizon_through_crest(void **state)
     assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_OK);
     assert_int_equal(res.t_end, 1746900000); /* 2025-05-10T18:00:00Z */
     nc_table *t = NULL;
-    assert_int_equal(nc_output_read(res.nc_path, &t, &err), RNR_OK);
+    assert_int_equal(nc_output_read(res.outputs[0].path, &t, &err), RNR_OK);
     assert_int_equal(t->times[t->ntime - 1], 1746900000);
     check_peak(t, 0, res.peak_origin, res.peak_origin_time);
     printf("origin peak %.3f m3/s at %lld (RFC crest 580.495)\n", (double)res.peak_origin,
@@ -231,12 +240,12 @@ static void test_horizon_through_crest(void **state)
     assert_true(fabs((double)res.peak_origin - 580.495361) <= 0.01 * 580.495361);
     assert_true(res.peak_origin_time >= crest_from && res.peak_origin_time <= crest_to + 3 * 3600);
     nc_table_free(t);
-    unlink(res.nc_path);
+    unlink(res.outputs[0].path);
     o.forcing_mode = FORCING_TROUTE;
     assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &res, &err), RNR_OK);
     assert_int_equal(res.t_end, 1746824400); /* 2025-05-09T21:00:00Z */
     assert_true(res.peak_origin < 0.99f * 580.495361f);
-    unlink(res.nc_path);
+    unlink(res.outputs[0].path);
 }
 
 /* Flow of segment seg (SIZE_MAX = the outlet) at output k of a run with options o. */
@@ -246,10 +255,10 @@ static float seg_flow(fixture *fx, const route_job_opts *o, size_t seg, size_t k
     rnr_error err = {0, ""};
     assert_int_equal(route_job_run(fx->hf, fx->f, o, fx->tmp, &res, &err), RNR_OK);
     nc_table *t = NULL;
-    assert_int_equal(nc_output_read(res.nc_path, &t, &err), RNR_OK);
+    assert_int_equal(nc_output_read(res.outputs[0].path, &t, &err), RNR_OK);
     float q = t->flow[(seg == SIZE_MAX ? t->nseg - 1 : seg) * t->ntime + k];
     nc_table_free(t);
-    unlink(res.nc_path);
+    unlink(res.outputs[0].path);
     return q;
 }
 

@@ -184,7 +184,7 @@ static char *route_and_render(rnr_forecast *f, char *gpkg, const char *tag)
         fprintf(stderr, "%s\n", e.msg);
     assert_int_equal(rc, RNR_OK);
     nc_table *t = NULL;
-    assert_int_equal(nc_output_read(res.nc_path, &t, &e), RNR_OK);
+    assert_int_equal(nc_output_read(res.outputs[0].path, &t, &e), RNR_OK);
     assert_int_equal(t->n_fcst, f->n);
     assert_int_equal(t->n_obs, f->n_obs);
     for (size_t i = 0; i < f->n; i++) {
@@ -196,7 +196,9 @@ static char *route_and_render(rnr_forecast *f, char *gpkg, const char *tag)
     nc_table_free(t);
     char cmd[3000], png[1100];
     snprintf(png, sizeof png, "%s/plot.png", tmp);
-    snprintf(cmd, sizeof cmd, "rsvg-convert -o '%s' '%s'", png, res.svg_path);
+    const char *svg_path = route_job_output(&res, "image/svg+xml");
+    assert_non_null(svg_path);
+    snprintf(cmd, sizeof cmd, "rsvg-convert -o '%s' '%s'", png, svg_path);
     assert_int_equal(system(cmd), 0);
     png_img img = {0, 0, 0, NULL};
     assert_int_equal(png_read(png, &img), 0);
@@ -208,7 +210,7 @@ static char *route_and_render(rnr_forecast *f, char *gpkg, const char *tag)
     assert_true(ink > 20000 && ink < (size_t)img.w * img.h / 2);
     assert_true(colours >= 8);
     free(img.px);
-    char *svg = tu_read_file(res.svg_path, NULL);
+    char *svg = tu_read_file(svg_path, NULL);
     if (getenv("RNR_KEEP_PLOT")) { /* for a person to look at */
         snprintf(cmd, sizeof cmd, "cp '%s' '%s/%s.png'", png, getenv("RNR_KEEP_PLOT"), tag);
         assert_int_equal(system(cmd), 0);
