@@ -184,8 +184,11 @@ static int load_layer(sqlite3 *db, pq_file *f, const col_spec *cols, size_t nc, 
     int64_t row = 0;
     int rc = RNR_OK;
     for (size_t g = 0; !rc && g < pq_num_row_groups(f); g++) {
+        /* one read for the row group's wanted chunks (one GET from S3) */
+        rc = pq_prefetch(f, g, idx, nc, err);
         for (size_t k = 0; !rc && k < nc; k++)
             rc = pq_read_column(f, g, idx[k], &cv[k], err);
+        pq_prefetch_clear(f);
         size_t rows = (size_t)pq_row_group_rows(f, g);
         for (size_t r = 0; !rc && r < rows; r++, row++) {
             for (size_t k = 0; !rc && k < nc; k++)

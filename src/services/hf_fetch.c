@@ -4,7 +4,7 @@
  *
  * Ranged (the default): each layer is HEADed for its size and ETag and its
  * bytes are fetched when the reader asks for them, with ranged GETs in
- * 64 KiB blocks, into a sparse file of the object's size under
+ * 16 KiB blocks, into a sparse file of the object's size under
  * {state_dir}/hf-<prefix>/ beside a map of the blocks held
  * ("<layer>.parquet.map": a header with the ETag and size, then a bitmap).
  * Only the footers and the column chunks the index needs are fetched; the
@@ -29,7 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HFF_BLOCK (64u << 10)
+#define HFF_BLOCK (16u << 10)
 #define HFF_TAIL (64u << 10)  /* fetched at open: the footer of most files */
 #define HFF_HEADER 512        /* map header bytes, then the bitmap */
 #define HFF_MAX_GET (64u << 20)
@@ -194,6 +194,11 @@ static int fetch_blocks(hff_obj *o, size_t b0, size_t b1, rnr_error *err)
             return fetch_whole(o, err);
         }
         r->gets++;
+        store_meta now;
+        rnr_error e2 = {0};
+        if (rc && rc != RNR_ERR_UNSUPPORTED && store_head(r->store, o->key, &now, &e2) != RNR_ERR_TRANSIENT &&
+            strcmp(now.etag, o->meta.etag) != 0) /* a 416 or 404 because the object was replaced */
+            rc = changed(o, now.etag[0] ? now.etag : "missing", err);
         if (!rc && m.etag[0] && strcmp(m.etag, o->meta.etag) != 0)
             rc = changed(o, m.etag, err);
         else if (!rc && m.size >= 0 && m.size != o->meta.size)
