@@ -182,7 +182,8 @@ static int load_layer(sqlite3 *db, pq_file *f, const col_spec *cols, size_t nc, 
         return rnr_error_set(err, RNR_ERR_INTERNAL, "%s: %s", pq_name(f), sqlite3_errmsg(db));
     memset(cv, 0, sizeof cv);
     int64_t row = 0;
-    int rc = RNR_OK;
+    /* a remote layer fetches every wanted chunk now, in a few requests */
+    int rc = pq_plan_columns(f, idx, nc, err);
     for (size_t g = 0; !rc && g < pq_num_row_groups(f); g++) {
         /* one read for the row group's wanted chunks (one GET from S3) */
         rc = pq_prefetch(f, g, idx, nc, err);

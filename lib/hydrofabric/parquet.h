@@ -117,6 +117,15 @@ void pq_get_io_stats(const pq_file *f, pq_io_stats *out);
 RNR_WARN_UNUSED int pq_prefetch(pq_file *f, size_t rg, const size_t *cols, size_t n, rnr_error *err);
 void pq_prefetch_clear(pq_file *f);
 
+/* A reader may want to know what is about to be read: a cache of a remote
+ * object fetches it in a few large requests rather than one per row group.
+ * spans holds n (offset, length) pairs, ascending. */
+typedef int (*pq_plan_fn)(void *ctx, const uint64_t *spans, size_t n, rnr_error *err);
+void pq_set_plan(pq_file *f, pq_plan_fn plan);
+/* Announce the chunks of these columns in every row group to the plan
+ * function (merged like pq_prefetch's); nothing without one. */
+RNR_WARN_UNUSED int pq_plan_columns(pq_file *f, const size_t *cols, size_t n, rnr_error *err);
+
 /* Whether row group rg's chunk of col may hold a value in [lo, hi] (1 when
  * its statistics cannot tell). */
 int pq_chunk_may_overlap_int(const pq_file *f, size_t rg, size_t col, int64_t lo, int64_t hi);

@@ -117,6 +117,7 @@ struct pq_file {
     pq_meta meta;
     size_t n_leaves;
     pq_leaf *leaves;
+    pq_plan_fn plan;
     pq_window win[PQ_MAX_WINDOWS];
     size_t n_win;
     pq_io_stats io;

@@ -9,8 +9,13 @@
 #include <string.h>
 
 /* Gaps between wanted chunks up to this size are read through rather
- * than split into another request. */
+ * than split into another request: small for a row group read into
+ * memory, larger for a plan (a cache on disk), where a request costs
+ * more than a few MB of transfer (a 2 MiB gap is ~40 ms on s3rver, a
+ * request ~20-300 ms on a loaded machine) but a flowpaths geometry chunk
+ * (~4.5 MB a row group on CONUS) must still be skipped. */
 #define PQ_PREFETCH_GAP (256u << 10)
+#define PQ_PLAN_GAP (2u << 20)
 
 int pq_read_at(pq_file *f, uint64_t off, size_t n, uint8_t *buf, rnr_error *err)
 {
@@ -60,24 +65,58 @@ static int cmp_span(const void *a, const void *b)
     return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
+/* The chunks of cols in row groups [g0, g1), sorted and merged where the
+ * gap is small: *k (offset, length) pairs in a malloc'd array. */
+static int merged_spans(const pq_file *f, size_t g0, size_t g1, const size_t *cols, size_t n, uint64_t gap,
+                        uint64_t (**out)[2], size_t *k, rnr_error *err)
+{
+    *k = 0;
+    if ((g1 - g0) * n > PQ_MAX_LIST) /* a footer no writer makes: plan nothing */
+        n = 0;
+    uint64_t(*sp)[2] = malloc(((g1 - g0) * n + 1) * sizeof *sp);
+    if (!(*out = sp))
+        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+    size_t m = 0;
+    for (size_t g = g0; g < g1; g++)
+        for (size_t i = 0; i < n; i++)
+            if (cols[i] < f->n_leaves && chunk_span(f, g, cols[i], &sp[m][0], &sp[m][1]))
+                m++;
+    qsort(sp, m, sizeof *sp, cmp_span);
+    for (size_t i = 0; i < m;) {
+        uint64_t lo = sp[i][0], hi = sp[i][0] + sp[i][1];
+        for (i++; i < m && sp[i][0] <= hi + gap && sp[i][0] + sp[i][1] - lo <= PQ_MAX_PAGE; i++)
+            hi = sp[i][0] + sp[i][1] > hi ? sp[i][0] + sp[i][1] : hi;
+        sp[*k][0] = lo;
+        sp[(*k)++][1] = hi - lo;
+    }
+    return RNR_OK;
+}
+
+void pq_set_plan(pq_file *f, pq_plan_fn plan) { f->plan = plan; }
+
+int pq_plan_columns(pq_file *f, const size_t *cols, size_t n, rnr_error *err)
+{
+    if (!f->plan || n == 0 || f->meta.n_rg == 0)
+        return RNR_OK;
+    uint64_t(*sp)[2];
+    size_t k;
+    int rc = merged_spans(f, 0, f->meta.n_rg, cols, n, PQ_PLAN_GAP, &sp, &k, err);
+    if (!rc && k)
+        rc = f->plan(f->ctx, &sp[0][0], k, err);
+    free(sp);
+    return rc;
+}
+
 int pq_prefetch(pq_file *f, size_t rg, const size_t *cols, size_t n, rnr_error *err)
 {
     pq_windows_clear(f);
     if (rg >= f->meta.n_rg || n == 0)
         return RNR_OK;
-    uint64_t(*sp)[2] = malloc(n * sizeof *sp);
-    if (!sp)
-        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (cols[i] < f->n_leaves && chunk_span(f, rg, cols[i], &sp[k][0], &sp[k][1]))
-            k++;
-    qsort(sp, k, sizeof *sp, cmp_span);
-    int rc = RNR_OK;
-    for (size_t i = 0; !rc && i < k && f->n_win < PQ_MAX_WINDOWS;) {
+    uint64_t(*sp)[2];
+    size_t k;
+    int rc = merged_spans(f, rg, rg + 1, cols, n, PQ_PREFETCH_GAP, &sp, &k, err);
+    for (size_t i = 0; !rc && i < k && f->n_win < PQ_MAX_WINDOWS; i++) {
         uint64_t lo = sp[i][0], hi = sp[i][0] + sp[i][1];
-        for (i++; i < k && sp[i][0] <= hi + PQ_PREFETCH_GAP && sp[i][0] + sp[i][1] - lo <= PQ_MAX_PAGE; i++)
-            hi = sp[i][0] + sp[i][1] > hi ? sp[i][0] + sp[i][1] : hi;
         pq_window *w = &f->win[f->n_win];
         if (!(w->buf = malloc((size_t)(hi - lo)))) {
             rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");

@@ -196,9 +196,9 @@ static int fetch_blocks(hff_obj *o, size_t b0, size_t b1, rnr_error *err)
         r->gets++;
         store_meta now;
         rnr_error e2 = {0};
-        if (rc && rc != RNR_ERR_UNSUPPORTED && store_head(r->store, o->key, &now, &e2) != RNR_ERR_TRANSIENT &&
-            strcmp(now.etag, o->meta.etag) != 0) /* a 416 or 404 because the object was replaced */
-            rc = changed(o, now.etag[0] ? now.etag : "missing", err);
+        int hrc = rc && rc != RNR_ERR_UNSUPPORTED ? store_head(r->store, o->key, &now, &e2) : -1;
+        if (hrc == RNR_ERR_NOTFOUND || (hrc == RNR_OK && strcmp(now.etag, o->meta.etag) != 0))
+            rc = changed(o, hrc ? "none (deleted)" : now.etag, err); /* a 416 or 404 from a replaced object */
         if (!rc && m.etag[0] && strcmp(m.etag, o->meta.etag) != 0)
             rc = changed(o, m.etag, err);
         else if (!rc && m.size >= 0 && m.size != o->meta.size)
@@ -231,6 +231,33 @@ static int cache_read(void *ctx, uint64_t off, size_t n, uint8_t *buf, rnr_error
     int rc = m0 <= b1 ? fetch_blocks(o, m0, m1, err) : RNR_OK;
     if (!rc && pread_all(o->fd, buf, n, off) != 0)
         rc = sys_error(o->path, "cannot read the cache", err);
+    return rc;
+}
+
+/* pq_plan_fn: fetch the missing blocks of every span the reader is about
+ * to read, a run of missing blocks per request (up to HFF_MAX_GET), so an
+ * index build makes a few large GETs per layer instead of one per row
+ * group. */
+static int cache_plan(void *ctx, const uint64_t *spans, size_t n, rnr_error *err)
+{
+    hff_obj *o = ctx;
+    int rc = RNR_OK;
+    for (size_t i = 0; !rc && i < n; i++) {
+        uint64_t off = spans[2 * i], len = spans[2 * i + 1];
+        if (len == 0 || off >= (uint64_t)o->meta.size || len > (uint64_t)o->meta.size - off)
+            continue; /* the read itself will say what is wrong */
+        size_t b = (size_t)(off / HFF_BLOCK), b1 = (size_t)((off + len - 1) / HFF_BLOCK);
+        while (!rc && b <= b1) {
+            while (b <= b1 && held(o, b))
+                b++;
+            size_t e = b;
+            while (e + 1 <= b1 && !held(o, e + 1))
+                e++;
+            if (b <= b1)
+                rc = fetch_blocks(o, b, e, err);
+            b = e + 1;
+        }
+    }
     return rc;
 }
 
@@ -306,8 +333,12 @@ static int remote_open_file(void *ctx, const char *file, pq_file **out, rnr_erro
     for (size_t i = 0; i < HFF_LAYERS; i++) {
         hff_obj *o = &r->obj[i];
         const char *base = o->key ? strrchr(o->key, '/') : NULL;
-        if (base && strcmp(base + 1, file) == 0)
-            return pq_open_reader(o->key, (uint64_t)o->meta.size, cache_read, o, out, err);
+        if (base && strcmp(base + 1, file) == 0) {
+            int rc = pq_open_reader(o->key, (uint64_t)o->meta.size, cache_read, o, out, err);
+            if (!rc)
+                pq_set_plan(*out, cache_plan);
+            return rc;
+        }
     }
     return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: missing file", file);
 }
