@@ -10,7 +10,9 @@
 # usage: bench/run_hf_parquet.sh [BUILD_DIR] [DATA_DIR] [REPS]
 #   DATA_DIR keeps the generated domain between runs (default
 #   /tmp/rnr-bench-hfpq; generating and indexing it takes minutes).
-#   RNR_S3_PORT: the port of the private s3rver (default 4599).
+#   RNR_TEST_S3_ENDPOINT (and RNR_TEST_S3_BUCKET): use that s3rver, e.g.
+#   after scripts/services.sh start; else a private one on RNR_S3_PORT
+#   (default 4599) is started and stopped here.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
@@ -38,17 +40,23 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$work/s3"
-NODE_OPTIONS=--openssl-legacy-provider node "$here/node_modules/s3rver/bin/s3rver.js" \
-  -d "$work/s3" -a 127.0.0.1 -p "$port" -s --configure-bucket rnr-bench > "$work/s3rver.log" 2>&1 &
-s3pid=$!
-for _ in $(seq 1 100); do
-  curl -fs -o /dev/null "http://127.0.0.1:$port/" && break
-  sleep 0.1
-done
-export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+if [ -n "${RNR_TEST_S3_ENDPOINT:-}" ]; then # a running s3rver (scripts/services.sh)
+  endpoint=$RNR_TEST_S3_ENDPOINT
+  store=s3://${RNR_TEST_S3_BUCKET:-rnr-test}/bench-hfpq-$$/
+else
+  mkdir -p "$work/s3"
+  NODE_OPTIONS=--openssl-legacy-provider node "$here/node_modules/s3rver/bin/s3rver.js" \
+    -d "$work/s3" -a 127.0.0.1 -p "$port" -s --configure-bucket rnr-bench > "$work/s3rver.log" 2>&1 &
+  s3pid=$!
+  for _ in $(seq 1 100); do
+    curl -fs -o /dev/null "http://127.0.0.1:$port/" && break
+    sleep 0.1
+  done
+  endpoint=http://127.0.0.1:$port
+  store=s3://rnr-bench/
+fi
+export AWS_ENDPOINT_URL_S3=$endpoint AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 unset AWS_SESSION_TOKEN AWS_PROFILE http_proxy HTTP_PROXY
-store=s3://rnr-bench/
 "$bench" --store "$store" --key hf/idx --upload "$data/conus"
 "$bench" --store "$store" --key hf/noidx --upload "$data/conus" --no-index
 

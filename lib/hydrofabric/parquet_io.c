@@ -84,7 +84,13 @@ static int merged_spans(const pq_file *f, size_t g0, size_t g1, const size_t *co
     qsort(sp, m, sizeof *sp, cmp_span);
     for (size_t i = 0; i < m;) {
         uint64_t lo = sp[i][0], hi = sp[i][0] + sp[i][1];
-        for (i++; i < m && sp[i][0] <= hi + gap && sp[i][0] + sp[i][1] - lo <= PQ_MAX_PAGE; i++)
+        /* read through a gap when it is small and no larger than what the
+         * span already wants: the bytes read never exceed twice the bytes
+         * wanted (a flowpaths geometry chunk between two row groups' wanted
+         * columns is skipped however small the file) */
+        for (i++; i < m && sp[i][0] <= hi + gap && (sp[i][0] <= hi || sp[i][0] - hi <= hi - lo) &&
+                  sp[i][0] + sp[i][1] - lo <= PQ_MAX_PAGE;
+             i++)
             hi = sp[i][0] + sp[i][1] > hi ? sp[i][0] + sp[i][1] : hi;
         sp[*k][0] = lo;
         sp[(*k)++][1] = hi - lo;
