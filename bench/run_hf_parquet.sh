@@ -63,23 +63,25 @@ unset AWS_SESSION_TOKEN AWS_PROFILE http_proxy HTTP_PROXY
 # median of field $1 over the lines in file $2
 median() { grep -o "$1=[0-9]*" "$2" | cut -d= -f2 | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# case NAME REPS FRESH(1: a new state dir each time) ARGS...
-case_run() {
-  local name=$1 n=$2 fresh=$3
-  shift 3
-  local out=$work/$name.txt state=$work/state-$name
-  : > "$out"
-  mkdir -p "$state"
-  # a restart case starts from a state dir one start has filled
-  [ "$fresh" = 0 ] && { "$bench" "$@" --state "$state" "$reach" >/dev/null 2>&1 || true; }
-  for i in $(seq 1 "$n"); do
-    [ "$fresh" = 1 ] && rm -rf "$state" && mkdir -p "$state"
-    "$bench" "$@" --state "$state" "$reach" 2>>"$work/$name.log" >> "$out" || { cat "$out" "$work/$name.log"; exit 1; }
-  done
+# once NAME FRESH ARGS...: one run appended to $work/NAME.txt; FRESH=1 starts
+# from an empty state dir, FRESH=0 from one a previous start has filled
+once() {
+  local name=$1 fresh=$2
+  shift 2
+  local state=$work/state-${name// /_}
+  if [ "$fresh" = 1 ] || [ ! -d "$state" ]; then
+    rm -rf "$state" && mkdir -p "$state"
+    [ "$fresh" = 0 ] && { "$bench" "$@" --state "$state" "$reach" >/dev/null 2>&1 || true; }
+  fi
+  "$bench" "$@" --state "$state" "$reach" 2>>"$work/$name.log" >> "$work/$name.txt" ||
+    { cat "$work/$name.txt" "$work/$name.log"; exit 1; }
+}
+report() {
+  local name=$1 out=$work/$1.txt
   grep -q "cut=[1-9]" "$out" || { echo "$name: no cut: $(cat "$out")" >&2; exit 1; }
-  printf '%-40s %3s runs  ready %7s ms  cpu %6s ms  peak RSS %4s MB  (%s)\n' "$name" "$n" \
+  printf '%-40s %3s runs  ready %7s ms  cpu %6s ms  peak RSS %4s MB  %s\n' "$name" "$(wc -l < "$out")" \
     "$(median ready_ms "$out")" "$(median cpu_ms "$out")" "$(median hwm_mb "$out")" \
-    "$(grep -o '[0-9]* ranged GETs, [0-9]* bytes fetched' "$work/$name.log" | head -1 || true)"
+    "$(grep -o '[0-9]* ranged GETs, [0-9]* bytes fetched' "$work/$name.log" | tail -1 || true)"
 }
 
 echo "reach $reach; $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -89,12 +91,24 @@ out=$work/local.txt
 for i in $(seq 1 "$reps"); do "$bench" --dir "$data/conus" "$reach" >> "$out"; done
 printf '%-40s %3s runs  ready %7s ms  cpu %6s ms  peak RSS %4s MB\n' "local directory, indexed" "$reps" \
   "$(median ready_ms "$out")" "$(median cpu_ms "$out")" "$(median hwm_mb "$out")"
-case_run "s3 ranged, published index, first" "$reps" 1 --store "$store" --key hf/idx
-case_run "s3 whole, published index, first" "$reps" 1 --store "$store" --key hf/idx --whole
-case_run "s3 ranged, published index, restart" "$reps" 0 --store "$store" --key hf/idx
-case_run "s3 whole, published index, restart" "$reps" 0 --store "$store" --key hf/idx --whole
-# building the index at the first start costs tens of seconds of CPU: fewer runs
+# ranged and whole alternate, run by run, so both meet the same load
+for i in $(seq 1 "$reps"); do
+  once "s3 ranged, published index, first" 1 --store "$store" --key hf/idx
+  once "s3 whole, published index, first" 1 --store "$store" --key hf/idx --whole
+  once "s3 ranged, published index, restart" 0 --store "$store" --key hf/idx
+  once "s3 whole, published index, restart" 0 --store "$store" --key hf/idx --whole
+done
+for n in "s3 ranged, published index, first" "s3 whole, published index, first" \
+         "s3 ranged, published index, restart" "s3 whole, published index, restart"; do report "$n"; done
+# building the index at the first start costs tens of seconds of CPU:
+# fewer runs, and none with RNR_BENCH_NO_BUILD=1
 few=$(( reps < 3 ? reps : 3 ))
-case_run "s3 ranged, no index, first (builds it)" "$few" 1 --store "$store" --key hf/noidx
-case_run "s3 whole, no index, first (builds it)" "$few" 1 --store "$store" --key hf/noidx --whole
+[ -n "${RNR_BENCH_NO_BUILD:-}" ] && few=0
+for i in $(seq 1 "$few"); do
+  once "s3 ranged, no index, first (builds it)" 1 --store "$store" --key hf/noidx
+  once "s3 whole, no index, first (builds it)" 1 --store "$store" --key hf/noidx --whole
+done
+[ "$few" = 0 ] || for n in "s3 ranged, no index, first (builds it)" "s3 whole, no index, first (builds it)"; do
+  report "$n"
+done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
