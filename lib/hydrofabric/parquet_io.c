@@ -16,6 +16,7 @@
  * (~4.5 MB a row group on CONUS) must still be skipped. */
 #define PQ_PREFETCH_GAP (256u << 10)
 #define PQ_PLAN_GAP (2u << 20)
+#define PQ_TINY_GAP (64u << 10)
 
 int pq_read_at(pq_file *f, uint64_t off, size_t n, uint8_t *buf, rnr_error *err)
 {
@@ -84,11 +85,11 @@ static int merged_spans(const pq_file *f, size_t g0, size_t g1, const size_t *co
     qsort(sp, m, sizeof *sp, cmp_span);
     for (size_t i = 0; i < m;) {
         uint64_t lo = sp[i][0], hi = sp[i][0] + sp[i][1];
-        /* read through a gap when it is small and no larger than what the
-         * span already wants: the bytes read never exceed twice the bytes
-         * wanted (a flowpaths geometry chunk between two row groups' wanted
-         * columns is skipped however small the file) */
-        for (i++; i < m && sp[i][0] <= hi + gap && (sp[i][0] <= hi || sp[i][0] - hi <= hi - lo) &&
+        /* read through a gap when it is tiny, or no larger than the cap and
+         * than what the span already holds: the bytes read stay within about
+         * twice the bytes wanted (a flowpaths geometry chunk between two row
+         * groups' wanted columns is skipped however small the file) */
+        for (i++; i < m && sp[i][0] <= hi + gap && (sp[i][0] <= hi + PQ_TINY_GAP || sp[i][0] - hi <= hi - lo) &&
                   sp[i][0] + sp[i][1] - lo <= PQ_MAX_PAGE;
              i++)
             hi = sp[i][0] + sp[i][1] > hi ? sp[i][0] + sp[i][1] : hi;
