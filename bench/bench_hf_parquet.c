@@ -5,9 +5,13 @@
  * there), then one cut; wall time and VmHWM of this process.
  *
  *   bench_hf_parquet --dir DIR REACH            local directory
- *   bench_hf_parquet --store URL --key PREFIX --state DIR REACH
- *   bench_hf_parquet --store URL --key PREFIX --upload DIR     put the layers
- *                                                   (and DIR.rnrindex, if any)
+ *   bench_hf_parquet --store URL --key PREFIX --state DIR [--whole] REACH
+ *   bench_hf_parquet --store URL --key PREFIX --upload DIR [--no-index]
+ *                    put the layers (and DIR.rnrindex, if any, unless --no-index)
+ *
+ * Prints one line "ready_ms=... cpu_ms=... hwm_mb=... cut=N" for
+ * bench/run_hf_parquet.sh to take medians of. --whole downloads whole
+ * files (RNR_HYDROFABRIC_FETCH=whole) instead of ranged reads.
  */
 #include "adapters/backends.h"
 #include "core/timeutil.h"
@@ -17,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static long status_kb(const char *key)
@@ -32,7 +37,14 @@ static long status_kb(const char *key)
     return v;
 }
 
-static int upload(const char *url, const char *prefix, const char *dir)
+static long cpu_ms(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000L + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+static int upload(const char *url, const char *prefix, const char *dir, int with_index)
 {
     static const char *const names[] = {"network", "flowpaths", "flowpath-attributes", "lakes", "nexus"};
     rnr_store *s;
@@ -51,7 +63,7 @@ static int upload(const char *url, const char *prefix, const char *dir)
     char path[4096], key[1024];
     snprintf(path, sizeof path, "%s.rnrindex", dir);
     snprintf(key, sizeof key, "%s/rnr.rnrindex", prefix);
-    if (!rc && access(path, R_OK) == 0 && (rc = store_put_file(s, key, path, NULL, &err)))
+    if (!rc && with_index && access(path, R_OK) == 0 && (rc = store_put_file(s, key, path, NULL, &err)))
         fprintf(stderr, "%s\n", err.msg);
     store_free(s);
     return rc ? 1 : 0;
@@ -60,7 +72,16 @@ static int upload(const char *url, const char *prefix, const char *dir)
 int main(int argc, char **argv)
 {
     const char *dir = NULL, *url = NULL, *key = NULL, *state = NULL, *reach = NULL, *up = NULL;
+    int whole = 0, with_index = 1;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--whole") == 0) {
+            whole = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--no-index") == 0) {
+            with_index = 0;
+            continue;
+        }
         if (i + 1 < argc && strcmp(argv[i], "--dir") == 0)
             dir = argv[++i];
         else if (i + 1 < argc && strcmp(argv[i], "--store") == 0)
@@ -75,7 +96,7 @@ int main(int argc, char **argv)
             reach = argv[i];
     }
     if (up && url && key)
-        return upload(url, key, up);
+        return upload(url, key, up, with_index);
     if (!reach || (!dir && !(url && key && state))) {
         fprintf(stderr, "usage: bench_hf_parquet (--dir DIR | --store URL --key PREFIX --state DIR) REACH\n");
         return 2;
@@ -86,6 +107,7 @@ int main(int argc, char **argv)
     c.hydrofabric_path = (char *)dir;
     c.hydrofabric_key = (char *)key;
     c.state_dir = (char *)state;
+    c.hydrofabric_whole = whole;
     rnr_store *s = NULL;
     if (url && backend_open_store(url, &s, &err)) {
         fprintf(stderr, "%s\n", err.msg);
@@ -102,9 +124,9 @@ int main(int argc, char **argv)
     int64_t t1 = time_mono_ms();
     hf_info info;
     hf_get_info(h, &info);
-    printf("ready in %lld ms (indexed=%d, %zu flowpaths): cut of %zu flowpaths%s; VmHWM %ld MB\n",
-           (long long)(t1 - t0), info.indexed, info.flowpaths, rc ? 0 : cut->n, rc ? err.msg : "",
-           status_kb("VmHWM:") / 1024);
+    printf("ready_ms=%lld cpu_ms=%ld hwm_mb=%ld indexed=%d flowpaths=%zu cut=%zu%s%s\n", (long long)(t1 - t0),
+           cpu_ms(), status_kb("VmHWM:") / 1024, info.indexed, info.flowpaths, rc ? 0 : cut->n, rc ? " error: " : "",
+           rc ? err.msg : "");
     if (!rc)
         hf_cut_free(cut);
     hf_close(h);

@@ -397,6 +397,67 @@ static void fs_close(void *self)
     free(s);
 }
 
+/* Open an object for reading and describe it. Objects are replaced by
+ * rename, so inode, size and modification time together tag a version. */
+static int fs_open_object(file_store *s, const char *key, int *fd, store_meta *m, rnr_error *err)
+{
+    int rc = file_store_check_key(key, err);
+    if (rc != RNR_OK)
+        return rc;
+    char *src = path_join(s->root, key);
+    if (!src)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory reading '%s'", key);
+    *fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (*fd < 0 || fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = *fd < 0 ? errno : ENOENT;
+        rc = (e == ENOENT || e == ENOTDIR) ? rnr_error_set(err, RNR_ERR_NOTFOUND, "no object with key '%s'", key)
+                                           : io_error("cannot read", src, e, err);
+        if (*fd >= 0)
+            close(*fd);
+        *fd = -1;
+    } else {
+        m->size = (int64_t)st.st_size;
+        snprintf(m->etag, sizeof m->etag, "\"%llx-%llx-%llx.%09ld\"", (unsigned long long)st.st_ino,
+                 (unsigned long long)st.st_size, (unsigned long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    }
+    free(src);
+    return rc;
+}
+
+static int fs_head(void *self, const char *key, store_meta *out, rnr_error *err)
+{
+    int fd;
+    int rc = fs_open_object(self, key, &fd, out, err);
+    if (rc == RNR_OK)
+        close(fd);
+    return rc;
+}
+
+static int fs_get_range(void *self, const char *key, uint64_t off, size_t n, void *buf, store_meta *m,
+                        rnr_error *err)
+{
+    int fd;
+    int rc = fs_open_object(self, key, &fd, m, err);
+    if (rc != RNR_OK)
+        return rc;
+    if (off > (uint64_t)m->size || n > (uint64_t)m->size - off)
+        rc = rnr_error_set(err, RNR_ERR_PARSE, "'%s': bytes %llu-%llu asked of an object of %lld bytes", key,
+                           (unsigned long long)off, (unsigned long long)(off + n - 1), (long long)m->size);
+    for (size_t got = 0; rc == RNR_OK && got < n;) {
+        ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            rc = rnr_error_set(err, RNR_ERR_IO, "'%s': read failed at byte %llu", key,
+                               (unsigned long long)(off + got));
+        else
+            got += (size_t)r;
+    }
+    close(fd);
+    return rc;
+}
+
 static const store_ops file_store_ops = {
     .put_file = fs_put_file,
     .put_buf = fs_put_buf,
@@ -404,6 +465,8 @@ static const store_ops file_store_ops = {
     .list = fs_list,
     .del = fs_del,
     .close = fs_close,
+    .head = fs_head,
+    .get_range = fs_get_range,
 };
 
 static const char *const store_params[] = {NULL};

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -257,7 +258,20 @@ typedef struct s3_req {
     FILE *upload;             /* PUT from a file */
     long long upload_size;
     FILE *download;           /* 2xx GET body goes here */
+    struct s3_range *range;   /* a ranged GET or a HEAD (below) */
 } s3_req;
+
+/* A ranged GET into memory, or a HEAD: the Range asked for, where the 206
+ * body goes, and the answer's headers. */
+typedef struct s3_range {
+    char header[96];          /* "Range: bytes=a-b"; "" for a HEAD */
+    uint8_t *into;
+    size_t cap, got;
+    int overflow;             /* the body was longer than asked */
+    int ignored;              /* 200 with the whole object: Range not honoured */
+    char etag[128];
+    long long total;          /* Content-Range's /total, or a HEAD's length; -1 unknown */
+} s3_range;
 
 typedef struct io_ctx {
     const s3_req *r;
@@ -285,6 +299,20 @@ static size_t s3_write(char *d, size_t sz, size_t nm, void *ud)
     size_t n = sz * nm;
     long status = 0;
     curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+    s3_range *g = x->r->range;
+    if (g && status == 200) { /* the whole object instead of a range: stop now */
+        g->ignored = 1;
+        return 0;
+    }
+    if (g && status == 206) {
+        if (n > g->cap - g->got) {
+            g->overflow = 1;
+            return 0;
+        }
+        memcpy(g->into + g->got, d, n);
+        g->got += n;
+        return n;
+    }
     if (x->r->download && status >= 200 && status < 300) {
         if (fwrite(d, 1, n, x->r->download) != n) {
             x->write_failed = 1;
@@ -298,6 +326,10 @@ static size_t s3_write(char *d, size_t sz, size_t nm, void *ud)
 /* Rewind upload and download for another attempt. */
 static int rewind_io(const s3_req *r)
 {
+    if (r->range) {
+        r->range->got = 0;
+        r->range->ignored = r->range->overflow = 0;
+    }
     if (r->upload && fseek(r->upload, 0, SEEK_SET) != 0)
         return -1;
     if (r->download) {
@@ -321,10 +353,37 @@ static int build_url(s3_store *s, const s3_req *r, char **url, rnr_error *err)
     return *url ? RNR_OK : rnr_error_set(err, RNR_ERR_NOMEM, "s3: out of memory");
 }
 
+/* ETag, Content-Range and Content-Length of a ranged GET or HEAD. */
+static size_t s3_header(char *d, size_t sz, size_t nm, void *ud)
+{
+    s3_range *g = ud;
+    size_t n = sz * nm;
+    char line[256];
+    size_t k = n < sizeof line - 1 ? n : sizeof line - 1;
+    memcpy(line, d, k);
+    line[k] = 0;
+    line[strcspn(line, "\r\n")] = 0;
+    if (strncasecmp(line, "HTTP/", 5) == 0) { /* a new answer (after a redirect or 100) */
+        g->etag[0] = 0;
+        g->total = -1;
+    } else if (strncasecmp(line, "etag:", 5) == 0) {
+        snprintf(g->etag, sizeof g->etag, "%s", line + 5 + strspn(line + 5, " \t"));
+    } else if (strncasecmp(line, "content-range:", 14) == 0) {
+        const char *slash = strrchr(line, '/');
+        if (slash && slash[1] != '*')
+            g->total = strtoll(slash + 1, NULL, 10);
+    } else if (strncasecmp(line, "content-length:", 15) == 0 && !g->header[0]) {
+        g->total = strtoll(line + 15, NULL, 10);
+    }
+    return n;
+}
+
 static struct curl_slist *req_headers(const s3_req *r)
 {
     struct curl_slist *hl = NULL, *l;
     char line[256];
+    if (r->range && r->range->header[0] && !(hl = curl_slist_append(hl, r->range->header)))
+        return NULL;
     if (r->content_type) {
         snprintf(line, sizeof line, "Content-Type: %s", r->content_type);
         if (!(hl = curl_slist_append(hl, line)))
@@ -353,6 +412,12 @@ static void setup_io(CURL *h, const s3_req *r, io_ctx *x)
                          (curl_off_t)(r->upload ? r->upload_size : (long long)r->len));
     } else if (strcmp(r->method, "DELETE") == 0) {
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+    } else if (strcmp(r->method, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    }
+    if (r->range) {
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, s3_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, r->range);
     }
 }
 
@@ -420,6 +485,12 @@ static int s3_perform(s3_store *s, const s3_req *r, aws_response *mem, const cha
         int wfail = 0;
         if ((rc = perform_once(s, r, url, mem, &cc, &wfail, err)) != RNR_OK)
             break;
+        if (r->range && (r->range->ignored || r->range->overflow)) {
+            rc = r->range->ignored
+                     ? rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: the server ignored Range (HTTP 200)", what)
+                     : rnr_error_set(err, RNR_ERR_PARSE, "%s: the server sent more than the range asked", what);
+            break;
+        }
         if (wfail) {
             rc = rnr_error_set(err, RNR_ERR_IO, "%s: writing the local file failed", what);
             break;
@@ -704,7 +775,56 @@ static void s3_close(void *self)
     free(s);
 }
 
-static const store_ops s3_ops = {s3_put_file, s3_put_buf, s3_get_file, s3_list, s3_del, s3_close};
+static int s3_head(void *self, const char *key, store_meta *out, rnr_error *err)
+{
+    s3_store *s = self;
+    char *fk, what[400];
+    int rc = full_key(s, key, &fk, what, sizeof what, "HEAD", err);
+    if (rc != RNR_OK)
+        return rc;
+    s3_range g = {.total = -1};
+    s3_req r = {.method = "HEAD", .key = fk, .payload_hash = AWS_EMPTY_SHA256, .range = &g};
+    aws_response mem;
+    rc = s3_perform(s, &r, &mem, what, err);
+    aws_response_clear(&mem);
+    free(fk);
+    if (rc == RNR_ERR_NOTFOUND) /* a HEAD has no error document to say NoSuchKey */
+        return rnr_error_set(err, rc, "%s: no such key", what);
+    if (rc == RNR_OK && g.total < 0)
+        return rnr_error_set(err, RNR_ERR_PARSE, "%s: the answer has no Content-Length", what);
+    out->size = g.total;
+    snprintf(out->etag, sizeof out->etag, "%s", g.etag);
+    return rc;
+}
+
+static int s3_get_range(void *self, const char *key, uint64_t off, size_t n, void *buf, store_meta *m,
+                        rnr_error *err)
+{
+    s3_store *s = self;
+    char *fk, what[400];
+    if (n == 0)
+        return rnr_error_set(err, RNR_ERR_INVALID, "s3 GET %s: an empty range", key);
+    int rc = full_key(s, key, &fk, what, sizeof what, "GET", err);
+    if (rc != RNR_OK)
+        return rc;
+    s3_range g = {.into = buf, .cap = n, .total = -1};
+    snprintf(g.header, sizeof g.header, "Range: bytes=%llu-%llu", (unsigned long long)off,
+             (unsigned long long)(off + n - 1));
+    s3_req r = {.method = "GET", .key = fk, .payload_hash = AWS_EMPTY_SHA256, .range = &g};
+    aws_response mem;
+    rc = s3_perform(s, &r, &mem, what, err);
+    aws_response_clear(&mem);
+    free(fk);
+    m->size = g.total;
+    snprintf(m->etag, sizeof m->etag, "%s", g.etag);
+    if (rc == RNR_OK && g.got != n)
+        rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: bytes %llu-%llu: got %zu of %zu (object of %lld bytes)", what,
+                           (unsigned long long)off, (unsigned long long)(off + n - 1), g.got, n, g.total);
+    return rc;
+}
+
+static const store_ops s3_ops = {s3_put_file, s3_put_buf, s3_get_file, s3_list, s3_del, s3_close,
+                                 s3_head, s3_get_range};
 
 static int s3_init(s3_store *s, const s3_url *u, const s3_store_opts *o, rnr_error *err)
 {

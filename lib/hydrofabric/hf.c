@@ -68,7 +68,7 @@ static int open_memory(hf_db *h, rnr_error *err)
     if (sqlite3_open_v2(":memory:", &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
         return rnr_error_set(err, RNR_ERR_NOMEM, "cannot open an in-memory database");
     if (h->pq)
-        return hf_parquet_build(h->db, h->path, &h->info, err);
+        return hf_parquet_build(h->db, h->path, h->src.open ? &h->src : NULL, &h->info, err);
     int rc = hf_attach(h->db, h->path, err);
     if (!rc)
         rc = hf_resolve_layers(h->db, h->path, &ly, err);
@@ -108,20 +108,31 @@ static int prepare_all(hf_db *h, rnr_error *err)
     return prepare(h, sql, &h->st_geom, err);
 }
 
-int hf_open(const char *path, hf_db **out, rnr_error *err) { return hf_open_index(path, NULL, out, err); }
+int hf_open(const char *path, hf_db **out, rnr_error *err) { return hf_open_source(path, NULL, NULL, out, err); }
 
 int hf_open_index(const char *path, const char *index_path, hf_db **out, rnr_error *err)
 {
+    return hf_open_source(path, index_path, NULL, out, err);
+}
+
+int hf_open_source(const char *path, const char *index_path, const hf_source *src, hf_db **out, rnr_error *err)
+{
     *out = NULL;
-    if (index_path && access(index_path, R_OK) != 0)
-        return rnr_error_set(err, RNR_ERR_IO, "%s: cannot read the index", index_path);
     hf_db *h = calloc(1, sizeof *h);
     char *ip = index_path ? strdup(index_path) : hf_index_path(path);
-    if (!h || !ip || !(h->path = strdup(path))) {
+    if (!h || !ip || !(h->path = strdup(path)) || (index_path && access(index_path, R_OK) != 0)) {
+        int rc = !h || !ip || (h && !h->path) ? rnr_error_set(err, RNR_ERR_NOMEM, "out of memory")
+                                              : rnr_error_set(err, RNR_ERR_IO, "%s: cannot read the index", index_path);
+        if (h)
+            free(h->path);
         free(h);
         free(ip);
-        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+        if (src && src->close)
+            src->close(src->ctx);
+        return rc;
     }
+    if (src)
+        h->src = *src;
     int rc = hf_is_dir(path) ? hf_parquet_open(h, err) : RNR_OK;
     if (!rc)
         rc = open_sidecar(h, ip) == 0 ? (h->pq ? RNR_OK : hf_attach(h->db, path, err)) : open_memory(h, err);
@@ -162,6 +173,8 @@ void hf_close(hf_db *h)
     sqlite3_close(h->db);
     free(h->crs_wkt);
     hf_parquet_close(h);
+    if (h->src.close)
+        h->src.close(h->src.ctx);
     free(h->path);
     free(h);
 }

@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "hydro/segment.h"
+#include "hydrofabric/parquet.h"
 
 typedef struct hf_db hf_db;
 
@@ -86,6 +87,25 @@ int hf_index_build(const char *gpkg_path, const char *index_path, hf_info *info,
 int hf_export_parquet(const char *gpkg_path, const char *dir, size_t row_group, int zstd, rnr_error *err);
 
 int hf_open(const char *path, hf_db **out, rnr_error *err);
+
+/* Where a parquet hydrofabric's layers are read from when they are not
+ * plain files (an object store behind a local cache of byte ranges):
+ * open gives one layer file ("flowpaths.parquet") as a pq_file, or
+ * RNR_ERR_NOTFOUND when there is none. The directory must still hold a
+ * file per layer of the object's size with its last 4 KiB (the index's
+ * staleness stamp reads them). close(ctx) runs when the hf_db is closed. */
+typedef struct hf_source {
+    int (*open)(void *ctx, const char *file, pq_file **out, rnr_error *err);
+    void (*close)(void *ctx);
+    void *ctx;
+} hf_source;
+/* hf_open_index on a parquet directory whose layers come from src. The
+ * hf_db takes src over: src->close runs at hf_close, or before this
+ * returns an error. */
+int hf_open_source(const char *dir, const char *index_path, const hf_source *src, hf_db **out, rnr_error *err);
+/* hf_index_build with the layers read from src (NULL: files in dir). */
+int hf_index_build_source(const char *dir, const char *index_path, const hf_source *src, hf_info *info,
+                          rnr_error *err);
 /* Same with the index somewhere else (a read-only hydrofabric directory);
  * index_path NULL means hf_index_path(path). */
 int hf_open_index(const char *path, const char *index_path, hf_db **out, rnr_error *err);

@@ -365,6 +365,12 @@ int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info 
 
 int hf_index_build(const char *gpkg_path, const char *index_path, hf_info *info, rnr_error *err)
 {
+    return hf_index_build_source(gpkg_path, index_path, NULL, info, err);
+}
+
+int hf_index_build_source(const char *gpkg_path, const char *index_path, const hf_source *src, hf_info *info,
+                          rnr_error *err)
+{
     hf_info local;
     if (!info)
         info = &local;
@@ -384,7 +390,7 @@ int hf_index_build(const char *gpkg_path, const char *index_path, hf_info *info,
                       "index pragmas", err);
     int dir = hf_is_dir(gpkg_path);
     if (!rc && dir)
-        rc = hf_parquet_build(db, gpkg_path, info, err);
+        rc = hf_parquet_build(db, gpkg_path, src, info, err);
     if (!rc && !dir)
         rc = hf_attach(db, gpkg_path, err);
     if (!rc && !dir)

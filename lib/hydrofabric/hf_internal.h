@@ -28,6 +28,7 @@ struct hf_db {
     char crs[32];   /* "EPSG:5070": the flowpaths' CRS as AUTHORITY:CODE, "" unknown */
     char *crs_wkt;  /* its definition (malloc'd), NULL unknown */
     struct hf_pq *pq;      /* set when path is a directory of parquet layers */
+    hf_source src;         /* where those layers are read from; open NULL: files */
 };
 
 /* Fill h->crs / h->crs_wkt from the GeoPackage's gpkg_geometry_columns and
@@ -64,7 +65,7 @@ extern const char *const HF_PARQUET_LAYERS[];
 /* Whether path is a directory (a parquet hydrofabric). */
 int hf_is_dir(const char *path);
 /* Fill the compact tables of db from the parquet layers in dir. */
-int hf_parquet_build(sqlite3 *db, const char *dir, hf_info *info, rnr_error *err);
+int hf_parquet_build(sqlite3 *db, const char *dir, const hf_source *src, hf_info *info, rnr_error *err);
 /* Open dir's flowpaths.parquet for geometry; hf_load_geometry uses it. */
 int hf_parquet_open(hf_db *h, rnr_error *err);
 void hf_parquet_close(hf_db *h);

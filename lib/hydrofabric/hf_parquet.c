@@ -46,18 +46,26 @@ struct hf_pq {
     pq_column geom;
 };
 
-static int open_layer(const char *dir, const char *a, const char *b, int required, pq_file **out, char *used,
-                      size_t used_n, rnr_error *err)
+/* Open dir/<name>.parquet, or the source's file of that name. */
+static int open_file(const char *dir, const hf_source *src, const char *name, pq_file **out, rnr_error *err)
 {
     char p[4096];
+    if (src) {
+        snprintf(p, sizeof p, "%s.parquet", name);
+        return src->open(src->ctx, p, out, err);
+    }
+    snprintf(p, sizeof p, "%s/%s.parquet", dir, name);
+    return pq_open(p, out, err);
+}
+
+static int open_layer(const char *dir, const hf_source *src, const char *a, const char *b, int required,
+                      pq_file **out, char *used, size_t used_n, rnr_error *err)
+{
     *out = NULL;
-    snprintf(p, sizeof p, "%s/%s.parquet", dir, a);
     rnr_error e2 = {0};
-    int rc = pq_open(p, out, err);
+    int rc = open_file(dir, src, a, out, err);
     if (rc == RNR_ERR_NOTFOUND && b) {
-        char q[4096];
-        snprintf(q, sizeof q, "%s/%s.parquet", dir, b);
-        if (pq_open(q, out, &e2) == RNR_OK) {
+        if (open_file(dir, src, b, out, &e2) == RNR_OK) {
             a = b;
             rc = RNR_OK;
         }
@@ -174,10 +182,14 @@ static int load_layer(sqlite3 *db, pq_file *f, const col_spec *cols, size_t nc, 
         return rnr_error_set(err, RNR_ERR_INTERNAL, "%s: %s", pq_name(f), sqlite3_errmsg(db));
     memset(cv, 0, sizeof cv);
     int64_t row = 0;
-    int rc = RNR_OK;
+    /* a remote layer fetches every wanted chunk now, in a few requests */
+    int rc = pq_plan_columns(f, idx, nc, err);
     for (size_t g = 0; !rc && g < pq_num_row_groups(f); g++) {
+        /* one read for the row group's wanted chunks (one GET from S3) */
+        rc = pq_prefetch(f, g, idx, nc, err);
         for (size_t k = 0; !rc && k < nc; k++)
             rc = pq_read_column(f, g, idx[k], &cv[k], err);
+        pq_prefetch_clear(f);
         size_t rows = (size_t)pq_row_group_rows(f, g);
         for (size_t r = 0; !rc && r < rows; r++, row++) {
             for (size_t k = 0; !rc && k < nc; k++)
@@ -266,7 +278,7 @@ static void read_geo(pq_file *f, char *col, size_t col_n, char *crs, size_t crs_
     json_decref(j);
 }
 
-int hf_parquet_build(sqlite3 *db, const char *dir, hf_info *info, rnr_error *err)
+int hf_parquet_build(sqlite3 *db, const char *dir, const hf_source *src, hf_info *info, rnr_error *err)
 {
     pq_file *net = NULL, *fp = NULL, *at = NULL, *lk = NULL, *nx = NULL;
     hf_layers ly;
@@ -274,12 +286,12 @@ int hf_parquet_build(sqlite3 *db, const char *dir, hf_info *info, rnr_error *err
     memset(info, 0, sizeof *info);
     snprintf(ly.geom_column, sizeof ly.geom_column, "geometry");
     int rc;
-    if ((rc = open_layer(dir, "network", NULL, 1, &net, NULL, 0, err)) ||
-        (rc = open_layer(dir, "flowpaths", "flowlines", 1, &fp, ly.flowpaths, sizeof ly.flowpaths, err)) ||
-        (rc = open_layer(dir, "flowpath-attributes", "flowpath_attributes", 1, &at, ly.attributes,
+    if ((rc = open_layer(dir, src, "network", NULL, 1, &net, NULL, 0, err)) ||
+        (rc = open_layer(dir, src, "flowpaths", "flowlines", 1, &fp, ly.flowpaths, sizeof ly.flowpaths, err)) ||
+        (rc = open_layer(dir, src, "flowpath-attributes", "flowpath_attributes", 1, &at, ly.attributes,
                          sizeof ly.attributes, err)) ||
-        (rc = open_layer(dir, "lakes", NULL, 1, &lk, NULL, 0, err)) ||
-        (rc = open_layer(dir, "nexus", NULL, 0, &nx, NULL, 0, err)))
+        (rc = open_layer(dir, src, "lakes", NULL, 1, &lk, NULL, 0, err)) ||
+        (rc = open_layer(dir, src, "nexus", NULL, 0, &nx, NULL, 0, err)))
         goto done;
     read_geo(fp, ly.geom_column, sizeof ly.geom_column, ly.crs, sizeof ly.crs);
     snprintf(info->layer_flowpaths, sizeof info->layer_flowpaths, "%s", ly.flowpaths);
@@ -324,7 +336,7 @@ int hf_parquet_open(hf_db *h, rnr_error *err)
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     h->pq = q;
     char col[64] = "geometry", crs[32] = "";
-    int rc = open_layer(h->path, "flowpaths", "flowlines", 1, &q->fp, NULL, 0, err);
+    int rc = open_layer(h->path, h->src.open ? &h->src : NULL, "flowpaths", "flowlines", 1, &q->fp, NULL, 0, err);
     if (rc)
         return rc;
     read_geo(q->fp, col, sizeof col, crs, sizeof crs);

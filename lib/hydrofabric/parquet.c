@@ -111,9 +111,9 @@ static int load_footer(pq_file *f, rnr_error *err)
     if (f->size < 12)
         return rnr_error_set(err, RNR_ERR_PARSE, "%s: truncated (%llu bytes, not a Parquet file)", f->name,
                              (unsigned long long)f->size);
-    int rc = f->read(f->ctx, 0, 4, head, err);
+    int rc = pq_read_at(f, 0, 4, head, err);
     if (!rc)
-        rc = f->read(f->ctx, f->size - 8, 8, tail, err);
+        rc = pq_read_at(f, f->size - 8, 8, tail, err);
     if (rc)
         return rc;
     if (memcmp(tail + 4, "PAR1", 4) != 0)
@@ -128,7 +128,7 @@ static int load_footer(pq_file *f, rnr_error *err)
     f->footer = malloc(flen);
     if (!f->footer)
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
-    if ((rc = f->read(f->ctx, f->size - 8 - flen, flen, f->footer, err)) ||
+    if ((rc = pq_read_at(f, f->size - 8 - flen, flen, f->footer, err)) ||
         (rc = pq_meta_decode(f->footer, flen, &f->meta, f->name, err)))
         return rc;
     return check_meta(f, err);
@@ -212,6 +212,7 @@ void pq_close(pq_file *f)
         return;
     if (f->fd >= 0)
         close(f->fd);
+    pq_windows_clear(f);
     for (size_t i = 0; i < f->n_leaves; i++)
         free(f->leaves[i].name);
     free(f->leaves);
@@ -303,14 +304,20 @@ int pq_chunk_stats(const pq_file *f, size_t rg, size_t col, pq_stats *s)
 
 int pq_chunk_may_contain_int(const pq_file *f, size_t rg, size_t col, int64_t v)
 {
+    return pq_chunk_may_overlap_int(f, rg, col, v, v);
+}
+
+int pq_chunk_may_overlap_int(const pq_file *f, size_t rg, size_t col, int64_t lo, int64_t hi)
+{
     pq_stats s;
     if (!pq_chunk_stats(f, rg, col, &s))
         return 1;
     int type = f->leaves[col].el->type;
     if (type == PQ_INT32 || type == PQ_INT64)
-        return !(s.has_min && v < s.min_i) && !(s.has_max && v > s.max_i);
+        return !(s.has_min && hi < s.min_i) && !(s.has_max && lo > s.max_i);
+    /* NaN bounds compare false: they exclude nothing */
     if (type == PQ_FLOAT || type == PQ_DOUBLE)
-        return !(s.has_min && (double)v < s.min_d) && !(s.has_max && (double)v > s.max_d);
+        return !(s.has_min && (double)hi < s.min_d) && !(s.has_max && (double)lo > s.max_d);
     return 1;
 }
 

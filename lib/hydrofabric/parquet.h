@@ -99,6 +99,43 @@ int pq_chunk_stats(const pq_file *f, size_t rg, size_t col, pq_stats *out);
 /* Whether a chunk may hold the integer v (1 when statistics cannot tell). */
 int pq_chunk_may_contain_int(const pq_file *f, size_t rg, size_t col, int64_t v);
 
+/* What a pq_file has done: calls to its reader and the bytes they read,
+ * column chunks decoded, row groups a lookup skipped by statistics. */
+typedef struct pq_io_stats {
+    uint64_t reads, bytes_read;
+    uint64_t chunks_decoded;
+    uint64_t groups_skipped;
+} pq_io_stats;
+void pq_get_io_stats(const pq_file *f, pq_io_stats *out);
+
+/* Read the chunks of these columns in row group rg ahead, merged into as
+ * few reads as their layout allows (gaps up to 256 KiB are read through),
+ * so that a remote reader makes one request per row group rather than one
+ * per column. pq_read_column then decodes them from memory, until the next
+ * pq_prefetch or pq_prefetch_clear. A chunk it cannot place is left to
+ * pq_read_column (which reports what is wrong with it). */
+RNR_WARN_UNUSED int pq_prefetch(pq_file *f, size_t rg, const size_t *cols, size_t n, rnr_error *err);
+void pq_prefetch_clear(pq_file *f);
+
+/* A reader may want to know what is about to be read: a cache of a remote
+ * object fetches it in a few large requests rather than one per row group.
+ * spans holds n (offset, length) pairs, ascending. */
+typedef int (*pq_plan_fn)(void *ctx, const uint64_t *spans, size_t n, rnr_error *err);
+void pq_set_plan(pq_file *f, pq_plan_fn plan);
+/* Announce the chunks of these columns in every row group to the plan
+ * function (merged like pq_prefetch's); nothing without one. */
+RNR_WARN_UNUSED int pq_plan_columns(pq_file *f, const size_t *cols, size_t n, rnr_error *err);
+
+/* Whether row group rg's chunk of col may hold a value in [lo, hi] (1 when
+ * its statistics cannot tell). */
+int pq_chunk_may_overlap_int(const pq_file *f, size_t rg, size_t col, int64_t lo, int64_t hi);
+/* The ordinals of the rows whose integer column col (INT32, INT64, or an
+ * integral FLOAT/DOUBLE) holds a value in [lo, hi], ascending. Row groups
+ * whose min/max exclude the range are not read or decoded (counted in
+ * groups_skipped). *rows is malloc'd (NULL when *n is 0). */
+RNR_WARN_UNUSED int pq_find_rows_int(pq_file *f, size_t col, int64_t lo, int64_t hi, int64_t **rows, size_t *n,
+                                     rnr_error *err);
+
 /* Decode one column chunk of one row group. Free with pq_column_clear. */
 RNR_WARN_UNUSED int pq_read_column(pq_file *f, size_t rg, size_t col, pq_column *out, rnr_error *err);
 void pq_column_clear(pq_column *c);

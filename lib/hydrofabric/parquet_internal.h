@@ -96,6 +96,16 @@ typedef struct pq_leaf {
     int nested;           /* inside a group, or repeated: unsupported */
 } pq_leaf;
 
+/* A byte span read ahead by pq_prefetch; column chunks inside it are
+ * decoded from memory. */
+typedef struct pq_window {
+    uint64_t off;
+    size_t len;
+    uint8_t *buf;
+} pq_window;
+
+#define PQ_MAX_WINDOWS 16
+
 struct pq_file {
     char *name;
     uint64_t size;
@@ -107,7 +117,17 @@ struct pq_file {
     pq_meta meta;
     size_t n_leaves;
     pq_leaf *leaves;
+    pq_plan_fn plan;
+    pq_window win[PQ_MAX_WINDOWS];
+    size_t n_win;
+    pq_io_stats io;
 };
+
+/* Read n bytes at off: from a prefetched window when one holds them, else
+ * through the file's reader (counted in f->io). */
+int pq_read_at(pq_file *f, uint64_t off, size_t n, uint8_t *buf, rnr_error *err);
+/* Drop the prefetched windows. */
+void pq_windows_clear(pq_file *f);
 
 /* Decode FileMetaData from buf[0..n) (which must outlive meta). */
 int pq_meta_decode(const uint8_t *buf, size_t n, pq_meta *meta, const char *name, rnr_error *err);

@@ -391,9 +391,11 @@ int pq_read_column(pq_file *f, size_t rg, size_t col, pq_column *out, rnr_error 
     if (!rc && !(buf = malloc((size_t)len)))
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     if (!rc)
-        rc = f->read(f->ctx, start, (size_t)len, buf, err);
-    if (!rc)
+        rc = pq_read_at(f, start, (size_t)len, buf, err);
+    if (!rc) {
+        f->io.chunks_decoded++;
         rc = walk_pages(&s, buf, (size_t)len, err);
+    }
     free(buf);
     free(s.dict.i);
     free(s.dict.d);

@@ -182,6 +182,26 @@ int store_delete(rnr_store *s, const char *key, rnr_error *err)
     return s->ops->del(s->self, key, err);
 }
 
+int store_head(rnr_store *s, const char *key, store_meta *out, rnr_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!s->ops->head)
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: this store cannot stat an object", key);
+    return s->ops->head(s->self, key, out, err);
+}
+
+int store_get_range(rnr_store *s, const char *key, uint64_t off, size_t n, void *buf, store_meta *meta,
+                    rnr_error *err)
+{
+    store_meta ignored;
+    if (!meta)
+        meta = &ignored;
+    memset(meta, 0, sizeof *meta);
+    if (!s->ops->get_range)
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: this store cannot read a byte range", key);
+    return s->ops->get_range(s->self, key, off, n, buf, meta, err);
+}
+
 void store_free(rnr_store *s)
 {
     if (!s)

@@ -22,6 +22,13 @@ typedef struct store_list {
     size_t n;
 } store_list;
 
+/* What a backend says about one object, for caches keyed by version. */
+typedef struct store_meta {
+    int64_t size;     /* the whole object's length in bytes */
+    char etag[128];   /* an opaque version tag (S3's ETag, quotes kept);
+                         changes whenever the object's bytes change */
+} store_meta;
+
 typedef struct store_ops {
     int (*put_file)(void *self, const char *key, const char *path, const char *content_type,
                     rnr_error *err);
@@ -34,6 +41,16 @@ typedef struct store_ops {
     int (*list)(void *self, const char *prefix, store_list *out, rnr_error *err);
     int (*del)(void *self, const char *key, rnr_error *err);
     void (*close)(void *self);
+    /* Size and ETag of one object. RNR_ERR_NOTFOUND when there is no such
+     * key. Optional: NULL in a backend without it. */
+    int (*head)(void *self, const char *key, store_meta *out, rnr_error *err);
+    /* Exactly n bytes at off into buf (a ranged GET). meta gets the
+     * object's size and ETag as the answer gave them. RNR_ERR_UNSUPPORTED
+     * when the server answered with the whole object instead (Range not
+     * honoured); RNR_ERR_PARSE when it sent another range or fewer bytes.
+     * Optional like head. */
+    int (*get_range)(void *self, const char *key, uint64_t off, size_t n, void *buf, store_meta *meta,
+                     rnr_error *err);
 } store_ops;
 
 typedef struct rnr_store {
@@ -48,6 +65,11 @@ int store_put_buf(rnr_store *s, const char *key, const void *data, size_t len,
 int store_get_file(rnr_store *s, const char *key, const char *path, rnr_error *err);
 int store_list_prefix(rnr_store *s, const char *prefix, store_list *out, rnr_error *err);
 int store_delete(rnr_store *s, const char *key, rnr_error *err);
+/* head / get_range through the port; RNR_ERR_UNSUPPORTED naming the key
+ * when the backend has no such operation. */
+RNR_WARN_UNUSED int store_head(rnr_store *s, const char *key, store_meta *out, rnr_error *err);
+RNR_WARN_UNUSED int store_get_range(rnr_store *s, const char *key, uint64_t off, size_t n, void *buf,
+                                    store_meta *meta, rnr_error *err);
 void store_free(rnr_store *s);
 void store_list_clear(store_list *l);
 /* Append one item (key copied); for backends building a listing. */

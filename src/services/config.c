@@ -17,6 +17,7 @@
 #include "core/url.h"
 #include "hydro/forcing.h"
 #include "ports/backends.h"
+#include "services/hf_fetch.h"
 
 /* Non-empty value of name, else NULL. */
 static const char *env_get(const char *name)
@@ -71,6 +72,18 @@ static int env_forcing(int *out, rnr_error *err)
     }
     return rnr_error_set(err, RNR_ERR_CONFIG,
                          "RNR_FORCING=\"%s\": expected timecorrect or troute", v);
+}
+
+/* RNR_HYDROFABRIC_FETCH: how a parquet prefix comes from the store,
+ * "ranged" (default: footers and needed column chunks, cached by ETag) or
+ * "whole" (whole files). */
+static int env_hf_fetch(int *whole, rnr_error *err)
+{
+    const char *v = env_get("RNR_HYDROFABRIC_FETCH");
+    *whole = v && !strcmp(v, "whole");
+    if (!v || *whole || !strcmp(v, "ranged"))
+        return RNR_OK;
+    return rnr_error_set(err, RNR_ERR_CONFIG, "RNR_HYDROFABRIC_FETCH=\"%s\": expected ranged or whole", v);
 }
 
 /* RNR_POSTPROCESS_COMPAT: "reference" keeps the reference's table (a row
@@ -181,7 +194,8 @@ static int load_numbers(rnr_config *c, rnr_error *err)
     if ((rc = env_long("RNR_POSTPROCESS_WINDOW", 86400, 60, 315360000L, &v, err)))
         return rc;
     c->postprocess_window_s = (int)v;
-    if ((rc = env_forcing(&c->forcing_mode, err)) || (rc = env_pp_compat(&c->postprocess_compat, err)))
+    if ((rc = env_forcing(&c->forcing_mode, err)) || (rc = env_pp_compat(&c->postprocess_compat, err)) ||
+        (rc = env_hf_fetch(&c->hydrofabric_whole, err)))
         return rc;
     return env_bool("RNR_PLOTS", 0, &c->write_plots, err);
 }
@@ -253,73 +267,26 @@ void config_describe(const rnr_config *c, char *buf, size_t n)
              c->grace_s, (long long)c->dedup_ttl_s);
 }
 
-/* The reference's layout: parquet layers under a key prefix. Each layer the
- * listing has is downloaded into state_dir/hf-<prefix>/ unless a copy of
- * the listed size is there already (a restarted worker downloads nothing);
- * a download goes to a .part file first, so a crash leaves no half file. */
-static int fetch_parquet_prefix(const rnr_config *c, rnr_store *store, const char *prefix, char *dir,
-                                size_t dir_n, rnr_error *err)
+/* The reference's layout: parquet layers under a key prefix, cached in
+ * state_dir/hf-<prefix>/ (hf_fetch.c). Errors say HYDROFABRIC_S3_KEY and
+ * name the key. */
+static int open_parquet_prefix(const rnr_config *c, rnr_store *store, const char *prefix, hf_db **out,
+                               rnr_error *err)
 {
-    static const char *const layers[] = {"network", "flowpaths", "flowpath-attributes", "lakes", "divides",
-                                         "nexus", "pois", "hydrolocations"};
-    snprintf(dir, dir_n, "%s/hf-", c->state_dir);
+    char dir[1200], ip[1300];
+    snprintf(dir, sizeof dir, "%s/hf-", c->state_dir);
     size_t k = strlen(dir);
-    for (const char *p = prefix; *p && k + 1 < dir_n; p++)
+    for (const char *p = prefix; *p && k + 1 < sizeof dir; p++)
         dir[k++] = (*p == '/' || *p == '.') ? '_' : *p;
     dir[k] = 0;
+    snprintf(ip, sizeof ip, "%s.rnrindex", dir);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
-    char want[600];
-    snprintf(want, sizeof want, "%s/", prefix);
-    store_list l = {0};
-    int rc = store_list_prefix(store, want, &l, err);
-    for (size_t i = 0; !rc && i < sizeof layers / sizeof *layers; i++) {
-        char key[700], local[1400], part[1410];
-        snprintf(key, sizeof key, "%s/%s.parquet", prefix, layers[i]);
-        const store_object *o = NULL;
-        for (size_t j = 0; j < l.n && !o; j++)
-            o = strcmp(l.items[j].key, key) == 0 ? &l.items[j] : NULL;
-        if (!o) {
-            if (i < 4) /* network, flowpaths, flowpath-attributes, lakes are required */
-                rc = rnr_error_set(err, RNR_ERR_NOTFOUND, "HYDROFABRIC_S3_KEY: %s: missing file", key);
-            continue;
-        }
-        snprintf(local, sizeof local, "%s/%s.parquet", dir, layers[i]);
-        struct stat st;
-        if (stat(local, &st) == 0 && (int64_t)st.st_size == o->size)
-            continue;
-        snprintf(part, sizeof part, "%s.part", local);
-        log_info("config", "downloading hydrofabric key=%s (%lld bytes)", key, (long long)o->size);
-        rc = store_get_file(store, key, part, err);
-        if (!rc && rename(part, local) != 0)
-            rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot rename: %s", local, strerror(errno));
-        if (rc)
-            unlink(part);
-    }
-    /* The sidecar index: published beside the layers ("<prefix>/rnr.rnrindex",
-     * from `rnr hydrofabric index`), else built here once; either way a
-     * restart opens in milliseconds. */
-    char key[700], ip[1300], part[1310];
-    snprintf(key, sizeof key, "%s/rnr.rnrindex", prefix);
-    snprintf(ip, sizeof ip, "%s.rnrindex", dir);
-    snprintf(part, sizeof part, "%s.part", ip);
-    const store_object *o = NULL;
-    for (size_t j = 0; !rc && j < l.n && !o; j++)
-        o = strcmp(l.items[j].key, key) == 0 ? &l.items[j] : NULL;
-    struct stat st;
-    if (!rc && o && !(stat(ip, &st) == 0 && (int64_t)st.st_size == o->size)) {
-        rc = store_get_file(store, key, part, err);
-        if (!rc && rename(part, ip) != 0)
-            rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot rename: %s", ip, strerror(errno));
-        if (rc)
-            unlink(part);
-    }
-    store_list_clear(&l);
-    if (!rc && access(ip, R_OK) != 0) {
-        log_info("config", "building the hydrofabric index %s", ip);
-        rc = hf_index_build(dir, ip, NULL, err);
-    }
-    return rc;
+    int rc = c->hydrofabric_whole ? hf_fetch_whole(store, prefix, dir, ip, err)
+                                  : hf_fetch_ranged(store, prefix, dir, ip, out, err);
+    if (!rc && c->hydrofabric_whole)
+        rc = hf_open_index(dir, ip, out, err);
+    return rc ? rnr_error_prefix(err, "HYDROFABRIC_S3_KEY") : RNR_OK;
 }
 
 int config_open_hydrofabric(const rnr_config *c, rnr_store *store, hf_db **out, rnr_error *err)
@@ -333,12 +300,11 @@ int config_open_hydrofabric(const rnr_config *c, rnr_store *store, hf_db **out, 
     size_t kn = strlen(c->hydrofabric_key);
     if (kn < 5 || strcmp(c->hydrofabric_key + kn - 5, ".gpkg") != 0) {
         /* the reference's meaning: a prefix holding the parquet layers */
-        char prefix[512], dir[1200];
+        char prefix[512];
         snprintf(prefix, sizeof prefix, "%s", c->hydrofabric_key);
         for (size_t n = strlen(prefix); n > 1 && prefix[n - 1] == '/'; n--)
             prefix[n - 1] = 0;
-        int rc = fetch_parquet_prefix(c, store, prefix, dir, sizeof dir, err);
-        return rc ? rc : hf_open(dir, out, err);
+        return open_parquet_prefix(c, store, prefix, out, err);
     }
     const char *base = strrchr(c->hydrofabric_key, '/');
     base = base ? base + 1 : c->hydrofabric_key;

@@ -42,6 +42,7 @@ typedef struct rnr_config {
     int write_plots;          /* RNR_PLOTS: 1 = an SVG hydrograph next to each NetCDF */
     int postprocess_window_s; /* RNR_POSTPROCESS_WINDOW, default 86400 */
     int postprocess_compat;   /* RNR_POSTPROCESS_COMPAT=reference: 1 = the reference's table */
+    int hydrofabric_whole;    /* RNR_HYDROFABRIC_FETCH=whole: 1 = whole files, not ranged reads */
 } rnr_config;
 
 /* Fill c from the environment and defaults; RNR_ERR_CONFIG names the
@@ -51,8 +52,10 @@ int config_load(rnr_config *c, rnr_error *err);
 int config_set(char **field, const char *value);
 void config_clear(rnr_config *c);
 /* Open the hydrofabric: the local path when given, else the store object
- * HYDROFABRIC_S3_KEY, downloaded once to {state_dir}/hf-<name> (a later
- * service of the same state dir reuses the copy). */
+ * HYDROFABRIC_S3_KEY: a GeoPackage (".gpkg") downloaded once to
+ * {state_dir}/hf-<name>, or a prefix of parquet layers read through a
+ * cache in {state_dir}/hf-<prefix>/ (hf_fetch.h). The store must outlive
+ * *out (geometry is fetched when first asked for). */
 int config_open_hydrofabric(const rnr_config *c, rnr_store *store, hf_db **out, rnr_error *err);
 /* A one-line description with passwords masked, for the startup log. */
 void config_describe(const rnr_config *c, char *buf, size_t n);

@@ -287,6 +287,31 @@ static void test_malicious_keys_rejected(void **state)
         assert_int_equal(file_store_check_key(good[i], &err), RNR_OK);
 }
 
+/* head and get_range: size and a version tag that changes when the object
+ * is replaced; exactly the bytes asked for, or an error naming the key. */
+static void test_head_and_range(void **state)
+{
+    sfix *f = *state;
+    rnr_error err = {0};
+    assert_int_equal(store_put_buf(f->s, "hf/a.parquet", "0123456789", 10, NULL, &err), RNR_OK);
+    store_meta m, g;
+    assert_int_equal(store_head(f->s, "hf/a.parquet", &m, &err), RNR_OK);
+    assert_int_equal(m.size, 10);
+    assert_true(m.etag[0] != 0);
+    char buf[8] = {0};
+    assert_int_equal(store_get_range(f->s, "hf/a.parquet", 2, 3, buf, &g, &err), RNR_OK);
+    assert_memory_equal(buf, "234", 3);
+    assert_string_equal(g.etag, m.etag);
+    assert_int_equal(store_get_range(f->s, "hf/a.parquet", 8, 5, buf, &g, &err), RNR_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "hf/a.parquet"));
+    assert_int_equal(store_put_buf(f->s, "hf/a.parquet", "abcdefghij", 10, NULL, &err), RNR_OK);
+    assert_int_equal(store_head(f->s, "hf/a.parquet", &g, &err), RNR_OK);
+    assert_string_not_equal(g.etag, m.etag);
+    assert_int_equal(store_head(f->s, "hf/none.parquet", &g, &err), RNR_ERR_NOTFOUND);
+    assert_int_equal(store_get_range(f->s, "hf/none.parquet", 0, 1, buf, &g, &err), RNR_ERR_NOTFOUND);
+    assert_int_equal(store_head(f->s, "../x", &g, &err), RNR_ERR_INVALID);
+}
+
 static void test_store_urls(void **state)
 {
     sfix *f = *state;
@@ -328,6 +353,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_replaces_atomically, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malicious_keys_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_urls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_head_and_range, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

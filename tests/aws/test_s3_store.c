@@ -231,6 +231,35 @@ static void test_s3_virtual_host(void **state)
     store_free(s);
 }
 
+/* head and get_range on a real S3 API: size and ETag, the bytes of a
+ * range, the ETag the ranged answer carries, a new ETag after a PUT. */
+static void test_s3_head_and_range(void **state)
+{
+    (void)state;
+    rnr_store *s = open_store("range", NULL);
+    rnr_error err = {0};
+    must(store_put_buf(s, "r/a.bin", "0123456789", 10, NULL, &err), &err);
+    store_meta m, g;
+    must(store_head(s, "r/a.bin", &m, &err), &err);
+    assert_int_equal(m.size, 10);
+    assert_true(m.etag[0] == '"');
+    char buf[8] = {0};
+    must(store_get_range(s, "r/a.bin", 7, 3, buf, &g, &err), &err);
+    assert_memory_equal(buf, "789", 3);
+    assert_string_equal(g.etag, m.etag);
+    assert_int_equal(g.size, 10);
+    assert_int_not_equal(store_get_range(s, "r/a.bin", 12, 2, buf, &g, &err), RNR_OK);
+    assert_non_null(strstr(err.msg, "r/a.bin"));
+    must(store_put_buf(s, "r/a.bin", "abcdefghij", 10, NULL, &err), &err);
+    must(store_head(s, "r/a.bin", &g, &err), &err);
+    assert_string_not_equal(g.etag, m.etag);
+    assert_int_equal(store_head(s, "r/none.bin", &g, &err), RNR_ERR_NOTFOUND);
+    assert_non_null(strstr(err.msg, "r/none.bin: no such key"));
+    assert_int_equal(store_get_range(s, "r/none.bin", 0, 1, buf, &g, &err), RNR_ERR_NOTFOUND);
+    must(store_delete(s, "r/a.bin", &err), &err);
+    store_free(s);
+}
+
 int main(void)
 {
     endpoint = getenv("RNR_TEST_S3_ENDPOINT");
@@ -255,6 +284,7 @@ int main(void)
     setenv("AWS_ENDPOINT_URL_S3", endpoint, 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_s3_roundtrip),
+        cmocka_unit_test(test_s3_head_and_range),
         cmocka_unit_test(test_s3_not_found),
         cmocka_unit_test(test_s3_pagination_and_prefixes),
         cmocka_unit_test(test_s3_virtual_host),

@@ -51,7 +51,7 @@ static int cs_list(void *self, const char *prefix, store_list *out, rnr_error *e
     return store_list_prefix(((counting_store *)self)->real, prefix, out, err);
 }
 
-static const store_ops cs_ops = {cs_put_file, NULL, cs_get_file, cs_list, NULL, NULL};
+static const store_ops cs_ops = {cs_put_file, NULL, cs_get_file, cs_list, NULL, NULL, NULL, NULL};
 
 typedef struct fx {
     char *dir;

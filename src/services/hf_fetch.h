@@ -1,0 +1,23 @@
+/* hf_fetch.h - a parquet hydrofabric under an object-store prefix, cached
+ * in a local directory: ranged reads of what the index and the geometry
+ * need (the default), or whole files. */
+#ifndef RNR_SERVICES_HF_FETCH_H
+#define RNR_SERVICES_HF_FETCH_H
+
+#include "core/error.h"
+#include "hydrofabric/hf.h"
+#include "ports/store.h"
+
+/* Open the layers under prefix through a byte-range cache in dir (made by
+ * the caller), index them into ip once (or take the published
+ * "<prefix>/rnr.rnrindex"), and open the hydrofabric. The store must
+ * outlive *out: flowpath geometry is fetched when first asked for. Errors
+ * name the key: "<prefix>/lakes.parquet: missing file". */
+RNR_WARN_UNUSED int hf_fetch_ranged(rnr_store *s, const char *prefix, const char *dir, const char *ip, hf_db **out,
+                                    rnr_error *err);
+/* Download the layers under prefix whole into dir (kept while the listed
+ * size matches) and make the index ip; the caller then opens dir. */
+RNR_WARN_UNUSED int hf_fetch_whole(rnr_store *s, const char *prefix, const char *dir, const char *ip,
+                                   rnr_error *err);
+
+#endif
