@@ -1,6 +1,7 @@
 /* trace.c - make and check trace ids (trace.h). */
 #include "core/trace.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,14 +26,15 @@ static void random_bytes(unsigned char out[12])
     memcpy(out + 8, &b, 4);
 }
 
-void trace_id_new(char buf[TRACE_ID_MAX])
+void trace_id_new(char *buf, size_t n)
 {
+    assert(n > TRACE_ID_NEW_LEN);
     unsigned char r[12];
     random_bytes(r);
     char hex[25];
     for (int i = 0; i < 12; i++)
         snprintf(hex + 2 * i, 3, "%02x", r[i]);
-    snprintf(buf, TRACE_ID_MAX, "Root=1-%08x-%s", (unsigned)(time(NULL) & 0xffffffffu), hex);
+    snprintf(buf, n, "Root=1-%08x-%s", (unsigned)(time(NULL) & 0xffffffffu), hex);
 }
 
 int trace_id_valid(const char *s)
@@ -50,7 +52,7 @@ const char *trace_id_or_new(const char *have, char buf[TRACE_ID_MAX])
 {
     if (trace_id_valid(have))
         return have;
-    trace_id_new(buf);
+    trace_id_new(buf, TRACE_ID_MAX);
     return buf;
 }
 

@@ -10,11 +10,13 @@
 
 #include <stddef.h>
 
-/* Buffer size for a trace id, NUL included. */
+/* Buffer size for any trace id, NUL included. */
 #define TRACE_ID_MAX 256
+/* Length of the ids trace_id_new makes. */
+#define TRACE_ID_NEW_LEN 40
 
-/* A fresh random id into buf (TRACE_ID_MAX bytes). */
-void trace_id_new(char buf[TRACE_ID_MAX]);
+/* A fresh random id into buf (n > TRACE_ID_NEW_LEN bytes). */
+void trace_id_new(char *buf, size_t n);
 
 /* 1 when s is usable as a trace id: 1..TRACE_ID_MAX-1 bytes of printable
  * ASCII without spaces; 0 for NULL and anything else. */

@@ -198,7 +198,8 @@ static void test_trace_ids(void **state)
     enum { N = 500 };
     static char ids[N][TRACE_ID_MAX];
     for (int i = 0; i < N; i++) {
-        trace_id_new(ids[i]);
+        trace_id_new(ids[i], sizeof ids[i]);
+        assert_int_equal(strlen(ids[i]), TRACE_ID_NEW_LEN);
         assert_int_equal(regexec(&re, ids[i], 0, NULL, 0), 0);
         assert_true(trace_id_valid(ids[i]));
         for (int k = 0; k < i; k++)
