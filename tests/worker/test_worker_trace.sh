@@ -43,6 +43,8 @@ trace_scenario() {
 
 trace_scenario sqlite
 if [ -n "${RNR_TEST_AMQP_URL:-}" ]; then
+  . "$RNR_SOURCE_DIR/tests/services_lock.sh"
+  services_lock_shared  # test_prod_real_servers restarts the shared broker
   export RNR_QUEUE_URL="$RNR_TEST_AMQP_URL" MQ_QUEUE_NAME="rnr-trace-$$-$RANDOM"
   [ -z "${RNR_TEST_AMQP_MGMT_URL:-}" ] || export RNR_AMQP_MGMT_URL="$RNR_TEST_AMQP_MGMT_URL"
   trace_scenario rabbitmq
