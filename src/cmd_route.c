@@ -195,7 +195,7 @@ static int run_forecast(const route_args *a)
         return 1;
     }
     route_job_opts o = {a->forcing_mode, a->dt, a->nts, a->output_every, a->plot,
-                        a->initial_set, a->initial_flow, a->initial_depth, "give --nts"};
+                        a->initial_set, a->initial_flow, a->initial_depth, "give --nts", NULL};
     route_job_result res;
     int created = 0;
     rc = ensure_dir(a->out, &created) ? RNR_ERR_IO : route_job_run(hf, f, &o, a->out, &res, &err);
@@ -320,7 +320,7 @@ static int route_general(const route_args *a, const hydro_net *net, int64_t t0)
     char name[64], path[1100];
     nc_output_name(t0, name, sizeof name);
     snprintf(path, sizeof path, "%s/%s", a->out, name);
-    nc_meta meta = {t0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL};
+    nc_meta meta = {t0, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL};
     int created = 0;
     if (ensure_dir(a->out, &created))
         goto done;

@@ -429,7 +429,7 @@ static void start_publish(aq *q, request *r, lease *dead)
     f->dead = dead != NULL;
     f->ack_after = dead ? dead->btag : 0;
     const char *ct = r->opts && r->opts->content_type ? r->opts->content_type : NULL;
-    const char *trace = dead ? dead->trace_id : r->opts ? r->opts->trace_id : NULL;
+    const char *trace = dead ? dead->trace_id : NULL; /* a publish: per message, below */
     char target[300];
     snprintf(target, sizeof target, "%s", dead ? q->cfg.dlq : q->cfg.queue);
     if (!dead && r->opts && r->opts->delay_ms > 0) {
@@ -451,7 +451,7 @@ static void start_publish(aq *q, request *r, lease *dead)
         int rc = dead ? amqp_link_publish(&q->link, target, dead->body, dead->len, ct, trace,
                                           r->reason, dead->delivery_count, &seq, &e)
                       : amqp_link_publish(&q->link, target, r->bodies[i], r->lens[i], ct,
-                                          trace, NULL, 0, &seq, &e);
+                                          queue_opts_trace_id(r->opts, i), NULL, 0, &seq, &e);
         if (rc) {
             connection_lost(q, e.msg);
             return;

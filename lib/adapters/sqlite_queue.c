@@ -105,7 +105,8 @@ static int sq_step_done(sqlite_queue *q, sqlite3_stmt *st, const char *what, rnr
 }
 
 static int sq_publish_one(sqlite_queue *q, const char *body, size_t len,
-                          const queue_publish_opts *o, int64_t now, rnr_error *err)
+                          const queue_publish_opts *o, const char *trace, int64_t now,
+                          rnr_error *err)
 {
     sqlite3_stmt *st;
     int rc = sq_prepare(q,
@@ -122,8 +123,8 @@ static int sq_publish_one(sqlite_queue *q, const char *body, size_t len,
     sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
     sqlite3_bind_blob64(st, 2, len ? body : "", len, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, ctype, -1, SQLITE_STATIC);
-    if (o && o->trace_id)
-        sqlite3_bind_text(st, 4, o->trace_id, -1, SQLITE_STATIC);
+    if (trace)
+        sqlite3_bind_text(st, 4, trace, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, now);
     return sq_step_done(q, st, "publish", err);
 }
@@ -141,7 +142,7 @@ static int sq_publish_many(void *self, const char *const *bodies, const size_t *
         rc = sq_exec(q, "BEGIN IMMEDIATE", "begin publish", err);
     int64_t now = time_now_ms();
     for (size_t i = 0; i < n && rc == RNR_OK; i++)
-        rc = sq_publish_one(q, bodies[i], lens[i], o, now, err);
+        rc = sq_publish_one(q, bodies[i], lens[i], o, queue_opts_trace_id(o, i), now, err);
     if (rc == RNR_OK)
         rc = sq_exec(q, "COMMIT", "commit publish", err);
     if (rc != RNR_OK)
@@ -589,25 +590,40 @@ static int sq_configure(sqlite_queue *q, const char *url, const char *query,
     return sqlite_db_open(q->path, (int)busy, &q->db, err);
 }
 
-/* A queue file made before leases named their holder gets the column. */
-static int sq_migrate(sqlite_queue *q, rnr_error *err)
+/* Add table.column when the file predates it (another process may have
+ * added it first). */
+static int sq_add_column(sqlite_queue *q, const char *table, const char *column, rnr_error *err)
 {
     sqlite3_stmt *st;
-    int rc = sq_prepare(q, "SELECT 1 FROM pragma_table_info('rnr_queue_messages')"
-                           " WHERE name = 'holder'", &st, err);
+    int rc = sq_prepare(q, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", &st, err);
     if (rc != RNR_OK)
         return rc;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
     int s = sqlite3_step(st);
     sqlite3_finalize(st);
     if (s == SQLITE_ROW)
         return RNR_OK;
     if (s != SQLITE_DONE)
         return sq_error(q, s, "read the schema", err);
-    rc = sq_exec(q, "ALTER TABLE rnr_queue_messages ADD COLUMN holder TEXT", "add column holder",
-                 err);
-    /* another process may have added it first */
+    char sql[160], what[80];
+    snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s TEXT", table, column);
+    snprintf(what, sizeof what, "add column %s.%s", table, column);
+    rc = sq_exec(q, sql, what, err);
     if (rc != RNR_OK && strstr(err->msg, "duplicate column"))
         rc = RNR_OK;
+    return rc;
+}
+
+/* A queue file made before leases named their holder, or before messages
+ * and dead letters kept their trace id, gets the columns. */
+static int sq_migrate(sqlite_queue *q, rnr_error *err)
+{
+    int rc = sq_add_column(q, "rnr_queue_messages", "holder", err);
+    if (rc == RNR_OK)
+        rc = sq_add_column(q, "rnr_queue_messages", "trace_id", err);
+    if (rc == RNR_OK)
+        rc = sq_add_column(q, "rnr_queue_dead", "trace_id", err);
     return rc;
 }
 

@@ -148,6 +148,8 @@ static int define_all(writer *w, size_t nseg, size_t ntime, const nc_meta *m, co
         (rc = put_text(w, NC_GLOBAL, "Conventions", "CF-1.8")) ||
         (rc = put_text(w, NC_GLOBAL, "featureType", "timeSeries")))
         return rc;
+    if (m->trace_id && *m->trace_id && (rc = put_text(w, NC_GLOBAL, "trace_id", m->trace_id)))
+        return rc;
     char units[64];
     time_format(m->reference_time, "seconds since %Y-%m-%d %H:%M:%S", units, sizeof units);
     if ((rc = nc_series_define(w->ncid, series, units, &v->series, w->path, w->err)))
@@ -437,6 +439,14 @@ static int read_attrs(reader *r, nc_table *t, int64_t origin)
         (rc = get_text(r, NC_GLOBAL, "state", t->state, sizeof t->state)) ||
         (rc = get_text(r, NC_GLOBAL, "name", t->name, sizeof t->name)))
         return rc;
+    /* the trace only names where the file came from: one that cannot be
+     * read leaves it "" rather than the file unreadable */
+    rnr_error ignored;
+    rnr_error *keep = r->err;
+    r->err = &ignored;
+    if (get_text(r, NC_GLOBAL, "trace_id", t->trace_id, sizeof t->trace_id) != RNR_OK)
+        t->trace_id[0] = '\0';
+    r->err = keep;
     if (so < INT32_MIN || so > INT32_MAX)
         return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: stream_order %lld out of range", r->path, (long long)so);
     t->stream_order = (int)so;

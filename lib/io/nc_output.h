@@ -9,7 +9,8 @@
  * that, CF: time:calendar and time:axis, flow:standard_name
  * (water_volume_transport_in_river_channel), feature_id:cf_role
  * (timeseries_id), Conventions and featureType = "timeSeries", each
- * appended after t-route's attributes. t-route's unused type_strlen
+ * appended after t-route's attributes, and trace_id (the trace of the
+ * message that made the file) when there is one. t-route's unused type_strlen
  * dimension is left out. The file has no station coordinates (the
  * segments are lines in the hydrofabric, joined by feature_id). */
 #ifndef RNR_IO_NC_OUTPUT_H
@@ -33,6 +34,8 @@ typedef struct nc_meta {
     const char *state;
     const char *name;
     const char *code_version; /* NULL -> "" as in t-route's file */
+    const char *trace_id;     /* global trace_id: the trace of the message
+                                 that made the file; NULL: not written */
 } nc_meta;
 
 /* What the hydrograph shows besides the routed flow, carried in extra
@@ -76,6 +79,7 @@ typedef struct nc_table {
     int64_t *fcst_times, *obs_times;
     float *fcst_flows, *obs_flows;
     double flood_flow[4];
+    char trace_id[256];     /* "" when the file has none (or an unreadable one) */
 } nc_table;
 
 /* "troute_output_YYYYMMDDHHMM.nc"; returns 0, or -1 if buf is too small. */

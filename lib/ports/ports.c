@@ -17,6 +17,13 @@ int queue_publish(rnr_queue *q, const char *body, size_t len, const queue_publis
     return q->ops->publish(q->self, body, len, o, err);
 }
 
+const char *queue_opts_trace_id(const queue_publish_opts *o, size_t i)
+{
+    if (!o)
+        return NULL;
+    return o->trace_ids && o->trace_ids[i] ? o->trace_ids[i] : o->trace_id;
+}
+
 int queue_publish_many(rnr_queue *q, const char *const *bodies, const size_t *lens, size_t n,
                        const queue_publish_opts *o, int *ok, rnr_error *err)
 {
@@ -24,7 +31,10 @@ int queue_publish_many(rnr_queue *q, const char *const *bodies, const size_t *le
         return q->ops->publish_many(q->self, bodies, lens, n, o, ok, err);
     int rc = RNR_OK;
     for (size_t i = 0; i < n; i++) {
-        int r = q->ops->publish(q->self, bodies[i], lens[i], o, err);
+        queue_publish_opts one = o ? *o : (queue_publish_opts){0};
+        one.trace_id = queue_opts_trace_id(o, i);
+        one.trace_ids = NULL;
+        int r = q->ops->publish(q->self, bodies[i], lens[i], &one, err);
         ok[i] = r == RNR_OK;
         if (r != RNR_OK && rc == RNR_OK)
             rc = r;

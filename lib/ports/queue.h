@@ -19,7 +19,8 @@ typedef struct queue_message {
     size_t len;
     int redelivered;     /* the broker delivered it before */
     int delivery_count;  /* 1 on first delivery; 0 when the backend cannot tell */
-    char *trace_id;      /* X-Amzn-Trace-Id header, or NULL */
+    char *trace_id;      /* the message's trace id (AMQP header X-Amzn-Trace-Id,
+                            SQLite column trace_id), or NULL */
 } queue_message;
 
 typedef struct queue_depth {
@@ -47,6 +48,8 @@ typedef struct queue_dead_list {
 
 typedef struct queue_publish_opts {
     const char *trace_id;     /* carried as a header; may be NULL */
+    const char *const *trace_ids; /* publish_many: message i's trace id (a NULL
+                                     array or entry: trace_id) */
     const char *content_type; /* default application/json */
     int64_t delay_ms;         /* not delivered before this many ms have passed
                                  (0: at once); backends may round it up */
@@ -90,6 +93,8 @@ typedef struct rnr_queue {
     void *self;
 } rnr_queue;
 
+/* The trace id message i of a publish carries (o may be NULL). */
+const char *queue_opts_trace_id(const queue_publish_opts *o, size_t i);
 int queue_publish(rnr_queue *q, const char *body, size_t len, const queue_publish_opts *o,
                   rnr_error *err);
 /* Uses the backend's publish_many when it has one, else publish per message. */

@@ -45,8 +45,10 @@ static int serve_one(rnr_invocations *rt, const lambda_handler *h, void *ctx, la
         setenv("_X_AMZN_TRACE_ID", inv->trace_id, 1);
     else
         unsetenv("_X_AMZN_TRACE_ID");
-    log_info("lambda", "invocation %s handler=%s remaining_ms=%lld", inv->request_id, h->name,
-             (long long)lambda_remaining_ms(inv));
+    log_context_set("request_id", inv->request_id);
+    log_event(LOG_INFO, "lambda", "invocation", "invocation {request_id} handler={handler} remaining_ms={remaining_ms}",
+              LOG_STR("request_id", inv->request_id), LOG_STR("handler", h->name),
+              LOG_INT("remaining_ms", lambda_remaining_ms(inv)));
     char *result = NULL;
     rnr_error herr = {0};
     int64_t t0 = time_mono_ms();
@@ -58,12 +60,15 @@ static int serve_one(rnr_invocations *rt, const lambda_handler *h, void *ctx, la
     } else {
         char type[64];
         snprintf(type, sizeof type, "rnr.%s", rnr_code_name(rc));
-        log_error("lambda", "invocation %s failed: %s", inv->request_id, herr.msg);
+        log_event(LOG_ERROR, "lambda", "invocation_failed", "invocation {request_id} failed: {error}",
+                  LOG_STR("request_id", inv->request_id), LOG_STR("error", herr.msg),
+                  LOG_INT("duration_ms", *handler_ms));
         st->failures++;
         prc = invocations_fail(rt, inv->request_id, type, herr.msg[0] ? herr.msg : rnr_code_name(rc), err);
     }
     free(result);
-    /* The id belongs to this invocation only. */
+    /* The ids belong to this invocation only. */
+    log_context_set("request_id", NULL);
     log_set_trace_id(NULL);
     unsetenv("_X_AMZN_TRACE_ID");
     return prc;

@@ -179,7 +179,8 @@ static int pp_ingest(postprocess *pp, const store_object *o, int64_t file_time, 
     rnr_error e;
     if (store_get_file(pp->store, o->key, tmp, &e) != RNR_OK) {
         unlink(tmp);
-        log_warn("postprocess", "download %s: %s; tried again next run", o->key, e.msg);
+        log_event(LOG_WARN, "postprocess", "download_failed", "download {key}: {error}; tried again next run",
+                  LOG_STR("key", o->key), LOG_STR("error", e.msg));
         return RNR_OK;
     }
     nc_table *t = NULL;
@@ -187,12 +188,17 @@ static int pp_ingest(postprocess *pp, const store_object *o, int64_t file_time, 
     size_t n = 0;
     const char *note = NULL;
     if (nc_output_read(tmp, &t, &e) != RNR_OK || pp_rows_of(pp, t, now, &rows, &n, &e) != RNR_OK) {
-        log_warn("postprocess", "%s: %s; skipped", o->key, e.msg);
+        log_event(LOG_WARN, "postprocess", "input_unreadable", "{key}: {error}; skipped",
+                  LOG_STR("key", o->key), LOG_STR("error", e.msg));
         note = e.msg;
         n = 0;
     }
     unlink(tmp);
     snprintf(lid, lidn, "%s", t ? t->rfc_location : "");
+    if (t && !note) /* the line carries the trace of the message that made the output */
+        log_event(LOG_INFO, "postprocess", "input", "read {key} lid={lid} rows={rows}",
+                  LOG_STR("key", o->key), LOG_STR("lid", lid), LOG_INT("rows", n),
+                  LOG_STR("trace_id", t->trace_id));
     rc = pp_state_record(pp->state, o, file_time, lid, rows, n, note, err);
     *ingested = rc == RNR_OK;
     free(rows);
@@ -383,10 +389,11 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
         pp_state_prune(pp->state, now - 2 * (int64_t)(pp->cfg->postprocess_window_s > 0
                                               ? pp->cfg->postprocess_window_s : 86400));
         if (pending)
-            log_info("postprocess", "run: listed=%d new=%d rows=%d csv=%s", out->listed,
-                     out->new_files, out->rows, out->csv_key);
+            log_event(LOG_INFO, "postprocess", "run", "run: listed={listed} new={new} rows={rows} csv={csv}",
+                      LOG_INT("listed", out->listed), LOG_INT("new", out->new_files),
+                      LOG_INT("rows", out->rows), LOG_STR("csv", out->csv_key));
     } else {
-        log_error("postprocess", "run failed: %s", err->msg);
+        log_event(LOG_ERROR, "postprocess", "run_failed", "run failed: {error}", LOG_STR("error", err->msg));
     }
     free(picks);
     pp_rows_clear(&rs);

@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "core/trace.h"
 #include "nws/products.h"
 #include "ports/backends.h"
 
@@ -106,13 +107,18 @@ static int producer_lookup(producer *p, const nws_product_list *l, char **values
     return RNR_OK;
 }
 
-/* The messages of the new products, in list order (oldest first). */
+/* The messages of the new products, in list order (oldest first). Each
+ * has its trace id: the Lambda invocation's when there is one (one run,
+ * one trace), else a new one per product. */
 typedef struct pending {
     size_t n;
     const nws_product **prod;
     char **body;
     size_t *len;
     int *ok;
+    const char *shared_trace;            /* or NULL: own[i] */
+    char (*own)[TRACE_ID_NEW_LEN + 1];
+    const char **trace;                  /* [i]: shared_trace or own[i] */
 } pending;
 
 static void pending_clear(pending *pd)
@@ -123,7 +129,27 @@ static void pending_clear(pending *pd)
     free(pd->body);
     free(pd->len);
     free(pd->ok);
+    free(pd->own);
+    free(pd->trace);
     memset(pd, 0, sizeof *pd);
+}
+
+/* The trace of this run when it has one: the thread's (a Lambda
+ * invocation's, set by the runtime loop) or the process's _X_AMZN_TRACE_ID. */
+static const char *run_trace(void)
+{
+    const char *t = log_get_trace_id();
+    return trace_id_valid(t) ? t : trace_id_lambda();
+}
+
+static void pending_trace(pending *pd, size_t i)
+{
+    if (pd->shared_trace) {
+        pd->trace[i] = pd->shared_trace;
+        return;
+    }
+    trace_id_new(pd->own[i], sizeof pd->own[i]);
+    pd->trace[i] = pd->own[i];
 }
 
 static int product_ptr_cmp(const void *a, const void *b)
@@ -160,8 +186,12 @@ static int pending_build(const nws_product_list *l, char **values, pending *pd,
     pd->body = calloc(cap, sizeof *pd->body);
     pd->len = calloc(cap, sizeof *pd->len);
     pd->ok = calloc(cap, sizeof *pd->ok);
+    pd->trace = calloc(cap, sizeof *pd->trace);
+    pd->shared_trace = run_trace();
+    pd->own = pd->shared_trace ? NULL : calloc(cap, sizeof *pd->own);
     char *dup = calloc(cap, 1);
-    if (!pd->prod || !pd->body || !pd->len || !pd->ok || !dup) {
+    if (!pd->prod || !pd->body || !pd->len || !pd->ok || !pd->trace ||
+        (!pd->shared_trace && !pd->own) || !dup) {
         free(dup);
         return rnr_error_set(err, RNR_ERR_NOMEM, "producer: out of memory");
     }
@@ -172,24 +202,32 @@ static int pending_build(const nws_product_list *l, char **values, pending *pd,
     size_t dups = 0;
     for (size_t i = 0; i < l->n; i++) {
         dups += (size_t)dup[i];
-        if (values[i] || dup[i])
+        if (values[i] || dup[i]) {
+            log_event(LOG_DEBUG, "producer", "skip", "product {product} skipped: {reason}",
+                      LOG_STR("product", l->items[i].id),
+                      LOG_STR("reason", dup[i] ? "repeated in the list" : "already published"));
             continue;
+        }
         c->new_products++;
         char *msg = NULL;
         rnr_error e;
         if (nws_product_to_message(&l->items[i], &msg, &e) != RNR_OK) {
-            log_warn("producer", "product %s: %s", l->items[i].id, e.msg);
+            log_event(LOG_WARN, "producer", "skip", "product {product}: {error}",
+                      LOG_STR("product", l->items[i].id), LOG_STR("error", e.msg));
             c->failed++;
             continue;
         }
         pd->prod[pd->n] = &l->items[i];
         pd->body[pd->n] = msg;
         pd->len[pd->n] = strlen(msg);
+        pending_trace(pd, pd->n);
         pd->n++;
     }
     free(dup);
     if (dups)
-        log_warn("producer", "the list repeats %zu product ids; each is queued once", dups);
+        log_event(LOG_WARN, "producer", "duplicates",
+                  "the list repeats {duplicates} product ids; each is queued once",
+                  LOG_INT("duplicates", dups));
     return RNR_OK;
 }
 
@@ -204,10 +242,15 @@ static void producer_remember(producer *p, pending *pd, size_t from, size_t to,
     size_t n = 0;
     for (size_t i = from; i < to; i++) {
         if (!pd->ok[i]) {
-            log_warn("producer", "product %s: publish not confirmed, retried next cycle",
-                     pd->prod[i]->id);
+            log_event(LOG_WARN, "producer", "publish_failed",
+                      "product {product}: publish not confirmed, retried next cycle",
+                      LOG_STR("product", pd->prod[i]->id), LOG_STR("trace_id", pd->trace[i]));
             c->failed++;
         } else if (keys && vals) {
+            log_event(LOG_INFO, "producer", "publish", "published product {product} issued {issued}",
+                      LOG_STR("product", pd->prod[i]->id), LOG_STR("message_id", pd->prod[i]->id),
+                      LOG_STR("issued", pd->prod[i]->issuance_time),
+                      LOG_STR("trace_id", pd->trace[i]));
             keys[n] = pd->prod[i]->id;
             vals[n++] = pd->body[i];
         }
@@ -216,8 +259,9 @@ static void producer_remember(producer *p, pending *pd, size_t from, size_t to,
     int rc = keys && vals ? cache_set_many(p->cache, keys, vals, n, ttl, &e)
                           : rnr_error_set(&e, RNR_ERR_NOMEM, "out of memory");
     if (rc != RNR_OK) {
-        log_warn("producer", "%zu products published but not cached (%s); they may be "
-                 "published again", n, e.msg);
+        log_event(LOG_WARN, "producer", "cache_failed",
+                  "{published} products published but not cached ({error}); they may be "
+                  "published again", LOG_INT("published", n), LOG_STR("error", e.msg));
         c->failed += (int)n;
     } else {
         c->published += (int)n;
@@ -228,23 +272,22 @@ static void producer_remember(producer *p, pending *pd, size_t from, size_t to,
 
 static void producer_publish(producer *p, pending *pd, int64_t deadline_ms, producer_counts *c)
 {
-    queue_publish_opts o = {.trace_id = log_get_trace_id(), .content_type = "application/json"};
-    if (!o.trace_id) {
-        const char *t = getenv("_X_AMZN_TRACE_ID");
-        o.trace_id = t && *t ? t : NULL;
-    }
+    queue_publish_opts o = {.content_type = "application/json"};
     for (size_t from = 0; from < pd->n; from += PRODUCER_BATCH) {
         if (deadline_ms > 0 && time_now_ms() >= deadline_ms) {
             c->deferred += (int)(pd->n - from);
-            log_warn("producer", "deadline reached: %zu products deferred to the next cycle",
-                     pd->n - from);
+            log_event(LOG_WARN, "producer", "deadline",
+                      "deadline reached: {deferred} products deferred to the next cycle",
+                      LOG_INT("deferred", pd->n - from));
             return;
         }
         size_t to = from + PRODUCER_BATCH < pd->n ? from + PRODUCER_BATCH : pd->n;
+        o.trace_ids = pd->trace + from;
         rnr_error e;
         if (queue_publish_many(p->queue, (const char *const *)pd->body + from, pd->len + from,
                                to - from, &o, pd->ok + from, &e) != RNR_OK)
-            log_warn("producer", "publish: %s", e.msg);
+            log_event(LOG_WARN, "producer", "publish_failed", "publish: {error}",
+                      LOG_STR("error", e.msg), LOG_INT("batch", to - from));
         producer_remember(p, pd, from, to, c);
     }
 }
@@ -255,10 +298,11 @@ int producer_cycle(producer *p, int64_t deadline_ms, producer_counts *out, rnr_e
     if (!err)
         err = &local;
     memset(out, 0, sizeof *out);
+    int64_t t0 = time_mono_ms();
     nws_product_list *l = NULL;
     int rc = producer_list(p, &l, err);
     if (rc != RNR_OK) {
-        log_error("producer", "cycle failed: %s", err->msg);
+        log_event(LOG_ERROR, "producer", "cycle_failed", "cycle failed: {error}", LOG_STR("error", err->msg));
         return rc;
     }
     out->seen = (int)l->n;
@@ -279,10 +323,13 @@ int producer_cycle(producer *p, int64_t deadline_ms, producer_counts *out, rnr_e
     free(values);
     nws_product_list_free(l);
     if (rc != RNR_OK) {
-        log_error("producer", "cycle failed: %s", err->msg);
+        log_event(LOG_ERROR, "producer", "cycle_failed", "cycle failed: {error}", LOG_STR("error", err->msg));
         return rc;
     }
-    log_info("producer", "cycle: seen=%d new=%d published=%d failed=%d deferred=%d", out->seen,
-             out->new_products, out->published, out->failed, out->deferred);
+    log_event(LOG_INFO, "producer", "cycle",
+              "cycle: seen={seen} new={new} published={published} failed={failed} deferred={deferred}",
+              LOG_INT("seen", out->seen), LOG_INT("new", out->new_products),
+              LOG_INT("published", out->published), LOG_INT("failed", out->failed),
+              LOG_INT("deferred", out->deferred), LOG_INT("duration_ms", time_mono_ms() - t0));
     return RNR_OK;
 }

@@ -366,7 +366,7 @@ int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, con
         fill_result(cut, r, f, o->dt, res);
         nc_output_name(res->t0, res->nc_name, sizeof res->nc_name);
         nc_meta meta = {res->t0, f->flood_category, cut->order, f->lid, f->reach_id, cut->fps[0].hf_id,
-                        f->state, f->name, NULL};
+                        f->state, f->name, NULL, o->trace_id};
         nc_series ser = {f->n, f->times, f->flows, f->n_obs, f->obs_times, f->obs_flows,
                          {f->flood_flow[0], f->flood_flow[1], f->flood_flow[2], f->flood_flow[3]},
                          f->flood_flow_rated};

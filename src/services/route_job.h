@@ -26,6 +26,7 @@ typedef struct route_job_opts {
     const char *nts_hint; /* how the caller sets nts, added to the errors when
                              nts cannot be derived ("give --nts");
                              NULL for callers without such a knob (the worker) */
+    const char *trace_id; /* the NetCDF's trace_id attribute; NULL: none */
 } route_job_opts;
 
 /* One file a route job wrote: where, and what it is (the store's content

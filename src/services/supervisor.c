@@ -199,7 +199,8 @@ static int slot_start(supervisor *s, slot *sl, rnr_error *err)
     sl->started_ms = time_mono_ms();
     sl->killed = 0;
     s->counts.started++;
-    log_info("supervisor", "started worker pid=%d", (int)pid);
+    log_event(LOG_INFO, "supervisor", "worker_started", "started worker pid={pid}", LOG_INT("pid", pid),
+              LOG_INT("slot", sl - s->slots), LOG_INT("restarts", s->counts.restarts));
     return RNR_OK;
 }
 
@@ -234,7 +235,8 @@ static void on_exit_status(supervisor *s, slot *sl, int status)
             s->counts.killed++;
         else
             s->counts.stopped++;
-        log_info("supervisor", "worker pid=%d stopped: %s", (int)sl->pid, why);
+        log_event(LOG_INFO, "supervisor", "worker_stopped", "worker pid={pid} stopped: {status}",
+                  LOG_INT("pid", sl->pid), LOG_STR("status", why), LOG_INT("killed", sl->killed));
         sl->state = SLOT_EMPTY;
         return;
     }
@@ -247,8 +249,10 @@ static void on_exit_status(supervisor *s, slot *sl, int status)
     if (delay > s->backoff_max_ms)
         delay = s->backoff_max_ms;
     sl->failures++;
-    log_warn("supervisor", "worker pid=%d exited unexpectedly: %s; restart in %lld ms", (int)sl->pid,
-             why, (long long)delay);
+    log_event(LOG_WARN, "supervisor", "worker_exited",
+              "worker pid={pid} exited unexpectedly: {status}; restart in {delay_ms} ms",
+              LOG_INT("pid", sl->pid), LOG_STR("status", why), LOG_INT("delay_ms", delay),
+              LOG_INT("failures", sl->failures), LOG_INT("uptime_ms", now - sl->started_ms));
     sl->state = SLOT_BACKOFF;
     sl->deadline_ms = now + delay;
 }
@@ -283,8 +287,9 @@ static void kill_overdue(supervisor *s, int64_t now)
     for (int i = 0; i < s->nslots; i++) {
         slot *sl = &s->slots[i];
         if (sl->state == SLOT_STOPPING && !sl->killed && now >= sl->deadline_ms) {
-            log_warn("supervisor", "worker pid=%d still running after its grace period: SIGKILL",
-                     (int)sl->pid);
+            log_event(LOG_WARN, "supervisor", "worker_killed",
+                      "worker pid={pid} still running after its grace period: SIGKILL",
+                      LOG_INT("pid", sl->pid));
             kill(sl->pid, SIGKILL);
             sl->killed = 1;
         }
@@ -300,7 +305,8 @@ static int scale(supervisor *s, int64_t now, rnr_error *err)
         slot *sl = &s->slots[i];
         if (sl->state == SLOT_BACKOFF || sl->state == SLOT_RUNNING) {
             if (sl->state == SLOT_RUNNING)
-                log_info("supervisor", "stopping worker pid=%d (scale to %d)", (int)sl->pid, s->desired);
+                log_event(LOG_INFO, "supervisor", "worker_stopping", "stopping worker pid={pid} (scale to {desired})",
+                          LOG_INT("pid", sl->pid), LOG_INT("desired", s->desired));
             slot_stop(s, sl, s->grace_ms);
             active--;
         }

@@ -18,6 +18,7 @@
 #include "core/envutil.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "core/trace.h"
 #include "hydrofabric/hf.h"
 #include "nws/hml.h"
 #include "nws/products.h"
@@ -203,6 +204,7 @@ typedef struct held {
     int is_site;
     queue_message qm;
     int counted;   /* its delivery count is kept in the cache */
+    int64_t started_ms; /* monotonic, when the work on it began */
 } held;
 
 static void count_key(const held *h, char *key, size_t n)
@@ -283,6 +285,28 @@ static void merge_stats(worker_stats *st, const worker_stats *d)
     st->sites_dead += d->sites_dead;
 }
 
+/* The line that says how a delivery ends, before it is settled. */
+static void log_settle(const worker *w, const held *h, int outcome, int attempts, const msg_ctx *m)
+{
+    long long ms = time_mono_ms() - h->started_ms;
+    int delivery = h->qm.delivery_count;
+    if (outcome == MSG_DEAD)
+        log_event(LOG_WARN, "worker", "dead_letter", "dead-lettering delivery={delivery}: {error}",
+                  LOG_INT("delivery", delivery), LOG_STR("error", m->reason), LOG_INT("duration_ms", ms));
+    else if (outcome == MSG_RELEASE)
+        log_event(LOG_INFO, "worker", "release", "stopping: releasing the message for redelivery",
+                  LOG_INT("delivery", delivery), LOG_INT("duration_ms", ms));
+    else if (outcome == MSG_RETRY)
+        log_event(LOG_WARN, "worker", "retry",
+                  "retrying later (attempt {attempt} of {max_attempts}): {error}",
+                  LOG_INT("attempt", attempts), LOG_INT("max_attempts", w->max_deliveries),
+                  LOG_STR("error", m->last.msg), LOG_INT("delivery", delivery), LOG_INT("duration_ms", ms));
+    else
+        log_event(LOG_INFO, "worker", "ack", "acked delivery={delivery} after {duration_ms} ms",
+                  LOG_INT("delivery", delivery), LOG_INT("duration_ms", ms),
+                  LOG_INT("routed", m->delta.routed), LOG_INT("outputs", m->delta.outputs));
+}
+
 /* Settle the delivery; its counts join st only when that worked (a
  * delivery that could not be settled is redelivered and counted then). */
 static void settle(worker *w, const worker_run_opts *o, held *h, int outcome, msg_ctx *m,
@@ -299,16 +323,12 @@ static void settle(worker *w, const worker_run_opts *o, held *h, int outcome, ms
         worker_attempts_forget(&w->attempts, h->qm.body, h->qm.len);
         outcome = MSG_DEAD;
     }
-    if (outcome == MSG_DEAD)
-        log_warn("worker", "dead-lettering delivery=%d: %s", h->qm.delivery_count, m->reason);
-    else if (outcome == MSG_RELEASE)
-        log_info("worker", "stopping: releasing the message for redelivery");
-    else if (outcome == MSG_RETRY)
-        log_warn("worker", "retrying later (attempt %d of %d): %s", attempts, w->max_deliveries,
-                 m->last.msg);
+    log_settle(w, h, outcome, attempts, m);
     int rc = settle_op(w, h, outcome, m->reason, &e);
     if (rc != RNR_OK) {
-        log_warn("worker", "settling the message failed (it will be delivered again): %s", e.msg);
+        log_event(LOG_WARN, "worker", "settle_failed",
+                  "settling the message failed (it will be delivered again): {error}",
+                  LOG_STR("error", e.msg), LOG_INT("delivery", h->qm.delivery_count));
         return;
     }
     if (outcome == MSG_ACK || outcome == MSG_DEAD)
@@ -383,8 +403,14 @@ static void work_on(worker *w, const worker_run_opts *o, held *h, worker_stats *
 {
     st->messages++;
     st->busy = 1;
+    h->started_ms = time_mono_ms();
     write_stats(o, st); /* `rnr up` waits for busy workers before it stops them */
-    log_set_trace_id(h->qm.trace_id);
+    /* every line about the message carries its trace id, and so do its
+     * follow-ups and outputs; one published without (the reference's
+     * producer) gets one here */
+    char fresh[TRACE_ID_MAX];
+    log_set_trace_id(trace_id_or_new(h->qm.trace_id, fresh));
+    log_context_set("queue", h->is_site ? "sites" : "products");
     worker_beat_hold(w->beat, h->is_site ? w->beat_sites : w->beat_queue, h->qm.tag);
     msg_ctx m;
     memset(&m, 0, sizeof m);
@@ -394,6 +420,7 @@ static void work_on(worker *w, const worker_run_opts *o, held *h, worker_stats *
     settle(w, o, h, outcome, &m, st);
     st->busy = 0;
     write_stats(o, st);
+    log_context_clear();
     log_set_trace_id(NULL);
 }
 
@@ -420,7 +447,8 @@ static int run_loop(worker *w, const worker_run_opts *o, worker_stats *st, rnr_e
                 *err = e;
                 return rc;
             }
-            log_warn("worker", "queue unavailable, retrying: %s", e.msg);
+            log_event(LOG_WARN, "worker", "queue_unavailable", "queue unavailable, retrying: {error}",
+                      LOG_STR("error", e.msg));
             sleep_interruptible(o, 1000);
             continue;
         }
@@ -455,9 +483,13 @@ int worker_run(worker *w, const worker_run_opts *o, worker_stats *st, rnr_error 
         pthread_mutex_unlock(&d.mu);
         pthread_join(th, NULL);
     }
-    log_info("worker", "stopped messages=%d acked=%d retried=%d dead=%d routed=%d outputs=%d "
-             "sites_retried=%d sites_dead=%d", st->messages, st->acked, st->retried, st->dead,
-             st->routed, st->outputs, st->sites_retried, st->sites_dead);
+    log_event(LOG_INFO, "worker", "stopped",
+              "stopped messages={messages} acked={acked} retried={retried} dead={dead} "
+              "routed={routed} outputs={outputs} sites_retried={sites_retried} sites_dead={sites_dead}",
+              LOG_INT("messages", st->messages), LOG_INT("acked", st->acked),
+              LOG_INT("retried", st->retried), LOG_INT("dead", st->dead), LOG_INT("routed", st->routed),
+              LOG_INT("outputs", st->outputs), LOG_INT("sites_retried", st->sites_retried),
+              LOG_INT("sites_dead", st->sites_dead));
     if (o->stats_file) {
         rnr_error e = {0};
         if (worker_stats_write(st, o->stats_file, &e) != RNR_OK && rc == RNR_OK)

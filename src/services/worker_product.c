@@ -34,7 +34,8 @@ static void ledger_get(worker *w, const site_job *j, site_record *r)
     if (cache_get(w->cache, key, &v, &e) != RNR_OK) {
         /* without the ledger the site runs again: its outputs are
          * overwritten with the same bytes, nothing is lost */
-        log_warn("worker", "site ledger unreadable, running lid=%s: %s", j->lid, e.msg);
+        log_event(LOG_WARN, "worker", "ledger_unreadable", "site ledger unreadable, running lid={lid}: {error}",
+                  LOG_STR("lid", j->lid), LOG_STR("error", e.msg));
         return;
     }
     site_record_parse(v, r);
@@ -49,8 +50,8 @@ static void ledger_set(worker *w, const site_job *j, const site_record *r)
         site_record_format(r, val, sizeof val) != 0)
         return;
     if (cache_set(w->cache, key, val, SITE_LEDGER_TTL_S, &e) != RNR_OK)
-        log_warn("worker", "cannot record lid=%s of product %s: %s", j->lid, j->product_id,
-                 e.msg);
+        log_event(LOG_WARN, "worker", "ledger_unwritable", "cannot record lid={lid} of product {product}: {error}",
+                  LOG_STR("lid", j->lid), LOG_STR("product", j->product_id), LOG_STR("error", e.msg));
 }
 
 static void count_outcome(worker_stats *d, const site_record *r, int outputs)
@@ -101,9 +102,11 @@ static int site_failed(msg_ctx *m, const site_job *j, const char *why)
     /* a product's own attempt always hands on (a follow-up past the limit
      * is dead-lettered as soon as it arrives) */
     int64_t delay = worker_backoff_ms(w, j->attempt);
-    log_warn("worker", "site lid=%s of product %s failed (attempt %d of %d), retrying it alone "
-             "in %lld ms: %s", j->lid, j->product_id, j->attempt, w->max_deliveries,
-             (long long)delay, why);
+    log_event(LOG_WARN, "worker", "site_retry",
+              "site lid={lid} of product {product} failed (attempt {attempt} of {max_attempts}), "
+              "retrying it alone in {delay_ms} ms: {error}",
+              LOG_STR("lid", j->lid), LOG_STR("product", j->product_id), LOG_INT("attempt", j->attempt),
+              LOG_INT("max_attempts", w->max_deliveries), LOG_INT("delay_ms", delay), LOG_STR("error", why));
     if (publish_followup(m, j, next, delay, why) != RNR_OK)
         return -1;
     site_record r = {SITE_DEFERRED, 0, next};
@@ -118,6 +121,21 @@ static void site_env(msg_ctx *m, worker_site_env *env)
     worker *w = m->w;
     *env = (worker_site_env){w->cfg, w->nws, w->hf, w->store, m->tmpdir,
                              &w->abort_now, &w->progress};
+}
+
+/* The outcome of one site's run, with its time. */
+static void log_site(const site_job *j, const site_result *res, int64_t ms)
+{
+    static const char *const names[] = {[SR_ROUTED] = "routed", [SR_SKIPPED] = "skipped",
+                                        [SR_FAILED] = "failed", [SR_TRANSIENT] = "transient",
+                                        [SR_RELEASE] = "released"};
+    int bad = res->kind == SR_FAILED || res->kind == SR_TRANSIENT;
+    log_event(bad ? LOG_WARN : LOG_INFO, "worker", "site",
+              "site lid={lid} {outcome} after {duration_ms} ms", LOG_STR("lid", j->lid),
+              LOG_STR("outcome", names[res->kind]), LOG_INT("duration_ms", ms),
+              LOG_STR("reason", res->kind == SR_SKIPPED ? nws_skip_name(res->reason) : NULL),
+              LOG_INT("attempt", j->attempt), LOG_INT("outputs", res->outputs),
+              LOG_STR("error", bad && res->why[0] ? res->why : NULL));
 }
 
 /* One site in a delivery: 0 when it is settled or handed on, 1 when its
@@ -148,7 +166,9 @@ static int do_site(msg_ctx *m, site_job *j)
     worker_site_env env;
     site_env(m, &env);
     site_result res;
+    int64_t t0 = time_mono_ms();
     worker_site_run(&env, j->lid, &res);
+    log_site(j, &res, time_mono_ms() - t0);
     if (res.kind == SR_RELEASE)
         return SITE_OUTCOME(MSG_RELEASE);
     if (res.kind == SR_TRANSIENT) {
@@ -179,8 +199,10 @@ static int defer_rest(msg_ctx *m, const nws_product *p, const nws_hml_product *h
         ledger_set(m->w, &j, &r);
         m->delta.sites_deferred++;
     }
-    log_info("worker", "product id=%s: %zu site(s) handed to follow-ups after %lld ms", p->id,
-             hml->n_sites - from, (long long)m->w->budget_ms);
+    log_event(LOG_INFO, "worker", "defer",
+              "product id={product}: {sites} site(s) handed to follow-ups after {budget_ms} ms",
+              LOG_STR("product", p->id), LOG_INT("sites", hml->n_sites - from),
+              LOG_INT("budget_ms", m->w->budget_ms));
     return MSG_ACK;
 }
 
@@ -190,7 +212,8 @@ static int fetch_hml(msg_ctx *m, const nws_product *p, nws_hml_product **hml)
     rnr_error e = {0};
     int rc = nws_source_product(w->nws, p->url, hml, &e);
     if (rc == RNR_ERR_NOTFOUND) {
-        log_warn("worker", "product id=%s is gone (404), dropping it: %s", p->id, e.msg);
+        log_event(LOG_WARN, "worker", "gone", "product id={product} is gone (404), dropping it: {error}",
+                  LOG_STR("product", p->id), LOG_STR("error", e.msg));
         return MSG_ACK;
     }
     if (rc == RNR_ERR_LIMIT || rc == RNR_ERR_INVALID || rc == RNR_ERR_PARSE) {
@@ -230,7 +253,10 @@ int worker_product_handle(msg_ctx *m, const queue_message *qm)
         nws_product_clear(&p);
         return MSG_DEAD;
     }
-    log_info("worker", "message id=%s delivery=%d url=%s", p.id, qm->delivery_count, p.url);
+    log_context_set("product", p.id);
+    log_event(LOG_INFO, "worker", "receive", "message id={message_id} delivery={delivery} url={url}",
+              LOG_STR("message_id", p.id), LOG_INT("delivery", qm->delivery_count), LOG_STR("url", p.url),
+              LOG_STR("issued", p.issuance_time));
     if (nws_product_check_origin(&p, nws_source_products_base(m->w->nws), &e) != RNR_OK) { /* no SSRF through rdf */
         snprintf(m->reason, sizeof m->reason, "%s", e.msg);
         nws_product_clear(&p);
@@ -239,8 +265,10 @@ int worker_product_handle(msg_ctx *m, const queue_message *qm)
     nws_hml_product *hml = NULL;
     int outcome = fetch_hml(m, &p, &hml);
     if (outcome < 0) {
-        log_info("worker", "product id=%s sites=%zu documents=%zu failed_documents=%zu", p.id,
-                 hml->n_sites, hml->n_documents, hml->n_failed);
+        log_event(LOG_INFO, "worker", "product",
+                  "product id={product} sites={sites} documents={documents} failed_documents={failed_documents}",
+                  LOG_STR("product", p.id), LOG_INT("sites", hml->n_sites),
+                  LOG_INT("documents", hml->n_documents), LOG_INT("failed_documents", hml->n_failed));
         outcome = product_sites(m, &p, hml);
         nws_hml_product_free(hml);
     }
@@ -256,8 +284,13 @@ int worker_followup_handle(msg_ctx *m, const queue_message *qm)
         snprintf(m->reason, sizeof m->reason, "malformed site message: %s", e.msg);
         return MSG_DEAD;
     }
-    log_info("worker", "site message product=%s lid=%s attempt=%d delivery=%d", sm.product_id,
-             sm.lid, sm.attempt, qm->delivery_count);
+    char mid[600];
+    snprintf(mid, sizeof mid, "%s/%s", sm.product_id, sm.lid);
+    log_context_set("product", sm.product_id);
+    log_event(LOG_INFO, "worker", "receive",
+              "site message product={product} lid={lid} attempt={attempt} delivery={delivery}",
+              LOG_STR("product", sm.product_id), LOG_STR("lid", sm.lid), LOG_INT("attempt", sm.attempt),
+              LOG_INT("delivery", qm->delivery_count), LOG_STR("message_id", mid));
     site_job j = {sm.product_id, sm.product_url, sm.lid, sm.attempt, sm.attempt};
     int r = do_site(m, &j);
     if (r == 1)

@@ -22,15 +22,16 @@ static void result_skip(site_result *r, const char *lid, int reason, const char 
 {
     r->kind = SR_SKIPPED;
     r->reason = reason > 0 && reason < NWS_SKIP_COUNT ? reason : 0;
-    log_info("worker", "skip lid=%s reason=%s: %s", lid, nws_skip_name(reason),
-             why && *why ? why : nws_skip_message(reason));
+    log_event(LOG_INFO, "worker", "skip", "skip lid={lid} reason={reason}: {detail}", LOG_STR("lid", lid),
+              LOG_STR("reason", nws_skip_name(reason)), LOG_STR("detail", why && *why ? why : nws_skip_message(reason)));
 }
 
-static void result_failed(site_result *r, const char *fmt, const char *lid, const char *msg)
+static void result_failed(site_result *r, const char *lid, const char *msg)
 {
     r->kind = SR_FAILED;
     snprintf(r->why, sizeof r->why, "%s", msg);
-    log_warn("worker", fmt, lid, msg);
+    log_event(LOG_WARN, "worker", "site_failed", "failed lid={lid}: {error}", LOG_STR("lid", lid),
+              LOG_STR("error", msg));
 }
 
 /* A failure a later attempt may not have: SR_TRANSIENT, or SR_RELEASE when
@@ -60,7 +61,8 @@ static void store_outputs(const worker_site_env *env, const char *lid,
         int rc = store_put_file(env->store, key, out->path, out->content_type, &e);
         tick(env);
         if (rc == RNR_OK) {
-            log_info("worker", "stored lid=%s key=%s", lid, key);
+            log_event(LOG_INFO, "worker", "stored", "stored lid={lid} key={key}", LOG_STR("lid", lid),
+                      LOG_STR("key", key));
             r->outputs += i == 0; /* forecasts stored: the NetCDF counts */
             continue;
         }
@@ -70,7 +72,7 @@ static void store_outputs(const worker_site_env *env, const char *lid,
         }
         char msg[700];
         snprintf(msg, sizeof msg, "cannot store %s: %s", key, e.msg);
-        result_failed(r, "failed lid=%s: %s", lid, msg);
+        result_failed(r, lid, msg);
         return;
     }
     r->kind = SR_ROUTED;
@@ -97,8 +99,8 @@ static int fetch_series(const worker_site_env *env, const nwps_gauge *g, nwps_st
     } else if (rc) {
         result_transient(env, r, rc, &s.forecast.err, g->lid);
     } else if (s.observed.rc == RNR_ERR_PARSE) {
-        log_info("worker", "lid=%s: observations unreadable, routing without: %s", g->lid,
-                 s.observed.err.msg);
+        log_event(LOG_INFO, "worker", "observations", "lid={lid}: observations unreadable, routing without: {error}",
+                  LOG_STR("lid", g->lid), LOG_STR("error", s.observed.err.msg));
     } else if (s.observed.rc && s.observed.rc != RNR_ERR_NOTFOUND) {
         result_transient(env, r, s.observed.rc, &s.observed.err, g->lid);
         rc = s.observed.rc;
@@ -121,7 +123,7 @@ static void remove_outputs(const route_job_result *res)
 static void route_and_store(const worker_site_env *env, const rnr_forecast *f, site_result *r)
 {
     route_job_opts o = {.forcing_mode = env->cfg->forcing_mode, .dt = 300.0f,
-                        .write_plot = env->cfg->write_plots};
+                        .write_plot = env->cfg->write_plots, .trace_id = log_get_trace_id()};
     route_job_result res;
     memset(&res, 0, sizeof res);
     rnr_error e = {0};
@@ -131,7 +133,7 @@ static void route_and_store(const worker_site_env *env, const rnr_forecast *f, s
         rc == RNR_ERR_LIMIT || rc == RNR_ERR_UNSUPPORTED) {
         char msg[700];
         snprintf(msg, sizeof msg, "reach=%lld: %s", (long long)f->reach_id, e.msg);
-        result_failed(r, "failed lid=%s %s", f->lid, msg);
+        result_failed(r, f->lid, msg);
         return;
     }
     if (rc) {
@@ -146,8 +148,10 @@ static void route_and_store(const worker_site_env *env, const rnr_forecast *f, s
     store_outputs(env, f->lid, &res, r);
     remove_outputs(&res);
     if (r->kind == SR_ROUTED)
-        log_info("worker", "routed lid=%s reach=%lld segments=%zu steps=%zu peak_outlet=%.1f",
-                 f->lid, (long long)f->reach_id, res.nseg, res.ntime, res.peak_outlet);
+        log_event(LOG_INFO, "worker", "routed",
+                  "routed lid={lid} reach={reach_id} segments={segments} steps={steps} peak_outlet={peak_outlet}",
+                  LOG_STR("lid", f->lid), LOG_INT("reach_id", f->reach_id), LOG_INT("segments", res.nseg),
+                  LOG_INT("steps", res.ntime), LOG_NUM("peak_outlet", res.peak_outlet));
 }
 
 /* The gauge record: 1 when the site goes on, else 0 with r filled. */
@@ -211,7 +215,7 @@ void worker_site_run(const worker_site_env *env, const char *lid, site_result *r
         return;
     }
     if (rc) {
-        result_failed(r, "failed lid=%s: %s", lid, e.msg);
+        result_failed(r, lid, e.msg);
         return;
     }
     route_and_store(env, f, r);

@@ -11,6 +11,7 @@
 #include "adapters/embedded_testutil.h" /* tests/ */
 
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,74 @@ static void test_fifo_and_publish_many(void **state)
         queue_message_clear(&m);
     }
     expect_depth(q, 0, 0, 0);
+    queue_free(q);
+}
+
+/* publish_many carries each message's own trace id (else the common one). */
+static void test_publish_many_trace_ids(void **state)
+{
+    rnr_queue *q = open_q(*state, "queue=fifo");
+    rnr_error err = {0};
+    const char *bodies[3] = {"a", "b", "c"};
+    size_t lens[3] = {1, 1, 1};
+    int ok[3];
+    const char *traces[3] = {"Root=1-a", NULL, "Root=1-c"};
+    queue_publish_opts o = {.trace_id = "Root=1-common", .trace_ids = traces};
+    assert_int_equal(queue_publish_many(q, bodies, lens, 3, &o, ok, &err), RNR_OK);
+    const char *want[3] = {"Root=1-a", "Root=1-common", "Root=1-c"};
+    for (int i = 0; i < 3; i++) {
+        queue_message m;
+        get_ok(q, 0, &m);
+        assert_string_equal(m.body, bodies[i]);
+        assert_string_equal(m.trace_id, want[i]);
+        assert_int_equal(queue_ack(q, m.tag, &err), RNR_OK);
+        queue_message_clear(&m);
+    }
+    queue_free(q);
+}
+
+/* A queue file from before messages and dead letters kept a trace id
+ * (and before leases named their holder) is migrated on open. */
+static void test_old_file_migrated(void **state)
+{
+    qfix *f = *state;
+    char path[600];
+    snprintf(path, sizeof path, "%s/queue.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE rnr_queue_messages(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                                  " queue TEXT NOT NULL, body BLOB NOT NULL, content_type TEXT,"
+                                  " enqueued_at INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0,"
+                                  " deliveries INTEGER NOT NULL DEFAULT 0);"
+                                  "CREATE TABLE rnr_queue_dead(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                                  " queue TEXT NOT NULL, body BLOB NOT NULL, content_type TEXT,"
+                                  " enqueued_at INTEGER NOT NULL, deliveries INTEGER NOT NULL,"
+                                  " reason TEXT NOT NULL, dead_at INTEGER NOT NULL);"
+                                  "INSERT INTO rnr_queue_messages(queue, body, enqueued_at)"
+                                  " VALUES('hml_files', 'old', 1);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    rnr_queue *q = open_q(f, "");
+    rnr_error err = {0};
+    queue_publish_opts o = {.trace_id = "Root=1-new"};
+    assert_int_equal(queue_publish(q, "new", 3, &o, &err), RNR_OK);
+    queue_message m;
+    get_ok(q, 0, &m);
+    assert_string_equal(m.body, "old");
+    assert_null(m.trace_id);
+    assert_int_equal(queue_ack(q, m.tag, &err), RNR_OK);
+    queue_message_clear(&m);
+    get_ok(q, 0, &m);
+    assert_string_equal(m.trace_id, "Root=1-new");
+    assert_int_equal(queue_dead_letter(q, m.tag, "kept", &err), RNR_OK);
+    queue_message_clear(&m);
+    queue_dead_list dl;
+    assert_int_equal(queue_list_dead(q, 0, &dl, &err), RNR_OK);
+    assert_int_equal(dl.n, 1);
+    assert_string_equal(dl.items[0].trace_id, "Root=1-new");
+    queue_dead_list_clear(&dl);
     queue_free(q);
 }
 
@@ -661,6 +730,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_publish_get_ack_depth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_and_publish_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publish_many_trace_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_file_migrated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_named_queues_share_a_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nack_requeue_redelivers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lease_expiry_redelivers, setup, teardown),

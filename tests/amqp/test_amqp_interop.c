@@ -91,8 +91,13 @@ static void test_c_to_pika(void **state)
         "\"wmo_collective_id\": \"SRUS54\", \"issuing_office\": \"KFWR\", "
         "\"issuance_time\": \"2024-08-21T00:41:00+00:00\", \"product_code\": \"HML\", "
         "\"product_name\": \"Hydrologic Markup Language\"}";
-    queue_publish_opts o = {.trace_id = "Root=1-66c5-abc"};
-    assert_int_equal(queue_publish(q, body, strlen(body), &o, &e), RNR_OK);
+    /* as the producer publishes: a batch with a trace id per message */
+    const char *trace_ids[1] = {"Root=1-66c5-abc"};
+    queue_publish_opts o = {.trace_id = "Root=1-unused", .trace_ids = trace_ids};
+    size_t len = strlen(body);
+    int ok = 0;
+    assert_int_equal(queue_publish_many(q, &body, &len, 1, &o, &ok, &e), RNR_OK);
+    assert_int_equal(ok, 1);
     queue_free(q);
     snprintf(args, sizeof args, "'%s' '%s' 10", amqp_test_url(), name);
     assert_int_equal(run_py("pika_consume.py", args, got, sizeof got), 0);

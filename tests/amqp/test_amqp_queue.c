@@ -87,15 +87,24 @@ static void test_publish_many_order(void **state)
         bodies[i] = bufs[i];
         lens[i] = strlen(bufs[i]);
     }
+    /* each message its own trace id (the producer's case), every third
+     * the common one */
+    static char traces[N][32];
+    const char *trace_ids[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(traces[i], sizeof traces[i], "Root=1-p%03d", i);
+        trace_ids[i] = i % 3 ? traces[i] : NULL;
+    }
+    queue_publish_opts o = {.trace_id = "Root=1-common", .trace_ids = trace_ids};
     rnr_error e = {0};
-    assert_int_equal(queue_publish_many(q, bodies, lens, N, NULL, ok, &e), RNR_OK);
+    assert_int_equal(queue_publish_many(q, bodies, lens, N, &o, ok, &e), RNR_OK);
     for (int i = 0; i < N; i++)
         assert_int_equal(ok[i], 1);
     for (int i = 0; i < N; i++) {
         queue_message m;
         assert_int_equal(queue_get(q, 5000, &m, &e), RNR_OK);
         assert_string_equal(m.body, bufs[i]);
-        assert_null(m.trace_id);
+        assert_string_equal(m.trace_id, i % 3 ? traces[i] : "Root=1-common");
         assert_int_equal(queue_ack(q, m.tag, &e), RNR_OK);
         queue_message_clear(&m);
     }

@@ -77,7 +77,7 @@ static void sample_init(sample *s)
     }
     s->q[5] = 1234.567f; /* peak: segment 1, time 1 */
     s->q[9] = 1234.567f; /* tie later in (segment, time) order */
-    nc_meta m = {1746511200, "major", 4, "AMAT2", 5671176, 800137, "TX", "Canadian River, \"N\"", "rnr 0.1"};
+    nc_meta m = {1746511200, "major", 4, "AMAT2", 5671176, 800137, "TX", "Canadian River, \"N\"", "rnr 0.1", NULL};
     s->meta = m;
 }
 
@@ -155,9 +155,40 @@ static void test_round_trip(void **state)
     assert_int_equal(t->hf_id, 800137);
     assert_string_equal(t->state, "TX");
     assert_string_equal(t->name, "Canadian River, \"N\"");
+    assert_string_equal(t->trace_id, ""); /* none given, none written */
     size_t k = 99;
     assert_int_equal(nc_table_peak(t, &k), RNR_OK);
     assert_int_equal(k, 1);
+    nc_table_free(t);
+    rm_dir(dir);
+}
+
+/* The trace of the message that made the file is a global attribute; an
+ * over-long one in a file from elsewhere leaves it "", the file readable. */
+static void test_trace_id_attribute(void **state)
+{
+    (void)state;
+    char dir[64], path[128];
+    make_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/troute_output_202505060600.nc", dir);
+    sample s;
+    sample_init(&s);
+    s.meta.trace_id = "Root=1-6747a0c0-0123456789abcdef01234567";
+    rnr_error e;
+    assert_int_equal(nc_output_write(path, s.fids, 3, s.t, 4, s.q, s.v, s.h, &s.meta, &e), RNR_OK);
+    nc_table *t;
+    assert_int_equal(nc_output_read(path, &t, &e), RNR_OK);
+    assert_string_equal(t->trace_id, "Root=1-6747a0c0-0123456789abcdef01234567");
+    assert_string_equal(t->name, "Canadian River, \"N\"");
+    nc_table_free(t);
+    char big[600];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    s.meta.trace_id = big;
+    assert_int_equal(nc_output_write(path, s.fids, 3, s.t, 4, s.q, s.v, s.h, &s.meta, &e), RNR_OK);
+    assert_int_equal(nc_output_read(path, &t, &e), RNR_OK);
+    assert_string_equal(t->trace_id, "");
+    assert_int_equal(t->nseg, 3);
     nc_table_free(t);
     rm_dir(dir);
 }
@@ -614,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_name),
         cmocka_unit_test(test_refuses_non_finite),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_trace_id_attribute),
         cmocka_unit_test(test_nudge_and_type),
         cmocka_unit_test(test_no_temp_left),
         cmocka_unit_test(test_read_errors),

@@ -102,7 +102,7 @@ static void put_output(fx *f, const char *lid, int64_t ref, const int64_t *fids,
             v[s * NT + k] = 1.0f;
             h[s * NT + k] = 2.0f;
         }
-    nc_meta m = {ref, "minor", 2, lid, 91000001, fids[0], "TX", "Test Creek", NULL};
+    nc_meta m = {ref, "minor", 2, lid, 91000001, fids[0], "TX", "Test Creek", NULL, NULL};
     char name[64], path[700], key[256];
     assert_int_equal(nc_output_name(ref, name, sizeof name), 0);
     snprintf(path, sizeof path, "%s/%s", f->dir, name);

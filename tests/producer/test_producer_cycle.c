@@ -12,6 +12,7 @@
 
 #include "adapters/backends.h"
 #include "core/log.h"
+#include "core/trace.h"
 #include "ports/cache.h"
 #include "ports/queue.h"
 #include "producer_testutil.h"
@@ -216,6 +217,49 @@ static int bad_set(void *self, const char *key, const char *value, int64_t ttl, 
     return rnr_error_set(err, RNR_ERR_TRANSIENT, "connection refused");
 }
 
+/* Outside Lambda each product gets a trace id of its own (X-Ray shaped);
+ * with _X_AMZN_TRACE_ID every message carries the invocation's. */
+static void test_new_trace_per_product(void **state)
+{
+    fx *f = *state;
+    producer *p;
+    rnr_error e;
+    unsetenv("_X_AMZN_TRACE_ID");
+    log_set_trace_id(NULL);
+    assert_int_equal(producer_new(&f->cfg, &p, &e), RNR_OK);
+    producer_counts c;
+    assert_int_equal(producer_cycle(p, 0, &c, &e), RNR_OK);
+    producer_free(p);
+    char *bodies[8] = {0}, *traces[8] = {0};
+    assert_int_equal(drain_traced(f->cfg.queue_url, bodies, traces, 8), 3);
+    for (int i = 0; i < 3; i++) {
+        assert_non_null(traces[i]);
+        assert_int_equal(strlen(traces[i]), TRACE_ID_NEW_LEN);
+        assert_true(strncmp(traces[i], "Root=1-", 7) == 0);
+        for (int k = 0; k < i; k++)
+            assert_string_not_equal(traces[i], traces[k]);
+    }
+    for (int i = 0; i < 3; i++)
+        free(bodies[i]), free(traces[i]);
+
+    /* a run as a Lambda invocation, with a fresh dedup cache */
+    char url[700];
+    snprintf(url, sizeof url, "sqlite://%s/cache-lambda.db", f->dir);
+    free(f->cfg.cache_url);
+    f->cfg.cache_url = strdup(url);
+    setenv("_X_AMZN_TRACE_ID", "Root=1-6747a0c0-feedfacefeedfacefeedface;Sampled=0", 1);
+    assert_int_equal(producer_new(&f->cfg, &p, &e), RNR_OK);
+    assert_int_equal(producer_cycle(p, 0, &c, &e), RNR_OK);
+    producer_free(p);
+    unsetenv("_X_AMZN_TRACE_ID");
+    assert_int_equal(c.published, 3);
+    assert_int_equal(drain_traced(f->cfg.queue_url, bodies, traces, 8), 3);
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(traces[i], "Root=1-6747a0c0-feedfacefeedfacefeedface;Sampled=0");
+        free(bodies[i]), free(traces[i]);
+    }
+}
+
 static void test_cache_down_publishes_nothing(void **state)
 {
     fx *f = *state;
@@ -389,6 +433,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_cycle_publishes_oldest_first_then_dedups, fx_setup,
                                         fx_teardown),
+        cmocka_unit_test_setup_teardown(test_new_trace_per_product, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_cache_down_publishes_nothing, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_unconfirmed_product_is_retried, fx_setup,
                                         fx_teardown),

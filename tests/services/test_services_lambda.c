@@ -11,7 +11,9 @@
 #include "services/lambda_loop.h"
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <jansson.h>
+#include <unistd.h>
 
 typedef struct emu {
     char *dir;
@@ -90,7 +92,17 @@ static int broken_init(void **ctx, rnr_error *err)
     return rnr_error_set(err, RNR_ERR_CONFIG, "RABBITMQ_ENDPOINT is not set");
 }
 
+/* A handler that logs at each level, as the real ones do. */
+static int chatty_invoke(void *ctx, const lambda_invocation *inv, char **result, rnr_error *err)
+{
+    log_debug("handler", "debug detail");
+    log_event(LOG_INFO, "handler", "work", "working on {n} items", LOG_INT("n", 3));
+    log_event(LOG_WARN, "handler", "slow", "slow: {ms} ms", LOG_INT("ms", 1500));
+    return echo_invoke(ctx, inv, result, err);
+}
+
 static const lambda_handler handlers[] = {
+    {"chatty", NULL, chatty_invoke, NULL},
     {"echo", NULL, echo_invoke, NULL},
     {"flaky", NULL, failing_invoke, NULL},
     {"broken", broken_init, echo_invoke, NULL},
@@ -99,7 +111,7 @@ static const lambda_handler handlers[] = {
 static int run_loop(emu *e, const char *handler, int max, lambda_loop_stats *st, rnr_error *err)
 {
     lambda_loop_opts o = {e->api, handler, max, time_mono_ms()};
-    return lambda_loop_run(handlers, 3, &o, st, err);
+    return lambda_loop_run(handlers, sizeof handlers / sizeof handlers[0], &o, st, err);
 }
 
 static void test_several_invocations(void **state)
@@ -249,11 +261,100 @@ static void test_runtime_api_gone(void **state)
     assert_non_null(strstr(err.msg, "runtime API"));
 }
 
+/* Run n invocations of handler with stderr captured; returns it. */
+static char *run_captured(const char *handler, const char *events, int n)
+{
+    emu e;
+    emu_start(&e, events, 30000);
+    char path[600];
+    snprintf(path, sizeof path, "%s/stderr", e.dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    lambda_loop_stats st;
+    rnr_error err;
+    int rc = run_loop(&e, handler, n, &st, &err);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(fd);
+    assert_int_equal(rc, RNR_OK);
+    assert_int_equal(st.invocations, n);
+    char *out = tu_read_file(path, NULL);
+    assert_non_null(out);
+    emu_stop(&e);
+    return out;
+}
+
+static void lambda_log_env(const char *format, const char *level)
+{
+    unsetenv("RNR_LOG_FORMAT");
+    unsetenv("RNR_LOG_LEVEL");
+    format ? setenv("AWS_LAMBDA_LOG_FORMAT", format, 1) : unsetenv("AWS_LAMBDA_LOG_FORMAT");
+    level ? setenv("AWS_LAMBDA_LOG_LEVEL", level, 1) : unsetenv("AWS_LAMBDA_LOG_LEVEL");
+    log_set_level(LOG_INFO);
+    log_init();
+}
+
+/* AWS_LAMBDA_LOG_FORMAT=JSON: every line the runtime loop and the handler
+ * write is one JSON record with Lambda's timestamp key, the level, the
+ * invocation's request id and trace id; AWS_LAMBDA_LOG_LEVEL filters. */
+static void test_lambda_json_logs(void **state)
+{
+    (void)state;
+    lambda_log_env("JSON", "INFO");
+    char *out = run_captured("chatty", "{\"n\":1}\n{\"n\":2}\n", 2);
+    int lines = 0, handler_lines = 0;
+    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        lines++;
+        json_t *j = json_loads(line, 0, NULL);
+        if (!j)
+            fail_msg("not one JSON record: %s", line);
+        assert_non_null(json_string_value(json_object_get(j, "timestamp")));
+        assert_null(json_object_get(j, "ts"));
+        const char *level = json_string_value(json_object_get(j, "level"));
+        assert_non_null(level);
+        assert_string_not_equal(level, "debug");
+        const char *comp = json_string_value(json_object_get(j, "component"));
+        if (strcmp(comp, "handler") == 0 || strcmp(json_string_value(json_object_get(j, "event")), "invocation") == 0) {
+            handler_lines += strcmp(comp, "handler") == 0;
+            const char *req = json_string_value(json_object_get(j, "request_id"));
+            const char *trace = json_string_value(json_object_get(j, "trace_id"));
+            assert_non_null(req);
+            assert_non_null(trace);
+            /* the emulator numbers its requests and traces alike */
+            int rn = 0, tn = 0;
+            assert_int_equal(sscanf(req, "req-%d-", &rn), 1);
+            assert_int_equal(sscanf(trace, "Root=1-5f84c7a1-%d;", &tn), 1);
+            assert_int_equal(rn, tn);
+        }
+        json_decref(j);
+    }
+    assert_int_equal(handler_lines, 4);
+    assert_true(lines >= 6);
+    free(out);
+
+    lambda_log_env("JSON", "WARN");
+    out = run_captured("chatty", "{\"n\":1}\n", 1);
+    assert_int_equal(tu_count(out, "\n"), 1);
+    assert_non_null(strstr(out, "\"level\":\"warn\""));
+    assert_non_null(strstr(out, "\"event\":\"slow\""));
+    free(out);
+
+    /* Text, Lambda's default: lines as in a terminal, trace id included */
+    lambda_log_env(NULL, NULL);
+    out = run_captured("chatty", "{\"n\":1}\n", 1);
+    assert_null(strchr(out, '{'));
+    assert_non_null(strstr(out, "[handler] working on 3 items request_id=req-0001-8f1c2d3e trace_id=Root=1-5f84c7a1-"));
+    free(out);
+}
+
 int main(void)
 {
     log_set_level(LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_several_invocations), cmocka_unit_test(test_handler_error),
+        cmocka_unit_test(test_lambda_json_logs),
         cmocka_unit_test(test_init_error),          cmocka_unit_test(test_event_too_large),
         cmocka_unit_test(test_unknown_handler),
         cmocka_unit_test(test_deadline_visible),    cmocka_unit_test(test_runtime_api_gone),
