@@ -544,22 +544,3 @@ int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error 
     queue_free(u.queue);
     return rc;
 }
-
-int up_summary_ok(const up_summary *s)
-{
-    int64_t new_dead = s->dead_before >= 0 && s->dead_after >= 0 ? s->dead_after - s->dead_before : 0;
-    /* the long-running loop ends by a signal: that is its normal end */
-    return s->producer_ok && s->postprocess_ok && !s->products.failed && !s->timed_out &&
-           (!s->interrupted || !s->once) && new_dead == 0 && s->ndead == 0 && !s->error[0];
-}
-
-void up_summary_clear(up_summary *s)
-{
-    for (int i = 0; i < s->ndead; i++) {
-        free(s->dead[i].id);
-        free(s->dead[i].reason);
-    }
-    free(s->dead);
-    s->dead = NULL;
-    s->ndead = 0;
-}
