@@ -28,6 +28,7 @@ struct ops_api {
     char *out_prefix, *pp_prefix, *tmp_dir;
     pthread_mutex_t mu;
     char *status;
+    char *config;      /* the /api/config document */
     cached *c;
     size_t nc, capc;
 };
@@ -46,12 +47,53 @@ int ops_api_new(rnr_store *store, const char *output_prefix, const char *postpro
     a->pp_prefix = strdup(postprocess_prefix);
     a->tmp_dir = strdup(tmp_dir);
     a->status = strdup("{}");
-    if (!a->out_prefix || !a->pp_prefix || !a->tmp_dir || !a->status) {
+    a->config = strdup("{\"map_tiles\":null}");
+    if (!a->out_prefix || !a->pp_prefix || !a->tmp_dir || !a->status || !a->config) {
         a->store = NULL;
         ops_api_free(a);
         return rnr_error_set(err, RNR_ERR_NOMEM, "http api: out of memory");
     }
     *out = a;
+    return RNR_OK;
+}
+
+/* The template is handed to the browser, which fetches from it: only
+ * http(s), each placeholder once, and no character that could leave a
+ * URL (quotes, spaces, angle brackets, controls). */
+static int tiles_ok(const char *t)
+{
+    if (strncmp(t, "http://", 7) != 0 && strncmp(t, "https://", 8) != 0)
+        return 0;
+    if (strlen(t) > 1024)
+        return 0;
+    for (const char *p = t; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("\"'<>\\`", *p))
+            return 0;
+    const char *ph[] = {"{z}", "{x}", "{y}"};
+    for (int i = 0; i < 3; i++) {
+        const char *at = strstr(t, ph[i]);
+        if (!at || strstr(at + 3, ph[i]))
+            return 0;
+    }
+    return 1;
+}
+
+int ops_api_set_map_tiles(ops_api *a, const char *tpl, rnr_error *err)
+{
+    if (!tpl || !*tpl)
+        return RNR_OK;
+    if (!tiles_ok(tpl))
+        return rnr_error_set(err, RNR_ERR_CONFIG,
+                             "RNR_MAP_TILES '%.200s': expected an http(s) URL with {z}, {x} and {y} once each, "
+                             "e.g. https://tile.example.org/{z}/{x}/{y}.png",
+                             tpl);
+    json_t *j = json_pack("{s:s}", "map_tiles", tpl);
+    char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!txt)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "http api: out of memory");
+    free(a->config);
+    a->config = txt;
     return RNR_OK;
 }
 
@@ -325,6 +367,8 @@ int ops_api_handle(ops_api *a, const char *path, http_reply *r)
         pthread_mutex_lock(&a->mu);
         http_reply_text(r, 200, "application/json", a->status);
         pthread_mutex_unlock(&a->mu);
+    } else if (strcmp(path, "/api/config") == 0) {
+        http_reply_text(r, 200, "application/json", a->config);
     } else if (strcmp(path, "/api/forecasts") == 0) {
         handle_forecasts(a, NULL, r);
     } else if (strncmp(path, "/api/forecasts/", 15) == 0) {
@@ -356,6 +400,7 @@ void ops_api_free(ops_api *a)
     free(a->pp_prefix);
     free(a->tmp_dir);
     free(a->status);
+    free(a->config);
     pthread_mutex_destroy(&a->mu);
     free(a);
 }
