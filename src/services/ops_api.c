@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,27 @@ static json_t *flow_array(const nc_table *t, size_t seg)
     return a;
 }
 
+/* [{time, flow_m3s}] of a point series (the RFC forecast, observations). */
+static json_t *points(const int64_t *times, const float *flows, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t k = 0; k < n; k++)
+        if (isfinite(flows[k]))
+            json_array_append_new(a, json_pack("{s:o,s:f}", "time", iso(times[k]), "flow_m3s", (double)flows[k]));
+    return a;
+}
+
+/* [{category, flow_m3s}] of the flood categories the output carries. */
+static json_t *thresholds(const nc_table *t)
+{
+    static const char *const cat[4] = {"action", "minor", "moderate", "major"};
+    json_t *a = json_array();
+    for (int i = 0; i < 4; i++)
+        if (isfinite(t->flood_flow[i]))
+            json_array_append_new(a, json_pack("{s:s,s:f}", "category", cat[i], "flow_m3s", t->flood_flow[i]));
+    return a;
+}
+
 /* Summary and series of one output, from its NetCDF. */
 static int summarise(const char *lid, const char *key, const nc_table *t, cached *c)
 {
@@ -203,6 +225,11 @@ static int summarise(const char *lid, const char *key, const nc_table *t, cached
                           (json_int_t)t->feature_ids[0], "outlet_feature_id",
                           (json_int_t)t->feature_ids[t->nseg - 1], "flow_origin_m3s", flow_array(t, 0),
                           "flow_outlet_m3s", flow_array(t, t->nseg - 1), "units", "m3 s-1");
+    if (c->series) {
+        json_object_set_new(c->series, "rfc_forecast", points(t->fcst_times, t->fcst_flows, t->n_fcst));
+        json_object_set_new(c->series, "observations", points(t->obs_times, t->obs_flows, t->n_obs));
+        json_object_set_new(c->series, "thresholds", thresholds(t));
+    }
     return c->summary && c->series ? RNR_OK : RNR_ERR_NOMEM;
 }
 

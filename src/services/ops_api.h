@@ -6,7 +6,8 @@
  *   /api/status            what the owner last published (queue, workers,
  *                          last cycles, dead letters)
  *   /api/forecasts         the latest routed forecast of each gauge
- *   /api/forecasts/LID     its hydrograph series
+ *   /api/forecasts/LID     its hydrograph: routed flow, RFC forecast,
+ *                          observations, flood thresholds
  *   /api/inundation        the latest inundation table as GeoJSON
  *   /api/config            what the page needs to know ({"map_tiles": URL|null})
  *

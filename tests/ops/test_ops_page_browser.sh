@@ -52,7 +52,15 @@ if (f.length !== 3) throw new Error("want 3 forecasts, got " + f.length);
 for (const x of f) for (const k of ["lid","name","status","reference_time","peak_flow_m3s","peak_time","output_key"])
   if (x[k] === undefined || x[k] === "") throw new Error(x.lid + " lacks " + k);
 ' "$tmp/f.json" || fail "forecast summary fields"
-curl -fsS "$base/api/forecasts/RNRB1" | grep -q '"flow_origin_m3s":\[' || fail "/api/forecasts/RNRB1 series"
+curl -fsS "$base/api/forecasts/RNRB1" >"$tmp/b.json" || fail "/api/forecasts/RNRB1"
+node -e '
+const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const n = s.flow_origin_m3s.length;
+if (!n || s.time.length !== n || s.flow_outlet_m3s.length !== n) throw new Error("routed series");
+if (!s.rfc_forecast.length || !s.rfc_forecast.every((p) => /^2\d{3}-/.test(p.time) && p.flow_m3s >= 0)) throw new Error("RFC forecast");
+if (!Array.isArray(s.observations)) throw new Error("observations");
+if (!s.thresholds.some((t) => t.category === "moderate" && t.flow_m3s > 0)) throw new Error("thresholds");
+' "$tmp/b.json" || fail "/api/forecasts/RNRB1 series"
 code=$(curl -s -o "$tmp/404" -w '%{http_code}' "$base/api/forecasts/NOPE1"); [ "$code" = 404 ] || fail "unknown gauge: $code"
 code=$(curl -s -o "$tmp/404" -w '%{http_code}' "$base/api/forecasts/..%2F..%2Fetc"); [ "$code" = 404 ] || fail "bad lid: $code"
 code=$(curl -s -o "$tmp/404" -w '%{http_code}' "$base/nope"); [ "$code" = 404 ] || fail "/nope: $code"
@@ -89,6 +97,7 @@ grep -q 'data-gauges="3"' "$tmp/dom.html" || fail "the map does not show the 3 g
 grep -q 'id="tiles"' "$tmp/dom.html" && fail "a basemap was drawn without RNR_MAP_TILES"
 for lid in RNRA1 RNRB1 RNRC1; do grep -q "<tr data-lid=\"$lid\"" "$tmp/dom.html" || fail "table lacks $lid"; done
 grep -q 'id="hydrosvg"[^>]*data-lid="RNR' "$tmp/dom.html" || grep -q 'data-lid="RNR[A-C]1"[^>]*id="hydrosvg"' "$tmp/dom.html" || fail "no hydrograph drawn"
+grep -q 'id="hydronote"[^>]*>[^<]*RFC forecast' "$tmp/dom.html" || fail "the hydrograph lacks the RFC forecast"
 # the health panel, from the supervisor
 grep -q '<dd data-k="queue">0 ready, 0 in flight, 0 dead</dd>' "$tmp/dom.html" || fail "health panel: queue"
 grep -q '<dd data-k="workers">0 running of 0, 0 restarts</dd>' "$tmp/dom.html" || fail "health panel: workers"
