@@ -25,7 +25,8 @@
 
 typedef struct worker worker;
 
-/* The timed steps of one site: each NWPS request, the hydrofabric cut,
+/* The timed steps of one site: each call to the NWS/NWPS source (a
+ * product's text, a gauge, a forecast's series), the hydrofabric cut,
  * the routing, the NetCDF (and plot) writing, the upload to the store. */
 enum worker_step { WORKER_STEP_FETCH, WORKER_STEP_CUT, WORKER_STEP_ROUTE, WORKER_STEP_NETCDF, WORKER_STEP_STORE,
                    WORKER_STEP_COUNT };

@@ -48,7 +48,7 @@ void worker_http_publish_stats(prom_registry *m, const worker_stats *st)
     for (int k = 0; k < WORKER_STEP_COUNT; k++) {
         prom_label l = {"step", worker_step_name(k)};
         (void)prom_histogram_set(m, "rnr_worker_step_duration_seconds",
-                                 "Time of one step of a site: fetch (one NWS/NWPS request), cut, route, "
+                                 "Time of one step of a site: fetch (one NWS/NWPS source call), cut, route, "
                                  "netcdf (writing the outputs), store (uploading them)",
                                  &l, 1, &st->steps[k]);
     }
