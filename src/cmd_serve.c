@@ -49,7 +49,8 @@ static int serve_run(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    ops_serve_opts o = {.listen = listen, .port_file = port_file, .stop = &serve_stop};
+    ops_serve_opts o = {.listen = listen, .port_file = port_file, .map_tiles = getenv("RNR_MAP_TILES"),
+                        .stop = &serve_stop};
     rnr_error err = {0};
     int rc = ops_serve_run(&cfg, &o, &err);
     config_clear(&cfg);
@@ -75,5 +76,7 @@ const rnr_command cmd_serve = {
     "                     every interface only when asked, e.g. 0.0.0.0:8080)\n"
     "  --port-file F      write the bound port to F (use port 0 for a free one)\n"
     "  --state-dir D      RNR_STATE_DIR\n"
-    "  --store-url URL    RNR_STORE_URL\n",
+    "  --store-url URL    RNR_STORE_URL\n\n"
+    "RNR_MAP_TILES (an http(s) URL template with {z}, {x} and {y}) adds a basemap\n"
+    "under the page's map; without it the page requests nothing outside rnr.\n",
     serve_run};

@@ -47,20 +47,53 @@ static const struct {
     {"--nwps-url", "NWPS_API_URL"},
 };
 
-static int parse_args(int argc, char **argv, up_opts *o, int *no_status, int *json)
+/* What cmd_up needs besides up_opts. */
+typedef struct up_cli {
+    int no_status, json;
+    const char *port_file;
+    int printed;       /* the summary went out already (on_summary) */
+    const rnr_config *cfg;
+    char listen[256];  /* a copy of RNR_HTTP_LISTEN, which is unset for the workers */
+} up_cli;
+
+/* --http or RNR_HTTP_LISTEN, and what only makes sense with it. The
+ * variable is then removed from the environment: the workers inherit it,
+ * and each would try to serve on the same address. */
+static int http_args(up_opts *o, up_cli *cli)
+{
+    const char *env = getenv("RNR_HTTP_LISTEN");
+    if (!o->http_listen && env && *env) {
+        snprintf(cli->listen, sizeof cli->listen, "%s", env);
+        o->http_listen = cli->listen;
+    }
+    unsetenv("RNR_HTTP_LISTEN");
+    const char *tiles = getenv("RNR_MAP_TILES");
+    o->map_tiles = tiles && *tiles ? tiles : NULL;
+    if (o->linger && !(o->once && o->http_listen))
+        return cmd_usage_error("up", "--linger needs --once and --http");
+    if (cli->port_file && !o->http_listen)
+        return cmd_usage_error("up", "--port-file needs --http");
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, up_opts *o, up_cli *cli)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--json") == 0) {
-            *json = 1;
+            cli->json = 1;
             continue;
         }
         if (strcmp(a, "--once") == 0) {
             o->once = 1;
             continue;
         }
+        if (strcmp(a, "--linger") == 0) {
+            o->linger = 1;
+            continue;
+        }
         if (strcmp(a, "--no-status") == 0) {
-            *no_status = 1;
+            cli->no_status = 1;
             continue;
         }
         if (i + 1 >= argc)
@@ -85,6 +118,10 @@ static int parse_args(int argc, char **argv, up_opts *o, int *no_status, int *js
             o->postprocess_schedule = v, rc = 0;
         else if (strcmp(a, "--autoscaler-schedule") == 0)
             o->autoscaler_schedule = v, rc = 0;
+        else if (strcmp(a, "--http") == 0)
+            o->http_listen = v, rc = 0;
+        else if (strcmp(a, "--port-file") == 0)
+            cli->port_file = v, rc = 0;
         for (size_t k = 0; rc < 0 && k < sizeof up_env_flags / sizeof up_env_flags[0]; k++)
             if (strcmp(cmd_flag_name(a), up_env_flags[k].flag) == 0)
                 rc = setenv(up_env_flags[k].env, v, 1) == 0 ? 0 : 1;
@@ -96,7 +133,7 @@ static int parse_args(int argc, char **argv, up_opts *o, int *no_status, int *js
     if (o->min_workers && o->max_workers && o->min_workers > o->max_workers)
         return cmd_usage_error("up", "--min-workers %d is above --max-workers %d", o->min_workers,
                                o->max_workers);
-    return 0;
+    return http_args(o, cli);
 }
 
 static void install_signals(void)
@@ -109,12 +146,36 @@ static void install_signals(void)
     sigaction(SIGINT, &sa, NULL);
 }
 
+static void on_http(int port, void *ud)
+{
+    up_cli *cli = ud;
+    if (!cli->port_file)
+        return;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", cli->port_file);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, cli->port_file) != 0)
+        log_error("up", "%s: cannot write the port file", cli->port_file);
+}
+
+static void print_summary(const up_summary *s, up_cli *cli)
+{
+    if (!cli->json)
+        up_summary_print(s, cli->cfg, stdout);
+    else if (up_summary_print_json(s, cli->cfg, stdout) != 0)
+        log_error("up", "cannot print the summary as JSON");
+    fflush(stdout);
+    cli->printed = 1;
+}
+
+static void on_summary(const up_summary *s, void *ud) { print_summary(s, ud); }
+
 static int up_main(int argc, char **argv)
 {
     up_opts o;
     memset(&o, 0, sizeof o);
-    int no_status = 0, json = 0;
-    int rc = parse_args(argc, argv, &o, &no_status, &json);
+    up_cli cli = {0};
+    int rc = parse_args(argc, argv, &o, &cli);
     if (rc)
         return rc;
     char exe[PATH_MAX];
@@ -125,7 +186,7 @@ static int up_main(int argc, char **argv)
     }
     exe[n] = '\0';
     o.exe = exe;
-    o.status_line = !no_status && isatty(STDERR_FILENO);
+    o.status_line = !cli.no_status && isatty(STDERR_FILENO);
     /* On a terminal the status line is the progress report: keep the
      * workers' and our own info lines out of its way unless asked. */
     if (o.status_line && !getenv("RNR_LOG_LEVEL")) {
@@ -142,6 +203,10 @@ static int up_main(int argc, char **argv)
     config_describe(&cfg, desc, sizeof desc);
     log_info("up", "%s", desc);
     o.stop = &up_stop_flag;
+    cli.cfg = &cfg;
+    o.on_http = on_http;
+    o.on_summary = on_summary;
+    o.ud = &cli;
     install_signals();
     up_summary sum;
     rc = up_run(&cfg, &o, &sum, &err);
@@ -151,10 +216,8 @@ static int up_main(int argc, char **argv)
         config_clear(&cfg);
         return 1;
     }
-    if (!json)
-        up_summary_print(&sum, &cfg, stdout);
-    else if (up_summary_print_json(&sum, &cfg, stdout) != 0)
-        log_error("up", "cannot print the summary as JSON");
+    if (!cli.printed)
+        print_summary(&sum, &cli);
     int status = o.once && !up_summary_ok(&sum) ? 1 : 0; /* a service stopped by a signal exits 0 */
     up_summary_clear(&sum);
     config_clear(&cfg);
@@ -194,6 +257,14 @@ const rnr_command cmd_up = {
     "  --nws-url URL              NWS_API_URL\n"
     "  --nwps-url URL             NWPS_API_URL\n"
     "  --no-status                no live status line even on a terminal\n"
+    "  --http HOST:PORT           serve the operations page, the JSON API,\n"
+    "                             /metrics, /healthz and /readyz of the whole\n"
+    "                             pipeline (RNR_HTTP_LISTEN; :PORT is loopback;\n"
+    "                             every interface only when asked, 0.0.0.0:PORT;\n"
+    "                             RNR_MAP_TILES adds a basemap to the page)\n"
+    "  --port-file F              write the HTTP port to F (--http with port 0)\n"
+    "  --linger                   --once --http: after the summary, keep serving\n"
+    "                             the results until SIGTERM or SIGINT\n"
     "  --json                     print the summary as one JSON object (the\n"
     "                             table's counts by name, null where unknown)\n\n"
     "Every other setting comes from the environment as for `rnr worker`\n"

@@ -10,16 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { M_COUNTER, M_GAUGE, M_HISTOGRAM, M_COUNTER_SET };
+enum { M_COUNTER, M_GAUGE, M_HISTOGRAM, M_COUNTER_SET, M_HISTOGRAM_SET };
 
 /* Duration buckets in seconds: a NWPS call, a cut, a route, a store. */
-static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
-#define NBUCKETS (sizeof buckets / sizeof buckets[0])
+const double prom_buckets[PROM_NBUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
 
 typedef struct sample {
     char *labels; /* rendered `a="x",b="y"`, "" for none */
     double value; /* counter, gauge; histogram: sum */
-    unsigned long long count, bucket[NBUCKETS];
+    unsigned long long count, bucket[PROM_NBUCKETS];
 } sample;
 
 typedef struct family {
@@ -155,7 +154,7 @@ static sample *sample_get(family *f, const char *labels)
 
 /* Find or create the sample and apply one update under the lock. */
 static int update(prom_registry *m, const char *name, const char *help, int type, const prom_label *l,
-                  size_t nl, double v)
+                  size_t nl, double v, const prom_hist *h)
 {
     if (!m)
         return RNR_ERR_INVALID;
@@ -164,7 +163,8 @@ static int update(prom_registry *m, const char *name, const char *help, int type
         return RNR_ERR_INVALID;
     int rc = RNR_OK;
     pthread_mutex_lock(&m->mu);
-    family *f = family_get(m, name, help, type == M_COUNTER_SET ? M_COUNTER : type);
+    int ftype = type == M_COUNTER_SET ? M_COUNTER : type == M_HISTOGRAM_SET ? M_HISTOGRAM : type;
+    family *f = family_get(m, name, help, ftype);
     sample *s = f ? sample_get(f, labels) : NULL;
     if (!s) {
         rc = RNR_ERR_INVALID;
@@ -180,11 +180,15 @@ static int update(prom_registry *m, const char *name, const char *help, int type
             rc = RNR_ERR_INVALID;
     } else if (type == M_GAUGE) {
         s->value = v;
+    } else if (type == M_HISTOGRAM_SET) {
+        s->value = h->sum;
+        s->count = h->count;
+        memcpy(s->bucket, h->bucket, sizeof s->bucket);
     } else {
         s->value += v;
         s->count++;
-        for (size_t b = 0; b < NBUCKETS; b++)
-            if (v <= buckets[b])
+        for (size_t b = 0; b < PROM_NBUCKETS; b++)
+            if (v <= prom_buckets[b])
                 s->bucket[b]++;
     }
     pthread_mutex_unlock(&m->mu);
@@ -195,25 +199,52 @@ static int update(prom_registry *m, const char *name, const char *help, int type
 int prom_counter_add(prom_registry *m, const char *name, const char *help, const prom_label *labels,
                         size_t nlabels, double v)
 {
-    return update(m, name, help, M_COUNTER, labels, nlabels, v);
+    return update(m, name, help, M_COUNTER, labels, nlabels, v, NULL);
 }
 
 int prom_counter_set(prom_registry *m, const char *name, const char *help, const prom_label *labels,
                      size_t nlabels, double v)
 {
-    return update(m, name, help, M_COUNTER_SET, labels, nlabels, v);
+    return update(m, name, help, M_COUNTER_SET, labels, nlabels, v, NULL);
 }
 
 int prom_gauge_set(prom_registry *m, const char *name, const char *help, const prom_label *labels,
                       size_t nlabels, double v)
 {
-    return update(m, name, help, M_GAUGE, labels, nlabels, v);
+    return update(m, name, help, M_GAUGE, labels, nlabels, v, NULL);
 }
 
 int prom_observe(prom_registry *m, const char *name, const char *help, const prom_label *labels,
                     size_t nlabels, double seconds)
 {
-    return update(m, name, help, M_HISTOGRAM, labels, nlabels, seconds);
+    return update(m, name, help, M_HISTOGRAM, labels, nlabels, seconds, NULL);
+}
+
+int prom_histogram_set(prom_registry *m, const char *name, const char *help, const prom_label *labels,
+                       size_t nlabels, const prom_hist *h)
+{
+    if (!h || !(h->sum >= 0) || !isfinite(h->sum))
+        return RNR_ERR_INVALID;
+    return update(m, name, help, M_HISTOGRAM_SET, labels, nlabels, 0, h);
+}
+
+void prom_hist_observe(prom_hist *h, double seconds)
+{
+    if (!(seconds >= 0) || !isfinite(seconds))
+        return;
+    h->count++;
+    h->sum += seconds;
+    for (size_t b = 0; b < PROM_NBUCKETS; b++)
+        if (seconds <= prom_buckets[b])
+            h->bucket[b]++;
+}
+
+void prom_hist_add(prom_hist *into, const prom_hist *h)
+{
+    into->count += h->count;
+    into->sum += h->sum;
+    for (size_t b = 0; b < PROM_NBUCKETS; b++)
+        into->bucket[b] += h->bucket[b];
 }
 
 double prom_value(prom_registry *m, const char *name, const prom_label *labels, size_t nlabels)
@@ -272,8 +303,8 @@ static void render_family(FILE *out, const family *f)
             continue;
         }
         char le[48];
-        for (size_t b = 0; b < NBUCKETS; b++) {
-            snprintf(le, sizeof le, "le=\"%g\"", buckets[b]);
+        for (size_t b = 0; b < PROM_NBUCKETS; b++) {
+            snprintf(le, sizeof le, "le=\"%g\"", prom_buckets[b]);
             fprintf(out, "%s_bucket", f->name);
             put_labels(out, s->labels, le);
             fprintf(out, " %llu\n", s->bucket[b]);

@@ -15,6 +15,25 @@
 
 typedef struct prom_registry prom_registry;
 
+/* The duration buckets' upper bounds (seconds), shared by every histogram. */
+#define PROM_NBUCKETS 14
+extern const double prom_buckets[PROM_NBUCKETS];
+
+/* A duration histogram kept outside a registry: a worker accumulates one
+ * per step and writes it to its stats file; the supervisor adds up the
+ * workers' and publishes the total with prom_histogram_set. bucket[i]
+ * counts observations <= prom_buckets[i] (cumulative, as rendered). */
+typedef struct prom_hist {
+    unsigned long long bucket[PROM_NBUCKETS];
+    unsigned long long count;
+    double sum; /* seconds */
+} prom_hist;
+
+/* Record one observation (seconds, >= 0; others are ignored). */
+void prom_hist_observe(prom_hist *h, double seconds);
+/* into += h, bucket by bucket. */
+void prom_hist_add(prom_hist *into, const prom_hist *h);
+
 /* One label: name and raw value. */
 typedef struct prom_label {
     const char *name;
@@ -41,6 +60,11 @@ int prom_gauge_set(prom_registry *m, const char *name, const char *help, const p
  * duration buckets (5 ms to 5 min). */
 int prom_observe(prom_registry *m, const char *name, const char *help, const prom_label *labels,
                     size_t nlabels, double seconds);
+
+/* Replace a histogram sample by h (totals kept elsewhere, as
+ * prom_counter_set does for counters). */
+int prom_histogram_set(prom_registry *m, const char *name, const char *help, const prom_label *labels,
+                       size_t nlabels, const prom_hist *h);
 
 /* The current value of a counter or gauge sample (0 when absent), for
  * tests and status lines. */

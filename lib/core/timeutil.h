@@ -24,6 +24,8 @@ int64_t time_now(void);
 /* Wall clock and monotonic clock in milliseconds. */
 int64_t time_now_ms(void);
 int64_t time_mono_ms(void);
+/* Monotonic seconds with sub-millisecond precision, for step durations. */
+double time_mono_s(void);
 void time_sleep_ms(int64_t ms);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ struct ops_api {
     char *out_prefix, *pp_prefix, *tmp_dir;
     pthread_mutex_t mu;
     char *status;
+    char *config;      /* the /api/config document */
     cached *c;
     size_t nc, capc;
 };
@@ -46,12 +48,53 @@ int ops_api_new(rnr_store *store, const char *output_prefix, const char *postpro
     a->pp_prefix = strdup(postprocess_prefix);
     a->tmp_dir = strdup(tmp_dir);
     a->status = strdup("{}");
-    if (!a->out_prefix || !a->pp_prefix || !a->tmp_dir || !a->status) {
+    a->config = strdup("{\"map_tiles\":null}");
+    if (!a->out_prefix || !a->pp_prefix || !a->tmp_dir || !a->status || !a->config) {
         a->store = NULL;
         ops_api_free(a);
         return rnr_error_set(err, RNR_ERR_NOMEM, "http api: out of memory");
     }
     *out = a;
+    return RNR_OK;
+}
+
+/* The template is handed to the browser, which fetches from it: only
+ * http(s), each placeholder once, and no character that could leave a
+ * URL (quotes, spaces, angle brackets, controls). */
+static int tiles_ok(const char *t)
+{
+    if (strncmp(t, "http://", 7) != 0 && strncmp(t, "https://", 8) != 0)
+        return 0;
+    if (strlen(t) > 1024)
+        return 0;
+    for (const char *p = t; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("\"'<>\\`", *p))
+            return 0;
+    const char *ph[] = {"{z}", "{x}", "{y}"};
+    for (int i = 0; i < 3; i++) {
+        const char *at = strstr(t, ph[i]);
+        if (!at || strstr(at + 3, ph[i]))
+            return 0;
+    }
+    return 1;
+}
+
+int ops_api_set_map_tiles(ops_api *a, const char *tpl, rnr_error *err)
+{
+    if (!tpl || !*tpl)
+        return RNR_OK;
+    if (!tiles_ok(tpl))
+        return rnr_error_set(err, RNR_ERR_CONFIG,
+                             "RNR_MAP_TILES '%.200s': expected an http(s) URL with {z}, {x} and {y} once each, "
+                             "e.g. https://tile.example.org/{z}/{x}/{y}.png",
+                             tpl);
+    json_t *j = json_pack("{s:s}", "map_tiles", tpl);
+    char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!txt)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "http api: out of memory");
+    free(a->config);
+    a->config = txt;
     return RNR_OK;
 }
 
@@ -140,6 +183,27 @@ static json_t *flow_array(const nc_table *t, size_t seg)
     return a;
 }
 
+/* [{time, flow_m3s}] of a point series (the RFC forecast, observations). */
+static json_t *points(const int64_t *times, const float *flows, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t k = 0; k < n; k++)
+        if (isfinite(flows[k]))
+            json_array_append_new(a, json_pack("{s:o,s:f}", "time", iso(times[k]), "flow_m3s", (double)flows[k]));
+    return a;
+}
+
+/* [{category, flow_m3s}] of the flood categories the output carries. */
+static json_t *thresholds(const nc_table *t)
+{
+    static const char *const cat[4] = {"action", "minor", "moderate", "major"};
+    json_t *a = json_array();
+    for (int i = 0; i < 4; i++)
+        if (isfinite(t->flood_flow[i]))
+            json_array_append_new(a, json_pack("{s:s,s:f}", "category", cat[i], "flow_m3s", t->flood_flow[i]));
+    return a;
+}
+
 /* Summary and series of one output, from its NetCDF. */
 static int summarise(const char *lid, const char *key, const nc_table *t, cached *c)
 {
@@ -161,6 +225,11 @@ static int summarise(const char *lid, const char *key, const nc_table *t, cached
                           (json_int_t)t->feature_ids[0], "outlet_feature_id",
                           (json_int_t)t->feature_ids[t->nseg - 1], "flow_origin_m3s", flow_array(t, 0),
                           "flow_outlet_m3s", flow_array(t, t->nseg - 1), "units", "m3 s-1");
+    if (c->series) {
+        json_object_set_new(c->series, "rfc_forecast", points(t->fcst_times, t->fcst_flows, t->n_fcst));
+        json_object_set_new(c->series, "observations", points(t->obs_times, t->obs_flows, t->n_obs));
+        json_object_set_new(c->series, "thresholds", thresholds(t));
+    }
     return c->summary && c->series ? RNR_OK : RNR_ERR_NOMEM;
 }
 
@@ -325,6 +394,8 @@ int ops_api_handle(ops_api *a, const char *path, http_reply *r)
         pthread_mutex_lock(&a->mu);
         http_reply_text(r, 200, "application/json", a->status);
         pthread_mutex_unlock(&a->mu);
+    } else if (strcmp(path, "/api/config") == 0) {
+        http_reply_text(r, 200, "application/json", a->config);
     } else if (strcmp(path, "/api/forecasts") == 0) {
         handle_forecasts(a, NULL, r);
     } else if (strncmp(path, "/api/forecasts/", 15) == 0) {
@@ -356,6 +427,7 @@ void ops_api_free(ops_api *a)
     free(a->pp_prefix);
     free(a->tmp_dir);
     free(a->status);
+    free(a->config);
     pthread_mutex_destroy(&a->mu);
     free(a);
 }

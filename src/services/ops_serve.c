@@ -65,6 +65,8 @@ int ops_serve_run(const rnr_config *cfg, const ops_serve_opts *o, rnr_error *err
     if (rc == RNR_OK && (rc = ops_api_new(store, cfg->output_prefix, cfg->postprocess_prefix, cfg->state_dir, &api,
                                           err)) != RNR_OK)
         store_free(store);
+    if (rc == RNR_OK)
+        rc = ops_api_set_map_tiles(api, o->map_tiles, err);
     if (rc == RNR_OK && backend_open_queue(cfg->queue_url, cfg->queue_name, &q, err) != RNR_OK) {
         log_warn("serve", "queue status unavailable: %s", err->msg);
         q = NULL;

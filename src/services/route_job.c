@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/timeutil.h"
 #include "hydro/forcing.h"
 #include "hydro/network.h"
 #include "io/nc_output.h"
@@ -352,13 +353,17 @@ int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, con
     if (rc != RNR_OK)
         return rc;
     hf_cut *cut = NULL;
+    double t = time_mono_s();
     rc = hf_cut_reach(hf, f->reach_id, &cut, err);
+    res->cut_s = time_mono_s() - t;
     if (rc != RNR_OK) {
         rnr_error_prefix(err, "forecast %s", f->lid);
         return rc;
     }
     net_result *r = NULL;
+    t = time_mono_s();
     rc = route_cut(cut, f, o, nts, every, &r, err);
+    res->route_s = time_mono_s() - t;
     if (rc == RNR_OK && r->nout == 0)
         rc = rnr_error_set(err, RNR_ERR_INVALID, "forecast %s: %d steps give no output (every %d steps)", f->lid,
                            nts, every);
@@ -371,7 +376,9 @@ int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, con
                          {f->flood_flow[0], f->flood_flow[1], f->flood_flow[2], f->flood_flow[3]},
                          f->flood_flow_rated};
         route_outcome oc = {r, o->dt, &meta, &ser};
+        t = time_mono_s();
         rc = write_outputs(o, out_dir, &oc, res, err);
+        res->write_s = time_mono_s() - t;
     }
     net_result_free(r);
     hf_cut_free(cut);

@@ -54,6 +54,7 @@ typedef struct route_job_result {
     size_t n_outputs;          /* the files written, in registration order: */
     route_output outputs[ROUTE_JOB_OUTPUTS_MAX]; /* [0] the NetCDF (out_dir/nc_name),
                                                     then each optional format asked for */
+    double cut_s, route_s, write_s; /* step durations (seconds; write = every output format) */
 } route_job_result;
 
 /* Validate f, cut hf at f->reach_id, route, write into out_dir (atomic).

@@ -8,6 +8,7 @@
 #include "core/timeutil.h"
 #include "services/autoscaler.h"
 #include "services/schedule.h"
+#include "services/up_http.h"
 #include "services/up_status.h"
 
 #include <errno.h>
@@ -21,6 +22,10 @@
 #define UP_TICK_MS 100
 /* Counting outputs lists the store (a LIST request on S3): not every redraw. */
 #define UP_LIST_EVERY_MS 3000
+/* How often the HTTP view is refreshed between jobs (it is also refreshed
+ * after each job): a queue depth and the workers' stats files. */
+#define UP_PUBLISH_EVERY_MS 2000
+#define UP_DEAD_SHOWN 5
 
 typedef struct up_ctx {
     const rnr_config *cfg;
@@ -35,7 +40,18 @@ typedef struct up_ctx {
     up_status status;
     int outputs;             /* last count, refreshed every UP_LIST_EVERY_MS */
     int64_t outputs_at_ms;   /* monotonic time of that count, 0 = never */
+    up_http *http;           /* NULL without --http */
+    int64_t publish_at_ms;   /* next HTTP view refresh (monotonic) */
+    const char *cycle;       /* "running", "done", "stopping" */
+    int collected;           /* the stats files are summed into sum->work and gone */
+    int runs[UP_JOB_COUNT], failed[UP_JOB_COUNT];
+    int64_t last_ok[UP_JOB_COUNT];
+    int64_t dead_listed;     /* the dead count the reasons below were listed at */
+    char *dead[UP_DEAD_SHOWN];
+    int ndead;
 } up_ctx;
+
+static void job_done(up_ctx *u, int job, int ok);
 
 static void note_error(up_summary *sum, const char *job, const rnr_error *err)
 {
@@ -61,9 +77,13 @@ static int open_pool(up_ctx *u, int min, int max, rnr_error *err)
     return supervisor_new(&so, &u->pool, err);
 }
 
-/* Sum the workers' stats files, then remove them and their directory. */
-static void collect_stats(up_ctx *u)
+/* Sum the stats files of every worker started so far (one per start, so
+ * a restarted worker's counts stay in its predecessor's file). */
+static void sum_stats(up_ctx *u, worker_stats *tot)
 {
+    memset(tot, 0, sizeof *tot);
+    int pids[256];
+    int n = u->pool ? supervisor_pids(u->pool, pids, 256) : 0;
     for (int i = 0; u->pool && supervisor_stats_file(u->pool, i); i++) {
         const char *f = supervisor_stats_file(u->pool, i);
         worker_stats st;
@@ -74,24 +94,24 @@ static void collect_stats(up_ctx *u)
             log_warn("up", "%s", err.msg);
             continue;
         }
-        worker_stats *w = &u->sum->work;
-        w->messages += st.messages;
-        w->acked += st.acked;
-        w->retried += st.retried;
-        w->dead += st.dead;
-        w->sites += st.sites;
-        w->routed += st.routed;
-        for (int k = 0; k < NWS_SKIP_COUNT; k++)
-            w->skipped[k] += st.skipped[k];
-        w->failed_sites += st.failed_sites;
-        w->outputs += st.outputs;
-        w->sites_deferred += st.sites_deferred;
-        w->sites_retried += st.sites_retried;
-        w->sites_dead += st.sites_dead;
-        unlink(f);
+        worker_stats_add(tot, &st);
+        for (int k = 0; st.busy && k < n; k++)
+            tot->busy += pids[k] == st.pid; /* a killed worker's file stays "busy" */
     }
+}
+
+/* Sum the workers' stats files into the summary, then remove them and
+ * their directory. */
+static void collect_stats(up_ctx *u)
+{
+    worker_stats tot;
+    sum_stats(u, &tot);
+    worker_stats_add(&u->sum->work, &tot);
+    for (int i = 0; u->pool && supervisor_stats_file(u->pool, i); i++)
+        unlink(supervisor_stats_file(u->pool, i));
     if (u->stats_dir[0])
         rmdir(u->stats_dir);
+    u->collected = 1;
 }
 
 static int64_t add_known(int64_t a, int64_t b)
@@ -163,7 +183,8 @@ static void run_producer(up_ctx *u, producer *p)
     rnr_error err;
     producer_counts c = {0};
     u->sum->producer_ran++;
-    if (producer_cycle(p, 0, &c, &err) != RNR_OK) {
+    int ok = producer_cycle(p, 0, &c, &err) == RNR_OK;
+    if (!ok) {
         note_error(u->sum, "producer", &err);
         u->sum->producer_ok = 0;
     }
@@ -174,6 +195,7 @@ static void run_producer(up_ctx *u, producer *p)
     u->sum->products.deferred += c.deferred;
     log_info("up", "producer: seen=%d new=%d published=%d failed=%d", c.seen, c.new_products,
              c.published, c.failed);
+    job_done(u, UP_JOB_PRODUCER, ok);
 }
 
 static void run_postprocess(up_ctx *u, postprocess *pp)
@@ -183,7 +205,8 @@ static void run_postprocess(up_ctx *u, postprocess *pp)
     postprocess_counts c;
     memset(&c, 0, sizeof c);
     u->sum->postprocess_ran++;
-    if (postprocess_run(pp, now, &c, &err) != RNR_OK) {
+    int ok = postprocess_run(pp, now, &c, &err) == RNR_OK;
+    if (!ok) {
         note_error(u->sum, "postprocess", &err);
         u->sum->postprocess_ok = 0;
     }
@@ -196,6 +219,7 @@ static void run_postprocess(up_ctx *u, postprocess *pp)
         memcpy(u->sum->post.geojson_key, c.geojson_key, sizeof c.geojson_key);
     log_info("up", "postprocess: listed=%d new=%d rows=%d csv=%s", c.listed, c.new_files, c.rows,
              c.csv_key[0] ? c.csv_key : "(none)");
+    job_done(u, UP_JOB_POSTPROCESS, ok);
 }
 
 /* The product id of a message, or the start of its body when it has none
@@ -244,6 +268,76 @@ static void collect_dead(up_ctx *u)
 {
     collect_dead_of(u, u->queue);
     collect_dead_of(u, u->sites);
+}
+
+/* The first dead letters of both queues as "id: reason", listed again
+ * only when the dead count changed (browsing a broker's dead-letter queue
+ * is not free). */
+static void list_dead_reasons(up_ctx *u, int64_t dead)
+{
+    if (dead == u->dead_listed)
+        return;
+    for (int i = 0; i < u->ndead; i++)
+        free(u->dead[i]);
+    u->ndead = 0;
+    u->dead_listed = dead;
+    rnr_queue *qs[2] = {u->queue, u->sites};
+    for (int k = 0; k < 2 && dead > 0; k++) {
+        queue_dead_list l = {0};
+        rnr_error err;
+        if (!qs[k] || queue_list_dead(qs[k], UP_DEAD_SHOWN, &l, &err) != RNR_OK)
+            continue;
+        for (size_t i = 0; i < l.n && u->ndead < UP_DEAD_SHOWN; i++) {
+            char *id = message_id(l.items[i].body), buf[700];
+            snprintf(buf, sizeof buf, "%s: %s", id ? id : "?", l.items[i].reason ? l.items[i].reason : "");
+            free(id);
+            if ((u->dead[u->ndead] = strdup(buf)))
+                u->ndead++;
+        }
+        queue_dead_list_clear(&l);
+    }
+}
+
+/* Refresh what --http shows, every UP_PUBLISH_EVERY_MS or when forced. */
+static void publish(up_ctx *u, int force)
+{
+    int64_t now = time_mono_ms();
+    if (!u->http || (!force && now < u->publish_at_ms))
+        return;
+    u->publish_at_ms = now + UP_PUBLISH_EVERY_MS;
+    worker_stats work;
+    if (u->collected)
+        work = u->sum->work;
+    else
+        sum_stats(u, &work);
+    up_http_view v = {.mode = u->o->once ? "once" : "service", .cycle = u->cycle, .work = &work,
+                      .products = &u->sum->products, .postprocess_rows = u->sum->post.rows,
+                      .min_workers = u->o->once ? 0 : u->o->min_workers,
+                      .max_workers = u->o->once ? u->o->workers : u->o->max_workers,
+                      .has_job = {1, 1, !u->o->once}, .dead = (const char *const *)u->dead};
+    read_depth(u, &v.depth);
+    list_dead_reasons(u, v.depth.dead);
+    v.ndead = u->ndead;
+    if (u->pool) {
+        v.running = supervisor_running(u->pool);
+        v.desired = supervisor_desired(u->pool);
+        supervisor_get_counts(u->pool, &v.pool);
+    }
+    memcpy(v.runs, u->runs, sizeof v.runs);
+    memcpy(v.failed, u->failed, sizeof v.failed);
+    memcpy(v.last_ok, u->last_ok, sizeof v.last_ok);
+    up_http_publish(u->http, &v);
+}
+
+/* A scheduled job ran: count it for /metrics and show it at once. */
+static void job_done(up_ctx *u, int job, int ok)
+{
+    u->runs[job]++;
+    if (ok)
+        u->last_ok[job] = time_now();
+    else
+        u->failed[job]++;
+    publish(u, 1);
 }
 
 static int queue_drained(const queue_depth *d)
@@ -323,6 +417,7 @@ static void drain(up_ctx *u)
             break;
         }
         refresh_status(u, 0);
+        publish(u, 0);
         time_sleep_ms(UP_TICK_MS);
     }
 }
@@ -344,6 +439,9 @@ static int run_once(up_ctx *u, rnr_error *err)
     }
     drain(u);
     refresh_status(u, 1);
+    u->cycle = "stopping";
+    up_http_set_ready(u->http, 0);
+    publish(u, 1);
     supervisor_stop_all(u->pool, u->cfg->grace_s * 1000 + UP_STOP_MARGIN_MS);
     up_status_end(&u->status);
     supervisor_get_counts(u->pool, &u->sum->pool);
@@ -434,14 +532,16 @@ static int services_open(up_ctx *u, up_services *s, rnr_error *err)
     return RNR_OK;
 }
 
-static void run_autoscaler(autoscaler *a)
+static void run_autoscaler(up_ctx *u, autoscaler *a)
 {
     autoscaler_result r;
     rnr_error err;
     if (autoscaler_evaluate(a, time_now(), &r, &err) != RNR_OK) {
         log_warn("up", "autoscaler: %s", err.msg);
+        job_done(u, UP_JOB_AUTOSCALER, 0);
         return;
     }
+    job_done(u, UP_JOB_AUTOSCALER, 1);
     log_info("up", "autoscaler: depth=%lld running=%d desired=%d (%s)", (long long)r.depth, r.running,
              r.decision.desired, r.decision.reason);
 }
@@ -464,15 +564,19 @@ static int run_forever(up_ctx *u, rnr_error *err)
             if (job_due(&s.jobs[0], u->start_s, now))
                 run_producer(u, s.prod);
             if (job_due(&s.jobs[2], u->start_s, now))
-                run_autoscaler(s.scaler);
+                run_autoscaler(u, s.scaler);
             if (job_due(&s.jobs[1], u->start_s, now))
                 run_postprocess(u, s.post);
             refresh_status(u, 0);
+            publish(u, 0);
             time_sleep_ms(UP_TICK_MS);
         }
         u->sum->interrupted = 1;
         log_info("up", "stopping: SIGTERM to %d workers", supervisor_running(u->pool));
     }
+    u->cycle = "stopping";
+    up_http_set_ready(u->http, 0);
+    publish(u, 1);
     supervisor_stop_all(u->pool, u->cfg->grace_s * 1000 + UP_STOP_MARGIN_MS);
     up_status_end(&u->status);
     supervisor_get_counts(u->pool, &u->sum->pool);
@@ -506,6 +610,39 @@ static void normalize_opts(const up_opts *in, up_opts *o)
         o->timeout_s = 600;
 }
 
+static int start_http(up_ctx *u, rnr_error *err)
+{
+    if (!u->o->http_listen)
+        return RNR_OK;
+    up_http_opts ho = {.listen = u->o->http_listen, .map_tiles = u->o->map_tiles};
+    int rc = up_http_start(u->cfg, &ho, &u->http, err);
+    if (rc != RNR_OK)
+        return rc;
+    log_info("up", "serving http://%s (port %d)", u->o->http_listen, up_http_port(u->http));
+    publish(u, 1);
+    up_http_set_ready(u->http, 1);
+    if (u->o->on_http)
+        u->o->on_http(up_http_port(u->http), u->o->ud);
+    return RNR_OK;
+}
+
+/* The cycle is over: show it, hand the summary over, and with --linger
+ * keep serving it until a signal. */
+static void finish(up_ctx *u)
+{
+    u->cycle = "done";
+    publish(u, 1);
+    if (u->o->once && u->o->on_summary)
+        u->o->on_summary(u->sum, u->o->ud);
+    if (!u->o->once || !u->o->linger || !u->http || !u->o->stop)
+        return;
+    log_info("up", "cycle done; serving its results until SIGTERM or SIGINT");
+    while (!*u->o->stop) {
+        publish(u, 0);
+        time_sleep_ms(UP_TICK_MS);
+    }
+}
+
 int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error *err)
 {
     up_opts o;
@@ -516,7 +653,7 @@ int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error 
     sum->once = o.once;
     if (o.once ? o.workers < 1 : o.min_workers > o.max_workers)
         return rnr_error_set(err, RNR_ERR_INVALID, "workers: need --workers >= 1 and --min-workers <= --max-workers");
-    up_ctx u = {.cfg = cfg, .o = &o, .sum = sum, .start_s = time_now()};
+    up_ctx u = {.cfg = cfg, .o = &o, .sum = sum, .start_s = time_now(), .cycle = "running", .dead_listed = -2};
     up_status_init(&u.status, o.status_line);
     /* config_load made cfg->state_dir (mkdir -p, then its absolute path) */
     int rc = backend_open_queue(cfg->queue_url, cfg->queue_name, &u.queue, err);
@@ -529,6 +666,8 @@ int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error 
         rc = backend_open_store(cfg->store_url, &u.store, err);
     if (!rc)
         rc = o.once ? open_pool(&u, 0, o.workers, err) : open_pool(&u, o.min_workers, o.max_workers, err);
+    if (!rc)
+        rc = start_http(&u, err);
     if (!rc) {
         queue_depth d;
         read_depth(&u, &d);
@@ -537,29 +676,15 @@ int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error 
         read_depth(&u, &d);
         sum->dead_after = d.dead;
         collect_dead(&u);
+        if (!rc)
+            finish(&u);
     }
+    up_http_stop(u.http);
+    for (int i = 0; i < u.ndead; i++)
+        free(u.dead[i]);
     supervisor_free(u.pool);
     store_free(u.store);
     queue_free(u.sites);
     queue_free(u.queue);
     return rc;
-}
-
-int up_summary_ok(const up_summary *s)
-{
-    int64_t new_dead = s->dead_before >= 0 && s->dead_after >= 0 ? s->dead_after - s->dead_before : 0;
-    /* the long-running loop ends by a signal: that is its normal end */
-    return s->producer_ok && s->postprocess_ok && !s->products.failed && !s->timed_out &&
-           (!s->interrupted || !s->once) && new_dead == 0 && s->ndead == 0 && !s->error[0];
-}
-
-void up_summary_clear(up_summary *s)
-{
-    for (int i = 0; i < s->ndead; i++) {
-        free(s->dead[i].id);
-        free(s->dead[i].reason);
-    }
-    free(s->dead);
-    s->dead = NULL;
-    s->ndead = 0;
 }

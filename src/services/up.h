@@ -30,6 +30,8 @@
 #define UP_DEFAULT_POSTPROCESS_SCHEDULE "cron(0/10 * * * ? *)"
 #define UP_DEFAULT_AUTOSCALER_SCHEDULE "rate(1 minute)"
 
+struct up_summary;
+
 typedef struct up_opts {
     const char *exe;                  /* the rnr binary the workers run */
     const char *producer_schedule;    /* NULL = the defaults above */
@@ -44,6 +46,15 @@ typedef struct up_opts {
     int64_t postprocess_now;          /* the post-process runs as of this time (0 = now) */
     const volatile sig_atomic_t *stop;/* signals received: 1 = stop the workers (they drain)
                                          and return, 2 = SIGKILL them without waiting */
+    const char *http_listen;          /* serve the page, API and metrics here (up_http.h); NULL: none */
+    const char *map_tiles;            /* the page's basemap URL template (RNR_MAP_TILES), or NULL */
+    int linger;                       /* --once with http_listen: keep serving after the cycle
+                                         until *stop */
+    /* Called (may be NULL) once the HTTP port is bound, and once a --once
+     * cycle's summary is final (before lingering), with ud. */
+    void (*on_http)(int port, void *ud);
+    void (*on_summary)(const struct up_summary *s, void *ud);
+    void *ud;
 } up_opts;
 
 typedef struct up_dead {

@@ -314,6 +314,9 @@ static void settle(worker *w, const worker_run_opts *o, held *h, int outcome, ms
 {
     rnr_error e = {0};
     int attempts = h->qm.delivery_count;
+    /* the time spent counts whatever became of the delivery */
+    for (int k = 0; k < WORKER_STEP_COUNT; k++)
+        prom_hist_add(&st->steps[k], &m->delta.steps[k]);
     if (outcome == MSG_RETRY)
         attempts = worker_attempts_fail(&w->attempts, h->qm.body, h->qm.len, attempts);
     else if (outcome != MSG_RELEASE)

@@ -19,10 +19,19 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/prom.h"
 #include "nws/decide.h"
 #include "services/config.h"
 
 typedef struct worker worker;
+
+/* The timed steps of one site: each call to the NWS/NWPS source (a
+ * product's text, a gauge, a forecast's series), the hydrofabric cut,
+ * the routing, the NetCDF (and plot) writing, the upload to the store. */
+enum worker_step { WORKER_STEP_FETCH, WORKER_STEP_CUT, WORKER_STEP_ROUTE, WORKER_STEP_NETCDF, WORKER_STEP_STORE,
+                   WORKER_STEP_COUNT };
+/* "fetch", "cut", "route", "netcdf", "store". */
+const char *worker_step_name(int step);
 
 typedef struct worker_stats {
     int messages;                 /* deliveries taken */
@@ -40,6 +49,7 @@ typedef struct worker_stats {
     int busy;                     /* a delivery is held right now (the file is
                                      rewritten when one is taken and settled) */
     int pid;                      /* the worker process writing the file */
+    prom_hist steps[WORKER_STEP_COUNT]; /* durations, every attempt included */
 } worker_stats;
 
 typedef struct worker_run_opts {
@@ -57,5 +67,7 @@ void worker_free(worker *w);
 /* Write st as JSON (for `rnr up` summaries). */
 int worker_stats_write(const worker_stats *st, const char *path, rnr_error *err);
 int worker_stats_read(const char *path, worker_stats *st, rnr_error *err);
+/* into += st: every count and step histogram (busy and pid are left alone). */
+void worker_stats_add(worker_stats *into, const worker_stats *st);
 
 #endif

@@ -9,8 +9,15 @@
 #define RNR_SERVICES_WORKER_HTTP_H
 
 #include "core/error.h"
+#include "core/prom.h"
+#include "services/worker.h"
 
 typedef struct worker_http worker_http;
+
+/* Publish st (one worker's or the sum of a pool's) as the rnr_worker_*
+ * families: deliveries, sites by outcome and skip reason, forecasts routed,
+ * busy, and the step duration histograms. */
+void worker_http_publish_stats(prom_registry *m, const worker_stats *st);
 
 /* Serve on listen, reading health_file and stats_file (both required). */
 int worker_http_start(const char *listen, const char *health_file, const char *stats_file, int max_age_s,

@@ -75,6 +75,7 @@ typedef struct worker_site_env {
     const char *tmpdir;
     const volatile sig_atomic_t *abort_now;
     unsigned long *progress;  /* bumped at every step (heartbeat) */
+    prom_hist *steps;         /* WORKER_STEP_COUNT step durations to add to (may be NULL) */
 } worker_site_env;
 
 /* Do lid's whole work and say how it ended; never retries by itself. */

@@ -120,7 +120,7 @@ static void site_env(msg_ctx *m, worker_site_env *env)
 {
     worker *w = m->w;
     *env = (worker_site_env){w->cfg, w->nws, w->hf, w->store, m->tmpdir,
-                             &w->abort_now, &w->progress};
+                             &w->abort_now, &w->progress, m->delta.steps};
 }
 
 /* The outcome of one site's run, with its time. */
@@ -210,7 +210,9 @@ static int fetch_hml(msg_ctx *m, const nws_product *p, nws_hml_product **hml)
 {
     worker *w = m->w;
     rnr_error e = {0};
+    double t0 = time_mono_s();
     int rc = nws_source_product(w->nws, p->url, hml, &e);
+    prom_hist_observe(&m->delta.steps[WORKER_STEP_FETCH], time_mono_s() - t0);
     if (rc == RNR_ERR_NOTFOUND) {
         log_event(LOG_WARN, "worker", "gone", "product id={product} is gone (404), dropping it: {error}",
                   LOG_STR("product", p->id), LOG_STR("error", e.msg));

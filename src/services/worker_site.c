@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/timeutil.h"
 #include "nws/decide.h"
 #include "services/route_job.h"
 #include "services/worker_internal.h"
@@ -16,6 +17,13 @@ static void tick(const worker_site_env *env)
 {
     if (env->progress)
         __atomic_add_fetch(env->progress, 1, __ATOMIC_RELAXED);
+}
+
+/* One step took from t0 (time_mono_s) until now. */
+static void observe(const worker_site_env *env, int step, double t0)
+{
+    if (env->steps)
+        prom_hist_observe(&env->steps[step], time_mono_s() - t0);
 }
 
 static void result_skip(site_result *r, const char *lid, int reason, const char *why)
@@ -85,7 +93,9 @@ static int fetch_series(const worker_site_env *env, const nwps_gauge *g, nwps_st
 {
     nws_series s;
     rnr_error e = {0};
+    double t0 = time_mono_s();
     int rc = nws_source_series(env->nws, g->lid, &s, &e);
+    observe(env, WORKER_STEP_FETCH, t0);
     tick(env);
     if (rc) { /* an invalid lid never gets here (worker_site_run checks it) */
         result_transient(env, r, rc, &e, g->lid);
@@ -120,6 +130,16 @@ static void remove_outputs(const route_job_result *res)
         unlink(res->outputs[i].path);
 }
 
+/* The steps route_job_run got to. */
+static void observe_route(const worker_site_env *env, const route_job_result *res)
+{
+    const double d[3] = {res->cut_s, res->route_s, res->write_s};
+    const int step[3] = {WORKER_STEP_CUT, WORKER_STEP_ROUTE, WORKER_STEP_NETCDF};
+    for (int i = 0; env->steps && i < 3; i++)
+        if (d[i] > 0)
+            prom_hist_observe(&env->steps[step[i]], d[i]);
+}
+
 static void route_and_store(const worker_site_env *env, const rnr_forecast *f, site_result *r)
 {
     route_job_opts o = {.forcing_mode = env->cfg->forcing_mode, .dt = 300.0f,
@@ -129,6 +149,7 @@ static void route_and_store(const worker_site_env *env, const rnr_forecast *f, s
     rnr_error e = {0};
     int rc = route_job_run(env->hf, f, &o, env->tmpdir, &res, &e);
     tick(env);
+    observe_route(env, &res);
     if (rc == RNR_ERR_INVALID || rc == RNR_ERR_NOTFOUND || rc == RNR_ERR_PARSE ||
         rc == RNR_ERR_LIMIT || rc == RNR_ERR_UNSUPPORTED) {
         char msg[700];
@@ -145,7 +166,9 @@ static void route_and_store(const worker_site_env *env, const rnr_forecast *f, s
         r->kind = SR_RELEASE;
         return;
     }
+    double t0 = time_mono_s();
     store_outputs(env, f->lid, &res, r);
+    observe(env, WORKER_STEP_STORE, t0);
     remove_outputs(&res);
     if (r->kind == SR_ROUTED)
         log_event(LOG_INFO, "worker", "routed",
@@ -159,7 +182,9 @@ static int fetch_gauge(const worker_site_env *env, const char *lid, nwps_gauge *
                        site_result *r)
 {
     rnr_error e = {0};
+    double t0 = time_mono_s();
     int rc = nws_source_gauge(env->nws, lid, g, &e);
+    observe(env, WORKER_STEP_FETCH, t0);
     tick(env);
     if (rc == RNR_ERR_NOTFOUND) {
         result_skip(r, lid, NWS_SKIP_GAUGE_NOT_FOUND, e.msg);

@@ -102,6 +102,67 @@ static int *field_ptr(worker_stats *st, size_t i)
     return (int *)((char *)st + stat_fields[i].off);
 }
 
+const char *worker_step_name(int step)
+{
+    static const char *const names[WORKER_STEP_COUNT] = {"fetch", "cut", "route", "netcdf", "store"};
+    return step >= 0 && step < WORKER_STEP_COUNT ? names[step] : "?";
+}
+
+void worker_stats_add(worker_stats *into, const worker_stats *st)
+{
+    for (size_t i = 0; i < NFIELDS; i++)
+        if (strcmp(stat_fields[i].name, "busy") != 0 && strcmp(stat_fields[i].name, "pid") != 0)
+            *field_ptr(into, i) += *field_ptr((worker_stats *)st, i);
+    for (int r = 0; r < NWS_SKIP_COUNT; r++)
+        into->skipped[r] += st->skipped[r];
+    for (int k = 0; k < WORKER_STEP_COUNT; k++)
+        prom_hist_add(&into->steps[k], &st->steps[k]);
+}
+
+/* {"fetch": {"count": n, "sum": s, "buckets": [...]}, ...}; steps never
+ * run are left out. */
+static json_t *steps_json(const worker_stats *st)
+{
+    json_t *o = json_object();
+    for (int k = 0; o && k < WORKER_STEP_COUNT; k++) {
+        const prom_hist *h = &st->steps[k];
+        if (!h->count)
+            continue;
+        json_t *b = json_array();
+        for (int i = 0; i < PROM_NBUCKETS; i++)
+            json_array_append_new(b, json_integer((json_int_t)h->bucket[i]));
+        json_object_set_new(o, worker_step_name(k),
+                            json_pack("{s:I,s:f,s:o}", "count", (json_int_t)h->count, "sum", h->sum, "buckets", b));
+    }
+    return o;
+}
+
+static int count_ok(json_t *v)
+{
+    return json_is_integer(v) && json_integer_value(v) >= 0;
+}
+
+/* One step's histogram from the stats file; absent is empty. */
+static int step_read(json_t *o, const char *path, int k, prom_hist *h, rnr_error *err)
+{
+    json_t *j = json_object_get(o, worker_step_name(k));
+    if (!j)
+        return RNR_OK;
+    json_t *b = json_object_get(j, "buckets"), *sum = json_object_get(j, "sum");
+    int ok = json_is_object(j) && count_ok(json_object_get(j, "count")) && json_is_number(sum) &&
+             json_number_value(sum) >= 0 && json_is_array(b) && json_array_size(b) == PROM_NBUCKETS;
+    for (size_t i = 0; ok && i < PROM_NBUCKETS; i++)
+        ok = count_ok(json_array_get(b, i));
+    if (!ok)
+        return rnr_error_set(err, RNR_ERR_PARSE, "stats file %s: step \"%s\" is not a histogram", path,
+                             worker_step_name(k));
+    h->count = (unsigned long long)json_integer_value(json_object_get(j, "count"));
+    h->sum = json_number_value(sum);
+    for (size_t i = 0; i < PROM_NBUCKETS; i++)
+        h->bucket[i] = (unsigned long long)json_integer_value(json_array_get(b, i));
+    return RNR_OK;
+}
+
 int worker_stats_write(const worker_stats *st, const char *path, rnr_error *err)
 {
     json_t *o = json_object(), *sk = json_object();
@@ -116,6 +177,7 @@ int worker_stats_write(const worker_stats *st, const char *path, rnr_error *err)
     for (int r = 1; r < NWS_SKIP_COUNT; r++)
         json_object_set_new(sk, nws_skip_name(r), json_integer(st->skipped[r]));
     json_object_set_new(o, "skipped", sk);
+    json_object_set_new(o, "steps", steps_json(st));
     /* Rewritten at every settle; a copy lost to a power cut only
      * undercounts one run: atomic, not fsync'd. */
     char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -163,6 +225,11 @@ int worker_stats_read(const char *path, worker_stats *st, rnr_error *err)
     for (int r = 1; !rc && sk && r < NWS_SKIP_COUNT; r++)
         rc = stat_int(json_object_get(sk, nws_skip_name(r)), path, nws_skip_name(r),
                       &st->skipped[r], err);
+    json_t *steps = json_object_get(o, "steps");
+    if (!rc && steps && !json_is_object(steps))
+        rc = rnr_error_set(err, RNR_ERR_PARSE, "stats file %s: \"steps\" is not an object", path);
+    for (int k = 0; !rc && steps && k < WORKER_STEP_COUNT; k++)
+        rc = step_read(steps, path, k, &st->steps[k], err);
     json_decref(o);
     if (rc)
         memset(st, 0, sizeof *st);

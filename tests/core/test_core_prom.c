@@ -62,6 +62,44 @@ static void test_histogram(void **state)
     prom_free(m);
 }
 
+/* A histogram kept outside the registry (a worker's), added up across
+ * processes and published whole: the same text as observing directly. */
+static void test_histogram_set(void **state)
+{
+    (void)state;
+    prom_hist a = {0}, b = {0};
+    prom_hist_observe(&a, 0.003);
+    prom_hist_observe(&a, 0.2);
+    prom_hist_observe(&b, 1000);
+    prom_hist_observe(&b, -1);         /* ignored */
+    prom_hist_observe(&b, 0.0 / 0.0);  /* ignored */
+    prom_hist_add(&a, &b);
+    assert_int_equal(a.count, 3);
+    prom_registry *m = prom_new();
+    prom_label l[] = {{"step", "route"}};
+    assert_int_equal(prom_histogram_set(m, "rnr_step_seconds", "Step time", l, 1, &a), 0);
+    /* set again: replaced, not added */
+    assert_int_equal(prom_histogram_set(m, "rnr_step_seconds", "Step time", l, 1, &a), 0);
+    char *txt;
+    size_t len;
+    assert_int_equal(prom_render(m, &txt, &len, NULL), 0);
+    assert_non_null(strstr(txt, "rnr_step_seconds_bucket{step=\"route\",le=\"0.005\"} 1\n"));
+    assert_non_null(strstr(txt, "rnr_step_seconds_bucket{step=\"route\",le=\"0.25\"} 2\n"));
+    assert_non_null(strstr(txt, "rnr_step_seconds_bucket{step=\"route\",le=\"300\"} 2\n"));
+    assert_non_null(strstr(txt, "rnr_step_seconds_bucket{step=\"route\",le=\"+Inf\"} 3\n"));
+    assert_non_null(strstr(txt, "rnr_step_seconds_count{step=\"route\"} 3\n"));
+    assert_non_null(strstr(txt, "rnr_step_seconds_sum{step=\"route\"} 1000.203"));
+    free(txt);
+    assert_float_equal(prom_value(m, "rnr_step_seconds", l, 1), 3, 0);
+    /* a bad sum, or a name that is a counter already, is refused */
+    prom_hist bad = {.count = 1, .sum = -1};
+    assert_int_not_equal(prom_histogram_set(m, "rnr_step_seconds", "Step time", l, 1, &bad), 0);
+    assert_int_equal(prom_counter_add(m, "rnr_c_total", "c", NULL, 0, 1), 0);
+    assert_int_not_equal(prom_histogram_set(m, "rnr_c_total", "c", NULL, 0, &a), 0);
+    assert_int_not_equal(prom_histogram_set(m, "rnr_x", "x", NULL, 0, NULL), 0);
+    prom_free(m);
+}
+
 static void test_escaping_and_errors(void **state)
 {
     (void)state;
@@ -111,6 +149,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counter_gauge_text),
         cmocka_unit_test(test_histogram),
+        cmocka_unit_test(test_histogram_set),
         cmocka_unit_test(test_escaping_and_errors),
         cmocka_unit_test(test_threads),
     };

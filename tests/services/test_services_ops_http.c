@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "services/ops_api.h"
 #include "services/ops_http.h"
 
 #include <curl/curl.h>
@@ -96,10 +97,40 @@ static void test_endpoints(void **state)
     prom_free(m);
 }
 
+/* RNR_MAP_TILES reaches the page through /api/config only when it is an
+ * http(s) template with each placeholder once; anything else is refused
+ * with a message naming the variable. */
+static void test_map_tiles(void **state)
+{
+    (void)state;
+    ops_api *a;
+    assert_int_equal(ops_api_new(NULL, "out", "pp", "/tmp", &a, NULL), RNR_OK);
+    http_reply r = {0};
+    assert_int_equal(ops_api_handle(a, "/api/config", &r), 1);
+    assert_string_equal(r.body, "{\"map_tiles\":null}");
+    free(r.body);
+    const char *bad[] = {"javascript:{z}{x}{y}", "https://t.example/{z}/{x}.png", "https://t.example/{z}/{x}/{y}/{y}",
+                         "https://t.example/{z}/{x}/{y}\"onload=", "https://t.example/ {z}/{x}/{y}",
+                         "ftp://t.example/{z}/{x}/{y}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rnr_error err = {0};
+        assert_int_equal(ops_api_set_map_tiles(a, bad[i], &err), RNR_ERR_CONFIG);
+        assert_non_null(strstr(err.msg, "RNR_MAP_TILES"));
+    }
+    assert_int_equal(ops_api_set_map_tiles(a, "", NULL), RNR_OK);
+    assert_int_equal(ops_api_set_map_tiles(a, "https://tile.example.org/{z}/{x}/{y}.png?k=1", NULL), RNR_OK);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(ops_api_handle(a, "/api/config", &r), 1);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"map_tiles\":\"https://tile.example.org/{z}/{x}/{y}.png?k=1\"}");
+    free(r.body);
+    ops_api_free(a);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_endpoints)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_endpoints), cmocka_unit_test(test_map_tiles)};
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
     return rc;

@@ -337,6 +337,9 @@ static void test_stats_file(void **state)
     st.skipped[NWS_SKIP_BAD_TIMES] = 2;
     st.failed_sites = 2;
     st.outputs = 4;
+    prom_hist_observe(&st.steps[WORKER_STEP_ROUTE], 0.25);
+    prom_hist_observe(&st.steps[WORKER_STEP_ROUTE], 2);
+    prom_hist_observe(&st.steps[WORKER_STEP_FETCH], 0.0625);
     char path[400];
     snprintf(path, sizeof path, "%s/stats.json", g_dir);
     assert_int_equal(worker_stats_write(&st, path, NULL), RNR_OK);
@@ -344,8 +347,25 @@ static void test_stats_file(void **state)
     assert_memory_equal(&st, &back, sizeof st);
     char *text = tu_read_file(path, NULL);
     assert_non_null(strstr(text, "\"not_flooding\": 12"));
+    assert_non_null(strstr(text, "\"route\": {"));
+    assert_null(strstr(text, "\"cut\"")); /* never run: left out */
     free(text);
+    /* two workers' files add up, histograms included */
+    worker_stats sum = {0};
+    worker_stats_add(&sum, &st);
+    worker_stats_add(&sum, &back);
+    assert_int_equal(sum.messages, 14);
+    assert_int_equal(sum.skipped[NWS_SKIP_NOT_FLOODING], 24);
+    assert_int_equal(sum.steps[WORKER_STEP_ROUTE].count, 4);
+    assert_float_equal(sum.steps[WORKER_STEP_ROUTE].sum, 4.5, 0);
+    assert_int_equal(sum.steps[WORKER_STEP_ROUTE].bucket[PROM_NBUCKETS - 1], 4);
     rnr_error err = {0};
+    tu_write_file(path, "{\"messages\": 1, \"steps\": {\"route\": {\"count\": 1, \"sum\": 0.5, \"buckets\": [1]}}}");
+    assert_int_equal(worker_stats_read(path, &back, &err), RNR_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "route"));
+    tu_write_file(path, "{\"messages\": 1, \"steps\": []}");
+    assert_int_equal(worker_stats_read(path, &back, &err), RNR_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "steps"));
     tu_write_file(path, "{\"messages\": \"x\"}");
     assert_int_equal(worker_stats_read(path, &back, &err), RNR_ERR_PARSE);
     assert_non_null(strstr(err.msg, "messages"));
