@@ -66,7 +66,9 @@ int rnr_error_vset(rnr_error *e, int code, const char *fmt, va_list ap)
     return code;
 }
 
-int rnr_error_set(rnr_error *e, int code, const char *fmt, ...)
+/* The name in parentheses: error.h makes rnr_error_set a macro for the
+ * analyzer, and the definition must not expand it. */
+int(rnr_error_set)(rnr_error *e, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

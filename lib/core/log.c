@@ -340,15 +340,16 @@ static void log_emit(record *r, const char *raw)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return;
-    if (log_cfg.style == STYLE_TEXT)
-        emit_text(f, r, ts);
-    else
-        emit_json(f, r, ts);
-    if (fclose(f) == 0)
-        log_write_all(buf, len);
-    free(buf);
+    if (f) {
+        if (log_cfg.style == STYLE_TEXT)
+            emit_text(f, r, ts);
+        else
+            emit_json(f, r, ts);
+        if (fclose(f) == 0)
+            log_write_all(buf, len);
+        free(buf);
+    }
+    r->msg = NULL; /* msg is this frame's: the caller's record must not keep it */
 }
 
 void log_fields(int level, const char *component, const char *event, const char *tmpl,
