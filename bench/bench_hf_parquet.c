@@ -41,12 +41,14 @@ static long cpu_ms(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000L + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000L +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
 }
 
 static int upload(const char *url, const char *prefix, const char *dir, int with_index)
 {
-    static const char *const names[] = {"network", "flowpaths", "flowpath-attributes", "lakes", "nexus"};
+    static const char *const names[] = {"network", "flowpaths", "flowpath-attributes", "lakes",
+                                        "nexus"};
     rnr_store *s;
     rnr_error err = {0};
     if (backend_open_store(url, &s, &err))
@@ -63,7 +65,8 @@ static int upload(const char *url, const char *prefix, const char *dir, int with
     char path[4096], key[1024];
     snprintf(path, sizeof path, "%s.rnrindex", dir);
     snprintf(key, sizeof key, "%s/rnr.rnrindex", prefix);
-    if (!rc && with_index && access(path, R_OK) == 0 && (rc = store_put_file(s, key, path, NULL, &err)))
+    if (!rc && with_index && access(path, R_OK) == 0 &&
+        (rc = store_put_file(s, key, path, NULL, &err)))
         fprintf(stderr, "%s\n", err.msg);
     store_free(s);
     return rc ? 1 : 0;
@@ -98,7 +101,9 @@ int main(int argc, char **argv)
     if (up && url && key)
         return upload(url, key, up, with_index);
     if (!reach || (!dir && !(url && key && state))) {
-        fprintf(stderr, "usage: bench_hf_parquet (--dir DIR | --store URL --key PREFIX --state DIR) REACH\n");
+        fprintf(
+            stderr,
+            "usage: bench_hf_parquet (--dir DIR | --store URL --key PREFIX --state DIR) REACH\n");
         return 2;
     }
     rnr_error err = {0};
@@ -124,9 +129,9 @@ int main(int argc, char **argv)
     int64_t t1 = time_mono_ms();
     hf_info info;
     hf_get_info(h, &info);
-    printf("ready_ms=%lld cpu_ms=%ld hwm_mb=%ld indexed=%d flowpaths=%zu cut=%zu%s%s\n", (long long)(t1 - t0),
-           cpu_ms(), status_kb("VmHWM:") / 1024, info.indexed, info.flowpaths, rc ? 0 : cut->n, rc ? " error: " : "",
-           rc ? err.msg : "");
+    printf("ready_ms=%lld cpu_ms=%ld hwm_mb=%ld indexed=%d flowpaths=%zu cut=%zu%s%s\n",
+           (long long)(t1 - t0), cpu_ms(), status_kb("VmHWM:") / 1024, info.indexed, info.flowpaths,
+           rc ? 0 : cut->n, rc ? " error: " : "", rc ? err.msg : "");
     if (!rc)
         hf_cut_free(cut);
     hf_close(h);

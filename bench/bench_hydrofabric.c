@@ -67,8 +67,9 @@ static size_t pick_reaches(const char *gpkg, int64_t *out, size_t k)
         sqlite3_step(st) == SQLITE_ROW)
         max = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    sqlite3_prepare_v2(db, "SELECT CAST(hf_id AS INTEGER) FROM network WHERE fid = ?1 AND hf_id IS NOT NULL", -1,
-                       &st, NULL);
+    sqlite3_prepare_v2(
+        db, "SELECT CAST(hf_id AS INTEGER) FROM network WHERE fid = ?1 AND hf_id IS NOT NULL", -1,
+        &st, NULL);
     uint64_t r = 12345;
     for (size_t tries = 0; n < k && tries < 100 * k && max > 0; tries++) {
         r = r * 6364136223846793005ull + 1442695040888963407ull;
@@ -134,13 +135,14 @@ static int serve(const char *gpkg, size_t cuts, const char *label)
     qsort(lat, n, sizeof *lat, cmp_d);
     double lk_med = 0, lk_p99 = 0;
     size_t nl = lookup_latency(db, cuts, lat + n, &lk_med, &lk_p99);
-    printf("%s: open %.1f ms (indexed=%d), VmHWM after open %ld MB, %zu cuts (%zu failed, mean %.1f segments):"
-           " median %.3f ms, p99 %.3f ms, max %.3f ms; VmHWM after cuts %ld MB\n",
-           label, t_open * 1e3, info.indexed, hwm / 1024, n, fails, n ? (double)segs / (double)n : 0.0,
-           n ? lat[n / 2] * 1e3 : 0, n ? lat[(size_t)(0.99 * (double)(n - 1))] * 1e3 : 0,
-           n ? lat[n - 1] * 1e3 : 0, status_kb("VmHWM:") / 1024);
-    printf("%s: %zu flowpath lookups (with geometry): median %.3f ms, p99 %.3f ms\n", label, nl, lk_med * 1e3,
-           lk_p99 * 1e3);
+    printf(
+        "%s: open %.1f ms (indexed=%d), VmHWM after open %ld MB, %zu cuts (%zu failed, mean %.1f segments):"
+        " median %.3f ms, p99 %.3f ms, max %.3f ms; VmHWM after cuts %ld MB\n",
+        label, t_open * 1e3, info.indexed, hwm / 1024, n, fails, n ? (double)segs / (double)n : 0.0,
+        n ? lat[n / 2] * 1e3 : 0, n ? lat[(size_t)(0.99 * (double)(n - 1))] * 1e3 : 0,
+        n ? lat[n - 1] * 1e3 : 0, status_kb("VmHWM:") / 1024);
+    printf("%s: %zu flowpath lookups (with geometry): median %.3f ms, p99 %.3f ms\n", label, nl,
+           lk_med * 1e3, lk_p99 * 1e3);
     free(ids);
     free(lat);
     hf_close(db);
@@ -148,19 +150,19 @@ static int serve(const char *gpkg, size_t cuts, const char *label)
 }
 
 /* Run fn in a child so its memory does not count against the next phase. */
-#define IN_CHILD(expr)                                                                                           \
-    do {                                                                                                         \
-        fflush(stdout);                                                                                          \
-        pid_t pid = fork();                                                                                      \
-        if (pid == 0) {                                                                                          \
-            int r_ = (expr);                                                                                     \
-            fflush(stdout);                                                                                      \
-            _exit(r_ ? 1 : 0);                                                                                   \
-        }                                                                                                        \
-        int status = 1;                                                                                          \
-        waitpid(pid, &status, 0);                                                                                \
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)                                                      \
-            return 1;                                                                                            \
+#define IN_CHILD(expr)                                                                             \
+    do {                                                                                           \
+        fflush(stdout);                                                                            \
+        pid_t pid = fork();                                                                        \
+        if (pid == 0) {                                                                            \
+            int r_ = (expr);                                                                       \
+            fflush(stdout);                                                                        \
+            _exit(r_ ? 1 : 0);                                                                     \
+        }                                                                                          \
+        int status = 1;                                                                            \
+        waitpid(pid, &status, 0);                                                                  \
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)                                        \
+            return 1;                                                                              \
     } while (0)
 
 static int do_generate(const char *gpkg, size_t n)
@@ -176,9 +178,10 @@ static int do_generate(const char *gpkg, size_t n)
         fprintf(stderr, "generate: %s\n", err.msg);
         return 1;
     }
-    printf("generate: %zu flowpaths, %zu network rows, %zu nexus, %zu lakes in %.1f s, VmHWM %ld MB, file %ld MB\n",
-           rep.flowpaths, rep.network_rows, rep.nexus, rep.lakes, now_s() - t0, status_kb("VmHWM:") / 1024,
-           file_mb(gpkg));
+    printf(
+        "generate: %zu flowpaths, %zu network rows, %zu nexus, %zu lakes in %.1f s, VmHWM %ld MB, file %ld MB\n",
+        rep.flowpaths, rep.network_rows, rep.nexus, rep.lakes, now_s() - t0,
+        status_kb("VmHWM:") / 1024, file_mb(gpkg));
     return 0;
 }
 
@@ -192,7 +195,8 @@ static int do_index(const char *gpkg)
     if (rc)
         fprintf(stderr, "index: %s\n", err.msg);
     else
-        printf("index: %.1f s, VmHWM %ld MB, file %ld MB\n", now_s() - t0, status_kb("VmHWM:") / 1024, file_mb(ip));
+        printf("index: %.1f s, VmHWM %ld MB, file %ld MB\n", now_s() - t0,
+               status_kb("VmHWM:") / 1024, file_mb(ip));
     free(ip);
     return rc;
 }
@@ -225,7 +229,9 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--fallback") == 0)
             fallback = 1;
         else {
-            fprintf(stderr, "usage: bench_hydrofabric [--flowpaths N] [--cuts K] [--dir DIR] [--keep] [--reuse] [--fallback]\n");
+            fprintf(
+                stderr,
+                "usage: bench_hydrofabric [--flowpaths N] [--cuts K] [--dir DIR] [--keep] [--reuse] [--fallback]\n");
             return 2;
         }
     }

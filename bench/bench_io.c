@@ -32,7 +32,8 @@ int main(int argc, char **argv)
     if (!mkdtemp(dir))
         return 1;
     snprintf(path, sizeof path, "%s/troute_output_202505060600.nc", dir);
-    nc_meta m = {1746511200, "major", 4, "AMAT2", 5671176, 800000, "TX", "Canadian River", "bench", NULL};
+    nc_meta m = {1746511200, "major",          4,       "AMAT2", 5671176, 800000,
+                 "TX",       "Canadian River", "bench", NULL};
     rnr_error e;
     int64_t t0 = time_mono_ms();
     for (int r = 0; r < reps; r++)

@@ -52,8 +52,8 @@ static int load_segments(const char *dir, workload *w)
         return -1;
     }
     int nf = csv_split_row(line, f, 64);
-    static const char *const names[] = {"id", "toid", "dx_f32", "n_f32", "ncc_f32", "bw_f32",
-                                        "tw_f32", "twcc_f32", "cs_f32", "s0_f32"};
+    static const char *const names[] = {"id",     "toid",   "dx_f32",   "n_f32",  "ncc_f32",
+                                        "bw_f32", "tw_f32", "twcc_f32", "cs_f32", "s0_f32"};
     int k[10], kmax = 0;
     for (int i = 0; i < 10; i++) {
         if ((k[i] = csv_find_col(f, nf, names[i])) < 0) {
@@ -101,7 +101,8 @@ static int load_forcing(const char *dir, workload *w)
     fclose(fp);
     if (n < 2)
         return -1;
-    return forcing_build(t, q, n, t[0], 300.0f, NTS, FORCING_TROUTE, w->qlat, NULL) == RNR_OK ? 0 : -1;
+    return forcing_build(t, q, n, t[0], 300.0f, NTS, FORCING_TROUTE, w->qlat, NULL) == RNR_OK ? 0
+                                                                                              : -1;
 }
 
 /* Geometry like HPDT2's (wide trapezoids, slopes spanning 1e-6..1e-3) and a
@@ -192,14 +193,15 @@ int main(int argc, char **argv)
     qsort(sec, (size_t)reps, sizeof *sec, cmp_d);
     double calls = (double)NSEG * NTS;
     double best = calls / sec[0], median = calls / sec[reps / 2];
-    printf("workload: %s, %d x %d = %.0f kernel calls per run, %d runs, 1 thread\n", w->source, NSEG, NTS, calls,
-           reps);
+    printf("workload: %s, %d x %d = %.0f kernel calls per run, %d runs, 1 thread\n", w->source,
+           NSEG, NTS, calls, reps);
     printf("outlet flow at the last step: %.9g m3/s\n", (double)check);
     printf("best:   %.3f ms/run  %.3f M calls/s\n", sec[0] * 1e3, best / 1e6);
     printf("median: %.3f ms/run  %.3f M calls/s\n", sec[reps / 2] * 1e3, median / 1e6);
-    printf("t-route Fortran (NOT measured in this run; measured elsewhere side by side, 2-core VM,\n"
-           "  gfortran 12.2 -O3 -funroll-loops): %.2f M calls/s; this run's median / that figure = %.2fx\n",
-           TROUTE_CALLS_PER_S_ELSEWHERE / 1e6, median / TROUTE_CALLS_PER_S_ELSEWHERE);
+    printf(
+        "t-route Fortran (NOT measured in this run; measured elsewhere side by side, 2-core VM,\n"
+        "  gfortran 12.2 -O3 -funroll-loops): %.2f M calls/s; this run's median / that figure = %.2fx\n",
+        TROUTE_CALLS_PER_S_ELSEWHERE / 1e6, median / TROUTE_CALLS_PER_S_ELSEWHERE);
     free(sec);
     net_free(net);
     free(w);

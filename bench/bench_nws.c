@@ -43,22 +43,25 @@ static char *synthetic_product(size_t *len)
     char *s = malloc(cap);
     if (!s)
         return NULL;
-    n += (size_t)snprintf(s + n, cap - n, "\001\r\r\n119 \r\r\nSRUS56 KXXX 260754\r\r\nHMLXXX\r\r\n");
+    n += (size_t)snprintf(s + n, cap - n,
+                          "\001\r\r\n119 \r\r\nSRUS56 KXXX 260754\r\r\nHMLXXX\r\r\n");
     for (int i = 0; i < 37; i++) {
         int fc = i == 7 || i == 12, rows = fc ? 28 : 4;
-        n += (size_t)snprintf(s + n, cap - n,
-                              "<?xml version=\"1.0\" standalone=\"yes\"?>\r\r\n<site generationtime="
-                              "\"2016-08-26T07:54:07+00:00\" timezone=\"CST6CDT\" originator=\"XXX\""
-                              " name=\"SYNTHETIC RIVER %d\" id=\"SYN%02d\">\r\r\n  <%s primaryUnits="
-                              "\"ft\" pedts=\"HGIRG\" primaryName=\"Stage\" secondaryUnits=\"kcfs\""
-                              " secondaryName=\"Flow\">\r\r\n",
-                              i, i, fc ? "forecast" : "observed");
+        n +=
+            (size_t)snprintf(s + n, cap - n,
+                             "<?xml version=\"1.0\" standalone=\"yes\"?>\r\r\n<site generationtime="
+                             "\"2016-08-26T07:54:07+00:00\" timezone=\"CST6CDT\" originator=\"XXX\""
+                             " name=\"SYNTHETIC RIVER %d\" id=\"SYN%02d\">\r\r\n  <%s primaryUnits="
+                             "\"ft\" pedts=\"HGIRG\" primaryName=\"Stage\" secondaryUnits=\"kcfs\""
+                             " secondaryName=\"Flow\">\r\r\n",
+                             i, i, fc ? "forecast" : "observed");
         for (int r = 0; r < rows; r++)
-            n += (size_t)snprintf(s + n, cap - n,
-                                  "    <datum>\r\r\n      <valid>2016-08-%02dT%02d:00:00-00:00</valid>"
-                                  "\r\r\n      <primary>%d.%02d</primary>\r\r\n      <secondary>%s"
-                                  "</secondary>\r\r\n    </datum>\r\r\n",
-                                  26 + r / 24, r % 24, 8 + r % 5, r, r % 3 ? "-999" : "6.93");
+            n += (size_t)snprintf(
+                s + n, cap - n,
+                "    <datum>\r\r\n      <valid>2016-08-%02dT%02d:00:00-00:00</valid>"
+                "\r\r\n      <primary>%d.%02d</primary>\r\r\n      <secondary>%s"
+                "</secondary>\r\r\n    </datum>\r\r\n",
+                26 + r / 24, r % 24, 8 + r % 5, r, r % 3 ? "-999" : "6.93");
         n += (size_t)snprintf(s + n, cap - n, "  </%s>\r\r\n</site>    \r\r\n",
                               fc ? "forecast" : "observed");
     }
@@ -96,8 +99,8 @@ static int run_stageflow(const char *buf, size_t len, size_t *items)
 }
 
 /* Median over repeats of (calls per second, items per second). */
-static int measure(bench_fn fn, const char *buf, size_t len, int repeats, double secs, double *calls_s,
-                   double *items_s)
+static int measure(bench_fn fn, const char *buf, size_t len, int repeats, double secs,
+                   double *calls_s, double *items_s)
 {
     double *c = calloc((size_t)repeats, sizeof *c), *it = calloc((size_t)repeats, sizeof *it);
     if (!c || !it) {
@@ -152,8 +155,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_nws: HML parse failed\n");
         return 1;
     }
-    printf("hml  %s product (%zu bytes): %.0f products/s, %.0f sites/s, %.1f MB/s (median of %d x %.1fs)\n",
-           source, len, calls, items, calls * len / 1e6, repeats, secs);
+    printf(
+        "hml  %s product (%zu bytes): %.0f products/s, %.0f sites/s, %.1f MB/s (median of %d x %.1fs)\n",
+        source, len, calls, items, calls * len / 1e6, repeats, secs);
     free(hml);
     char *obs = read_file(dir, "nwps_stageflow_observed_AMAT2_tail.json", &len);
     if (obs) {
@@ -161,8 +165,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_nws: stageflow parse failed\n");
             return 1;
         }
-        printf("nwps AMAT2 observed tail (%zu bytes): %.0f documents/s, %.0f rows/s (median of %d x %.1fs)\n",
-               len, calls, items, repeats, secs);
+        printf(
+            "nwps AMAT2 observed tail (%zu bytes): %.0f documents/s, %.0f rows/s (median of %d x %.1fs)\n",
+            len, calls, items, repeats, secs);
         free(obs);
     }
     return 0;

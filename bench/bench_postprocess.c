@@ -77,8 +77,8 @@ static size_t flowpath_ids(const char *gpkg, int64_t *ids, size_t max)
     sqlite3_stmt *st;
     size_t n = 0;
     if (sqlite3_open_v2(gpkg, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT CAST(substr(id, 4) AS INTEGER) FROM flowpaths ORDER BY fid", -1, &st,
-                           NULL) != SQLITE_OK)
+        sqlite3_prepare_v2(db, "SELECT CAST(substr(id, 4) AS INTEGER) FROM flowpaths ORDER BY fid",
+                           -1, &st, NULL) != SQLITE_OK)
         return 0;
     while (n < max && sqlite3_step(st) == SQLITE_ROW)
         ids[n++] = sqlite3_column_int64(st, 0);
@@ -87,7 +87,8 @@ static size_t flowpath_ids(const char *gpkg, int64_t *ids, size_t max)
     return n;
 }
 
-static int gen_one(rnr_store *store, const char *dir, int g, int issue, const int64_t *ids, size_t nseg)
+static int gen_one(rnr_store *store, const char *dir, int g, int issue, const int64_t *ids,
+                   size_t nseg)
 {
     static const char *const status[4] = {"action", "minor", "moderate", "major"};
     int64_t ref = time_from_civil(2026, 3, 14, 3, 0, 0) + (int64_t)issue * 4 * 3600 + g * 60;
@@ -98,14 +99,16 @@ static int gen_one(rnr_store *store, const char *dir, int g, int issue, const in
     for (size_t s = 0; s < nseg; s++)
         for (size_t k = 0; k < NTIME; k++) {
             size_t i = s * NTIME + k;
-            q[i] = 80.0f + 3.7f * (float)s + 40.0f * (float)(k < 40 ? k : 80 - (k < 80 ? k : 80)) / 40.0f +
+            q[i] = 80.0f + 3.7f * (float)s +
+                   40.0f * (float)(k < 40 ? k : 80 - (k < 80 ? k : 80)) / 40.0f +
                    0.013f * (float)(g * 7 + issue);
             v[i] = 0.9f + 0.001f * (float)k;
             h[i] = 1.5f + 0.01f * (float)k;
         }
     char lid[16], name[64], path[1200], key[256];
     snprintf(lid, sizeof lid, "BNCH%d", g);
-    nc_meta m = {ref, status[g % 4], 3 + g % 3, lid, 91000000 + g, ids[0], "TX", "Bench Creek", "bench"};
+    nc_meta m = {ref,    status[g % 4], 3 + g % 3,     lid,    91000000 + g,
+                 ids[0], "TX",          "Bench Creek", "bench"};
     nc_output_name(ref, name, sizeof name);
     snprintf(path, sizeof path, "%s/%s", dir, name);
     rnr_error e;
@@ -176,7 +179,8 @@ static void config_free(rnr_config *c)
 
 /* One post-process (set-up included, as a scheduled run does it) in a
  * fresh or restored state dir; returns ms or -1. */
-static double one_run(rnr_store *store, const char *state, int compat, int64_t now, postprocess_counts *c)
+static double one_run(rnr_store *store, const char *state, int compat, int64_t now,
+                      postprocess_counts *c)
 {
     rnr_config cfg;
     config_for(&cfg, state, compat);
@@ -208,10 +212,13 @@ static int hide_newest(const char *dir, int hide)
     char aside[1100];
     snprintf(aside, sizeof aside, "%s/aside", dir);
     if (hide)
-        return sh("mkdir -p '%s' && cd '%s/store' && find replace_and_route -name 'troute_output_*.nc' -printf '%%f %%p\\n'"
-                  " | sort | tail -n 10 | cut -d' ' -f2 | xargs -I{} cp --parents {} ../aside/ && "
-                  "cd ../aside && find . -type f | sed 's|^./||' | xargs -I{} rm ../store/{}", aside, dir);
-    return sh("cd '%s' && cp -r --preserve=timestamps . '%s/store/' && cd .. && rm -rf aside", aside, dir);
+        return sh(
+            "mkdir -p '%s' && cd '%s/store' && find replace_and_route -name 'troute_output_*.nc' -printf '%%f %%p\\n'"
+            " | sort | tail -n 10 | cut -d' ' -f2 | xargs -I{} cp --parents {} ../aside/ && "
+            "cd ../aside && find . -type f | sed 's|^./||' | xargs -I{} rm ../store/{}",
+            aside, dir);
+    return sh("cd '%s' && cp -r --preserve=timestamps . '%s/store/' && cd .. && rm -rf aside",
+              aside, dir);
 }
 
 static int run(const char *dir, int reps, int compat)
@@ -223,15 +230,17 @@ static int run(const char *dir, int reps, int compat)
     char state[1100], snap[1100];
     snprintf(state, sizeof state, "%s/state", dir);
     snprintf(snap, sizeof snap, "%s/snapshot.db", dir);
-    double *cold = calloc((size_t)reps, sizeof *cold), *steady = calloc((size_t)reps, sizeof *steady);
+    double *cold = calloc((size_t)reps, sizeof *cold),
+           *steady = calloc((size_t)reps, sizeof *steady);
     postprocess_counts c = {0};
     for (int r = 0; r < reps; r++) {
         sh("rm -rf '%s' && mkdir -p '%s'", state, state);
         if ((cold[r] = one_run(store, state, compat, now, &c)) < 0)
             return 1;
     }
-    printf("cold:   listed=%d new=%d rows=%d  median %.1f ms over %d runs (%.3f ms per file)\n", c.listed,
-           c.new_files, c.rows, median(cold, reps), reps, median(cold, reps) / (c.listed ? c.listed : 1));
+    printf("cold:   listed=%d new=%d rows=%d  median %.1f ms over %d runs (%.3f ms per file)\n",
+           c.listed, c.new_files, c.rows, median(cold, reps), reps,
+           median(cold, reps) / (c.listed ? c.listed : 1));
     /* The snapshot: a state that has seen all but the 10 newest. */
     sh("rm -rf '%s' && mkdir -p '%s'", state, state);
     if (hide_newest(dir, 1) || one_run(store, state, compat, now, &c) < 0 || hide_newest(dir, 0))
@@ -242,8 +251,8 @@ static int run(const char *dir, int reps, int compat)
         if ((steady[r] = one_run(store, state, compat, now, &c)) < 0)
             return 1;
     }
-    printf("steady: listed=%d new=%d rows=%d  median %.1f ms over %d runs\n", c.listed, c.new_files, c.rows,
-           median(steady, reps), reps);
+    printf("steady: listed=%d new=%d rows=%d  median %.1f ms over %d runs\n", c.listed, c.new_files,
+           c.rows, median(steady, reps), reps);
     free(cold);
     free(steady);
     store_free(store);

@@ -31,7 +31,8 @@ static int write_products(const char *dir, int n)
         char ts[40];
         /* newest first, as api.weather.gov lists them */
         time_format(t0 - (int64_t)i * 30, "%Y-%m-%dT%H:%M:%S+00:00", ts, sizeof ts);
-        fprintf(f, "%s{\"@id\":\"{{BASE}}/products/bench-%08d\",\"id\":\"bench-%08d\","
+        fprintf(f,
+                "%s{\"@id\":\"{{BASE}}/products/bench-%08d\",\"id\":\"bench-%08d\","
                 "\"wmoCollectiveId\":\"SRUS54\",\"issuingOffice\":\"KFWR\",\"issuanceTime\":"
                 "\"%s\",\"productCode\":\"HML\",\"productName\":\"AHPS XML\"}",
                 i ? "," : "", i, i, ts);

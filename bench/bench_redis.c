@@ -141,8 +141,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_redis: REPS, LIST >= 1 and 0 <= NEW <= LIST\n");
         return 2;
     }
-    printf("dedup = cache_get_many of %d ids + cache_set_many of %d; %d repeats each\n", list,
-           nnew, reps);
+    printf("dedup = cache_get_many of %d ids + cache_set_many of %d; %d repeats each\n", list, nnew,
+           reps);
     bench_scheme(argv[2], "plain", reps, list, nnew);
     bench_scheme(argv[1], "tls", reps, list, nnew);
     bench_hiredis(argv[2], getenv("REDIS_PASSWORD"), reps);

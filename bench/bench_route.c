@@ -102,8 +102,9 @@ static double exec_ms(char *const argv[])
 
 static double process_once(const char *bin, const char *gpkg, const char *json, const char *out)
 {
-    char *argv[] = {(char *)bin, "route", "--hydrofabric", (char *)gpkg, "--forecast", (char *)json,
-                    "--out", (char *)out, "--forcing", "troute", NULL};
+    char *argv[] = {(char *)bin,  "route", "--hydrofabric", (char *)gpkg, "--forecast",
+                    (char *)json, "--out", (char *)out,     "--forcing",  "troute",
+                    NULL};
     return exec_ms(argv);
 }
 
@@ -130,7 +131,8 @@ static void floor_line(const char *label, char *const argv[], int runs, double k
 static void startup_floors(const char *bin, int runs, double k, double *t)
 {
     char *ver[] = {(char *)bin, "version", NULL}, *tru[] = {"/bin/true", NULL};
-    char *all[] = {getenv("RNR_BENCH_FLOOR_ALL_BIN"), NULL}, *route[] = {getenv("RNR_BENCH_FLOOR_BIN"), NULL};
+    char *all[] = {getenv("RNR_BENCH_FLOOR_ALL_BIN"), NULL},
+         *route[] = {getenv("RNR_BENCH_FLOOR_BIN"), NULL};
     floor_line("rnr version", ver, runs, k, t);
     if (all[0])
         floor_line("empty program, rnr's libraries", all, runs, k, t);
@@ -152,7 +154,8 @@ static int origin_qlat(void *c, int step, float *qlat)
 }
 
 /* The kernel-only figure: cut once, then time net_route alone. */
-static int kernel_runs(const char *gpkg, const char *json, const char *out, int runs, double *t, double *wt)
+static int kernel_runs(const char *gpkg, const char *json, const char *out, int runs, double *t,
+                       double *wt)
 {
     size_t len;
     char *j = NULL;
@@ -173,9 +176,11 @@ static int kernel_runs(const char *gpkg, const char *json, const char *out, int 
         rc = net_new(cut->segs, cut->n, &net, &e);
     if (!rc)
         rc = forcing_default_nts(f->times, f->n, 300.0f, &nts);
-    float *qlat = rc ? NULL : malloc((size_t)nts * sizeof *qlat), *q0 = calloc(cut ? cut->n : 1, sizeof *q0);
+    float *qlat = rc ? NULL : malloc((size_t)nts * sizeof *qlat),
+          *q0 = calloc(cut ? cut->n : 1, sizeof *q0);
     if (!rc && qlat)
-        rc = forcing_build(f->times, f->flows, f->n, f->times[0], 300.0f, nts, FORCING_TROUTE, qlat, &e);
+        rc = forcing_build(f->times, f->flows, f->n, f->times[0], 300.0f, nts, FORCING_TROUTE, qlat,
+                           &e);
     for (int r = 0; !rc && r < runs; r++) {
         /* Same work as route_job: a per-step callback at the origin. */
         for (size_t i = 0; i < cut->n; i++)
@@ -189,7 +194,8 @@ static int kernel_runs(const char *gpkg, const char *json, const char *out, int 
         if (!rc && wt) {
             char path[600];
             snprintf(path, sizeof path, "%s/troute_output_bench.nc", out);
-            nc_meta m = {f->times[0], "", cut->order, f->lid, f->reach_id, cut->fps[0].hf_id, "", "", NULL};
+            nc_meta m = {f->times[0],       "", cut->order, f->lid, f->reach_id,
+                         cut->fps[0].hf_id, "", "",         NULL};
             double w0 = now_ms();
             rc = route_job_write_nc(path, res, 300.0f, &m, &e);
             wt[r] = now_ms() - w0;
@@ -209,7 +215,8 @@ static int kernel_runs(const char *gpkg, const char *json, const char *out, int 
 
 int main(int argc, char **argv)
 {
-    const char *refdir = getenv("RNR_REFERENCE_DIR") ? getenv("RNR_REFERENCE_DIR") : RNR_BENCH_REFERENCE_DIR;
+    const char *refdir =
+        getenv("RNR_REFERENCE_DIR") ? getenv("RNR_REFERENCE_DIR") : RNR_BENCH_REFERENCE_DIR;
     char gdef[1024], jdef[1024];
     snprintf(gdef, sizeof gdef, "%s/rnr-hpdt2/HPDT2.gpkg", refdir);
     snprintf(jdef, sizeof jdef, "%s/rnr-hpdt2/HPDT2.json", refdir);
@@ -243,8 +250,9 @@ int main(int argc, char **argv)
     printf("  kernel  (net_route only)       %8.3f ms\n", k);
     printf("  inproc  (JSON+gpkg+route+nc)   %8.3f ms   %.2f x kernel\n", i, i / k);
     printf("  NetCDF write alone (with fsync)  %8.3f ms\n", median(tw, runs));
-    printf("    of which: JSON %.3f ms, hf_open %.3f ms, route_job_run (cut+route+NetCDF) %.3f ms\n",
-           median(pj, runs), median(po, runs), median(pr, runs));
+    printf(
+        "    of which: JSON %.3f ms, hf_open %.3f ms, route_job_run (cut+route+NetCDF) %.3f ms\n",
+        median(pj, runs), median(po, runs), median(pr, runs));
     if (bin) {
         double p = median(tp, runs);
         printf("  process (rnr route, fork/exec) %8.3f ms   %.2f x kernel\n", p, p / k);

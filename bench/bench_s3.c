@@ -10,7 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static double rate(int n, int64_t t0) { return n * 1000.0 / (double)(time_mono_ms() - t0 + 1); }
+static double rate(int n, int64_t t0)
+{
+    return n * 1000.0 / (double)(time_mono_ms() - t0 + 1);
+}
 
 int main(int argc, char **argv)
 {

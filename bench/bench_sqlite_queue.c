@@ -14,7 +14,10 @@ static const char body[] =
     "\"SRUS53\",\"issuing_office\":\"KLOT\",\"issuance_time\":\"2024-08-21T00:41:00+00:00\","
     "\"product_code\":\"HML\",\"product_name\":\"Hydrometeorological Data\"}";
 
-static double rate(long n, int64_t ms) { return ms > 0 ? n * 1000.0 / (double)ms : 0.0; }
+static double rate(long n, int64_t ms)
+{
+    return ms > 0 ? n * 1000.0 / (double)ms : 0.0;
+}
 
 int main(int argc, char **argv)
 {
@@ -79,8 +82,7 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("messages %ld, body %zu bytes\n", n, len);
-    printf("publish (one commit each): %8.0f msg/s (%lld ms)\n", rate(n, t_pub),
-           (long long)t_pub);
+    printf("publish (one commit each): %8.0f msg/s (%lld ms)\n", rate(n, t_pub), (long long)t_pub);
     printf("publish_many (one commit): %8.0f msg/s (%lld ms)\n", rate(n, t_batch),
            (long long)t_batch);
     printf("get + ack:                 %8.0f msg/s (%lld ms)\n", rate(2 * n, t_get),

@@ -29,8 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     amqp_credentials cred;
     if (amqp_credentials_from_json(json, &cred, &err) == RNR_OK) {
         char *url = NULL;
-        if (amqp_url_build("amqps://b-1234.mq.us-east-1.amazonaws.com:5671", &cred, &url,
-                           &err) == RNR_OK) {
+        if (amqp_url_build("amqps://b-1234.mq.us-east-1.amazonaws.com:5671", &cred, &url, &err) ==
+            RNR_OK) {
             char *red = amqp_url_redact(url);
             if (red && cred.password[0] && !strstr(red, "***"))
                 abort(); /* a password is always masked */

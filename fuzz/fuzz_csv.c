@@ -26,8 +26,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* wb-11 -> wb-12 -> wb-13 -> wb-14 (outlet) */
     hydro_segment segs[NSEG];
     for (int i = 0; i < NSEG; i++)
-        segs[i] = (hydro_segment){11 + i, i + 1 < NSEG ? 12 + i : 0, 1000, 0.05f, 0.1f, 10, 20, 60,
-                                  2, 0.001f};
+        segs[i] = (hydro_segment){
+            11 + i, i + 1 < NSEG ? 12 + i : 0, 1000, 0.05f, 0.1f, 10, 20, 60, 2, 0.001f};
     rnr_error err = {0};
     if (net_new(segs, NSEG, &net, &err) != RNR_OK)
         abort();

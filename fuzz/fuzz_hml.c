@@ -12,8 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nws_hml_product *p = NULL;
     rnr_error err = {0};
     /* Small caps so the size and count limits are reached too. */
-    nws_hml_limits lim = {.max_document = 64 * 1024, .max_product = 1024 * 1024,
-                          .max_documents = 200};
+    nws_hml_limits lim = {
+        .max_document = 64 * 1024, .max_product = 1024 * 1024, .max_documents = 200};
     if (nws_hml_parse((const char *)data, size, &lim, &p, &err) != RNR_OK)
         return 0;
     if (p->n_sites + p->n_failed + p->n_duplicates != p->n_documents)

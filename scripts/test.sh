@@ -135,6 +135,9 @@ if [ $asan_ok = 1 ]; then
     run_tests asan build-asan
 fi
 
+echo "== style (clang-format)"
+step "format" scripts/check_format.sh
+
 echo "== static analysis (clang --analyze)"
 step "static analysis" scripts/analyze.sh build-analyze
 

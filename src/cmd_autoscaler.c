@@ -30,7 +30,10 @@ static int fixed_running(void *self, int *running, rnr_error *err)
     return RNR_OK;
 }
 
-static void fixed_close(void *self) { (void)self; }
+static void fixed_close(void *self)
+{
+    (void)self;
+}
 
 static const fleet_ops fixed_ops = {fixed_running, NULL, fixed_close};
 
@@ -80,7 +83,8 @@ static int open_fleet(const rnr_config *c, int running, fixed_fleet *ff, rnr_fle
     if (c->ecs_cluster && c->ecs_service)
         return backend_open_fleet(c->ecs_cluster, c->ecs_service, out, err);
     if (running < 0)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "no fleet: set ECS_CLUSTER_NAME and "
+        return rnr_error_set(err, RNR_ERR_CONFIG,
+                             "no fleet: set ECS_CLUSTER_NAME and "
                              "ECS_SERVICE_NAME, or give --running N");
     ff->running = running;
     *out = malloc(sizeof **out);
@@ -115,8 +119,9 @@ static int autoscaler_once(const rnr_config *cfg, int running, rnr_error *err)
         rc = autoscaler_evaluate(a, time_now(), &r, err);
     if (rc == RNR_OK)
         printf("depth=%lld dead=%lld running=%d backlog_per_task=%.2f desired=%d reason=%s "
-               "applied=%d\n", (long long)r.depth, (long long)r.dead, r.running,
-               r.decision.backlog_per_worker, r.decision.desired, r.decision.reason, r.applied);
+               "applied=%d\n",
+               (long long)r.depth, (long long)r.dead, r.running, r.decision.backlog_per_worker,
+               r.decision.desired, r.decision.reason, r.applied);
     autoscaler_free(a);
     fleet_free(fl);
     metrics_free(m);

@@ -48,33 +48,37 @@ static int run_index(int argc, char **argv)
     rnr_error err = {0};
     hf_info info;
     int64_t t0 = time_mono_ms();
-    int rc = ip ? hf_index_build(gpkg, ip, &info, &err) : rnr_error_set(&err, RNR_ERR_NOMEM, "out of memory");
+    int rc = ip ? hf_index_build(gpkg, ip, &info, &err)
+                : rnr_error_set(&err, RNR_ERR_NOMEM, "out of memory");
     if (rc) {
         fprintf(stderr, "rnr hydrofabric: %s\n", err.msg);
         free(ip);
         return 1;
     }
-    printf("%s: %zu flowpaths, %zu network rows, %zu lakes, %zu duplicate ids in %s%s%s%s (%lld ms)\n", ip,
-           info.flowpaths, info.network_rows, info.lakes, info.duplicate_attributes, info.layer_attributes,
-           info.duplicate_attributes ? " (first: " : "", info.duplicate_attributes ? info.first_duplicate : "",
-           info.duplicate_attributes ? ", first row kept)" : "", (long long)(time_mono_ms() - t0));
+    printf(
+        "%s: %zu flowpaths, %zu network rows, %zu lakes, %zu duplicate ids in %s%s%s%s (%lld ms)\n",
+        ip, info.flowpaths, info.network_rows, info.lakes, info.duplicate_attributes,
+        info.layer_attributes, info.duplicate_attributes ? " (first: " : "",
+        info.duplicate_attributes ? info.first_duplicate : "",
+        info.duplicate_attributes ? ", first row kept)" : "", (long long)(time_mono_ms() - t0));
     free(ip);
     return 0;
 }
 
 static void print_cut_text(const hf_cut *c)
 {
-    printf("reachId %lld: %zu flowpaths, stream order %d, mainstem %lld%s\n", (long long)c->reach_id, c->n,
-           c->order, (long long)c->mainstem, c->lake_cut ? " (stops at a lake)" : "");
-    printf("%-14s %-14s %12s %8s %8s %10s %10s %10s %8s %12s\n", "id", "to", "dx_m", "n", "ncc", "bw", "tw", "twcc",
-           "cs", "s0");
+    printf("reachId %lld: %zu flowpaths, stream order %d, mainstem %lld%s\n",
+           (long long)c->reach_id, c->n, c->order, (long long)c->mainstem,
+           c->lake_cut ? " (stops at a lake)" : "");
+    printf("%-14s %-14s %12s %8s %8s %10s %10s %10s %8s %12s\n", "id", "to", "dx_m", "n", "ncc",
+           "bw", "tw", "twcc", "cs", "s0");
     for (size_t i = 0; i < c->n; i++) {
         const hydro_segment *s = &c->segs[i];
         char to[32] = "-";
         if (s->to_id)
             snprintf(to, sizeof to, "wb-%lld", (long long)s->to_id);
-        printf("%-14s %-14s %12.9g %8.9g %8.9g %10.9g %10.9g %10.9g %8.9g %12.9g\n", c->fps[i].id, to, s->dx, s->n,
-               s->ncc, s->bw, s->tw, s->twcc, s->cs, s->s0);
+        printf("%-14s %-14s %12.9g %8.9g %8.9g %10.9g %10.9g %10.9g %8.9g %12.9g\n", c->fps[i].id,
+               to, s->dx, s->n, s->ncc, s->bw, s->tw, s->twcc, s->cs, s->s0);
     }
 }
 
@@ -85,14 +89,17 @@ static int print_cut_json(const hf_cut *c)
         const hydro_segment *s = &c->segs[i];
         const hf_flowpath *f = &c->fps[i];
         json_array_append_new(
-            arr, json_pack("{s:s, s:I, s:I, s:f, s:i, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "id", f->id,
-                           "to_id", (json_int_t)s->to_id, "hf_id", (json_int_t)f->hf_id, "lengthkm", f->lengthkm,
-                           "order", f->order, "mainstem", (json_int_t)f->mainstem, "dx", (double)s->dx, "n",
-                           (double)s->n, "ncc", (double)s->ncc, "bw", (double)s->bw, "tw", (double)s->tw, "twcc",
-                           (double)s->twcc, "cs", (double)s->cs, "s0", (double)s->s0));
+            arr,
+            json_pack("{s:s, s:I, s:I, s:f, s:i, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
+                      "id", f->id, "to_id", (json_int_t)s->to_id, "hf_id", (json_int_t)f->hf_id,
+                      "lengthkm", f->lengthkm, "order", f->order, "mainstem",
+                      (json_int_t)f->mainstem, "dx", (double)s->dx, "n", (double)s->n, "ncc",
+                      (double)s->ncc, "bw", (double)s->bw, "tw", (double)s->tw, "twcc",
+                      (double)s->twcc, "cs", (double)s->cs, "s0", (double)s->s0));
     }
-    json_t *o = json_pack("{s:I, s:I, s:i, s:b, s:o}", "reach_id", (json_int_t)c->reach_id, "mainstem",
-                          (json_int_t)c->mainstem, "order", c->order, "lake_cut", c->lake_cut, "segments", arr);
+    json_t *o = json_pack("{s:I, s:I, s:i, s:b, s:o}", "reach_id", (json_int_t)c->reach_id,
+                          "mainstem", (json_int_t)c->mainstem, "order", c->order, "lake_cut",
+                          c->lake_cut, "segments", arr);
     if (c->lake_cut)
         json_object_set_new(o, "lake_poi_id", json_integer(c->lake_poi_id));
     char *s = json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(9));
@@ -116,8 +123,7 @@ static int run_cut(int argc, char **argv)
             if (++i >= argc)
                 return cmd_usage_error(HF_CMD, "cut: --index needs a path");
             index = argv[i];
-        }
-        else if (argv[i][0] == '-' && argv[i][1])
+        } else if (argv[i][0] == '-' && argv[i][1])
             return cmd_usage_error(HF_CMD, "cut: unknown option '%s'", argv[i]);
         else if (np < 2)
             pos[np++] = argv[i];
@@ -159,7 +165,8 @@ static int run_generate(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int64_t v;
-        if (strcmp(a, "--flowpaths") == 0 || strcmp(a, "--seed") == 0 || strcmp(a, "--lakes") == 0) {
+        if (strcmp(a, "--flowpaths") == 0 || strcmp(a, "--seed") == 0 ||
+            strcmp(a, "--lakes") == 0) {
             if (i + 1 >= argc || parse_i64(argv[i + 1], &v) != 0 || v < 0)
                 return cmd_usage_error(HF_CMD, "generate: %s needs a non-negative integer", a);
             if (a[2] == 'f') {
@@ -201,8 +208,9 @@ static int run_generate(int argc, char **argv)
         fprintf(stderr, "rnr hydrofabric: %s\n", err.msg);
         return 1;
     }
-    printf("%s: %zu flowpaths, %zu network rows, %zu lakes, %zu gauges placed (%lld ms)\n", out, rep.flowpaths,
-           rep.network_rows, rep.lakes, rep.gauges, (long long)(time_mono_ms() - t0));
+    printf("%s: %zu flowpaths, %zu network rows, %zu lakes, %zu gauges placed (%lld ms)\n", out,
+           rep.flowpaths, rep.network_rows, rep.lakes, rep.gauges,
+           (long long)(time_mono_ms() - t0));
     if (pq_dir) {
         t0 = time_mono_ms();
         if (hf_export_parquet(out, pq_dir, 0, zstd, &err)) {
@@ -224,7 +232,8 @@ static int run_convert(int argc, char **argv)
         if (strcmp(argv[i], "--zstd") == 0) {
             zstd = 1;
         } else if (strcmp(argv[i], "--row-group") == 0) {
-            if (i + 1 >= argc || parse_i64(argv[i + 1], &group) != 0 || group < 1 || group > (1 << 24))
+            if (i + 1 >= argc || parse_i64(argv[i + 1], &group) != 0 || group < 1 ||
+                group > (1 << 24))
                 return cmd_usage_error(HF_CMD, "convert: --row-group needs 1..16777216 rows");
             i++;
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -315,7 +324,8 @@ static int run_dump(int argc, char **argv)
         if (argc > 2)
             rc = pq_find_column(f, argv[2 + k], &cols[k], &err);
         if (!rc)
-            printf("%s%s:%d", k ? "\t" : "", pq_column_name(f, cols[k]), pq_column_type(f, cols[k]));
+            printf("%s%s:%d", k ? "\t" : "", pq_column_name(f, cols[k]),
+                   pq_column_type(f, cols[k]));
     }
     if (!rc)
         putchar('\n');
@@ -334,8 +344,9 @@ static int run_dump(int argc, char **argv)
         for (size_t k = 0; !rc && k < nc; k++)
             rc = pq_read_column(f, g, cols[k], &cv[k], &err);
         for (size_t r = 0; !rc && r < (size_t)pq_row_group_rows(f, g); r++) {
-            if (where && ((wv.valid && !wv.valid[r]) || (wv.kind == PQ_KIND_INT && wv.i[r] != want) ||
-                          (wv.kind == PQ_KIND_REAL && wv.d[r] != (double)want) || wv.kind == PQ_KIND_BYTES))
+            if (where &&
+                ((wv.valid && !wv.valid[r]) || (wv.kind == PQ_KIND_INT && wv.i[r] != want) ||
+                 (wv.kind == PQ_KIND_REAL && wv.d[r] != (double)want) || wv.kind == PQ_KIND_BYTES))
                 continue;
             for (size_t k = 0; k < nc; k++) {
                 if (k)
@@ -346,15 +357,16 @@ static int run_dump(int argc, char **argv)
         }
         for (size_t k = 0; k < nc; k++) {
             if (!rc && pages)
-                fprintf(stderr, "pages %s rg %zu: v1 %u v2 %u dict %u encodings 0x%x\n", pq_column_name(f, cols[k]), g,
-                        cv[k].pages_v1, cv[k].pages_v2, cv[k].dict_pages, cv[k].encodings);
+                fprintf(stderr, "pages %s rg %zu: v1 %u v2 %u dict %u encodings 0x%x\n",
+                        pq_column_name(f, cols[k]), g, cv[k].pages_v1, cv[k].pages_v2,
+                        cv[k].dict_pages, cv[k].encodings);
             pq_column_clear(&cv[k]);
         }
         pq_column_clear(&wv);
     }
     if (pages && where)
-        fprintf(stderr, "where %s=%lld: %zu of %zu row groups skipped by their statistics\n", where, (long long)want,
-                skipped, pq_num_row_groups(f));
+        fprintf(stderr, "where %s=%lld: %zu of %zu row groups skipped by their statistics\n", where,
+                (long long)want, skipped, pq_num_row_groups(f));
     free(cols);
     free(cv);
     pq_close(f);

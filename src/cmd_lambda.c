@@ -42,12 +42,18 @@ static void ctx_free(void *p)
     lambda_ctx *c = p;
     if (!c)
         return;
-    if (c->prod) producer_free(c->prod);
-    if (c->pp) postprocess_free(c->pp);
-    if (c->as) autoscaler_free(c->as);
-    if (c->queue) queue_free(c->queue);
-    if (c->fleet) fleet_free(c->fleet);
-    if (c->metrics) metrics_free(c->metrics);
+    if (c->prod)
+        producer_free(c->prod);
+    if (c->pp)
+        postprocess_free(c->pp);
+    if (c->as)
+        autoscaler_free(c->as);
+    if (c->queue)
+        queue_free(c->queue);
+    if (c->fleet)
+        fleet_free(c->fleet);
+    if (c->metrics)
+        metrics_free(c->metrics);
     config_clear(&c->cfg);
     free(c);
 }
@@ -147,8 +153,8 @@ static int producer_invoke(void *p, const lambda_invocation *inv, char **result,
     log_info("lambda", "producer seen=%d new=%d published=%d failed=%d deferred=%d", n.seen,
              n.new_products, n.published, n.failed, n.deferred);
     json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:s}", "status", producer_status(&n),
-                          "seen", n.seen, "new", n.new_products, "published", n.published,
-                          "failed", n.failed, "deferred", n.deferred, "trace_id", trace_or_empty());
+                          "seen", n.seen, "new", n.new_products, "published", n.published, "failed",
+                          n.failed, "deferred", n.deferred, "trace_id", trace_or_empty());
     return dump_result(o, result, err);
 }
 
@@ -273,7 +279,8 @@ static int lambda_run(int argc, char **argv)
             char *end;
             long v = strtol(argv[++i], &end, 10);
             if (*end || v < 0 || v > 1000000)
-                return cmd_usage_error("lambda", "--max-invocations wants a count, not '%s'", argv[i]);
+                return cmd_usage_error("lambda", "--max-invocations wants a count, not '%s'",
+                                       argv[i]);
             o.max_invocations = (int)v;
         } else if (strcmp(argv[i], "--handler") == 0 && i + 1 < argc) {
             o.handler = argv[++i];
@@ -283,7 +290,8 @@ static int lambda_run(int argc, char **argv)
     }
     if (!o.api || !*o.api) {
         /* Without the API there is nobody to report an init error to. */
-        fprintf(stderr, "rnr lambda: AWS_LAMBDA_RUNTIME_API is not set (not running under Lambda?)\n");
+        fprintf(stderr,
+                "rnr lambda: AWS_LAMBDA_RUNTIME_API is not set (not running under Lambda?)\n");
         return 1;
     }
     lambda_loop_stats st;

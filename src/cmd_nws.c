@@ -25,10 +25,10 @@ typedef struct nws_ctx {
 /* One site's outcome for `rnr nws sites`. */
 typedef struct site_decision {
     const char *lid;
-    int64_t reach_id;          /* 0 when unknown */
+    int64_t reach_id; /* 0 when unknown */
     char category[32];
-    int route;                 /* 1: the worker routes it */
-    int reason;                /* enum nws_skip */
+    int route;  /* 1: the worker routes it */
+    int reason; /* enum nws_skip */
     char message[512];
     size_t rows;
     double peak;
@@ -187,8 +187,8 @@ static void sites_table(const char *product, const site_decision *d, size_t n)
         if (d[i].route) {
             char ts[40];
             time_format_iso(d[i].peak_time, ts, sizeof ts);
-            snprintf(dec, sizeof dec, "route (%zu forecast rows, peak %.3f m3/s at %s)", d[i].rows, d[i].peak,
-                     ts);
+            snprintf(dec, sizeof dec, "route (%zu forecast rows, peak %.3f m3/s at %s)", d[i].rows,
+                     d[i].peak, ts);
         } else {
             snprintf(dec, sizeof dec, "skip %s: %s", nws_skip_name(d[i].reason), d[i].message);
         }
@@ -202,7 +202,8 @@ static void sites_json(const char *product, const site_decision *d, size_t n)
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();
         json_object_set_new(o, "lid", json_string(d[i].lid));
-        json_object_set_new(o, "reach_id", d[i].reach_id ? json_integer(d[i].reach_id) : json_null());
+        json_object_set_new(o, "reach_id",
+                            d[i].reach_id ? json_integer(d[i].reach_id) : json_null());
         json_object_set_new(o, "category", json_string(d[i].category));
         json_object_set_new(o, "decision", json_string(d[i].route ? "route" : "skip"));
         if (d[i].route) {
@@ -228,7 +229,8 @@ static int fetch_hml(nws_ctx *c, const char *arg, nws_hml_product **out, rnr_err
     char url[1200];
     if (!strncmp(arg, "http://", 7) || !strncmp(arg, "https://", 8))
         snprintf(url, sizeof url, "%s", arg);
-    else if (strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(arg))
+    else if (strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+             strlen(arg))
         return rnr_error_set(err, RNR_ERR_INVALID, "'%s' is neither a product id nor a URL", arg);
     else
         snprintf(url, sizeof url, "%s/products/%s", nws_source_products_base(c->src), arg);
@@ -270,7 +272,8 @@ static json_t *num_or_null(double v)
 
 static void gauge_print(const nwps_gauge *g, int qualifies, int reason, int as_json)
 {
-    const char *dec = qualifies ? "candidate (fetch the forecast to decide)" : nws_skip_name(reason);
+    const char *dec =
+        qualifies ? "candidate (fetch the forecast to decide)" : nws_skip_name(reason);
     if (as_json) {
         json_t *o = json_object(), *th = json_object();
         json_object_set_new(o, "lid", json_string(g->lid));
@@ -278,7 +281,9 @@ static void gauge_print(const nwps_gauge *g, int qualifies, int reason, int as_j
         json_object_set_new(o, "state", json_string(g->state));
         json_object_set_new(o, "rfc", json_string(g->rfc));
         json_object_set_new(o, "wfo", json_string(g->wfo));
-        json_object_set_new(o, "reach_id", g->reach_status == NWPS_REACH_OK ? json_integer(g->reach_id) : json_null());
+        json_object_set_new(o, "reach_id",
+                            g->reach_status == NWPS_REACH_OK ? json_integer(g->reach_id)
+                                                             : json_null());
         json_object_set_new(o, "downstream_lid", json_string(g->downstream_lid));
         json_object_set_new(o, "forecast_category", json_string(g->forecast_category));
         json_object_set_new(o, "observed_category", json_string(g->observed_category));
@@ -287,7 +292,8 @@ static void gauge_print(const nwps_gauge *g, int qualifies, int reason, int as_j
         json_object_set_new(o, "stage_thresholds", th);
         json_object_set_new(o, "stage_units", json_string(g->stage_units));
         json_object_set_new(o, "qualifies", json_boolean(qualifies));
-        json_object_set_new(o, "reason", qualifies ? json_null() : json_string(nws_skip_name(reason)));
+        json_object_set_new(o, "reason",
+                            qualifies ? json_null() : json_string(nws_skip_name(reason)));
         print_json(o);
         return;
     }
@@ -295,11 +301,16 @@ static void gauge_print(const nwps_gauge *g, int qualifies, int reason, int as_j
     if (g->reach_status == NWPS_REACH_OK)
         snprintf(reach, sizeof reach, "%lld", (long long)g->reach_id);
     else
-        snprintf(reach, sizeof reach, "%s", g->reach_status == NWPS_REACH_NONE ? "(none)" : "(invalid)");
-    printf("lid                %s\nname               %s\nstate              %s\nrfc / wfo          %s / %s\n",
-           g->lid, str_or(g->name, "-"), str_or(g->state, "-"), str_or(g->rfc, "-"), str_or(g->wfo, "-"));
-    printf("reachId            %s\ndownstream         %s\nforecast category  %s\nobserved category  %s\n", reach,
-           str_or(g->downstream_lid, "-"), str_or(g->forecast_category, "-"), str_or(g->observed_category, "-"));
+        snprintf(reach, sizeof reach, "%s",
+                 g->reach_status == NWPS_REACH_NONE ? "(none)" : "(invalid)");
+    printf(
+        "lid                %s\nname               %s\nstate              %s\nrfc / wfo          %s / %s\n",
+        g->lid, str_or(g->name, "-"), str_or(g->state, "-"), str_or(g->rfc, "-"),
+        str_or(g->wfo, "-"));
+    printf(
+        "reachId            %s\ndownstream         %s\nforecast category  %s\nobserved category  %s\n",
+        reach, str_or(g->downstream_lid, "-"), str_or(g->forecast_category, "-"),
+        str_or(g->observed_category, "-"));
     printf("stage thresholds  ");
     for (int k = 0; k < NWPS_CAT_COUNT; k++) {
         if (isnan(g->stage_threshold[k]))
@@ -348,13 +359,15 @@ static int nws_run(int argc, char **argv)
     if (!want_arg && strcmp(sub, "products"))
         return cmd_usage_error("nws", "unknown subcommand '%s'", sub);
     if (want_arg != (arg != NULL))
-        return cmd_usage_error("nws", "%s %s", sub, want_arg ? "needs one argument" : "takes no argument");
+        return cmd_usage_error("nws", "%s %s", sub,
+                               want_arg ? "needs one argument" : "takes no argument");
     rnr_error err = {0, ""};
     if (backend_open_nws(NULL, &c.src, &err) != RNR_OK)
         return fail(sub, &err);
     nws_hml_init();
-    int rc = !strcmp(sub, "products") ? products_run(&c) : !strcmp(sub, "sites") ? sites_run(&c, arg)
-                                                                                  : gauge_run(&c, arg);
+    int rc = !strcmp(sub, "products") ? products_run(&c)
+             : !strcmp(sub, "sites")  ? sites_run(&c, arg)
+                                      : gauge_run(&c, arg);
     nws_source_free(c.src);
     return rc;
 }

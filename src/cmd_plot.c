@@ -37,7 +37,8 @@ static int plot_run(int argc, char **argv)
             char *end;
             long v = strtol(argv[++i], &end, 10);
             if (*end || v < 1 || v > SVG_MAX_SERIES)
-                return cmd_usage_error("plot", "--segments must be 1..%d, got '%s'", SVG_MAX_SERIES, argv[i]);
+                return cmd_usage_error("plot", "--segments must be 1..%d, got '%s'", SVG_MAX_SERIES,
+                                       argv[i]);
             o.segments = (size_t)v;
         } else if (!strcmp(a, "--title") && i + 1 < argc) {
             o.title = argv[++i];

@@ -47,7 +47,8 @@ static int postprocess_main(int argc, char **argv)
     if (f.now && time_parse_iso(f.now, &now) != 0)
         return cmd_usage_error("postprocess", "--now \"%s\" is not an ISO 8601 time", f.now);
     if (f.compat && strcmp(f.compat, "reference") && strcmp(f.compat, "merged"))
-        return cmd_usage_error("postprocess", "--compat must be reference or merged, got \"%s\"", f.compat);
+        return cmd_usage_error("postprocess", "--compat must be reference or merged, got \"%s\"",
+                               f.compat);
     rnr_config cfg;
     if (cmd_load_config("postprocess", f.state_dir, &cfg))
         return 1;

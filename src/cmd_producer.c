@@ -25,8 +25,8 @@ static int producer_parse(int argc, char **argv, producer_flags *f)
         const char **str = !strcmp(a, "--state-dir")   ? &f->state_dir
                            : !strcmp(a, "--queue-url") ? &f->queue
                            : !strcmp(a, "--cache-url") ? &f->cache
-                           : !strcmp(a, "--nws-url") ? &f->nws
-                                                     : NULL;
+                           : !strcmp(a, "--nws-url")   ? &f->nws
+                                                       : NULL;
         if (!strcmp(a, "--once"))
             continue; /* one cycle is all this command does; kept for symmetry */
         if (!str && strcmp(a, "--deadline") != 0)

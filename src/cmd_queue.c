@@ -21,8 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int queue_cmd_open(const char *url_flag, rnr_config *cfg, rnr_queue **q,
-                          rnr_queue **sites)
+static int queue_cmd_open(const char *url_flag, rnr_config *cfg, rnr_queue **q, rnr_queue **sites)
 {
     rnr_error err = {0};
     if (config_load(cfg, &err) != RNR_OK) {
@@ -73,10 +72,10 @@ static int show_depth(rnr_queue *q, const char *name, json_t *arr)
     /* A backend that cannot count (RabbitMQ without its management API)
      * reports -1: say "unknown" rather than print a count that is not one. */
     if (arr)
-        return json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:o}", "queue", name,
-                                                     "ready", json_count(d.ready), "unacked",
-                                                     json_count(d.unacked), "dead",
-                                                     json_count(d.dead))) != 0;
+        return json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:o}", "queue", name, "ready",
+                                                    json_count(d.ready), "unacked",
+                                                    json_count(d.unacked), "dead",
+                                                    json_count(d.dead))) != 0;
     char counts[3][24];
     const int64_t v[3] = {d.ready, d.unacked, d.dead};
     for (int i = 0; i < 3; i++)
@@ -90,8 +89,9 @@ static int list_one(rnr_queue *q, const char *kind, size_t limit, size_t *total,
     queue_dead_list l = {0};
     rnr_error err = {0};
     if (queue_list_dead(q, limit, &l, &err) != RNR_OK) {
-        fprintf(stderr, "rnr queue: %s\n", err.code == RNR_ERR_UNSUPPORTED
-                    ? "this queue backend cannot list its dead letters" : err.msg);
+        fprintf(stderr, "rnr queue: %s\n",
+                err.code == RNR_ERR_UNSUPPORTED ? "this queue backend cannot list its dead letters"
+                                                : err.msg);
         return 1;
     }
     for (size_t i = 0; i < l.n; i++) {
@@ -119,8 +119,8 @@ static int list_one(rnr_queue *q, const char *kind, size_t limit, size_t *total,
                                                  d->trace_id, "body", shown));
         else
             printf("%lld\t%s\t%s\tdeliveries=%d\treason=%s\ttrace=%s\t%s\n", (long long)d->id, at,
-               kind, d->delivery_count, d->reason ? d->reason : "",
-               d->trace_id ? d->trace_id : "-", shown);
+                   kind, d->delivery_count, d->reason ? d->reason : "",
+                   d->trace_id ? d->trace_id : "-", shown);
         free(raw);
         free(shown);
     }
@@ -164,8 +164,10 @@ static int replay(rnr_queue *q, rnr_queue *sites, int64_t id, int json)
     if (id == 0 ? rc == RNR_OK : rc == RNR_ERR_NOTFOUND)
         rc = queue_replay_dead(sites, id, &m, &err);
     if (rc != RNR_OK) {
-        fprintf(stderr, "rnr queue: %s\n", err.code == RNR_ERR_UNSUPPORTED
-                    ? "this queue backend cannot replay its dead letters" : err.msg);
+        fprintf(stderr, "rnr queue: %s\n",
+                err.code == RNR_ERR_UNSUPPORTED
+                    ? "this queue backend cannot replay its dead letters"
+                    : err.msg);
         return 1;
     }
     if (json)
@@ -210,14 +212,16 @@ static int queue_run(int argc, char **argv)
             return cmd_usage_error("queue", "depth takes no argument");
     } else if (strcmp(sub, "dead") == 0) {
         if (i < argc && (arg = parse_count(argv[i++])) < 0)
-            return cmd_usage_error("queue", "dead LIMIT must be a positive count, not '%s'", argv[i - 1]);
+            return cmd_usage_error("queue", "dead LIMIT must be a positive count, not '%s'",
+                                   argv[i - 1]);
         if (i != argc)
             return cmd_usage_error("queue", "dead takes at most a LIMIT");
     } else if (strcmp(sub, "replay") == 0) {
         if (i + 1 != argc)
             return cmd_usage_error("queue", "replay takes one dead-letter ID or 'all'");
         if (strcmp(argv[i], "all") != 0 && (arg = parse_count(argv[i])) < 0)
-            return cmd_usage_error("queue", "replay wants a dead-letter ID or 'all', not '%s'", argv[i]);
+            return cmd_usage_error("queue", "replay wants a dead-letter ID or 'all', not '%s'",
+                                   argv[i]);
     } else {
         return cmd_usage_error("queue", "unknown subcommand '%s'", sub);
     }

@@ -70,7 +70,8 @@ static int parse_args(int argc, char **argv, route_args *a)
         else if (!strcmp(o, "--start"))
             a->start = v;
         else if (!strcmp(o, "--initial-flow") || !strcmp(o, "--initial-depth")) {
-            if (route_input_parse_num(v, &d) || !(d >= 0) || d > (o[10] == 'f' ? RNR_FLOW_MAX_M3S : ROUTE_DEPTH_MAX))
+            if (route_input_parse_num(v, &d) || !(d >= 0) ||
+                d > (o[10] == 'f' ? RNR_FLOW_MAX_M3S : ROUTE_DEPTH_MAX))
                 return cmd_usage_error("route", "%s must be a number in [0, %g], got '%s'", o,
                                        o[10] == 'f' ? RNR_FLOW_MAX_M3S : ROUTE_DEPTH_MAX, v);
             if (o[10] == 'f')
@@ -78,14 +79,14 @@ static int parse_args(int argc, char **argv, route_args *a)
             else
                 a->initial_depth = (float)d;
             a->initial_set = 1;
-        }
-        else if (!strcmp(o, "--forcing")) {
+        } else if (!strcmp(o, "--forcing")) {
             if (!strcmp(v, "timecorrect"))
                 a->forcing_mode = FORCING_TIMECORRECT;
             else if (!strcmp(v, "troute"))
                 a->forcing_mode = FORCING_TROUTE;
             else
-                return cmd_usage_error("route", "--forcing must be timecorrect or troute, got '%s'", v);
+                return cmd_usage_error("route", "--forcing must be timecorrect or troute, got '%s'",
+                                       v);
         } else if (!strcmp(o, "--dt")) {
             if (route_input_parse_num(v, &d) || !(d > 0) || d > 86400)
                 return cmd_usage_error("route", "--dt must be seconds in (0, 86400], got '%s'", v);
@@ -96,11 +97,13 @@ static int parse_args(int argc, char **argv, route_args *a)
             a->nts = (int)n;
         } else if (!strcmp(o, "--output-every")) {
             if (route_input_parse_int(v, 1, 100000000, &n))
-                return cmd_usage_error("route", "--output-every must be a positive step count, got '%s'", v);
+                return cmd_usage_error("route",
+                                       "--output-every must be a positive step count, got '%s'", v);
             a->output_every = (int)n;
         } else if (!strcmp(o, "--outlet")) {
             if (route_input_parse_id(v, &a->outlet))
-                return cmd_usage_error("route", "--outlet must be a flowpath id (N or wb-N), got '%s'", v);
+                return cmd_usage_error("route",
+                                       "--outlet must be a flowpath id (N or wb-N), got '%s'", v);
         } else
             return cmd_usage_error("route", "unknown option '%s'", o);
     }
@@ -111,9 +114,12 @@ static int parse_args(int argc, char **argv, route_args *a)
     if (a->qlat && !a->nts)
         return cmd_usage_error("route", "--qlat needs --nts");
     if (a->forecast && (a->initial || a->start || a->outlet))
-        return cmd_usage_error("route", "--initial, --start and --outlet go with --qlat, not --forecast");
+        return cmd_usage_error("route",
+                               "--initial, --start and --outlet go with --qlat, not --forecast");
     if (a->qlat && a->initial_set)
-        return cmd_usage_error("route", "--initial-flow/--initial-depth go with --forecast; use --initial with --qlat");
+        return cmd_usage_error(
+            "route",
+            "--initial-flow/--initial-depth go with --forecast; use --initial with --qlat");
     return 0;
 }
 
@@ -156,13 +162,13 @@ static int print_forecast_json(const rnr_forecast *f, const route_job_result *re
     for (size_t i = 0; outs && i < res->n_outputs; i++)
         json_array_append_new(outs, json_pack("{s:s, s:s}", "path", res->outputs[i].path,
                                               "content_type", res->outputs[i].content_type));
-    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:{s:f, s:s}, s:{s:f, s:s}, s:o}",
-                          "lid", f->lid, "reach_id", (json_int_t)f->reach_id, "segments",
-                          (json_int_t)res->nseg, "origin_id", (json_int_t)res->origin_id, "outlet_id",
-                          (json_int_t)res->outlet_id, "times", (json_int_t)res->ntime, "forcing",
-                          mode == FORCING_TROUTE ? "troute" : "timecorrect", "start", t0, "end", t1,
-                          "peak_origin", "flow", (double)res->peak_origin, "time", po,
-                          "peak_outlet", "flow", (double)res->peak_outlet, "time", pu, "outputs", outs);
+    json_t *o = json_pack(
+        "{s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:{s:f, s:s}, s:{s:f, s:s}, s:o}", "lid",
+        f->lid, "reach_id", (json_int_t)f->reach_id, "segments", (json_int_t)res->nseg, "origin_id",
+        (json_int_t)res->origin_id, "outlet_id", (json_int_t)res->outlet_id, "times",
+        (json_int_t)res->ntime, "forcing", mode == FORCING_TROUTE ? "troute" : "timecorrect",
+        "start", t0, "end", t1, "peak_origin", "flow", (double)res->peak_origin, "time", po,
+        "peak_outlet", "flow", (double)res->peak_outlet, "time", pu, "outputs", outs);
     int rc = o && json_dumpf(o, stdout, JSON_COMPACT) == 0 ? 0 : -1;
     json_decref(o);
     if (rc == 0)
@@ -194,8 +200,9 @@ static int run_forecast(const route_args *a)
         forecast_free(f);
         return 1;
     }
-    route_job_opts o = {a->forcing_mode, a->dt, a->nts, a->output_every, a->plot,
-                        a->initial_set, a->initial_flow, a->initial_depth, "give --nts", NULL};
+    route_job_opts o = {
+        a->forcing_mode, a->dt,           a->nts,           a->output_every, a->plot,
+        a->initial_set,  a->initial_flow, a->initial_depth, "give --nts",    NULL};
     route_job_result res;
     int created = 0;
     rc = ensure_dir(a->out, &created) ? RNR_ERR_IO : route_job_run(hf, f, &o, a->out, &res, &err);
@@ -204,8 +211,9 @@ static int run_forecast(const route_args *a)
     if (rc == RNR_OK && a->json) {
         rc = print_forecast_json(f, &res, a->forcing_mode) ? RNR_ERR_NOMEM : RNR_OK;
     } else if (rc == RNR_OK) {
-        printf("%s: reach %lld, %zu segments (wb-%lld -> wb-%lld), %zu outputs, forcing %s\n", f->lid,
-               (long long)f->reach_id, res.nseg, (long long)res.origin_id, (long long)res.outlet_id, res.ntime,
+        printf("%s: reach %lld, %zu segments (wb-%lld -> wb-%lld), %zu outputs, forcing %s\n",
+               f->lid, (long long)f->reach_id, res.nseg, (long long)res.origin_id,
+               (long long)res.outlet_id, res.ntime,
                a->forcing_mode == FORCING_TROUTE ? "troute" : "timecorrect");
         char a0[40], a1[40];
         time_format_iso(res.t0, a0, sizeof a0);
@@ -313,8 +321,9 @@ static int route_general(const route_args *a, const hydro_net *net, int64_t t0)
         goto done;
     }
     if (r->nout == 0) {
-        fprintf(stderr, "rnr route: --nts %d is less than the output interval %d: nothing to write\n", a->nts,
-                every);
+        fprintf(stderr,
+                "rnr route: --nts %d is less than the output interval %d: nothing to write\n",
+                a->nts, every);
         goto done;
     }
     char name[64], path[1100];
@@ -331,10 +340,10 @@ static int route_general(const route_args *a, const hydro_net *net, int64_t t0)
         goto done;
     }
     if (a->json) {
-        json_t *o = json_pack("{s:I, s:i, s:f, s:I, s:I, s:[{s:s, s:s}]}", "segments", (json_int_t)nseg,
-                              "steps", a->nts, "dt", (double)a->dt, "qlat_rows", (json_int_t)nrows,
-                              "times", (json_int_t)r->nout, "outputs", "path", path, "content_type",
-                              "application/x-netcdf");
+        json_t *o = json_pack("{s:I, s:i, s:f, s:I, s:I, s:[{s:s, s:s}]}", "segments",
+                              (json_int_t)nseg, "steps", a->nts, "dt", (double)a->dt, "qlat_rows",
+                              (json_int_t)nrows, "times", (json_int_t)r->nout, "outputs", "path",
+                              path, "content_type", "application/x-netcdf");
         if (!o || json_dumpf(o, stdout, JSON_COMPACT) != 0) {
             json_decref(o);
             fprintf(stderr, "rnr route: out of memory\n");
@@ -343,8 +352,8 @@ static int route_general(const route_args *a, const hydro_net *net, int64_t t0)
         json_decref(o);
         putchar('\n');
     } else {
-        printf("network: %zu segments, %d steps of %g s, %zu lateral inflow rows, %zu outputs\n", nseg,
-               a->nts, (double)a->dt, nrows, r->nout);
+        printf("network: %zu segments, %d steps of %g s, %zu lateral inflow rows, %zu outputs\n",
+               nseg, a->nts, (double)a->dt, nrows, r->nout);
         printf("output   %s\n", path);
     }
     rc = 0;
@@ -384,7 +393,8 @@ static int route_run(int argc, char **argv)
 }
 
 const rnr_command cmd_route = {
-    "route", "route an RFC forecast (or lateral inflows) through the hydrofabric and write t-route's NetCDF",
+    "route",
+    "route an RFC forecast (or lateral inflows) through the hydrofabric and write t-route's NetCDF",
     "usage: rnr route --hydrofabric H.gpkg --forecast F.json --out DIR\n"
     "                 [--forcing timecorrect|troute] [--dt 300] [--nts N] [--output-every STEPS] [--plot]\n"
     "                 [--initial-flow Q --initial-depth D] [--json]\n"

@@ -20,7 +20,8 @@ static void on_signal(int sig)
 
 static int serve_run(int argc, char **argv)
 {
-    const char *listen = getenv("RNR_HTTP_LISTEN"), *port_file = NULL, *state_dir = NULL, *store = NULL;
+    const char *listen = getenv("RNR_HTTP_LISTEN"), *port_file = NULL, *state_dir = NULL,
+               *store = NULL;
     if (!listen || !*listen)
         listen = "127.0.0.1:8080";
     for (int i = 1; i < argc; i++) {
@@ -49,7 +50,9 @@ static int serve_run(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    ops_serve_opts o = {.listen = listen, .port_file = port_file, .map_tiles = getenv("RNR_MAP_TILES"),
+    ops_serve_opts o = {.listen = listen,
+                        .port_file = port_file,
+                        .map_tiles = getenv("RNR_MAP_TILES"),
                         .stop = &serve_stop};
     rnr_error err = {0};
     int rc = ops_serve_run(&cfg, &o, &err);

@@ -41,8 +41,8 @@ static const struct {
     const char *flag;
     const char *env;
 } up_env_flags[] = {
-    {"--state-dir", "RNR_STATE_DIR"},   {"--queue-url", "RNR_QUEUE_URL"},
-    {"--cache-url", "RNR_CACHE_URL"},   {"--store-url", "RNR_STORE_URL"},
+    {"--state-dir", "RNR_STATE_DIR"},     {"--queue-url", "RNR_QUEUE_URL"},
+    {"--cache-url", "RNR_CACHE_URL"},     {"--store-url", "RNR_STORE_URL"},
     {"--hydrofabric", "RNR_HYDROFABRIC"}, {"--nws-url", "NWS_API_URL"},
     {"--nwps-url", "NWPS_API_URL"},
 };
@@ -51,9 +51,9 @@ static const struct {
 typedef struct up_cli {
     int no_status, json;
     const char *port_file;
-    int printed;       /* the summary went out already (on_summary) */
+    int printed; /* the summary went out already (on_summary) */
     const rnr_config *cfg;
-    char listen[256];  /* a copy of RNR_HTTP_LISTEN, which is unset for the workers */
+    char listen[256]; /* a copy of RNR_HTTP_LISTEN, which is unset for the workers */
 } up_cli;
 
 /* --http or RNR_HTTP_LISTEN, and what only makes sense with it. The
@@ -168,7 +168,10 @@ static void print_summary(const up_summary *s, up_cli *cli)
     cli->printed = 1;
 }
 
-static void on_summary(const up_summary *s, void *ud) { print_summary(s, ud); }
+static void on_summary(const up_summary *s, void *ud)
+{
+    print_summary(s, ud);
+}
 
 static int up_main(int argc, char **argv)
 {

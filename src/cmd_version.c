@@ -17,8 +17,9 @@ static int version_run(int argc, char **argv)
      * keyword tail): keep the version number only. */
     const char *nc = nc_inq_libvers();
     printf("rnr %s\n", RNR_VERSION);
-    printf("  libcurl %s, jansson %s, sqlite %s, netCDF %.*s\n", curl_version_info(CURLVERSION_NOW)->version,
-           JANSSON_VERSION, sqlite3_libversion(), (int)strcspn(nc, " "), nc);
+    printf("  libcurl %s, jansson %s, sqlite %s, netCDF %.*s\n",
+           curl_version_info(CURLVERSION_NOW)->version, JANSSON_VERSION, sqlite3_libversion(),
+           (int)strcspn(nc, " "), nc);
     return 0;
 }
 

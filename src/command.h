@@ -8,8 +8,8 @@
 
 typedef struct rnr_command {
     const char *name;
-    const char *summary; /* one line for `rnr --help` */
-    const char *usage;   /* full text for `rnr <name> --help` */
+    const char *summary;               /* one line for `rnr --help` */
+    const char *usage;                 /* full text for `rnr <name> --help` */
     int (*run)(int argc, char **argv); /* argv[0] is the command name */
 } rnr_command;
 

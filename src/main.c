@@ -60,12 +60,14 @@ int cmd_load_config(const char *cmd, const char *state_dir, rnr_config *cfg)
 
 static void print_help(FILE *f)
 {
-    fprintf(f, "rnr %s - Replace and Route flood-forecast routing\n\n"
-               "usage: rnr <command> [options]\n       rnr <command> --help\n\ncommands:\n",
+    fprintf(f,
+            "rnr %s - Replace and Route flood-forecast routing\n\n"
+            "usage: rnr <command> [options]\n       rnr <command> --help\n\ncommands:\n",
             RNR_VERSION);
     for (size_t i = 0; rnr_commands[i]; i++)
         fprintf(f, "  %-14s %s\n", rnr_commands[i]->name, rnr_commands[i]->summary);
-    fprintf(f, "\nenvironment: RNR_LOG_LEVEL (debug|info|warn|error), RNR_LOG_FORMAT (text|json)\n");
+    fprintf(f,
+            "\nenvironment: RNR_LOG_LEVEL (debug|info|warn|error), RNR_LOG_FORMAT (text|json)\n");
 }
 
 /* Levenshtein distance of two short words, capped at 3 (enough to tell a

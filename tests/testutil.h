@@ -52,7 +52,10 @@ static inline int tu_rmtree_depth(const char *dir, int depth)
     return rmdir(dir);
 }
 
-static inline int tu_rmtree(const char *dir) { return tu_rmtree_depth(dir, 0); }
+static inline int tu_rmtree(const char *dir)
+{
+    return tu_rmtree_depth(dir, 0);
+}
 
 /* tu_rmtree for a tu_tempdir path; anything else is left alone. */
 static inline void tu_rmrf(const char *dir)

@@ -93,9 +93,10 @@ static int parse_query(amqp_config *cfg, const char *q, rnr_error *err)
                                  (int)n, q);
         char *name = url_percent_decode(q, (size_t)(eq - q));
         char *val = url_percent_decode(eq + 1, n - (size_t)(eq - q) - 1);
-        int rc = name && val ? apply_option(cfg, name, val, err)
-                             : rnr_error_set(err, RNR_ERR_INVALID,
-                                             "AMQP URL option '%.*s': bad percent escape", (int)n, q);
+        int rc = name && val
+                     ? apply_option(cfg, name, val, err)
+                     : rnr_error_set(err, RNR_ERR_INVALID,
+                                     "AMQP URL option '%.*s': bad percent escape", (int)n, q);
         free(name);
         free(val);
         if (rc)
@@ -150,9 +151,10 @@ static int parse_base(amqp_config *cfg, const char *url, rnr_error *err)
     int rc = RNR_OK;
     if (st != AMQP_STATUS_OK || !*ci.host) {
         char *shown = amqp_url_redact(url);
-        rc = rnr_error_set(err, RNR_ERR_INVALID,
-                           "AMQP URL '%s' is malformed (expected amqp[s]://[user:pass@]host[:port][/vhost])",
-                           shown ? shown : "?");
+        rc = rnr_error_set(
+            err, RNR_ERR_INVALID,
+            "AMQP URL '%s' is malformed (expected amqp[s]://[user:pass@]host[:port][/vhost])",
+            shown ? shown : "?");
         free(shown);
     } else {
         cfg->port = ci.port;

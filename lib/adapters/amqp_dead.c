@@ -40,7 +40,8 @@ static int wait_confirm(amqp_link *l, uint64_t seq, rnr_error *err)
             return rnr_error_set(err, RNR_ERR_TRANSIENT, "RabbitMQ refused a replayed message");
         } else if (fr.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD ||
                    fr.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD) {
-            return rnr_error_set(err, RNR_ERR_TRANSIENT, "RabbitMQ closed the channel during a replay");
+            return rnr_error_set(err, RNR_ERR_TRANSIENT,
+                                 "RabbitMQ closed the channel during a replay");
         }
     }
     return rnr_error_set(err, RNR_ERR_TIMEOUT, "RabbitMQ did not confirm a replayed message");
@@ -84,8 +85,8 @@ static int replay_one(amqp_link *l, const char *target, const amqp_message_t *m,
                    ? strndup(m->properties.content_type.bytes, m->properties.content_type.len)
                    : NULL;
     uint64_t seq = 0;
-    int rc = amqp_link_publish(l, target, m->body.bytes, m->body.len, ct, trace, NULL, 0, &seq,
-                               err);
+    int rc =
+        amqp_link_publish(l, target, m->body.bytes, m->body.len, ct, trace, NULL, 0, &seq, err);
     free(trace);
     free(ct);
     if (!rc)
@@ -99,8 +100,7 @@ static int replay_one(amqp_link *l, const char *target, const amqp_message_t *m,
 }
 
 /* One message off the queue: 1 got, 0 empty, < 0 error. */
-static int get_one(amqp_link *l, const char *dlq, amqp_message_t *m, uint64_t *btag,
-                   rnr_error *err)
+static int get_one(amqp_link *l, const char *dlq, amqp_message_t *m, uint64_t *btag, rnr_error *err)
 {
     amqp_rpc_reply_t r = amqp_basic_get(l->conn, l->ch, amqp_cstring_bytes(dlq), 0);
     if (r.reply_type != AMQP_RESPONSE_NORMAL)

@@ -20,15 +20,15 @@ typedef struct amqp_config {
     char *vhost;
     char *queue;
     char *dlq;
-    char *mgmt_url;     /* NULL: no management API */
-    char *cacert;       /* TLS only */
+    char *mgmt_url; /* NULL: no management API */
+    char *cacert;   /* TLS only */
     int heartbeat_s;
     int prefetch;
     int quorum;
     int delivery_limit;
     int connect_timeout_ms;
     int confirm_timeout_ms;
-    int wait_tiers;     /* a "*.sites" queue: its delay tiers are declared with it */
+    int wait_tiers; /* a "*.sites" queue: its delay tiers are declared with it */
 } amqp_config;
 
 int amqp_config_parse(const char *url, const char *queue_name, amqp_config *cfg, rnr_error *err);
@@ -39,7 +39,7 @@ typedef struct amqp_link {
     const amqp_config *cfg;
     amqp_connection_state_t conn;
     amqp_channel_t ch;
-    uint64_t next_seq;        /* publish sequence number of the next publish */
+    uint64_t next_seq; /* publish sequence number of the next publish */
 } amqp_link;
 
 /* Connect, log in, open the channel, select confirms and declare both
@@ -51,7 +51,10 @@ int amqp_link_reopen_channel(amqp_link *l, rnr_error *err);
 /* Declare the wait queue for messages to target delayed by delay_ms
  * (rounded up to the next tier, AMQP_WAIT_TIERS seconds): its TTL
  * dead-letters them into target. Its name goes to name. */
-#define AMQP_WAIT_TIERS {1, 2, 4, 8, 16, 32}
+#define AMQP_WAIT_TIERS                                                                            \
+    {                                                                                              \
+        1, 2, 4, 8, 16, 32                                                                         \
+    }
 #define AMQP_NWAIT_TIERS 6
 void amqp_link_wait_name(const char *target, int tier_s, char *name, size_t cap);
 /* Messages waiting in target's tiers (0 when none are declared). */
@@ -114,7 +117,7 @@ typedef struct request {
     int requeue;
     const char *reason;
     int64_t ready, dead, waiting; /* REQ_COUNT */
-    size_t limit;        /* REQ_BROWSE: list (list != NULL) or replay (replayed != NULL) */
+    size_t limit;                 /* REQ_BROWSE: list (list != NULL) or replay (replayed != NULL) */
     queue_dead_list *list;
     int64_t replay_id;
     size_t *replayed;
@@ -146,7 +149,7 @@ typedef struct inflight {
     size_t n, sent, resolved, low;
     unsigned char *st;
     int64_t deadline;
-    int dead;           /* a dead-letter republish: then ack ack_after */
+    int dead; /* a dead-letter republish: then ack ack_after */
     uint64_t ack_after;
 } inflight;
 

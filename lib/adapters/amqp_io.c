@@ -131,7 +131,8 @@ static void inflight_end(aq *q, int rc, const char *why)
         if (f->st[0] != MSG_CONFIRMED) {
             rc = rnr_error_set(&r->err, RNR_ERR_TRANSIENT,
                                "dead-letter queue '%s' did not accept the message; it stays "
-                               "leased and unacked", q->cfg.dlq);
+                               "leased and unacked",
+                               q->cfg.dlq);
         } else {
             int st = amqp_basic_ack(q->link.conn, q->link.ch, f->ack_after, 0);
             if (st != AMQP_STATUS_OK)
@@ -196,8 +197,9 @@ static void schedule_retry(aq *q)
 static void connection_lost(aq *q, const char *why)
 {
     char msg[400];
-    snprintf(msg, sizeof msg, "connection to RabbitMQ %s:%d lost before the publish was confirmed: %s",
-             q->cfg.host, q->cfg.port, why);
+    snprintf(msg, sizeof msg,
+             "connection to RabbitMQ %s:%d lost before the publish was confirmed: %s", q->cfg.host,
+             q->cfg.port, why);
     inflight_end(q, RNR_ERR_TRANSIENT, msg);
     amqp_link_close(&q->link, 0);
     q->consuming = 0;
@@ -275,7 +277,8 @@ static int on_deliver(aq *q, const amqp_basic_deliver_t *d)
     int64_t xdc;
     lease l = {.btag = btag, .len = msg.body.len};
     l.delivery_count = !amqp_header_int(&msg.properties, "x-delivery-count", &xdc) ? (int)xdc + 1
-                     : redelivered ? 0 : 1;
+                       : redelivered                                               ? 0
+                                                                                   : 1;
     l.body = malloc(msg.body.len + 1);
     l.trace_id = amqp_header_string(&msg.properties, "X-Amzn-Trace-Id");
     delivery *dv = calloc(1, sizeof *dv);
@@ -296,9 +299,12 @@ static int on_deliver(aq *q, const amqp_basic_deliver_t *d)
     copy[msg.body.len] = '\0';
     amqp_destroy_message(&msg);
     pthread_mutex_lock(&q->mu);
-    dv->m = (queue_message){.tag = ((uint64_t)q->gen << TAG_BITS) | btag, .body = copy,
-                            .len = l.len, .redelivered = redelivered,
-                            .delivery_count = l.delivery_count, .trace_id = tcopy};
+    dv->m = (queue_message){.tag = ((uint64_t)q->gen << TAG_BITS) | btag,
+                            .body = copy,
+                            .len = l.len,
+                            .redelivered = redelivered,
+                            .delivery_count = l.delivery_count,
+                            .trace_id = tcopy};
     if (q->tail)
         q->tail->next = dv;
     else
@@ -434,8 +440,8 @@ static void start_publish(aq *q, request *r, lease *dead)
     snprintf(target, sizeof target, "%s", dead ? q->cfg.dlq : q->cfg.queue);
     if (!dead && r->opts && r->opts->delay_ms > 0) {
         rnr_error e;
-        if (amqp_link_declare_wait(&q->link, q->cfg.queue, r->opts->delay_ms, target,
-                                   sizeof target, &e)) {
+        if (amqp_link_declare_wait(&q->link, q->cfg.queue, r->opts->delay_ms, target, sizeof target,
+                                   &e)) {
             f->req = NULL;
             free(f->st);
             memset(f, 0, sizeof *f);
@@ -472,19 +478,20 @@ static int stale_or_unknown(aq *q, request *r, lease **out)
     if (gen != q->gen) {
         finish_err(q, r, RNR_ERR_TRANSIENT,
                    "delivery tag is stale: the broker connection was reset since the message was "
-                   "delivered, and the broker will deliver it again%s", "");
+                   "delivered, and the broker will deliver it again%s",
+                   "");
         return -1;
     }
     *out = lease_find(q, r->tag & TAG_MASK);
     if (*out && (*out)->settling) {
-        finish_err(q, r, RNR_ERR_INVALID,
-                   "delivery tag is being dead-lettered already%s", "");
+        finish_err(q, r, RNR_ERR_INVALID, "delivery tag is being dead-lettered already%s", "");
         return -1;
     }
     if (!*out) {
         finish_err(q, r, RNR_ERR_INVALID,
                    "delivery tag is not leased to this consumer (already acked or never "
-                   "delivered)%s", "");
+                   "delivered)%s",
+                   "");
         return -1;
     }
     return 0;
@@ -536,7 +543,9 @@ static void exec_request(aq *q, request *r)
         pthread_mutex_lock(&q->mu);
         snprintf(why, sizeof why, "RabbitMQ at %.100s:%d is unreachable (%.200s); nothing was %s",
                  q->cfg.host, q->cfg.port, q->down_why,
-                 r->kind == REQ_PUBLISH ? "published" : r->kind == REQ_BROWSE ? "read" : "counted");
+                 r->kind == REQ_PUBLISH  ? "published"
+                 : r->kind == REQ_BROWSE ? "read"
+                                         : "counted");
         pthread_mutex_unlock(&q->mu);
         if (r->kind == REQ_PUBLISH)
             for (size_t i = 0; i < r->n; i++)

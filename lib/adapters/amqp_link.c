@@ -35,10 +35,10 @@ int amqp_link_status_error(rnr_error *err, int status, const char *what)
 
 static int server_close_error(rnr_error *err, int code_in, amqp_bytes_t text, const char *what)
 {
-    int code = code_in == 403 ? RNR_ERR_AUTH
-             : code_in == 404 ? RNR_ERR_NOTFOUND
-             : code_in == 406 ? RNR_ERR_INVALID
-                              : RNR_ERR_TRANSIENT;
+    int code = code_in == 403   ? RNR_ERR_AUTH
+               : code_in == 404 ? RNR_ERR_NOTFOUND
+               : code_in == 406 ? RNR_ERR_INVALID
+                                : RNR_ERR_TRANSIENT;
     return rnr_error_set(err, code, "%s: broker said %d %.*s", what, code_in, (int)text.len,
                          (const char *)text.bytes);
 }
@@ -167,7 +167,9 @@ static int open_socket(amqp_link *l, rnr_error *err)
     int st = amqp_socket_open_noblock(s, c->host, c->port, &tv);
     if (st != AMQP_STATUS_OK) {
         char what[400];
-        int e = st == AMQP_STATUS_SOCKET_ERROR ? connect_errno(c->host, c->port, c->connect_timeout_ms) : 0;
+        int e = st == AMQP_STATUS_SOCKET_ERROR
+                    ? connect_errno(c->host, c->port, c->connect_timeout_ms)
+                    : 0;
         snprintf(what, sizeof what, "RabbitMQ at %.200s:%d is unreachable%s%s", c->host, c->port,
                  e ? ": " : "", e ? strerror(e) : "");
         return amqp_link_status_error(err, st, what);
@@ -261,9 +263,10 @@ static int setup_channel(amqp_link *l, rnr_error *err)
     const amqp_config *c = l->cfg;
     int rc = open_channel(l, err);
     amqp_table_entry_t dlq_args[] = {entry_str("x-queue-type", "quorum")};
-    amqp_table_entry_t q_args[] = {
-        entry_str("x-queue-type", "quorum"), entry_str("x-dead-letter-exchange", ""),
-        entry_str("x-dead-letter-routing-key", c->dlq), entry_i64("x-delivery-limit", c->delivery_limit)};
+    amqp_table_entry_t q_args[] = {entry_str("x-queue-type", "quorum"),
+                                   entry_str("x-dead-letter-exchange", ""),
+                                   entry_str("x-dead-letter-routing-key", c->dlq),
+                                   entry_i64("x-delivery-limit", c->delivery_limit)};
     amqp_table_t none = amqp_empty_table;
     if (!rc)
         rc = declare(l, c->dlq, c->quorum ? (amqp_table_t){1, dlq_args} : none, err);
@@ -325,19 +328,20 @@ void amqp_link_close(amqp_link *l, int graceful)
 
 int amqp_link_consume(amqp_link *l, char *ctag, size_t cap, rnr_error *err)
 {
-    amqp_basic_consume_ok_t *ok = amqp_basic_consume(
-        l->conn, l->ch, amqp_cstring_bytes(l->cfg->queue), amqp_empty_bytes, 0, 0, 0,
-        amqp_empty_table);
+    amqp_basic_consume_ok_t *ok =
+        amqp_basic_consume(l->conn, l->ch, amqp_cstring_bytes(l->cfg->queue), amqp_empty_bytes, 0,
+                           0, 0, amqp_empty_table);
     int rc = amqp_link_reply_error(err, amqp_get_rpc_reply(l->conn), "AMQP basic.consume");
     if (!rc)
-        snprintf(ctag, cap, "%.*s", (int)ok->consumer_tag.len, (const char *)ok->consumer_tag.bytes);
+        snprintf(ctag, cap, "%.*s", (int)ok->consumer_tag.len,
+                 (const char *)ok->consumer_tag.bytes);
     return rc;
 }
 
 int amqp_link_count(amqp_link *l, const char *name, int64_t *count, rnr_error *err)
 {
-    amqp_queue_declare_ok_t *ok = amqp_queue_declare(l->conn, l->ch, amqp_cstring_bytes(name), 1,
-                                                     0, 0, 0, amqp_empty_table);
+    amqp_queue_declare_ok_t *ok =
+        amqp_queue_declare(l->conn, l->ch, amqp_cstring_bytes(name), 1, 0, 0, 0, amqp_empty_table);
     char what[300];
     snprintf(what, sizeof what, "count queue '%s'", name);
     int rc = amqp_link_reply_error(err, amqp_get_rpc_reply(l->conn), what);
@@ -367,7 +371,8 @@ int amqp_link_publish(amqp_link *l, const char *queue, const char *body, size_t 
         h[nh++] = entry_i64("x-rnr-dead-at", (int64_t)ts.tv_sec);
     }
     amqp_basic_properties_t p = {0};
-    p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_HEADERS_FLAG;
+    p._flags =
+        AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_HEADERS_FLAG;
     p.content_type = amqp_cstring_bytes(content_type ? content_type : "application/json");
     p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
     p.headers = (amqp_table_t){nh, h};
@@ -407,14 +412,31 @@ int amqp_header_int(const amqp_basic_properties_t *p, const char *name, int64_t 
     if (!v)
         return -1;
     switch (v->kind) {
-    case AMQP_FIELD_KIND_I8: *out = v->value.i8; return 0;
-    case AMQP_FIELD_KIND_U8: *out = v->value.u8; return 0;
-    case AMQP_FIELD_KIND_I16: *out = v->value.i16; return 0;
-    case AMQP_FIELD_KIND_U16: *out = v->value.u16; return 0;
-    case AMQP_FIELD_KIND_I32: *out = v->value.i32; return 0;
-    case AMQP_FIELD_KIND_U32: *out = v->value.u32; return 0;
-    case AMQP_FIELD_KIND_I64: *out = v->value.i64; return 0;
-    case AMQP_FIELD_KIND_U64: *out = (int64_t)v->value.u64; return 0;
-    default: return -1;
+    case AMQP_FIELD_KIND_I8:
+        *out = v->value.i8;
+        return 0;
+    case AMQP_FIELD_KIND_U8:
+        *out = v->value.u8;
+        return 0;
+    case AMQP_FIELD_KIND_I16:
+        *out = v->value.i16;
+        return 0;
+    case AMQP_FIELD_KIND_U16:
+        *out = v->value.u16;
+        return 0;
+    case AMQP_FIELD_KIND_I32:
+        *out = v->value.i32;
+        return 0;
+    case AMQP_FIELD_KIND_U32:
+        *out = v->value.u32;
+        return 0;
+    case AMQP_FIELD_KIND_I64:
+        *out = v->value.i64;
+        return 0;
+    case AMQP_FIELD_KIND_U64:
+        *out = (int64_t)v->value.u64;
+        return 0;
+    default:
+        return -1;
     }
 }

@@ -58,8 +58,10 @@ int amqp_mgmt_parse_unacked(const char *body, size_t len, int64_t *unacked, rnr_
     if (!root)
         rc = rnr_error_set(err, RNR_ERR_PARSE, "management API: the reply is not JSON");
     else if (json_is_integer(v) && json_integer_value(v) < 0)
-        rc = rnr_error_set(err, RNR_ERR_PARSE, "management API: messages_unacknowledged is "
-                           "negative (%lld)", (long long)json_integer_value(v));
+        rc = rnr_error_set(err, RNR_ERR_PARSE,
+                           "management API: messages_unacknowledged is "
+                           "negative (%lld)",
+                           (long long)json_integer_value(v));
     else if (json_is_integer(v))
         *unacked = json_integer_value(v);
     json_decref(root);

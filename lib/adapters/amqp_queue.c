@@ -234,4 +234,3 @@ int amqp_queue_open(const char *url, const char *queue_name, rnr_queue **out, rn
     *out = h;
     return RNR_OK;
 }
-

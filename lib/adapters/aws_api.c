@@ -121,9 +121,18 @@ void aws_client_free(aws_client *c)
     free(c);
 }
 
-const char *aws_client_region(const aws_client *c) { return c->region; }
-const char *aws_client_endpoint(const aws_client *c) { return c->endpoint; }
-int aws_client_max_attempts(const aws_client *c) { return c->max_attempts; }
+const char *aws_client_region(const aws_client *c)
+{
+    return c->region;
+}
+const char *aws_client_endpoint(const aws_client *c)
+{
+    return c->endpoint;
+}
+int aws_client_max_attempts(const aws_client *c)
+{
+    return c->max_attempts;
+}
 
 int aws_client_credentials(aws_client *c, aws_credentials *out, rnr_error *err)
 {
@@ -140,8 +149,7 @@ void aws_client_backoff(aws_client *c, int attempt)
 }
 
 int aws_sign_curl(CURL *h, struct curl_slist **headers, const aws_credentials *cr,
-                  const char *region, const char *service, const char *payload_hash,
-                  rnr_error *err)
+                  const char *region, const char *service, const char *payload_hash, rnr_error *err)
 {
     char line[4200];
     snprintf(line, sizeof line, "aws:amz:%s:%s", region, service);
@@ -165,10 +173,11 @@ int aws_error_class(long status, const char *code)
 {
     static const char *const notfound[] = {"ResourceNotFoundException", "ClusterNotFoundException",
                                            "ServiceNotFoundException", "NoSuchKey", "NoSuchBucket"};
-    static const char *const transient[] = {"Throttling", "ThrottlingException", "SlowDown",
-                                            "RequestLimitExceeded", "TooManyRequestsException",
-                                            "RequestTimeout", "InternalError", "InternalFailure",
-                                            "ServiceUnavailable", "RequestThrottled"};
+    static const char *const transient[] = {
+        "Throttling",           "ThrottlingException",      "SlowDown",
+        "RequestLimitExceeded", "TooManyRequestsException", "RequestTimeout",
+        "InternalError",        "InternalFailure",          "ServiceUnavailable",
+        "RequestThrottled"};
     code = code ? code : "";
     for (size_t i = 0; i < sizeof notfound / sizeof notfound[0]; i++)
         if (strcmp(code, notfound[i]) == 0)
@@ -204,8 +213,7 @@ static xmlNode *xml_find(xmlNode *n, const char *name)
     return NULL;
 }
 
-void aws_error_shape(const char *body, size_t len, char *code, size_t ccap, char *msg,
-                        size_t mcap)
+void aws_error_shape(const char *body, size_t len, char *code, size_t ccap, char *msg, size_t mcap)
 {
     code[0] = msg[0] = '\0';
     if (!body || !len)
@@ -241,8 +249,7 @@ void aws_error_shape(const char *body, size_t len, char *code, size_t ccap, char
 }
 
 static int post_once(aws_client *c, const char *target, const char *ctype, const char *body,
-                     size_t len, const char *hash, aws_response *resp, CURLcode *cc,
-                     rnr_error *err)
+                     size_t len, const char *hash, aws_response *resp, CURLcode *cc, rnr_error *err)
 {
     aws_credentials *cr = malloc(sizeof *cr);
     if (!cr)
@@ -341,8 +348,8 @@ static int json_call(aws_client *c, const char *action, const char *target, json
     if (!body)
         return rnr_error_set(err, RNR_ERR_NOMEM, "%s %s: cannot encode request", c->service,
                              action);
-    int rc = aws_post(c, action, target, "application/x-amz-json-1.1", body, strlen(body), resp,
-                      err);
+    int rc =
+        aws_post(c, action, target, "application/x-amz-json-1.1", body, strlen(body), resp, err);
     free(body);
     return rc;
 }
@@ -361,13 +368,14 @@ int aws_secret_string_parse(const char *body, size_t len, const char *secret_id,
     *value = NULL;
     json_t *resp = body ? json_loadb(body, len, 0, NULL) : NULL;
     if (!resp)
-        return rnr_error_set(err, RNR_ERR_PARSE, "secret %.200s: response is not JSON",
-                             secret_id);
+        return rnr_error_set(err, RNR_ERR_PARSE, "secret %.200s: response is not JSON", secret_id);
     const char *s = json_string_value(json_object_get(resp, "SecretString"));
     int rc = RNR_OK;
     if (!s)
-        rc = rnr_error_set(err, RNR_ERR_UNSUPPORTED, "secret %.200s has no SecretString "
-                           "(binary secrets are not supported)", secret_id);
+        rc = rnr_error_set(err, RNR_ERR_UNSUPPORTED,
+                           "secret %.200s has no SecretString "
+                           "(binary secrets are not supported)",
+                           secret_id);
     else if (!(*value = strdup(s)))
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "secretsmanager: out of memory");
     json_decref(resp);
@@ -419,8 +427,10 @@ int aws_cloudwatch_put(aws_client *c, const char *ns, const char *name, double v
         return rnr_error_set(err, RNR_ERR_INVALID, "cloudwatch: metric %s value is not finite",
                              name);
     if (ndims > 30)
-        return rnr_error_set(err, RNR_ERR_INVALID, "cloudwatch: metric %s has %zu dimensions "
-                             "(at most 30)", name, ndims);
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "cloudwatch: metric %s has %zu dimensions "
+                             "(at most 30)",
+                             name, ndims);
     char *body = NULL, num[64], key[96];
     size_t n = 0;
     int bad = form_add(&body, &n, "Action", "PutMetricData") ||
@@ -448,8 +458,8 @@ int aws_cloudwatch_put(aws_client *c, const char *ns, const char *name, double v
     return rc;
 }
 
-int aws_ecs_describe_service(aws_client *c, const char *cluster, const char *service,
-                             int *running, int *desired, rnr_error *err)
+int aws_ecs_describe_service(aws_client *c, const char *cluster, const char *service, int *running,
+                             int *desired, rnr_error *err)
 {
     json_t *req = json_pack("{s:s, s:[s]}", "cluster", cluster ? cluster : "", "services",
                             service ? service : "");
@@ -458,8 +468,8 @@ int aws_ecs_describe_service(aws_client *c, const char *cluster, const char *ser
         return rnr_error_set(err, RNR_ERR_INVALID, "ecs: cluster and service names are required");
     }
     aws_response r;
-    int rc = json_call(c, "DescribeServices",
-                       "AmazonEC2ContainerServiceV20141113.DescribeServices", req, &r, err);
+    int rc = json_call(c, "DescribeServices", "AmazonEC2ContainerServiceV20141113.DescribeServices",
+                       req, &r, err);
     json_decref(req);
     if (rc == RNR_OK)
         rc = aws_ecs_service_parse(r.body, r.len, cluster, service, running, desired, err);
@@ -483,8 +493,10 @@ int aws_ecs_service_parse(const char *body, size_t len, const char *cluster, con
 {
     json_t *resp = body ? json_loadb(body, len, 0, NULL) : NULL;
     if (!resp)
-        return rnr_error_set(err, RNR_ERR_PARSE, "ecs service %.100s/%.100s: response is not "
-                             "JSON", cluster, service);
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "ecs service %.100s/%.100s: response is not "
+                             "JSON",
+                             cluster, service);
     json_t *svc = json_array_get(json_object_get(resp, "services"), 0);
     int run, des, rc = RNR_OK;
     if (ecs_count(json_object_get(svc, "runningCount"), &run) == 0 &&
@@ -509,7 +521,10 @@ static int secrets_op_get(void *self, const char *name, char **value, rnr_error 
     return aws_secrets_get_value(self, name, value, err);
 }
 
-static void client_close(void *self) { aws_client_free(self); }
+static void client_close(void *self)
+{
+    aws_client_free(self);
+}
 
 static const secrets_ops aws_secrets_ops = {secrets_op_get, client_close};
 
@@ -580,7 +595,8 @@ int ecs_fleet_open(const char *cluster, const char *service, const aws_opts *o, 
                    rnr_error *err)
 {
     if (!cluster || !*cluster || !service || !*service)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "ecs fleet: cluster and service names are "
+        return rnr_error_set(err, RNR_ERR_CONFIG,
+                             "ecs fleet: cluster and service names are "
                              "required (ECS_CLUSTER_NAME, ECS_SERVICE_NAME)");
     ecs_fleet *f = calloc(1, sizeof *f);
     rnr_fleet *p = malloc(sizeof *p);

@@ -88,8 +88,8 @@ int aws_secret_string_parse(const char *body, size_t len, const char *secret_id,
 int aws_cloudwatch_put(aws_client *c, const char *ns, const char *name, double value,
                        const char *unit, const metric_dim *dims, size_t ndims, rnr_error *err);
 /* ECS DescribeServices for one service: runningCount and desiredCount. */
-int aws_ecs_describe_service(aws_client *c, const char *cluster, const char *service,
-                             int *running, int *desired, rnr_error *err);
+int aws_ecs_describe_service(aws_client *c, const char *cluster, const char *service, int *running,
+                             int *desired, rnr_error *err);
 
 /* runningCount and desiredCount (each 0..INT_MAX) of a DescribeServices
  * reply; RNR_ERR_NOTFOUND with the failure reason when the service is

@@ -46,7 +46,10 @@ static int creds_alloc(aws_creds **out, rnr_error *err)
     return RNR_OK;
 }
 
-int aws_creds_new(aws_creds **out, rnr_error *err) { return creds_alloc(out, err); }
+int aws_creds_new(aws_creds **out, rnr_error *err)
+{
+    return creds_alloc(out, err);
+}
 
 /* Copy src into a fixed field; -1 when it does not fit. */
 static int put_field(char *dst, size_t cap, const char *src)
@@ -63,8 +66,10 @@ static int fill_creds(aws_credentials *o, const char *ak, const char *sk, const 
 {
     memset(o, 0, sizeof *o);
     if (!ak || !*ak || !sk || !*sk)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "aws credentials from %s: access key id or "
-                             "secret access key is empty", source);
+        return rnr_error_set(err, RNR_ERR_CONFIG,
+                             "aws credentials from %s: access key id or "
+                             "secret access key is empty",
+                             source);
     if (put_field(o->access_key, sizeof o->access_key, ak) ||
         put_field(o->secret_key, sizeof o->secret_key, sk) ||
         put_field(o->session_token, sizeof o->session_token, tok ? tok : ""))
@@ -72,8 +77,10 @@ static int fill_creds(aws_credentials *o, const char *ak, const char *sk, const 
                              source);
     for (const char *p = o->access_key; *p; p++)
         if (!isalnum((unsigned char)*p))
-            return rnr_error_set(err, RNR_ERR_CONFIG, "aws credentials from %s: access key id "
-                                 "has characters other than letters and digits", source);
+            return rnr_error_set(err, RNR_ERR_CONFIG,
+                                 "aws credentials from %s: access key id "
+                                 "has characters other than letters and digits",
+                                 source);
     o->source = source;
     return RNR_OK;
 }
@@ -105,7 +112,8 @@ static int from_env(aws_credentials *o, int *found, rnr_error *err)
     if ((!ak || !*ak) && (!sk || !*sk))
         return RNR_OK;
     if (!ak || !*ak || !sk || !*sk)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+        return rnr_error_set(err, RNR_ERR_CONFIG,
+                             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
                              "must be set together");
     *found = 1;
     return fill_creds(o, ak, sk, getenv("AWS_SESSION_TOKEN"), "environment", err);
@@ -174,8 +182,8 @@ static void profile_line(profile_keys *k, char *line, const char *profile)
         snprintf(k->tok, sizeof k->tok, "%s", val);
 }
 
-int aws_creds_read_profile(FILE *f, const char *profile, aws_credentials *o, int *found,
-                           int *seen, rnr_error *err)
+int aws_creds_read_profile(FILE *f, const char *profile, aws_credentials *o, int *found, int *seen,
+                           rnr_error *err)
 {
     *found = *seen = 0;
     profile_keys *k = calloc(1, sizeof *k);
@@ -206,8 +214,10 @@ static int from_profile(aws_credentials *o, int *found, rnr_error *err)
     if (!f) {
         int rc = RNR_OK;
         if (env_profile && *env_profile)
-            rc = rnr_error_set(err, RNR_ERR_CONFIG, "AWS_PROFILE=%s but the credentials file %s "
-                               "cannot be read", profile, path ? path : "(no HOME)");
+            rc = rnr_error_set(err, RNR_ERR_CONFIG,
+                               "AWS_PROFILE=%s but the credentials file %s "
+                               "cannot be read",
+                               profile, path ? path : "(no HOME)");
         free(path);
         return rc;
     }
@@ -228,9 +238,9 @@ static int from_profile(aws_credentials *o, int *found, rnr_error *err)
 
 static int host_allowed_plain_http(const char *host)
 {
-    static const char *const ok[] = {"127.0.0.1", "localhost", "[::1]", "::1",
-                                     "169.254.170.2", "169.254.170.23", "[fd00:ec2::23]",
-                                     "fd00:ec2::23"};
+    static const char *const ok[] = {
+        "127.0.0.1",     "localhost",      "[::1]",          "::1",
+        "169.254.170.2", "169.254.170.23", "[fd00:ec2::23]", "fd00:ec2::23"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (strcmp(host, ok[i]) == 0)
             return 1;
@@ -265,8 +275,10 @@ static int container_url(char **url, int *found, rnr_error *err)
         rc = rnr_error_set(err, RNR_ERR_CONFIG, "AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL");
     } else if (strcmp(scheme, "https") != 0 &&
                !(strcmp(scheme, "http") == 0 && host_allowed_plain_http(host))) {
-        rc = rnr_error_set(err, RNR_ERR_CONFIG, "AWS_CONTAINER_CREDENTIALS_FULL_URI: http is only "
-                           "allowed to loopback or the ECS/EKS addresses (host %s)", host);
+        rc = rnr_error_set(err, RNR_ERR_CONFIG,
+                           "AWS_CONTAINER_CREDENTIALS_FULL_URI: http is only "
+                           "allowed to loopback or the ECS/EKS addresses (host %s)",
+                           host);
     } else if (!(*url = strdup(full))) {
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "aws credentials: out of memory");
     } else {
@@ -288,8 +300,10 @@ static int container_token(char **tok, rnr_error *err)
     if (file && *file) {
         FILE *f = fopen(file, "r");
         if (!f)
-            return rnr_error_set(err, RNR_ERR_CONFIG, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s "
-                                 "cannot be read", file);
+            return rnr_error_set(err, RNR_ERR_CONFIG,
+                                 "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s "
+                                 "cannot be read",
+                                 file);
         size_t n = fread(buf, 1, sizeof buf - 1, f);
         fclose(f);
         buf[n] = '\0';
@@ -297,7 +311,8 @@ static int container_token(char **tok, rnr_error *err)
     }
     int rc = RNR_OK;
     if (val && *val && strpbrk(val, "\r\n"))
-        rc = rnr_error_set(err, RNR_ERR_CONFIG, "container authorization token contains a "
+        rc = rnr_error_set(err, RNR_ERR_CONFIG,
+                           "container authorization token contains a "
                            "line break");
     else if (val && *val && !(*tok = strdup(val)))
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "aws credentials: out of memory");
@@ -319,8 +334,10 @@ int aws_creds_parse_container(const char *body, aws_credentials *o, rnr_error *e
     if (rc == RNR_OK && exp) {
         int64_t t;
         if (time_parse_iso(exp, &t) != 0)
-            rc = rnr_error_set(err, RNR_ERR_PARSE, "container credentials: Expiration %.40s is "
-                               "not an ISO 8601 time", exp);
+            rc = rnr_error_set(err, RNR_ERR_PARSE,
+                               "container credentials: Expiration %.40s is "
+                               "not an ISO 8601 time",
+                               exp);
         else
             o->expiration = t;
     }
@@ -405,7 +422,8 @@ static int resolve(aws_credentials *o, rnr_error *err)
         return rc;
     if ((rc = from_container(o, &found, err)) != RNR_OK || found)
         return rc;
-    return rnr_error_set(err, RNR_ERR_CONFIG, "no AWS credentials: set AWS_ACCESS_KEY_ID and "
+    return rnr_error_set(err, RNR_ERR_CONFIG,
+                         "no AWS credentials: set AWS_ACCESS_KEY_ID and "
                          "AWS_SECRET_ACCESS_KEY, a credentials file profile, or run in ECS");
 }
 

@@ -46,8 +46,8 @@ void aws_creds_free(aws_creds *c);
 /* Read profile's keys from a shared credentials file (INI): *found = 1
  * and *o filled when it has both keys; *seen = 1 when the section exists.
  * Pure apart from reading f (fuzzed through fmemopen). */
-int aws_creds_read_profile(FILE *f, const char *profile, aws_credentials *o, int *found,
-                           int *seen, rnr_error *err);
+int aws_creds_read_profile(FILE *f, const char *profile, aws_credentials *o, int *found, int *seen,
+                           rnr_error *err);
 /* Fill *o from the container endpoint's JSON reply (AccessKeyId,
  * SecretAccessKey, Token, Expiration); pure (fuzzed). */
 int aws_creds_parse_container(const char *body, aws_credentials *o, rnr_error *err);

@@ -83,7 +83,8 @@ char *aws_uri_encode(const char *s, size_t len, int keep_slash)
         return NULL;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+            (keep_slash && c == '/')) {
             *p++ = (char)c;
         } else {
             *p++ = '%';
@@ -151,7 +152,10 @@ static void sb_add(sbuf *b, const char *s, size_t n)
     b->s[b->n] = '\0';
 }
 
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+static void sb_str(sbuf *b, const char *s)
+{
+    sb_add(b, s, strlen(s));
+}
 
 typedef struct qpair {
     char *k, *v;
@@ -352,7 +356,8 @@ int aws_sigv4_parse_auth(const char *a, aws_sigv4_auth *out, rnr_error *err)
     if (np != 5 || strcmp(parts[4], "aws4_request") != 0 || strlen(parts[1]) != 8 ||
         strlen(parts[0]) >= sizeof out->access_key || strlen(parts[2]) >= sizeof out->region ||
         strlen(parts[3]) >= sizeof out->service)
-        return rnr_error_set(err, RNR_ERR_AUTH, "malformed credential scope in Authorization header");
+        return rnr_error_set(err, RNR_ERR_AUTH,
+                             "malformed credential scope in Authorization header");
     strcpy(out->access_key, parts[0]);
     strcpy(out->date, parts[1]);
     strcpy(out->region, parts[2]);

@@ -17,7 +17,7 @@
 #define AWS_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 typedef struct aws_header {
-    const char *name;  /* lower case */
+    const char *name; /* lower case */
     const char *value;
 } aws_header;
 
@@ -34,8 +34,8 @@ typedef struct aws_sigv4_auth {
 
 void aws_sha256_hex(const void *data, size_t len, char out[AWS_SHA256_HEX_LEN + 1]);
 /* SHA-256 hex and base64 MD5 of a whole file, read in chunks. */
-int aws_file_digests(const char *path, char sha256_hex[AWS_SHA256_HEX_LEN + 1],
-                     char md5_b64[25], long long *size, rnr_error *err);
+int aws_file_digests(const char *path, char sha256_hex[AWS_SHA256_HEX_LEN + 1], char md5_b64[25],
+                     long long *size, rnr_error *err);
 void aws_md5_b64(const void *data, size_t len, char out[25]);
 
 /* Percent-encode per SigV4: unreserved A-Za-z0-9-_.~ kept, the rest %XX

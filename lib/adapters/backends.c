@@ -118,8 +118,7 @@ static int url_scheme(const char *url, char *buf, size_t n)
 }
 
 /* Resolve url's scheme for a port; fills scheme or reports the error. */
-static int backend_scheme(const char *url, const char *port, char *scheme, size_t n,
-                          rnr_error *err)
+static int backend_scheme(const char *url, const char *port, char *scheme, size_t n, rnr_error *err)
 {
     char masked[256];
     if (!url || !*url)
@@ -239,7 +238,10 @@ int backend_open_invocations(const char *api, rnr_invocations **out, rnr_error *
     return lambda_runtime_open(api, out, err);
 }
 
-void backend_url_mask(const char *url, char *buf, size_t n) { url_mask(url, buf, n); }
+void backend_url_mask(const char *url, char *buf, size_t n)
+{
+    url_mask(url, buf, n);
+}
 
 int backend_local_url_parse(const char *url, const char *scheme, backend_local_url *out,
                             rnr_error *err)

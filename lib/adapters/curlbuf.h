@@ -7,12 +7,12 @@
 #include <stddef.h>
 
 typedef struct curlbuf {
-    char *data;  /* NULL until the first byte */
+    char *data; /* NULL until the first byte */
     size_t len;
-    size_t cap;  /* allocated bytes; grows by doubling, so a large body is
+    size_t cap; /* allocated bytes; grows by doubling, so a large body is
                   * not one realloc per chunk */
-    size_t max;  /* cap in bytes; 0 = none */
-    int over;    /* set when the cap stopped the transfer */
+    size_t max; /* cap in bytes; 0 = none */
+    int over;   /* set when the cap stopped the transfer */
 } curlbuf;
 
 /* CURLOPT_WRITEFUNCTION with a curlbuf as CURLOPT_WRITEDATA. */

@@ -60,8 +60,8 @@ static int env_secret(embedded_secrets *s, const char *name, char **value, rnr_e
                            "secret '%s': neither environment variable %s nor %s is set", name,
                            exact, var);
     else if (!v)
-        rc = rnr_error_set(err, RNR_ERR_NOTFOUND,
-                           "secret '%s': environment variable %s is not set", name, var);
+        rc = rnr_error_set(err, RNR_ERR_NOTFOUND, "secret '%s': environment variable %s is not set",
+                           name, var);
     else if (!(*value = strdup(v)))
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory reading secret '%s'", name);
     free(exact);
@@ -89,8 +89,8 @@ static int read_secret_file(const char *name, const char *path, char **value, rn
         else if (r == 0)
             break;
         else if ((n += (size_t)r) > SECRET_MAX)
-            rc = rnr_error_set(err, RNR_ERR_LIMIT, "secret '%s': file '%s' is over 64 KiB",
-                               name, path);
+            rc = rnr_error_set(err, RNR_ERR_LIMIT, "secret '%s': file '%s' is over 64 KiB", name,
+                               path);
     }
     close(fd);
     if (rc != RNR_OK) {
@@ -165,17 +165,17 @@ int embedded_secrets_open(const char *url, rnr_secrets **out, rnr_error *err)
         s->kind = SECRETS_FILE_DIR;
         rc = backend_local_url_parse(url, "file", &u, err);
         if (rc == RNR_OK && *u.query)
-            rc = rnr_error_set(err, RNR_ERR_INVALID, "secrets URL '%s' takes no parameters",
-                               masked);
+            rc =
+                rnr_error_set(err, RNR_ERR_INVALID, "secrets URL '%s' takes no parameters", masked);
         if (rc == RNR_OK) {
             s->arg = u.path;
             u.path = NULL;
         }
         backend_local_url_clear(&u);
     } else if (rc == RNR_OK) {
-        rc = rnr_error_set(err, RNR_ERR_INVALID,
-                           "secrets URL '%s' is not env:, env:PREFIX, file: or file:///dir",
-                           masked);
+        rc =
+            rnr_error_set(err, RNR_ERR_INVALID,
+                          "secrets URL '%s' is not env:, env:PREFIX, file: or file:///dir", masked);
     }
     if (rc == RNR_OK && !s->arg)
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
@@ -221,15 +221,14 @@ static int metrics_json(const char *path, const char *ns, const char *name, doub
     json_t *d = json_object();
     for (size_t i = 0; d && i < ndims; i++)
         json_object_set_new(d, dims[i].name, json_string(dims[i].value ? dims[i].value : ""));
-    json_t *o = json_pack("{s:s, s:s, s:s, s:f, s:s, s:o}", "time", when, "namespace", ns,
-                          "name", name, "value", value, "unit", unit ? unit : "None",
-                          "dimensions", d);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:f, s:s, s:o}", "time", when, "namespace", ns, "name",
+                          name, "value", value, "unit", unit ? unit : "None", "dimensions", d);
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     if (!text)
         return rnr_error_set(err, RNR_ERR_INVALID,
-                             "metric %s/%s: cannot encode as JSON (not UTF-8, or not finite)",
-                             ns, name);
+                             "metric %s/%s: cannot encode as JSON (not UTF-8, or not finite)", ns,
+                             name);
     size_t len = strlen(text);
     char *line = realloc(text, len + 2);
     if (!line) {
@@ -259,8 +258,7 @@ static int em_put(void *self, const char *ns, const char *name, double value, co
     for (size_t i = 0; i < ndims && off < sizeof dimtext; i++)
         off += (size_t)snprintf(dimtext + off, sizeof dimtext - off, " %s=%s", dims[i].name,
                                 dims[i].value ? dims[i].value : "");
-    log_info("metrics", "metric %s/%s=%.17g %s%s", ns, name, value, unit ? unit : "None",
-             dimtext);
+    log_info("metrics", "metric %s/%s=%.17g %s%s", ns, name, value, unit ? unit : "None", dimtext);
     return m->path ? metrics_json(m->path, ns, name, value, unit, dims, ndims, err) : RNR_OK;
 }
 
@@ -287,8 +285,8 @@ int embedded_metrics_open(const char *url, rnr_metrics **out, rnr_error *err)
         backend_local_url u;
         rc = backend_local_url_parse(url, "file", &u, err);
         if (rc == RNR_OK && *u.query)
-            rc = rnr_error_set(err, RNR_ERR_INVALID, "metrics URL '%s' takes no parameters",
-                               masked);
+            rc =
+                rnr_error_set(err, RNR_ERR_INVALID, "metrics URL '%s' takes no parameters", masked);
         if (rc == RNR_OK) {
             m->path = u.path;
             u.path = NULL;

@@ -72,8 +72,9 @@ static int check_components(const char *key, size_t len, rnr_error *err)
             if (c < 0x20 || c == 0x7f)
                 return bad_key(key, "it contains a control character", err);
             if (!key_char_ok(c))
-                return bad_key(key, "it contains a character outside letters, digits and "
-                                    "-_.:+@=,~%()!",
+                return bad_key(key,
+                               "it contains a character outside letters, digits and "
+                               "-_.:+@=,~%()!",
                                err);
             continue;
         }
@@ -285,7 +286,7 @@ static int walk_dir(walk *w, const char *dirpath, size_t klen, int depth, rnr_er
     DIR *d = opendir(dirpath);
     if (!d)
         return (errno == ENOENT || errno == ENOTDIR) ? RNR_OK
-                                                      : io_error("cannot list", dirpath, errno, err);
+                                                     : io_error("cannot list", dirpath, errno, err);
     int rc = RNR_OK;
     struct dirent *de;
     while (rc == RNR_OK && (de = readdir(d)) != NULL) {
@@ -411,15 +412,17 @@ static int fs_open_object(file_store *s, const char *key, int *fd, store_meta *m
     struct stat st;
     if (*fd < 0 || fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         int e = *fd < 0 ? errno : ENOENT;
-        rc = (e == ENOENT || e == ENOTDIR) ? rnr_error_set(err, RNR_ERR_NOTFOUND, "no object with key '%s'", key)
-                                           : io_error("cannot read", src, e, err);
+        rc = (e == ENOENT || e == ENOTDIR)
+                 ? rnr_error_set(err, RNR_ERR_NOTFOUND, "no object with key '%s'", key)
+                 : io_error("cannot read", src, e, err);
         if (*fd >= 0)
             close(*fd);
         *fd = -1;
     } else {
         m->size = (int64_t)st.st_size;
         snprintf(m->etag, sizeof m->etag, "\"%llx-%llx-%llx.%09ld\"", (unsigned long long)st.st_ino,
-                 (unsigned long long)st.st_size, (unsigned long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+                 (unsigned long long)st.st_size, (unsigned long long)st.st_mtim.tv_sec,
+                 st.st_mtim.tv_nsec);
     }
     free(src);
     return rc;
@@ -434,16 +437,17 @@ static int fs_head(void *self, const char *key, store_meta *out, rnr_error *err)
     return rc;
 }
 
-static int fs_get_range(void *self, const char *key, uint64_t off, size_t n, void *buf, store_meta *m,
-                        rnr_error *err)
+static int fs_get_range(void *self, const char *key, uint64_t off, size_t n, void *buf,
+                        store_meta *m, rnr_error *err)
 {
     int fd;
     int rc = fs_open_object(self, key, &fd, m, err);
     if (rc != RNR_OK)
         return rc;
     if (off > (uint64_t)m->size || n > (uint64_t)m->size - off)
-        rc = rnr_error_set(err, RNR_ERR_PARSE, "'%s': bytes %llu-%llu asked of an object of %lld bytes", key,
-                           (unsigned long long)off, (unsigned long long)(off + n - 1), (long long)m->size);
+        rc = rnr_error_set(
+            err, RNR_ERR_PARSE, "'%s': bytes %llu-%llu asked of an object of %lld bytes", key,
+            (unsigned long long)off, (unsigned long long)(off + n - 1), (long long)m->size);
     for (size_t got = 0; rc == RNR_OK && got < n;) {
         ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
         if (r < 0 && errno == EINTR)

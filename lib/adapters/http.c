@@ -29,8 +29,8 @@ struct http_client {
     char *user_agent;
     CURLSH *share;
     pthread_mutex_t share_locks[SHARE_LOCKS];
-    pthread_mutex_t mu;       /* guards everything below */
-    int64_t tat_us;           /* GCRA theoretical arrival time */
+    pthread_mutex_t mu; /* guards everything below */
+    int64_t tat_us;     /* GCRA theoretical arrival time */
     uint64_t rng;
     http_stats stats;
 };
@@ -40,13 +40,14 @@ typedef struct attempt {
     CURLcode cc;
     long status;
     long retry_after_s;
-    long connects;          /* new connections this transfer opened */
+    long connects; /* new connections this transfer opened */
     char curl_msg[CURL_ERROR_SIZE];
 } attempt;
 
 static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u)
 {
-    (void)h; (void)a;
+    (void)h;
+    (void)a;
     http_client *c = u;
     pthread_mutex_lock(&c->share_locks[(unsigned)d % SHARE_LOCKS]);
 }
@@ -95,9 +96,13 @@ void http_opts_from_env(http_opts *o)
         o->user_agent = ua;
     /* A bad value keeps the default: this void call has no error path, so
      * the problem is logged instead. */
-    static const struct { const char *name; double min, max; } vars[] = {
-        {"RNR_HTTP_TIMEOUT_MS", 1, 3600000}, {"RNR_HTTP_CONNECT_TIMEOUT_MS", 1, 600000},
-        {"RNR_HTTP_ATTEMPTS", 1, 20}, {"RNR_HTTP_RATE", 0, 100000}};
+    static const struct {
+        const char *name;
+        double min, max;
+    } vars[] = {{"RNR_HTTP_TIMEOUT_MS", 1, 3600000},
+                {"RNR_HTTP_CONNECT_TIMEOUT_MS", 1, 600000},
+                {"RNR_HTTP_ATTEMPTS", 1, 20},
+                {"RNR_HTTP_RATE", 0, 100000}};
     double v[4];
     for (int i = 0; i < 4; i++) {
         rnr_error e;
@@ -115,16 +120,26 @@ void http_opts_from_env(http_opts *o)
 
 static void opts_fill_defaults(http_opts *o)
 {
-    if (!o->user_agent || !*o->user_agent) o->user_agent = HTTP_DEFAULT_USER_AGENT;
-    if (o->connect_timeout_ms <= 0) o->connect_timeout_ms = HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
-    if (o->timeout_ms <= 0) o->timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;
-    if (o->max_attempts <= 0) o->max_attempts = HTTP_DEFAULT_MAX_ATTEMPTS;
-    if (o->backoff_base_ms <= 0) o->backoff_base_ms = HTTP_DEFAULT_BACKOFF_BASE_MS;
-    if (o->backoff_max_ms <= 0) o->backoff_max_ms = HTTP_DEFAULT_BACKOFF_MAX_MS;
-    if (o->retry_after_max_ms <= 0) o->retry_after_max_ms = HTTP_DEFAULT_RETRY_AFTER_MAX_MS;
-    if (o->rate == 0) o->rate = HTTP_DEFAULT_RATE;
-    if (o->rate_burst <= 0) o->rate_burst = 1;
-    if (o->max_body == 0) o->max_body = HTTP_DEFAULT_MAX_BODY;
+    if (!o->user_agent || !*o->user_agent)
+        o->user_agent = HTTP_DEFAULT_USER_AGENT;
+    if (o->connect_timeout_ms <= 0)
+        o->connect_timeout_ms = HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
+    if (o->timeout_ms <= 0)
+        o->timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;
+    if (o->max_attempts <= 0)
+        o->max_attempts = HTTP_DEFAULT_MAX_ATTEMPTS;
+    if (o->backoff_base_ms <= 0)
+        o->backoff_base_ms = HTTP_DEFAULT_BACKOFF_BASE_MS;
+    if (o->backoff_max_ms <= 0)
+        o->backoff_max_ms = HTTP_DEFAULT_BACKOFF_MAX_MS;
+    if (o->retry_after_max_ms <= 0)
+        o->retry_after_max_ms = HTTP_DEFAULT_RETRY_AFTER_MAX_MS;
+    if (o->rate == 0)
+        o->rate = HTTP_DEFAULT_RATE;
+    if (o->rate_burst <= 0)
+        o->rate_burst = 1;
+    if (o->max_body == 0)
+        o->max_body = HTTP_DEFAULT_MAX_BODY;
 }
 
 int http_client_new(const http_opts *opts, http_client **out, rnr_error *err)
@@ -137,14 +152,16 @@ int http_client_new(const http_opts *opts, http_client **out, rnr_error *err)
         curl_global_cleanup();
         return rnr_error_set(err, RNR_ERR_NOMEM, "http: out of memory");
     }
-    if (opts) c->o = *opts;
+    if (opts)
+        c->o = *opts;
     opts_fill_defaults(&c->o);
     c->user_agent = strdup(c->o.user_agent);
     c->o.user_agent = c->user_agent;
     c->share = curl_share_init();
     if (!c->user_agent || !c->share) {
         free(c->user_agent);
-        if (c->share) curl_share_cleanup(c->share);
+        if (c->share)
+            curl_share_cleanup(c->share);
         free(c);
         curl_global_cleanup();
         return rnr_error_set(err, RNR_ERR_NOMEM, "http: out of memory");
@@ -165,7 +182,8 @@ int http_client_new(const http_opts *opts, http_client **out, rnr_error *err)
 
 void http_client_free(http_client *c)
 {
-    if (!c) return;
+    if (!c)
+        return;
     curl_share_cleanup(c->share);
     for (int i = 0; i < SHARE_LOCKS; i++)
         pthread_mutex_destroy(&c->share_locks[i]);
@@ -177,7 +195,8 @@ void http_client_free(http_client *c)
 
 void http_response_free(http_response *r)
 {
-    if (!r) return;
+    if (!r)
+        return;
     free(r->body);
     r->body = NULL;
     r->len = 0;
@@ -190,7 +209,10 @@ void http_client_stats(http_client *c, http_stats *out)
     pthread_mutex_unlock(&c->mu);
 }
 
-void http_url_redact(const char *url, char *buf, size_t n) { url_mask(url, buf, n); }
+void http_url_redact(const char *url, char *buf, size_t n)
+{
+    url_mask(url, buf, n);
+}
 
 int http_escape(const char *s, char *buf, size_t n)
 {
@@ -199,16 +221,19 @@ int http_escape(const char *s, char *buf, size_t n)
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
         if (isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-            if (o + 1 >= n) return -1;
+            if (o + 1 >= n)
+                return -1;
             buf[o++] = (char)ch;
         } else {
-            if (o + 3 >= n) return -1;
+            if (o + 3 >= n)
+                return -1;
             buf[o++] = '%';
             buf[o++] = hex[ch >> 4];
             buf[o++] = hex[ch & 15];
         }
     }
-    if (o >= n) return -1;
+    if (o >= n)
+        return -1;
     buf[o] = '\0';
     return 0;
 }
@@ -219,34 +244,42 @@ static int sleep_or_stop(const http_client *c, int64_t ms)
 {
     int64_t end = time_mono_ms() + ms;
     for (;;) {
-        if (c->o.stop && *c->o.stop) return -1;
+        if (c->o.stop && *c->o.stop)
+            return -1;
         int64_t left = end - time_mono_ms();
-        if (left <= 0) return 0;
+        if (left <= 0)
+            return 0;
         time_sleep_ms(left < 50 ? left : 50);
     }
 }
 
 static int rate_wait(http_client *c)
 {
-    if (c->o.rate < 0) return 0;
+    if (c->o.rate < 0)
+        return 0;
     int64_t interval_us = (int64_t)(1e6 / c->o.rate);
     int64_t burst_us = interval_us * (c->o.rate_burst - 1);
     pthread_mutex_lock(&c->mu);
     int64_t now = time_mono_ms() * 1000;
-    if (c->tat_us < now) c->tat_us = now;
+    if (c->tat_us < now)
+        c->tat_us = now;
     int64_t wait_us = c->tat_us - burst_us - now;
     c->tat_us += interval_us;
-    if (wait_us > 0) c->stats.rate_wait_ms += (uint64_t)(wait_us / 1000);
+    if (wait_us > 0)
+        c->stats.rate_wait_ms += (uint64_t)(wait_us / 1000);
     pthread_mutex_unlock(&c->mu);
-    if (wait_us <= 0) return 0;
+    if (wait_us <= 0)
+        return 0;
     return sleep_or_stop(c, (wait_us + 999) / 1000);
 }
 
 static int64_t backoff_ms(http_client *c, int retry)
 {
     int64_t ceil = c->o.backoff_base_ms;
-    for (int i = 1; i < retry && ceil < c->o.backoff_max_ms; i++) ceil *= 2;
-    if (ceil > c->o.backoff_max_ms) ceil = c->o.backoff_max_ms;
+    for (int i = 1; i < retry && ceil < c->o.backoff_max_ms; i++)
+        ceil *= 2;
+    if (ceil > c->o.backoff_max_ms)
+        ceil = c->o.backoff_max_ms;
     pthread_mutex_lock(&c->mu);
     /* xorshift64: per-client state, so no global PRNG is touched. */
     c->rng ^= c->rng << 13;
@@ -281,8 +314,8 @@ static int xfer_check_stop(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_
 }
 
 /* One transfer. Fills *a, the body and the content type. */
-static void attempt_once(http_client *c, const char *url, const char *accept,
-                         curlbuf *s, attempt *a, char *ctype, size_t ctn)
+static void attempt_once(http_client *c, const char *url, const char *accept, curlbuf *s,
+                         attempt *a, char *ctype, size_t ctn)
 {
     memset(a, 0, sizeof *a);
     ctype[0] = '\0';
@@ -322,7 +355,8 @@ static void attempt_once(http_client *c, const char *url, const char *accept,
     if (c->o.max_body < (size_t)1 << 62)
         curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->o.max_body);
     a->cc = curl_easy_perform(h);
-    if (a->cc == CURLE_FILESIZE_EXCEEDED) s->over = 1;
+    if (a->cc == CURLE_FILESIZE_EXCEEDED)
+        s->over = 1;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
     char *ct = NULL;
     if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
@@ -378,8 +412,8 @@ static void stats_add(http_client *c, int attempts, int64_t slept)
 }
 
 /* End a failed request: drop the partial body, count it, set the error. */
-static int finish_error(http_client *c, http_response *out, curlbuf *s, int code,
-                        rnr_error *err, const char *msg)
+static int finish_error(http_client *c, http_response *out, curlbuf *s, int code, rnr_error *err,
+                        const char *msg)
 {
     curlbuf_free(s);
     out->body = NULL;
@@ -390,12 +424,14 @@ static int finish_error(http_client *c, http_response *out, curlbuf *s, int code
 
 static void size_text(size_t n, char *buf, size_t bn)
 {
-    if (n % ((size_t)1 << 20) == 0) snprintf(buf, bn, "%zu MiB", n >> 20);
-    else snprintf(buf, bn, "%zu bytes", n);
+    if (n % ((size_t)1 << 20) == 0)
+        snprintf(buf, bn, "%zu MiB", n >> 20);
+    else
+        snprintf(buf, bn, "%zu bytes", n);
 }
 
-int http_get(http_client *c, const char *url, const char *accept,
-             http_response *out, rnr_error *err)
+int http_get(http_client *c, const char *url, const char *accept, http_response *out,
+             rnr_error *err)
 {
     memset(out, 0, sizeof *out);
     char shown[512], msg[1024];
@@ -438,11 +474,13 @@ int http_get(http_client *c, const char *url, const char *accept,
             stats_add(c, n, out->waited_ms);
             return RNR_OK;
         }
-        if (n == c->o.max_attempts) break;
+        if (n == c->o.max_attempts)
+            break;
         int64_t wait = backoff_ms(c, n);
         if (a.cc == CURLE_OK && a.retry_after_s > 0) {
             wait = a.retry_after_s * 1000;
-            if (wait > c->o.retry_after_max_ms) wait = c->o.retry_after_max_ms;
+            if (wait > c->o.retry_after_max_ms)
+                wait = c->o.retry_after_max_ms;
         }
         log_warn("http", "GET %s: attempt %d failed (%s); retrying in %lld ms", shown, n, why,
                  (long long)wait);

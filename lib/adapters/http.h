@@ -32,16 +32,16 @@
 /* Zero (or NULL) in any field means its default, so `http_opts o = {0}`
  * is a valid configuration. */
 typedef struct http_opts {
-    const char *user_agent;    /* sent on every request */
+    const char *user_agent; /* sent on every request */
     long connect_timeout_ms;
-    long timeout_ms;           /* whole transfer, per attempt */
-    int max_attempts;          /* attempts per request, >= 1 */
-    long backoff_base_ms;      /* first backoff ceiling; doubles per retry */
-    long backoff_max_ms;       /* ceiling of any backoff */
-    long retry_after_max_ms;   /* Retry-After is honoured up to this */
-    double rate;               /* requests per second; < 0 means no limit */
-    int rate_burst;            /* requests allowed back to back (default 1) */
-    size_t max_body;           /* decoded body cap, enforced while receiving */
+    long timeout_ms;         /* whole transfer, per attempt */
+    int max_attempts;        /* attempts per request, >= 1 */
+    long backoff_base_ms;    /* first backoff ceiling; doubles per retry */
+    long backoff_max_ms;     /* ceiling of any backoff */
+    long retry_after_max_ms; /* Retry-After is honoured up to this */
+    double rate;             /* requests per second; < 0 means no limit */
+    int rate_burst;          /* requests allowed back to back (default 1) */
+    size_t max_body;         /* decoded body cap, enforced while receiving */
     /* When set and non-zero, backoff and rate waits stop early and the
      * request returns RNR_ERR_CANCELLED (e.g. the worker's SIGTERM flag). */
     const volatile sig_atomic_t *stop;
@@ -53,8 +53,8 @@ typedef struct http_opts {
 typedef struct http_client http_client;
 
 typedef struct http_response {
-    long status;            /* final HTTP status (0: none received) */
-    char *body;             /* malloc'd, NUL-terminated; owned by caller */
+    long status; /* final HTTP status (0: none received) */
+    char *body;  /* malloc'd, NUL-terminated; owned by caller */
     size_t len;
     char content_type[128]; /* "" when the server sent none */
     int attempts;           /* attempts this request made */
@@ -63,12 +63,12 @@ typedef struct http_response {
 
 /* Process-wide counters, for tests and metrics. */
 typedef struct http_stats {
-    uint64_t requests;      /* http_get calls */
-    uint64_t attempts;      /* transfers started */
-    uint64_t retries;       /* attempts after the first */
-    uint64_t backoff_ms;    /* total time slept between attempts */
-    uint64_t rate_wait_ms;  /* total time slept by the rate limiter */
-    uint64_t connects;      /* new connections opened (the rest were reused) */
+    uint64_t requests;     /* http_get calls */
+    uint64_t attempts;     /* transfers started */
+    uint64_t retries;      /* attempts after the first */
+    uint64_t backoff_ms;   /* total time slept between attempts */
+    uint64_t rate_wait_ms; /* total time slept by the rate limiter */
+    uint64_t connects;     /* new connections opened (the rest were reused) */
 } http_stats;
 
 /* Fill *o with the defaults, then from the environment: NWS_USER_AGENT
@@ -86,8 +86,8 @@ void http_client_free(http_client *c);
  * exceeds max_body, RNR_ERR_INVALID for a malformed URL, RNR_ERR_CANCELLED
  * when opts.stop was raised. On error out->body is NULL. Messages name the
  * URL (secret-looking query values redacted) and the last failure. */
-int http_get(http_client *c, const char *url, const char *accept,
-             http_response *out, rnr_error *err);
+int http_get(http_client *c, const char *url, const char *accept, http_response *out,
+             rnr_error *err);
 void http_response_free(http_response *r);
 
 void http_client_stats(http_client *c, http_stats *out);

@@ -19,8 +19,8 @@ struct http_server {
 static enum MHD_Result queue_reply(struct MHD_Connection *c, http_reply *r)
 {
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->len, r->body ? r->body : (void *)"", r->body ? MHD_RESPMEM_MUST_FREE
-                                                                                       : MHD_RESPMEM_PERSISTENT);
+        MHD_create_response_from_buffer(r->len, r->body ? r->body : (void *)"",
+                                        r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         free(r->body);
         return MHD_NO;
@@ -34,8 +34,9 @@ static enum MHD_Result queue_reply(struct MHD_Connection *c, http_reply *r)
     return ret;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload, size_t *upload_len, void **state)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_len, void **state)
 {
     (void)version;
     (void)upload;
@@ -67,13 +68,15 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, rnr_err
     char host[128];
     const char *colon = strrchr(listen ? listen : "", ':');
     if (!listen || !colon || (size_t)(colon - listen) >= sizeof host)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "http listen address '%s' is not HOST:PORT", listen ? listen : "");
+        return rnr_error_set(err, RNR_ERR_CONFIG, "http listen address '%s' is not HOST:PORT",
+                             listen ? listen : "");
     memcpy(host, listen, (size_t)(colon - listen));
     host[colon - listen] = '\0';
     char *end;
     long port = strtol(colon + 1, &end, 10);
     if (!colon[1] || *end || port < 0 || port > 65535)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "http listen address '%s': port must be 0..65535", listen);
+        return rnr_error_set(err, RNR_ERR_CONFIG, "http listen address '%s': port must be 0..65535",
+                             listen);
     memset(ss, 0, sizeof *ss);
     if (!*host)
         snprintf(host, sizeof host, "127.0.0.1");
@@ -94,10 +97,12 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, rnr_err
         if (inet_pton(AF_INET, host, &a4->sin_addr) == 1)
             return RNR_OK;
     }
-    return rnr_error_set(err, RNR_ERR_CONFIG, "http listen address '%s': '%s' is not an IP address", listen, host);
+    return rnr_error_set(err, RNR_ERR_CONFIG, "http listen address '%s': '%s' is not an IP address",
+                         listen, host);
 }
 
-int http_server_start(const char *listen, http_handler fn, void *ud, http_server **out, rnr_error *err)
+int http_server_start(const char *listen, http_handler fn, void *ud, http_server **out,
+                      rnr_error *err)
 {
     *out = NULL;
     struct sockaddr_storage ss;
@@ -114,14 +119,14 @@ int http_server_start(const char *listen, http_handler fn, void *ud, http_server
         flags |= MHD_USE_IPv6;
     /* Bounded everything: 64 connections, 32 per client, 10 s of silence,
      * 16 KiB for the request line and headers. */
-    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32u,
-                            MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                            (size_t)16384, MHD_OPTION_END);
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+                            (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, 64u,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32u, MHD_OPTION_CONNECTION_TIMEOUT,
+                            10u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_END);
     if (!s->d) {
         free(s);
-        return rnr_error_set(err, RNR_ERR_CONFIG, "http listen address '%s': cannot listen (address in use?)",
-                             listen);
+        return rnr_error_set(err, RNR_ERR_CONFIG,
+                             "http listen address '%s': cannot listen (address in use?)", listen);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : 0;
@@ -129,7 +134,10 @@ int http_server_start(const char *listen, http_handler fn, void *ud, http_server
     return RNR_OK;
 }
 
-int http_server_port(const http_server *s) { return s ? s->port : 0; }
+int http_server_port(const http_server *s)
+{
+    return s ? s->port : 0;
+}
 
 void http_server_stop(http_server *s)
 {
@@ -139,8 +147,14 @@ void http_server_stop(http_server *s)
     free(s);
 }
 
-static int listener_op_port(const void *self) { return http_server_port(self); }
-static void listener_op_stop(void *self) { http_server_stop(self); }
+static int listener_op_port(const void *self)
+{
+    return http_server_port(self);
+}
+static void listener_op_stop(void *self)
+{
+    http_server_stop(self);
+}
 static const http_listener_ops http_server_listener_ops = {listener_op_port, listener_op_stop};
 
 int http_server_listen(const char *listen, http_handler fn, void *ud, rnr_listener **out,

@@ -18,8 +18,8 @@ typedef struct http_server http_server;
 
 /* Parse "HOST:PORT" ("127.0.0.1:9100", "[::1]:9100", ":9100" = loopback)
  * and start serving. Port 0 picks a free port (see http_server_port). */
-int http_server_start(const char *listen, http_handler fn, void *ud, http_server **out, rnr_error *err)
-    RNR_WARN_UNUSED;
+int http_server_start(const char *listen, http_handler fn, void *ud, http_server **out,
+                      rnr_error *err) RNR_WARN_UNUSED;
 /* The port actually bound. */
 int http_server_port(const http_server *s);
 /* Stop serving and free; in-flight replies finish first. */

@@ -40,7 +40,8 @@ void lambda_invocation_take_header(lambda_invocation *inv, const char *p, size_t
 {
     char deadline[32] = "";
     take_header(p, len, "Lambda-Runtime-Aws-Request-Id", inv->request_id, sizeof inv->request_id);
-    take_header(p, len, "Lambda-Runtime-Invoked-Function-Arn", inv->function_arn, sizeof inv->function_arn);
+    take_header(p, len, "Lambda-Runtime-Invoked-Function-Arn", inv->function_arn,
+                sizeof inv->function_arn);
     take_header(p, len, "Lambda-Runtime-Trace-Id", inv->trace_id, sizeof inv->trace_id);
     take_header(p, len, "Lambda-Runtime-Deadline-Ms", deadline, sizeof deadline);
     if (deadline[0])
@@ -58,8 +59,10 @@ int lambda_request_id_check(const char *id, rnr_error *err)
     /* The id goes into URL paths: accept only what AWS request ids use. */
     if (strspn(id, "abcdefABCDEF0123456789-_.:ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ") !=
         strlen(id))
-        return rnr_error_set(err, RNR_ERR_INVALID, "runtime API: request id '%.64s' has "
-                             "unexpected characters", id);
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "runtime API: request id '%.64s' has "
+                             "unexpected characters",
+                             id);
     return RNR_OK;
 }
 
@@ -91,15 +94,18 @@ void lambda_runtime_free(lambda_runtime *rt)
 static int reject_oversized(lambda_runtime *rt, const lambda_invocation *inv, rnr_error *err)
 {
     char msg[128];
-    snprintf(msg, sizeof msg, "event larger than %u bytes (the Lambda payload limit)", LAMBDA_EVENT_MAX);
+    snprintf(msg, sizeof msg, "event larger than %u bytes (the Lambda payload limit)",
+             LAMBDA_EVENT_MAX);
     rnr_error perr;
     if (inv->request_id[0] && lambda_request_id_check(inv->request_id, &perr) == RNR_OK) {
         if (lambda_runtime_fail(rt, inv->request_id, "rnr.limit", msg, &perr) != RNR_OK)
-            return rnr_error_set(err, RNR_ERR_TRANSIENT, "runtime API: %s, and reporting it failed: %s", msg,
-                                 perr.msg);
-        return rnr_error_set(err, RNR_ERR_LIMIT, "invocation %s: %s (reported)", inv->request_id, msg);
+            return rnr_error_set(err, RNR_ERR_TRANSIENT,
+                                 "runtime API: %s, and reporting it failed: %s", msg, perr.msg);
+        return rnr_error_set(err, RNR_ERR_LIMIT, "invocation %s: %s (reported)", inv->request_id,
+                             msg);
     }
-    return rnr_error_set(err, RNR_ERR_TRANSIENT, "runtime API: %s, without a usable request id", msg);
+    return rnr_error_set(err, RNR_ERR_TRANSIENT, "runtime API: %s, without a usable request id",
+                         msg);
 }
 
 int lambda_runtime_next(lambda_runtime *rt, lambda_invocation *out, rnr_error *err)
@@ -125,7 +131,8 @@ int lambda_runtime_next(lambda_runtime *rt, lambda_invocation *out, rnr_error *e
         if (body.over)
             return reject_oversized(rt, out, err);
         if (rc != CURLE_OK)
-            return rnr_error_set(err, RNR_ERR_TRANSIENT, "runtime API %s: %s", url, curl_easy_strerror(rc));
+            return rnr_error_set(err, RNR_ERR_TRANSIENT, "runtime API %s: %s", url,
+                                 curl_easy_strerror(rc));
         return rnr_error_set(err, RNR_ERR_TRANSIENT, "runtime API %s: HTTP %ld%s", url, status,
                              out->request_id[0] ? "" : " without a request id");
     }
@@ -138,8 +145,8 @@ int lambda_runtime_next(lambda_runtime *rt, lambda_invocation *out, rnr_error *e
     return RNR_OK;
 }
 
-static int runtime_post(lambda_runtime *rt, const char *path, const char *json, const char *error_type,
-                        rnr_error *err)
+static int runtime_post(lambda_runtime *rt, const char *path, const char *json,
+                        const char *error_type, rnr_error *err)
 {
     char url[512], hdr[192];
     snprintf(url, sizeof url, "%s%s", rt->base, path);
@@ -164,14 +171,16 @@ static int runtime_post(lambda_runtime *rt, const char *path, const char *json, 
     curl_slist_free_all(h);
     free(sink.data);
     if (rc != CURLE_OK)
-        return rnr_error_set(err, RNR_ERR_TRANSIENT, "runtime API POST %s: %s", path, curl_easy_strerror(rc));
+        return rnr_error_set(err, RNR_ERR_TRANSIENT, "runtime API POST %s: %s", path,
+                             curl_easy_strerror(rc));
     if (status != 202 && status != 200)
         return rnr_error_set(err, status == 413 ? RNR_ERR_LIMIT : RNR_ERR_TRANSIENT,
                              "runtime API POST %s: HTTP %ld", path, status);
     return RNR_OK;
 }
 
-int lambda_runtime_respond(lambda_runtime *rt, const char *request_id, const char *json, rnr_error *err)
+int lambda_runtime_respond(lambda_runtime *rt, const char *request_id, const char *json,
+                           rnr_error *err)
 {
     char path[256];
     snprintf(path, sizeof path, "/invocation/%s/response", request_id);
@@ -180,8 +189,8 @@ int lambda_runtime_respond(lambda_runtime *rt, const char *request_id, const cha
 
 static char *error_body(const char *error_type, const char *message)
 {
-    json_t *o = json_pack("{s:s, s:s, s:[]}", "errorMessage", message ? message : "",
-                          "errorType", error_type ? error_type : "Error", "stackTrace");
+    json_t *o = json_pack("{s:s, s:s, s:[]}", "errorMessage", message ? message : "", "errorType",
+                          error_type ? error_type : "Error", "stackTrace");
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return s;
@@ -232,7 +241,10 @@ static int inv_init_error(void *self, const char *type, const char *msg, rnr_err
     return lambda_runtime_init_error(self, type, msg, err);
 }
 
-static void inv_close(void *self) { lambda_runtime_free(self); }
+static void inv_close(void *self)
+{
+    lambda_runtime_free(self);
+}
 
 static const invocations_ops lambda_invocations_ops = {inv_next, inv_respond, inv_fail,
                                                        inv_init_error, inv_close};

@@ -15,7 +15,6 @@
 #include "core/error.h"
 #include "ports/invocations.h"
 
-
 typedef struct lambda_runtime lambda_runtime;
 
 int lambda_runtime_new(const char *api_host_port, lambda_runtime **out, rnr_error *err);

@@ -35,7 +35,8 @@ static int base_set(char *dst, size_t n, const char *var, const char *value, con
         return rnr_error_set(err, RNR_ERR_CONFIG, "%s: '%s' has no plain host[:port]", var, shown);
     }
     size_t len = strlen(v);
-    while (len > 0 && v[len - 1] == '/') len--;
+    while (len > 0 && v[len - 1] == '/')
+        len--;
     if (len >= n)
         return rnr_error_set(err, RNR_ERR_CONFIG, "%s: URL longer than %zu bytes", var, n - 1);
     memcpy(dst, v, len);
@@ -55,19 +56,22 @@ int nws_endpoints_from_env(nws_endpoints *out, rnr_error *err)
     const char *nws, *nwps;
     nws_urls_from_env(&nws, &nwps);
     int rc = base_set(out->nws, sizeof out->nws, "NWS_API_URL", nws, NWS_DEFAULT_API_URL, err);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     return base_set(out->nwps, sizeof out->nwps, "NWPS_API_URL", nwps, NWPS_DEFAULT_API_URL, err);
 }
 
 /* GET url; a 2xx hands the body over, 404 is `what` not found. */
-static int fetch(http_client *c, const char *url, const char *accept, const char *what,
-                 char **body, size_t *len, rnr_error *err)
+static int fetch(http_client *c, const char *url, const char *accept, const char *what, char **body,
+                 size_t *len, rnr_error *err)
 {
     *body = NULL;
-    if (len) *len = 0;
+    if (len)
+        *len = 0;
     http_response r;
     int rc = http_get(c, url, accept, &r, err);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     if (r.status == 404) {
         http_response_free(&r);
         return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s not found", what);
@@ -80,7 +84,8 @@ static int fetch(http_client *c, const char *url, const char *accept, const char
         return rnr_error_set(err, RNR_ERR_TRANSIENT, "GET %s: %s: HTTP %ld", shown, what, st);
     }
     *body = r.body;
-    if (len) *len = r.len;
+    if (len)
+        *len = r.len;
     return RNR_OK;
 }
 
@@ -92,16 +97,15 @@ int nws_fetch_products(http_client *c, const char *nws_base, char **body, size_t
     return fetch(c, url, ACCEPT_LDJSON, "HML product list", body, len, err);
 }
 
-int nws_fetch_product(http_client *c, const char *url, char **body, size_t *len,
-                      rnr_error *err)
+int nws_fetch_product(http_client *c, const char *url, char **body, size_t *len, rnr_error *err)
 {
     char what[600];
     snprintf(what, sizeof what, "product %s", url);
     return fetch(c, url, ACCEPT_LDJSON, what, body, len, err);
 }
 
-static int gauge_url(char *url, size_t n, const char *base, const char *lid,
-                     const char *suffix, rnr_error *err)
+static int gauge_url(char *url, size_t n, const char *base, const char *lid, const char *suffix,
+                     rnr_error *err)
 {
     char esc[256];
     if (!nws_lid_valid(lid) || http_escape(lid, esc, sizeof esc) != 0)
@@ -119,7 +123,8 @@ int nwps_fetch_gauge(http_client *c, const char *nwps_base, const char *lid, cha
     *body = NULL;
     char url[1024], what[300];
     int rc = gauge_url(url, sizeof url, nwps_base, lid, "", err);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     snprintf(what, sizeof what, "gauge %s", lid);
     return fetch(c, url, ACCEPT_JSON, what, body, len, err);
 }
@@ -135,7 +140,8 @@ int nwps_fetch_stageflow(http_client *c, const char *nwps_base, const char *lid,
     char url[1024], suffix[32], what[300];
     snprintf(suffix, sizeof suffix, "/stageflow/%s", product);
     int rc = gauge_url(url, sizeof url, nwps_base, lid, suffix, err);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     snprintf(what, sizeof what, "%s stageflow of gauge %s", product, lid);
     return fetch(c, url, ACCEPT_JSON, what, body, len, err);
 }
@@ -146,7 +152,8 @@ int nwps_fetch_stageflow_all(http_client *c, const char *nwps_base, const char *
     *body = NULL;
     char url[1024], what[300];
     int rc = gauge_url(url, sizeof url, nwps_base, lid, "/stageflow", err);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     snprintf(what, sizeof what, "stageflow of gauge %s", lid);
     return fetch(c, url, ACCEPT_JSON, what, body, len, err);
 }
@@ -163,8 +170,10 @@ typedef struct nws_http_source {
  * whatever the parser called it (NOMEM stays NOMEM). */
 static int decoded(int rc, rnr_error *err)
 {
-    if (rc == RNR_OK || rc == RNR_ERR_NOMEM) return rc;
-    if (err) err->code = RNR_ERR_PARSE;
+    if (rc == RNR_OK || rc == RNR_ERR_NOMEM)
+        return rc;
+    if (err)
+        err->code = RNR_ERR_PARSE;
     return RNR_ERR_PARSE;
 }
 
@@ -174,7 +183,8 @@ static int src_products(void *self, nws_product_list **out, rnr_error *err)
     char *body = NULL;
     size_t len = 0;
     int rc = nws_fetch_products(s->http, s->ep.nws, &body, &len, err);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     rc = nws_products_parse(body, len, out, err);
     free(body);
     return decoded(rc, err);
@@ -186,7 +196,8 @@ static int src_product(void *self, const char *url, nws_hml_product **out, rnr_e
     char *body = NULL, *text = NULL;
     size_t len = 0, tlen = 0;
     int rc = nws_fetch_product(s->http, url, &body, &len, err);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     rc = nws_product_text_parse(body, len, &text, &tlen, err);
     free(body);
     if (!rc)
@@ -201,15 +212,16 @@ static int src_gauge(void *self, const char *lid, nwps_gauge *out, rnr_error *er
     char *body = NULL;
     size_t len = 0;
     int rc = nwps_fetch_gauge(s->http, s->ep.nwps, lid, &body, &len, err);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     rc = nwps_gauge_parse(body, len, out, err);
     free(body);
     return decoded(rc, err);
 }
 
 /* One product's series from /stageflow/{product}. */
-static void fetch_part(nws_http_source *s, const char *lid, const char *product,
-                       nws_series *out, nws_series_part *p)
+static void fetch_part(nws_http_source *s, const char *lid, const char *product, nws_series *out,
+                       nws_series_part *p)
 {
     char *body = NULL;
     size_t len = 0;
@@ -273,7 +285,7 @@ static int src_series(void *self, const char *lid, nws_series *out, rnr_error *e
         if (pair == 2 && out->forecast.rc == RNR_OK &&
             __atomic_exchange_n(&s->combined, 0, __ATOMIC_RELAXED))
             log_warn("nws", "NWPS has no /gauges/{lid}/stageflow: using the per-product "
-                     "endpoints from now on");
+                            "endpoints from now on");
     }
     if (out->forecast.rc != RNR_OK) {
         nwps_stageflow_free(out->observed.s);
@@ -289,7 +301,10 @@ static int src_series(void *self, const char *lid, nws_series *out, rnr_error *e
     return RNR_OK;
 }
 
-static const char *src_products_base(void *self) { return ((nws_http_source *)self)->ep.nws; }
+static const char *src_products_base(void *self)
+{
+    return ((nws_http_source *)self)->ep.nws;
+}
 
 static void src_close(void *self)
 {
@@ -298,8 +313,8 @@ static void src_close(void *self)
     free(s);
 }
 
-static const nws_source_ops nws_http_ops = {src_products, src_product, src_gauge, src_series,
-                                            src_products_base, src_close};
+static const nws_source_ops nws_http_ops = {src_products, src_product,       src_gauge,
+                                            src_series,   src_products_base, src_close};
 
 /* RNR_NWPS_STAGEFLOW: combined (default) or separate. */
 static int stageflow_mode(int *combined, rnr_error *err)

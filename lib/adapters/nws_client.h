@@ -38,8 +38,7 @@ void nws_urls_from_env(const char **nws, const char **nwps);
 int nws_fetch_products(http_client *c, const char *nws_base, char **body, size_t *len,
                        rnr_error *err);
 /* GET a product by the URL the list gave in `@id`. */
-int nws_fetch_product(http_client *c, const char *url, char **body, size_t *len,
-                      rnr_error *err);
+int nws_fetch_product(http_client *c, const char *url, char **body, size_t *len, rnr_error *err);
 /* GET {nwps}/gauges/{lid} (Accept: application/json); 404 gives
  * RNR_ERR_NOTFOUND "gauge LID not found". */
 int nwps_fetch_gauge(http_client *c, const char *nwps_base, const char *lid, char **body,

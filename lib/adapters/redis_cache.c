@@ -103,7 +103,8 @@ static int parse_url(rcache *r, const char *url, rnr_error *err)
     r->timeout_ms = 2000;
     r->tls = !strncmp(url, "rediss://", 9);
     if (!r->tls && strncmp(url, "redis://", 8))
-        return rnr_error_set(err, RNR_ERR_INVALID, "Redis URL must start with redis:// or rediss://");
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "Redis URL must start with redis:// or rediss://");
     const char *a = url + (r->tls ? 9 : 8);
     size_t alen = strcspn(a, "/?");
     const char *at = NULL;
@@ -175,10 +176,11 @@ static int fill_from_env(rcache *r, rnr_error *err)
 
 static int reply_error(rcache *r, redisReply *rep, const char *what, rnr_error *err)
 {
-    static const char *const transient[] = {"LOADING", "BUSY", "READONLY", "OOM",
+    static const char *const transient[] = {"LOADING",    "BUSY",     "READONLY",   "OOM",
                                             "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"};
     int code = strncasecmp(rep->str, "NOAUTH", 6) && strncasecmp(rep->str, "WRONGPASS", 9)
-                   ? RNR_ERR_INVALID : RNR_ERR_AUTH;
+                   ? RNR_ERR_INVALID
+                   : RNR_ERR_AUTH;
     for (size_t i = 0; i < sizeof transient / sizeof *transient; i++)
         if (!strncmp(rep->str, transient[i], strlen(transient[i])))
             code = RNR_ERR_TRANSIENT;
@@ -218,8 +220,12 @@ static int connect_error(rcache *r, int rc, rnr_error *err)
 
 static int rcache_connect(rcache *r, rnr_error *err)
 {
-    redis_conn_opts o = {.host = r->host, .port = r->port, .tls = r->tls, .cacert = r->cacert,
-                         .connect_timeout_ms = r->connect_timeout_ms, .timeout_ms = r->timeout_ms};
+    redis_conn_opts o = {.host = r->host,
+                         .port = r->port,
+                         .tls = r->tls,
+                         .cacert = r->cacert,
+                         .connect_timeout_ms = r->connect_timeout_ms,
+                         .timeout_ms = r->timeout_ms};
     int rc = redis_conn_open(&o, &r->c, err);
     if (rc)
         return connect_error(r, rc, err);
@@ -294,8 +300,7 @@ static int value_of(rcache *r, redisReply *rep, char **value, rnr_error *err)
     return RNR_OK;
 }
 
-static int rc_get_many(void *self, const char *const *keys, size_t n, char **values,
-                       rnr_error *err)
+static int rc_get_many(void *self, const char *const *keys, size_t n, char **values, rnr_error *err)
 {
     rcache *r = self;
     for (size_t i = 0; i < n; i++)
@@ -304,7 +309,8 @@ static int rc_get_many(void *self, const char *const *keys, size_t n, char **val
         return RNR_OK;
     const char **argv = calloc(2 * n, sizeof *argv);
     redisReply **reps = calloc(n, sizeof *reps);
-    int rc = argv && reps ? RNR_OK : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory (GET x%zu)", n);
+    int rc =
+        argv && reps ? RNR_OK : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory (GET x%zu)", n);
     for (size_t i = 0; !rc && i < n; i++) {
         argv[2 * i] = "GET";
         argv[2 * i + 1] = keys[i];
@@ -340,7 +346,8 @@ static int set_batch(rcache *r, const char *const *keys, const char *const *valu
     int argc = ttl_s > 0 ? 5 : 3;
     const char **argv = calloc((size_t)argc * n, sizeof *argv);
     redisReply **reps = calloc(n, sizeof *reps);
-    int rc = argv && reps ? RNR_OK : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory (SET x%zu)", n);
+    int rc =
+        argv && reps ? RNR_OK : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory (SET x%zu)", n);
     for (size_t i = 0; !rc && i < n; i++) {
         const char **a = argv + i * (size_t)argc;
         a[0] = "SET", a[1] = keys[i], a[2] = values[i];

@@ -120,8 +120,7 @@ static int tls_error(redis_conn *c, int ret, const char *what, rnr_error *err)
 
 static int tcp_connect_one(const struct addrinfo *ai, long long deadline, int *fd_out)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0)
         return -1;
     int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
@@ -149,8 +148,7 @@ static int tcp_connect_one(const struct addrinfo *ai, long long deadline, int *f
 }
 
 /* Try each address of host:port until one connects or the deadline passes. */
-static int tcp_connect(redis_conn *c, const redis_conn_opts *o, long long deadline,
-                       rnr_error *err)
+static int tcp_connect(redis_conn *c, const redis_conn_opts *o, long long deadline, rnr_error *err)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     char port[12];
@@ -266,15 +264,15 @@ int redis_conn_open(const redis_conn_opts *o, redis_conn **out, rnr_error *err)
 
 /* Move up to n bytes (send when writing, else receive), waiting at most
  * timeout_ms for the socket; *done = bytes moved (> 0 on success). */
-static int io_step(redis_conn *c, int writing, char *buf, size_t n, size_t *done,
-                   rnr_error *err)
+static int io_step(redis_conn *c, int writing, char *buf, size_t n, size_t *done, rnr_error *err)
 {
     long long deadline = now_ms() + c->timeout_ms;
     for (;;) {
         short ev;
         if (c->ssl) {
             ERR_clear_error();
-            int r = writing ? SSL_write_ex(c->ssl, buf, n, done) : SSL_read_ex(c->ssl, buf, n, done);
+            int r =
+                writing ? SSL_write_ex(c->ssl, buf, n, done) : SSL_read_ex(c->ssl, buf, n, done);
             if (r == 1)
                 return RNR_OK;
             int e = SSL_get_error(c->ssl, r);

@@ -33,7 +33,8 @@ typedef struct redis_conn redis_conn;
 RNR_WARN_UNUSED int redis_conn_open(const redis_conn_opts *o, redis_conn **out, rnr_error *err);
 
 /* Queue one command (argv strings, NUL-terminated); sent by the next read. */
-RNR_WARN_UNUSED int redis_conn_append(redis_conn *c, int argc, const char *const *argv, rnr_error *err);
+RNR_WARN_UNUSED int redis_conn_append(redis_conn *c, int argc, const char *const *argv,
+                                      rnr_error *err);
 
 /* Send what is queued, then the next reply (free with freeReplyObject).
  * Any failure leaves the connection unusable: free it and reconnect. */

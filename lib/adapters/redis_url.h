@@ -18,7 +18,8 @@ int redis_url_wants_secret(const char *url);
 /* url with the password (and user) of a secret value put in its userinfo,
  * percent-encoded, into a malloc'd *out. The secret is the AUTH token as
  * plain text, or a JSON object {"password": ..., "username": ...}. */
-RNR_WARN_UNUSED int redis_url_add_secret(const char *url, const char *secret, char **out, rnr_error *err);
+RNR_WARN_UNUSED int redis_url_add_secret(const char *url, const char *secret, char **out,
+                                         rnr_error *err);
 
 /* The cache URL a deployment's environment names: given (RNR_CACHE_URL,
  * may be NULL), else redis_url_from_env when REDIS_HOST is set; a Redis

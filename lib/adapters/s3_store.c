@@ -34,8 +34,8 @@ typedef struct s3_store {
     CURL *h;
     aws_client *c;
     char *bucket;
-    char *prefix;   /* "" or ends with '/' */
-    char *base;     /* URL up to and including the bucket part, no trailing '/' */
+    char *prefix; /* "" or ends with '/' */
+    char *base;   /* URL up to and including the bucket part, no trailing '/' */
     int max_keys;
     int path_style;
     struct curl_slist *resolve;
@@ -46,8 +46,11 @@ typedef struct s3_store {
 static int utf8_ok(const unsigned char *s)
 {
     while (*s) {
-        int n = *s < 0x80 ? 0 : (*s & 0xE0) == 0xC0 ? 1 : (*s & 0xF0) == 0xE0 ? 2
-                : (*s & 0xF8) == 0xF0 ? 3 : -1;
+        int n = *s < 0x80             ? 0
+                : (*s & 0xE0) == 0xC0 ? 1
+                : (*s & 0xF0) == 0xE0 ? 2
+                : (*s & 0xF8) == 0xF0 ? 3
+                                      : -1;
         if (n < 0 || (n == 1 && *s < 0xC2))
             return 0;
         s++;
@@ -83,22 +86,29 @@ static int path_check(const char *what, const char *key, int allow_empty, rnr_er
     return RNR_OK;
 }
 
-int s3_key_check(const char *key, rnr_error *err) { return path_check("key", key, 0, err); }
+int s3_key_check(const char *key, rnr_error *err)
+{
+    return path_check("key", key, 0, err);
+}
 
 static int bucket_check(const char *b, rnr_error *err)
 {
     const char *at = strrchr(b, '@');
     if (at) /* s3://user:password@bucket: never echo what precedes the '@' */
-        return rnr_error_set(err, RNR_ERR_CONFIG,
-                             "s3 URL 's3://***@%.80s' carries credentials: give them through the AWS "
-                             "credential chain, not the URL", at + 1);
+        return rnr_error_set(
+            err, RNR_ERR_CONFIG,
+            "s3 URL 's3://***@%.80s' carries credentials: give them through the AWS "
+            "credential chain, not the URL",
+            at + 1);
     size_t n = strlen(b);
     int ok = n >= 3 && n <= 63;
     for (const char *p = b; ok && *p; p++)
         ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.';
     if (!ok)
-        return rnr_error_set(err, RNR_ERR_CONFIG, "s3 bucket name '%.80s' is not valid (3-63 "
-                             "lower-case letters, digits, '.', '-')", b);
+        return rnr_error_set(err, RNR_ERR_CONFIG,
+                             "s3 bucket name '%.80s' is not valid (3-63 "
+                             "lower-case letters, digits, '.', '-')",
+                             b);
     return RNR_OK;
 }
 
@@ -248,29 +258,29 @@ static int make_base(s3_store *s, int path_style, rnr_error *err)
 
 typedef struct s3_req {
     const char *method;
-    const char *key;          /* full key (with prefix), or NULL for the bucket */
-    const char *query;        /* canonical (sorted, encoded) or NULL */
+    const char *key;   /* full key (with prefix), or NULL for the bucket */
+    const char *query; /* canonical (sorted, encoded) or NULL */
     const char *payload_hash;
     const char *content_type; /* PUT */
     const char *content_md5;  /* PUT */
     const char *buf;          /* PUT from memory */
     size_t len;
-    FILE *upload;             /* PUT from a file */
+    FILE *upload; /* PUT from a file */
     long long upload_size;
-    FILE *download;           /* 2xx GET body goes here */
-    struct s3_range *range;   /* a ranged GET or a HEAD (below) */
+    FILE *download;         /* 2xx GET body goes here */
+    struct s3_range *range; /* a ranged GET or a HEAD (below) */
 } s3_req;
 
 /* A ranged GET into memory, or a HEAD: the Range asked for, where the 206
  * body goes, and the answer's headers. */
 typedef struct s3_range {
-    char header[96];          /* "Range: bytes=a-b"; "" for a HEAD */
+    char header[96]; /* "Range: bytes=a-b"; "" for a HEAD */
     uint8_t *into;
     size_t cap, got;
-    int overflow;             /* the body was longer than asked */
-    int ignored;              /* 200 with the whole object: Range not honoured */
+    int overflow; /* the body was longer than asked */
+    int ignored;  /* 200 with the whole object: Range not honoured */
     char etag[128];
-    long long total;          /* Content-Range's /total, or a HEAD's length; -1 unknown */
+    long long total; /* Content-Range's /total, or a HEAD's length; -1 unknown */
 } s3_range;
 
 typedef struct io_ctx {
@@ -487,8 +497,10 @@ static int s3_perform(s3_store *s, const s3_req *r, aws_response *mem, const cha
             break;
         if (r->range && (r->range->ignored || r->range->overflow)) {
             rc = r->range->ignored
-                     ? rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: the server ignored Range (HTTP 200)", what)
-                     : rnr_error_set(err, RNR_ERR_PARSE, "%s: the server sent more than the range asked", what);
+                     ? rnr_error_set(err, RNR_ERR_UNSUPPORTED,
+                                     "%s: the server ignored Range (HTTP 200)", what)
+                     : rnr_error_set(err, RNR_ERR_PARSE,
+                                     "%s: the server sent more than the range asked", what);
             break;
         }
         if (wfail) {
@@ -550,14 +562,20 @@ static int s3_put_buf(void *self, const char *key, const void *data, size_t len,
         return rc;
     if ((long long)len > S3_PUT_MAX) {
         free(fk);
-        return rnr_error_set(err, RNR_ERR_LIMIT, "%s: %zu bytes is more than a single S3 PUT "
-                             "takes (5 GiB)", what, len);
+        return rnr_error_set(err, RNR_ERR_LIMIT,
+                             "%s: %zu bytes is more than a single S3 PUT "
+                             "takes (5 GiB)",
+                             what, len);
     }
     aws_sha256_hex(data, len, hash);
     aws_md5_b64(data, len, md5);
-    s3_req r = {.method = "PUT", .key = fk, .payload_hash = hash, .content_md5 = md5,
+    s3_req r = {.method = "PUT",
+                .key = fk,
+                .payload_hash = hash,
+                .content_md5 = md5,
                 .content_type = content_type ? content_type : "application/octet-stream",
-                .buf = data ? data : "", .len = len};
+                .buf = data ? data : "",
+                .len = len};
     aws_response mem;
     rc = s3_perform(s, &r, &mem, what, err);
     aws_response_clear(&mem);
@@ -580,17 +598,23 @@ static int s3_put_file(void *self, const char *key, const char *path, const char
     }
     if (size > S3_PUT_MAX) {
         free(fk);
-        return rnr_error_set(err, RNR_ERR_LIMIT, "%s: %lld bytes is more than a single S3 PUT "
-                             "takes (5 GiB)", path, size);
+        return rnr_error_set(err, RNR_ERR_LIMIT,
+                             "%s: %lld bytes is more than a single S3 PUT "
+                             "takes (5 GiB)",
+                             path, size);
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
         free(fk);
         return rnr_error_set(err, RNR_ERR_IO, "%s: cannot open for reading", path);
     }
-    s3_req r = {.method = "PUT", .key = fk, .payload_hash = hash, .content_md5 = md5,
+    s3_req r = {.method = "PUT",
+                .key = fk,
+                .payload_hash = hash,
+                .content_md5 = md5,
                 .content_type = content_type ? content_type : "application/octet-stream",
-                .upload = f, .upload_size = size};
+                .upload = f,
+                .upload_size = size};
     aws_response mem;
     rc = s3_perform(s, &r, &mem, what, err);
     aws_response_clear(&mem);
@@ -667,15 +691,18 @@ int s3_list_parse(const char *body, size_t len, const char *bucket, const char *
     xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
     if (!root || strcmp((const char *)root->name, "ListBucketResult") != 0) {
         xmlFreeDoc(doc);
-        return rnr_error_set(err, RNR_ERR_PARSE, "s3 list s3://%s: response is not a "
-                             "ListBucketResult", bucket);
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "s3 list s3://%s: response is not a "
+                             "ListBucketResult",
+                             bucket);
     }
     int rc = RNR_OK;
     size_t plen = strlen(prefix);
     for (xmlNode *n = root->children; n && rc == RNR_OK; n = n->next) {
         if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "Contents") != 0)
             continue;
-        char *key = xml_text(n, "Key"), *size = xml_text(n, "Size"), *lm = xml_text(n, "LastModified");
+        char *key = xml_text(n, "Key"), *size = xml_text(n, "Size"),
+             *lm = xml_text(n, "LastModified");
         int64_t t = 0;
         if (!key || strncmp(key, prefix, plen) != 0 || !size || !lm || time_parse_iso(lm, &t))
             rc = rnr_error_set(err, RNR_ERR_PARSE, "s3 list s3://%s: malformed Contents entry",
@@ -690,8 +717,10 @@ int s3_list_parse(const char *body, size_t len, const char *bucket, const char *
     if (rc == RNR_OK && trunc && strcmp(trunc, "true") == 0) {
         char *t = xml_text(root, "NextContinuationToken");
         if (!t || !*t || !(*token = strdup(t)))
-            rc = rnr_error_set(err, RNR_ERR_PARSE, "s3 list s3://%s: truncated listing without "
-                               "NextContinuationToken", bucket);
+            rc = rnr_error_set(err, RNR_ERR_PARSE,
+                               "s3 list s3://%s: truncated listing without "
+                               "NextContinuationToken",
+                               bucket);
         xmlFree(t);
     }
     xmlFree(trunc);
@@ -797,8 +826,8 @@ static int s3_head(void *self, const char *key, store_meta *out, rnr_error *err)
     return rc;
 }
 
-static int s3_get_range(void *self, const char *key, uint64_t off, size_t n, void *buf, store_meta *m,
-                        rnr_error *err)
+static int s3_get_range(void *self, const char *key, uint64_t off, size_t n, void *buf,
+                        store_meta *m, rnr_error *err)
 {
     s3_store *s = self;
     char *fk, what[400];
@@ -818,19 +847,22 @@ static int s3_get_range(void *self, const char *key, uint64_t off, size_t n, voi
     m->size = g.total;
     snprintf(m->etag, sizeof m->etag, "%s", g.etag);
     if (rc == RNR_OK && g.got != n)
-        rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: bytes %llu-%llu: got %zu of %zu (object of %lld bytes)", what,
-                           (unsigned long long)off, (unsigned long long)(off + n - 1), g.got, n, g.total);
+        rc = rnr_error_set(
+            err, RNR_ERR_PARSE, "%s: bytes %llu-%llu: got %zu of %zu (object of %lld bytes)", what,
+            (unsigned long long)off, (unsigned long long)(off + n - 1), g.got, n, g.total);
     return rc;
 }
 
-static const store_ops s3_ops = {s3_put_file, s3_put_buf, s3_get_file, s3_list, s3_del, s3_close,
-                                 s3_head, s3_get_range};
+static const store_ops s3_ops = {s3_put_file, s3_put_buf, s3_get_file, s3_list,
+                                 s3_del,      s3_close,   s3_head,     s3_get_range};
 
 static int s3_init(s3_store *s, const s3_url *u, const s3_store_opts *o, rnr_error *err)
 {
     const char *ep = o && o->endpoint ? o->endpoint : s3_env_endpoint();
-    aws_opts ao = {o && o->region ? o->region : u->region[0] ? u->region : NULL, ep,
-                   o ? o->creds : NULL, o ? o->max_attempts : 0};
+    aws_opts ao = {o && o->region ? o->region
+                   : u->region[0] ? u->region
+                                  : NULL,
+                   ep, o ? o->creds : NULL, o ? o->max_attempts : 0};
     int rc = aws_client_new("s3", "S3", &ao, &s->c, err);
     if (rc != RNR_OK)
         return rc;

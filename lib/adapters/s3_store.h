@@ -33,7 +33,10 @@ typedef struct s3_store_opts {
     const char *resolve;  /* "HOST:PORT:ADDRESS" pinned for curl (tests), or NULL */
 } s3_store_opts;
 
-#define S3_STORE_OPTS_INIT {NULL, NULL, NULL, -1, 0, 0, NULL}
+#define S3_STORE_OPTS_INIT                                                                         \
+    {                                                                                              \
+        NULL, NULL, NULL, -1, 0, 0, NULL                                                           \
+    }
 
 int s3_store_open(const char *url, rnr_store **out, rnr_error *err);
 int s3_store_open_opts(const char *url, const s3_store_opts *o, rnr_store **out, rnr_error *err);

@@ -19,11 +19,10 @@ typedef struct sqlite_cache {
     unsigned sets;
 } sqlite_cache;
 
-static const char cache_schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS rnr_cache("
-    " key TEXT PRIMARY KEY NOT NULL,"
-    " value TEXT NOT NULL,"
-    " expires_at INTEGER NOT NULL)"; /* epoch ms; 0 = never */
+static const char cache_schema_sql[] = "CREATE TABLE IF NOT EXISTS rnr_cache("
+                                       " key TEXT PRIMARY KEY NOT NULL,"
+                                       " value TEXT NOT NULL,"
+                                       " expires_at INTEGER NOT NULL)"; /* epoch ms; 0 = never */
 
 static int sc_error(sqlite_cache *c, int rc, const char *what, rnr_error *err)
 {
@@ -31,8 +30,8 @@ static int sc_error(sqlite_cache *c, int rc, const char *what, rnr_error *err)
 }
 
 /* Look key up with st (prepared, ?1 key, ?2 now); *value NULL on a miss. */
-static int sc_lookup(sqlite_cache *c, sqlite3_stmt *st, const char *key, int64_t now,
-                     char **value, rnr_error *err)
+static int sc_lookup(sqlite_cache *c, sqlite3_stmt *st, const char *key, int64_t now, char **value,
+                     rnr_error *err)
 {
     *value = NULL;
     sqlite3_reset(st);
@@ -52,8 +51,7 @@ static int sc_lookup(sqlite_cache *c, sqlite3_stmt *st, const char *key, int64_t
 static const char lookup_sql[] =
     "SELECT value FROM rnr_cache WHERE key = ?1 AND (expires_at = 0 OR expires_at > ?2)";
 
-static int sc_get_many(void *self, const char *const *keys, size_t n, char **values,
-                       rnr_error *err)
+static int sc_get_many(void *self, const char *const *keys, size_t n, char **values, rnr_error *err)
 {
     sqlite_cache *c = self;
     for (size_t i = 0; i < n; i++)
@@ -96,9 +94,9 @@ static int sc_get(void *self, const char *key, char **value, rnr_error *err)
 static int sc_purge(sqlite_cache *c, int64_t now, rnr_error *err)
 {
     sqlite3_stmt *st;
-    int rc = sqlite_db_prepare(c->db,
-                               "DELETE FROM rnr_cache WHERE expires_at != 0 AND expires_at <= ?1",
-                               &st, c->path, err);
+    int rc =
+        sqlite_db_prepare(c->db, "DELETE FROM rnr_cache WHERE expires_at != 0 AND expires_at <= ?1",
+                          &st, c->path, err);
     if (rc != RNR_OK)
         return rc;
     sqlite3_bind_int64(st, 1, now);

@@ -13,8 +13,7 @@ int sqlite_db_error(sqlite3 *db, int rc, const char *what, const char *path, rnr
     return rnr_error_set(err, code, "SQLite database '%s': %s: %s", path, what, msg);
 }
 
-int sqlite_db_exec(sqlite3 *db, const char *sql, const char *what, const char *path,
-                   rnr_error *err)
+int sqlite_db_exec(sqlite3 *db, const char *sql, const char *what, const char *path, rnr_error *err)
 {
     int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     if (rc != SQLITE_OK)
@@ -79,9 +78,8 @@ int sqlite_db_open(const char *path, int busy_ms, sqlite3 **out, rnr_error *err)
 {
     sqlite3 *db = NULL;
     *out = NULL;
-    int rc = sqlite3_open_v2(path, &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
     if (rc != SQLITE_OK) {
         int r = sqlite_db_error(db, rc, "open", path, err);
         sqlite3_close_v2(db);

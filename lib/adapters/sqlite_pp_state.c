@@ -33,7 +33,8 @@ static const char sps_schema[] =
 static int sps_has_column(sps *s, const char *table, const char *column, int *has, rnr_error *err)
 {
     sqlite3_stmt *st;
-    int rc = sqlite_db_prepare(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", &st, s->path, err);
+    int rc = sqlite_db_prepare(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", &st,
+                               s->path, err);
     if (rc != RNR_OK)
         return rc;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
@@ -50,12 +51,14 @@ static int sps_migrate(sps *s, rnr_error *err)
 {
     int has = 0, rc = sps_has_column(s, "rows", "flow_max", &has, err);
     if (rc == RNR_OK && !has)
-        rc = sqlite_db_exec(s->db, "ALTER TABLE rows ADD COLUMN flow_max REAL; UPDATE rows SET flow_max = flow;",
-                            "add flow_max", s->path, err);
+        rc = sqlite_db_exec(
+            s->db, "ALTER TABLE rows ADD COLUMN flow_max REAL; UPDATE rows SET flow_max = flow;",
+            "add flow_max", s->path, err);
     if (rc == RNR_OK)
         rc = sps_has_column(s, "files", "lid", &has, err);
     if (rc == RNR_OK && !has)
-        rc = sqlite_db_exec(s->db, "ALTER TABLE files ADD COLUMN lid TEXT", "add lid", s->path, err);
+        rc =
+            sqlite_db_exec(s->db, "ALTER TABLE files ADD COLUMN lid TEXT", "add lid", s->path, err);
     return rc;
 }
 
@@ -66,13 +69,15 @@ static void sps_bind_object(sqlite3_stmt *st, const store_object *o)
     sqlite3_bind_int64(st, 3, o->mtime);
 }
 
-static int sps_lookup(void *self, const store_object *o, int *known, char *lid, size_t lidn, rnr_error *err)
+static int sps_lookup(void *self, const store_object *o, int *known, char *lid, size_t lidn,
+                      rnr_error *err)
 {
     sps *s = self;
     sqlite3_stmt *st;
     lid[0] = '\0';
-    int rc = sqlite_db_prepare(s->db, "SELECT written, lid FROM files WHERE key=?1 AND size=?2 AND mtime=?3",
-                               &st, s->path, err);
+    int rc = sqlite_db_prepare(
+        s->db, "SELECT written, lid FROM files WHERE key=?1 AND size=?2 AND mtime=?3", &st, s->path,
+        err);
     if (rc != RNR_OK)
         return rc;
     sps_bind_object(st, o);
@@ -86,8 +91,8 @@ static int sps_lookup(void *self, const store_object *o, int *known, char *lid, 
     return RNR_OK;
 }
 
-static int sps_insert_row(sps *s, sqlite3_stmt *rs, const store_object *o, size_t i, const inundation_row *r,
-                          rnr_error *err)
+static int sps_insert_row(sps *s, sqlite3_stmt *rs, const store_object *o, size_t i,
+                          const inundation_row *r, rnr_error *err)
 {
     sqlite3_reset(rs);
     sps_bind_object(rs, o);
@@ -106,8 +111,8 @@ static int sps_insert_row(sps *s, sqlite3_stmt *rs, const store_object *o, size_
     return st == SQLITE_DONE ? RNR_OK : sqlite_db_error(s->db, st, "record row", s->path, err);
 }
 
-static int sps_record_file(sps *s, sqlite3_stmt *fs, const store_object *o, int64_t file_time, const char *lid,
-                           size_t n, const char *note, rnr_error *err)
+static int sps_record_file(sps *s, sqlite3_stmt *fs, const store_object *o, int64_t file_time,
+                           const char *lid, size_t n, const char *note, rnr_error *err)
 {
     sps_bind_object(fs, o);
     sqlite3_bind_int64(fs, 4, file_time);
@@ -126,13 +131,17 @@ static int sps_record(void *self, const store_object *o, int64_t file_time, cons
     if (rc != RNR_OK)
         return rc;
     sqlite3_stmt *fs = NULL, *rs = NULL;
-    rc = sqlite_db_prepare(s->db, "INSERT OR REPLACE INTO files(key, size, mtime, file_time, nrows, note,"
-                           " written, lid) VALUES(?1,?2,?3,?4,?5,?6,0,?7)", &fs, s->path, err);
+    rc = sqlite_db_prepare(s->db,
+                           "INSERT OR REPLACE INTO files(key, size, mtime, file_time, nrows, note,"
+                           " written, lid) VALUES(?1,?2,?3,?4,?5,?6,0,?7)",
+                           &fs, s->path, err);
     if (rc == RNR_OK)
-        rc = sqlite_db_prepare(s->db, "INSERT OR REPLACE INTO rows(key, size, mtime, seq, feature_id,"
-                               " stream_order, name, state, flow, inherited, max_status, reference_time, geom,"
-                               " flow_max) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
-                               &rs, s->path, err);
+        rc = sqlite_db_prepare(
+            s->db,
+            "INSERT OR REPLACE INTO rows(key, size, mtime, seq, feature_id,"
+            " stream_order, name, state, flow, inherited, max_status, reference_time, geom,"
+            " flow_max) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+            &rs, s->path, err);
     if (rc == RNR_OK)
         rc = sps_record_file(s, fs, o, file_time, lid, n, note, err);
     for (size_t i = 0; rc == RNR_OK && i < n; i++)
@@ -160,21 +169,25 @@ static void sps_read_row(sqlite3_stmt *st, inundation_row *r)
     r->state = sps_col(st, 3);
     r->flow_cms = (float)sqlite3_column_double(st, 4);
     const unsigned char *inh = sqlite3_column_text(st, 5);
-    snprintf(r->inherited_rfc_forecasts, sizeof r->inherited_rfc_forecasts, "%s", inh ? (const char *)inh : "");
+    snprintf(r->inherited_rfc_forecasts, sizeof r->inherited_rfc_forecasts, "%s",
+             inh ? (const char *)inh : "");
     r->max_status = sps_col(st, 6);
     r->reference_time = sqlite3_column_int64(st, 7);
     r->geom_wkt = sps_col(st, 8);
-    r->flow_max_cms = sqlite3_column_type(st, 9) == SQLITE_NULL ? NAN : (float)sqlite3_column_double(st, 9);
+    r->flow_max_cms =
+        sqlite3_column_type(st, 9) == SQLITE_NULL ? NAN : (float)sqlite3_column_double(st, 9);
 }
 
 static int sps_load(void *self, const store_object *o, pp_rows *out, rnr_error *err)
 {
     sps *s = self;
     sqlite3_stmt *st;
-    int rc = sqlite_db_prepare(s->db,
-                               "SELECT feature_id, stream_order, name, state, flow, inherited,"
-                               " max_status, reference_time, geom, flow_max FROM rows WHERE key=?1 AND"
-                               " size=?2 AND mtime=?3 ORDER BY seq", &st, s->path, err);
+    int rc =
+        sqlite_db_prepare(s->db,
+                          "SELECT feature_id, stream_order, name, state, flow, inherited,"
+                          " max_status, reference_time, geom, flow_max FROM rows WHERE key=?1 AND"
+                          " size=?2 AND mtime=?3 ORDER BY seq",
+                          &st, s->path, err);
     if (rc != RNR_OK)
         return rc;
     sps_bind_object(st, o);
@@ -194,7 +207,8 @@ static int sps_load(void *self, const store_object *o, pp_rows *out, rnr_error *
 static int sps_mark_written(void *self, rnr_error *err)
 {
     sps *s = self;
-    return sqlite_db_exec(s->db, "UPDATE files SET written=1 WHERE written=0", "mark written", s->path, err);
+    return sqlite_db_exec(s->db, "UPDATE files SET written=1 WHERE written=0", "mark written",
+                          s->path, err);
 }
 
 static void sps_prune(void *self, int64_t cutoff)
@@ -202,13 +216,16 @@ static void sps_prune(void *self, int64_t cutoff)
     sps *s = self;
     sqlite3_stmt *st;
     rnr_error e;
-    if (sqlite_db_prepare(s->db, "DELETE FROM files WHERE file_time < ?1", &st, s->path, &e) != RNR_OK)
+    if (sqlite_db_prepare(s->db, "DELETE FROM files WHERE file_time < ?1", &st, s->path, &e) !=
+        RNR_OK)
         return;
     sqlite3_bind_int64(st, 1, cutoff);
     sqlite3_step(st);
     sqlite3_finalize(st);
-    sqlite_db_exec(s->db, "DELETE FROM rows WHERE NOT EXISTS (SELECT 1 FROM files f WHERE"
-                   " f.key=rows.key AND f.size=rows.size AND f.mtime=rows.mtime)", "prune", s->path, &e);
+    sqlite_db_exec(s->db,
+                   "DELETE FROM rows WHERE NOT EXISTS (SELECT 1 FROM files f WHERE"
+                   " f.key=rows.key AND f.size=rows.size AND f.mtime=rows.mtime)",
+                   "prune", s->path, &e);
 }
 
 static void sps_close(void *self)
@@ -219,7 +236,8 @@ static void sps_close(void *self)
     free(s);
 }
 
-static const pp_state_ops sps_ops = {sps_lookup, sps_record, sps_load, sps_mark_written, sps_prune, sps_close};
+static const pp_state_ops sps_ops = {sps_lookup,       sps_record, sps_load,
+                                     sps_mark_written, sps_prune,  sps_close};
 
 int sqlite_pp_state_open(const char *path, rnr_pp_state **out, rnr_error *err)
 {

@@ -40,8 +40,8 @@ typedef struct sqlite_queue {
     char *name;
     int64_t lease_ms;
     long max_deliveries;
-    char holder[128];       /* this process's identity, stored with its leases */
-    int64_t next_reclaim;   /* monotonic ms of the next dead-holder look */
+    char holder[128];     /* this process's identity, stored with its leases */
+    int64_t next_reclaim; /* monotonic ms of the next dead-holder look */
 } sqlite_queue;
 
 static const char schema_sql[] =
@@ -51,10 +51,10 @@ static const char schema_sql[] =
     " body BLOB NOT NULL,"
     " content_type TEXT,"
     " trace_id TEXT,"
-    " enqueued_at INTEGER NOT NULL,"       /* epoch ms */
+    " enqueued_at INTEGER NOT NULL,"           /* epoch ms */
     " lease_until INTEGER NOT NULL DEFAULT 0," /* epoch ms; 0 = not leased */
     " deliveries INTEGER NOT NULL DEFAULT 0,"
-    " holder TEXT);"                        /* who holds the lease (see holder_*) */
+    " holder TEXT);" /* who holds the lease (see holder_*) */
     "CREATE INDEX IF NOT EXISTS rnr_queue_messages_queue ON rnr_queue_messages(queue);"
     "CREATE TABLE IF NOT EXISTS rnr_queue_dead("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -559,8 +559,8 @@ static const queue_ops sqlite_queue_ops = {
 static const char *const queue_params[] = {"queue", "lease", "max_deliveries", "busy_timeout",
                                            NULL};
 
-static int sq_configure(sqlite_queue *q, const char *url, const char *query,
-                        const char *queue_name, rnr_error *err)
+static int sq_configure(sqlite_queue *q, const char *url, const char *query, const char *queue_name,
+                        rnr_error *err)
 {
     long lease = 300, maxd = 5, busy = 10000;
     char name[256];
@@ -765,8 +765,9 @@ static int sq_list_dead(void *self, size_t limit, queue_dead_list *out, rnr_erro
     }
     for (size_t i = 0; i < l.n; i++) {
         const sqlite_dead_letter *d = &l.items[i];
-        out->items[i] = (queue_dead_entry){d->id, d->body, d->len, d->reason, d->trace_id,
-                                           d->delivery_count, d->enqueued_at, d->dead_at};
+        out->items[i] =
+            (queue_dead_entry){d->id,       d->body,           d->len,         d->reason,
+                               d->trace_id, d->delivery_count, d->enqueued_at, d->dead_at};
     }
     out->n = l.n;
     free(l.items);
@@ -792,8 +793,8 @@ static int sq_replay_tx(sqlite_queue *q, int64_t id, size_t *replayed, rnr_error
     if (id && *replayed == 0)
         return rnr_error_set(err, RNR_ERR_NOTFOUND, "queue '%s': no dead letter with id %lld",
                              q->name, (long long)id);
-    rc = sq_prepare(q, "DELETE FROM rnr_queue_dead WHERE queue = ?1 AND (?2 = 0 OR id = ?2)",
-                    &st, err);
+    rc = sq_prepare(q, "DELETE FROM rnr_queue_dead WHERE queue = ?1 AND (?2 = 0 OR id = ?2)", &st,
+                    err);
     if (rc != RNR_OK)
         return rc;
     sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);

@@ -36,14 +36,14 @@
 int sqlite_queue_open(const char *url, const char *queue_name, rnr_queue **out, rnr_error *err);
 
 typedef struct sqlite_dead_letter {
-    int64_t id;            /* dead-letter id, for sqlite_queue_replay_dead */
+    int64_t id; /* dead-letter id, for sqlite_queue_replay_dead */
     char *body;
     size_t len;
     char *reason;
-    char *trace_id;        /* or NULL */
+    char *trace_id; /* or NULL */
     int delivery_count;
-    int64_t enqueued_at;   /* epoch seconds of the original publish */
-    int64_t dead_at;       /* epoch seconds */
+    int64_t enqueued_at; /* epoch seconds of the original publish */
+    int64_t dead_at;     /* epoch seconds */
 } sqlite_dead_letter;
 
 typedef struct sqlite_dead_list {

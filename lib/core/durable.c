@@ -14,10 +14,10 @@
 #define TEMP_SUFFIX ".tmp."
 
 struct durable_file {
-    char *path;   /* the final name */
-    char *tmp;    /* the temporary sibling */
-    int fd;       /* -1 once closed or handed off */
-    FILE *f;      /* stream on fd, when asked for */
+    char *path; /* the final name */
+    char *tmp;  /* the temporary sibling */
+    int fd;     /* -1 once closed or handed off */
+    FILE *f;    /* stream on fd, when asked for */
     durable_opts o;
 };
 
@@ -148,8 +148,9 @@ static int finish_data(durable_file *d)
 static int sync_parent(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    char *dir = !slash ? strdup(".") : slash == path ? strdup("/")
-                                                     : strndup(path, (size_t)(slash - path));
+    char *dir = !slash          ? strdup(".")
+                : slash == path ? strdup("/")
+                                : strndup(path, (size_t)(slash - path));
     if (!dir)
         return ENOMEM;
     int fd = open(dir, O_RDONLY | O_DIRECTORY);

@@ -26,8 +26,8 @@ typedef struct durable_file durable_file;
 
 /* Create the temporary sibling of path (NULL o: defaults). Fails with
  * RNR_ERR_IO naming path when the directory does not take a new file. */
-int durable_begin(const char *path, const durable_opts *o, durable_file **out, rnr_error *err)
-    RNR_WARN_UNUSED;
+int durable_begin(const char *path, const durable_opts *o, durable_file **out,
+                  rnr_error *err) RNR_WARN_UNUSED;
 /* The temporary's open descriptor, owned by d (-1 after durable_handoff). */
 int durable_fd(const durable_file *d);
 /* A stdio stream on the descriptor, owned by d (durable_commit flushes and

@@ -114,9 +114,8 @@ void rnr_error_clear(rnr_error *e)
 const char *rnr_code_name(int code)
 {
     static const char *const names[] = {
-        "ok", "invalid", "nomem", "io", "notfound", "parse", "limit",
-        "unsupported", "config", "auth", "timeout", "transient", "cancelled",
-        "internal"};
+        "ok",          "invalid", "nomem", "io",      "notfound",  "parse",     "limit",
+        "unsupported", "config",  "auth",  "timeout", "transient", "cancelled", "internal"};
     if (code < 0 || (size_t)code >= sizeof names / sizeof names[0])
         return "unknown";
     return names[code];

@@ -23,18 +23,18 @@
 
 enum rnr_code {
     RNR_OK = 0,
-    RNR_ERR_INVALID,     /* bad input: never retry */
+    RNR_ERR_INVALID, /* bad input: never retry */
     RNR_ERR_NOMEM,
-    RNR_ERR_IO,          /* local file system */
-    RNR_ERR_NOTFOUND,    /* a named thing does not exist */
-    RNR_ERR_PARSE,       /* malformed document */
-    RNR_ERR_LIMIT,       /* a size or count cap was exceeded */
+    RNR_ERR_IO,       /* local file system */
+    RNR_ERR_NOTFOUND, /* a named thing does not exist */
+    RNR_ERR_PARSE,    /* malformed document */
+    RNR_ERR_LIMIT,    /* a size or count cap was exceeded */
     RNR_ERR_UNSUPPORTED,
-    RNR_ERR_CONFIG,      /* missing or bad configuration */
+    RNR_ERR_CONFIG, /* missing or bad configuration */
     RNR_ERR_AUTH,
-    RNR_ERR_TIMEOUT,     /* transient */
-    RNR_ERR_TRANSIENT,   /* network or server fault worth retrying */
-    RNR_ERR_CANCELLED,   /* stopped on request (signal, deadline) */
+    RNR_ERR_TIMEOUT,   /* transient */
+    RNR_ERR_TRANSIENT, /* network or server fault worth retrying */
+    RNR_ERR_CANCELLED, /* stopped on request (signal, deadline) */
     RNR_ERR_INTERNAL
 };
 
@@ -59,11 +59,11 @@ static inline int rnr_error_nonzero_(int code)
         __builtin_unreachable();
     return code;
 }
-#define rnr_error_set(e, code, ...) (rnr_error_set((e), (code), __VA_ARGS__), rnr_error_nonzero_(code))
+#define rnr_error_set(e, code, ...)                                                                \
+    (rnr_error_set((e), (code), __VA_ARGS__), rnr_error_nonzero_(code))
 #endif
 /* Prefix the existing message with context ("gauge AMAT2: ..."). */
-int rnr_error_prefix(rnr_error *e, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int rnr_error_prefix(rnr_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rnr_error_clear(rnr_error *e);
 const char *rnr_code_name(int code);
 /* Copy text into out (n bytes, NUL-terminated when n > 0) as one line:

@@ -53,7 +53,10 @@ int forecast_alloc_observations(rnr_forecast *f, size_t n)
     return RNR_OK;
 }
 
-int forecast_flow_ok(double q) { return isfinite(q) && q >= 0 && q <= RNR_FLOW_MAX_M3S; }
+int forecast_flow_ok(double q)
+{
+    return isfinite(q) && q >= 0 && q <= RNR_FLOW_MAX_M3S;
+}
 
 int forecast_validate(const rnr_forecast *f, rnr_error *err)
 {
@@ -67,13 +70,14 @@ int forecast_validate(const rnr_forecast *f, rnr_error *err)
             return rnr_error_set(err, RNR_ERR_INVALID,
                                  "forecast %s: times are not increasing at row %zu", lid, i);
         if (!forecast_flow_ok(f->flows[i]))
-            return rnr_error_set(err, RNR_ERR_INVALID,
-                                 "forecast %s: flow %g m3/s at row %zu is missing, negative or above %g m3/s",
-                                 lid, f->flows[i], i, RNR_FLOW_MAX_M3S);
+            return rnr_error_set(
+                err, RNR_ERR_INVALID,
+                "forecast %s: flow %g m3/s at row %zu is missing, negative or above %g m3/s", lid,
+                f->flows[i], i, RNR_FLOW_MAX_M3S);
     }
     if (f->has_observation && !forecast_flow_ok(f->latest_observation))
         return rnr_error_set(err, RNR_ERR_INVALID,
-                             "forecast %s: latest observation %g m3/s is negative or above %g m3/s", lid,
-                             f->latest_observation, RNR_FLOW_MAX_M3S);
+                             "forecast %s: latest observation %g m3/s is negative or above %g m3/s",
+                             lid, f->latest_observation, RNR_FLOW_MAX_M3S);
     return RNR_OK;
 }

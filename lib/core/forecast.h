@@ -15,18 +15,18 @@
 typedef struct rnr_forecast {
     char lid[32];
     char downstream_lid[32];
-    int64_t reach_id;          /* NWPS reachId = network.hf_id of the origin */
-    size_t n;                  /* number of forecast rows */
-    int64_t *times;            /* UTC epoch seconds, strictly increasing */
-    double *flows;             /* m3/s, >= 0 */
-    double *stages;            /* primary series (may be NULL) */
+    int64_t reach_id; /* NWPS reachId = network.hf_id of the origin */
+    size_t n;         /* number of forecast rows */
+    int64_t *times;   /* UTC epoch seconds, strictly increasing */
+    double *flows;    /* m3/s, >= 0 */
+    double *stages;   /* primary series (may be NULL) */
     char primary_name[32], primary_unit[16];
     int has_observation;
     double latest_observation; /* m3/s, valid when has_observation */
     int64_t observation_time;
-    int64_t issued_time;       /* RNR_TIME_MISSING when unknown */
+    int64_t issued_time; /* RNR_TIME_MISSING when unknown */
     /* Metadata for the output attributes. */
-    char flood_category[32];   /* action, minor, moderate, major */
+    char flood_category[32]; /* action, minor, moderate, major */
     char state[16];
     char name[128];
     char rfc[16];
@@ -34,10 +34,10 @@ typedef struct rnr_forecast {
     /* For the hydrograph (not routed): recent observed flows and the
      * flood-category thresholds as flows, both in m3/s. */
     size_t n_obs;
-    int64_t *obs_times;        /* [n_obs] UTC epoch seconds, increasing */
-    double *obs_flows;         /* [n_obs] m3/s */
-    double flood_flow[4];      /* action, minor, moderate, major; NAN when unknown */
-    int flood_flow_rated;      /* 1 when some come from stages through a rating */
+    int64_t *obs_times;   /* [n_obs] UTC epoch seconds, increasing */
+    double *obs_flows;    /* [n_obs] m3/s */
+    double flood_flow[4]; /* action, minor, moderate, major; NAN when unknown */
+    int flood_flow_rated; /* 1 when some come from stages through a rating */
 } rnr_forecast;
 
 /* The largest flow accepted anywhere, in m3/s. The largest river flows on

@@ -75,7 +75,7 @@ void log_init(void)
     const char *lfmt = getenv("AWS_LAMBDA_LOG_FORMAT");
     const char *llvl = getenv("AWS_LAMBDA_LOG_LEVEL");
     /* Lambda's JSON setting wins: its level filter needs its key names. */
-    log_cfg.style = lfmt && strcasecmp(lfmt, "json") == 0  ? STYLE_LAMBDA_JSON
+    log_cfg.style = lfmt && strcasecmp(lfmt, "json") == 0 ? STYLE_LAMBDA_JSON
                     : fmt && strcasecmp(fmt, "json") == 0 ? STYLE_JSON
                                                           : STYLE_TEXT;
     log_cfg.color = log_cfg.style == STYLE_TEXT && isatty(STDERR_FILENO) && !getenv("NO_COLOR");
@@ -83,14 +83,23 @@ void log_init(void)
     /* the function's configuration in Lambda is the operator's latest word */
     int bad_lambda = llvl && *llvl && lambda_parse_level(llvl, &log_cfg.level) != 0;
     if (bad_rnr)
-        log_warn("rnr", "RNR_LOG_LEVEL=%s is not one of debug, info, warn, error, off; ignored", lvl);
+        log_warn("rnr", "RNR_LOG_LEVEL=%s is not one of debug, info, warn, error, off; ignored",
+                 lvl);
     if (bad_lambda)
-        log_warn("rnr", "AWS_LAMBDA_LOG_LEVEL=%s is not one of TRACE, DEBUG, INFO, WARN, ERROR, "
-                 "FATAL; ignored", llvl);
+        log_warn("rnr",
+                 "AWS_LAMBDA_LOG_LEVEL=%s is not one of TRACE, DEBUG, INFO, WARN, ERROR, "
+                 "FATAL; ignored",
+                 llvl);
 }
 
-void log_set_level(int level) { log_cfg.level = level; }
-int log_get_level(void) { return log_cfg.level; }
+void log_set_level(int level)
+{
+    log_cfg.level = level;
+}
+int log_get_level(void)
+{
+    return log_cfg.level;
+}
 
 void log_set_trace_id(const char *trace_id)
 {
@@ -100,7 +109,10 @@ void log_set_trace_id(const char *trace_id)
         snprintf(log_trace, sizeof log_trace, "%s", trace_id);
 }
 
-const char *log_get_trace_id(void) { return log_trace[0] ? log_trace : NULL; }
+const char *log_get_trace_id(void)
+{
+    return log_trace[0] ? log_trace : NULL;
+}
 
 void log_context_set(const char *key, const char *value)
 {
@@ -122,7 +134,10 @@ void log_context_set(const char *key, const char *value)
     snprintf(slot->value, sizeof slot->value, "%s", value);
 }
 
-void log_context_clear(void) { memset(log_ctx, 0, sizeof log_ctx); }
+void log_context_clear(void)
+{
+    memset(log_ctx, 0, sizeof log_ctx);
+}
 
 /* ---- rendering ------------------------------------------------------------ */
 
@@ -294,7 +309,8 @@ static void emit_text(FILE *out, const record *r, const char *ts)
     char m[4 * MSG_MAX], c[128];
     rnr_text_escape(r->msg, m, sizeof m);
     rnr_text_escape(r->component, c, sizeof c);
-    fprintf(out, "%s%s %-5s [%s] %s", log_cfg.color ? colors[r->level] : "", ts, names[r->level], c, m);
+    fprintf(out, "%s%s %-5s [%s] %s", log_cfg.color ? colors[r->level] : "", ts, names[r->level], c,
+            m);
     char v[VALUE_MAX];
     for (size_t i = 0; i < r->n; i++) {
         const char *t = field_text(&r->f[i], v, sizeof v);
@@ -397,7 +413,8 @@ void log_fatal(const char *command, const char *fmt, ...)
     url_mask_text(msg, masked, sizeof masked);
     rnr_text_escape(masked, line, sizeof line);
     char out[sizeof line + 80];
-    int n = snprintf(out, sizeof out, "rnr%s%s: %s\n", command ? " " : "", command ? command : "", line);
+    int n = snprintf(out, sizeof out, "rnr%s%s: %s\n", command ? " " : "", command ? command : "",
+                     line);
     if (n > 0)
         log_write_all(out, (size_t)n < sizeof out ? (size_t)n : sizeof out - 1);
 }

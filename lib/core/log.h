@@ -70,7 +70,7 @@ void log_fields(int level, const char *component, const char *event, const char 
 /* log_event(LOG_INFO, "worker", "stored", "stored lid={lid} key={key}",
  *           LOG_STR("lid", lid), LOG_STR("key", key)); at least one field. */
 #define log_event(level, component, event, tmpl, ...)                                              \
-    log_fields((level), (component), (event), (tmpl), (const log_field[]){__VA_ARGS__},           \
+    log_fields((level), (component), (event), (tmpl), (const log_field[]){__VA_ARGS__},            \
                sizeof((const log_field[]){__VA_ARGS__}) / sizeof(log_field))
 
 /* component: short module name ("worker", "producer"). The message is a

@@ -10,9 +10,9 @@
 
 typedef struct proc_identity {
     int64_t pid;
-    int64_t start_ticks;  /* /proc/<pid>/stat field 22 */
-    uint64_t pidns;       /* inode of /proc/self/ns/pid; 0 unknown */
-    char boot_id[40];     /* /proc/sys/kernel/random/boot_id; "" unknown */
+    int64_t start_ticks; /* /proc/<pid>/stat field 22 */
+    uint64_t pidns;      /* inode of /proc/self/ns/pid; 0 unknown */
+    char boot_id[40];    /* /proc/sys/kernel/random/boot_id; "" unknown */
 } proc_identity;
 
 /* This process's identity; 0, or -1 when /proc cannot tell (then the

@@ -13,7 +13,8 @@
 enum { M_COUNTER, M_GAUGE, M_HISTOGRAM, M_COUNTER_SET, M_HISTOGRAM_SET };
 
 /* Duration buckets in seconds: a NWPS call, a cut, a route, a store. */
-const double prom_buckets[PROM_NBUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
+const double prom_buckets[PROM_NBUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                            1,     2.5,  5,     10,   30,  60,   300};
 
 typedef struct sample {
     char *labels; /* rendered `a="x",b="y"`, "" for none */
@@ -62,11 +63,12 @@ void prom_free(prom_registry *m)
 
 static int name_ok(const char *s)
 {
-    if (!s || !*s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' || *s == ':'))
+    if (!s || !*s ||
+        !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' || *s == ':'))
         return 0;
     for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' ||
-              *s == ':'))
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == ':'))
             return 0;
     return 1;
 }
@@ -153,8 +155,8 @@ static sample *sample_get(family *f, const char *labels)
 }
 
 /* Find or create the sample and apply one update under the lock. */
-static int update(prom_registry *m, const char *name, const char *help, int type, const prom_label *l,
-                  size_t nl, double v, const prom_hist *h)
+static int update(prom_registry *m, const char *name, const char *help, int type,
+                  const prom_label *l, size_t nl, double v, const prom_hist *h)
 {
     if (!m)
         return RNR_ERR_INVALID;
@@ -197,7 +199,7 @@ static int update(prom_registry *m, const char *name, const char *help, int type
 }
 
 int prom_counter_add(prom_registry *m, const char *name, const char *help, const prom_label *labels,
-                        size_t nlabels, double v)
+                     size_t nlabels, double v)
 {
     return update(m, name, help, M_COUNTER, labels, nlabels, v, NULL);
 }
@@ -209,19 +211,19 @@ int prom_counter_set(prom_registry *m, const char *name, const char *help, const
 }
 
 int prom_gauge_set(prom_registry *m, const char *name, const char *help, const prom_label *labels,
-                      size_t nlabels, double v)
+                   size_t nlabels, double v)
 {
     return update(m, name, help, M_GAUGE, labels, nlabels, v, NULL);
 }
 
 int prom_observe(prom_registry *m, const char *name, const char *help, const prom_label *labels,
-                    size_t nlabels, double seconds)
+                 size_t nlabels, double seconds)
 {
     return update(m, name, help, M_HISTOGRAM, labels, nlabels, seconds, NULL);
 }
 
-int prom_histogram_set(prom_registry *m, const char *name, const char *help, const prom_label *labels,
-                       size_t nlabels, const prom_hist *h)
+int prom_histogram_set(prom_registry *m, const char *name, const char *help,
+                       const prom_label *labels, size_t nlabels, const prom_hist *h)
 {
     if (!h || !(h->sum >= 0) || !isfinite(h->sum))
         return RNR_ERR_INVALID;
@@ -327,7 +329,8 @@ int prom_render(prom_registry *m, char **out, size_t *len, rnr_error *err)
     size_t n = 0;
     FILE *f = open_memstream(&buf, &n);
     if (!f)
-        return rnr_error_set(err, RNR_ERR_NOMEM, "prometheus metrics: cannot allocate the rendering buffer");
+        return rnr_error_set(err, RNR_ERR_NOMEM,
+                             "prometheus metrics: cannot allocate the rendering buffer");
     pthread_mutex_lock(&m->mu);
     for (size_t i = 0; i < m->n; i++)
         render_family(f, &m->f[i]);

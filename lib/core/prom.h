@@ -48,23 +48,23 @@ void prom_free(prom_registry *m);
  * out of memory; metrics never stop the pipeline, so callers may ignore
  * them, but tests check them. */
 int prom_counter_add(prom_registry *m, const char *name, const char *help, const prom_label *labels,
-                        size_t nlabels, double v);
+                     size_t nlabels, double v);
 /* Set a counter to an absolute total v (>= 0), for counts kept elsewhere
  * (a worker's stats file) that only this call publishes. */
 int prom_counter_set(prom_registry *m, const char *name, const char *help, const prom_label *labels,
                      size_t nlabels, double v);
 /* Set a gauge to v. */
 int prom_gauge_set(prom_registry *m, const char *name, const char *help, const prom_label *labels,
-                      size_t nlabels, double v);
+                   size_t nlabels, double v);
 /* Record one observation (seconds) in a histogram with the registry's
  * duration buckets (5 ms to 5 min). */
 int prom_observe(prom_registry *m, const char *name, const char *help, const prom_label *labels,
-                    size_t nlabels, double seconds);
+                 size_t nlabels, double seconds);
 
 /* Replace a histogram sample by h (totals kept elsewhere, as
  * prom_counter_set does for counters). */
-int prom_histogram_set(prom_registry *m, const char *name, const char *help, const prom_label *labels,
-                       size_t nlabels, const prom_hist *h);
+int prom_histogram_set(prom_registry *m, const char *name, const char *help,
+                       const prom_label *labels, size_t nlabels, const prom_hist *h);
 
 /* The current value of a counter or gauge sample (0 when absent), for
  * tests and status lines. */

@@ -125,7 +125,10 @@ int time_format_iso(int64_t t, char *buf, size_t n)
     return time_format(t, "%Y-%m-%dT%H:%M:%SZ", buf, n);
 }
 
-int64_t time_now(void) { return (int64_t)time(NULL); }
+int64_t time_now(void)
+{
+    return (int64_t)time(NULL);
+}
 
 int64_t time_now_ms(void)
 {

@@ -11,8 +11,8 @@
  * carry X-Amz-Signature/X-Amz-Credential; APIs take api_key, token). */
 static int name_looks_secret(const char *name, size_t n)
 {
-    static const char *const words[] = {"token", "key", "secret", "sig", "password",
-                                        "credential", "auth"};
+    static const char *const words[] = {"token",    "key",        "secret", "sig",
+                                        "password", "credential", "auth"};
     char low[64];
     if (n >= sizeof low)
         n = sizeof low - 1;

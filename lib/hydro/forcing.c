@@ -11,11 +11,12 @@ static int check_forecast(const int64_t *times, const double *flows, size_t n, r
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && times[i] <= times[i - 1])
             return rnr_error_set(err, RNR_ERR_INVALID,
-                                 "forcing: forecast time %zu (%lld) is not after time %zu (%lld)", i,
-                                 (long long)times[i], i - 1, (long long)times[i - 1]);
+                                 "forcing: forecast time %zu (%lld) is not after time %zu (%lld)",
+                                 i, (long long)times[i], i - 1, (long long)times[i - 1]);
         if (!(flows[i] >= 0.0) || isinf(flows[i]))
-            return rnr_error_set(err, RNR_ERR_INVALID, "forcing: forecast flow %zu = %g must be finite and >= 0",
-                                 i, flows[i]);
+            return rnr_error_set(err, RNR_ERR_INVALID,
+                                 "forcing: forecast flow %zu = %g must be finite and >= 0", i,
+                                 flows[i]);
     }
     return RNR_OK;
 }
@@ -57,8 +58,8 @@ int forcing_horizon_nts(const int64_t *times, size_t n, float dt, int every, int
     return RNR_OK;
 }
 
-static void build_timecorrect(const int64_t *times, const double *flows, size_t n, int64_t t0, float dt, int nts,
-                              float *qlat)
+static void build_timecorrect(const int64_t *times, const double *flows, size_t n, int64_t t0,
+                              float dt, int nts, float *qlat)
 {
     size_t j = 0; /* segment [times[j], times[j+1]] holding the midpoint */
     for (int t = 1; t <= nts; t++) {
@@ -79,17 +80,18 @@ static void build_timecorrect(const int64_t *times, const double *flows, size_t 
     }
 }
 
-static int build_troute(const int64_t *times, const double *flows, size_t n, float dt, int nts, float *qlat,
-                        rnr_error *err)
+static int build_troute(const int64_t *times, const double *flows, size_t n, float dt, int nts,
+                        float *qlat, rnr_error *err)
 {
     long qts = 1;
     if (n > 1) {
         double q = (double)(times[1] - times[0]) / (double)dt;
         if (!(q >= 1.0) || q != floor(q) || q > 2147483647.0)
-            return rnr_error_set(err, RNR_ERR_INVALID,
-                                 "forcing: forecast spacing %lld s is not a positive multiple of dt = %g s "
-                                 "(t-route needs an integer qts)",
-                                 (long long)(times[1] - times[0]), (double)dt);
+            return rnr_error_set(
+                err, RNR_ERR_INVALID,
+                "forcing: forecast spacing %lld s is not a positive multiple of dt = %g s "
+                "(t-route needs an integer qts)",
+                (long long)(times[1] - times[0]), (double)dt);
         qts = (long)q;
     }
     for (int t = 1; t <= nts; t++) {
@@ -101,14 +103,15 @@ static int build_troute(const int64_t *times, const double *flows, size_t n, flo
     return RNR_OK;
 }
 
-int forcing_build(const int64_t *times, const double *flows, size_t n, int64_t t0, float dt, int nts, int mode,
-                  float *qlat, rnr_error *err)
+int forcing_build(const int64_t *times, const double *flows, size_t n, int64_t t0, float dt,
+                  int nts, int mode, float *qlat, rnr_error *err)
 {
     int rc = check_forecast(times, flows, n, err);
     if (rc != RNR_OK)
         return rc;
     if (!(dt > 0.0f) || isinf(dt))
-        return rnr_error_set(err, RNR_ERR_INVALID, "forcing: time step dt = %g s must be > 0", (double)dt);
+        return rnr_error_set(err, RNR_ERR_INVALID, "forcing: time step dt = %g s must be > 0",
+                             (double)dt);
     if (nts < 1)
         return rnr_error_set(err, RNR_ERR_INVALID, "forcing: number of steps %d must be > 0", nts);
     if (mode == FORCING_TIMECORRECT) {

@@ -40,8 +40,8 @@ int forcing_horizon_nts(const int64_t *times, size_t n, float dt, int every, int
  *   times). Where t-route would need a file beyond the last forecast value
  *   (it would abort), the last value is held. A single forecast value is
  *   held for the whole run. */
-int forcing_build(const int64_t *times, const double *flows, size_t n, int64_t t0, float dt, int nts, int mode,
-                  float *qlat, rnr_error *err);
+int forcing_build(const int64_t *times, const double *flows, size_t n, int64_t t0, float dt,
+                  int nts, int mode, float *qlat, rnr_error *err);
 
 /* RnR's initial flow for every segment: the latest observation when the
  * forecast has one, else the first forecast value (0 when neither exists),

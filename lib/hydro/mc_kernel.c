@@ -14,11 +14,11 @@ static const float c23 = 2.0f / 3.0f;
 /* t-route's solver constants (docs/muskingum-cunge.md §6). One value plays
  * three roles in the Fortran (depth floor, relative and absolute
  * tolerance); they get one name each so the roles stay readable. */
-static const float MC_DEPTH_FLOOR = 0.01f;   /* m: below it the pass stops */
-static const float MC_REL_TOL = 0.01f;       /* relative depth step */
-static const float MC_ABS_TOL = 0.01f;       /* m: absolute depth step */
-static const float MC_GUESS_UP = 1.33f;      /* upper initial guess / retry factor */
-static const float MC_GUESS_DOWN = 0.67f;    /* lower initial guess / retry factor */
+static const float MC_DEPTH_FLOOR = 0.01f; /* m: below it the pass stops */
+static const float MC_REL_TOL = 0.01f;     /* relative depth step */
+static const float MC_ABS_TOL = 0.01f;     /* m: absolute depth step */
+static const float MC_GUESS_UP = 1.33f;    /* upper initial guess / retry factor */
+static const float MC_GUESS_DOWN = 0.67f;  /* lower initial guess / retry factor */
 enum {
     MC_MAXIT_FIRST = 100, /* iterations of the first pass */
     MC_MAXIT_LAST = 200,  /* no retry once a pass was allowed this many */
@@ -26,8 +26,14 @@ enum {
 };
 
 /* x86 maxss/minss semantics: a NaN first operand yields the bound. */
-static inline float fmax_b(float a, float b) { return (a > b) ? a : b; }
-static inline float fmin_b(float a, float b) { return (a < b) ? a : b; }
+static inline float fmax_b(float a, float b)
+{
+    return (a > b) ? a : b;
+}
+static inline float fmin_b(float a, float b)
+{
+    return (a < b) ? a : b;
+}
 
 /* Per-call quantities that do not change during the depth iteration, plus
  * the coefficients the UPPER and LOWER residual evaluations share. */
@@ -79,7 +85,9 @@ static inline float residual(mc_ctx *c, float h, int kind, float *r0)
                         (g.A + g.Ac),
                     0.0f);
     } else if (h > 0.0f) {
-        ck = fmax_b(c->Sn * (r23 * c53 - ((g.R * r23) * c23) * (c->Q2 / (c->bw + (h * 2.0f) * c->z))), 0.0f);
+        ck = fmax_b(c->Sn *
+                        (r23 * c53 - ((g.R * r23) * c23) * (c->Q2 / (c->bw + (h * 2.0f) * c->z))),
+                    0.0f);
     } else {
         ck = 0.0f;
     }
@@ -176,8 +184,9 @@ static inline float courant_ck(const mc_ctx *c, float h)
 {
     mc_geom g;
     geom_at(c, h, &g);
-    float in = ((c->S / c->n) * (powf(g.R, c23) * c53 - (powf(g.R, c53) * c23) *
-                                                             ((c->Q * 2.0f) / (c->bw + c->z * (g.hlt * 2.0f))))) *
+    float in = ((c->S / c->n) *
+                (powf(g.R, c23) * c53 -
+                 (powf(g.R, c53) * c23) * ((c->Q * 2.0f) / (c->bw + c->z * (g.hlt * 2.0f))))) *
                g.A;
     /* powf(+0, 2/3) is exactly +0, so the in-channel case (hgt = 0) can
      * skip the call without changing a bit. */
@@ -188,8 +197,8 @@ static inline float courant_ck(const mc_ctx *c, float h)
 
 static int guard_fail(rnr_error *err, int64_t seg_id, const char *what, float v)
 {
-    return rnr_error_set(err, RNR_ERR_INVALID, "segment %lld: %s = %.9g must be > 0", (long long)seg_id, what,
-                         (double)v);
+    return rnr_error_set(err, RNR_ERR_INVALID, "segment %lld: %s = %.9g must be > 0",
+                         (long long)seg_id, what, (double)v);
 }
 
 static int check_params(const mc_inputs *in, float z, int64_t seg_id, rnr_error *err)
@@ -201,13 +210,15 @@ static int check_params(const mc_inputs *in, float z, int64_t seg_id, rnr_error 
     if (!(in->bw > 0.0f))
         return guard_fail(err, seg_id, "bottom width bw", in->bw);
     if (!(z > 0.0f))
-        return rnr_error_set(err, RNR_ERR_INVALID,
-                             "segment %lld: side slope cs = %.9g must be >= 0 and finite (z = 1/cs = %.9g must be > 0)",
-                             (long long)seg_id, (double)in->cs, (double)z);
+        return rnr_error_set(
+            err, RNR_ERR_INVALID,
+            "segment %lld: side slope cs = %.9g must be >= 0 and finite (z = 1/cs = %.9g must be > 0)",
+            (long long)seg_id, (double)in->cs, (double)z);
     return RNR_OK;
 }
 
-int mc_route_step(mc_state *st, const mc_inputs *in, mc_outputs *out, int64_t seg_id, rnr_error *err)
+int mc_route_step(mc_state *st, const mc_inputs *in, mc_outputs *out, int64_t seg_id,
+                  rnr_error *err)
 {
     mc_ctx c;
     c.z = (in->cs == 0.0f) ? 1.0f : 1.0f / in->cs;
@@ -244,7 +255,8 @@ int mc_route_step(mc_state *st, const mc_inputs *in, mc_outputs *out, int64_t se
     float d0 = fmax_b(in->depthp, 0.0f);
     float h = d0 * MC_GUESS_UP + MC_DEPTH_FLOOR;
     float h0 = d0 * MC_GUESS_DOWN;
-    int wet = in->ql > 0.0f || in->qup > 0.0f || in->quc > 0.0f || in->qdp > 0.0f || in->qdc_in > 0.0f;
+    int wet =
+        in->ql > 0.0f || in->qup > 0.0f || in->quc > 0.0f || in->qdp > 0.0f || in->qdc_in > 0.0f;
 
     if (wet) {
         float r0 = st->r0;

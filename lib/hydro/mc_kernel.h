@@ -19,12 +19,12 @@ typedef struct mc_state {
 } mc_state;
 
 typedef struct mc_inputs {
-    float dt;     /* s */
-    float qup;    /* upstream inflow, previous step (m3/s) */
-    float quc;    /* upstream inflow, current step */
-    float qdp;    /* this segment's outflow, previous step */
-    float ql;     /* lateral inflow over the step (may be negative) */
-    float dx;     /* length (m) */
+    float dt;  /* s */
+    float qup; /* upstream inflow, previous step (m3/s) */
+    float quc; /* upstream inflow, current step */
+    float qdp; /* this segment's outflow, previous step */
+    float ql;  /* lateral inflow over the step (may be negative) */
+    float dx;  /* length (m) */
     float bw, tw, twcc;
     float n, ncc, cs, s0;
     float velp;   /* previous velocity: never used (as in t-route) */
@@ -34,12 +34,12 @@ typedef struct mc_inputs {
 } mc_inputs;
 
 typedef struct mc_outputs {
-    float qdc;    /* outflow at the end of the step (may be < 0 with losses) */
+    float qdc; /* outflow at the end of the step (may be < 0 with losses) */
     float velc;
     float depthc;
-    float ck;     /* kinematic celerity */
-    float cn;     /* Courant number */
-    float x;      /* Muskingum X */
+    float ck;       /* kinematic celerity */
+    float cn;       /* Courant number */
+    float x;        /* Muskingum X */
     int iterations; /* secant iterations over all passes (diagnostic) */
 } mc_outputs;
 
@@ -47,6 +47,7 @@ typedef struct mc_outputs {
  * or RNR_ERR_INVALID (message names seg_id and the parameter) when the
  * spec's parameter guard fails (n, s0, bw not > 0, side slope cs < 0 or
  * infinite, NaN); then *out and *st are left untouched. */
-int mc_route_step(mc_state *st, const mc_inputs *in, mc_outputs *out, int64_t seg_id, rnr_error *err);
+int mc_route_step(mc_state *st, const mc_inputs *in, mc_outputs *out, int64_t seg_id,
+                  rnr_error *err);
 
 #endif

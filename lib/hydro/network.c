@@ -15,11 +15,11 @@
 
 struct hydro_net {
     size_t n;
-    hydro_segment *seg;  /* routing order */
-    size_t *up_off;      /* [n+1] CSR offsets into up */
-    size_t *up;          /* upstream routing indices, ascending id */
-    int64_t *sorted_id;  /* ids ascending, for net_index_of */
-    size_t *sorted_pos;  /* routing index of sorted_id[k] */
+    hydro_segment *seg; /* routing order */
+    size_t *up_off;     /* [n+1] CSR offsets into up */
+    size_t *up;         /* upstream routing indices, ascending id */
+    int64_t *sorted_id; /* ids ascending, for net_index_of */
+    size_t *sorted_pos; /* routing index of sorted_id[k] */
 };
 
 typedef struct id_ref {
@@ -36,10 +36,10 @@ static int cmp_ref(const void *a, const void *b)
 /* Scratch for building the order, indexed by input position. */
 typedef struct net_build {
     size_t n;
-    id_ref *byid;     /* sorted (id, input index) */
-    long *down;       /* input index of the downstream segment, -1 = outlet */
+    id_ref *byid;               /* sorted (id, input index) */
+    long *down;                 /* input index of the downstream segment, -1 = outlet */
     size_t *nup, *uoff, *ulist; /* upstream lists, input indices, ascending id */
-    size_t *order;    /* routing order -> input index */
+    size_t *order;              /* routing order -> input index */
     size_t norder;
     size_t *stack, *next;
 } net_build;
@@ -68,13 +68,16 @@ static int build_links(net_build *b, const hydro_segment *segs, rnr_error *err)
     size_t n = b->n;
     for (size_t i = 0; i < n; i++) {
         if (segs[i].id == 0)
-            return rnr_error_set(err, RNR_ERR_INVALID, "segment at position %zu: id 0 is reserved for 'no downstream'", i);
+            return rnr_error_set(err, RNR_ERR_INVALID,
+                                 "segment at position %zu: id 0 is reserved for 'no downstream'",
+                                 i);
         b->byid[i] = (id_ref){segs[i].id, i};
     }
     qsort(b->byid, n, sizeof *b->byid, cmp_ref);
     for (size_t k = 1; k < n; k++)
         if (b->byid[k].id == b->byid[k - 1].id)
-            return rnr_error_set(err, RNR_ERR_INVALID, "segment %lld: duplicate id (positions %zu and %zu)",
+            return rnr_error_set(err, RNR_ERR_INVALID,
+                                 "segment %lld: duplicate id (positions %zu and %zu)",
                                  (long long)b->byid[k].id, b->byid[k - 1].idx, b->byid[k].idx);
     for (size_t i = 0; i < n; i++) {
         b->down[i] = segs[i].to_id == 0 ? -1 : find_input(b, segs[i].to_id);
@@ -152,9 +155,10 @@ static int build_order(net_build *b, const hydro_segment *segs, rnr_error *err)
                 break;
             }
         free(seen);
-        return rnr_error_set(err, RNR_ERR_INVALID,
-                             "segment %lld: its downstream path never reaches an outlet (cycle through to_id %lld)",
-                             (long long)segs[bad].id, (long long)segs[bad].to_id);
+        return rnr_error_set(
+            err, RNR_ERR_INVALID,
+            "segment %lld: its downstream path never reaches an outlet (cycle through to_id %lld)",
+            (long long)segs[bad].id, (long long)segs[bad].to_id);
     }
     return RNR_OK;
 }
@@ -209,10 +213,11 @@ int net_new(const hydro_segment *segs, size_t n, hydro_net **out, rnr_error *err
     b.next = malloc(n * sizeof *b.next);
     hydro_net *net = calloc(1, sizeof *net);
     int rc;
-    if (!b.byid || !b.down || !b.nup || !b.uoff || !b.ulist || !b.order || !b.stack || !b.next || !net)
+    if (!b.byid || !b.down || !b.nup || !b.uoff || !b.ulist || !b.order || !b.stack || !b.next ||
+        !net)
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "network: out of memory for %zu segments", n);
-    else if ((rc = build_links(&b, segs, err)) == RNR_OK && (rc = build_order(&b, segs, err)) == RNR_OK &&
-             net_fill(net, &b, segs) != 0)
+    else if ((rc = build_links(&b, segs, err)) == RNR_OK &&
+             (rc = build_order(&b, segs, err)) == RNR_OK && net_fill(net, &b, segs) != 0)
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "network: out of memory for %zu segments", n);
     build_free(&b);
     if (rc != RNR_OK) {
@@ -235,13 +240,25 @@ void net_free(hydro_net *net)
     free(net);
 }
 
-size_t net_size(const hydro_net *net) { return net->n; }
+size_t net_size(const hydro_net *net)
+{
+    return net->n;
+}
 
-const hydro_segment *net_segment(const hydro_net *net, size_t i) { return i < net->n ? &net->seg[i] : NULL; }
+const hydro_segment *net_segment(const hydro_net *net, size_t i)
+{
+    return i < net->n ? &net->seg[i] : NULL;
+}
 
-size_t net_upstream_count(const hydro_net *net, size_t i) { return net->up_off[i + 1] - net->up_off[i]; }
+size_t net_upstream_count(const hydro_net *net, size_t i)
+{
+    return net->up_off[i + 1] - net->up_off[i];
+}
 
-size_t net_upstream(const hydro_net *net, size_t i, size_t k) { return net->up[net->up_off[i] + k]; }
+size_t net_upstream(const hydro_net *net, size_t i, size_t k)
+{
+    return net->up[net->up_off[i] + k];
+}
 
 long net_index_of(const hydro_net *net, int64_t id)
 {
@@ -297,8 +314,8 @@ typedef struct net_state {
     float *qp, *qc, *dp, *dc, *ql;
 } net_state;
 
-static int run_steps(const hydro_net *net, const net_run *run, int every, net_state *s, net_result *res,
-                     rnr_error *err)
+static int run_steps(const hydro_net *net, const net_run *run, int every, net_state *s,
+                     net_result *res, rnr_error *err)
 {
     size_t n = net->n, nout = res->nout;
     mc_state st = {run->r0};
@@ -363,13 +380,16 @@ int net_route(const hydro_net *net, const net_run *run, net_result **out, rnr_er
     *out = NULL;
     int every = run->output_every == 0 ? 12 : run->output_every;
     if (!(run->dt > 0.0f) || isinf(run->dt))
-        return rnr_error_set(err, RNR_ERR_INVALID, "routing: time step dt = %g s must be > 0 and finite",
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "routing: time step dt = %g s must be > 0 and finite",
                              (double)run->dt);
     if (run->nts <= 0)
-        return rnr_error_set(err, RNR_ERR_INVALID, "routing: number of steps nts = %d must be > 0", run->nts);
+        return rnr_error_set(err, RNR_ERR_INVALID, "routing: number of steps nts = %d must be > 0",
+                             run->nts);
     if (every < 1 || every > run->nts)
-        return rnr_error_set(err, RNR_ERR_INVALID, "routing: output every %d steps must be between 1 and nts = %d",
-                             every, run->nts);
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "routing: output every %d steps must be between 1 and nts = %d", every,
+                             run->nts);
     size_t n = net->n;
     net_result *res = result_new(net, (size_t)(run->nts / every), every);
     net_state s;
@@ -380,7 +400,8 @@ int net_route(const hydro_net *net, const net_run *run, net_result **out, rnr_er
     s.ql = calloc(n, sizeof(float));
     int rc;
     if (!res || !s.qp || !s.qc || !s.dp || !s.dc || !s.ql) {
-        rc = rnr_error_set(err, RNR_ERR_NOMEM, "routing: out of memory for %zu segments x %d outputs", n,
+        rc = rnr_error_set(err, RNR_ERR_NOMEM,
+                           "routing: out of memory for %zu segments x %d outputs", n,
                            run->nts / every);
     } else {
         if (run->q0)

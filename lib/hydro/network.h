@@ -40,24 +40,24 @@ size_t net_upstream(const hydro_net *net, size_t i, size_t k);
 typedef int (*net_qlat_fn)(void *ctx, int step, float *qlat);
 
 typedef struct net_run {
-    float dt;          /* s, > 0 */
-    int nts;           /* steps, > 0 */
-    int output_every;  /* steps between outputs; 0 = 12 (hourly at 300 s) */
-    net_qlat_fn qlat;  /* NULL = no lateral inflow */
+    float dt;         /* s, > 0 */
+    int nts;          /* steps, > 0 */
+    int output_every; /* steps between outputs; 0 = 12 (hourly at 300 s) */
+    net_qlat_fn qlat; /* NULL = no lateral inflow */
     void *qlat_ctx;
-    const float *q0;   /* initial flow per segment, routing order; NULL = 0 */
-    const float *d0;   /* initial depth per segment, routing order; NULL = 0 */
+    const float *q0;    /* initial flow per segment, routing order; NULL = 0 */
+    const float *d0;    /* initial depth per segment, routing order; NULL = 0 */
     int reset_residual; /* 1 = zero the residual before every call (order-
                          * independent, NOT t-route's results) */
-    float r0;          /* carried residual at the start (t-route: 0) */
+    float r0;           /* carried residual at the start (t-route: 0) */
 } net_run;
 
 /* Instantaneous state at steps output_every, 2*output_every, ... <= nts
  * (only multiples of output_every are written, as t-route does). */
 typedef struct net_result {
     size_t nseg, nout;
-    int64_t *ids;      /* [nseg], routing order */
-    int *steps;        /* [nout], 1-based step numbers */
+    int64_t *ids;                   /* [nseg], routing order */
+    int *steps;                     /* [nout], 1-based step numbers */
     float *flow, *velocity, *depth; /* [nseg * nout], index seg*nout + k */
 } net_result;
 

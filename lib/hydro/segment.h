@@ -7,16 +7,16 @@
 #include <stdint.h>
 
 typedef struct hydro_segment {
-    int64_t id;     /* numeric part of the flowpath id (wb-N -> N) */
-    int64_t to_id;  /* numeric id of the downstream segment, 0 at an outlet */
-    float dx;       /* Length_m */
-    float n;        /* channel Manning n */
-    float ncc;      /* floodplain Manning n (nCC) */
-    float bw;       /* BtmWdth */
-    float tw;       /* TopWdth */
-    float twcc;     /* TopWdthCC */
-    float cs;       /* ChSlp */
-    float s0;       /* So */
+    int64_t id;    /* numeric part of the flowpath id (wb-N -> N) */
+    int64_t to_id; /* numeric id of the downstream segment, 0 at an outlet */
+    float dx;      /* Length_m */
+    float n;       /* channel Manning n */
+    float ncc;     /* floodplain Manning n (nCC) */
+    float bw;      /* BtmWdth */
+    float tw;      /* TopWdth */
+    float twcc;    /* TopWdthCC */
+    float cs;      /* ChSlp */
+    float s0;      /* So */
 } hydro_segment;
 
 #endif

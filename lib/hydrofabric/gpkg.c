@@ -43,7 +43,10 @@ static void sb_add(sbuf *b, const char *t, size_t k)
     b->s[b->len] = 0;
 }
 
-static void sb_str(sbuf *b, const char *t) { sb_add(b, t, strlen(t)); }
+static void sb_str(sbuf *b, const char *t)
+{
+    sb_add(b, t, strlen(t));
+}
 
 /* Shortest %.Ng that reads back to the same double. */
 static void sb_num(sbuf *b, double v)
@@ -91,7 +94,8 @@ int gpkg_header_parse(const uint8_t *blob, size_t n, gpkg_geom_header *h, rnr_er
         return rnr_error_set(err, RNR_ERR_PARSE, "geometry blob lacks the GeoPackage magic 'GP'");
     h->version = blob[2];
     if (h->version != 0)
-        return rnr_error_set(err, RNR_ERR_PARSE, "geometry blob version %d unsupported", h->version);
+        return rnr_error_set(err, RNR_ERR_PARSE, "geometry blob version %d unsupported",
+                             h->version);
     uint8_t flags = blob[3];
     if (flags & 0x20)
         return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "extended GeoPackage geometry unsupported");
@@ -100,7 +104,8 @@ int gpkg_header_parse(const uint8_t *blob, size_t n, gpkg_geom_header *h, rnr_er
     h->empty = (flags >> 4) & 1;
     int nd = env_doubles[h->envelope_code];
     if (nd < 0)
-        return rnr_error_set(err, RNR_ERR_PARSE, "geometry blob has invalid envelope code %d", h->envelope_code);
+        return rnr_error_set(err, RNR_ERR_PARSE, "geometry blob has invalid envelope code %d",
+                             h->envelope_code);
     rd r = {blob, n, 4};
     uint32_t srs;
     rd_u32(&r, h->little_endian, &srs);
@@ -158,12 +163,17 @@ static int wkb_geom(rd *r, sbuf *b, int depth, uint32_t expect, rnr_error *err)
     hasm |= iso == 2 || iso == 3;
     int dims = 2 + hasz + hasm;
     if (expect && base != expect)
-        return rnr_error_set(err, RNR_ERR_PARSE, "WKB member type %u where %u expected", base, expect);
+        return rnr_error_set(err, RNR_ERR_PARSE, "WKB member type %u where %u expected", base,
+                             expect);
     const char *suffix = hasz && hasm ? " ZM" : hasz ? " Z" : hasm ? " M" : "";
     if (depth == 0) {
-        const char *name = base == 1 ? "POINT" : base == 2 ? "LINESTRING" : base == 5 ? "MULTILINESTRING" : NULL;
+        const char *name = base == 1   ? "POINT"
+                           : base == 2 ? "LINESTRING"
+                           : base == 5 ? "MULTILINESTRING"
+                                       : NULL;
         if (!name)
-            return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "WKB geometry type %u unsupported", base);
+            return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "WKB geometry type %u unsupported",
+                                 base);
         sb_str(b, name);
         sb_str(b, suffix);
         sb_str(b, " ");
@@ -195,15 +205,18 @@ static int wkb_geom(rd *r, sbuf *b, int depth, uint32_t expect, rnr_error *err)
     if (base == 2) {
         sb_str(b, "(");
         if (wkb_coords(r, le, dims, b, count) != 0)
-            return rnr_error_set(err, RNR_ERR_PARSE, "WKB linestring of %u points exceeds the blob", count);
+            return rnr_error_set(err, RNR_ERR_PARSE, "WKB linestring of %u points exceeds the blob",
+                                 count);
         sb_str(b, ")");
         return RNR_OK;
     }
     if (base != 5 || depth >= WKB_MAX_DEPTH - 1)
-        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "WKB geometry type %u unsupported here", base);
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "WKB geometry type %u unsupported here",
+                             base);
     /* Each member needs at least 9 bytes: reject absurd counts early. */
     if ((r->n - r->off) / 9 < count)
-        return rnr_error_set(err, RNR_ERR_PARSE, "WKB multilinestring of %u parts exceeds the blob", count);
+        return rnr_error_set(err, RNR_ERR_PARSE, "WKB multilinestring of %u parts exceeds the blob",
+                             count);
     sb_str(b, "(");
     for (uint32_t i = 0; i < count; i++) {
         if (i)
@@ -268,7 +281,8 @@ static uint8_t *put_f64(uint8_t *q, double d)
     return q;
 }
 
-size_t gpkg_blob_linestring(int32_t srs_id, const double *xy, size_t n_points, uint8_t *out, size_t cap)
+size_t gpkg_blob_linestring(int32_t srs_id, const double *xy, size_t n_points, uint8_t *out,
+                            size_t cap)
 {
     size_t need = 8 + 32 + 9 + n_points * 16;
     if (cap < need || n_points == 0 || n_points > UINT32_MAX)

@@ -16,12 +16,12 @@
 /* The parsed GeoPackage binary header ("GP", version, flags, srs_id, envelope). */
 typedef struct gpkg_geom_header {
     int version;
-    int little_endian;   /* byte order of srs_id and the envelope */
-    int envelope_code;   /* 0 none, 1 xy, 2 xyz, 3 xym, 4 xyzm */
+    int little_endian; /* byte order of srs_id and the envelope */
+    int envelope_code; /* 0 none, 1 xy, 2 xyz, 3 xym, 4 xyzm */
     int empty;
     int32_t srs_id;
-    double envelope[8];  /* minx maxx miny maxy [minz maxz] [minm maxm] */
-    size_t wkb_offset;   /* where the WKB starts in the blob */
+    double envelope[8]; /* minx maxx miny maxy [minz maxz] [minm maxm] */
+    size_t wkb_offset;  /* where the WKB starts in the blob */
 } gpkg_geom_header;
 
 /* Parse the header of blob[0..n). */
@@ -38,7 +38,8 @@ int gpkg_wkb_to_wkt(const uint8_t *wkb, size_t n, char **wkt, rnr_error *err);
 
 /* Encode a 2D LineString (xy holds n_points x,y pairs) with an xy envelope,
  * little endian. Returns the blob size, or 0 when cap is too small. */
-size_t gpkg_blob_linestring(int32_t srs_id, const double *xy, size_t n_points, uint8_t *out, size_t cap);
+size_t gpkg_blob_linestring(int32_t srs_id, const double *xy, size_t n_points, uint8_t *out,
+                            size_t cap);
 /* Encode a 2D Point without envelope. Returns the size, or 0 when cap is too small. */
 size_t gpkg_blob_point(int32_t srs_id, double x, double y, uint8_t *out, size_t cap);
 

@@ -21,39 +21,39 @@ typedef struct hf_db hf_db;
 
 /* One flowpath's metadata (the post-processor's join, the NetCDF attributes). */
 typedef struct hf_flowpath {
-    char id[32];          /* "wb-N" */
-    int64_t num;          /* N */
-    int64_t to_id;        /* numeric id of the downstream flowpath, 0 at an outlet */
+    char id[32];   /* "wb-N" */
+    int64_t num;   /* N */
+    int64_t to_id; /* numeric id of the downstream flowpath, 0 at an outlet */
     double lengthkm;
-    int order;            /* stream order */
-    int64_t hf_id;        /* reference-fabric id (COMID); see hf_cut */
+    int order;     /* stream order */
+    int64_t hf_id; /* reference-fabric id (COMID); see hf_cut */
     int64_t mainstem;
-    char *geometry_wkt;   /* malloc'd; NULL when the row has no geometry */
+    char *geometry_wkt; /* malloc'd; NULL when the row has no geometry */
 } hf_flowpath;
 
 /* An RnR segment: the flowpaths to route, upstream to downstream. */
 typedef struct hf_cut {
-    int64_t reach_id;     /* the gauge's reachId (network.hf_id of the origin) */
-    int64_t mainstem;     /* hf_mainstem followed */
-    int order;            /* stream order kept */
-    int lake_cut;         /* 1 when the cut stops at a lake */
-    int64_t lake_poi_id;  /* that lake's poi_id */
+    int64_t reach_id;    /* the gauge's reachId (network.hf_id of the origin) */
+    int64_t mainstem;    /* hf_mainstem followed */
+    int order;           /* stream order kept */
+    int lake_cut;        /* 1 when the cut stops at a lake */
+    int64_t lake_poi_id; /* that lake's poi_id */
     size_t n;
-    hydro_segment *segs;  /* routing order, origin first; to_id chains them, 0 last */
-    hf_flowpath *fps;     /* same order; fps[0].hf_id == reach_id, the others
+    hydro_segment *segs; /* routing order, origin first; to_id chains them, 0 last */
+    hf_flowpath *fps;    /* same order; fps[0].hf_id == reach_id, the others
                              carry their upstream-most reference-fabric piece */
 } hf_cut;
 
 typedef struct hf_info {
-    int indexed;             /* opened through a sidecar index */
-    size_t flowpaths;        /* flowpaths with attributes */
+    int indexed;      /* opened through a sidecar index */
+    size_t flowpaths; /* flowpaths with attributes */
     size_t network_rows;
     size_t lakes;
     size_t duplicate_attributes; /* flowpath-attributes ids seen more than once (first kept) */
     char first_duplicate[32];
     char layer_flowpaths[32];
     char layer_attributes[32];
-    char crs[32];            /* the flowpaths' CRS, "EPSG:5070"; empty when unknown */
+    char crs[32]; /* the flowpaths' CRS, "EPSG:5070"; empty when unknown */
 } hf_info;
 
 /* The channel parameters of one flowpath as the attribute table holds
@@ -69,7 +69,8 @@ enum { HF_PARAM_COUNT = 8 };
  * zero length or top width through into a division by zero. Errors are
  * RNR_ERR_INVALID naming the file's base name, the flowpath and the
  * column: "HPDT2.gpkg: flowpath wb-12: Length_m = -1 must be > 0". */
-int hf_params_check(const char *path, int64_t id, const double p[HF_PARAM_COUNT], rnr_error *err) RNR_WARN_UNUSED;
+int hf_params_check(const char *path, int64_t id, const double p[HF_PARAM_COUNT],
+                    rnr_error *err) RNR_WARN_UNUSED;
 /* Fill a segment's parameters from checked values (rounded to float). */
 void hf_params_to_segment(const double p[HF_PARAM_COUNT], hydro_segment *s);
 
@@ -84,7 +85,8 @@ int hf_index_build(const char *gpkg_path, const char *index_path, hf_info *info,
  * dir, created if needed: all columns but fid, geometry as GeoParquet WKB
  * with 'geo' metadata, row groups of row_group rows (0: 65536), zstd or
  * uncompressed. Each file is written aside and renamed into place. */
-int hf_export_parquet(const char *gpkg_path, const char *dir, size_t row_group, int zstd, rnr_error *err);
+int hf_export_parquet(const char *gpkg_path, const char *dir, size_t row_group, int zstd,
+                      rnr_error *err);
 
 int hf_open(const char *path, hf_db **out, rnr_error *err);
 
@@ -102,10 +104,11 @@ typedef struct hf_source {
 /* hf_open_index on a parquet directory whose layers come from src. The
  * hf_db takes src over: src->close runs at hf_close, or before this
  * returns an error. */
-int hf_open_source(const char *dir, const char *index_path, const hf_source *src, hf_db **out, rnr_error *err);
+int hf_open_source(const char *dir, const char *index_path, const hf_source *src, hf_db **out,
+                   rnr_error *err);
 /* hf_index_build with the layers read from src (NULL: files in dir). */
-int hf_index_build_source(const char *dir, const char *index_path, const hf_source *src, hf_info *info,
-                          rnr_error *err);
+int hf_index_build_source(const char *dir, const char *index_path, const hf_source *src,
+                          hf_info *info, rnr_error *err);
 /* Same with the index somewhere else (a read-only hydrofabric directory);
  * index_path NULL means hf_index_path(path). */
 int hf_open_index(const char *path, const char *index_path, hf_db **out, rnr_error *err);

@@ -12,11 +12,12 @@ void hf_read_crs_gpkg(hf_db *h, const char *flowpaths_layer)
 {
     sqlite3_stmt *st;
     h->crs[0] = '\0';
-    if (sqlite3_prepare_v2(h->db,
-                           "SELECT s.organization, s.organization_coordsys_id, s.definition"
-                           " FROM hf.gpkg_geometry_columns g JOIN hf.gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id"
-                           " WHERE g.table_name = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            h->db,
+            "SELECT s.organization, s.organization_coordsys_id, s.definition"
+            " FROM hf.gpkg_geometry_columns g JOIN hf.gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id"
+            " WHERE g.table_name = ?1",
+            -1, &st, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_text(st, 1, flowpaths_layer, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {

@@ -32,8 +32,8 @@ static int cand_cmp(const void *a, const void *b)
     return (x->hf_hydroseq > y->hf_hydroseq) ? -1 : (x->hf_hydroseq < y->hf_hydroseq);
 }
 
-static int fetch_candidates(hf_db *h, int64_t mainstem, double hydroseq, int order, cand **out, size_t *n,
-                            rnr_error *err)
+static int fetch_candidates(hf_db *h, int64_t mainstem, double hydroseq, int order, cand **out,
+                            size_t *n, rnr_error *err)
 {
     sqlite3_stmt *st = h->st_cand;
     size_t cap = 64, k = 0;
@@ -57,7 +57,8 @@ static int fetch_candidates(hf_db *h, int64_t mainstem, double hydroseq, int ord
             cap *= 2;
         }
         cand *x = &c[k++];
-        x->hf_hydroseq = sqlite3_column_type(st, 0) == SQLITE_NULL ? -INFINITY : sqlite3_column_double(st, 0);
+        x->hf_hydroseq =
+            sqlite3_column_type(st, 0) == SQLITE_NULL ? -INFINITY : sqlite3_column_double(st, 0);
         x->hf_id = sqlite3_column_int64(st, 1);
         x->id = sqlite3_column_int64(st, 2);
         x->hydroseq = sqlite3_column_double(st, 3);
@@ -75,7 +76,8 @@ static int fetch_candidates(hf_db *h, int64_t mainstem, double hydroseq, int ord
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         free(c);
-        return rnr_error_set(err, RNR_ERR_IO, "%s: %s", hf_basename(h->path), sqlite3_errmsg(h->db));
+        return rnr_error_set(err, RNR_ERR_IO, "%s: %s", hf_basename(h->path),
+                             sqlite3_errmsg(h->db));
     }
     *out = c;
     *n = k;
@@ -83,7 +85,8 @@ static int fetch_candidates(hf_db *h, int64_t mainstem, double hydroseq, int ord
 }
 
 /* Lake hf_ids of the lakes at the candidates' poi_ids (each poi once). */
-static int lake_hf_ids(hf_db *h, const cand *c, size_t n, int64_t **hf, int64_t **poi, size_t *k, rnr_error *err)
+static int lake_hf_ids(hf_db *h, const cand *c, size_t n, int64_t **hf, int64_t **poi, size_t *k,
+                       rnr_error *err)
 {
     size_t cap = 0;
     *k = 0;
@@ -98,7 +101,8 @@ static int lake_hf_ids(hf_db *h, const cand *c, size_t n, int64_t **hf, int64_t 
         while (sqlite3_step(h->st_lake) == SQLITE_ROW) {
             if (*k == cap) {
                 cap = cap ? 2 * cap : 8;
-                int64_t *a = realloc(*hf, cap * sizeof *a), *b = a ? realloc(*poi, cap * sizeof *b) : NULL;
+                int64_t *a = realloc(*hf, cap * sizeof *a),
+                        *b = a ? realloc(*poi, cap * sizeof *b) : NULL;
                 if (a)
                     *hf = a;
                 if (b)
@@ -205,7 +209,8 @@ int hf_cut_reach(hf_db *h, int64_t reach_id, hf_cut **out, rnr_error *err)
     sqlite3_bind_int64(st, 1, reach_id);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
-        return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: reachId %lld has no network row (hf_id == %lld): cannot route",
+        return rnr_error_set(err, RNR_ERR_NOTFOUND,
+                             "%s: reachId %lld has no network row (hf_id == %lld): cannot route",
                              hf_basename(h->path), (long long)reach_id, (long long)reach_id);
     }
     int no_fp = sqlite3_column_type(st, 3) == SQLITE_NULL;
@@ -215,7 +220,8 @@ int hf_cut_reach(hf_db *h, int64_t reach_id, hf_cut **out, rnr_error *err)
     int64_t origin = sqlite3_column_int64(st, 3);
     sqlite3_reset(st);
     if (no_fp)
-        return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: reachId %lld: its network rows lead to no flowpath",
+        return rnr_error_set(err, RNR_ERR_NOTFOUND,
+                             "%s: reachId %lld: its network rows lead to no flowpath",
                              hf_basename(h->path), (long long)reach_id);
     hf_cut *cut = calloc(1, sizeof *cut);
     if (!cut)
@@ -231,9 +237,10 @@ int hf_cut_reach(hf_db *h, int64_t reach_id, hf_cut **out, rnr_error *err)
     if (!rc) {
         qsort(c, n, sizeof *c, cand_cmp);
         if (n == 0 || c[0].id != origin)
-            rc = rnr_error_set(err, RNR_ERR_NOTFOUND,
-                               "%s: reachId %lld: origin wb-%lld has no downstream segment on mainstem %lld",
-                               hf_basename(h->path), (long long)reach_id, (long long)origin, (long long)mainstem);
+            rc = rnr_error_set(
+                err, RNR_ERR_NOTFOUND,
+                "%s: reachId %lld: origin wb-%lld has no downstream segment on mainstem %lld",
+                hf_basename(h->path), (long long)reach_id, (long long)origin, (long long)mainstem);
     }
     if (!rc)
         rc = fill_cut(h, cut, c, n, err);

@@ -119,11 +119,12 @@ static int has_word(const char *type, const char *w)
 }
 
 /* The layer's columns (fid left out) and their parquet types. */
-static int plan_layer(sqlite3 *db, const char *layer, const char *geom, layer_out *lo, char *sel, size_t sel_n,
-                      rnr_error *err)
+static int plan_layer(sqlite3 *db, const char *layer, const char *geom, layer_out *lo, char *sel,
+                      size_t sel_n, rnr_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT name, type FROM pragma_table_info(?1)", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT name, type FROM pragma_table_info(?1)", -1, &st, NULL) !=
+        SQLITE_OK)
         return rnr_error_set(err, RNR_ERR_IO, "%s: %s", layer, sqlite3_errmsg(db));
     sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
     size_t used = 0;
@@ -138,12 +139,15 @@ static int plan_layer(sqlite3 *db, const char *layer, const char *geom, layer_ou
         snprintf(b->name, sizeof b->name, "%s", b->geom ? "geometry" : name);
         b->c.name = b->name;
         type = type ? type : "";
-        b->c.type = b->geom ? PQ_BYTE_ARRAY
+        b->c.type = b->geom                 ? PQ_BYTE_ARRAY
                     : has_word(type, "INT") ? PQ_INT64
                     : (has_word(type, "REAL") || has_word(type, "FLOA") || has_word(type, "DOUB") ||
-                       has_word(type, "NUMERIC")) ? PQ_DOUBLE : PQ_BYTE_ARRAY;
+                       has_word(type, "NUMERIC"))
+                        ? PQ_DOUBLE
+                        : PQ_BYTE_ARRAY;
         b->c.is_string = b->c.type == PQ_BYTE_ARRAY && !b->geom;
-        used += (size_t)snprintf(sel + used, used < sel_n ? sel_n - used : 0, "%s\"%s\"", lo->n > 1 ? ", " : "", name);
+        used += (size_t)snprintf(sel + used, used < sel_n ? sel_n - used : 0, "%s\"%s\"",
+                                 lo->n > 1 ? ", " : "", name);
     }
     sqlite3_finalize(st);
     if (used >= sel_n)
@@ -151,13 +155,15 @@ static int plan_layer(sqlite3 *db, const char *layer, const char *geom, layer_ou
     for (size_t k = 0; k < lo->n; k++) {
         colbuf *b = &lo->cols[k];
         if (!(b->valid = malloc(lo->group)) || !(b->i = malloc(lo->group * sizeof *b->i)) ||
-            !(b->d = malloc(lo->group * sizeof *b->d)) || !(b->off = calloc(lo->group + 1, sizeof *b->off)))
+            !(b->d = malloc(lo->group * sizeof *b->d)) ||
+            !(b->off = calloc(lo->group + 1, sizeof *b->off)))
             return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     }
     return RNR_OK;
 }
 
-static int export_rows(sqlite3 *db, const char *layer, const char *sel, pq_writer *w, layer_out *lo, rnr_error *err)
+static int export_rows(sqlite3 *db, const char *layer, const char *sel, pq_writer *w, layer_out *lo,
+                       rnr_error *err)
 {
     char sql[8192];
     sqlite3_stmt *st;
@@ -183,21 +189,26 @@ static void layer_geom(sqlite3 *db, const char *layer, char *geom, size_t gn, ch
 {
     sqlite3_stmt *st;
     geom[0] = crs[0] = 0;
-    if (sqlite3_prepare_v2(db, "SELECT g.column_name, s.organization, s.organization_coordsys_id"
-                               " FROM gpkg_geometry_columns g LEFT JOIN gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id"
-                               " WHERE g.table_name = ?1", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT g.column_name, s.organization, s.organization_coordsys_id"
+            " FROM gpkg_geometry_columns g LEFT JOIN gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id"
+            " WHERE g.table_name = ?1",
+            -1, &st, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
         snprintf(geom, gn, "%s", (const char *)sqlite3_column_text(st, 0));
         if (sqlite3_column_text(st, 1))
             snprintf(crs, cn, "{\"id\": {\"authority\": \"%s\", \"code\": %lld}}",
-                     (const char *)sqlite3_column_text(st, 1), (long long)sqlite3_column_int64(st, 2));
+                     (const char *)sqlite3_column_text(st, 1),
+                     (long long)sqlite3_column_int64(st, 2));
     }
     sqlite3_finalize(st);
 }
 
-static int export_layer(sqlite3 *db, const char *layer, const char *dir, size_t group, int zstd, rnr_error *err)
+static int export_layer(sqlite3 *db, const char *layer, const char *dir, size_t group, int zstd,
+                        rnr_error *err)
 {
     char geom[64], crs[256], path[4096], sel[4096], geo[512];
     layer_geom(db, layer, geom, sizeof geom, crs, sizeof crs);
@@ -214,8 +225,9 @@ static int export_layer(sqlite3 *db, const char *layer, const char *dir, size_t 
     if (!rc)
         rc = pq_writer_open(path, cols, lo->n, zstd, &w, err);
     if (!rc && geom[0]) {
-        snprintf(geo, sizeof geo, "{\"version\": \"1.1.0\", \"primary_column\": \"geometry\", \"columns\": "
-                                  "{\"geometry\": {\"encoding\": \"WKB\", \"geometry_types\": []%s%s}}}",
+        snprintf(geo, sizeof geo,
+                 "{\"version\": \"1.1.0\", \"primary_column\": \"geometry\", \"columns\": "
+                 "{\"geometry\": {\"encoding\": \"WKB\", \"geometry_types\": []%s%s}}}",
                  crs[0] ? ", \"crs\": " : "", crs);
         if (pq_writer_set_metadata(w, "geo", geo))
             rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
@@ -243,7 +255,8 @@ static int empty_lakes(const char *dir, rnr_error *err)
     return rc ? rc : pq_writer_close(w, err);
 }
 
-int hf_export_parquet(const char *gpkg_path, const char *dir, size_t row_group, int zstd, rnr_error *err)
+int hf_export_parquet(const char *gpkg_path, const char *dir, size_t row_group, int zstd,
+                      rnr_error *err)
 {
     if (row_group == 0)
         row_group = 65536;

@@ -125,10 +125,12 @@ int hf_attach(sqlite3 *db, const char *gpkg_path, rnr_error *err)
     }
     free(uri);
     if (rc != SQLITE_DONE)
-        return rnr_error_set(err, RNR_ERR_IO, "%s: cannot open as SQLite: %s", gpkg_path, sqlite3_errmsg(db));
+        return rnr_error_set(err, RNR_ERR_IO, "%s: cannot open as SQLite: %s", gpkg_path,
+                             sqlite3_errmsg(db));
     /* A file that is not SQLite only fails on first read. */
     if (sqlite3_exec(db, "SELECT count(*) FROM hf.sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: not a GeoPackage (%s)", gpkg_path, sqlite3_errmsg(db));
+        return rnr_error_set(err, RNR_ERR_PARSE, "%s: not a GeoPackage (%s)", gpkg_path,
+                             sqlite3_errmsg(db));
     return RNR_OK;
 }
 
@@ -136,8 +138,9 @@ static int table_exists(sqlite3 *db, const char *name)
 {
     sqlite3_stmt *st;
     int found = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM hf.sqlite_master WHERE type IN ('table','view') AND name = ?1", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            db, "SELECT 1 FROM hf.sqlite_master WHERE type IN ('table','view') AND name = ?1", -1,
+            &st, NULL) != SQLITE_OK)
         return 0;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     found = sqlite3_step(st) == SQLITE_ROW;
@@ -146,15 +149,16 @@ static int table_exists(sqlite3 *db, const char *name)
 }
 
 /* Exact names only: a pattern could match flowpath-attributes-ml. */
-static int pick_layer(sqlite3 *db, const char *path, const char *a, const char *b, char *out, size_t n,
-                      rnr_error *err)
+static int pick_layer(sqlite3 *db, const char *path, const char *a, const char *b, char *out,
+                      size_t n, rnr_error *err)
 {
     if (table_exists(db, a))
         snprintf(out, n, "%s", a);
     else if (b && table_exists(db, b))
         snprintf(out, n, "%s", b);
     else if (b)
-        return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: layer %s not found (also tried %s)", hf_basename(path), a, b);
+        return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: layer %s not found (also tried %s)",
+                             hf_basename(path), a, b);
     else
         return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: layer %s not found", hf_basename(path), a);
     return RNR_OK;
@@ -176,7 +180,8 @@ static int check_columns(sqlite3 *db, const char *path, const char *layer, const
             found = strcmp((const char *)sqlite3_column_text(st, 0), *c) == 0;
         if (!found) {
             sqlite3_finalize(st);
-            return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: layer %s has no column %s", hf_basename(path), layer, *c);
+            return rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: layer %s has no column %s",
+                                 hf_basename(path), layer, *c);
         }
     }
     sqlite3_finalize(st);
@@ -185,12 +190,12 @@ static int check_columns(sqlite3 *db, const char *path, const char *layer, const
 
 int hf_resolve_layers(sqlite3 *db, const char *path, hf_layers *ly, rnr_error *err)
 {
-    static const char *const net_cols[] = {"id", "toid", "divide_id", "hydroseq", "hf_id",
-                                           "hf_mainstem", "hf_hydroseq", NULL};
-    static const char *const fp_cols[] = {"id", "toid", "order", "lengthkm", "divide_id",
+    static const char *const net_cols[] = {"id",    "toid",        "divide_id",   "hydroseq",
+                                           "hf_id", "hf_mainstem", "hf_hydroseq", NULL};
+    static const char *const fp_cols[] = {"id",     "toid",     "order",    "lengthkm", "divide_id",
                                           "poi_id", "mainstem", "hydroseq", NULL};
-    static const char *const at_cols[] = {"id", "Length_m", "n", "nCC", "BtmWdth", "TopWdth",
-                                          "TopWdthCC", "ChSlp", "So", NULL};
+    static const char *const at_cols[] = {"id",      "Length_m",  "n",     "nCC", "BtmWdth",
+                                          "TopWdth", "TopWdthCC", "ChSlp", "So",  NULL};
     static const char *const nx_cols[] = {"id", "toid", NULL};
     static const char *const lk_cols[] = {"poi_id", "hf_id", NULL};
     memset(ly, 0, sizeof *ly);
@@ -198,7 +203,8 @@ int hf_resolve_layers(sqlite3 *db, const char *path, hf_layers *ly, rnr_error *e
     int rc;
     if ((rc = pick_layer(db, path, "network", NULL, tmp, sizeof tmp, err)) ||
         (rc = check_columns(db, path, "network", net_cols, err)) ||
-        (rc = pick_layer(db, path, "flowpaths", "flowlines", ly->flowpaths, sizeof ly->flowpaths, err)) ||
+        (rc = pick_layer(db, path, "flowpaths", "flowlines", ly->flowpaths, sizeof ly->flowpaths,
+                         err)) ||
         (rc = check_columns(db, path, ly->flowpaths, fp_cols, err)) ||
         (rc = pick_layer(db, path, "flowpath-attributes", "flowpath_attributes", ly->attributes,
                          sizeof ly->attributes, err)) ||
@@ -211,17 +217,21 @@ int hf_resolve_layers(sqlite3 *db, const char *path, hf_layers *ly, rnr_error *e
         return rc;
     snprintf(ly->geom_column, sizeof ly->geom_column, "geom");
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT column_name FROM hf.gpkg_geometry_columns WHERE table_name = ?1", -1, &st,
-                           NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(db,
+                           "SELECT column_name FROM hf.gpkg_geometry_columns WHERE table_name = ?1",
+                           -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, ly->flowpaths, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-            snprintf(ly->geom_column, sizeof ly->geom_column, "%s", (const char *)sqlite3_column_text(st, 0));
+            snprintf(ly->geom_column, sizeof ly->geom_column, "%s",
+                     (const char *)sqlite3_column_text(st, 0));
         sqlite3_finalize(st);
     }
     /* The layer's CRS as AUTHORITY:CODE, for the outputs' metadata. */
-    if (sqlite3_prepare_v2(db, "SELECT s.organization, s.organization_coordsys_id FROM hf.gpkg_geometry_columns g"
-                               " JOIN hf.gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id WHERE g.table_name = ?1",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT s.organization, s.organization_coordsys_id FROM hf.gpkg_geometry_columns g"
+            " JOIN hf.gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id WHERE g.table_name = ?1",
+            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, ly->flowpaths, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
             snprintf(ly->crs, sizeof ly->crs, "%s:%lld", (const char *)sqlite3_column_text(st, 0),
@@ -250,17 +260,20 @@ int64_t hf_query_int(sqlite3 *db, const char *sql, int64_t dflt)
 
 static int build_duplicates(sqlite3 *db, hf_info *info, rnr_error *err)
 {
-    int rc = exec_sql(db,
-                      "CREATE TEMP TABLE dup AS SELECT id, count(*) AS c FROM temp.attr_all GROUP BY id HAVING c > 1",
-                      "duplicate check", err);
+    int rc = exec_sql(
+        db,
+        "CREATE TEMP TABLE dup AS SELECT id, count(*) AS c FROM temp.attr_all GROUP BY id HAVING c > 1",
+        "duplicate check", err);
     if (rc)
         return rc;
     info->duplicate_attributes = (size_t)hf_query_int(db, "SELECT count(*) FROM temp.dup", -1);
     sqlite3_stmt *st;
     if (info->duplicate_attributes &&
-        sqlite3_prepare_v2(db, "SELECT id, c FROM temp.dup ORDER BY id LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_prepare_v2(db, "SELECT id, c FROM temp.dup ORDER BY id LIMIT 1", -1, &st, NULL) ==
+            SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-            snprintf(info->first_duplicate, sizeof info->first_duplicate, "%s", sqlite3_column_text(st, 0));
+            snprintf(info->first_duplicate, sizeof info->first_duplicate, "%s",
+                     sqlite3_column_text(st, 0));
         sqlite3_finalize(st);
     }
     return exec_sql(db, "DROP TABLE temp.dup", "duplicate check", err);
@@ -268,47 +281,55 @@ static int build_duplicates(sqlite3 *db, hf_info *info, rnr_error *err)
 
 int hf_index_schema(sqlite3 *db, rnr_error *err)
 {
-    return exec_sql(db, "PRAGMA temp_store = MEMORY; BEGIN;"
-                        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
-                        "CREATE TABLE net(hf_id INTEGER, mainstem INTEGER, hydroseq REAL, hf_hydroseq REAL,"
-                        " divide INTEGER);"
-                        "CREATE TABLE fp(id INTEGER PRIMARY KEY, divide INTEGER, ord INTEGER, hydroseq REAL,"
-                        " lengthkm REAL, poi_id INTEGER, mainstem INTEGER, to_fp INTEGER, fid INTEGER,"
-                        " dx REAL, n REAL, ncc REAL, bw REAL, tw REAL, twcc REAL, cs REAL, s0 REAL);"
-                        "CREATE TEMP TABLE nex(id TEXT PRIMARY KEY, to_wb INTEGER) WITHOUT ROWID;"
-                        "CREATE TABLE lakes(poi_id INTEGER, hf_id INTEGER, UNIQUE(poi_id, hf_id));",
-                    "index schema", err);
+    return exec_sql(
+        db,
+        "PRAGMA temp_store = MEMORY; BEGIN;"
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+        "CREATE TABLE net(hf_id INTEGER, mainstem INTEGER, hydroseq REAL, hf_hydroseq REAL,"
+        " divide INTEGER);"
+        "CREATE TABLE fp(id INTEGER PRIMARY KEY, divide INTEGER, ord INTEGER, hydroseq REAL,"
+        " lengthkm REAL, poi_id INTEGER, mainstem INTEGER, to_fp INTEGER, fid INTEGER,"
+        " dx REAL, n REAL, ncc REAL, bw REAL, tw REAL, twcc REAL, cs REAL, s0 REAL);"
+        "CREATE TEMP TABLE nex(id TEXT PRIMARY KEY, to_wb INTEGER) WITHOUT ROWID;"
+        "CREATE TABLE lakes(poi_id INTEGER, hf_id INTEGER, UNIQUE(poi_id, hf_id));",
+        "index schema", err);
 }
 
-int hf_index_flowpaths(sqlite3 *db, const char *fp_table, const char *attr_table, hf_info *info, rnr_error *err)
+int hf_index_flowpaths(sqlite3 *db, const char *fp_table, const char *attr_table, hf_info *info,
+                       rnr_error *err)
 {
     char sql[2048];
     int rc;
-    snprintf(sql, sizeof sql,
-             "CREATE TEMP TABLE attr_all AS SELECT rowid AS rid, id FROM %s;"
-             "CREATE TEMP TABLE attr_first AS SELECT id, min(rid) AS rid FROM temp.attr_all GROUP BY id;",
-             attr_table);
-    if ((rc = exec_sql(db, sql, "index flowpath attributes", err)) || (rc = build_duplicates(db, info, err)))
+    snprintf(
+        sql, sizeof sql,
+        "CREATE TEMP TABLE attr_all AS SELECT rowid AS rid, id FROM %s;"
+        "CREATE TEMP TABLE attr_first AS SELECT id, min(rid) AS rid FROM temp.attr_all GROUP BY id;",
+        attr_table);
+    if ((rc = exec_sql(db, sql, "index flowpath attributes", err)) ||
+        (rc = build_duplicates(db, info, err)))
         return rc;
-    snprintf(sql, sizeof sql,
-             "INSERT OR IGNORE INTO fp SELECT " NUM("f.id") ", " NUM("f.divide_id") ", " INTV("f.\"order\"")
-             ", f.hydroseq, f.lengthkm, " INTV("f.poi_id") ", " INTV("f.mainstem") ", x.to_wb, f.rowid,"
-             " a.Length_m, a.n, a.nCC, a.BtmWdth, a.TopWdth, a.TopWdthCC, a.ChSlp, a.So"
-             " FROM %s f LEFT JOIN temp.attr_first af ON af.id = f.id"
-             " LEFT JOIN %s a ON a.rowid = af.rid LEFT JOIN temp.nex x ON x.id = f.toid WHERE f.id LIKE 'wb-%%' ORDER BY f.rowid",
-             fp_table, attr_table);
+    snprintf(
+        sql, sizeof sql,
+        "INSERT OR IGNORE INTO fp SELECT " NUM("f.id") ", " NUM("f.divide_id") ", " INTV("f.\"order\"") ", f.hydroseq, f.lengthkm, " INTV(
+            "f.poi_id") ", " INTV("f.mainstem") ", x.to_wb, f.rowid,"
+                                                " a.Length_m, a.n, a.nCC, a.BtmWdth, a.TopWdth, a.TopWdthCC, a.ChSlp, a.So"
+                                                " FROM %s f LEFT JOIN temp.attr_first af ON af.id = f.id"
+                                                " LEFT JOIN %s a ON a.rowid = af.rid LEFT JOIN temp.nex x ON x.id = f.toid WHERE f.id LIKE 'wb-%%' ORDER BY f.rowid",
+        fp_table, attr_table);
     return exec_sql(db, sql, "index flowpaths", err);
 }
 
-int hf_index_finish(sqlite3 *db, const char *path, const hf_layers *ly, hf_info *info, rnr_error *err)
+int hf_index_finish(sqlite3 *db, const char *path, const hf_layers *ly, hf_info *info,
+                    rnr_error *err)
 {
     char sql[2048];
     int rc;
-    if ((rc = exec_sql(db, "DROP TABLE temp.attr_all; DROP TABLE temp.attr_first; DROP TABLE temp.nex;"
-                           "CREATE INDEX net_hf ON net(hf_id);"
-                           "CREATE INDEX net_ms ON net(mainstem, hydroseq, divide, hf_hydroseq, hf_id);"
-                           "CREATE INDEX net_div ON net(divide, hf_hydroseq);"
-                           "CREATE INDEX fp_div ON fp(divide, ord);",
+    if ((rc = exec_sql(db,
+                       "DROP TABLE temp.attr_all; DROP TABLE temp.attr_first; DROP TABLE temp.nex;"
+                       "CREATE INDEX net_hf ON net(hf_id);"
+                       "CREATE INDEX net_ms ON net(mainstem, hydroseq, divide, hf_hydroseq, hf_id);"
+                       "CREATE INDEX net_div ON net(divide, hf_hydroseq);"
+                       "CREATE INDEX fp_div ON fp(divide, ord);",
                        "index b-trees", err)))
         return rc;
     info->flowpaths = (size_t)hf_query_int(db, "SELECT count(*) FROM fp WHERE dx IS NOT NULL", -1);
@@ -316,22 +337,26 @@ int hf_index_finish(sqlite3 *db, const char *path, const hf_layers *ly, hf_info 
     info->lakes = (size_t)hf_query_int(db, "SELECT count(DISTINCT poi_id) FROM lakes", -1);
     char stamp[64] = "";
     hf_file_stamp(path, stamp, sizeof stamp);
-    snprintf(sql, sizeof sql,
-             "INSERT INTO meta VALUES ('version', '" HF_INDEX_VERSION "'), ('stamp', '%s'),"
-             " ('flowpaths', '%s'), ('attributes', '%s'), ('geom', '%s'), ('duplicates', '%zu'),"
-             " ('first_duplicate', '%s'), ('n_flowpaths', '%zu'), ('n_network', '%zu'), ('n_lakes', '%zu'),"
-             " ('crs', '%s'); COMMIT;",
-             stamp, ly->flowpaths, ly->attributes, ly->geom_column, info->duplicate_attributes,
-             info->first_duplicate, info->flowpaths, info->network_rows, info->lakes, info->crs);
+    snprintf(
+        sql, sizeof sql,
+        "INSERT INTO meta VALUES ('version', '" HF_INDEX_VERSION "'), ('stamp', '%s'),"
+        " ('flowpaths', '%s'), ('attributes', '%s'), ('geom', '%s'), ('duplicates', '%zu'),"
+        " ('first_duplicate', '%s'), ('n_flowpaths', '%zu'), ('n_network', '%zu'), ('n_lakes', '%zu'),"
+        " ('crs', '%s'); COMMIT;",
+        stamp, ly->flowpaths, ly->attributes, ly->geom_column, info->duplicate_attributes,
+        info->first_duplicate, info->flowpaths, info->network_rows, info->lakes, info->crs);
     if ((rc = exec_sql(db, sql, "index meta", err)))
         return rc;
     if (info->duplicate_attributes)
-        log_warn("hydrofabric", "%s: %zu ids appear more than once in %s (first: %s); the first row of each is used",
-                 hf_basename(path), info->duplicate_attributes, ly->attributes, info->first_duplicate);
+        log_warn(
+            "hydrofabric",
+            "%s: %zu ids appear more than once in %s (first: %s); the first row of each is used",
+            hf_basename(path), info->duplicate_attributes, ly->attributes, info->first_duplicate);
     return RNR_OK;
 }
 
-int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info *info, rnr_error *err)
+int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info *info,
+                    rnr_error *err)
 {
     char a[64], f[64];
     int rc;
@@ -341,23 +366,26 @@ int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info 
     snprintf(info->crs, sizeof info->crs, "%s", ly->crs);
     if ((rc = hf_index_schema(db, err)))
         return rc;
-    if ((rc = exec_sql(db,
-                       "INSERT INTO net SELECT " INTV("hf_id") ", " INTV("hf_mainstem") ", hydroseq, hf_hydroseq, "
-                       NUM("divide_id") " FROM hf.network WHERE hf_mainstem IS NOT NULL AND id LIKE 'wb-%'",
-                       "index network", err)))
+    if ((rc = exec_sql(
+             db,
+             "INSERT INTO net SELECT " INTV("hf_id") ", " INTV("hf_mainstem") ", hydroseq, hf_hydroseq, " NUM(
+                 "divide_id") " FROM hf.network WHERE hf_mainstem IS NOT NULL AND id LIKE 'wb-%'",
+             "index network", err)))
         return rc;
-    if ((rc = exec_sql(db,
-                       "INSERT OR IGNORE INTO temp.nex SELECT id, CASE WHEN toid LIKE 'wb-%' THEN " NUM("toid")
-                       " END FROM hf.nexus WHERE id IS NOT NULL",
-                       "index nexus", err)))
+    if ((rc = exec_sql(
+             db,
+             "INSERT OR IGNORE INTO temp.nex SELECT id, CASE WHEN toid LIKE 'wb-%' THEN " NUM(
+                 "toid") " END FROM hf.nexus WHERE id IS NOT NULL",
+             "index nexus", err)))
         return rc;
     snprintf(a, sizeof a, "hf.\"%s\"", ly->attributes);
     snprintf(f, sizeof f, "hf.\"%s\"", ly->flowpaths);
     if ((rc = hf_index_flowpaths(db, f, a, info, err)))
         return rc;
     if (ly->has_lakes &&
-        (rc = exec_sql(db, "INSERT OR IGNORE INTO lakes SELECT " INTV("poi_id") ", " INTV("hf_id")
-                           " FROM hf.lakes WHERE " INTV("poi_id") " IS NOT NULL",
+        (rc = exec_sql(db,
+                       "INSERT OR IGNORE INTO lakes SELECT " INTV("poi_id") ", " INTV(
+                           "hf_id") " FROM hf.lakes WHERE " INTV("poi_id") " IS NOT NULL",
                        "index lakes", err)))
         return rc;
     return hf_index_finish(db, path, ly, info, err);
@@ -368,8 +396,8 @@ int hf_index_build(const char *gpkg_path, const char *index_path, hf_info *info,
     return hf_index_build_source(gpkg_path, index_path, NULL, info, err);
 }
 
-int hf_index_build_source(const char *gpkg_path, const char *index_path, const hf_source *src, hf_info *info,
-                          rnr_error *err)
+int hf_index_build_source(const char *gpkg_path, const char *index_path, const hf_source *src,
+                          hf_info *info, rnr_error *err)
 {
     hf_info local;
     if (!info)
@@ -382,12 +410,15 @@ int hf_index_build_source(const char *gpkg_path, const char *index_path, const h
         return rc;
     const char *tmp = durable_handoff(out);
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL) != SQLITE_OK)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", tmp, db ? sqlite3_errmsg(db) : "no memory");
+    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+                        NULL) != SQLITE_OK)
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", tmp,
+                           db ? sqlite3_errmsg(db) : "no memory");
     hf_layers ly;
     if (!rc)
-        rc = exec_sql(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;",
-                      "index pragmas", err);
+        rc = exec_sql(
+            db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;",
+            "index pragmas", err);
     int dir = hf_is_dir(gpkg_path);
     if (!rc && dir)
         rc = hf_parquet_build(db, gpkg_path, src, info, err);

@@ -14,21 +14,21 @@ typedef struct hf_layers {
     char flowpaths[32];
     char attributes[32];
     char geom_column[64];
-    char crs[32];          /* "EPSG:5070"; empty when unknown */
+    char crs[32]; /* "EPSG:5070"; empty when unknown */
     int has_lakes;
 } hf_layers;
 
-struct hf_pq;              /* a parquet hydrofabric's geometry source (hf_parquet.c) */
+struct hf_pq; /* a parquet hydrofabric's geometry source (hf_parquet.c) */
 
 struct hf_db {
     sqlite3 *db;
     char *path;
     hf_info info;
     sqlite3_stmt *st_origin, *st_cand, *st_geom, *st_lookup, *st_lake;
-    char crs[32];   /* "EPSG:5070": the flowpaths' CRS as AUTHORITY:CODE, "" unknown */
-    char *crs_wkt;  /* its definition (malloc'd), NULL unknown */
-    struct hf_pq *pq;      /* set when path is a directory of parquet layers */
-    hf_source src;         /* where those layers are read from; open NULL: files */
+    char crs[32];     /* "EPSG:5070": the flowpaths' CRS as AUTHORITY:CODE, "" unknown */
+    char *crs_wkt;    /* its definition (malloc'd), NULL unknown */
+    struct hf_pq *pq; /* set when path is a directory of parquet layers */
+    hf_source src;    /* where those layers are read from; open NULL: files */
 };
 
 /* Fill h->crs / h->crs_wkt from the GeoPackage's gpkg_geometry_columns and
@@ -47,7 +47,8 @@ int hf_attach(sqlite3 *db, const char *gpkg_path, rnr_error *err);
 /* Find the layers and check every column RnR reads. */
 int hf_resolve_layers(sqlite3 *db, const char *gpkg_path, hf_layers *ly, rnr_error *err);
 /* Create and fill the compact tables in schema "main" from schema "hf". */
-int hf_build_tables(sqlite3 *db, const char *gpkg_path, const hf_layers *ly, hf_info *info, rnr_error *err);
+int hf_build_tables(sqlite3 *db, const char *gpkg_path, const hf_layers *ly, hf_info *info,
+                    rnr_error *err);
 /* The first column of the first row of sql as an integer; dflt when the
  * statement fails or returns no row. */
 int64_t hf_query_int(sqlite3 *db, const char *sql, int64_t dflt);
@@ -55,9 +56,11 @@ int64_t hf_query_int(sqlite3 *db, const char *sql, int64_t dflt);
 int hf_index_schema(sqlite3 *db, rnr_error *err);
 /* Fill fp from a flowpaths table and an attributes table (both with rowid,
  * id TEXT and the GeoPackage's column names) and temp.nex; count duplicates. */
-int hf_index_flowpaths(sqlite3 *db, const char *fp_table, const char *attr_table, hf_info *info, rnr_error *err);
+int hf_index_flowpaths(sqlite3 *db, const char *fp_table, const char *attr_table, hf_info *info,
+                       rnr_error *err);
 /* Drop the temp tables, add the B-trees and meta, commit. */
-int hf_index_finish(sqlite3 *db, const char *path, const hf_layers *ly, hf_info *info, rnr_error *err);
+int hf_index_finish(sqlite3 *db, const char *path, const hf_layers *ly, hf_info *info,
+                    rnr_error *err);
 
 /* The layer files a parquet hydrofabric may hold (NULL-terminated). */
 extern const char *const HF_PARQUET_LAYERS[];
@@ -65,7 +68,8 @@ extern const char *const HF_PARQUET_LAYERS[];
 /* Whether path is a directory (a parquet hydrofabric). */
 int hf_is_dir(const char *path);
 /* Fill the compact tables of db from the parquet layers in dir. */
-int hf_parquet_build(sqlite3 *db, const char *dir, const hf_source *src, hf_info *info, rnr_error *err);
+int hf_parquet_build(sqlite3 *db, const char *dir, const hf_source *src, hf_info *info,
+                     rnr_error *err);
 /* Open dir's flowpaths.parquet for geometry; hf_load_geometry uses it. */
 int hf_parquet_open(hf_db *h, rnr_error *err);
 void hf_parquet_close(hf_db *h);

@@ -68,13 +68,15 @@ static int read_all(hf_db *h, hydro_segment **segs, size_t *n, rnr_error *err)
                            " FROM fp f ORDER BY f.id",
                            -1, &st, NULL) != SQLITE_OK) {
         free(s);
-        return rnr_error_set(err, RNR_ERR_IO, "%s: %s", hf_basename(h->path), sqlite3_errmsg(h->db));
+        return rnr_error_set(err, RNR_ERR_IO, "%s: %s", hf_basename(h->path),
+                             sqlite3_errmsg(h->db));
     }
     int rc = RNR_OK;
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
         if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
-            rc = rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: flowpath wb-%lld has no row in %s", hf_basename(h->path),
-                               (long long)sqlite3_column_int64(st, 0), h->info.layer_attributes);
+            rc = rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: flowpath wb-%lld has no row in %s",
+                               hf_basename(h->path), (long long)sqlite3_column_int64(st, 0),
+                               h->info.layer_attributes);
             break;
         }
         if (k == cap) {
@@ -109,7 +111,8 @@ static int read_all(hf_db *h, hydro_segment **segs, size_t *n, rnr_error *err)
 /* Mark what drains to root (inclusive) by walking the reversed edges. */
 static int mark_upstream(size_t n, const size_t *down, size_t root, char *keep)
 {
-    size_t *head = malloc((n + 1) * sizeof *head), *next = malloc(n * sizeof *next), *stack = malloc(n * sizeof *stack);
+    size_t *head = malloc((n + 1) * sizeof *head), *next = malloc(n * sizeof *next),
+           *stack = malloc(n * sizeof *stack);
     if (!head || !next || !stack) {
         free(head), free(next), free(stack);
         return -1;
@@ -167,7 +170,8 @@ static int topo_order(hf_db *h, hydro_segment *s, size_t n, const size_t *down, 
     free(indeg), free(queue);
     if (k != total) {
         free(o);
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: the flowpath network has a cycle (%zu flowpaths on it)",
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "%s: the flowpath network has a cycle (%zu flowpaths on it)",
                              hf_basename(h->path), total - k);
     }
     *out = o;
@@ -200,8 +204,8 @@ int hf_load_network(hf_db *h, int64_t outlet_id, hydro_segment **segs, size_t *n
     if (outlet_id == 0) {
         memset(keep, 1, n);
     } else if (!idmap_get(&m, outlet_id, &root)) {
-        rc = rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: flowpath wb-%lld not found", hf_basename(h->path),
-                           (long long)outlet_id);
+        rc = rnr_error_set(err, RNR_ERR_NOTFOUND, "%s: flowpath wb-%lld not found",
+                           hf_basename(h->path), (long long)outlet_id);
         goto done;
     } else if (mark_upstream(n, down, root, keep) != 0) {
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");

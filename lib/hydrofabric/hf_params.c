@@ -20,8 +20,8 @@ int hf_params_check(const char *path, int64_t id, const double p[HF_PARAM_COUNT]
         int ok = i == P_CHSLP ? v >= 0 : v > 0; /* false for NaN */
         if (ok && isfinite(v) && v <= FLT_MAX)
             continue;
-        return rnr_error_set(err, RNR_ERR_INVALID, "%s: flowpath wb-%lld: %s = %g must be %s", hf_basename(path),
-                             (long long)id, param_names[i], v,
+        return rnr_error_set(err, RNR_ERR_INVALID, "%s: flowpath wb-%lld: %s = %g must be %s",
+                             hf_basename(path), (long long)id, param_names[i], v,
                              i == P_CHSLP ? "finite and >= 0" : "finite and > 0");
     }
     return RNR_OK;

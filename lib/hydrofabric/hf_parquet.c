@@ -20,8 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const HF_PARQUET_LAYERS[] = {"network", "flowpaths", "flowpath-attributes", "lakes", "divides",
-                                         "nexus", "pois", "hydrolocations", NULL};
+const char *const HF_PARQUET_LAYERS[] = {"network", "flowpaths",      "flowpath-attributes",
+                                         "lakes",   "divides",        "nexus",
+                                         "pois",    "hydrolocations", NULL};
 
 /* How a column's values are bound into the index build's statements. */
 enum col_as {
@@ -33,21 +34,22 @@ enum col_as {
 typedef struct col_spec {
     const char *name;
     int as;
-    int param;          /* statement parameter (1-based) */
+    int param; /* statement parameter (1-based) */
 } col_spec;
 
 struct hf_pq {
     pq_file *fp;
     int has_geom;
     size_t geom_col;
-    int64_t *rg_start;  /* first row of each row group, plus the total */
+    int64_t *rg_start; /* first row of each row group, plus the total */
     size_t cached_rg;
     int cached;
     pq_column geom;
 };
 
 /* Open dir/<name>.parquet, or the source's file of that name. */
-static int open_file(const char *dir, const hf_source *src, const char *name, pq_file **out, rnr_error *err)
+static int open_file(const char *dir, const hf_source *src, const char *name, pq_file **out,
+                     rnr_error *err)
 {
     char p[4096];
     if (src) {
@@ -58,8 +60,8 @@ static int open_file(const char *dir, const hf_source *src, const char *name, pq
     return pq_open(p, out, err);
 }
 
-static int open_layer(const char *dir, const hf_source *src, const char *a, const char *b, int required,
-                      pq_file **out, char *used, size_t used_n, rnr_error *err)
+static int open_layer(const char *dir, const hf_source *src, const char *a, const char *b,
+                      int required, pq_file **out, char *used, size_t used_n, rnr_error *err)
 {
     *out = NULL;
     rnr_error e2 = {0};
@@ -79,17 +81,18 @@ static int open_layer(const char *dir, const hf_source *src, const char *a, cons
     return rc;
 }
 
-static int value_error(pq_file *f, const char *col, int64_t row, const pq_column *c, size_t r, const char *why,
-                       rnr_error *err)
+static int value_error(pq_file *f, const char *col, int64_t row, const pq_column *c, size_t r,
+                       const char *why, rnr_error *err)
 {
     char v[64] = "";
     if (c->kind == PQ_KIND_REAL)
         snprintf(v, sizeof v, "%.17g", c->d[r]);
     else if (c->kind == PQ_KIND_BYTES)
-        snprintf(v, sizeof v, "\"%.*s\"", (int)(c->off[r + 1] - c->off[r] > 40 ? 40 : c->off[r + 1] - c->off[r]),
+        snprintf(v, sizeof v, "\"%.*s\"",
+                 (int)(c->off[r + 1] - c->off[r] > 40 ? 40 : c->off[r + 1] - c->off[r]),
                  (const char *)c->data + c->off[r]);
-    return rnr_error_set(err, RNR_ERR_INVALID, "%s: column %s, row %lld: %s %s", pq_name(f), col, (long long)row, v,
-                         why);
+    return rnr_error_set(err, RNR_ERR_INVALID, "%s: column %s, row %lld: %s %s", pq_name(f), col,
+                         (long long)row, v, why);
 }
 
 /* Whole-string integer, allowing "12.0" (pandas writes ints as floats). */
@@ -114,8 +117,8 @@ static int parse_int(const char *s, size_t n, int64_t *v)
     return 0;
 }
 
-static int bind_value(sqlite3_stmt *st, pq_file *f, const col_spec *cs, const pq_column *c, size_t r, int64_t row,
-                      rnr_error *err)
+static int bind_value(sqlite3_stmt *st, pq_file *f, const col_spec *cs, const pq_column *c,
+                      size_t r, int64_t row, rnr_error *err)
 {
     if (c->valid && !c->valid[r])
         return sqlite3_bind_null(st, cs->param), RNR_OK;
@@ -166,8 +169,8 @@ static int bind_value(sqlite3_stmt *st, pq_file *f, const col_spec *cs, const pq
 
 /* Stream a layer's columns through stmt, one row group at a time. rowid
  * (when > 0) is the parameter that gets the row's ordinal. */
-static int load_layer(sqlite3 *db, pq_file *f, const col_spec *cols, size_t nc, const char *sql, int rowid_param,
-                      rnr_error *err)
+static int load_layer(sqlite3 *db, pq_file *f, const col_spec *cols, size_t nc, const char *sql,
+                      int rowid_param, rnr_error *err)
 {
     size_t idx[16];
     pq_column cv[16];
@@ -211,44 +214,54 @@ static int load_layer(sqlite3 *db, pq_file *f, const col_spec *cols, size_t nc, 
 
 static int load_network(sqlite3 *db, pq_file *f, int nexus_from_network, rnr_error *err)
 {
-    static const col_spec cols[] = {{"hf_id", AS_INT, 1}, {"hf_mainstem", AS_INT, 2}, {"hydroseq", AS_REAL, 3},
-                                    {"hf_hydroseq", AS_REAL, 4}, {"divide_id", AS_TEXT, 5}, {"id", AS_TEXT, 6},
+    static const col_spec cols[] = {{"hf_id", AS_INT, 1},      {"hf_mainstem", AS_INT, 2},
+                                    {"hydroseq", AS_REAL, 3},  {"hf_hydroseq", AS_REAL, 4},
+                                    {"divide_id", AS_TEXT, 5}, {"id", AS_TEXT, 6},
                                     {"toid", AS_TEXT, 7}};
     int rc = load_layer(db, f, cols, 6,
-                        "INSERT INTO net SELECT ?1, ?2, ?3, ?4, " NUMP("?5") " WHERE ?2 IS NOT NULL AND ?6 LIKE 'wb-%'",
+                        "INSERT INTO net SELECT ?1, ?2, ?3, ?4, " NUMP(
+                            "?5") " WHERE ?2 IS NOT NULL AND ?6 LIKE 'wb-%'",
                         0, err);
     if (rc || !nexus_from_network)
         return rc;
     /* No nexus layer: the network's own nexus rows say where each drains. */
     static const col_spec nx[] = {{"id", AS_TEXT, 1}, {"toid", AS_TEXT, 2}};
-    return load_layer(db, f, nx, 2,
-                      "INSERT OR IGNORE INTO temp.nex SELECT ?1, CASE WHEN ?2 LIKE 'wb-%' THEN " NUMP("?2")
-                      " END WHERE ?1 IS NOT NULL AND ?1 NOT LIKE 'wb-%'",
-                      0, err);
+    return load_layer(
+        db, f, nx, 2,
+        "INSERT OR IGNORE INTO temp.nex SELECT ?1, CASE WHEN ?2 LIKE 'wb-%' THEN " NUMP(
+            "?2") " END WHERE ?1 IS NOT NULL AND ?1 NOT LIKE 'wb-%'",
+        0, err);
 }
 
-static int load_rest(sqlite3 *db, pq_file *fp, pq_file *at, pq_file *nx, pq_file *lk, rnr_error *err)
+static int load_rest(sqlite3 *db, pq_file *fp, pq_file *at, pq_file *nx, pq_file *lk,
+                     rnr_error *err)
 {
     static const col_spec nxc[] = {{"id", AS_TEXT, 1}, {"toid", AS_TEXT, 2}};
-    static const col_spec atc[] = {{"id", AS_TEXT, 2},      {"Length_m", AS_REAL, 3}, {"n", AS_REAL, 4},
-                                   {"nCC", AS_REAL, 5},     {"BtmWdth", AS_REAL, 6},  {"TopWdth", AS_REAL, 7},
-                                   {"TopWdthCC", AS_REAL, 8}, {"ChSlp", AS_REAL, 9},  {"So", AS_REAL, 10}};
-    static const col_spec fpc[] = {{"id", AS_TEXT, 2},        {"toid", AS_TEXT, 3},      {"order", AS_INT, 4},
-                                   {"hydroseq", AS_REAL, 5},  {"lengthkm", AS_REAL, 6},  {"divide_id", AS_TEXT, 7},
-                                   {"poi_id", AS_INT, 8},     {"mainstem", AS_INT, 9}};
+    static const col_spec atc[] = {
+        {"id", AS_TEXT, 2},        {"Length_m", AS_REAL, 3}, {"n", AS_REAL, 4},
+        {"nCC", AS_REAL, 5},       {"BtmWdth", AS_REAL, 6},  {"TopWdth", AS_REAL, 7},
+        {"TopWdthCC", AS_REAL, 8}, {"ChSlp", AS_REAL, 9},    {"So", AS_REAL, 10}};
+    static const col_spec fpc[] = {{"id", AS_TEXT, 2},       {"toid", AS_TEXT, 3},
+                                   {"order", AS_INT, 4},     {"hydroseq", AS_REAL, 5},
+                                   {"lengthkm", AS_REAL, 6}, {"divide_id", AS_TEXT, 7},
+                                   {"poi_id", AS_INT, 8},    {"mainstem", AS_INT, 9}};
     static const col_spec lkc[] = {{"poi_id", AS_INT, 1}, {"hf_id", AS_INT, 2}};
     int rc = RNR_OK;
     if (nx)
-        rc = load_layer(db, nx, nxc, 2,
-                        "INSERT OR IGNORE INTO temp.nex SELECT ?1, CASE WHEN ?2 LIKE 'wb-%' THEN " NUMP("?2")
-                        " END WHERE ?1 IS NOT NULL",
-                        0, err);
+        rc = load_layer(
+            db, nx, nxc, 2,
+            "INSERT OR IGNORE INTO temp.nex SELECT ?1, CASE WHEN ?2 LIKE 'wb-%' THEN " NUMP(
+                "?2") " END WHERE ?1 IS NOT NULL",
+            0, err);
     if (!rc)
-        rc = load_layer(db, at, atc, 9, "INSERT INTO temp.pq_attr VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", 1, err);
+        rc = load_layer(db, at, atc, 9,
+                        "INSERT INTO temp.pq_attr VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", 1, err);
     if (!rc)
-        rc = load_layer(db, fp, fpc, 8, "INSERT INTO temp.pq_fp VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", 1, err);
+        rc = load_layer(db, fp, fpc, 8,
+                        "INSERT INTO temp.pq_fp VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", 1, err);
     if (!rc)
-        rc = load_layer(db, lk, lkc, 2, "INSERT OR IGNORE INTO lakes SELECT ?1, ?2 WHERE ?1 IS NOT NULL", 0, err);
+        rc = load_layer(db, lk, lkc, 2,
+                        "INSERT OR IGNORE INTO lakes SELECT ?1, ?2 WHERE ?1 IS NOT NULL", 0, err);
     return rc;
 }
 
@@ -261,7 +274,8 @@ static void read_geo(pq_file *f, char *col, size_t col_n, char *crs, size_t crs_
     const char *pc = j ? json_string_value(json_object_get(j, "primary_column")) : NULL;
     if (pc)
         snprintf(col, col_n, "%s", pc);
-    json_t *c = pc ? json_object_get(json_object_get(json_object_get(j, "columns"), pc), "crs") : NULL;
+    json_t *c =
+        pc ? json_object_get(json_object_get(json_object_get(j, "columns"), pc), "crs") : NULL;
     if (pc && !json_object_get(json_object_get(json_object_get(j, "columns"), pc), "crs")) {
         snprintf(crs, crs_n, "OGC:CRS84");
     } else if (json_is_object(c)) {
@@ -278,7 +292,8 @@ static void read_geo(pq_file *f, char *col, size_t col_n, char *crs, size_t crs_
     json_decref(j);
 }
 
-int hf_parquet_build(sqlite3 *db, const char *dir, const hf_source *src, hf_info *info, rnr_error *err)
+int hf_parquet_build(sqlite3 *db, const char *dir, const hf_source *src, hf_info *info,
+                     rnr_error *err)
 {
     pq_file *net = NULL, *fp = NULL, *at = NULL, *lk = NULL, *nx = NULL;
     hf_layers ly;
@@ -287,9 +302,10 @@ int hf_parquet_build(sqlite3 *db, const char *dir, const hf_source *src, hf_info
     snprintf(ly.geom_column, sizeof ly.geom_column, "geometry");
     int rc;
     if ((rc = open_layer(dir, src, "network", NULL, 1, &net, NULL, 0, err)) ||
-        (rc = open_layer(dir, src, "flowpaths", "flowlines", 1, &fp, ly.flowpaths, sizeof ly.flowpaths, err)) ||
-        (rc = open_layer(dir, src, "flowpath-attributes", "flowpath_attributes", 1, &at, ly.attributes,
-                         sizeof ly.attributes, err)) ||
+        (rc = open_layer(dir, src, "flowpaths", "flowlines", 1, &fp, ly.flowpaths,
+                         sizeof ly.flowpaths, err)) ||
+        (rc = open_layer(dir, src, "flowpath-attributes", "flowpath_attributes", 1, &at,
+                         ly.attributes, sizeof ly.attributes, err)) ||
         (rc = open_layer(dir, src, "lakes", NULL, 1, &lk, NULL, 0, err)) ||
         (rc = open_layer(dir, src, "nexus", NULL, 0, &nx, NULL, 0, err)))
         goto done;
@@ -300,20 +316,23 @@ int hf_parquet_build(sqlite3 *db, const char *dir, const hf_source *src, hf_info
     char *msg = NULL;
     if ((rc = hf_index_schema(db, err)))
         goto done;
-    if (sqlite3_exec(db,
-                     "CREATE TEMP TABLE pq_attr(rid INTEGER PRIMARY KEY, id TEXT, Length_m REAL, n REAL, nCC REAL,"
-                     " BtmWdth REAL, TopWdth REAL, TopWdthCC REAL, ChSlp REAL, So REAL);"
-                     "CREATE TEMP TABLE pq_fp(rid INTEGER PRIMARY KEY, id TEXT, toid TEXT, \"order\" INTEGER,"
-                     " hydroseq REAL, lengthkm REAL, divide_id TEXT, poi_id INTEGER, mainstem INTEGER);",
-                     NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(
+            db,
+            "CREATE TEMP TABLE pq_attr(rid INTEGER PRIMARY KEY, id TEXT, Length_m REAL, n REAL, nCC REAL,"
+            " BtmWdth REAL, TopWdth REAL, TopWdthCC REAL, ChSlp REAL, So REAL);"
+            "CREATE TEMP TABLE pq_fp(rid INTEGER PRIMARY KEY, id TEXT, toid TEXT, \"order\" INTEGER,"
+            " hydroseq REAL, lengthkm REAL, divide_id TEXT, poi_id INTEGER, mainstem INTEGER);",
+            NULL, NULL, &msg) != SQLITE_OK) {
         rc = rnr_error_set(err, RNR_ERR_IO, "%s: %s", dir, msg ? msg : "cannot create temp tables");
         sqlite3_free(msg);
         goto done;
     }
-    if ((rc = load_network(db, net, nx == NULL, err)) || (rc = load_rest(db, fp, at, nx, lk, err)) ||
+    if ((rc = load_network(db, net, nx == NULL, err)) ||
+        (rc = load_rest(db, fp, at, nx, lk, err)) ||
         (rc = hf_index_flowpaths(db, "temp.pq_fp", "temp.pq_attr", info, err)))
         goto done;
-    if (sqlite3_exec(db, "DROP TABLE temp.pq_fp; DROP TABLE temp.pq_attr;", NULL, NULL, NULL) != SQLITE_OK) {
+    if (sqlite3_exec(db, "DROP TABLE temp.pq_fp; DROP TABLE temp.pq_attr;", NULL, NULL, NULL) !=
+        SQLITE_OK) {
         rc = rnr_error_set(err, RNR_ERR_IO, "%s: %s", dir, sqlite3_errmsg(db));
         goto done;
     }
@@ -336,7 +355,8 @@ int hf_parquet_open(hf_db *h, rnr_error *err)
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     h->pq = q;
     char col[64] = "geometry", crs[32] = "";
-    int rc = open_layer(h->path, h->src.open ? &h->src : NULL, "flowpaths", "flowlines", 1, &q->fp, NULL, 0, err);
+    int rc = open_layer(h->path, h->src.open ? &h->src : NULL, "flowpaths", "flowlines", 1, &q->fp,
+                        NULL, 0, err);
     if (rc)
         return rc;
     read_geo(q->fp, col, sizeof col, crs, sizeof crs);
@@ -388,14 +408,16 @@ int hf_parquet_geometry(hf_db *h, int64_t fid, char **wkt, const char *id, rnr_e
         if (rc)
             return rc;
         if (q->geom.kind != PQ_KIND_BYTES)
-            return rnr_error_set(err, RNR_ERR_PARSE, "%s: geometry column is not WKB", pq_name(q->fp));
+            return rnr_error_set(err, RNR_ERR_PARSE, "%s: geometry column is not WKB",
+                                 pq_name(q->fp));
         q->cached = 1;
         q->cached_rg = lo;
     }
     size_t r = (size_t)(fid - q->rg_start[lo]);
     if (q->geom.valid && !q->geom.valid[r])
         return RNR_OK;
-    int rc = gpkg_wkb_to_wkt(q->geom.data + q->geom.off[r], q->geom.off[r + 1] - q->geom.off[r], wkt, err);
+    int rc = gpkg_wkb_to_wkt(q->geom.data + q->geom.off[r], q->geom.off[r + 1] - q->geom.off[r],
+                             wkt, err);
     if (rc)
         rnr_error_prefix(err, "%s: flowpath %s", pq_name(q->fp), id);
     return rc;

@@ -44,7 +44,8 @@ static int read_mem(void *ctx, uint64_t off, size_t n, uint8_t *buf, rnr_error *
 }
 
 /* Leaves of the schema tree in column order; a group's leaves are nested. */
-static int walk_schema(pq_file *f, size_t *idx, const char *prefix, int nested, int depth, rnr_error *err)
+static int walk_schema(pq_file *f, size_t *idx, const char *prefix, int nested, int depth,
+                       rnr_error *err)
 {
     const pq_meta *m = &f->meta;
     if (*idx >= m->n_schema || depth > PQ_MAX_DEPTH)
@@ -65,7 +66,8 @@ static int walk_schema(pq_file *f, size_t *idx, const char *prefix, int nested, 
     }
     if (e->num_children < 0 || e->type < 0 || f->n_leaves >= m->n_schema) {
         free(path);
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt footer (schema element %s)", f->name, nm);
+        return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt footer (schema element %s)", f->name,
+                             nm);
     }
     pq_leaf *l = &f->leaves[f->n_leaves++];
     l->el = e;
@@ -87,20 +89,23 @@ static int check_meta(pq_file *f, rnr_error *err)
     if (rc)
         return rc;
     if (idx != m->n_schema)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt footer (schema has %zu stray elements)", f->name,
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "%s: corrupt footer (schema has %zu stray elements)", f->name,
                              m->n_schema - idx);
     int64_t total = 0;
     for (size_t g = 0; g < m->n_rg; g++) {
         if (m->rgs[g].n_chunks != f->n_leaves)
-            return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt footer (row group %zu has %zu columns, schema %zu)",
+            return rnr_error_set(err, RNR_ERR_PARSE,
+                                 "%s: corrupt footer (row group %zu has %zu columns, schema %zu)",
                                  f->name, g, m->rgs[g].n_chunks, f->n_leaves);
         if (m->rgs[g].num_rows < 0 || m->rgs[g].num_rows > PQ_MAX_ROWS)
-            return rnr_error_set(err, RNR_ERR_LIMIT, "%s: row group %zu claims %lld rows", f->name, g,
-                                 (long long)m->rgs[g].num_rows);
+            return rnr_error_set(err, RNR_ERR_LIMIT, "%s: row group %zu claims %lld rows", f->name,
+                                 g, (long long)m->rgs[g].num_rows);
         total += m->rgs[g].num_rows;
     }
     if (total != m->num_rows)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt footer (row groups hold %lld rows, file says %lld)",
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "%s: corrupt footer (row groups hold %lld rows, file says %lld)",
                              f->name, (long long)total, (long long)m->num_rows);
     return RNR_OK;
 }
@@ -109,21 +114,25 @@ static int load_footer(pq_file *f, rnr_error *err)
 {
     uint8_t tail[8], head[4];
     if (f->size < 12)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: truncated (%llu bytes, not a Parquet file)", f->name,
-                             (unsigned long long)f->size);
+        return rnr_error_set(err, RNR_ERR_PARSE, "%s: truncated (%llu bytes, not a Parquet file)",
+                             f->name, (unsigned long long)f->size);
     int rc = pq_read_at(f, 0, 4, head, err);
     if (!rc)
         rc = pq_read_at(f, f->size - 8, 8, tail, err);
     if (rc)
         return rc;
     if (memcmp(tail + 4, "PAR1", 4) != 0)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: wrong magic at the end (not Parquet, or truncated)", f->name);
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "%s: wrong magic at the end (not Parquet, or truncated)", f->name);
     if (memcmp(head, "PAR1", 4) != 0)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: wrong magic at the start (not Parquet%s)", f->name,
-                             memcmp(head, "PARE", 4) == 0 ? ": encrypted footers are unsupported" : "");
-    uint32_t flen = (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 | (uint32_t)tail[3] << 24;
+        return rnr_error_set(
+            err, RNR_ERR_PARSE, "%s: wrong magic at the start (not Parquet%s)", f->name,
+            memcmp(head, "PARE", 4) == 0 ? ": encrypted footers are unsupported" : "");
+    uint32_t flen = (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
+                    (uint32_t)tail[3] << 24;
     if (flen == 0 || flen > f->size - 12 || flen > PQ_MAX_FOOTER)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: truncated or corrupt (footer length %u in %llu bytes)", f->name,
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "%s: truncated or corrupt (footer length %u in %llu bytes)", f->name,
                              flen, (unsigned long long)f->size);
     f->footer = malloc(flen);
     if (!f->footer)
@@ -134,7 +143,8 @@ static int load_footer(pq_file *f, rnr_error *err)
     return check_meta(f, err);
 }
 
-int pq_open_reader(const char *name, uint64_t size, pq_read_fn read, void *ctx, pq_file **out, rnr_error *err)
+int pq_open_reader(const char *name, uint64_t size, pq_read_fn read, void *ctx, pq_file **out,
+                   rnr_error *err)
 {
     *out = NULL;
     pq_file *f = calloc(1, sizeof *f);
@@ -222,16 +232,37 @@ void pq_close(pq_file *f)
     free(f);
 }
 
-const char *pq_name(const pq_file *f) { return f->name; }
-int64_t pq_num_rows(const pq_file *f) { return f->meta.num_rows; }
-size_t pq_num_row_groups(const pq_file *f) { return f->meta.n_rg; }
-size_t pq_num_columns(const pq_file *f) { return f->n_leaves; }
+const char *pq_name(const pq_file *f)
+{
+    return f->name;
+}
+int64_t pq_num_rows(const pq_file *f)
+{
+    return f->meta.num_rows;
+}
+size_t pq_num_row_groups(const pq_file *f)
+{
+    return f->meta.n_rg;
+}
+size_t pq_num_columns(const pq_file *f)
+{
+    return f->n_leaves;
+}
 
-int64_t pq_row_group_rows(const pq_file *f, size_t rg) { return rg < f->meta.n_rg ? f->meta.rgs[rg].num_rows : 0; }
+int64_t pq_row_group_rows(const pq_file *f, size_t rg)
+{
+    return rg < f->meta.n_rg ? f->meta.rgs[rg].num_rows : 0;
+}
 
-const char *pq_column_name(const pq_file *f, size_t col) { return col < f->n_leaves ? f->leaves[col].name : NULL; }
+const char *pq_column_name(const pq_file *f, size_t col)
+{
+    return col < f->n_leaves ? f->leaves[col].name : NULL;
+}
 
-int pq_column_type(const pq_file *f, size_t col) { return col < f->n_leaves ? f->leaves[col].el->type : -1; }
+int pq_column_type(const pq_file *f, size_t col)
+{
+    return col < f->n_leaves ? f->leaves[col].el->type : -1;
+}
 
 int pq_find_column(const pq_file *f, const char *name, size_t *col, rnr_error *err)
 {

@@ -20,7 +20,6 @@
 
 #include "core/error.h"
 
-
 typedef struct pq_file pq_file;
 
 /* Physical types (the numbers are the format's). */
@@ -37,21 +36,21 @@ enum pq_type {
 
 /* How a decoded column holds its values. */
 enum pq_kind {
-    PQ_KIND_INT,    /* BOOLEAN, INT32, INT64 -> i[] */
-    PQ_KIND_REAL,   /* FLOAT, DOUBLE -> d[] */
-    PQ_KIND_BYTES   /* BYTE_ARRAY -> off[]/data */
+    PQ_KIND_INT,  /* BOOLEAN, INT32, INT64 -> i[] */
+    PQ_KIND_REAL, /* FLOAT, DOUBLE -> d[] */
+    PQ_KIND_BYTES /* BYTE_ARRAY -> off[]/data */
 };
 
 /* One column chunk decoded: n values, null where valid[k] == 0. */
 typedef struct pq_column {
-    int kind;           /* enum pq_kind */
-    int type;           /* enum pq_type */
-    int is_string;      /* UTF8 / STRING / JSON / ENUM logical type */
+    int kind;      /* enum pq_kind */
+    int type;      /* enum pq_type */
+    int is_string; /* UTF8 / STRING / JSON / ENUM logical type */
     size_t n;
-    uint8_t *valid;     /* n flags; NULL when the column is required */
+    uint8_t *valid; /* n flags; NULL when the column is required */
     int64_t *i;
     double *d;
-    size_t *off;        /* n + 1 offsets into data */
+    size_t *off; /* n + 1 offsets into data */
     uint8_t *data;
     /* What the chunk was made of (tests check their coverage with it). */
     unsigned encodings; /* bit e set when a page used encoding e */
@@ -61,7 +60,7 @@ typedef struct pq_column {
 /* Min and max of one column chunk, from its statistics. */
 typedef struct pq_stats {
     int has_min, has_max;
-    int64_t null_count;     /* -1 when unknown */
+    int64_t null_count; /* -1 when unknown */
     /* Integers (INT32/INT64/BOOLEAN) in i, reals in d, bytes in b/len. */
     int64_t min_i, max_i;
     double min_d, max_d;
@@ -76,10 +75,11 @@ typedef int (*pq_read_fn)(void *ctx, uint64_t off, size_t n, uint8_t *buf, rnr_e
 RNR_WARN_UNUSED int pq_open(const char *path, pq_file **out, rnr_error *err);
 /* Open from a caller's reader (a cache, a buffer); name is for messages
  * and size is the file's length. ctx must outlive the pq_file. */
-RNR_WARN_UNUSED int pq_open_reader(const char *name, uint64_t size, pq_read_fn read, void *ctx, pq_file **out,
-                                   rnr_error *err);
+RNR_WARN_UNUSED int pq_open_reader(const char *name, uint64_t size, pq_read_fn read, void *ctx,
+                                   pq_file **out, rnr_error *err);
 /* Open a file held in memory (the fuzzer, tests); buf must outlive it. */
-RNR_WARN_UNUSED int pq_open_mem(const char *name, const uint8_t *buf, size_t n, pq_file **out, rnr_error *err);
+RNR_WARN_UNUSED int pq_open_mem(const char *name, const uint8_t *buf, size_t n, pq_file **out,
+                                rnr_error *err);
 void pq_close(pq_file *f);
 
 const char *pq_name(const pq_file *f);
@@ -114,7 +114,8 @@ void pq_get_io_stats(const pq_file *f, pq_io_stats *out);
  * per column. pq_read_column then decodes them from memory, until the next
  * pq_prefetch or pq_prefetch_clear. A chunk it cannot place is left to
  * pq_read_column (which reports what is wrong with it). */
-RNR_WARN_UNUSED int pq_prefetch(pq_file *f, size_t rg, const size_t *cols, size_t n, rnr_error *err);
+RNR_WARN_UNUSED int pq_prefetch(pq_file *f, size_t rg, const size_t *cols, size_t n,
+                                rnr_error *err);
 void pq_prefetch_clear(pq_file *f);
 
 /* A reader may want to know what is about to be read: a cache of a remote
@@ -133,11 +134,12 @@ int pq_chunk_may_overlap_int(const pq_file *f, size_t rg, size_t col, int64_t lo
  * integral FLOAT/DOUBLE) holds a value in [lo, hi], ascending. Row groups
  * whose min/max exclude the range are not read or decoded (counted in
  * groups_skipped). *rows is malloc'd (NULL when *n is 0). */
-RNR_WARN_UNUSED int pq_find_rows_int(pq_file *f, size_t col, int64_t lo, int64_t hi, int64_t **rows, size_t *n,
-                                     rnr_error *err);
+RNR_WARN_UNUSED int pq_find_rows_int(pq_file *f, size_t col, int64_t lo, int64_t hi, int64_t **rows,
+                                     size_t *n, rnr_error *err);
 
 /* Decode one column chunk of one row group. Free with pq_column_clear. */
-RNR_WARN_UNUSED int pq_read_column(pq_file *f, size_t rg, size_t col, pq_column *out, rnr_error *err);
+RNR_WARN_UNUSED int pq_read_column(pq_file *f, size_t rg, size_t col, pq_column *out,
+                                   rnr_error *err);
 void pq_column_clear(pq_column *c);
 
 /* The writer (parquet_write.c): optional INT64, DOUBLE and BYTE_ARRAY
@@ -145,8 +147,8 @@ void pq_column_clear(pq_column *c);
 typedef struct pq_writer pq_writer;
 typedef struct pq_wcol {
     const char *name;
-    int type;           /* PQ_INT64, PQ_DOUBLE or PQ_BYTE_ARRAY */
-    int is_string;      /* BYTE_ARRAY annotated as a UTF-8 string */
+    int type;      /* PQ_INT64, PQ_DOUBLE or PQ_BYTE_ARRAY */
+    int is_string; /* BYTE_ARRAY annotated as a UTF-8 string */
 } pq_wcol;
 /* One column of a row group: valid may be NULL (no nulls); i, d or
  * off/data by type, like pq_column. */
@@ -157,10 +159,11 @@ typedef struct pq_wdata {
     const size_t *off;
     const uint8_t *data;
 } pq_wdata;
-RNR_WARN_UNUSED int pq_writer_open(const char *path, const pq_wcol *cols, size_t ncols, int zstd, pq_writer **out,
-                                   rnr_error *err);
+RNR_WARN_UNUSED int pq_writer_open(const char *path, const pq_wcol *cols, size_t ncols, int zstd,
+                                   pq_writer **out, rnr_error *err);
 RNR_WARN_UNUSED int pq_writer_set_metadata(pq_writer *w, const char *key, const char *value);
-RNR_WARN_UNUSED int pq_writer_write_group(pq_writer *w, size_t nrows, const pq_wdata *cols, rnr_error *err);
+RNR_WARN_UNUSED int pq_writer_write_group(pq_writer *w, size_t nrows, const pq_wdata *cols,
+                                          rnr_error *err);
 /* Footer, close, rename into place; frees w whatever happens. */
 RNR_WARN_UNUSED int pq_writer_close(pq_writer *w, rnr_error *err);
 /* Drop an unfinished file; frees w. */

@@ -13,15 +13,17 @@
 
 const char *pq_codec_name(int c)
 {
-    static const char *const names[] = {"UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI", "LZ4", "ZSTD", "LZ4_RAW"};
+    static const char *const names[] = {"UNCOMPRESSED", "SNAPPY", "GZIP", "LZO",
+                                        "BROTLI",       "LZ4",    "ZSTD", "LZ4_RAW"};
     return c >= 0 && c < 8 ? names[c] : "unknown";
 }
 
 const char *pq_encoding_name(int e)
 {
-    static const char *const names[] = {"PLAIN", "GROUP_VAR_INT", "PLAIN_DICTIONARY", "RLE", "BIT_PACKED",
-                                        "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY",
-                                        "RLE_DICTIONARY", "BYTE_STREAM_SPLIT"};
+    static const char *const names[] = {
+        "PLAIN",          "GROUP_VAR_INT",       "PLAIN_DICTIONARY",        "RLE",
+        "BIT_PACKED",     "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY",
+        "RLE_DICTIONARY", "BYTE_STREAM_SPLIT"};
     return e >= 0 && e < 10 ? names[e] : "unknown";
 }
 
@@ -41,8 +43,8 @@ static int gunzip(const uint8_t *src, size_t src_n, uint8_t *dst, size_t dst_n)
     return rc == Z_STREAM_END && got == dst_n ? 0 : -1;
 }
 
-int pq_decompress(int codec, const uint8_t *src, size_t src_n, uint8_t *dst, size_t dst_n, const char *what,
-                  rnr_error *err)
+int pq_decompress(int codec, const uint8_t *src, size_t src_n, uint8_t *dst, size_t dst_n,
+                  const char *what, rnr_error *err)
 {
     int ok = 0;
     switch (codec) {
@@ -53,9 +55,12 @@ int pq_decompress(int codec, const uint8_t *src, size_t src_n, uint8_t *dst, siz
         break;
     case PQ_SNAPPY: {
         size_t len = 0;
-        ok = snappy_uncompressed_length((const char *)src, src_n, &len) == SNAPPY_OK && len == dst_n;
+        ok =
+            snappy_uncompressed_length((const char *)src, src_n, &len) == SNAPPY_OK && len == dst_n;
         size_t out_n = dst_n;
-        ok = ok && (dst_n == 0 || snappy_uncompress((const char *)src, src_n, (char *)dst, &out_n) == SNAPPY_OK) &&
+        ok = ok &&
+             (dst_n == 0 ||
+              snappy_uncompress((const char *)src, src_n, (char *)dst, &out_n) == SNAPPY_OK) &&
              out_n == dst_n;
         break;
     }
@@ -68,10 +73,12 @@ int pq_decompress(int codec, const uint8_t *src, size_t src_n, uint8_t *dst, siz
         break;
     }
     default:
-        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: unsupported codec %s", what, pq_codec_name(codec));
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: unsupported codec %s", what,
+                             pq_codec_name(codec));
     }
     if (!ok)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (%s data does not decompress to %zu bytes)", what,
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "%s: corrupt page (%s data does not decompress to %zu bytes)", what,
                              pq_codec_name(codec), dst_n);
     return RNR_OK;
 }
@@ -110,7 +117,8 @@ static void unpack_bits(const uint8_t *p, int w, size_t n, uint64_t *out)
     }
 }
 
-int pq_rle_decode(const uint8_t *buf, size_t len, int w, uint32_t *out, size_t n, const char *what, rnr_error *err)
+int pq_rle_decode(const uint8_t *buf, size_t len, int w, uint32_t *out, size_t n, const char *what,
+                  rnr_error *err)
 {
     if (w < 0 || w > 32)
         return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (bit width %d)", what, w);
@@ -119,13 +127,15 @@ int pq_rle_decode(const uint8_t *buf, size_t len, int w, uint32_t *out, size_t n
     while (k < n) {
         uint64_t h;
         if (varint(buf, len, &pos, &h))
-            return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (RLE data ends early)", what);
+            return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (RLE data ends early)",
+                                 what);
         if (h & 1) { /* bit-packed: (h >> 1) groups of 8; only the groups we need must be there */
             uint64_t groups = h >> 1, need = (n - k + 7) / 8;
             if (groups < need)
                 need = groups;
             if (w && need > (len - pos) / (size_t)w)
-                return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (bit-packed run overruns)", what);
+                return rnr_error_set(err, RNR_ERR_PARSE,
+                                     "%s: corrupt page (bit-packed run overruns)", what);
             for (uint64_t g = 0; g < need; g++) {
                 unpack_bits(buf + pos, w, 8, tmp);
                 pos += (size_t)w;
@@ -133,11 +143,13 @@ int pq_rle_decode(const uint8_t *buf, size_t len, int w, uint32_t *out, size_t n
                     out[k++] = (uint32_t)tmp[i];
             }
             if (groups == 0)
-                return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (empty bit-packed run)", what);
+                return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (empty bit-packed run)",
+                                     what);
         } else {
             uint64_t count = h >> 1, v = 0;
             if (vbytes > len - pos)
-                return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (RLE run overruns)", what);
+                return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (RLE run overruns)",
+                                     what);
             for (size_t i = 0; i < vbytes; i++)
                 v |= (uint64_t)buf[pos + i] << (8 * i);
             pos += vbytes;
@@ -165,8 +177,8 @@ static int delta_header(const uint8_t *b, size_t len, delta_hdr *d)
         return -1;
     d->first = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
     /* block a multiple of 128, miniblocks of a multiple of 32 values */
-    if (d->block == 0 || d->block % 128 || d->minis == 0 || d->block % d->minis || (d->block / d->minis) % 32 ||
-        d->block > (1u << 20))
+    if (d->block == 0 || d->block % 128 || d->minis == 0 || d->block % d->minis ||
+        (d->block / d->minis) % 32 || d->block > (1u << 20))
         return -1;
     return 0;
 }
@@ -175,17 +187,19 @@ int pq_delta_count(const uint8_t *buf, size_t len, size_t *n, const char *what, 
 {
     delta_hdr d;
     if (delta_header(buf, len, &d) || d.total > PQ_MAX_PAGE)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (bad DELTA_BINARY_PACKED header)", what);
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "%s: corrupt page (bad DELTA_BINARY_PACKED header)", what);
     *n = (size_t)d.total;
     return RNR_OK;
 }
 
-int pq_delta_decode(const uint8_t *buf, size_t len, int64_t *out, size_t cap, size_t *n, size_t *used,
-                    const char *what, rnr_error *err)
+int pq_delta_decode(const uint8_t *buf, size_t len, int64_t *out, size_t cap, size_t *n,
+                    size_t *used, const char *what, rnr_error *err)
 {
     delta_hdr d;
     if (delta_header(buf, len, &d) || d.total > cap)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (bad DELTA_BINARY_PACKED header)", what);
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "%s: corrupt page (bad DELTA_BINARY_PACKED header)", what);
     size_t pos = d.pos, k = 0, per_mini = (size_t)(d.block / d.minis);
     uint64_t *tmp = malloc(per_mini * sizeof *tmp);
     if (!tmp)
@@ -220,7 +234,8 @@ int pq_delta_decode(const uint8_t *buf, size_t len, int64_t *out, size_t cap, si
     }
     free(tmp);
     if (bad)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (DELTA_BINARY_PACKED data ends early)", what);
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "%s: corrupt page (DELTA_BINARY_PACKED data ends early)", what);
     *n = (size_t)d.total;
     *used = pos;
     return RNR_OK;
@@ -271,8 +286,8 @@ static uint64_t le(const uint8_t *p, int k)
     return v;
 }
 
-int pq_decode_plain(int type, const uint8_t *buf, size_t len, size_t n, pq_values *out, const char *what,
-                    rnr_error *err)
+int pq_decode_plain(int type, const uint8_t *buf, size_t len, size_t n, pq_values *out,
+                    const char *what, rnr_error *err)
 {
     static const int width[] = {0, 4, 8, 12, 4, 8};
     if (type == PQ_BOOLEAN) {
@@ -298,7 +313,8 @@ int pq_decode_plain(int type, const uint8_t *buf, size_t len, size_t n, pq_value
         return RNR_OK;
     }
     if (type < 0 || type > PQ_DOUBLE || type == PQ_INT96)
-        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: unsupported physical type %d", what, type);
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: unsupported physical type %d", what,
+                             type);
     if (n > len / (size_t)width[type])
         goto short_page;
     for (size_t i = 0; i < n; i++) {
@@ -319,12 +335,13 @@ int pq_decode_plain(int type, const uint8_t *buf, size_t len, size_t n, pq_value
     }
     return RNR_OK;
 short_page:
-    return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (PLAIN data shorter than %zu values)", what, n);
+    return rnr_error_set(err, RNR_ERR_PARSE,
+                         "%s: corrupt page (PLAIN data shorter than %zu values)", what, n);
 }
 
 /* A DELTA_BINARY_PACKED run of exactly n lengths at buf[*pos..len). */
-static int delta_lengths(const uint8_t *buf, size_t len, size_t *pos, size_t n, int64_t **out, const char *what,
-                         rnr_error *err)
+static int delta_lengths(const uint8_t *buf, size_t len, size_t *pos, size_t n, int64_t **out,
+                         const char *what, rnr_error *err)
 {
     size_t got = 0, used = 0;
     int64_t *v = malloc((n ? n : 1) * sizeof *v);
@@ -332,7 +349,8 @@ static int delta_lengths(const uint8_t *buf, size_t len, size_t *pos, size_t n, 
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     int rc = pq_delta_decode(buf + *pos, len - *pos, v, n, &got, &used, what, err);
     if (!rc && got != n)
-        rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (%zu lengths for %zu values)", what, got, n);
+        rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (%zu lengths for %zu values)",
+                           what, got, n);
     if (rc) {
         free(v);
         return rc;
@@ -342,8 +360,8 @@ static int delta_lengths(const uint8_t *buf, size_t len, size_t *pos, size_t n, 
     return RNR_OK;
 }
 
-int pq_decode_delta_bytes(int enc, const uint8_t *buf, size_t len, size_t n, pq_bytes *out, const char *what,
-                          rnr_error *err)
+int pq_decode_delta_bytes(int enc, const uint8_t *buf, size_t len, size_t n, pq_bytes *out,
+                          const char *what, rnr_error *err)
 {
     int64_t *prefix = NULL, *suffix = NULL;
     size_t pos = 0;
@@ -358,7 +376,8 @@ int pq_decode_delta_bytes(int enc, const uint8_t *buf, size_t len, size_t n, pq_
     for (size_t i = 0; !rc && i < n; i++) {
         int64_t p = prefix ? prefix[i] : 0, s = suffix[i];
         if (p < 0 || s < 0 || (size_t)p > prev_n || (uint64_t)s > len - pos) {
-            rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (bad %s length)", what, pq_encoding_name(enc));
+            rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (bad %s length)", what,
+                               pq_encoding_name(enc));
             break;
         }
         uint8_t *v = malloc((size_t)p + (size_t)s + 1);

@@ -14,12 +14,33 @@
 #define PQ_MAX_PAGE (1u << 30)
 #endif
 
-enum pq_codec { PQ_UNCOMPRESSED = 0, PQ_SNAPPY = 1, PQ_GZIP = 2, PQ_LZO = 3, PQ_BROTLI = 4, PQ_LZ4 = 5,
-                PQ_ZSTD = 6, PQ_LZ4_RAW = 7 };
-enum pq_encoding { PQ_PLAIN = 0, PQ_PLAIN_DICTIONARY = 2, PQ_RLE = 3, PQ_BIT_PACKED = 4,
-                   PQ_DELTA_BINARY_PACKED = 5, PQ_DELTA_LENGTH_BYTE_ARRAY = 6, PQ_DELTA_BYTE_ARRAY = 7,
-                   PQ_RLE_DICTIONARY = 8, PQ_BYTE_STREAM_SPLIT = 9 };
-enum pq_page_type { PQ_DATA_PAGE = 0, PQ_INDEX_PAGE = 1, PQ_DICTIONARY_PAGE = 2, PQ_DATA_PAGE_V2 = 3 };
+enum pq_codec {
+    PQ_UNCOMPRESSED = 0,
+    PQ_SNAPPY = 1,
+    PQ_GZIP = 2,
+    PQ_LZO = 3,
+    PQ_BROTLI = 4,
+    PQ_LZ4 = 5,
+    PQ_ZSTD = 6,
+    PQ_LZ4_RAW = 7
+};
+enum pq_encoding {
+    PQ_PLAIN = 0,
+    PQ_PLAIN_DICTIONARY = 2,
+    PQ_RLE = 3,
+    PQ_BIT_PACKED = 4,
+    PQ_DELTA_BINARY_PACKED = 5,
+    PQ_DELTA_LENGTH_BYTE_ARRAY = 6,
+    PQ_DELTA_BYTE_ARRAY = 7,
+    PQ_RLE_DICTIONARY = 8,
+    PQ_BYTE_STREAM_SPLIT = 9
+};
+enum pq_page_type {
+    PQ_DATA_PAGE = 0,
+    PQ_INDEX_PAGE = 1,
+    PQ_DICTIONARY_PAGE = 2,
+    PQ_DATA_PAGE_V2 = 3
+};
 
 /* A byte range of the footer (statistics values point into it). */
 typedef struct pq_bin {
@@ -29,15 +50,15 @@ typedef struct pq_bin {
 } pq_bin;
 
 typedef struct pq_rawstats {
-    pq_bin min, max;          /* min_value / max_value (or the legacy fields) */
+    pq_bin min, max; /* min_value / max_value (or the legacy fields) */
     int64_t null_count;
     int has_null_count;
 } pq_rawstats;
 
 typedef struct pq_schema_el {
     char *name;
-    int type;                 /* -1 when a group */
-    int repetition;           /* 0 required, 1 optional, 2 repeated */
+    int type;       /* -1 when a group */
+    int repetition; /* 0 required, 1 optional, 2 repeated */
     int num_children;
     int converted;            /* -1 when none */
     int logical;              /* LogicalType union field id, 0 when none */
@@ -53,7 +74,7 @@ typedef struct pq_chunk {
     int64_t dict_page_offset; /* -1 when none */
     int path_len;             /* path_in_schema entries; flat columns have 1 */
     int has_meta;
-    int external;             /* file_path set: the chunk is in another file */
+    int external; /* file_path set: the chunk is in another file */
     pq_rawstats stats;
     int has_stats;
 } pq_chunk;
@@ -83,17 +104,17 @@ typedef struct pq_page_header {
     int32_t uncompressed_size, compressed_size;
     int32_t num_values;
     int encoding;
-    int def_encoding, rep_encoding;  /* v1 */
-    int32_t num_nulls, num_rows;     /* v2 */
-    int32_t def_len, rep_len;        /* v2 */
-    int is_compressed;               /* v2, default 1 */
+    int def_encoding, rep_encoding; /* v1 */
+    int32_t num_nulls, num_rows;    /* v2 */
+    int32_t def_len, rep_len;       /* v2 */
+    int is_compressed;              /* v2, default 1 */
     int has_data, has_dict, has_v2;
 } pq_page_header;
 
 typedef struct pq_leaf {
     const pq_schema_el *el;
-    char *name;           /* dotted path for nested leaves */
-    int nested;           /* inside a group, or repeated: unsupported */
+    char *name; /* dotted path for nested leaves */
+    int nested; /* inside a group, or repeated: unsupported */
 } pq_leaf;
 
 /* A byte span read ahead by pq_prefetch; column chunks inside it are
@@ -111,8 +132,8 @@ struct pq_file {
     uint64_t size;
     pq_read_fn read;
     void *ctx;
-    int fd;                /* pq_open's own file, else -1 */
-    const uint8_t *mem;    /* pq_open_mem's buffer */
+    int fd;             /* pq_open's own file, else -1 */
+    const uint8_t *mem; /* pq_open_mem's buffer */
     uint8_t *footer;
     pq_meta meta;
     size_t n_leaves;
@@ -133,31 +154,31 @@ void pq_windows_clear(pq_file *f);
 int pq_meta_decode(const uint8_t *buf, size_t n, pq_meta *meta, const char *name, rnr_error *err);
 void pq_meta_free(pq_meta *meta);
 /* Decode a PageHeader at buf; *used gets its encoded length. */
-int pq_page_header_decode(const uint8_t *buf, size_t n, pq_page_header *ph, size_t *used, const char *name,
-                          rnr_error *err);
+int pq_page_header_decode(const uint8_t *buf, size_t n, pq_page_header *ph, size_t *used,
+                          const char *name, rnr_error *err);
 
 /* Names of codecs and encodings, for messages. */
 const char *pq_codec_name(int codec);
 const char *pq_encoding_name(int enc);
 
 /* Decompress src into dst, which holds exactly dst_n bytes. */
-int pq_decompress(int codec, const uint8_t *src, size_t src_n, uint8_t *dst, size_t dst_n, const char *what,
-                  rnr_error *err);
+int pq_decompress(int codec, const uint8_t *src, size_t src_n, uint8_t *dst, size_t dst_n,
+                  const char *what, rnr_error *err);
 
 /* RLE / bit-packed hybrid: decode n values of bit_width from buf. */
-int pq_rle_decode(const uint8_t *buf, size_t len, int bit_width, uint32_t *out, size_t n, const char *what,
-                  rnr_error *err);
+int pq_rle_decode(const uint8_t *buf, size_t len, int bit_width, uint32_t *out, size_t n,
+                  const char *what, rnr_error *err);
 /* DELTA_BINARY_PACKED: decode up to cap values (*n gets the count the
  * header announces, which must be <= cap) and *used the bytes consumed. */
-int pq_delta_decode(const uint8_t *buf, size_t len, int64_t *out, size_t cap, size_t *n, size_t *used,
-                    const char *what, rnr_error *err);
+int pq_delta_decode(const uint8_t *buf, size_t len, int64_t *out, size_t cap, size_t *n,
+                    size_t *used, const char *what, rnr_error *err);
 /* Number of values a DELTA_BINARY_PACKED stream announces (to size buffers). */
 int pq_delta_count(const uint8_t *buf, size_t len, size_t *n, const char *what, rnr_error *err);
 
 /* A growing byte-array column (offsets + data). */
 typedef struct pq_bytes {
     size_t n, cap;
-    size_t *off;      /* n + 1 */
+    size_t *off; /* n + 1 */
     uint8_t *data;
     size_t len, data_cap;
 } pq_bytes;
@@ -172,8 +193,8 @@ typedef struct pq_values {
     double *d;
     pq_bytes *b;
 } pq_values;
-int pq_decode_plain(int type, const uint8_t *buf, size_t len, size_t n, pq_values *out, const char *what,
-                    rnr_error *err);
+int pq_decode_plain(int type, const uint8_t *buf, size_t len, size_t n, pq_values *out,
+                    const char *what, rnr_error *err);
 int pq_decode_delta_bytes(int encoding, const uint8_t *buf, size_t len, size_t n, pq_bytes *out,
                           const char *what, rnr_error *err);
 

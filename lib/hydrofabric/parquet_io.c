@@ -39,9 +39,15 @@ void pq_windows_clear(pq_file *f)
     f->n_win = 0;
 }
 
-void pq_prefetch_clear(pq_file *f) { pq_windows_clear(f); }
+void pq_prefetch_clear(pq_file *f)
+{
+    pq_windows_clear(f);
+}
 
-void pq_get_io_stats(const pq_file *f, pq_io_stats *out) { *out = f->io; }
+void pq_get_io_stats(const pq_file *f, pq_io_stats *out)
+{
+    *out = f->io;
+}
 
 /* Where a chunk's bytes are, when the footer places them inside the data
  * part of the file; 0 otherwise (pq_read_column will say why). */
@@ -53,7 +59,8 @@ static int chunk_span(const pq_file *f, size_t rg, size_t col, uint64_t *off, ui
         st = c->dict_page_offset;
     uint64_t end = f->size - 8;
     if (!c->has_meta || c->external || st < 4 || c->total_compressed <= 0 || (uint64_t)st >= end ||
-        (uint64_t)c->total_compressed > end - (uint64_t)st || (uint64_t)c->total_compressed > PQ_MAX_PAGE)
+        (uint64_t)c->total_compressed > end - (uint64_t)st ||
+        (uint64_t)c->total_compressed > PQ_MAX_PAGE)
         return 0;
     *off = (uint64_t)st;
     *len = (uint64_t)c->total_compressed;
@@ -68,8 +75,8 @@ static int cmp_span(const void *a, const void *b)
 
 /* The chunks of cols in row groups [g0, g1), sorted and merged where the
  * gap is small: *k (offset, length) pairs in a malloc'd array. */
-static int merged_spans(const pq_file *f, size_t g0, size_t g1, const size_t *cols, size_t n, uint64_t gap,
-                        uint64_t (**out)[2], size_t *k, rnr_error *err)
+static int merged_spans(const pq_file *f, size_t g0, size_t g1, const size_t *cols, size_t n,
+                        uint64_t gap, uint64_t (**out)[2], size_t *k, rnr_error *err)
 {
     *k = 0;
     if ((g1 - g0) * n > PQ_MAX_LIST) /* a footer no writer makes: plan nothing */
@@ -89,7 +96,8 @@ static int merged_spans(const pq_file *f, size_t g0, size_t g1, const size_t *co
          * than what the span already holds: the bytes read stay within about
          * twice the bytes wanted (a flowpaths geometry chunk between two row
          * groups' wanted columns is skipped however small the file) */
-        for (i++; i < m && sp[i][0] <= hi + gap && (sp[i][0] <= hi + PQ_TINY_GAP || sp[i][0] - hi <= hi - lo) &&
+        for (i++; i < m && sp[i][0] <= hi + gap &&
+                  (sp[i][0] <= hi + PQ_TINY_GAP || sp[i][0] - hi <= hi - lo) &&
                   sp[i][0] + sp[i][1] - lo <= PQ_MAX_PAGE;
              i++)
             hi = sp[i][0] + sp[i][1] > hi ? sp[i][0] + sp[i][1] : hi;
@@ -99,7 +107,10 @@ static int merged_spans(const pq_file *f, size_t g0, size_t g1, const size_t *co
     return RNR_OK;
 }
 
-void pq_set_plan(pq_file *f, pq_plan_fn plan) { f->plan = plan; }
+void pq_set_plan(pq_file *f, pq_plan_fn plan)
+{
+    f->plan = plan;
+}
 
 int pq_plan_columns(pq_file *f, const size_t *cols, size_t n, rnr_error *err)
 {
@@ -145,14 +156,15 @@ int pq_prefetch(pq_file *f, size_t rg, const size_t *cols, size_t n, rnr_error *
 }
 
 /* Collect the rows of one decoded chunk whose value lies in [lo, hi]. */
-static int collect(const pq_column *c, int64_t first, int64_t lo, int64_t hi, int64_t **rows, size_t *n,
-                   size_t *cap)
+static int collect(const pq_column *c, int64_t first, int64_t lo, int64_t hi, int64_t **rows,
+                   size_t *n, size_t *cap)
 {
     for (size_t r = 0; r < c->n; r++) {
         if (c->valid && !c->valid[r])
             continue;
-        int in = c->kind == PQ_KIND_INT ? c->i[r] >= lo && c->i[r] <= hi
-                                        : c->d[r] == floor(c->d[r]) && c->d[r] >= (double)lo && c->d[r] <= (double)hi;
+        int in = c->kind == PQ_KIND_INT
+                     ? c->i[r] >= lo && c->i[r] <= hi
+                     : c->d[r] == floor(c->d[r]) && c->d[r] >= (double)lo && c->d[r] <= (double)hi;
         if (!in)
             continue;
         if (*n == *cap) {
@@ -168,7 +180,8 @@ static int collect(const pq_column *c, int64_t first, int64_t lo, int64_t hi, in
     return 0;
 }
 
-int pq_find_rows_int(pq_file *f, size_t col, int64_t lo, int64_t hi, int64_t **rows, size_t *n, rnr_error *err)
+int pq_find_rows_int(pq_file *f, size_t col, int64_t lo, int64_t hi, int64_t **rows, size_t *n,
+                     rnr_error *err)
 {
     *rows = NULL;
     *n = 0;
@@ -176,7 +189,8 @@ int pq_find_rows_int(pq_file *f, size_t col, int64_t lo, int64_t hi, int64_t **r
         return rnr_error_set(err, RNR_ERR_INVALID, "%s: no column %zu", f->name, col);
     int type = f->leaves[col].el->type;
     if (type != PQ_INT32 && type != PQ_INT64 && type != PQ_FLOAT && type != PQ_DOUBLE)
-        return rnr_error_set(err, RNR_ERR_INVALID, "%s: column %s is not numeric", f->name, f->leaves[col].name);
+        return rnr_error_set(err, RNR_ERR_INVALID, "%s: column %s is not numeric", f->name,
+                             f->leaves[col].name);
     size_t cap = 0;
     int64_t first = 0;
     int rc = RNR_OK;

@@ -10,11 +10,11 @@
 
 /* The column being filled and the dictionary it may use. */
 typedef struct chunk_state {
-    const char *what;        /* "<file>: column <name> (row group <g>)" */
+    const char *what; /* "<file>: column <name> (row group <g>)" */
     int type, codec, optional;
     size_t rows, got;
     pq_column *out;
-    pq_bytes bytes;          /* BYTE_ARRAY output */
+    pq_bytes bytes; /* BYTE_ARRAY output */
     int has_dict;
     size_t dict_n;
     pq_values dict;
@@ -28,7 +28,12 @@ typedef struct page_vals {
     pq_bytes b;
 } page_vals;
 
-static int kind_of(int type) { return type == PQ_BYTE_ARRAY ? PQ_KIND_BYTES : (type == PQ_FLOAT || type == PQ_DOUBLE) ? PQ_KIND_REAL : PQ_KIND_INT; }
+static int kind_of(int type)
+{
+    return type == PQ_BYTE_ARRAY                     ? PQ_KIND_BYTES
+           : (type == PQ_FLOAT || type == PQ_DOUBLE) ? PQ_KIND_REAL
+                                                     : PQ_KIND_INT;
+}
 
 static int vals_alloc(page_vals *pv, int type, size_t n)
 {
@@ -54,7 +59,8 @@ static int corrupt(chunk_state *s, const char *why, rnr_error *err)
     return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page (%s)", s->what, why);
 }
 
-static int decode_dict_indices(chunk_state *s, const uint8_t *p, size_t len, page_vals *pv, rnr_error *err)
+static int decode_dict_indices(chunk_state *s, const uint8_t *p, size_t len, page_vals *pv,
+                               rnr_error *err)
 {
     if (!s->has_dict)
         return corrupt(s, "dictionary-encoded page without a dictionary page", err);
@@ -73,7 +79,8 @@ static int decode_dict_indices(chunk_state *s, const uint8_t *p, size_t len, pag
             pv->v.d[k] = s->dict.d[idx[k]];
         } else {
             const pq_bytes *d = &s->dict_bytes;
-            if (pq_bytes_push(&pv->b, d->data + d->off[idx[k]], d->off[idx[k] + 1] - d->off[idx[k]]))
+            if (pq_bytes_push(&pv->b, d->data + d->off[idx[k]],
+                              d->off[idx[k] + 1] - d->off[idx[k]]))
                 rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
         }
     }
@@ -81,13 +88,17 @@ static int decode_dict_indices(chunk_state *s, const uint8_t *p, size_t len, pag
     return rc;
 }
 
-static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 static int decode_split(chunk_state *s, const uint8_t *p, size_t len, page_vals *pv, rnr_error *err)
 {
     size_t w = (s->type == PQ_INT32 || s->type == PQ_FLOAT) ? 4 : 8;
     if (s->type == PQ_BOOLEAN || s->type == PQ_BYTE_ARRAY)
-        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: unsupported encoding BYTE_STREAM_SPLIT for this type", s->what);
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED,
+                             "%s: unsupported encoding BYTE_STREAM_SPLIT for this type", s->what);
     if (pv->n > len / w)
         return corrupt(s, "BYTE_STREAM_SPLIT data too short", err);
     for (size_t k = 0; k < pv->n; k++) {
@@ -110,7 +121,8 @@ static int decode_split(chunk_state *s, const uint8_t *p, size_t len, page_vals 
 }
 
 /* The non-null values of a data page, in encoding enc. */
-static int decode_values(chunk_state *s, int enc, const uint8_t *p, size_t len, page_vals *pv, rnr_error *err)
+static int decode_values(chunk_state *s, int enc, const uint8_t *p, size_t len, page_vals *pv,
+                         rnr_error *err)
 {
     switch (enc) {
     case PQ_PLAIN:
@@ -153,7 +165,8 @@ static int decode_values(chunk_state *s, int enc, const uint8_t *p, size_t len, 
     default:
         break;
     }
-    return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: unsupported encoding %s", s->what, pq_encoding_name(enc));
+    return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: unsupported encoding %s", s->what,
+                         pq_encoding_name(enc));
 }
 
 /* Spread a page's non-null values over its rows (def[k] says which). */
@@ -180,8 +193,8 @@ static int scatter(chunk_state *s, const uint32_t *def, size_t rows, page_vals *
 }
 
 /* Levels and values of one data page; lv/vals are already decompressed. */
-static int data_page(chunk_state *s, int rle_prefixed, const uint8_t *lv, size_t lv_len, const uint8_t *vals,
-                     size_t vals_len, size_t rows, int enc, rnr_error *err)
+static int data_page(chunk_state *s, int rle_prefixed, const uint8_t *lv, size_t lv_len,
+                     const uint8_t *vals, size_t vals_len, size_t rows, int enc, rnr_error *err)
 {
     if (rows > s->rows - s->got)
         return corrupt(s, "more values than the row group has rows", err);
@@ -222,13 +235,14 @@ static int data_page(chunk_state *s, int rle_prefixed, const uint8_t *lv, size_t
     return rc;
 }
 
-static int dict_page(chunk_state *s, const pq_page_header *ph, const uint8_t *p, size_t len, rnr_error *err)
+static int dict_page(chunk_state *s, const pq_page_header *ph, const uint8_t *p, size_t len,
+                     rnr_error *err)
 {
     if (s->has_dict)
         return corrupt(s, "a second dictionary page", err);
     if (ph->encoding != PQ_PLAIN && ph->encoding != PQ_PLAIN_DICTIONARY)
-        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: unsupported dictionary encoding %s", s->what,
-                             pq_encoding_name(ph->encoding));
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: unsupported dictionary encoding %s",
+                             s->what, pq_encoding_name(ph->encoding));
     page_vals pv;
     size_t n = (size_t)ph->num_values;
     if (n / 8 > len) /* PLAIN needs at least a bit per value */
@@ -259,7 +273,8 @@ static int one_page(chunk_state *s, const pq_page_header *ph, const uint8_t *p, 
     size_t lv_len = 0;
     if (ph->type == PQ_DATA_PAGE_V2) {
         if (!ph->has_v2 || ph->rep_len || (!s->optional && ph->def_len))
-            return ph->rep_len ? rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: repeated values: unsupported", s->what)
+            return ph->rep_len ? rnr_error_set(err, RNR_ERR_UNSUPPORTED,
+                                               "%s: repeated values: unsupported", s->what)
                                : corrupt(s, "data page v2 header", err);
         lv_len = (size_t)ph->def_len;
         if (lv_len > csize || lv_len > usize)
@@ -267,7 +282,8 @@ static int one_page(chunk_state *s, const pq_page_header *ph, const uint8_t *p, 
     } else if (ph->type == PQ_DATA_PAGE ? !ph->has_data : !ph->has_dict) {
         return corrupt(s, "page header without its sub-header", err);
     }
-    int compressed = s->codec != PQ_UNCOMPRESSED && (ph->type != PQ_DATA_PAGE_V2 || ph->is_compressed);
+    int compressed =
+        s->codec != PQ_UNCOMPRESSED && (ph->type != PQ_DATA_PAGE_V2 || ph->is_compressed);
     uint8_t *u = NULL;
     const uint8_t *body = p + lv_len;
     size_t body_n = usize - lv_len;
@@ -275,8 +291,8 @@ static int one_page(chunk_state *s, const pq_page_header *ph, const uint8_t *p, 
     if (compressed || csize != usize) {
         if (!(u = malloc(body_n ? body_n : 1)))
             return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
-        rc = pq_decompress(compressed ? s->codec : PQ_UNCOMPRESSED, p + lv_len, csize - lv_len, u, body_n, s->what,
-                           err);
+        rc = pq_decompress(compressed ? s->codec : PQ_UNCOMPRESSED, p + lv_len, csize - lv_len, u,
+                           body_n, s->what, err);
         body = u;
     }
     if (ph->encoding >= 0 && ph->encoding < 32)
@@ -288,50 +304,61 @@ static int one_page(chunk_state *s, const pq_page_header *ph, const uint8_t *p, 
         rc = dict_page(s, ph, body, body_n, err);
     else if (!rc && ph->type == PQ_DATA_PAGE) {
         if (s->optional && ph->def_encoding != PQ_RLE)
-            rc = rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: unsupported level encoding %s", s->what,
-                               pq_encoding_name(ph->def_encoding));
+            rc = rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: unsupported level encoding %s",
+                               s->what, pq_encoding_name(ph->def_encoding));
         else
-            rc = data_page(s, 1, body, body_n, body, body_n, (size_t)ph->num_values, ph->encoding, err);
+            rc = data_page(s, 1, body, body_n, body, body_n, (size_t)ph->num_values, ph->encoding,
+                           err);
     } else if (!rc) {
         if (ph->num_rows != ph->num_values || ph->num_nulls < 0 || ph->num_nulls > ph->num_values)
             rc = corrupt(s, "data page v2 counts", err);
         else
-            rc = data_page(s, 0, p, lv_len, body, body_n, (size_t)ph->num_values, ph->encoding, err);
+            rc =
+                data_page(s, 0, p, lv_len, body, body_n, (size_t)ph->num_values, ph->encoding, err);
     }
     free(u);
     return rc;
 }
 
-static int check_chunk(pq_file *f, size_t rg, size_t col, chunk_state *s, uint64_t *start, uint64_t *len,
-                       rnr_error *err)
+static int check_chunk(pq_file *f, size_t rg, size_t col, chunk_state *s, uint64_t *start,
+                       uint64_t *len, rnr_error *err)
 {
     const pq_leaf *l = &f->leaves[col];
     const pq_chunk *c = &f->meta.rgs[rg].chunks[col];
     if (l->nested || c->path_len > 1)
-        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: nested or repeated column: unsupported", s->what);
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: nested or repeated column: unsupported",
+                             s->what);
     if (!c->has_meta || c->external)
         return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: column chunk %s", s->what,
                              c->external ? "in another file: unsupported" : "has no metadata");
-    if (s->type == PQ_INT96 || s->type == PQ_FIXED_LEN_BYTE_ARRAY || s->type < 0 || s->type > PQ_FIXED_LEN_BYTE_ARRAY)
+    if (s->type == PQ_INT96 || s->type == PQ_FIXED_LEN_BYTE_ARRAY || s->type < 0 ||
+        s->type > PQ_FIXED_LEN_BYTE_ARRAY)
         return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: unsupported physical type %s", s->what,
-                             s->type == PQ_INT96 ? "INT96" : s->type == PQ_FIXED_LEN_BYTE_ARRAY ? "FIXED_LEN_BYTE_ARRAY"
-                                                                                                   : "unknown");
+                             s->type == PQ_INT96                  ? "INT96"
+                             : s->type == PQ_FIXED_LEN_BYTE_ARRAY ? "FIXED_LEN_BYTE_ARRAY"
+                                                                  : "unknown");
     if (c->type != s->type)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt footer (chunk type differs from the schema)", s->what);
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "%s: corrupt footer (chunk type differs from the schema)", s->what);
     if (c->num_values != (int64_t)s->rows)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt footer (%lld values in %zu rows)", s->what,
-                             (long long)c->num_values, s->rows);
+        return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt footer (%lld values in %zu rows)",
+                             s->what, (long long)c->num_values, s->rows);
     int64_t st = c->data_page_offset;
     if (c->dict_page_offset > 0 && c->dict_page_offset < st)
         st = c->dict_page_offset;
-    uint64_t data_end = f->size - 8; /* the footer follows; bounded loosely, a chunk may not pass the tail */
+    uint64_t data_end =
+        f->size - 8; /* the footer follows; bounded loosely, a chunk may not pass the tail */
     if (st < 4 || c->total_compressed <= 0 || (uint64_t)st >= data_end ||
-        (uint64_t)c->total_compressed > data_end - (uint64_t)st || (uint64_t)c->total_compressed > PQ_MAX_PAGE * 4ull)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: truncated or corrupt (chunk at %lld, %lld bytes, file %llu)",
-                             s->what, (long long)st, (long long)c->total_compressed, (unsigned long long)f->size);
+        (uint64_t)c->total_compressed > data_end - (uint64_t)st ||
+        (uint64_t)c->total_compressed > PQ_MAX_PAGE * 4ull)
+        return rnr_error_set(
+            err, RNR_ERR_PARSE, "%s: truncated or corrupt (chunk at %lld, %lld bytes, file %llu)",
+            s->what, (long long)st, (long long)c->total_compressed, (unsigned long long)f->size);
     s->codec = c->codec;
-    if (s->codec != PQ_UNCOMPRESSED && s->codec != PQ_SNAPPY && s->codec != PQ_GZIP && s->codec != PQ_ZSTD)
-        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: unsupported codec %s", s->what, pq_codec_name(s->codec));
+    if (s->codec != PQ_UNCOMPRESSED && s->codec != PQ_SNAPPY && s->codec != PQ_GZIP &&
+        s->codec != PQ_ZSTD)
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: unsupported codec %s", s->what,
+                             pq_codec_name(s->codec));
     *start = (uint64_t)st;
     *len = (uint64_t)c->total_compressed;
     return RNR_OK;
@@ -343,9 +370,10 @@ static int alloc_out(chunk_state *s, const pq_schema_el *el, rnr_error *err)
     size_t n = s->rows ? s->rows : 1;
     o->type = s->type;
     o->kind = kind_of(s->type);
-    o->is_string = el->converted == 0 || el->converted == 4 || el->converted == 19 || el->logical == 1 ||
-                   el->logical == 4 || el->logical == 12;
-    if ((s->optional && !(o->valid = malloc(n))) || (o->kind == PQ_KIND_INT && !(o->i = malloc(n * sizeof *o->i))) ||
+    o->is_string = el->converted == 0 || el->converted == 4 || el->converted == 19 ||
+                   el->logical == 1 || el->logical == 4 || el->logical == 12;
+    if ((s->optional && !(o->valid = malloc(n))) ||
+        (o->kind == PQ_KIND_INT && !(o->i = malloc(n * sizeof *o->i))) ||
         (o->kind == PQ_KIND_REAL && !(o->d = malloc(n * sizeof *o->d))))
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     return RNR_OK;
@@ -359,13 +387,15 @@ static int walk_pages(chunk_state *s, const uint8_t *buf, size_t len, rnr_error 
         pq_page_header ph;
         size_t used;
         if (pos >= len)
-            return rnr_error_set(err, RNR_ERR_PARSE, "%s: truncated (chunk ends after %zu of %zu values)", s->what,
+            return rnr_error_set(err, RNR_ERR_PARSE,
+                                 "%s: truncated (chunk ends after %zu of %zu values)", s->what,
                                  s->got, s->rows);
         if ((rc = pq_page_header_decode(buf + pos, len - pos, &ph, &used, s->what, err)))
             return rc;
         pos += used;
         if ((size_t)ph.compressed_size > len - pos)
-            return rnr_error_set(err, RNR_ERR_PARSE, "%s: truncated (page of %d bytes overruns the chunk)", s->what,
+            return rnr_error_set(err, RNR_ERR_PARSE,
+                                 "%s: truncated (page of %d bytes overruns the chunk)", s->what,
                                  ph.compressed_size);
         rc = one_page(s, &ph, buf + pos, err);
         pos += (size_t)ph.compressed_size;
@@ -377,10 +407,13 @@ int pq_read_column(pq_file *f, size_t rg, size_t col, pq_column *out, rnr_error 
 {
     memset(out, 0, sizeof *out);
     if (rg >= f->meta.n_rg || col >= f->n_leaves)
-        return rnr_error_set(err, RNR_ERR_INVALID, "%s: no row group %zu / column %zu", f->name, rg, col);
+        return rnr_error_set(err, RNR_ERR_INVALID, "%s: no row group %zu / column %zu", f->name, rg,
+                             col);
     char what[512];
     snprintf(what, sizeof what, "%s: column %s (row group %zu)", f->name, f->leaves[col].name, rg);
-    chunk_state s = {.what = what, .type = f->leaves[col].el->type, .out = out,
+    chunk_state s = {.what = what,
+                     .type = f->leaves[col].el->type,
+                     .out = out,
                      .optional = f->leaves[col].el->repetition == 1,
                      .rows = (size_t)f->meta.rgs[rg].num_rows};
     uint64_t start = 0, len = 0;

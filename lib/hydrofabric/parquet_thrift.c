@@ -8,13 +8,26 @@
 #include <string.h>
 
 /* Compact protocol type nibbles. */
-enum { CT_STOP = 0, CT_TRUE = 1, CT_FALSE = 2, CT_BYTE = 3, CT_I16 = 4, CT_I32 = 5, CT_I64 = 6,
-       CT_DOUBLE = 7, CT_BINARY = 8, CT_LIST = 9, CT_SET = 10, CT_MAP = 11, CT_STRUCT = 12 };
+enum {
+    CT_STOP = 0,
+    CT_TRUE = 1,
+    CT_FALSE = 2,
+    CT_BYTE = 3,
+    CT_I16 = 4,
+    CT_I32 = 5,
+    CT_I64 = 6,
+    CT_DOUBLE = 7,
+    CT_BINARY = 8,
+    CT_LIST = 9,
+    CT_SET = 10,
+    CT_MAP = 11,
+    CT_STRUCT = 12
+};
 
 typedef struct tr {
     const uint8_t *p;
     size_t n, pos;
-    int bad;             /* set on the first malformed read; everything after fails */
+    int bad; /* set on the first malformed read; everything after fails */
     int depth;
 } tr;
 
@@ -259,7 +272,9 @@ static int read_column_meta(tr *t, pq_chunk *c)
     while ((r = tr_field(t, &f)) == 1) {
         int64_t v = 0;
         switch (f.id) {
-        case 1: r = tr_intf(t, &f, &c->type); break;
+        case 1:
+            r = tr_intf(t, &f, &c->type);
+            break;
         case 3: {
             int et;
             size_t sz;
@@ -269,11 +284,21 @@ static int read_column_meta(tr *t, pq_chunk *c)
             c->path_len = (int)sz;
             break;
         }
-        case 4: r = tr_intf(t, &f, &c->codec); break;
-        case 5: r = tr_int(t, &f, &c->num_values); break;
-        case 7: r = tr_int(t, &f, &c->total_compressed); break;
-        case 9: r = tr_int(t, &f, &c->data_page_offset); break;
-        case 11: r = tr_int(t, &f, &v), c->dict_page_offset = v; break;
+        case 4:
+            r = tr_intf(t, &f, &c->codec);
+            break;
+        case 5:
+            r = tr_int(t, &f, &c->num_values);
+            break;
+        case 7:
+            r = tr_int(t, &f, &c->total_compressed);
+            break;
+        case 9:
+            r = tr_int(t, &f, &c->data_page_offset);
+            break;
+        case 11:
+            r = tr_int(t, &f, &v), c->dict_page_offset = v;
+            break;
         case 12:
             if (f.type != CT_STRUCT || ++t->depth > PQ_MAX_DEPTH)
                 return t->bad = 1, -1;
@@ -281,7 +306,8 @@ static int read_column_meta(tr *t, pq_chunk *c)
             t->depth--;
             c->has_stats = 1;
             break;
-        default: r = tr_skip(t, f.type);
+        default:
+            r = tr_skip(t, f.type);
         }
         if (r)
             return -1;
@@ -377,18 +403,29 @@ static int read_schema_el(tr *t, pq_schema_el *e)
     e->converted = -1;
     while ((r = tr_field(t, &f)) == 1) {
         switch (f.id) {
-        case 1: r = tr_intf(t, &f, &e->type); break;
-        case 3: r = tr_intf(t, &f, &e->repetition); break;
-        case 4: r = f.type == CT_BINARY ? tr_string(t, &e->name) : tr_skip(t, f.type); break;
-        case 5: r = tr_intf(t, &f, &e->num_children); break;
-        case 6: r = tr_intf(t, &f, &e->converted); break;
+        case 1:
+            r = tr_intf(t, &f, &e->type);
+            break;
+        case 3:
+            r = tr_intf(t, &f, &e->repetition);
+            break;
+        case 4:
+            r = f.type == CT_BINARY ? tr_string(t, &e->name) : tr_skip(t, f.type);
+            break;
+        case 5:
+            r = tr_intf(t, &f, &e->num_children);
+            break;
+        case 6:
+            r = tr_intf(t, &f, &e->converted);
+            break;
         case 10:
             if (f.type != CT_STRUCT || ++t->depth > PQ_MAX_DEPTH)
                 return t->bad = 1, -1;
             r = read_logical(t, e);
             t->depth--;
             break;
-        default: r = tr_skip(t, f.type);
+        default:
+            r = tr_skip(t, f.type);
         }
         if (r)
             return -1;
@@ -428,9 +465,18 @@ static int read_struct_list(tr *t, void **arr, size_t *n, size_t sz, int (*one)(
     return 0;
 }
 
-static int one_schema(tr *t, void *p) { return read_schema_el(t, p); }
-static int one_rowgroup(tr *t, void *p) { return read_rowgroup(t, p); }
-static int one_kv(tr *t, void *p) { return read_kv(t, p); }
+static int one_schema(tr *t, void *p)
+{
+    return read_schema_el(t, p);
+}
+static int one_rowgroup(tr *t, void *p)
+{
+    return read_rowgroup(t, p);
+}
+static int one_kv(tr *t, void *p)
+{
+    return read_kv(t, p);
+}
 
 int pq_meta_decode(const uint8_t *buf, size_t n, pq_meta *m, const char *name, rnr_error *err)
 {
@@ -440,7 +486,8 @@ int pq_meta_decode(const uint8_t *buf, size_t n, pq_meta *m, const char *name, r
     int r, seen_schema = 0, seen_rows = 0;
     while ((r = tr_field(&t, &f)) == 1) {
         if (f.id == 2 && f.type == CT_LIST)
-            r = read_struct_list(&t, (void **)&m->schema, &m->n_schema, sizeof *m->schema, one_schema),
+            r = read_struct_list(&t, (void **)&m->schema, &m->n_schema, sizeof *m->schema,
+                                 one_schema),
             seen_schema = 1;
         else if (f.id == 3)
             r = tr_int(&t, &f, &m->num_rows), seen_rows = 1;
@@ -455,11 +502,13 @@ int pq_meta_decode(const uint8_t *buf, size_t n, pq_meta *m, const char *name, r
     }
     if (r != 0 || t.bad) {
         pq_meta_free(m);
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt footer (bad Thrift at byte %zu of %zu)", name, t.pos, n);
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "%s: corrupt footer (bad Thrift at byte %zu of %zu)", name, t.pos, n);
     }
     if (!seen_schema || !seen_rows || m->n_schema == 0 || m->num_rows < 0) {
         pq_meta_free(m);
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt footer (no schema or row count)", name);
+        return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt footer (no schema or row count)",
+                             name);
     }
     return RNR_OK;
 }
@@ -488,21 +537,40 @@ static int read_data_header(tr *t, pq_page_header *ph, int kind)
     while ((r = tr_field(t, &f)) == 1) {
         int id = kind == 8 ? f.id + 100 : kind == 7 && f.id > 2 ? 0 : f.id;
         switch (id) {
-        case 1: case 101: r = tr_int32f(t, &f, &ph->num_values); break;
-        case 2: case 104: r = tr_intf(t, &f, &ph->encoding); break;
-        case 3: r = tr_intf(t, &f, &ph->def_encoding); break;
-        case 4: r = tr_intf(t, &f, &ph->rep_encoding); break;
-        case 102: r = tr_int32f(t, &f, &ph->num_nulls); break;
-        case 103: r = tr_int32f(t, &f, &ph->num_rows); break;
-        case 105: r = tr_int32f(t, &f, &ph->def_len); break;
-        case 106: r = tr_int32f(t, &f, &ph->rep_len); break;
+        case 1:
+        case 101:
+            r = tr_int32f(t, &f, &ph->num_values);
+            break;
+        case 2:
+        case 104:
+            r = tr_intf(t, &f, &ph->encoding);
+            break;
+        case 3:
+            r = tr_intf(t, &f, &ph->def_encoding);
+            break;
+        case 4:
+            r = tr_intf(t, &f, &ph->rep_encoding);
+            break;
+        case 102:
+            r = tr_int32f(t, &f, &ph->num_nulls);
+            break;
+        case 103:
+            r = tr_int32f(t, &f, &ph->num_rows);
+            break;
+        case 105:
+            r = tr_int32f(t, &f, &ph->def_len);
+            break;
+        case 106:
+            r = tr_int32f(t, &f, &ph->rep_len);
+            break;
         case 107:
             if (f.type != CT_TRUE && f.type != CT_FALSE)
                 return t->bad = 1, -1;
             ph->is_compressed = f.type == CT_TRUE;
             r = 0;
             break;
-        default: r = tr_skip(t, f.type);
+        default:
+            r = tr_skip(t, f.type);
         }
         if (r)
             return -1;
@@ -510,8 +578,8 @@ static int read_data_header(tr *t, pq_page_header *ph, int kind)
     return r;
 }
 
-int pq_page_header_decode(const uint8_t *buf, size_t n, pq_page_header *ph, size_t *used, const char *name,
-                          rnr_error *err)
+int pq_page_header_decode(const uint8_t *buf, size_t n, pq_page_header *ph, size_t *used,
+                          const char *name, rnr_error *err)
 {
     memset(ph, 0, sizeof *ph);
     ph->is_compressed = 1;
@@ -521,10 +589,18 @@ int pq_page_header_decode(const uint8_t *buf, size_t n, pq_page_header *ph, size
     int r;
     while ((r = tr_field(&t, &f)) == 1) {
         switch (f.id) {
-        case 1: r = tr_intf(&t, &f, &ph->type); break;
-        case 2: r = tr_int32f(&t, &f, &ph->uncompressed_size); break;
-        case 3: r = tr_int32f(&t, &f, &ph->compressed_size); break;
-        case 5: case 7: case 8:
+        case 1:
+            r = tr_intf(&t, &f, &ph->type);
+            break;
+        case 2:
+            r = tr_int32f(&t, &f, &ph->uncompressed_size);
+            break;
+        case 3:
+            r = tr_int32f(&t, &f, &ph->compressed_size);
+            break;
+        case 5:
+        case 7:
+        case 8:
             if (f.type != CT_STRUCT) {
                 r = -1;
                 break;
@@ -537,13 +613,14 @@ int pq_page_header_decode(const uint8_t *buf, size_t n, pq_page_header *ph, size
                 ph->has_v2 = 1;
             r = read_data_header(&t, ph, f.id);
             break;
-        default: r = tr_skip(&t, f.type);
+        default:
+            r = tr_skip(&t, f.type);
         }
         if (r)
             break;
     }
-    if (r != 0 || t.bad || ph->compressed_size < 0 || ph->uncompressed_size < 0 || ph->num_values < 0 ||
-        ph->def_len < 0 || ph->rep_len < 0)
+    if (r != 0 || t.bad || ph->compressed_size < 0 || ph->uncompressed_size < 0 ||
+        ph->num_values < 0 || ph->def_len < 0 || ph->rep_len < 0)
         return rnr_error_set(err, RNR_ERR_PARSE, "%s: corrupt page header", name);
     *used = t.pos;
     return RNR_OK;

@@ -42,7 +42,10 @@ static void wb_put(wbuf *b, const void *src, size_t k)
     b->n += k;
 }
 
-static void wb_byte(wbuf *b, uint8_t v) { wb_put(b, &v, 1); }
+static void wb_byte(wbuf *b, uint8_t v)
+{
+    wb_put(b, &v, 1);
+}
 
 static void wb_varint(wbuf *b, uint64_t v)
 {
@@ -128,19 +131,20 @@ typedef struct wchunk {
 struct pq_writer {
     char *path;
     durable_file *out;
-    FILE *f;               /* out's stream */
+    FILE *f; /* out's stream */
     int codec;
     size_t ncols;
     pq_wcol *cols;
     int64_t offset, rows;
     size_t n_rg;
-    wchunk *chunks;        /* n_rg * ncols */
+    wchunk *chunks; /* n_rg * ncols */
     int64_t *rg_rows;
     size_t n_kv;
-    char **kv;             /* key, value pairs */
+    char **kv; /* key, value pairs */
 };
 
-int pq_writer_open(const char *path, const pq_wcol *cols, size_t ncols, int zstd, pq_writer **out, rnr_error *err)
+int pq_writer_open(const char *path, const pq_wcol *cols, size_t ncols, int zstd, pq_writer **out,
+                   rnr_error *err)
 {
     *out = NULL;
     pq_writer *w = calloc(1, sizeof *w);
@@ -249,7 +253,8 @@ static void put_values(wbuf *b, const pq_wcol *c, const pq_wdata *d, size_t n, w
 }
 
 /* One column chunk: a page header and a PLAIN data page, maybe zstd'd. */
-static int write_chunk(pq_writer *w, const pq_wcol *c, const pq_wdata *d, size_t n, wchunk *ch, rnr_error *err)
+static int write_chunk(pq_writer *w, const pq_wcol *c, const pq_wdata *d, size_t n, wchunk *ch,
+                       rnr_error *err)
 {
     wbuf page = {0}, hdr = {0}, z = {0};
     put_levels(&page, d->valid, n);
@@ -281,7 +286,8 @@ static int write_chunk(pq_writer *w, const pq_wcol *c, const pq_wdata *d, size_t
     tw_end(&t);
     int rc = RNR_OK;
     if (page.oom || hdr.oom || z.oom || page.n > INT32_MAX)
-        rc = rnr_error_set(err, RNR_ERR_NOMEM, "%s: column %s: cannot encode a page", w->path, c->name);
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "%s: column %s: cannot encode a page", w->path,
+                           c->name);
     else if (fwrite(hdr.p, 1, hdr.n, w->f) != hdr.n || fwrite(body, 1, body_n, w->f) != body_n)
         rc = rnr_error_set(err, RNR_ERR_IO, "%s: write failed", w->path);
     ch->offset = w->offset;

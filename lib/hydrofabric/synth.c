@@ -25,7 +25,8 @@
 #define LAKE_ID_BASE 100001
 
 typedef struct node {
-    int32_t down, chain, up_chain; /* downstream node, chain, upstream node on the same chain (-1: none) */
+    int32_t down, chain,
+        up_chain; /* downstream node, chain, upstream node on the same chain (-1: none) */
     int32_t nchild;
     int8_t order, cmax, ccnt, pieces, share, lake, gauge;
     int64_t gauge_id, poi_id, hf_last;
@@ -66,7 +67,10 @@ static uint64_t rng_next(gen *g)
     return z ^ (z >> 31);
 }
 
-static double rng_u(gen *g) { return (double)(rng_next(g) >> 11) * 0x1.0p-53; }
+static double rng_u(gen *g)
+{
+    return (double)(rng_next(g) >> 11) * 0x1.0p-53;
+}
 
 void synth_options_default(synth_options *o)
 {
@@ -138,7 +142,8 @@ static void grow_chain(gen *g, const pending *p, size_t *sp)
         size_t pos = L > 1 ? (size_t)(rng_u(g) * (double)(L - 1)) : 0;
         const node *at = &g->v[first + (int32_t)pos];
         double side = rng_u(g) < 0.5 ? -1.0 : 1.0;
-        pending t = {b, first + (int32_t)pos, at->x1, at->y1, p->angle + side * (0.5 + 0.7 * rng_u(g))};
+        pending t = {b, first + (int32_t)pos, at->x1, at->y1,
+                     p->angle + side * (0.5 + 0.7 * rng_u(g))};
         g->stack[(*sp)++] = t;
         rem -= b;
     }
@@ -241,7 +246,7 @@ static void channel(gen *g, const node *v, synth_fp *f)
 static void fill_fp(gen *g, size_t k, synth_fp *f)
 {
     static const char *const vpus[] = {"17", "18", "16", "14", "15", "10U", "10L", "11", "12",
-                                       "13", "07", "08", "05", "06", "03N", "04", "02", "01"};
+                                       "13", "07", "08", "05", "06", "03N", "04",  "02", "01"};
     const node *v = &g->v[k];
     memset(f, 0, sizeof *f);
     f->id = (int64_t)(g->made + k) + 1;
@@ -257,8 +262,14 @@ static void fill_fp(gen *g, size_t k, synth_fp *f)
     /* upstream end first, two wiggles, downstream end */
     double dx = v->x0 - v->x1, dy = v->y0 - v->y1;
     double w1 = (rng_u(g) - 0.5) * 0.2, w2 = (rng_u(g) - 0.5) * 0.2;
-    double pts[8] = {v->x1, v->y1, v->x1 + dx / 3 - dy * w1, v->y1 + dy / 3 + dx * w1,
-                     v->x1 + 2 * dx / 3 - dy * w2, v->y1 + 2 * dy / 3 + dx * w2, v->x0, v->y0};
+    double pts[8] = {v->x1,
+                     v->y1,
+                     v->x1 + dx / 3 - dy * w1,
+                     v->y1 + dy / 3 + dx * w1,
+                     v->x1 + 2 * dx / 3 - dy * w2,
+                     v->y1 + 2 * dy / 3 + dx * w2,
+                     v->x0,
+                     v->y0};
     memcpy(f->xy, pts, sizeof pts);
     int vi = (int)((v->x0 - X_MIN) / (X_MAX - X_MIN) * 18.0);
     f->vpuid = vpus[vi < 0 ? 0 : vi > 17 ? 17 : vi];
@@ -279,7 +290,7 @@ static int write_basin(gen *g, rnr_error *err)
             f.lake_id = g->next_lake++;
         int rc = synth_write_flowpath(g->w, &f, err);
         for (int p = 0; !rc && p < v->pieces; p++) {
-            int64_t hf = p == 0 && v->gauge ? v->gauge_id
+            int64_t hf = p == 0 && v->gauge   ? v->gauge_id
                          : p == 0 && v->share ? g->v[v->up_chain].hf_last
                                               : fresh_hf(g);
             rc = synth_write_network(g->w, &f, hf, f.hydroseq * 4 + (v->pieces - 1 - p),
@@ -343,18 +354,19 @@ static int run(gen *g, size_t total, rnr_error *err)
         g->made += g->nv;
     }
     if (g->placed < g->ng)
-        return rnr_error_set(err, RNR_ERR_INVALID,
-                             "placed only %zu of %zu gauges (each needs a lake-free chain of %d flowpaths): "
-                             "use more --flowpaths",
-                             g->placed, g->ng, SYNTH_GAUGE_MIN_CHAIN);
+        return rnr_error_set(
+            err, RNR_ERR_INVALID,
+            "placed only %zu of %zu gauges (each needs a lake-free chain of %d flowpaths): "
+            "use more --flowpaths",
+            g->placed, g->ng, SYNTH_GAUGE_MIN_CHAIN);
     return RNR_OK;
 }
 
 int synth_generate(const char *path, const synth_options *o, synth_report *rep, rnr_error *err)
 {
     if (o->flowpaths < 1 || o->flowpaths > SYNTH_MAX_FLOWPATHS)
-        return rnr_error_set(err, RNR_ERR_INVALID, "flowpaths must be 1..%d, not %zu", SYNTH_MAX_FLOWPATHS,
-                             o->flowpaths);
+        return rnr_error_set(err, RNR_ERR_INVALID, "flowpaths must be 1..%d, not %zu",
+                             SYNTH_MAX_FLOWPATHS, o->flowpaths);
     gen g = {0};
     g.o = o;
     g.rng = o->seed * 0x2545F4914F6CDD1Dull + 1;
@@ -416,19 +428,22 @@ static void chomp(char *s)
         s[--n] = 0;
 }
 
-static int parse_gauge_line(const char *path, size_t lineno, char *line, int64_t *id, rnr_error *err)
+static int parse_gauge_line(const char *path, size_t lineno, char *line, int64_t *id,
+                            rnr_error *err)
 {
     char *comma = strchr(line, ',');
     if (!comma || comma == line)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: line %zu: expected lid,reach_id", path, lineno);
+        return rnr_error_set(err, RNR_ERR_PARSE, "%s: line %zu: expected lid,reach_id", path,
+                             lineno);
     char *f = comma + 1, *end = strchr(f, ',');
     if (end)
         *end = 0;
     char *stop;
     long long v = strtoll(f, &stop, 10);
     if (stop == f || *stop || v <= 0)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: line %zu: reach_id '%s' is not a positive integer", path,
-                             lineno, f);
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "%s: line %zu: reach_id '%s' is not a positive integer", path, lineno,
+                             f);
     *id = v;
     return RNR_OK;
 }
@@ -445,7 +460,8 @@ int synth_read_gauges(const char *path, int64_t **ids, size_t *n, rnr_error *err
     int64_t *v = NULL;
     int rc = RNR_OK;
     if (!fgets(line, sizeof line, fp)) {
-        rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: empty file (expected header lid,reach_id)", path);
+        rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: empty file (expected header lid,reach_id)",
+                           path);
     } else {
         chomp(line);
         lineno = 1;
@@ -456,14 +472,16 @@ int synth_read_gauges(const char *path, int64_t **ids, size_t *n, rnr_error *err
     while (!rc && fgets(line, sizeof line, fp)) {
         lineno++;
         if (!strchr(line, '\n') && !feof(fp)) {
-            rc = rnr_error_set(err, RNR_ERR_LIMIT, "%s: line %zu longer than %zu bytes", path, lineno, sizeof line);
+            rc = rnr_error_set(err, RNR_ERR_LIMIT, "%s: line %zu longer than %zu bytes", path,
+                               lineno, sizeof line);
             break;
         }
         chomp(line);
         if (!line[0])
             continue;
         if (k == SYNTH_MAX_GAUGES) {
-            rc = rnr_error_set(err, RNR_ERR_LIMIT, "%s: more than %d gauges", path, SYNTH_MAX_GAUGES);
+            rc = rnr_error_set(err, RNR_ERR_LIMIT, "%s: more than %d gauges", path,
+                               SYNTH_MAX_GAUGES);
             break;
         }
         if (k == cap) {

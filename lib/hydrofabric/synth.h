@@ -19,7 +19,7 @@
 typedef struct synth_options {
     size_t flowpaths;
     uint64_t seed;
-    size_t lakes;           /* used when lakes_set; else flowpaths / 400 */
+    size_t lakes; /* used when lakes_set; else flowpaths / 400 */
     int lakes_set;
     const char *gauges_csv; /* NULL: no gauges */
     const int64_t *gauges;  /* or reach ids given directly (when gauges_csv is NULL) */
@@ -31,7 +31,7 @@ typedef struct synth_report {
     size_t network_rows;
     size_t nexus;
     size_t lakes;
-    size_t gauges;          /* gauges placed (all of them, or the call fails) */
+    size_t gauges; /* gauges placed (all of them, or the call fails) */
 } synth_report;
 
 void synth_options_default(synth_options *o);

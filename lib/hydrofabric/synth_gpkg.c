@@ -19,7 +19,7 @@
 struct synth_writer {
     sqlite3 *db;
     char *path;
-    const char *tmp;  /* the temporary the database is built in (owned by out) */
+    const char *tmp; /* the temporary the database is built in (owned by out) */
     durable_file *out;
     sqlite3_stmt *fp, *attr, *net, *nex, *lake;
     double bbox[4];
@@ -80,8 +80,11 @@ static const char SCHEMA[] =
     " \"OrificeA\" REAL, \"OrificeC\" REAL, \"OrificeE\" REAL, \"time\" REAL, \"WeirC\" REAL, \"WeirE\" REAL,"
     " \"WeirL\" REAL, \"vpuid\" TEXT);";
 
-static const char *const LAYERS[5][2] = {{"flowpaths", "features"}, {"flowpath-attributes", "attributes"},
-                                         {"network", "attributes"}, {"nexus", "features"}, {"lakes", "attributes"}};
+static const char *const LAYERS[5][2] = {{"flowpaths", "features"},
+                                         {"flowpath-attributes", "attributes"},
+                                         {"network", "attributes"},
+                                         {"nexus", "features"},
+                                         {"lakes", "attributes"}};
 
 static int fail(synth_writer *w, rnr_error *err, const char *what)
 {
@@ -104,24 +107,32 @@ int synth_writer_open(const char *path, synth_writer **out, rnr_error *err)
     w->tmp = durable_handoff(w->out);
     w->bbox[0] = w->bbox[1] = INFINITY;
     w->bbox[2] = w->bbox[3] = -INFINITY;
-    if (sqlite3_open_v2(w->tmp, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
-        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", w->tmp, w->db ? sqlite3_errmsg(w->db) : "");
+    if (sqlite3_open_v2(w->tmp, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK)
+        rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", w->tmp,
+                           w->db ? sqlite3_errmsg(w->db) : "");
     else if (sqlite3_exec(w->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK)
         rc = fail(w, err, "schema");
-    else if (sqlite3_prepare_v2(w->db, "INSERT INTO \"flowpaths\" VALUES (NULL,?,?,?,?,?,?,?,?,?,1,?,?,?)", -1,
-                                &w->fp, NULL) ||
-             sqlite3_prepare_v2(w->db,
-                                "INSERT INTO \"flowpath-attributes\" VALUES (NULL,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
-                                "?12,0.2,3600.0,NULL,NULL,?13,?14,?1,?2,?15)",
-                                -1, &w->attr, NULL) ||
-             sqlite3_prepare_v2(w->db,
-                                "INSERT INTO \"network\" VALUES (NULL,?,?,?,NULL,?,?,'NOAA Reference Fabric',?,?,?,?,"
-                                "?,?,?,?,?,'fl-nex',?,?)",
-                                -1, &w->net, NULL) ||
-             sqlite3_prepare_v2(w->db, "INSERT INTO \"nexus\" VALUES (NULL,?,?,?,?,?,?)", -1, &w->nex, NULL) ||
-             sqlite3_prepare_v2(w->db,
-                                "INSERT INTO \"lakes\" VALUES (NULL,?1,?2,?3,?4,?5,0.9,?6,?7,?8,0.6,?9,0.0,0.6,?10,?11,?12)", -1,
-                                &w->lake, NULL))
+    else if (
+        sqlite3_prepare_v2(w->db,
+                           "INSERT INTO \"flowpaths\" VALUES (NULL,?,?,?,?,?,?,?,?,?,1,?,?,?)", -1,
+                           &w->fp, NULL) ||
+        sqlite3_prepare_v2(
+            w->db,
+            "INSERT INTO \"flowpath-attributes\" VALUES (NULL,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
+            "?12,0.2,3600.0,NULL,NULL,?13,?14,?1,?2,?15)",
+            -1, &w->attr, NULL) ||
+        sqlite3_prepare_v2(
+            w->db,
+            "INSERT INTO \"network\" VALUES (NULL,?,?,?,NULL,?,?,'NOAA Reference Fabric',?,?,?,?,"
+            "?,?,?,?,?,'fl-nex',?,?)",
+            -1, &w->net, NULL) ||
+        sqlite3_prepare_v2(w->db, "INSERT INTO \"nexus\" VALUES (NULL,?,?,?,?,?,?)", -1, &w->nex,
+                           NULL) ||
+        sqlite3_prepare_v2(
+            w->db,
+            "INSERT INTO \"lakes\" VALUES (NULL,?1,?2,?3,?4,?5,0.9,?6,?7,?8,0.6,?9,0.0,0.6,?10,?11,?12)",
+            -1, &w->lake, NULL))
         rc = fail(w, err, "prepare");
     if (rc) {
         synth_writer_abort(w);
@@ -188,7 +199,8 @@ static int write_attributes(synth_writer *w, const synth_fp *f, rnr_error *err)
     sqlite3_stmt *st = w->attr;
     bind_id(st, 1, "wb", f->id);
     bind_toid(st, 2, f);
-    double v[10] = {f->lengthkm * 1000.0, f->y, f->n, f->ncc, f->bw, f->tw, f->twcc, f->cs, f->alt, f->so};
+    double v[10] = {
+        f->lengthkm * 1000.0, f->y, f->n, f->ncc, f->bw, f->tw, f->twcc, f->cs, f->alt, f->so};
     for (int i = 0; i < 10; i++)
         sqlite3_bind_double(st, 3 + i, v[i]);
     if (f->lake_id) {
@@ -250,8 +262,8 @@ int synth_write_flowpath(synth_writer *w, const synth_fp *f, rnr_error *err)
     return rc;
 }
 
-int synth_write_network(synth_writer *w, const synth_fp *f, int64_t hf_id, int64_t hf_hydroseq, double hf_lengthkm,
-                        rnr_error *err)
+int synth_write_network(synth_writer *w, const synth_fp *f, int64_t hf_id, int64_t hf_hydroseq,
+                        double hf_lengthkm, rnr_error *err)
 {
     sqlite3_stmt *st = w->net;
     bind_id(st, 1, "wb", f->id);
@@ -276,15 +288,25 @@ int synth_write_network(synth_writer *w, const synth_fp *f, int64_t hf_id, int64
     return step(w, st, err, "network");
 }
 
-int synth_write_lake(synth_writer *w, const synth_fp *f, int64_t hf_id, double area_km2, rnr_error *err)
+int synth_write_lake(synth_writer *w, const synth_fp *f, int64_t hf_id, double area_km2,
+                     rnr_error *err)
 {
     sqlite3_stmt *st = w->lake;
     double elev = f->alt + 5.0;
     sqlite3_bind_double(st, 1, (double)f->lake_id);
     bind_toid(st, 2, f);
-    double v[10] = {(double)f->poi_id, (double)hf_id, 20.0 + 60.0 * sqrt(area_km2), area_km2, elev + 3.0,
-                    1.0 + area_km2, elev - 6.0, elev, 10.0 + 40.0 * sqrt(area_km2), 0};
-    for (int i = 0; i < 9; i++) /* poi_id hf_id Dam_Length LkArea LkMxE OrificeA OrificeE WeirE WeirL */
+    double v[10] = {(double)f->poi_id,
+                    (double)hf_id,
+                    20.0 + 60.0 * sqrt(area_km2),
+                    area_km2,
+                    elev + 3.0,
+                    1.0 + area_km2,
+                    elev - 6.0,
+                    elev,
+                    10.0 + 40.0 * sqrt(area_km2),
+                    0};
+    for (int i = 0; i < 9;
+         i++) /* poi_id hf_id Dam_Length LkArea LkMxE OrificeA OrificeE WeirE WeirL */
         sqlite3_bind_double(st, 3 + i, v[i]);
     sqlite3_bind_text(st, 12, f->vpuid, -1, SQLITE_STATIC);
     return step(w, st, err, "lakes");
@@ -309,17 +331,19 @@ int synth_writer_finish(synth_writer *w, size_t counts[5], rnr_error *err)
         int feat = strcmp(LAYERS[i][1], "features") == 0;
         if (feat)
             snprintf(sql, sizeof sql,
-                     "INSERT INTO gpkg_contents VALUES ('%s','features','%s','','" STAMP "',%.17g,%.17g,%.17g,%.17g,"
+                     "INSERT INTO gpkg_contents VALUES ('%s','features','%s','','" STAMP
+                     "',%.17g,%.17g,%.17g,%.17g,"
                      "%d); INSERT INTO gpkg_geometry_columns VALUES ('%s','geom','%s',%d,0,0);",
-                     LAYERS[i][0], LAYERS[i][0], w->bbox[0], w->bbox[1], w->bbox[2], w->bbox[3], SRS, LAYERS[i][0],
-                     i == 0 ? "LINESTRING" : "POINT", SRS);
+                     LAYERS[i][0], LAYERS[i][0], w->bbox[0], w->bbox[1], w->bbox[2], w->bbox[3],
+                     SRS, LAYERS[i][0], i == 0 ? "LINESTRING" : "POINT", SRS);
         else
             snprintf(sql, sizeof sql,
-                     "INSERT INTO gpkg_contents VALUES ('%s','attributes','%s','','" STAMP "',NULL,NULL,NULL,NULL,0);",
+                     "INSERT INTO gpkg_contents VALUES ('%s','attributes','%s','','" STAMP
+                     "',NULL,NULL,NULL,NULL,0);",
                      LAYERS[i][0], LAYERS[i][0]);
         size_t k = strlen(sql);
-        snprintf(sql + k, sizeof sql - k, "INSERT INTO gpkg_ogr_contents VALUES ('%s', %zu);", LAYERS[i][0],
-                 counts[i]);
+        snprintf(sql + k, sizeof sql - k, "INSERT INTO gpkg_ogr_contents VALUES ('%s', %zu);",
+                 LAYERS[i][0], counts[i]);
         if (sqlite3_exec(w->db, sql, NULL, NULL, NULL) != SQLITE_OK)
             rc = fail(w, err, "gpkg_contents");
     }

@@ -28,8 +28,9 @@ int inundation_inherited_text(char *buf, size_t n, const char *max_status, int64
     stamp(reference_time, ref, sizeof ref);
     if (numfmt_double(miles, mi, sizeof mi))
         return -1;
-    int w = snprintf(buf, n, "%s issued %s at %s (%" PRId64 " [order %d]) %s miles upstream",
-                     max_status ? max_status : "", ref, lid ? lid : "", rfc_reach_id, stream_order, mi);
+    int w =
+        snprintf(buf, n, "%s issued %s at %s (%" PRId64 " [order %d]) %s miles upstream",
+                 max_status ? max_status : "", ref, lid ? lid : "", rfc_reach_id, stream_order, mi);
     return w < 0 || (size_t)w >= n ? -1 : 0;
 }
 
@@ -46,7 +47,8 @@ static float segment_max(const nc_table *t, size_t i)
 }
 
 int inundation_rows_from_table(const nc_table *t, const double *length_km, const char *const *wkt,
-                               int64_t update_time, inundation_row **rows, size_t *n, rnr_error *err)
+                               int64_t update_time, inundation_row **rows, size_t *n,
+                               rnr_error *err)
 {
     *rows = NULL;
     *n = 0;
@@ -69,12 +71,12 @@ int inundation_rows_from_table(const nc_table *t, const double *length_km, const
         row->reference_time = t->reference_time;
         row->update_time = update_time;
         row->geom_wkt = wkt ? wkt[i] : NULL;
-        if (inundation_inherited_text(row->inherited_rfc_forecasts, sizeof row->inherited_rfc_forecasts,
-                                      t->max_status, t->reference_time, t->rfc_location, t->rfc_reach_id,
-                                      t->stream_order, miles)) {
+        if (inundation_inherited_text(
+                row->inherited_rfc_forecasts, sizeof row->inherited_rfc_forecasts, t->max_status,
+                t->reference_time, t->rfc_location, t->rfc_reach_id, t->stream_order, miles)) {
             free(r);
-            return rnr_error_set(err, RNR_ERR_LIMIT, "inundation rows: forecast text too long for %s",
-                                 t->rfc_location);
+            return rnr_error_set(err, RNR_ERR_LIMIT,
+                                 "inundation rows: forecast text too long for %s", t->rfc_location);
         }
         if (length_km)
             miles += length_km[i] * INUNDATION_MILES_PER_KM;
@@ -222,7 +224,9 @@ static void json_properties(FILE *f, const inundation_row *r)
     char ref[32], upd[32];
     stamp(r->reference_time, ref, sizeof ref);
     stamp(r->update_time, upd, sizeof upd);
-    fprintf(f, "{\"feature_id\":%" PRId64 ",\"feature_id_str\":\"wb-%" PRId64 "\",\"strm_order\":%d,\"name\":",
+    fprintf(f,
+            "{\"feature_id\":%" PRId64 ",\"feature_id_str\":\"wb-%" PRId64
+            "\",\"strm_order\":%d,\"name\":",
             r->feature_id, r->feature_id, r->stream_order);
     json_string(f, r->name);
     fputs(",\"state\":", f);
@@ -247,7 +251,8 @@ static int has_geometry(const inundation_row *r)
 }
 
 /* Row i's geometry in lon/lat; errors name the row. */
-static int row_geometry(const inundation_row *r, size_t i, reproj *rp, wkt_lines **g, rnr_error *err)
+static int row_geometry(const inundation_row *r, size_t i, reproj *rp, wkt_lines **g,
+                        rnr_error *err)
 {
     int rc = wkt_lines_parse(r->geom_wkt, g, err);
     if (rc == RNR_OK && (rc = reproj_points(rp, (*g)->xy, (*g)->npoints, err)) != RNR_OK) {
@@ -286,14 +291,18 @@ static int geojson_body(FILE *f, const inundation_row *rows, size_t n, reproj *r
 {
     for (size_t i = 0; i < n; i++) {
         wkt_lines *g = NULL;
-        int rc = has_geometry(&rows[i]) && !rows[i].geom_json ? row_geometry(&rows[i], i, rp, &g, err) : RNR_OK;
+        int rc = has_geometry(&rows[i]) && !rows[i].geom_json
+                     ? row_geometry(&rows[i], i, rp, &g, err)
+                     : RNR_OK;
         if (rc)
             return rc;
         wkt_lines_free(g);
     }
     fputs("{\"type\":\"FeatureCollection\",\"features\":[", f);
     for (size_t i = 0; i < n; i++) {
-        fputs(i ? ",\n{\"type\":\"Feature\",\"geometry\":" : "\n{\"type\":\"Feature\",\"geometry\":", f);
+        fputs(i ? ",\n{\"type\":\"Feature\",\"geometry\":"
+                : "\n{\"type\":\"Feature\",\"geometry\":",
+              f);
         if (has_geometry(&rows[i]) && rows[i].geom_json) {
             fputs(rows[i].geom_json, f);
         } else if (has_geometry(&rows[i])) {
@@ -316,8 +325,8 @@ static int geojson_body(FILE *f, const inundation_row *rows, size_t n, reproj *r
     return RNR_OK;
 }
 
-int geojson_inundation_write_from(FILE *f, const inundation_row *rows, size_t n, const char *src_crs,
-                                  rnr_error *err)
+int geojson_inundation_write_from(FILE *f, const inundation_row *rows, size_t n,
+                                  const char *src_crs, rnr_error *err)
 {
     reproj *rp = NULL;
     int rc = reproj_new(src_crs && *src_crs ? src_crs : "EPSG:5070", &rp, err);

@@ -34,15 +34,15 @@
 typedef struct inundation_row {
     int64_t feature_id;
     int stream_order;
-    const char *name;  /* NULL -> empty */
+    const char *name; /* NULL -> empty */
     const char *state;
-    float flow_cms;    /* written as cfs */
+    float flow_cms;                                    /* written as cfs */
     char inherited_rfc_forecasts[INUNDATION_TEXT_MAX]; /* inundation_inherited_text */
     const char *max_status;
     int64_t reference_time; /* epoch seconds UTC */
     int64_t update_time;
-    const char *geom_wkt;   /* LINESTRING / MULTILINESTRING, EPSG:5070; NULL/"" -> none */
-    float flow_max_cms;     /* the segment's own maximum over the forecast (the merged table's flow) */
+    const char *geom_wkt; /* LINESTRING / MULTILINESTRING, EPSG:5070; NULL/"" -> none */
+    float flow_max_cms; /* the segment's own maximum over the forecast (the merged table's flow) */
     char *inherited_joined; /* malloc'd by inundation_rows_merge when several forecasts
                                contribute; written instead of inherited_rfc_forecasts */
     const char *geom_json;  /* optional: geom_wkt already rendered by geojson_geometry_text
@@ -56,7 +56,8 @@ typedef struct inundation_row {
  * segment, as Python prints a float ("0.0", "1.2427"). Returns 0, or -1
  * when buf is too small. */
 int inundation_inherited_text(char *buf, size_t n, const char *max_status, int64_t reference_time,
-                              const char *lid, int64_t rfc_reach_id, int stream_order, double miles);
+                              const char *lid, int64_t rfc_reach_id, int stream_order,
+                              double miles);
 
 /* One row per segment of t at the file's peak time (nc_table_peak), as the
  * reference post-processor builds them: stream order, name, state, status
@@ -69,7 +70,8 @@ int inundation_inherited_text(char *buf, size_t n, const char *max_status, int64
  * geometry). String members point into t and wkt, which must outlive the
  * rows; free *rows with free(). RNR_ERR_NOTFOUND when t has no valid flow. */
 int inundation_rows_from_table(const nc_table *t, const double *length_km, const char *const *wkt,
-                               int64_t update_time, inundation_row **rows, size_t *n, rnr_error *err);
+                               int64_t update_time, inundation_row **rows, size_t *n,
+                               rnr_error *err);
 
 /* The header line and n rows. RNR_ERR_IO on a write error. */
 int csv_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_error *err);
@@ -83,8 +85,8 @@ int csv_inundation_write(FILE *f, const inundation_row *rows, size_t n, rnr_erro
  * anything is written: malformed WKT -> RNR_ERR_PARSE, an unknown CRS or
  * a point PROJ cannot transform -> RNR_ERR_INVALID, naming the row, and
  * nothing on f. */
-int geojson_inundation_write_from(FILE *f, const inundation_row *rows, size_t n, const char *src_crs,
-                                  rnr_error *err);
+int geojson_inundation_write_from(FILE *f, const inundation_row *rows, size_t n,
+                                  const char *src_crs, rnr_error *err);
 /* One WKT geometry as the GeoJSON writer renders it ("{\"type\":...}"),
  * reprojected through rp (reproj_new of the rows' CRS); malloc'd into
  * *out. A caller that renders each static geometry once and sets

@@ -62,7 +62,8 @@ static char *join_texts(const inundation_row *in, const merge_key *keys, size_t 
 }
 
 /* The merged row of one feature_id group keys[0..m-1] (input order). */
-static int merge_group(const inundation_row *in, const merge_key *keys, size_t m, inundation_row *out)
+static int merge_group(const inundation_row *in, const merge_key *keys, size_t m,
+                       inundation_row *out)
 {
     size_t best = keys[0].index, worst = keys[0].index;
     for (size_t j = 1; j < m; j++) {
@@ -79,7 +80,8 @@ static int merge_group(const inundation_row *in, const merge_key *keys, size_t m
     if (m > 1 && !(out->inherited_joined = join_texts(in, keys, m)))
         return RNR_ERR_NOMEM;
     if (m == 1)
-        memcpy(out->inherited_rfc_forecasts, in[best].inherited_rfc_forecasts, sizeof out->inherited_rfc_forecasts);
+        memcpy(out->inherited_rfc_forecasts, in[best].inherited_rfc_forecasts,
+               sizeof out->inherited_rfc_forecasts);
     return RNR_OK;
 }
 
@@ -95,7 +97,8 @@ int inundation_rows_merge(const inundation_row *in, size_t n, inundation_row **o
     *out = NULL;
     *nout = 0;
     merge_key *keys = malloc((n ? n : 1) * sizeof *keys);
-    merge_key *firsts = malloc((n ? n : 1) * sizeof *firsts); /* group start in keys, by first index */
+    merge_key *firsts =
+        malloc((n ? n : 1) * sizeof *firsts); /* group start in keys, by first index */
     inundation_row *rows = calloc(n ? n : 1, sizeof *rows);
     if (!keys || !firsts || !rows) {
         free(keys);

@@ -40,7 +40,8 @@ typedef struct writer {
 
 static int nc_fail(writer *w, int status, const char *what)
 {
-    return rnr_error_set(w->err, RNR_ERR_IO, "%s: netCDF %s: %s", w->path, what, nc_strerror(status));
+    return rnr_error_set(w->err, RNR_ERR_IO, "%s: netCDF %s: %s", w->path, what,
+                         nc_strerror(status));
 }
 
 #define NC_TRY(w, call, what)                                                                      \
@@ -78,7 +79,8 @@ static int def_field(writer *w, const int dims[2], const char *name, const char 
     float fill = NC_OUTPUT_FILL;
     NC_TRY(w, nc_put_att_float(w->ncid, *var, "_FillValue", NC_FLOAT, 1, &fill), name);
     int rc;
-    if ((rc = put_text(w, *var, "long_name", long_name)) || (rc = put_text(w, *var, "units", units)) ||
+    if ((rc = put_text(w, *var, "long_name", long_name)) ||
+        (rc = put_text(w, *var, "units", units)) ||
         (rc = put_double(w, *var, "missing_value", -9999.0)))
         return rc;
     if (standard_name && (rc = put_text(w, *var, "standard_name", standard_name)))
@@ -95,21 +97,23 @@ static int define_time(writer *w, int dim, int64_t ref, int *var)
 {
     char stamp[32], units[64];
     if (time_format(ref, "%Y-%m-%d %H:%M:%S", stamp, sizeof stamp))
-        return rnr_error_set(w->err, RNR_ERR_INVALID, "%s: reference time %lld out of range", w->path,
-                             (long long)ref);
+        return rnr_error_set(w->err, RNR_ERR_INVALID, "%s: reference time %lld out of range",
+                             w->path, (long long)ref);
     snprintf(units, sizeof units, "seconds since %s", stamp);
     NC_TRY(w, nc_def_var(w->ncid, "time", NC_DOUBLE, 1, &dim, var), "time");
     int rc;
     if ((rc = put_double(w, *var, "_FillValue", -9999.0)) ||
         (rc = put_text(w, *var, "long_name", "valid output time")) ||
-        (rc = put_text(w, *var, "standard_name", "time")) || (rc = put_text(w, *var, "units", units)) ||
+        (rc = put_text(w, *var, "standard_name", "time")) ||
+        (rc = put_text(w, *var, "units", units)) ||
         (rc = put_double(w, *var, "missing_value", -9999.0)) ||
         (rc = put_text(w, *var, "calendar", "standard")) || (rc = put_text(w, *var, "axis", "T")))
         return rc;
     return RNR_OK;
 }
 
-static int define_all(writer *w, size_t nseg, size_t ntime, const nc_meta *m, const nc_series *series, vars *v)
+static int define_all(writer *w, size_t nseg, size_t ntime, const nc_meta *m,
+                      const nc_series *series, vars *v)
 {
     int dseg, dtime, rc;
     NC_TRY(w, nc_def_dim(w->ncid, "feature_id", nseg, &dseg), "feature_id dimension");
@@ -129,7 +133,8 @@ static int define_all(writer *w, size_t nseg, size_t ntime, const nc_meta *m, co
     int dims[2] = {dseg, dtime};
     /* CF names river discharge; it has no name for a channel's mean
      * velocity or flow depth, whose long_names stay t-route's. */
-    if ((rc = def_field(w, dims, "flow", "Flow", "m3 s-1", "water_volume_transport_in_river_channel", &v->flow)) ||
+    if ((rc = def_field(w, dims, "flow", "Flow", "m3 s-1",
+                        "water_volume_transport_in_river_channel", &v->flow)) ||
         (rc = def_field(w, dims, "velocity", "Velocity", "m/s", NULL, &v->velocity)) ||
         (rc = def_field(w, dims, "depth", "Depth", "m", NULL, &v->depth)) ||
         (rc = def_field(w, dims, "nudge", "Streamflow Nudge Value", "m3 s-1", NULL, &v->nudge)))
@@ -143,7 +148,8 @@ static int define_all(writer *w, size_t nseg, size_t ntime, const nc_meta *m, co
         (rc = put_i64(w, NC_GLOBAL, "stream_order", m->stream_order)) ||
         (rc = put_text(w, NC_GLOBAL, "rfc_location", m->rfc_location)) ||
         (rc = put_i64(w, NC_GLOBAL, "rfc_reach_id", m->rfc_reach_id)) ||
-        (rc = put_i64(w, NC_GLOBAL, "hf_id", m->hf_id)) || (rc = put_text(w, NC_GLOBAL, "state", m->state)) ||
+        (rc = put_i64(w, NC_GLOBAL, "hf_id", m->hf_id)) ||
+        (rc = put_text(w, NC_GLOBAL, "state", m->state)) ||
         (rc = put_text(w, NC_GLOBAL, "name", m->name)) ||
         (rc = put_text(w, NC_GLOBAL, "Conventions", "CF-1.8")) ||
         (rc = put_text(w, NC_GLOBAL, "featureType", "timeSeries")))
@@ -158,8 +164,9 @@ static int define_all(writer *w, size_t nseg, size_t ntime, const nc_meta *m, co
     return RNR_OK;
 }
 
-static int write_data(writer *w, const vars *v, const int64_t *fids, size_t nseg, const double *time_s,
-                      size_t ntime, const float *flow, const float *velocity, const float *depth)
+static int write_data(writer *w, const vars *v, const int64_t *fids, size_t nseg,
+                      const double *time_s, size_t ntime, const float *flow, const float *velocity,
+                      const float *depth)
 {
     NC_TRY(w, nc_put_var_double(w->ncid, v->time, time_s), "time data");
     NC_TRY(w, nc_put_var_longlong(w->ncid, v->fid, (const long long *)fids), "feature_id data");
@@ -194,16 +201,17 @@ static int check_args(const char *path, const int64_t *fids, size_t nseg, const 
     if (!path || !*path || !meta)
         return rnr_error_set(err, RNR_ERR_INVALID, "nc_output_write: missing path or metadata");
     if (nseg == 0 || ntime == 0)
-        return rnr_error_set(err, RNR_ERR_INVALID, "%s: no data (%zu segments, %zu times)", path, nseg,
-                             ntime);
+        return rnr_error_set(err, RNR_ERR_INVALID, "%s: no data (%zu segments, %zu times)", path,
+                             nseg, ntime);
     if (!fids || !time_s || !flow || !velocity || !depth)
         return rnr_error_set(err, RNR_ERR_INVALID, "%s: missing data array", path);
     if (nseg > SIZE_MAX / ntime / sizeof(float))
-        return rnr_error_set(err, RNR_ERR_LIMIT, "%s: %zu x %zu values is too large", path, nseg, ntime);
+        return rnr_error_set(err, RNR_ERR_LIMIT, "%s: %zu x %zu values is too large", path, nseg,
+                             ntime);
     for (size_t k = 0; k < ntime; k++)
         if (!isfinite(time_s[k]) || time_s[k] == -9999.0)
-            return rnr_error_set(err, RNR_ERR_INVALID, "%s: time[%zu] = %g is not a valid offset", path, k,
-                                 time_s[k]);
+            return rnr_error_set(err, RNR_ERR_INVALID, "%s: time[%zu] = %g is not a valid offset",
+                                 path, k, time_s[k]);
     /* The last guard before a file others read: whatever went wrong
      * upstream, Inf or NaN never becomes an output. */
     const float *fields[3] = {flow, velocity, depth};
@@ -211,9 +219,10 @@ static int check_args(const char *path, const int64_t *fids, size_t nseg, const 
     for (int f = 0; f < 3; f++)
         for (size_t i = 0; i < nseg * ntime; i++)
             if (!isfinite(fields[f][i]))
-                return rnr_error_set(err, RNR_ERR_INVALID,
-                                     "%s: %s of feature %lld at time %zu is %g: refusing to write a non-finite value",
-                                     path, names[f], (long long)fids[i / ntime], i % ntime, (double)fields[f][i]);
+                return rnr_error_set(
+                    err, RNR_ERR_INVALID,
+                    "%s: %s of feature %lld at time %zu is %g: refusing to write a non-finite value",
+                    path, names[f], (long long)fids[i / ntime], i % ntime, (double)fields[f][i]);
     return RNR_OK;
 }
 
@@ -221,12 +230,14 @@ int nc_output_write(const char *path, const int64_t *feature_ids, size_t nseg, c
                     size_t ntime, const float *flow, const float *velocity, const float *depth,
                     const nc_meta *meta, rnr_error *err)
 {
-    return nc_output_write_series(path, feature_ids, nseg, time_s, ntime, flow, velocity, depth, meta, NULL, err);
+    return nc_output_write_series(path, feature_ids, nseg, time_s, ntime, flow, velocity, depth,
+                                  meta, NULL, err);
 }
 
-int nc_output_write_series(const char *path, const int64_t *feature_ids, size_t nseg, const double *time_s,
-                           size_t ntime, const float *flow, const float *velocity, const float *depth,
-                           const nc_meta *meta, const nc_series *series, rnr_error *err)
+int nc_output_write_series(const char *path, const int64_t *feature_ids, size_t nseg,
+                           const double *time_s, size_t ntime, const float *flow,
+                           const float *velocity, const float *depth, const nc_meta *meta,
+                           const nc_series *series, rnr_error *err)
 {
     int rc = check_args(path, feature_ids, nseg, time_s, ntime, flow, velocity, depth, meta, err);
     if (rc)
@@ -277,7 +288,8 @@ typedef struct reader {
 
 static int rd_fail(reader *r, int status, const char *what)
 {
-    return rnr_error_set(r->err, status == NC_ENOTVAR || status == NC_EBADDIM ? RNR_ERR_PARSE : RNR_ERR_IO,
+    return rnr_error_set(r->err,
+                         status == NC_ENOTVAR || status == NC_EBADDIM ? RNR_ERR_PARSE : RNR_ERR_IO,
                          "%s: netCDF %s: %s", r->path, what, nc_strerror(status));
 }
 
@@ -291,8 +303,8 @@ static int get_text(reader *r, int var, const char *name, char *buf, size_t n)
         return RNR_OK;
     if (type == NC_CHAR) {
         if (len >= n)
-            return rnr_error_set(r->err, RNR_ERR_LIMIT, "%s: attribute %s is %zu bytes (limit %zu)", r->path,
-                                 name, len, n - 1);
+            return rnr_error_set(r->err, RNR_ERR_LIMIT, "%s: attribute %s is %zu bytes (limit %zu)",
+                                 r->path, name, len, n - 1);
         int st = nc_get_att_text(r->ncid, var, name, buf);
         if (st != NC_NOERR)
             return rd_fail(r, st, name);
@@ -307,8 +319,8 @@ static int get_text(reader *r, int var, const char *name, char *buf, size_t n)
         size_t sl = s ? strlen(s) : 0;
         if (sl >= n) {
             nc_free_string(1, &s);
-            return rnr_error_set(r->err, RNR_ERR_LIMIT, "%s: attribute %s is %zu bytes (limit %zu)", r->path,
-                                 name, sl, n - 1);
+            return rnr_error_set(r->err, RNR_ERR_LIMIT, "%s: attribute %s is %zu bytes (limit %zu)",
+                                 r->path, name, sl, n - 1);
         }
         memcpy(buf, s ? s : "", sl + 1);
         nc_free_string(1, &s);
@@ -325,7 +337,8 @@ static int get_int(reader *r, const char *name, int64_t *out)
     if (nc_inq_att(r->ncid, NC_GLOBAL, name, &type, &len) != NC_NOERR)
         return RNR_OK;
     if (type == NC_CHAR || type == NC_STRING || len != 1)
-        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: attribute %s is not a number", r->path, name);
+        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: attribute %s is not a number", r->path,
+                             name);
     long long v;
     int st = nc_get_att_longlong(r->ncid, NC_GLOBAL, name, &v);
     if (st != NC_NOERR && st != NC_ERANGE)
@@ -349,8 +362,8 @@ static int parse_units(reader *r, const char *units, double *scale, int64_t *ori
             return RNR_OK;
         }
     }
-    return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: time units \"%s\" are not \"<unit> since <time>\"",
-                         r->path, units);
+    return rnr_error_set(r->err, RNR_ERR_PARSE,
+                         "%s: time units \"%s\" are not \"<unit> since <time>\"", r->path, units);
 }
 
 static int read_times(reader *r, nc_table *t, int64_t *origin)
@@ -371,7 +384,8 @@ static int read_times(reader *r, nc_table *t, int64_t *origin)
         double v = raw[k], s = v * scale;
         if (!isfinite(s) || fabs(s) > 1e15 || v == -9999.0) {
             free(raw);
-            return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: time[%zu] = %g is not a valid time", r->path, k, v);
+            return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: time[%zu] = %g is not a valid time",
+                                 r->path, k, v);
         }
         t->times[k] = *origin + (int64_t)llround(s);
     }
@@ -389,11 +403,13 @@ static int read_field(reader *r, const char *name, int dseg, int dtime, float *o
     if ((st = nc_inq_varndims(r->ncid, var, &ndims)) != NC_NOERR)
         return rd_fail(r, st, name);
     if (ndims != 2)
-        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: variable %s is not [feature_id, time]", r->path, name);
+        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: variable %s is not [feature_id, time]",
+                             r->path, name);
     if ((st = nc_inq_vardimid(r->ncid, var, dims)) != NC_NOERR)
         return rd_fail(r, st, name);
     if (dims[0] != dseg || dims[1] != dtime)
-        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: variable %s is not [feature_id, time]", r->path, name);
+        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: variable %s is not [feature_id, time]",
+                             r->path, name);
     st = nc_get_var_float(r->ncid, var, out);
     return st == NC_NOERR ? RNR_OK : rd_fail(r, st, name);
 }
@@ -408,11 +424,11 @@ static int read_dims(reader *r, nc_table *t, int *dseg, int *dtime)
         (st = nc_inq_dimlen(r->ncid, *dtime, &t->ntime)) != NC_NOERR)
         return rd_fail(r, st, "time dimension");
     if (t->nseg == 0 || t->ntime == 0)
-        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: empty output (%zu segments, %zu times)", r->path,
-                             t->nseg, t->ntime);
+        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: empty output (%zu segments, %zu times)",
+                             r->path, t->nseg, t->ntime);
     if (t->nseg > SIZE_MAX / t->ntime / sizeof(float))
-        return rnr_error_set(r->err, RNR_ERR_LIMIT, "%s: %zu x %zu values is too large", r->path, t->nseg,
-                             t->ntime);
+        return rnr_error_set(r->err, RNR_ERR_LIMIT, "%s: %zu x %zu values is too large", r->path,
+                             t->nseg, t->ntime);
     size_t cells = t->nseg * t->ntime;
     t->feature_ids = malloc(t->nseg * sizeof *t->feature_ids);
     t->times = malloc(t->ntime * sizeof *t->times);
@@ -435,7 +451,8 @@ static int read_attrs(reader *r, nc_table *t, int64_t origin)
         (rc = get_text(r, NC_GLOBAL, "max_status", t->max_status, sizeof t->max_status)) ||
         (rc = get_int(r, "stream_order", &so)) ||
         (rc = get_text(r, NC_GLOBAL, "rfc_location", t->rfc_location, sizeof t->rfc_location)) ||
-        (rc = get_int(r, "rfc_reach_id", &t->rfc_reach_id)) || (rc = get_int(r, "hf_id", &t->hf_id)) ||
+        (rc = get_int(r, "rfc_reach_id", &t->rfc_reach_id)) ||
+        (rc = get_int(r, "hf_id", &t->hf_id)) ||
         (rc = get_text(r, NC_GLOBAL, "state", t->state, sizeof t->state)) ||
         (rc = get_text(r, NC_GLOBAL, "name", t->name, sizeof t->name)))
         return rc;
@@ -448,12 +465,14 @@ static int read_attrs(reader *r, nc_table *t, int64_t origin)
         t->trace_id[0] = '\0';
     r->err = keep;
     if (so < INT32_MIN || so > INT32_MAX)
-        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: stream_order %lld out of range", r->path, (long long)so);
+        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: stream_order %lld out of range", r->path,
+                             (long long)so);
     t->stream_order = (int)so;
     t->reference_time = origin;
-    if (t->file_reference_time[0] && time_parse_iso(t->file_reference_time, &t->reference_time) != 0)
-        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: file_reference_time \"%s\" is not a time", r->path,
-                             t->file_reference_time);
+    if (t->file_reference_time[0] &&
+        time_parse_iso(t->file_reference_time, &t->reference_time) != 0)
+        return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: file_reference_time \"%s\" is not a time",
+                             r->path, t->file_reference_time);
     return RNR_OK;
 }
 
@@ -481,8 +500,8 @@ int nc_output_read(const char *path, nc_table **out, rnr_error *err)
     reader r = {-1, path, err};
     int st = nc_open(path, NC_NOWRITE | NC_DISKLESS, &r.ncid);
     if (st != NC_NOERR)
-        return rnr_error_set(err, st == ENOENT ? RNR_ERR_NOTFOUND : RNR_ERR_IO, "%s: cannot open: %s", path,
-                             nc_strerror(st));
+        return rnr_error_set(err, st == ENOENT ? RNR_ERR_NOTFOUND : RNR_ERR_IO,
+                             "%s: cannot open: %s", path, nc_strerror(st));
     nc_table *t = calloc(1, sizeof *t);
     int rc = t ? read_all(&r, t) : rnr_error_set(err, RNR_ERR_NOMEM, "%s: out of memory", path);
     nc_close(r.ncid);

@@ -51,8 +51,8 @@ typedef struct nc_series {
     size_t n_obs;              /* 0: no observation variables */
     const int64_t *obs_times;
     const double *obs_flows;
-    double flood_flow[4];      /* action, minor, moderate, major; NAN: not written */
-    int flood_flow_rated;      /* some converted from stages through a rating */
+    double flood_flow[4]; /* action, minor, moderate, major; NAN: not written */
+    int flood_flow_rated; /* some converted from stages through a rating */
 } nc_series;
 
 /* Everything a reader needs from one output. Arrays are [nseg * ntime],
@@ -63,7 +63,7 @@ typedef struct nc_table {
     int64_t *feature_ids; /* [nseg] */
     int64_t *times;       /* [ntime] epoch seconds, decoded from time:units */
     float *flow, *velocity, *depth;
-    int64_t reference_time; /* file_reference_time, else the units' origin */
+    int64_t reference_time;       /* file_reference_time, else the units' origin */
     char file_reference_time[32]; /* verbatim "YYYY-MM-DD_HH:MM:SS" */
     char title[128];
     char code_version[64];
@@ -79,7 +79,7 @@ typedef struct nc_table {
     int64_t *fcst_times, *obs_times;
     float *fcst_flows, *obs_flows;
     double flood_flow[4];
-    char trace_id[256];     /* "" when the file has none (or an unreadable one) */
+    char trace_id[256]; /* "" when the file has none (or an unreadable one) */
 } nc_table;
 
 /* "troute_output_YYYYMMDDHHMM.nc"; returns 0, or -1 if buf is too small. */
@@ -93,9 +93,10 @@ int nc_output_write(const char *path, const int64_t *feature_ids, size_t nseg, c
                     const nc_meta *meta, rnr_error *err);
 
 /* nc_output_write plus the hydrograph's extras (series may be NULL). */
-int nc_output_write_series(const char *path, const int64_t *feature_ids, size_t nseg, const double *time_s,
-                           size_t ntime, const float *flow, const float *velocity, const float *depth,
-                           const nc_meta *meta, const nc_series *series, rnr_error *err);
+int nc_output_write_series(const char *path, const int64_t *feature_ids, size_t nseg,
+                           const double *time_s, size_t ntime, const float *flow,
+                           const float *velocity, const float *depth, const nc_meta *meta,
+                           const nc_series *series, rnr_error *err);
 
 int nc_output_read(const char *path, nc_table **out, rnr_error *err);
 void nc_table_free(nc_table *t);

@@ -23,25 +23,28 @@ static int text_att(int ncid, int var, const char *name, const char *v)
 }
 
 /* One time coordinate and its flow variable. */
-static int define_pair(int ncid, const char *tname, const char *qname, size_t n, const char *time_units,
-                       const char *long_name, int *tv, int *qv)
+static int define_pair(int ncid, const char *tname, const char *qname, size_t n,
+                       const char *time_units, const char *long_name, int *tv, int *qv)
 {
     int dim, st;
     float fill = NC_OUTPUT_FILL;
-    if ((st = nc_def_dim(ncid, tname, n, &dim)) || (st = nc_def_var(ncid, tname, NC_DOUBLE, 1, &dim, tv)) ||
-        (st = text_att(ncid, *tv, "standard_name", "time")) || (st = text_att(ncid, *tv, "units", time_units)) ||
+    if ((st = nc_def_dim(ncid, tname, n, &dim)) ||
+        (st = nc_def_var(ncid, tname, NC_DOUBLE, 1, &dim, tv)) ||
+        (st = text_att(ncid, *tv, "standard_name", "time")) ||
+        (st = text_att(ncid, *tv, "units", time_units)) ||
         (st = text_att(ncid, *tv, "calendar", "standard")) ||
         (st = nc_def_var(ncid, qname, NC_FLOAT, 1, &dim, qv)) ||
         (st = nc_put_att_float(ncid, *qv, "_FillValue", NC_FLOAT, 1, &fill)) ||
         (st = text_att(ncid, *qv, "long_name", long_name)) ||
         (st = text_att(ncid, *qv, "standard_name", "water_volume_transport_in_river_channel")) ||
-        (st = text_att(ncid, *qv, "units", "m3 s-1")) || (st = text_att(ncid, *qv, "coordinates", tname)))
+        (st = text_att(ncid, *qv, "units", "m3 s-1")) ||
+        (st = text_att(ncid, *qv, "coordinates", tname)))
         return st;
     return NC_NOERR;
 }
 
-int nc_series_define(int ncid, const nc_series *s, const char *time_units, nc_series_vars *v, const char *path,
-                     rnr_error *err)
+int nc_series_define(int ncid, const nc_series *s, const char *time_units, nc_series_vars *v,
+                     const char *path, rnr_error *err)
 {
     *v = (nc_series_vars){-1, -1, -1, -1};
     if (!s || s->n_fcst == 0)
@@ -65,7 +68,8 @@ int nc_series_define(int ncid, const nc_series *s, const char *time_units, nc_se
     return st == NC_NOERR ? RNR_OK : fail(path, st, "forecast/observation variables", err);
 }
 
-static int put_pair(int ncid, int tv, int qv, size_t n, const int64_t *t, const double *q, int64_t ref)
+static int put_pair(int ncid, int tv, int qv, size_t n, const int64_t *t, const double *q,
+                    int64_t ref)
 {
     double *tt = malloc((n ? n : 1) * sizeof *tt);
     float *qq = malloc((n ? n : 1) * sizeof *qq);
@@ -84,20 +88,22 @@ static int put_pair(int ncid, int tv, int qv, size_t n, const int64_t *t, const 
     return st;
 }
 
-int nc_series_put(int ncid, const nc_series *s, int64_t reference_time, const nc_series_vars *v, const char *path,
-                  rnr_error *err)
+int nc_series_put(int ncid, const nc_series *s, int64_t reference_time, const nc_series_vars *v,
+                  const char *path, rnr_error *err)
 {
     int st = NC_NOERR;
     if (v->fcst_flow >= 0)
-        st = put_pair(ncid, v->fcst_time, v->fcst_flow, s->n_fcst, s->fcst_times, s->fcst_flows, reference_time);
+        st = put_pair(ncid, v->fcst_time, v->fcst_flow, s->n_fcst, s->fcst_times, s->fcst_flows,
+                      reference_time);
     if (st == NC_NOERR && v->obs_flow >= 0)
-        st = put_pair(ncid, v->obs_time, v->obs_flow, s->n_obs, s->obs_times, s->obs_flows, reference_time);
+        st = put_pair(ncid, v->obs_time, v->obs_flow, s->n_obs, s->obs_times, s->obs_flows,
+                      reference_time);
     return st == NC_NOERR ? RNR_OK : fail(path, st, "forecast/observation data", err);
 }
 
 /* A pair written by put_pair; *n stays 0 when tname is absent. */
-static int read_pair(int ncid, const char *tname, const char *qname, int64_t origin, size_t *n, int64_t **t,
-                     float **q)
+static int read_pair(int ncid, const char *tname, const char *qname, int64_t origin, size_t *n,
+                     int64_t **t, float **q)
 {
     int dim, tv, qv, st;
     size_t len;
@@ -132,12 +138,14 @@ int nc_series_read(int ncid, nc_table *t, int64_t origin, const char *path, rnr_
 {
     for (int i = 0; i < 4; i++)
         t->flood_flow[i] = NAN;
-    int st = read_pair(ncid, "rfc_forecast_time", "rfc_forecast_flow", origin, &t->n_fcst, &t->fcst_times,
-                       &t->fcst_flows);
+    int st = read_pair(ncid, "rfc_forecast_time", "rfc_forecast_flow", origin, &t->n_fcst,
+                       &t->fcst_times, &t->fcst_flows);
     if (st == NC_NOERR)
-        st = read_pair(ncid, "observation_time", "observed_flow", origin, &t->n_obs, &t->obs_times, &t->obs_flows);
+        st = read_pair(ncid, "observation_time", "observed_flow", origin, &t->n_obs, &t->obs_times,
+                       &t->obs_flows);
     int qv;
-    for (int i = 0; st == NC_NOERR && i < 4 && nc_inq_varid(ncid, "rfc_forecast_flow", &qv) == NC_NOERR; i++) {
+    for (int i = 0;
+         st == NC_NOERR && i < 4 && nc_inq_varid(ncid, "rfc_forecast_flow", &qv) == NC_NOERR; i++) {
         char name[40];
         float q;
         size_t len;

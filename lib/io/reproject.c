@@ -28,7 +28,8 @@ int reproj_new(const char *src, reproj **out, rnr_error *err)
         proj_destroy(raw);
     if (!r->pj) {
         reproj_free(r);
-        return rnr_error_set(err, RNR_ERR_INVALID, "reproject: PROJ cannot transform from CRS \"%.80s\" to EPSG:4326",
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "reproject: PROJ cannot transform from CRS \"%.80s\" to EPSG:4326",
                              src ? src : "");
     }
     *out = r;
@@ -41,7 +42,8 @@ int reproj_points(reproj *r, double *xy, size_t n, rnr_error *err)
         PJ_COORD c = proj_trans(r->pj, PJ_FWD, proj_coord(xy[2 * i], xy[2 * i + 1], 0, 0));
         double lon = c.lpzt.lam, lat = c.lpzt.phi;
         if (!isfinite(lon) || !isfinite(lat) || fabs(lat) > 90 || fabs(lon) > 360)
-            return rnr_error_set(err, RNR_ERR_INVALID, "reproject: point (%g, %g) does not transform", xy[2 * i],
+            return rnr_error_set(err, RNR_ERR_INVALID,
+                                 "reproject: point (%g, %g) does not transform", xy[2 * i],
                                  xy[2 * i + 1]);
         xy[2 * i] = lon;
         xy[2 * i + 1] = lat;

@@ -26,11 +26,11 @@ static const char *const CAT_COLORS[4] = {"#e6b800", "#ff8c00", "#e00000", "#b00
 /* The plot area inside the margins, and the data ranges it shows. */
 typedef struct frame {
     double left, top, width, height;
-    double y0, y1;     /* flow at the bottom and top, display units */
-    double ystep;      /* tick spacing */
-    int64_t t0, t1;    /* time at the left and right */
-    double k;          /* display units per m3/s */
-    int shown[4];      /* flood categories drawn */
+    double y0, y1;  /* flow at the bottom and top, display units */
+    double ystep;   /* tick spacing */
+    int64_t t0, t1; /* time at the left and right */
+    double k;       /* display units per m3/s */
+    int shown[4];   /* flood categories drawn */
 } frame;
 
 int svg_units_parse(const char *name)
@@ -52,7 +52,8 @@ size_t svg_pick_segments(size_t nseg, size_t want, size_t *idx)
         want = nseg;
     size_t n = 0;
     for (size_t i = 0; i < want; i++) {
-        size_t s = want == 1 ? 0 : (size_t)llround((double)i * (double)(nseg - 1) / (double)(want - 1));
+        size_t s =
+            want == 1 ? 0 : (size_t)llround((double)i * (double)(nseg - 1) / (double)(want - 1));
         if (n == 0 || idx[n - 1] != s)
             idx[n++] = s;
     }
@@ -110,7 +111,8 @@ static int64_t time_start(const nc_table *t)
         if (t->fcst_times[i] < t0 && t->fcst_times[i] >= t->times[0] - 86400)
             t0 = t->fcst_times[i];
     for (size_t i = 0; i < t->n_obs; i++)
-        if (t->obs_times[i] < t0 && t->obs_times[i] >= t->times[0] - 86400 && valid(t->obs_flows[i]))
+        if (t->obs_times[i] < t0 && t->obs_times[i] >= t->times[0] - 86400 &&
+            valid(t->obs_flows[i]))
             t0 = t->obs_times[i];
     return t0;
 }
@@ -189,10 +191,18 @@ static void xml_text(FILE *f, const char *s)
             continue;
         }
         switch (*p) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
         default:
             if (*p >= 0x20 || *p == '\t')
                 fwrite(p, 1, n, f);
@@ -209,13 +219,16 @@ static void y_axis(FILE *f, const frame *fr)
         if (q > fr->y1 + 1e-9 * fabs(fr->y1))
             break;
         double y = px_tick(fr, q);
-        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#ddd\"/>\n", fr->left, y,
-                fr->left + fr->width, y);
-        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">%.*f</text>\n", fr->left - 6, y + 4, fr->ystep < 1 ? 2 : 0, q);
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#ddd\"/>\n",
+                fr->left, y, fr->left + fr->width, y);
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">%.*f</text>\n", fr->left - 6, y + 4,
+                fr->ystep < 1 ? 2 : 0, q);
     }
-    fprintf(f, "</g>\n<text x=\"18\" y=\"%.2f\" font-size=\"13\" text-anchor=\"middle\" "
-               "transform=\"rotate(-90 18 %.2f)\">Flow (%s)</text>\n",
-            fr->top + fr->height / 2, fr->top + fr->height / 2, fr->k == 1.0 ? "m\xc2\xb3/s" : "cfs");
+    fprintf(f,
+            "</g>\n<text x=\"18\" y=\"%.2f\" font-size=\"13\" text-anchor=\"middle\" "
+            "transform=\"rotate(-90 18 %.2f)\">Flow (%s)</text>\n",
+            fr->top + fr->height / 2, fr->top + fr->height / 2,
+            fr->k == 1.0 ? "m\xc2\xb3/s" : "cfs");
 }
 
 static void x_axis(FILE *f, const frame *fr)
@@ -236,19 +249,23 @@ static void x_axis(FILE *f, const frame *fr)
         char day[16], hm[16];
         time_format(t, "%Y-%m-%d", day, sizeof day);
         time_format(t, "%H:%M", hm, sizeof hm);
-        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#ddd\"/>\n", x, fr->top, x,
-                fr->top + fr->height);
-        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">%s</text><text x=\"%.2f\" y=\"%.2f\">%s</text>\n", x,
-                fr->top + fr->height + 18, hm, x, fr->top + fr->height + 33, day);
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#ddd\"/>\n", x,
+                fr->top, x, fr->top + fr->height);
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">%s</text><text x=\"%.2f\" y=\"%.2f\">%s</text>\n",
+                x, fr->top + fr->height + 18, hm, x, fr->top + fr->height + 33, day);
     }
-    fprintf(f, "</g>\n<text x=\"%.2f\" y=\"%.2f\" font-size=\"13\" text-anchor=\"middle\">Time (UTC)</text>\n",
-            fr->left + fr->width / 2, fr->top + fr->height + 52);
+    fprintf(
+        f,
+        "</g>\n<text x=\"%.2f\" y=\"%.2f\" font-size=\"13\" text-anchor=\"middle\">Time (UTC)</text>\n",
+        fr->left + fr->width / 2, fr->top + fr->height + 52);
 }
 
 static void series(FILE *f, const frame *fr, const nc_table *t, size_t seg, const char *color)
 {
-    fprintf(f, "<polyline class=\"series\" data-feature-id=\"%" PRId64 "\" fill=\"none\" stroke=\"%s\" "
-               "stroke-width=\"2\" points=\"",
+    fprintf(f,
+            "<polyline class=\"series\" data-feature-id=\"%" PRId64
+            "\" fill=\"none\" stroke=\"%s\" "
+            "stroke-width=\"2\" points=\"",
             t->feature_ids[seg], color);
     int first = 1;
     for (size_t k = 0; k < t->ntime; k++) {
@@ -268,16 +285,21 @@ static void thresholds(FILE *f, const frame *fr, const nc_table *t)
         if (!fr->shown[c])
             continue;
         double y = px_y(fr, t->flood_flow[c]);
-        fprintf(f, "<line class=\"threshold\" data-category=\"%s\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" "
-                   "y2=\"%.2f\" stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"8 4\"/>\n",
-                CAT_NAMES[c], fr->left, y, fr->left + fr->width, y, CAT_COLORS[c]);
-        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"11\" text-anchor=\"end\" fill=\"%s\">%s</text>\n",
-                fr->left + fr->width - 4, y - 4, CAT_COLORS[c], CAT_NAMES[c]);
+        fprintf(
+            f,
+            "<line class=\"threshold\" data-category=\"%s\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" "
+            "y2=\"%.2f\" stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"8 4\"/>\n",
+            CAT_NAMES[c], fr->left, y, fr->left + fr->width, y, CAT_COLORS[c]);
+        fprintf(
+            f,
+            "<text x=\"%.2f\" y=\"%.2f\" font-size=\"11\" text-anchor=\"end\" fill=\"%s\">%s</text>\n",
+            fr->left + fr->width - 4, y - 4, CAT_COLORS[c], CAT_NAMES[c]);
     }
 }
 
 /* Times outside the frame are left out: observations start before it. */
-static void markers(FILE *f, const frame *fr, const char *cls, size_t n, const int64_t *ts, const float *qs)
+static void markers(FILE *f, const frame *fr, const char *cls, size_t n, const int64_t *ts,
+                    const float *qs)
 {
     int fcst = !strcmp(cls, "rfc-forecast");
     fprintf(f, "<g class=\"%s\">\n", cls);
@@ -286,11 +308,13 @@ static void markers(FILE *f, const frame *fr, const char *cls, size_t n, const i
             continue;
         double x = px_x(fr, ts[i]), y = px_y(fr, qs[i]);
         if (fcst)
-            fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4\" fill=\"white\" stroke=\"#000\" "
-                       "stroke-width=\"1.5\"/>\n", x, y);
+            fprintf(f,
+                    "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4\" fill=\"white\" stroke=\"#000\" "
+                    "stroke-width=\"1.5\"/>\n",
+                    x, y);
         else
-            fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"5\" height=\"5\" fill=\"#444\"/>\n", x - 2.5,
-                    y - 2.5);
+            fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"5\" height=\"5\" fill=\"#444\"/>\n",
+                    x - 2.5, y - 2.5);
     }
     fputs("</g>\n", f);
 }
@@ -307,29 +331,37 @@ static int in_frame(const frame *fr, size_t n, const int64_t *ts)
 static void legend_extras(FILE *f, const frame *fr, const nc_table *t, double x, double ly)
 {
     if (in_frame(fr, t->n_fcst, t->fcst_times)) {
-        fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4\" fill=\"white\" stroke=\"#000\" stroke-width=\"1.5\"/>"
-                   "<text x=\"%.2f\" y=\"%.2f\">RFC forecast (forecast point)</text>\n", x + 21, ly - 4, x + 40, ly);
+        fprintf(
+            f,
+            "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4\" fill=\"white\" stroke=\"#000\" stroke-width=\"1.5\"/>"
+            "<text x=\"%.2f\" y=\"%.2f\">RFC forecast (forecast point)</text>\n",
+            x + 21, ly - 4, x + 40, ly);
         ly += 18;
     }
     if (in_frame(fr, t->n_obs, t->obs_times)) {
-        fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"5\" height=\"5\" fill=\"#444\"/>"
-                   "<text x=\"%.2f\" y=\"%.2f\">observed</text>\n", x + 18.5, ly - 6.5, x + 40, ly);
+        fprintf(f,
+                "<rect x=\"%.2f\" y=\"%.2f\" width=\"5\" height=\"5\" fill=\"#444\"/>"
+                "<text x=\"%.2f\" y=\"%.2f\">observed</text>\n",
+                x + 18.5, ly - 6.5, x + 40, ly);
         ly += 18;
     }
     for (int c = 0; c < 4; c++) {
         if (!fr->shown[c])
             continue;
-        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"2\" "
-                   "stroke-dasharray=\"6 3\"/><text x=\"%.2f\" y=\"%.2f\">%s flood flow %.0f %s</text>\n",
-                x + 8, ly - 4, x + 34, ly - 4, CAT_COLORS[c], x + 40, ly, CAT_NAMES[c], t->flood_flow[c] * fr->k,
-                fr->k == 1.0 ? "m\xc2\xb3/s" : "cfs");
+        fprintf(
+            f,
+            "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"2\" "
+            "stroke-dasharray=\"6 3\"/><text x=\"%.2f\" y=\"%.2f\">%s flood flow %.0f %s</text>\n",
+            x + 8, ly - 4, x + 34, ly - 4, CAT_COLORS[c], x + 40, ly, CAT_NAMES[c],
+            t->flood_flow[c] * fr->k, fr->k == 1.0 ? "m\xc2\xb3/s" : "cfs");
         ly += 18;
     }
 }
 
 static size_t legend_rows(const frame *fr, const nc_table *t, size_t n)
 {
-    size_t rows = n + (size_t)in_frame(fr, t->n_fcst, t->fcst_times) + (size_t)in_frame(fr, t->n_obs, t->obs_times);
+    size_t rows = n + (size_t)in_frame(fr, t->n_fcst, t->fcst_times) +
+                  (size_t)in_frame(fr, t->n_obs, t->obs_times);
     for (int c = 0; c < 4; c++)
         rows += (size_t)fr->shown[c];
     return rows;
@@ -339,16 +371,21 @@ static void legend(FILE *f, const frame *fr, const nc_table *t, const size_t *id
 {
     /* Outside the plot area, where it never covers the lines. */
     double w = 250, x = fr->left + fr->width + 12, y = fr->top;
-    fprintf(f, "<g class=\"legend\" font-size=\"12\">\n<rect x=\"%.2f\" y=\"%.2f\" width=\"%.0f\" "
-               "height=\"%.0f\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n",
+    fprintf(f,
+            "<g class=\"legend\" font-size=\"12\">\n<rect x=\"%.2f\" y=\"%.2f\" width=\"%.0f\" "
+            "height=\"%.0f\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n",
             x, y, w, 10 + 18.0 * (double)legend_rows(fr, t, n));
     for (size_t i = 0; i < n; i++) {
         double ly = y + 18 + 18.0 * (double)i;
-        const char *role = idx[i] == 0 ? " (forecast point)" : idx[i] == t->nseg - 1 ? " (outlet)" : "";
-        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"3\"/>\n",
-                x + 8, ly - 4, x + 34, ly - 4, COLORS[i]);
-        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">wb-%" PRId64 "%s</text>\n", x + 40, ly, t->feature_ids[idx[i]],
-                role);
+        const char *role = idx[i] == 0             ? " (forecast point)"
+                           : idx[i] == t->nseg - 1 ? " (outlet)"
+                                                   : "";
+        fprintf(
+            f,
+            "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"3\"/>\n",
+            x + 8, ly - 4, x + 34, ly - 4, COLORS[i]);
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">wb-%" PRId64 "%s</text>\n", x + 40, ly,
+                t->feature_ids[idx[i]], role);
     }
     legend_extras(f, fr, t, x, y + 18 + 18.0 * (double)n);
     fputs("</g>\n", f);
@@ -356,8 +393,10 @@ static void legend(FILE *f, const frame *fr, const nc_table *t, const size_t *id
 
 static void titles(FILE *f, const nc_table *t, const svg_opts *o, double width)
 {
-    fprintf(f, "<text x=\"%.2f\" y=\"24\" font-size=\"17\" font-weight=\"bold\" text-anchor=\"middle\">",
-            width / 2);
+    fprintf(
+        f,
+        "<text x=\"%.2f\" y=\"24\" font-size=\"17\" font-weight=\"bold\" text-anchor=\"middle\">",
+        width / 2);
     if (o && o->title) {
         xml_text(f, o->title);
     } else {
@@ -369,9 +408,11 @@ static void titles(FILE *f, const nc_table *t, const svg_opts *o, double width)
     }
     char ref[32];
     time_format(t->reference_time, "%Y-%m-%d %H:%M", ref, sizeof ref);
-    fprintf(f, "</text>\n<text x=\"%.2f\" y=\"42\" font-size=\"12\" fill=\"#555\" text-anchor=\"middle\">"
-               "Forecast reference time %s UTC",
-            width / 2, ref);
+    fprintf(
+        f,
+        "</text>\n<text x=\"%.2f\" y=\"42\" font-size=\"12\" fill=\"#555\" text-anchor=\"middle\">"
+        "Forecast reference time %s UTC",
+        width / 2, ref);
     if (t->max_status[0]) {
         fputs(", max status ", f);
         xml_text(f, t->max_status);
@@ -389,21 +430,34 @@ int svg_hydrograph_write(FILE *f, const nc_table *t, const svg_opts *opts, rnr_e
     double width = opts && opts->width > 0 ? opts->width : 960;
     double height = opts && opts->height > 0 ? opts->height : 540;
     if (width < 400 || height < 300 || width > 10000 || height > 10000)
-        return rnr_error_set(err, RNR_ERR_INVALID, "hydrograph: size %.0fx%.0f outside 400x300..10000x10000",
-                             width, height);
-    frame fr = {80, 60, width - 80 - 280, height - 140, 0, 0, 0, t->times[0], t->times[t->ntime - 1],
-                opts && opts->units_cfs ? SVG_CFS_PER_CMS : 1.0, {0, 0, 0, 0}};
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "hydrograph: size %.0fx%.0f outside 400x300..10000x10000", width,
+                             height);
+    frame fr = {80,
+                60,
+                width - 80 - 280,
+                height - 140,
+                0,
+                0,
+                0,
+                t->times[0],
+                t->times[t->ntime - 1],
+                opts && opts->units_cfs ? SVG_CFS_PER_CMS : 1.0,
+                {0, 0, 0, 0}};
     fr.t0 = time_start(t);
     pick_thresholds(t, &fr, &hi);
     frame_ranges(&fr, lo * fr.k, hi * fr.k);
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
-               "width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\">\n"
-               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+            "width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\">\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
             width, height, width, height);
     titles(f, t, opts, width);
-    fprintf(f, "<rect id=\"plot-area\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
-               "stroke=\"#333\"/>\n",
-            fr.left, fr.top, fr.width, fr.height);
+    fprintf(
+        f,
+        "<rect id=\"plot-area\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
+        "stroke=\"#333\"/>\n",
+        fr.left, fr.top, fr.width, fr.height);
     y_axis(f, &fr);
     x_axis(f, &fr);
     thresholds(f, &fr, t);

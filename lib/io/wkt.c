@@ -104,8 +104,9 @@ static int line(parser *ps)
             continue;
         }
         if (*ps->p != ')')
-            return fail(ps, isdigit((unsigned char)*ps->p) || *ps->p == '-' ? "only 2-D points are supported"
-                                                                             : "expected ',' or ')'");
+            return fail(ps, isdigit((unsigned char)*ps->p) || *ps->p == '-'
+                                ? "only 2-D points are supported"
+                                : "expected ',' or ')'");
         ps->p++;
         break;
     }

@@ -11,11 +11,11 @@
 #include "core/error.h"
 
 typedef struct wkt_lines {
-    int multi;         /* 1 for MULTILINESTRING */
-    size_t nparts;     /* lines; 1 for LINESTRING */
-    size_t *part_end;  /* [nparts] index one past each line's last point */
+    int multi;        /* 1 for MULTILINESTRING */
+    size_t nparts;    /* lines; 1 for LINESTRING */
+    size_t *part_end; /* [nparts] index one past each line's last point */
     size_t npoints;
-    double *xy;        /* [2 * npoints] x, y */
+    double *xy; /* [2 * npoints] x, y */
 } wkt_lines;
 
 int wkt_lines_parse(const char *text, wkt_lines **out, rnr_error *err);

@@ -25,7 +25,8 @@ static const struct {
     [NWS_SKIP_BAD_STAGEFLOW] = {"bad_stageflow", "stageflow document could not be read"},
     [NWS_SKIP_NO_FORECAST] = {"no_forecast", "gauge has no flow forecast"},
     [NWS_SKIP_STAGE_ONLY] = {"stage_only", "forecast has stage but no flow"},
-    [NWS_SKIP_UNSUPPORTED_UNITS] = {"unsupported_flow_units", "forecast flow units are not supported"},
+    [NWS_SKIP_UNSUPPORTED_UNITS] = {"unsupported_flow_units",
+                                    "forecast flow units are not supported"},
     [NWS_SKIP_MISSING_FLOWS] = {"missing_flows", "forecast flows are missing"},
     [NWS_SKIP_INVALID_FLOWS] = {"invalid_flows", "forecast flows are negative or out of range"},
     [NWS_SKIP_BAD_TIMES] = {"bad_times", "forecast times are missing or not increasing"},
@@ -48,7 +49,8 @@ int nws_lid_valid(const char *lid)
     size_t n = 0;
     for (; lid && lid[n]; n++) {
         unsigned char c = (unsigned char)lid[n];
-        if (n >= NWS_LID_MAX || !((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+        if (n >= NWS_LID_MAX ||
+            !((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
             return 0;
     }
     return n > 0;
@@ -149,8 +151,7 @@ static int check_rows(const nwps_stageflow *f, int sec, double factor, char *det
         snprintf(detail, n,
                  "%zu of %zu forecast flows negative or out of range (above " RNR_FLOW_MAX_TEXT
                  ", first at row %zu: %g)",
-                 negative,
-                 f->n, first_neg, col(&f->rows[first_neg], sec));
+                 negative, f->n, first_neg, col(&f->rows[first_neg], sec));
         return NWS_SKIP_INVALID_FLOWS;
     }
     for (size_t i = 0; i < f->n; i++) {
@@ -175,8 +176,7 @@ static void set_observation(rnr_forecast *fc, const nwps_stageflow *obs)
         return;
     for (size_t i = obs->n; i-- > 0;) {
         double v = col(&obs->rows[i], sec);
-        if (!forecast_flow_ok(v * factor) ||
-            obs->rows[i].valid_time == RNR_TIME_MISSING)
+        if (!forecast_flow_ok(v * factor) || obs->rows[i].valid_time == RNR_TIME_MISSING)
             continue;
         fc->has_observation = 1;
         fc->latest_observation = nws_flow_convert(v, factor);
@@ -191,7 +191,8 @@ static void fill_metadata(rnr_forecast *fc, const nwps_gauge *g, const nwps_stag
     nws_copy(fc->downstream_lid, sizeof fc->downstream_lid, g->downstream_lid);
     fc->reach_id = g->reach_id;
     nws_copy(fc->primary_name, sizeof fc->primary_name, sec ? f->primary_name : f->secondary_name);
-    nws_copy(fc->primary_unit, sizeof fc->primary_unit, sec ? f->primary_units : f->secondary_units);
+    nws_copy(fc->primary_unit, sizeof fc->primary_unit,
+             sec ? f->primary_units : f->secondary_units);
     fc->issued_time = f->issued_time;
     nws_copy(fc->flood_category, sizeof fc->flood_category, g->forecast_category);
     nws_copy(fc->state, sizeof fc->state, g->state);

@@ -13,22 +13,22 @@
 #include "nws/nwps.h"
 
 enum nws_skip {
-    NWS_RUN = 0,                 /* not skipped */
-    NWS_SKIP_NOT_FLOODING,       /* ForecastFloodCategory not action/minor/moderate/major */
-    NWS_SKIP_NO_REACH_ID,        /* reachId "" or absent */
-    NWS_SKIP_BAD_REACH_ID,       /* reachId present but not a number */
-    NWS_SKIP_UNSUPPORTED_WFO,    /* AFC, AFG, AJK, GUM, HFO, SJU */
-    NWS_SKIP_GAUGE_NOT_FOUND,    /* NWPS answered 404 (the caller knows) */
-    NWS_SKIP_BAD_GAUGE,          /* gauge record unreadable (caller) */
-    NWS_SKIP_BAD_STAGEFLOW,      /* stageflow document unreadable (caller) */
-    NWS_SKIP_NO_FORECAST,        /* forecast data is empty */
-    NWS_SKIP_STAGE_ONLY,         /* no flow series: flow slot units ft or "" */
-    NWS_SKIP_UNSUPPORTED_UNITS,  /* flow units we cannot convert */
-    NWS_SKIP_MISSING_FLOWS,      /* some or all forecast flows missing */
+    NWS_RUN = 0,                /* not skipped */
+    NWS_SKIP_NOT_FLOODING,      /* ForecastFloodCategory not action/minor/moderate/major */
+    NWS_SKIP_NO_REACH_ID,       /* reachId "" or absent */
+    NWS_SKIP_BAD_REACH_ID,      /* reachId present but not a number */
+    NWS_SKIP_UNSUPPORTED_WFO,   /* AFC, AFG, AJK, GUM, HFO, SJU */
+    NWS_SKIP_GAUGE_NOT_FOUND,   /* NWPS answered 404 (the caller knows) */
+    NWS_SKIP_BAD_GAUGE,         /* gauge record unreadable (caller) */
+    NWS_SKIP_BAD_STAGEFLOW,     /* stageflow document unreadable (caller) */
+    NWS_SKIP_NO_FORECAST,       /* forecast data is empty */
+    NWS_SKIP_STAGE_ONLY,        /* no flow series: flow slot units ft or "" */
+    NWS_SKIP_UNSUPPORTED_UNITS, /* flow units we cannot convert */
+    NWS_SKIP_MISSING_FLOWS,     /* some or all forecast flows missing */
     NWS_SKIP_INVALID_FLOWS,     /* a forecast flow below zero or overflowing */
-    NWS_SKIP_BAD_TIMES,          /* a valid time missing, or times not increasing */
-    NWS_SKIP_BAD_LID,            /* the product names a site id that is not a lid */
-    NWS_SKIP_LID_MISMATCH,       /* the gauge record is for another lid than asked */
+    NWS_SKIP_BAD_TIMES,         /* a valid time missing, or times not increasing */
+    NWS_SKIP_BAD_LID,           /* the product names a site id that is not a lid */
+    NWS_SKIP_LID_MISMATCH,      /* the gauge record is for another lid than asked */
     NWS_SKIP_COUNT
 };
 

@@ -141,7 +141,7 @@ static int site_read(xmlDoc *doc, nws_hml_site *site)
     if (!site->generationtime[0] || time_parse_iso(site->generationtime, &site->generated) != 0)
         site->generated = RNR_TIME_MISSING;
     for (xmlNode *c = root->children; c; c = c->next) {
-        nws_hml_series **slot = name_is(c, "observed") ? &site->observed
+        nws_hml_series **slot = name_is(c, "observed")   ? &site->observed
                                 : name_is(c, "forecast") ? &site->forecast
                                                          : NULL;
         if (!slot || *slot)
@@ -323,8 +323,8 @@ static int parse_document(nws_hml_product *p, size_t *cap, const char *doc, size
     return 0;
 }
 
-int nws_hml_parse(const char *text, size_t len, const nws_hml_limits *lim,
-                  nws_hml_product **out, rnr_error *err)
+int nws_hml_parse(const char *text, size_t len, const nws_hml_limits *lim, nws_hml_product **out,
+                  rnr_error *err)
 {
     static const nws_hml_limits defaults = {NWS_HML_MAX_DOCUMENT, NWS_HML_MAX_PRODUCT,
                                             NWS_HML_MAX_DOCUMENTS};

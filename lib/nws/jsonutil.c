@@ -12,15 +12,16 @@ int nws_json_load(const char *buf, size_t len, const char *what, json_t **out, r
     if (!buf)
         return rnr_error_set(err, RNR_ERR_INVALID, "%s: no document", what);
     if (len > NWS_JSON_MAX)
-        return rnr_error_set(err, RNR_ERR_LIMIT, "%s: document of %zu bytes exceeds the %u byte cap",
-                             what, len, NWS_JSON_MAX);
+        return rnr_error_set(err, RNR_ERR_LIMIT,
+                             "%s: document of %zu bytes exceeds the %u byte cap", what, len,
+                             NWS_JSON_MAX);
     json_error_t je;
     /* JSON_REJECT_DUPLICATES would refuse what Python's json accepts; keep
      * jansson's last-wins default. JSON_ALLOW_NUL keeps lengths honest. */
     json_t *root = json_loadb(buf, len, JSON_ALLOW_NUL, &je);
     if (!root)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: malformed JSON at line %d column %d: %s", what,
-                             je.line, je.column, je.text);
+        return rnr_error_set(err, RNR_ERR_PARSE, "%s: malformed JSON at line %d column %d: %s",
+                             what, je.line, je.column, je.text);
     *out = root;
     return RNR_OK;
 }

@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const category_names[NWPS_CAT_COUNT] = {"action", "minor", "moderate",
-                                                           "major"};
+static const char *const category_names[NWPS_CAT_COUNT] = {"action", "minor", "moderate", "major"};
 
 const char *nwps_category_name(int idx)
 {
@@ -85,10 +84,9 @@ int nwps_gauge_parse(const char *json, size_t len, nwps_gauge *out, rnr_error *e
     nws_json_str(root, "lid", lid, sizeof lid);
     if (!lid[0] || strlen(lid) >= sizeof out->lid) {
         json_decref(root);
-        return rnr_error_set(err, lid[0] ? RNR_ERR_INVALID : RNR_ERR_PARSE,
-                             lid[0] ? "NWPS gauge: lid \"%.40s\" is too long"
-                                    : "NWPS gauge: no \"lid\"%.0s",
-                             lid);
+        return rnr_error_set(
+            err, lid[0] ? RNR_ERR_INVALID : RNR_ERR_PARSE,
+            lid[0] ? "NWPS gauge: lid \"%.40s\" is too long" : "NWPS gauge: no \"lid\"%.0s", lid);
     }
     memcpy(out->lid, lid, strlen(lid) + 1);
     read_reach(root, out);
@@ -142,7 +140,8 @@ static int stageflow_from_json(const json_t *root, const char *what, nwps_stagef
     json_t *data = json_is_object(root) ? json_object_get(root, "data") : NULL;
     if (!json_is_object(root) || (data && !json_is_null(data) && !json_is_array(data)))
         return rnr_error_set(err, RNR_ERR_PARSE, "%s: %s", what,
-                             json_is_object(root) ? "\"data\" is not an array" : "not a JSON object");
+                             json_is_object(root) ? "\"data\" is not an array"
+                                                  : "not a JSON object");
     size_t n = json_is_array(data) ? json_array_size(data) : 0;
     nwps_stageflow *s = calloc(1, sizeof *s);
     nwps_row *rows = calloc(n ? n : 1, sizeof *rows);

@@ -14,31 +14,36 @@
 
 #include "core/error.h"
 
-enum nwps_category_index { NWPS_CAT_ACTION, NWPS_CAT_MINOR, NWPS_CAT_MODERATE, NWPS_CAT_MAJOR,
-                           NWPS_CAT_COUNT };
+enum nwps_category_index {
+    NWPS_CAT_ACTION,
+    NWPS_CAT_MINOR,
+    NWPS_CAT_MODERATE,
+    NWPS_CAT_MAJOR,
+    NWPS_CAT_COUNT
+};
 
 enum nwps_reach_status {
-    NWPS_REACH_OK = 0,    /* reach_id holds the reachId */
-    NWPS_REACH_NONE,      /* "" / absent / null */
-    NWPS_REACH_INVALID    /* present but not a positive integer; see reach_reason */
+    NWPS_REACH_OK = 0, /* reach_id holds the reachId */
+    NWPS_REACH_NONE,   /* "" / absent / null */
+    NWPS_REACH_INVALID /* present but not a positive integer; see reach_reason */
 };
 
 typedef struct nwps_gauge {
     char lid[32];
     int reach_status;
-    int64_t reach_id;          /* valid when reach_status == NWPS_REACH_OK */
-    char reach_reason[96];     /* why reach_status is INVALID */
+    int64_t reach_id;      /* valid when reach_status == NWPS_REACH_OK */
+    char reach_reason[96]; /* why reach_status is INVALID */
     char name[128];
-    char state[16];            /* state.abbreviation */
-    char rfc[16];              /* rfc.abbreviation */
-    char wfo[16];              /* wfo.abbreviation */
+    char state[16]; /* state.abbreviation */
+    char rfc[16];   /* rfc.abbreviation */
+    char wfo[16];   /* wfo.abbreviation */
     char downstream_lid[32];
-    char forecast_category[32]; /* ForecastFloodCategory, as given */
-    char observed_category[32]; /* ObservedFloodCategory */
+    char forecast_category[32];             /* ForecastFloodCategory, as given */
+    char observed_category[32];             /* ObservedFloodCategory */
     double stage_threshold[NWPS_CAT_COUNT]; /* NAN when undefined (-9999) */
     double flow_threshold[NWPS_CAT_COUNT];
-    char stage_units[16];      /* flood.stageUnits */
-    char flow_units[16];       /* flood.flowUnits */
+    char stage_units[16]; /* flood.stageUnits */
+    char flow_units[16];  /* flood.flowUnits */
     char pedts_observed[16], pedts_forecast[16];
 } nwps_gauge;
 
@@ -47,20 +52,20 @@ typedef struct nwps_gauge {
 int nwps_gauge_parse(const char *json, size_t len, nwps_gauge *out, rnr_error *err);
 
 typedef struct nwps_row {
-    int64_t valid_time;        /* RNR_TIME_MISSING when absent or unparseable */
-    int64_t generated_time;    /* optional: RNR_TIME_MISSING when absent */
-    double primary;            /* NAN when missing */
+    int64_t valid_time;     /* RNR_TIME_MISSING when absent or unparseable */
+    int64_t generated_time; /* optional: RNR_TIME_MISSING when absent */
+    double primary;         /* NAN when missing */
     double secondary;
 } nwps_row;
 
 typedef struct nwps_stageflow {
     char pedts[16];
-    int64_t issued_time;       /* RNR_TIME_MISSING for "" or Go's zero time */
+    int64_t issued_time; /* RNR_TIME_MISSING for "" or Go's zero time */
     char wfo[16];
     char time_zone[64];
     char primary_name[64], primary_units[16];
     char secondary_name[64], secondary_units[16];
-    size_t n;                  /* 0 = "no forecast" / no observations */
+    size_t n; /* 0 = "no forecast" / no observations */
     nwps_row *rows;
 } nwps_stageflow;
 

@@ -44,7 +44,8 @@ double nws_rating_flow(const double *stage, const double *flow, size_t n, double
         while (j < m - 1 && p[j].stage < at)
             j++;
         double ds = p[j].stage - p[j - 1].stage;
-        q = ds > 0 ? p[j - 1].flow + (p[j].flow - p[j - 1].flow) * (at - p[j - 1].stage) / ds : p[j].flow;
+        q = ds > 0 ? p[j - 1].flow + (p[j].flow - p[j - 1].flow) * (at - p[j - 1].stage) / ds
+                   : p[j].flow;
     }
     free(p);
     return q;
@@ -67,7 +68,8 @@ static double row_col(const nwps_row *r, int secondary)
 
 /* Append the (stage, flow m3/s) pairs of s when its other column is a
  * stage in the thresholds' units. */
-static size_t add_pairs(const nwps_stageflow *s, const char *stage_units, double *st, double *fl, size_t n)
+static size_t add_pairs(const nwps_stageflow *s, const char *stage_units, double *st, double *fl,
+                        size_t n)
 {
     double factor;
     int c = s ? flow_col(s, &factor) : -1;
@@ -84,7 +86,8 @@ static size_t add_pairs(const nwps_stageflow *s, const char *stage_units, double
     return n;
 }
 
-static void thresholds(rnr_forecast *fc, const nwps_gauge *g, const nwps_stageflow *f, const nwps_stageflow *o)
+static void thresholds(rnr_forecast *fc, const nwps_gauge *g, const nwps_stageflow *f,
+                       const nwps_stageflow *o)
 {
     double factor = 0;
     int have_factor = nws_flow_factor(g->flow_units, &factor) == 0;

@@ -63,7 +63,8 @@ static int read_reach_id(const json_t *reach, int64_t *id, rnr_error *err)
         if (ok && (*id = strtoll(s, NULL, 10)) > 0)
             return RNR_OK;
     }
-    return rnr_error_set(err, RNR_ERR_INVALID, WHAT ": reach.id is missing or not a positive integer");
+    return rnr_error_set(err, RNR_ERR_INVALID,
+                         WHAT ": reach.id is missing or not a positive integer");
 }
 
 static int read_times(const json_t *arr, rnr_forecast *f, rnr_error *err)
@@ -83,7 +84,8 @@ static int read_flows(const json_t *reach, rnr_forecast *f, rnr_error *err)
 {
     json_t *arr = json_object_get(reach, "secondary_forecast");
     if (!json_is_array(arr))
-        return rnr_error_set(err, RNR_ERR_INVALID, WHAT ": reach.secondary_forecast is not an array");
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             WHAT ": reach.secondary_forecast is not an array");
     if (json_array_size(arr) != f->n)
         return rnr_error_set(err, RNR_ERR_INVALID,
                              WHAT ": reach.secondary_forecast has %zu values for %zu times",
@@ -93,9 +95,9 @@ static int read_flows(const json_t *reach, rnr_forecast *f, rnr_error *err)
     if (opt_str(reach, "secondary_unit", unit, sizeof unit, err))
         return err ? err->code : RNR_ERR_INVALID;
     if (nws_flow_factor(unit, &factor))
-        return rnr_error_set(err, RNR_ERR_INVALID,
-                             WHAT ": reach.secondary_unit \"%s\" is not a flow unit (kcfs, cfs, m3 s-1)",
-                             unit);
+        return rnr_error_set(
+            err, RNR_ERR_INVALID,
+            WHAT ": reach.secondary_unit \"%s\" is not a flow unit (kcfs, cfs, m3 s-1)", unit);
     for (size_t i = 0; i < f->n; i++) {
         json_t *v = json_array_get(arr, i);
         double x = json_is_number(v) ? json_number_value(v) : NAN;
@@ -103,7 +105,8 @@ static int read_flows(const json_t *reach, rnr_forecast *f, rnr_error *err)
             return bad(err, "%s[%zu] is missing", "reach.secondary_forecast", i);
         x *= factor;
         if (!forecast_flow_ok(x))
-            return bad(err, "%s[%zu] is negative or above the physical limit (" RNR_FLOW_MAX_TEXT ")",
+            return bad(err,
+                       "%s[%zu] is negative or above the physical limit (" RNR_FLOW_MAX_TEXT ")",
                        "reach.secondary_forecast", i);
         f->flows[i] = x;
     }
@@ -137,7 +140,8 @@ static int read_observation(const json_t *root, const json_t *reach, rnr_forecas
     if (!v || json_is_null(v))
         return RNR_OK;
     if (!json_is_number(v))
-        return rnr_error_set(err, RNR_ERR_INVALID, WHAT ": reach.latest_observation is not a number");
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             WHAT ": reach.latest_observation is not a number");
     double x = json_number_value(v), factor;
     if (x <= -999)
         return RNR_OK;
@@ -151,9 +155,11 @@ static int read_observation(const json_t *root, const json_t *reach, rnr_forecas
                              WHAT ": reach.latest_obs_units \"%s\" is not a flow unit", unit);
     x *= factor;
     if (!forecast_flow_ok(x))
-        return rnr_error_set(err, RNR_ERR_INVALID,
-                             WHAT ": reach.latest_observation is negative or above the physical limit ("
-                                  RNR_FLOW_MAX_TEXT ")");
+        return rnr_error_set(
+            err, RNR_ERR_INVALID,
+            WHAT
+            ": reach.latest_observation is negative or above the physical limit (" RNR_FLOW_MAX_TEXT
+            ")");
     f->has_observation = 1;
     f->latest_observation = x;
     return opt_time(root, "observation_time", &f->observation_time, err);
@@ -241,8 +247,8 @@ static void put(json_t *o, const char *key, json_t *v, int *fail)
 
 static json_t *build_reach(const rnr_forecast *f, int *fail)
 {
-    json_t *r = json_object(), *times = json_array(), *stages = f->stages ? json_array() : json_null(),
-           *flows = json_array();
+    json_t *r = json_object(), *times = json_array(),
+           *stages = f->stages ? json_array() : json_null(), *flows = json_array();
     if (!r || !times || !stages || !flows) {
         (*fail)++;
         json_decref(times);
@@ -262,8 +268,8 @@ static json_t *build_reach(const rnr_forecast *f, int *fail)
     put(r, "primary_name", json_string(f->primary_name), fail);
     put(r, "primary_forecast", stages, fail);
     put(r, "primary_unit", json_string(f->primary_unit), fail);
-    put(r, "latest_observation", f->has_observation ? real_or_null(f->latest_observation) : json_null(),
-        fail);
+    put(r, "latest_observation",
+        f->has_observation ? real_or_null(f->latest_observation) : json_null(), fail);
     put(r, "latest_obs_units", f->has_observation ? json_string("m3 s-1") : json_null(), fail);
     put(r, "secondary_name", json_string("Flow"), fail);
     put(r, "secondary_forecast", flows, fail);
@@ -285,8 +291,11 @@ int nws_processed_write(const rnr_forecast *f, char **out, rnr_error *err)
     put(o, "reach", build_reach(f, &fail), &fail);
     const struct {
         const char *key, *val;
-    } meta[] = {{"flood_category", f->flood_category}, {"state", f->state}, {"name", f->name},
-                {"rfc", f->rfc}, {"wfo", f->wfo}};
+    } meta[] = {{"flood_category", f->flood_category},
+                {"state", f->state},
+                {"name", f->name},
+                {"rfc", f->rfc},
+                {"wfo", f->wfo}};
     for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
         if (meta[i].val[0])
             put(o, meta[i].key, json_string(meta[i].val), &fail);
@@ -300,8 +309,11 @@ int nws_processed_write(const rnr_forecast *f, char **out, rnr_error *err)
     char *s = fail ? NULL : json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!s)
-        return rnr_error_set(err, fail ? RNR_ERR_INVALID : RNR_ERR_NOMEM,
-                             WHAT ": cannot serialise forecast %s (text not UTF-8, a year outside 1..9999, or no memory)", f->lid);
+        return rnr_error_set(
+            err, fail ? RNR_ERR_INVALID : RNR_ERR_NOMEM,
+            WHAT
+            ": cannot serialise forecast %s (text not UTF-8, a year outside 1..9999, or no memory)",
+            f->lid);
     *out = s;
     return RNR_OK;
 }

@@ -181,12 +181,13 @@ int nws_product_to_message(const nws_product *p, char **out, rnr_error *err)
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "rdf", p->url, "id", p->id,
                           "wmo_collective_id", p->wmo_collective_id ? p->wmo_collective_id : "",
                           "issuing_office", p->issuing_office ? p->issuing_office : "",
-                          "issuance_time", p->issuance_time ? p->issuance_time : "",
-                          "product_code", p->product_code ? p->product_code : "",
-                          "product_name", p->product_name ? p->product_name : "");
+                          "issuance_time", p->issuance_time ? p->issuance_time : "", "product_code",
+                          p->product_code ? p->product_code : "", "product_name",
+                          p->product_name ? p->product_name : "");
     if (!o)
         return rnr_error_set(err, RNR_ERR_INVALID,
-                             "queue message: product %s has a field that is not valid UTF-8", p->id);
+                             "queue message: product %s has a field that is not valid UTF-8",
+                             p->id);
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!s)
@@ -195,8 +196,9 @@ int nws_product_to_message(const nws_product *p, char **out, rnr_error *err)
     return RNR_OK;
 }
 
-static const char *const message_keys[] = {"rdf", "id", "wmo_collective_id", "issuing_office",
-                                           "issuance_time", "product_code", "product_name"};
+static const char *const message_keys[] = {
+    "rdf",           "id",           "wmo_collective_id", "issuing_office",
+    "issuance_time", "product_code", "product_name"};
 
 int nws_product_from_message(const char *json, size_t len, nws_product *out, rnr_error *err)
 {
@@ -227,9 +229,13 @@ int nws_product_from_message(const char *json, size_t len, nws_product *out, rnr
         vals[i] = json_is_string(v) ? json_string_value(v) : "";
     }
     nws_product p = {
-        .url = (char *)vals[0], .id = (char *)vals[1], .wmo_collective_id = (char *)vals[2],
-        .issuing_office = (char *)vals[3], .issuance_time = (char *)vals[4],
-        .product_code = (char *)vals[5], .product_name = (char *)vals[6],
+        .url = (char *)vals[0],
+        .id = (char *)vals[1],
+        .wmo_collective_id = (char *)vals[2],
+        .issuing_office = (char *)vals[3],
+        .issuance_time = (char *)vals[4],
+        .product_code = (char *)vals[5],
+        .product_name = (char *)vals[6],
         .issued = parse_issued(vals[4]),
     };
     if (*vals[4] && p.issued == RNR_TIME_MISSING) {

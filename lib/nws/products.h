@@ -18,16 +18,16 @@ typedef struct nws_product {
     char *url;               /* `@id` / message `rdf`: the URL to GET */
     char *wmo_collective_id; /* "" when absent */
     char *issuing_office;
-    char *issuance_time;     /* the original string, kept for the message */
+    char *issuance_time; /* the original string, kept for the message */
     char *product_code;
     char *product_name;
-    int64_t issued;          /* parsed issuance_time, RNR_TIME_MISSING if bad/absent */
+    int64_t issued; /* parsed issuance_time, RNR_TIME_MISSING if bad/absent */
 } nws_product;
 
 typedef struct nws_product_list {
     size_t n;
-    nws_product *items;      /* sorted by issued, oldest first, stable */
-    size_t skipped;          /* items without id or @id (or not objects) */
+    nws_product *items; /* sorted by issued, oldest first, stable */
+    size_t skipped;     /* items without id or @id (or not objects) */
 } nws_product_list;
 
 /* Parse a /products list ({"@graph": [...]}). Items lacking id/@id are
@@ -54,7 +54,8 @@ int nws_product_from_message(const char *json, size_t len, nws_product *out, rnr
  * send it anywhere else than the NWS API (SSRF): RNR_OK when p->url is an
  * http(s) URL on the origin (scheme, host, port) of nws_base, else
  * RNR_ERR_INVALID naming both origins (credentials masked). */
-int nws_product_check_origin(const nws_product *p, const char *nws_base, rnr_error *err) RNR_WARN_UNUSED;
+int nws_product_check_origin(const nws_product *p, const char *nws_base,
+                             rnr_error *err) RNR_WARN_UNUSED;
 
 /* Extract productText from a /products/{id} body. *text is malloc'd,
  * NUL-terminated, *text_len its length (it may contain NUL bytes).

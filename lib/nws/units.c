@@ -10,10 +10,10 @@ static const struct {
     const char *name;
     int kind;
 } unit_names[] = {
-    {"", NWS_UNIT_STAGE},         {"ft", NWS_UNIT_STAGE},      {"feet", NWS_UNIT_STAGE},
-    {"m", NWS_UNIT_STAGE},        {"kcfs", NWS_UNIT_KCFS},     {"cfs", NWS_UNIT_CFS},
-    {"ft3/s", NWS_UNIT_CFS},      {"m3/s", NWS_UNIT_M3S},      {"m3 s-1", NWS_UNIT_M3S},
-    {"m^3/s", NWS_UNIT_M3S},      {"cms", NWS_UNIT_M3S},
+    {"", NWS_UNIT_STAGE},    {"ft", NWS_UNIT_STAGE},  {"feet", NWS_UNIT_STAGE},
+    {"m", NWS_UNIT_STAGE},   {"kcfs", NWS_UNIT_KCFS}, {"cfs", NWS_UNIT_CFS},
+    {"ft3/s", NWS_UNIT_CFS}, {"m3/s", NWS_UNIT_M3S},  {"m3 s-1", NWS_UNIT_M3S},
+    {"m^3/s", NWS_UNIT_M3S}, {"cms", NWS_UNIT_M3S},
 };
 
 int nws_unit_kind(const char *units)

@@ -14,7 +14,7 @@ enum nws_unit_kind {
     NWS_UNIT_STAGE,       /* ft, m or "": a height, not a flow */
     NWS_UNIT_KCFS,
     NWS_UNIT_CFS,
-    NWS_UNIT_M3S          /* m3/s, "m3 s-1", "cms" */
+    NWS_UNIT_M3S /* m3/s, "m3 s-1", "cms" */
 };
 
 /* Classify a unit string (case-insensitive, surrounding blanks ignored). */

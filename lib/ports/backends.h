@@ -47,7 +47,8 @@ int backend_listen_http(const char *listen, http_handler fn, void *ud, rnr_liste
 int backend_open_invocations(const char *api, rnr_invocations **out, rnr_error *err);
 /* The post-processor's memory in state_dir ({state_dir}/postprocess.db,
  * SQLite), created or brought up to date. */
-int backend_open_pp_state(const char *state_dir, rnr_pp_state **out, rnr_error *err) RNR_WARN_UNUSED;
+int backend_open_pp_state(const char *state_dir, rnr_pp_state **out,
+                          rnr_error *err) RNR_WARN_UNUSED;
 
 /* The backend URLs a deployment's environment names, each malloc'd.
  * queue: RNR_QUEUE_URL, else the RabbitMQ broker of RABBITMQ_ENDPOINT
@@ -63,8 +64,7 @@ int backend_open_pp_state(const char *state_dir, rnr_pp_state **out, rnr_error *
 typedef struct backend_urls {
     char *queue, *cache, *store, *nws, *nwps;
 } backend_urls;
-int backend_urls_from_env(const char *state_dir, backend_urls *out, rnr_error *err)
-    RNR_WARN_UNUSED;
+int backend_urls_from_env(const char *state_dir, backend_urls *out, rnr_error *err) RNR_WARN_UNUSED;
 void backend_urls_clear(backend_urls *u);
 
 /* Copy url into buf with any password in its userinfo replaced by "***"

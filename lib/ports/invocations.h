@@ -12,10 +12,10 @@
 
 typedef struct lambda_invocation {
     char request_id[128];
-    int64_t deadline_ms;      /* epoch milliseconds; 0 when not given */
+    int64_t deadline_ms; /* epoch milliseconds; 0 when not given */
     char function_arn[256];
-    char trace_id[512];       /* Lambda-Runtime-Trace-Id, may be empty */
-    char *event;              /* the event JSON (NUL-terminated) */
+    char trace_id[512]; /* Lambda-Runtime-Trace-Id, may be empty */
+    char *event;        /* the event JSON (NUL-terminated) */
     size_t event_len;
 } lambda_invocation;
 

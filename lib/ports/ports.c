@@ -47,7 +47,10 @@ int queue_get(rnr_queue *q, int timeout_ms, queue_message *out, rnr_error *err)
     return q->ops->get(q->self, timeout_ms, out, err);
 }
 
-int queue_ack(rnr_queue *q, uint64_t tag, rnr_error *err) { return q->ops->ack(q->self, tag, err); }
+int queue_ack(rnr_queue *q, uint64_t tag, rnr_error *err)
+{
+    return q->ops->ack(q->self, tag, err);
+}
 
 int queue_nack(rnr_queue *q, uint64_t tag, int requeue, rnr_error *err)
 {
@@ -84,7 +87,8 @@ int queue_replay_dead(rnr_queue *q, int64_t id, size_t *replayed, rnr_error *err
 {
     *replayed = 0;
     if (!q->ops->replay_dead)
-        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "this queue backend cannot replay dead letters");
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED,
+                             "this queue backend cannot replay dead letters");
     return q->ops->replay_dead(q->self, id, replayed, err);
 }
 
@@ -200,15 +204,16 @@ int store_head(rnr_store *s, const char *key, store_meta *out, rnr_error *err)
     return s->ops->head(s->self, key, out, err);
 }
 
-int store_get_range(rnr_store *s, const char *key, uint64_t off, size_t n, void *buf, store_meta *meta,
-                    rnr_error *err)
+int store_get_range(rnr_store *s, const char *key, uint64_t off, size_t n, void *buf,
+                    store_meta *meta, rnr_error *err)
 {
     store_meta ignored;
     if (!meta)
         meta = &ignored;
     memset(meta, 0, sizeof *meta);
     if (!s->ops->get_range)
-        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: this store cannot read a byte range", key);
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: this store cannot read a byte range",
+                             key);
     return s->ops->get_range(s->self, key, off, n, buf, meta, err);
 }
 
@@ -330,7 +335,10 @@ int nws_source_series(rnr_nws *n, const char *lid, nws_series *out, rnr_error *e
     return n->ops->series(n->self, lid, out, err);
 }
 
-const char *nws_source_products_base(rnr_nws *n) { return n->ops->products_base(n->self); }
+const char *nws_source_products_base(rnr_nws *n)
+{
+    return n->ops->products_base(n->self);
+}
 
 void nws_series_clear(nws_series *s)
 {
@@ -348,7 +356,10 @@ void nws_source_free(rnr_nws *n)
     free(n);
 }
 
-int listener_port(const rnr_listener *l) { return l ? l->ops->port(l->self) : 0; }
+int listener_port(const rnr_listener *l)
+{
+    return l ? l->ops->port(l->self) : 0;
+}
 
 void listener_stop(rnr_listener *l)
 {

@@ -27,7 +27,8 @@ typedef struct pp_rows {
 typedef struct pp_state_ops {
     /* *known: 0 never recorded, 1 recorded but in no uploaded table yet,
      * 2 uploaded; lid gets the recorded rfc_location ("" when none). */
-    int (*lookup)(void *self, const store_object *o, int *known, char *lid, size_t lidn, rnr_error *err);
+    int (*lookup)(void *self, const store_object *o, int *known, char *lid, size_t lidn,
+                  rnr_error *err);
     /* Record o (file_time: its name's time stamp) with its rows, or with
      * none and a note when it could not be read; all or nothing. */
     int (*record)(void *self, const store_object *o, int64_t file_time, const char *lid,
@@ -49,8 +50,10 @@ typedef struct rnr_pp_state {
 int pp_state_lookup(rnr_pp_state *s, const store_object *o, int *known, char *lid, size_t lidn,
                     rnr_error *err) RNR_WARN_UNUSED;
 int pp_state_record(rnr_pp_state *s, const store_object *o, int64_t file_time, const char *lid,
-                    const inundation_row *rows, size_t n, const char *note, rnr_error *err) RNR_WARN_UNUSED;
-int pp_state_load(rnr_pp_state *s, const store_object *o, pp_rows *out, rnr_error *err) RNR_WARN_UNUSED;
+                    const inundation_row *rows, size_t n, const char *note,
+                    rnr_error *err) RNR_WARN_UNUSED;
+int pp_state_load(rnr_pp_state *s, const store_object *o, pp_rows *out,
+                  rnr_error *err) RNR_WARN_UNUSED;
 int pp_state_mark_written(rnr_pp_state *s, rnr_error *err) RNR_WARN_UNUSED;
 void pp_state_prune(rnr_pp_state *s, int64_t cutoff);
 void pp_state_free(rnr_pp_state *s);

@@ -14,31 +14,31 @@
 #include "core/error.h"
 
 typedef struct queue_message {
-    uint64_t tag;        /* delivery tag: valid until ack/nack/dead_letter */
-    char *body;          /* NUL-terminated copy of the body */
+    uint64_t tag; /* delivery tag: valid until ack/nack/dead_letter */
+    char *body;   /* NUL-terminated copy of the body */
     size_t len;
-    int redelivered;     /* the broker delivered it before */
-    int delivery_count;  /* 1 on first delivery; 0 when the backend cannot tell */
-    char *trace_id;      /* the message's trace id (AMQP header X-Amzn-Trace-Id,
+    int redelivered;    /* the broker delivered it before */
+    int delivery_count; /* 1 on first delivery; 0 when the backend cannot tell */
+    char *trace_id;     /* the message's trace id (AMQP header X-Amzn-Trace-Id,
                             SQLite column trace_id), or NULL */
 } queue_message;
 
 typedef struct queue_depth {
     int64_t ready;
-    int64_t unacked;     /* -1 when the backend cannot tell */
-    int64_t dead;        /* messages in the dead-letter queue, -1 when unknown */
+    int64_t unacked; /* -1 when the backend cannot tell */
+    int64_t dead;    /* messages in the dead-letter queue, -1 when unknown */
 } queue_depth;
 
 /* A message the queue gave up on, kept by the backend with its reason. */
 typedef struct queue_dead_entry {
-    int64_t id;            /* the backend's dead-letter id */
-    char *body;            /* NUL-terminated */
+    int64_t id; /* the backend's dead-letter id */
+    char *body; /* NUL-terminated */
     size_t len;
     char *reason;
-    char *trace_id;        /* or NULL */
+    char *trace_id; /* or NULL */
     int delivery_count;
-    int64_t enqueued_at;   /* epoch seconds of the original publish */
-    int64_t dead_at;       /* epoch seconds */
+    int64_t enqueued_at; /* epoch seconds of the original publish */
+    int64_t dead_at;     /* epoch seconds */
 } queue_dead_entry;
 
 typedef struct queue_dead_list {
@@ -47,11 +47,11 @@ typedef struct queue_dead_list {
 } queue_dead_list;
 
 typedef struct queue_publish_opts {
-    const char *trace_id;     /* carried as a header; may be NULL */
+    const char *trace_id;         /* carried as a header; may be NULL */
     const char *const *trace_ids; /* publish_many: message i's trace id (a NULL
                                      array or entry: trace_id) */
-    const char *content_type; /* default application/json */
-    int64_t delay_ms;         /* not delivered before this many ms have passed
+    const char *content_type;     /* default application/json */
+    int64_t delay_ms;             /* not delivered before this many ms have passed
                                  (0: at once); backends may round it up */
 } queue_publish_opts;
 

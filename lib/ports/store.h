@@ -12,9 +12,9 @@
 #include "core/error.h"
 
 typedef struct store_object {
-    char *key;       /* relative to the store root */
+    char *key; /* relative to the store root */
     int64_t size;
-    int64_t mtime;   /* epoch seconds */
+    int64_t mtime; /* epoch seconds */
 } store_object;
 
 typedef struct store_list {
@@ -24,8 +24,8 @@ typedef struct store_list {
 
 /* What a backend says about one object, for caches keyed by version. */
 typedef struct store_meta {
-    int64_t size;     /* the whole object's length in bytes */
-    char etag[128];   /* an opaque version tag (S3's ETag, quotes kept);
+    int64_t size;   /* the whole object's length in bytes */
+    char etag[128]; /* an opaque version tag (S3's ETag, quotes kept);
                          changes whenever the object's bytes change */
 } store_meta;
 
@@ -49,8 +49,8 @@ typedef struct store_ops {
      * when the server answered with the whole object instead (Range not
      * honoured); RNR_ERR_PARSE when it sent another range or fewer bytes.
      * Optional like head. */
-    int (*get_range)(void *self, const char *key, uint64_t off, size_t n, void *buf, store_meta *meta,
-                     rnr_error *err);
+    int (*get_range)(void *self, const char *key, uint64_t off, size_t n, void *buf,
+                     store_meta *meta, rnr_error *err);
 } store_ops;
 
 typedef struct rnr_store {
@@ -68,8 +68,8 @@ int store_delete(rnr_store *s, const char *key, rnr_error *err);
 /* head / get_range through the port; RNR_ERR_UNSUPPORTED naming the key
  * when the backend has no such operation. */
 RNR_WARN_UNUSED int store_head(rnr_store *s, const char *key, store_meta *out, rnr_error *err);
-RNR_WARN_UNUSED int store_get_range(rnr_store *s, const char *key, uint64_t off, size_t n, void *buf,
-                                    store_meta *meta, rnr_error *err);
+RNR_WARN_UNUSED int store_get_range(rnr_store *s, const char *key, uint64_t off, size_t n,
+                                    void *buf, store_meta *meta, rnr_error *err);
 void store_free(rnr_store *s);
 void store_list_clear(store_list *l);
 /* Append one item (key copied); for backends building a listing. */

@@ -57,7 +57,10 @@ void autoscaler_free(autoscaler *a)
     free(a);
 }
 
-void autoscaler_get_state(const autoscaler *a, scaling_state *out) { *out = a->state; }
+void autoscaler_get_state(const autoscaler *a, scaling_state *out)
+{
+    *out = a->state;
+}
 
 static void autoscaler_state_load(autoscaler *a)
 {
@@ -85,8 +88,9 @@ static void autoscaler_state_load(autoscaler *a)
 static int autoscaler_state_save(const autoscaler *a, rnr_error *err)
 {
     char buf[160];
-    int n = snprintf(buf, sizeof buf, "{\"high_streak\":%d,\"low_streak\":%d,\"last_change\":%lld}\n",
-                     a->state.high_streak, a->state.low_streak, (long long)a->state.last_change);
+    int n =
+        snprintf(buf, sizeof buf, "{\"high_streak\":%d,\"low_streak\":%d,\"last_change\":%lld}\n",
+                 a->state.high_streak, a->state.low_streak, (long long)a->state.last_change);
     assert(n > 0 && (size_t)n < sizeof buf);
     int rc = durable_write_file(a->state_path, buf, (size_t)n, NULL, err);
     if (rc != RNR_OK)
@@ -97,7 +101,8 @@ static int autoscaler_state_save(const autoscaler *a, rnr_error *err)
 int autoscaler_use_state_file(autoscaler *a, const char *path, rnr_error *err)
 {
     if (!path || !*path || strlen(path) > 1000)
-        return rnr_error_set(err, RNR_ERR_INVALID, "autoscaler: state file path is empty or too long");
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "autoscaler: state file path is empty or too long");
     char *p = strdup(path);
     if (!p)
         return rnr_error_set(err, RNR_ERR_NOMEM, "autoscaler: out of memory");
@@ -113,11 +118,11 @@ static int autoscaler_publish(autoscaler *a, double backlog, int64_t dead, rnr_e
     metric_dim dims[3] = {{"ClusterName", c->ecs_cluster ? c->ecs_cluster : "rnr"},
                           {"ServiceName", c->ecs_service ? c->ecs_service : "rnr-worker"},
                           {"QueueName", c->queue_name ? c->queue_name : "hml_files"}};
-    int rc = metrics_put(a->metrics, AUTOSCALER_NS, "BacklogPerTask", backlog, "Count", dims, 3,
-                         err);
+    int rc =
+        metrics_put(a->metrics, AUTOSCALER_NS, "BacklogPerTask", backlog, "Count", dims, 3, err);
     if (rc == RNR_OK && dead >= 0)
-        rc = metrics_put(a->metrics, AUTOSCALER_NS, "DeadLetterDepth", (double)dead, "Count",
-                         dims, 3, err);
+        rc = metrics_put(a->metrics, AUTOSCALER_NS, "DeadLetterDepth", (double)dead, "Count", dims,
+                         3, err);
     if (rc != RNR_OK)
         rnr_error_prefix(err, "autoscaler: metric");
     return rc;
@@ -174,8 +179,10 @@ int autoscaler_evaluate(autoscaler *a, int64_t now, autoscaler_result *out, rnr_
         if (autoscaler_state_save(a, &serr) != RNR_OK)
             log_warn("autoscaler", "%s", serr.msg);
     }
-    log_info("autoscaler", "depth=%lld dead=%lld running=%d backlog_per_task=%.2f desired=%d "
-             "(%s)%s", (long long)out->depth, (long long)out->dead, out->running,
+    log_info("autoscaler",
+             "depth=%lld dead=%lld running=%d backlog_per_task=%.2f desired=%d "
+             "(%s)%s",
+             (long long)out->depth, (long long)out->dead, out->running,
              out->decision.backlog_per_worker, out->decision.desired, out->decision.reason,
              out->applied ? " applied" : "");
     if (rc != RNR_OK)

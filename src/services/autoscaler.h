@@ -18,11 +18,11 @@
 typedef struct autoscaler autoscaler;
 
 typedef struct autoscaler_result {
-    int64_t depth;       /* ready + unacked */
-    int64_t dead;        /* dead letters, -1 unknown */
+    int64_t depth; /* ready + unacked */
+    int64_t dead;  /* dead letters, -1 unknown */
     int running;
     scaling_decision decision;
-    int applied;         /* set_desired was called */
+    int applied; /* set_desired was called */
 } autoscaler_result;
 
 /* Borrows queue, fleet and metrics (caller owns them); policy NULL means

@@ -70,8 +70,8 @@ static int env_forcing(int *out, rnr_error *err)
         *out = FORCING_TROUTE;
         return RNR_OK;
     }
-    return rnr_error_set(err, RNR_ERR_CONFIG,
-                         "RNR_FORCING=\"%s\": expected timecorrect or troute", v);
+    return rnr_error_set(err, RNR_ERR_CONFIG, "RNR_FORCING=\"%s\": expected timecorrect or troute",
+                         v);
 }
 
 /* RNR_HYDROFABRIC_FETCH: how a parquet prefix comes from the store,
@@ -83,7 +83,8 @@ static int env_hf_fetch(int *whole, rnr_error *err)
     *whole = v && !strcmp(v, "whole");
     if (!v || *whole || !strcmp(v, "ranged"))
         return RNR_OK;
-    return rnr_error_set(err, RNR_ERR_CONFIG, "RNR_HYDROFABRIC_FETCH=\"%s\": expected ranged or whole", v);
+    return rnr_error_set(err, RNR_ERR_CONFIG,
+                         "RNR_HYDROFABRIC_FETCH=\"%s\": expected ranged or whole", v);
 }
 
 /* RNR_POSTPROCESS_COMPAT: "reference" keeps the reference's table (a row
@@ -99,7 +100,8 @@ static int env_pp_compat(int *out, rnr_error *err)
         *out = 1;
         return RNR_OK;
     }
-    return rnr_error_set(err, RNR_ERR_CONFIG, "RNR_POSTPROCESS_COMPAT=\"%s\": expected merged or reference", v);
+    return rnr_error_set(err, RNR_ERR_CONFIG,
+                         "RNR_POSTPROCESS_COMPAT=\"%s\": expected merged or reference", v);
 }
 
 /* mkdir -p, then the absolute path of dir (malloc'd) in *abs. */
@@ -114,8 +116,8 @@ static int state_dir_prepare(const char *dir, char **abs, rnr_error *err)
             continue;
         *p = '\0';
         if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return rnr_error_set(err, RNR_ERR_CONFIG, "RNR_STATE_DIR: cannot create %s: %s",
-                                 buf, strerror(errno));
+            return rnr_error_set(err, RNR_ERR_CONFIG, "RNR_STATE_DIR: cannot create %s: %s", buf,
+                                 strerror(errno));
         *p = '/';
     }
     if (mkdir(buf, 0755) != 0 && errno != EEXIST)
@@ -167,8 +169,10 @@ static int load_strings(rnr_config *c)
  * been routed. */
 static int check_prefixes(const rnr_config *c, rnr_error *err)
 {
-    const struct { const char *var, *value; } p[] = {
-        {"APP_OUTPUT_S3_KEY", c->output_prefix}, {"POSTPROCESS_OUTPUT_S3_KEY", c->postprocess_prefix}};
+    const struct {
+        const char *var, *value;
+    } p[] = {{"APP_OUTPUT_S3_KEY", c->output_prefix},
+             {"POSTPROCESS_OUTPUT_S3_KEY", c->postprocess_prefix}};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
         int rc = backend_store_check_key(p[i].value, err);
         if (rc != RNR_OK) {
@@ -194,7 +198,8 @@ static int load_numbers(rnr_config *c, rnr_error *err)
     if ((rc = env_long("RNR_POSTPROCESS_WINDOW", 86400, 60, 315360000L, &v, err)))
         return rc;
     c->postprocess_window_s = (int)v;
-    if ((rc = env_forcing(&c->forcing_mode, err)) || (rc = env_pp_compat(&c->postprocess_compat, err)) ||
+    if ((rc = env_forcing(&c->forcing_mode, err)) ||
+        (rc = env_pp_compat(&c->postprocess_compat, err)) ||
         (rc = env_hf_fetch(&c->hydrofabric_whole, err)))
         return rc;
     return env_bool("RNR_PLOTS", 0, &c->write_plots, err);
@@ -236,11 +241,12 @@ int config_load(rnr_config *c, rnr_error *err)
 
 void config_clear(rnr_config *c)
 {
-    char **fields[] = {&c->state_dir, &c->queue_url, &c->queue_name, &c->cache_url,
-                       &c->store_url, &c->output_prefix, &c->postprocess_prefix,
-                       &c->hydrofabric_path, &c->hydrofabric_key, &c->nws_url, &c->nwps_url,
-                       &c->user_agent, &c->metrics_url, &c->ecs_cluster, &c->ecs_service,
-                       &c->mq_broker_name, &c->region, &c->health_file};
+    char **fields[] = {
+        &c->state_dir,       &c->queue_url,     &c->queue_name,         &c->cache_url,
+        &c->store_url,       &c->output_prefix, &c->postprocess_prefix, &c->hydrofabric_path,
+        &c->hydrofabric_key, &c->nws_url,       &c->nwps_url,           &c->user_agent,
+        &c->metrics_url,     &c->ecs_cluster,   &c->ecs_service,        &c->mq_broker_name,
+        &c->region,          &c->health_file};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;
@@ -256,8 +262,9 @@ void config_describe(const rnr_config *c, char *buf, size_t n)
     backend_url_mask(c->queue_url ? c->queue_url : "", q, sizeof q);
     backend_url_mask(c->cache_url ? c->cache_url : "", k, sizeof k);
     backend_url_mask(c->store_url ? c->store_url : "", s, sizeof s);
-    const char *hf = c->hydrofabric_path ? c->hydrofabric_path
-                                         : c->hydrofabric_key ? c->hydrofabric_key : "-";
+    const char *hf = c->hydrofabric_path  ? c->hydrofabric_path
+                     : c->hydrofabric_key ? c->hydrofabric_key
+                                          : "-";
     snprintf(n ? buf : NULL, n,
              "state_dir=%s queue=%s queue_name=%s cache=%s store=%s output=%s hydrofabric=%s "
              "nws=%s nwps=%s forcing=%s plots=%d grace=%ds dedup_ttl=%llds",
@@ -270,8 +277,8 @@ void config_describe(const rnr_config *c, char *buf, size_t n)
 /* The reference's layout: parquet layers under a key prefix, cached in
  * state_dir/hf-<prefix>/ (hf_fetch.c). Errors say HYDROFABRIC_S3_KEY and
  * name the key. */
-static int open_parquet_prefix(const rnr_config *c, rnr_store *store, const char *prefix, hf_db **out,
-                               rnr_error *err)
+static int open_parquet_prefix(const rnr_config *c, rnr_store *store, const char *prefix,
+                               hf_db **out, rnr_error *err)
 {
     char dir[1200], ip[1300];
     snprintf(dir, sizeof dir, "%s/hf-", c->state_dir);

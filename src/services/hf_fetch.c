@@ -30,24 +30,25 @@
 #include <unistd.h>
 
 #define HFF_BLOCK (16u << 10)
-#define HFF_TAIL (64u << 10)  /* fetched at open: the footer of most files */
-#define HFF_HEADER 512        /* map header bytes, then the bitmap */
+#define HFF_TAIL (64u << 10) /* fetched at open: the footer of most files */
+#define HFF_HEADER 512       /* map header bytes, then the bitmap */
 #define HFF_MAX_GET (64u << 20)
 #define HFF_LAYERS 8
 
-static const char *const hff_layers[HFF_LAYERS] = {"network", "flowpaths", "flowpath-attributes", "lakes",
-                                                   "divides", "nexus", "pois", "hydrolocations"};
+static const char *const hff_layers[HFF_LAYERS] = {
+    "network", "flowpaths", "flowpath-attributes", "lakes", "divides",
+    "nexus",   "pois",      "hydrolocations"};
 
 typedef struct hff_obj {
     struct hf_remote *owner;
-    char *key;          /* store key */
-    char *path;         /* the sparse local copy */
+    char *key;  /* store key */
+    char *path; /* the sparse local copy */
     char *map_path;
     int fd, mfd;
-    store_meta meta;    /* ETag and size from the HEAD at open */
+    store_meta meta; /* ETag and size from the HEAD at open */
     size_t nblocks;
-    uint8_t *bits;      /* block b held when bit b is set */
-    int reset;          /* the cache was started over at this open */
+    uint8_t *bits; /* block b held when bit b is set */
+    int reset;     /* the cache was started over at this open */
 } hff_obj;
 
 struct hf_remote {
@@ -104,20 +105,26 @@ static int cache_load(hff_obj *o, rnr_error *err)
     struct stat st;
     size_t mapn = (o->nblocks + 7) / 8;
     int ok = o->meta.etag[0] && pread_all(o->mfd, have, HFF_HEADER, 0) == 0 &&
-             memcmp(have, want, HFF_HEADER) == 0 && pread_all(o->mfd, o->bits, mapn, HFF_HEADER) == 0 &&
-             fstat(o->fd, &st) == 0 && st.st_size == o->meta.size;
+             memcmp(have, want, HFF_HEADER) == 0 &&
+             pread_all(o->mfd, o->bits, mapn, HFF_HEADER) == 0 && fstat(o->fd, &st) == 0 &&
+             st.st_size == o->meta.size;
     if (ok)
         return RNR_OK;
     o->reset = 1;
     memset(o->bits, 0, mapn);
     /* Map first, so no moment has an old bitmap over new data. */
-    if (ftruncate(o->mfd, 0) != 0 || ftruncate(o->fd, 0) != 0 || ftruncate(o->fd, (off_t)o->meta.size) != 0 ||
-        pwrite_all(o->mfd, o->bits, mapn, HFF_HEADER) != 0 || pwrite_all(o->mfd, want, HFF_HEADER, 0) != 0)
+    if (ftruncate(o->mfd, 0) != 0 || ftruncate(o->fd, 0) != 0 ||
+        ftruncate(o->fd, (off_t)o->meta.size) != 0 ||
+        pwrite_all(o->mfd, o->bits, mapn, HFF_HEADER) != 0 ||
+        pwrite_all(o->mfd, want, HFF_HEADER, 0) != 0)
         return sys_error(o->path, "cannot start the cache", err);
     return RNR_OK;
 }
 
-static int held(const hff_obj *o, size_t b) { return o->bits[b / 8] >> (b % 8) & 1; }
+static int held(const hff_obj *o, size_t b)
+{
+    return o->bits[b / 8] >> (b % 8) & 1;
+}
 
 /* Record blocks [b0, b1] as held, after their bytes are on disk. */
 static int mark(hff_obj *o, size_t b0, size_t b1, rnr_error *err)
@@ -132,9 +139,10 @@ static int mark(hff_obj *o, size_t b0, size_t b1, rnr_error *err)
 
 static int changed(const hff_obj *o, const char *now, rnr_error *err)
 {
-    return rnr_error_set(err, RNR_ERR_TRANSIENT,
-                         "%s: the object changed while being read (ETag %s, now %s); restart to read the new one",
-                         o->key, o->meta.etag, now);
+    return rnr_error_set(
+        err, RNR_ERR_TRANSIENT,
+        "%s: the object changed while being read (ETag %s, now %s); restart to read the new one",
+        o->key, o->meta.etag, now);
 }
 
 /* The server ignored Range: take the whole object once, then check that
@@ -152,9 +160,10 @@ static int fetch_whole(hff_obj *o, rnr_error *err)
     struct stat st;
     int rc = store_get_file(r->store, o->key, part, err);
     if (!rc && (stat(part, &st) != 0 || st.st_size != o->meta.size))
-        rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: downloaded %lld bytes, the object has %lld", o->key,
-                           (long long)st.st_size, (long long)o->meta.size);
-    if (!rc && !(rc = store_head(r->store, o->key, &now, err)) && strcmp(now.etag, o->meta.etag) != 0)
+        rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: downloaded %lld bytes, the object has %lld",
+                           o->key, (long long)st.st_size, (long long)o->meta.size);
+    if (!rc && !(rc = store_head(r->store, o->key, &now, err)) &&
+        strcmp(now.etag, o->meta.etag) != 0)
         rc = changed(o, now.etag, err);
     int fd = rc ? -1 : open(part, O_RDWR | O_CLOEXEC);
     if (!rc && (fd < 0 || rename(part, o->path) != 0))
@@ -198,12 +207,13 @@ static int fetch_blocks(hff_obj *o, size_t b0, size_t b1, rnr_error *err)
         rnr_error e2 = {0};
         int hrc = rc && rc != RNR_ERR_UNSUPPORTED ? store_head(r->store, o->key, &now, &e2) : -1;
         if (hrc == RNR_ERR_NOTFOUND || (hrc == RNR_OK && strcmp(now.etag, o->meta.etag) != 0))
-            rc = changed(o, hrc ? "none (deleted)" : now.etag, err); /* a 416 or 404 from a replaced object */
+            rc = changed(o, hrc ? "none (deleted)" : now.etag,
+                         err); /* a 416 or 404 from a replaced object */
         if (!rc && m.etag[0] && strcmp(m.etag, o->meta.etag) != 0)
             rc = changed(o, m.etag, err);
         else if (!rc && m.size >= 0 && m.size != o->meta.size)
-            rc = rnr_error_set(err, RNR_ERR_TRANSIENT, "%s: the object is now %lld bytes, was %lld", o->key,
-                               (long long)m.size, (long long)o->meta.size);
+            rc = rnr_error_set(err, RNR_ERR_TRANSIENT, "%s: the object is now %lld bytes, was %lld",
+                               o->key, (long long)m.size, (long long)o->meta.size);
         if (!rc && pwrite_all(o->fd, buf, n, at) != 0)
             rc = sys_error(o->path, "cannot write the cache", err);
         r->bytes += rc ? 0 : n;
@@ -219,7 +229,8 @@ static int cache_read(void *ctx, uint64_t off, size_t n, uint8_t *buf, rnr_error
     hff_obj *o = ctx;
     if (off > (uint64_t)o->meta.size || n > (uint64_t)o->meta.size - off)
         return rnr_error_set(err, RNR_ERR_PARSE, "%s: truncated (bytes %llu-%llu of %lld)", o->key,
-                             (unsigned long long)off, (unsigned long long)(off + n), (long long)o->meta.size);
+                             (unsigned long long)off, (unsigned long long)(off + n),
+                             (long long)o->meta.size);
     if (n == 0)
         return RNR_OK;
     size_t b0 = (size_t)(off / HFF_BLOCK), b1 = (size_t)((off + n - 1) / HFF_BLOCK);
@@ -286,8 +297,8 @@ static char *join3(const char *a, const char *b, const char *c)
 
 /* HEAD one layer; open (or start) its cache and make sure the tail is in
  * it. An absent layer leaves o unused and its old local files removed. */
-static int obj_open(struct hf_remote *r, hff_obj *o, const char *prefix, const char *layer, int required,
-                    rnr_error *err)
+static int obj_open(struct hf_remote *r, hff_obj *o, const char *prefix, const char *layer,
+                    int required, rnr_error *err)
 {
     o->owner = r;
     o->fd = o->mfd = -1;
@@ -361,10 +372,12 @@ static void remote_free(void *ctx)
  * published. */
 static int fetch_index(rnr_store *s, const char *prefix, const char *ip, int *have, rnr_error *err)
 {
-    char *key = join3(prefix, "/rnr.rnrindex", ""), *tagp = join3(ip, ".etag", ""), *part = join3(ip, ".part", "");
+    char *key = join3(prefix, "/rnr.rnrindex", ""), *tagp = join3(ip, ".etag", ""),
+         *part = join3(ip, ".part", "");
     store_meta m;
     char old[160] = "";
-    int rc = key && tagp && part ? store_head(s, key, &m, err) : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+    int rc = key && tagp && part ? store_head(s, key, &m, err)
+                                 : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     *have = rc == RNR_OK;
     if (rc == RNR_ERR_NOTFOUND) {
         rnr_error_clear(err);
@@ -382,7 +395,8 @@ static int fetch_index(rnr_store *s, const char *prefix, const char *ip, int *ha
         fclose(f);
     }
     if (*have && !rc && (strcmp(old, m.etag) != 0 || access(ip, R_OK) != 0)) {
-        log_info("hydrofabric", "downloading the published index %s (%lld bytes)", key, (long long)m.size);
+        log_info("hydrofabric", "downloading the published index %s (%lld bytes)", key,
+                 (long long)m.size);
         unlink(tagp);
         rc = store_get_file(s, key, part, err);
         if (!rc && rename(part, ip) != 0)
@@ -400,7 +414,8 @@ static int fetch_index(rnr_store *s, const char *prefix, const char *ip, int *ha
     return rc;
 }
 
-int hf_fetch_ranged(rnr_store *s, const char *prefix, const char *dir, const char *ip, hf_db **out, rnr_error *err)
+int hf_fetch_ranged(rnr_store *s, const char *prefix, const char *dir, const char *ip, hf_db **out,
+                    rnr_error *err)
 {
     *out = NULL;
     struct hf_remote *r = calloc(1, sizeof *r);
@@ -434,7 +449,8 @@ int hf_fetch_ranged(rnr_store *s, const char *prefix, const char *dir, const cha
     return hf_open_source(dir, ip, &src, out, err);
 }
 
-int hf_fetch_whole(rnr_store *store, const char *prefix, const char *dir, const char *ip, rnr_error *err)
+int hf_fetch_whole(rnr_store *store, const char *prefix, const char *dir, const char *ip,
+                   rnr_error *err)
 {
     char want[600];
     snprintf(want, sizeof want, "%s/", prefix);
@@ -462,7 +478,8 @@ int hf_fetch_whole(rnr_store *store, const char *prefix, const char *dir, const 
         if (stat(local, &st) == 0 && (int64_t)st.st_size == o->size)
             continue;
         snprintf(part, sizeof part, "%s.part", local);
-        log_info("hydrofabric", "downloading hydrofabric key=%s (%lld bytes)", key, (long long)o->size);
+        log_info("hydrofabric", "downloading hydrofabric key=%s (%lld bytes)", key,
+                 (long long)o->size);
         rc = store_get_file(store, key, part, err);
         if (!rc && rename(part, local) != 0)
             rc = sys_error(local, "cannot rename", err);

@@ -13,11 +13,11 @@
  * "<prefix>/rnr.rnrindex"), and open the hydrofabric. The store must
  * outlive *out: flowpath geometry is fetched when first asked for. Errors
  * name the key: "<prefix>/lakes.parquet: missing file". */
-RNR_WARN_UNUSED int hf_fetch_ranged(rnr_store *s, const char *prefix, const char *dir, const char *ip, hf_db **out,
-                                    rnr_error *err);
+RNR_WARN_UNUSED int hf_fetch_ranged(rnr_store *s, const char *prefix, const char *dir,
+                                    const char *ip, hf_db **out, rnr_error *err);
 /* Download the layers under prefix whole into dir (kept while the listed
  * size matches) and make the index ip; the caller then opens dir. */
-RNR_WARN_UNUSED int hf_fetch_whole(rnr_store *s, const char *prefix, const char *dir, const char *ip,
-                                   rnr_error *err);
+RNR_WARN_UNUSED int hf_fetch_whole(rnr_store *s, const char *prefix, const char *dir,
+                                   const char *ip, rnr_error *err);
 
 #endif

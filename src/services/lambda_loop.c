@@ -37,8 +37,9 @@ static int report_init_failure(rnr_invocations *rt, const rnr_error *cause, rnr_
 }
 
 /* One invocation: returns the handler's time in ms through *handler_ms. */
-static int serve_one(rnr_invocations *rt, const lambda_handler *h, void *ctx, lambda_invocation *inv,
-                     lambda_loop_stats *st, int64_t *handler_ms, rnr_error *err)
+static int serve_one(rnr_invocations *rt, const lambda_handler *h, void *ctx,
+                     lambda_invocation *inv, lambda_loop_stats *st, int64_t *handler_ms,
+                     rnr_error *err)
 {
     log_set_trace_id(inv->trace_id[0] ? inv->trace_id : NULL);
     if (inv->trace_id[0])
@@ -46,7 +47,8 @@ static int serve_one(rnr_invocations *rt, const lambda_handler *h, void *ctx, la
     else
         unsetenv("_X_AMZN_TRACE_ID");
     log_context_set("request_id", inv->request_id);
-    log_event(LOG_INFO, "lambda", "invocation", "invocation {request_id} handler={handler} remaining_ms={remaining_ms}",
+    log_event(LOG_INFO, "lambda", "invocation",
+              "invocation {request_id} handler={handler} remaining_ms={remaining_ms}",
               LOG_STR("request_id", inv->request_id), LOG_STR("handler", h->name),
               LOG_INT("remaining_ms", lambda_remaining_ms(inv)));
     char *result = NULL;
@@ -56,15 +58,17 @@ static int serve_one(rnr_invocations *rt, const lambda_handler *h, void *ctx, la
     *handler_ms = time_mono_ms() - t0;
     int prc;
     if (rc == RNR_OK) {
-        prc = invocations_respond(rt, inv->request_id, result ? result : "{\"status\":\"ok\"}", err);
+        prc =
+            invocations_respond(rt, inv->request_id, result ? result : "{\"status\":\"ok\"}", err);
     } else {
         char type[64];
         snprintf(type, sizeof type, "rnr.%s", rnr_code_name(rc));
-        log_event(LOG_ERROR, "lambda", "invocation_failed", "invocation {request_id} failed: {error}",
-                  LOG_STR("request_id", inv->request_id), LOG_STR("error", herr.msg),
-                  LOG_INT("duration_ms", *handler_ms));
+        log_event(LOG_ERROR, "lambda", "invocation_failed",
+                  "invocation {request_id} failed: {error}", LOG_STR("request_id", inv->request_id),
+                  LOG_STR("error", herr.msg), LOG_INT("duration_ms", *handler_ms));
         st->failures++;
-        prc = invocations_fail(rt, inv->request_id, type, herr.msg[0] ? herr.msg : rnr_code_name(rc), err);
+        prc = invocations_fail(rt, inv->request_id, type,
+                               herr.msg[0] ? herr.msg : rnr_code_name(rc), err);
     }
     free(result);
     /* The ids belong to this invocation only. */

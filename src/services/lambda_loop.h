@@ -31,10 +31,10 @@ typedef struct lambda_loop_opts {
 } lambda_loop_opts;
 
 typedef struct lambda_loop_stats {
-    int64_t init_ms;          /* process start -> first /next request */
+    int64_t init_ms; /* process start -> first /next request */
     int invocations;
     int failures;
-    double overhead_ms;       /* mean per invocation: loop time minus handler time */
+    double overhead_ms; /* mean per invocation: loop time minus handler time */
 } lambda_loop_stats;
 
 /* Returns RNR_OK after max_invocations, or the error that ended the loop

@@ -16,12 +16,30 @@
 #define MC_MAX_COLS 64
 #define MC_SHOW 10
 
-enum { IN_DT, IN_QUP, IN_QUC, IN_QDP, IN_QL, IN_DX, IN_BW, IN_TW, IN_TWCC, IN_N, IN_NCC, IN_CS, IN_S0,
-       IN_VELP, IN_DEPTHP, IN_QJ0, N_IN };
+enum {
+    IN_DT,
+    IN_QUP,
+    IN_QUC,
+    IN_QDP,
+    IN_QL,
+    IN_DX,
+    IN_BW,
+    IN_TW,
+    IN_TWCC,
+    IN_N,
+    IN_NCC,
+    IN_CS,
+    IN_S0,
+    IN_VELP,
+    IN_DEPTHP,
+    IN_QJ0,
+    N_IN
+};
 enum { OUT_QDC, OUT_VELC, OUT_DEPTHC, OUT_CK, OUT_CN, OUT_X, OUT_QJ0, N_OUT };
 
-static const char *const in_names[N_IN] = {"dt", "qup", "quc", "qdp", "ql", "dx", "bw", "tw", "twcc",
-                                           "n", "ncc", "cs", "s0", "velp", "depthp", "qj0_in"};
+static const char *const in_names[N_IN] = {"dt", "qup",  "quc",    "qdp",   "ql",  "dx",
+                                           "bw", "tw",   "twcc",   "n",     "ncc", "cs",
+                                           "s0", "velp", "depthp", "qj0_in"};
 static const char *const out_names[N_OUT] = {"qdc", "velc", "depthc", "ck", "cn", "X", "qj0_out"};
 
 typedef struct mc_eval {
@@ -53,7 +71,8 @@ static int same_float(float a, float b)
     return (isnan(a) && isnan(b)) || bits_of(a) == bits_of(b);
 }
 
-static void report_fail(mc_eval *ev, const char *id, const char *field, const char *want, const char *got)
+static void report_fail(mc_eval *ev, const char *id, const char *field, const char *want,
+                        const char *got)
 {
     ev->failed++;
     if (ev->shown++ < MC_SHOW)
@@ -91,12 +110,14 @@ static void eval_row(mc_eval *ev, char **f, int nf)
     float v[N_IN];
     for (int i = 0; i < N_IN; i++) {
         if (ev->col_in[i] >= nf || parse_f(f[ev->col_in[i]], &v[i]) != 0) {
-            report_fail(ev, id, in_names[i], "a number", ev->col_in[i] < nf ? f[ev->col_in[i]] : "(missing)");
+            report_fail(ev, id, in_names[i], "a number",
+                        ev->col_in[i] < nf ? f[ev->col_in[i]] : "(missing)");
             return;
         }
     }
-    mc_inputs in = {v[IN_DT], v[IN_QUP], v[IN_QUC], v[IN_QDP], v[IN_QL], v[IN_DX], v[IN_BW], v[IN_TW],
-                    v[IN_TWCC], v[IN_N], v[IN_NCC], v[IN_CS], v[IN_S0], v[IN_VELP], v[IN_DEPTHP], 0.0f, 0.0f};
+    mc_inputs in = {v[IN_DT], v[IN_QUP],  v[IN_QUC],    v[IN_QDP], v[IN_QL],  v[IN_DX],
+                    v[IN_BW], v[IN_TW],   v[IN_TWCC],   v[IN_N],   v[IN_NCC], v[IN_CS],
+                    v[IN_S0], v[IN_VELP], v[IN_DEPTHP], 0.0f,      0.0f};
     mc_state st = {v[IN_QJ0]};
     mc_outputs out;
     rnr_error err = {0, ""};
@@ -123,7 +144,8 @@ static void eval_row(mc_eval *ev, char **f, int nf)
         char gs[40];
         snprintf(gs, sizeof gs, "%.9g", (double)got[i]);
         if (ev->col_out[i] >= nf || parse_f(f[ev->col_out[i]], &want) != 0) {
-            report_fail(ev, id, out_names[i], ev->col_out[i] < nf ? f[ev->col_out[i]] : "(missing)", gs);
+            report_fail(ev, id, out_names[i], ev->col_out[i] < nf ? f[ev->col_out[i]] : "(missing)",
+                        gs);
             return;
         }
         if (!same_float(want, got[i])) {

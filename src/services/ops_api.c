@@ -29,13 +29,13 @@ struct ops_api {
     char *out_prefix, *pp_prefix, *tmp_dir;
     pthread_mutex_t mu;
     char *status;
-    char *config;      /* the /api/config document */
+    char *config; /* the /api/config document */
     cached *c;
     size_t nc, capc;
 };
 
-int ops_api_new(rnr_store *store, const char *output_prefix, const char *postprocess_prefix, const char *tmp_dir,
-                ops_api **out, rnr_error *err)
+int ops_api_new(rnr_store *store, const char *output_prefix, const char *postprocess_prefix,
+                const char *tmp_dir, ops_api **out, rnr_error *err)
 {
     *out = NULL;
     ops_api *a = calloc(1, sizeof *a);
@@ -84,10 +84,11 @@ int ops_api_set_map_tiles(ops_api *a, const char *tpl, rnr_error *err)
     if (!tpl || !*tpl)
         return RNR_OK;
     if (!tiles_ok(tpl))
-        return rnr_error_set(err, RNR_ERR_CONFIG,
-                             "RNR_MAP_TILES '%.200s': expected an http(s) URL with {z}, {x} and {y} once each, "
-                             "e.g. https://tile.example.org/{z}/{x}/{y}.png",
-                             tpl);
+        return rnr_error_set(
+            err, RNR_ERR_CONFIG,
+            "RNR_MAP_TILES '%.200s': expected an http(s) URL with {z}, {x} and {y} once each, "
+            "e.g. https://tile.example.org/{z}/{x}/{y}.png",
+            tpl);
     json_t *j = json_pack("{s:s}", "map_tiles", tpl);
     char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
@@ -147,7 +148,8 @@ static int output_lid(const char *prefix, const char *key, char *lid, size_t n)
         return 0;
     const char *file = slash + 1;
     size_t fl = strlen(file);
-    if (strncmp(file, "troute_output_", 14) != 0 || fl < 18 || strcmp(file + fl - 3, ".nc") != 0 || strchr(file, '/'))
+    if (strncmp(file, "troute_output_", 14) != 0 || fl < 18 || strcmp(file + fl - 3, ".nc") != 0 ||
+        strchr(file, '/'))
         return 0;
     memcpy(lid, l, (size_t)(slash - l));
     lid[slash - l] = '\0';
@@ -189,7 +191,8 @@ static json_t *points(const int64_t *times, const float *flows, size_t n)
     json_t *a = json_array();
     for (size_t k = 0; k < n; k++)
         if (isfinite(flows[k]))
-            json_array_append_new(a, json_pack("{s:o,s:f}", "time", iso(times[k]), "flow_m3s", (double)flows[k]));
+            json_array_append_new(
+                a, json_pack("{s:o,s:f}", "time", iso(times[k]), "flow_m3s", (double)flows[k]));
     return a;
 }
 
@@ -200,7 +203,8 @@ static json_t *thresholds(const nc_table *t)
     json_t *a = json_array();
     for (int i = 0; i < 4; i++)
         if (isfinite(t->flood_flow[i]))
-            json_array_append_new(a, json_pack("{s:s,s:f}", "category", cat[i], "flow_m3s", t->flood_flow[i]));
+            json_array_append_new(
+                a, json_pack("{s:s,s:f}", "category", cat[i], "flow_m3s", t->flood_flow[i]));
     return a;
 }
 
@@ -211,23 +215,26 @@ static int summarise(const char *lid, const char *key, const nc_table *t, cached
         return RNR_ERR_PARSE;
     float peak, out_peak;
     size_t at = seg_peak(t, 0, &peak), out_at = seg_peak(t, t->nseg - 1, &out_peak);
-    c->summary = json_pack("{s:s,s:s,s:s,s:s,s:o,s:f,s:o,s:f,s:o,s:s,s:I,s:I,s:I,s:I}", "lid", lid, "name", t->name,
-                           "state", t->state, "status", t->max_status, "reference_time", iso(t->reference_time),
-                           "peak_flow_m3s", (double)peak, "peak_time", iso(t->times[at]), "outlet_peak_flow_m3s",
-                           (double)out_peak, "outlet_peak_time", iso(t->times[out_at]), "output_key", key,
-                           "segments", (json_int_t)t->nseg, "reach_id", (json_int_t)t->rfc_reach_id,
-                           "stream_order", (json_int_t)t->stream_order, "origin_feature_id",
-                           (json_int_t)t->feature_ids[0]);
+    c->summary = json_pack(
+        "{s:s,s:s,s:s,s:s,s:o,s:f,s:o,s:f,s:o,s:s,s:I,s:I,s:I,s:I}", "lid", lid, "name", t->name,
+        "state", t->state, "status", t->max_status, "reference_time", iso(t->reference_time),
+        "peak_flow_m3s", (double)peak, "peak_time", iso(t->times[at]), "outlet_peak_flow_m3s",
+        (double)out_peak, "outlet_peak_time", iso(t->times[out_at]), "output_key", key, "segments",
+        (json_int_t)t->nseg, "reach_id", (json_int_t)t->rfc_reach_id, "stream_order",
+        (json_int_t)t->stream_order, "origin_feature_id", (json_int_t)t->feature_ids[0]);
     json_t *times = json_array();
     for (size_t k = 0; k < t->ntime; k++)
         json_array_append_new(times, iso(t->times[k]));
-    c->series = json_pack("{s:s,s:o,s:I,s:I,s:o,s:o,s:s}", "lid", lid, "time", times, "origin_feature_id",
-                          (json_int_t)t->feature_ids[0], "outlet_feature_id",
-                          (json_int_t)t->feature_ids[t->nseg - 1], "flow_origin_m3s", flow_array(t, 0),
-                          "flow_outlet_m3s", flow_array(t, t->nseg - 1), "units", "m3 s-1");
+    c->series =
+        json_pack("{s:s,s:o,s:I,s:I,s:o,s:o,s:s}", "lid", lid, "time", times, "origin_feature_id",
+                  (json_int_t)t->feature_ids[0], "outlet_feature_id",
+                  (json_int_t)t->feature_ids[t->nseg - 1], "flow_origin_m3s", flow_array(t, 0),
+                  "flow_outlet_m3s", flow_array(t, t->nseg - 1), "units", "m3 s-1");
     if (c->series) {
-        json_object_set_new(c->series, "rfc_forecast", points(t->fcst_times, t->fcst_flows, t->n_fcst));
-        json_object_set_new(c->series, "observations", points(t->obs_times, t->obs_flows, t->n_obs));
+        json_object_set_new(c->series, "rfc_forecast",
+                            points(t->fcst_times, t->fcst_flows, t->n_fcst));
+        json_object_set_new(c->series, "observations",
+                            points(t->obs_times, t->obs_flows, t->n_obs));
         json_object_set_new(c->series, "thresholds", thresholds(t));
     }
     return c->summary && c->series ? RNR_OK : RNR_ERR_NOMEM;
@@ -292,7 +299,8 @@ static json_t *latest_outputs(ops_api *a, rnr_error *err)
             continue;
         json_t *cur = json_object_get(best, lid);
         if (!cur || strcmp(json_string_value(json_array_get(cur, 0)), l.items[i].key) < 0)
-            json_object_set_new(best, lid, json_pack("[s,I]", l.items[i].key, (json_int_t)l.items[i].mtime));
+            json_object_set_new(best, lid,
+                                json_pack("[s,I]", l.items[i].key, (json_int_t)l.items[i].mtime));
     }
     store_list_clear(&l);
     return best;

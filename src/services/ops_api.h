@@ -24,8 +24,8 @@ typedef struct ops_api ops_api;
 
 /* store is used only by the API (from the HTTP thread) and is closed by
  * ops_api_free; tmp_dir holds downloaded outputs. */
-int ops_api_new(rnr_store *store, const char *output_prefix, const char *postprocess_prefix, const char *tmp_dir,
-                ops_api **out, rnr_error *err) RNR_WARN_UNUSED;
+int ops_api_new(rnr_store *store, const char *output_prefix, const char *postprocess_prefix,
+                const char *tmp_dir, ops_api **out, rnr_error *err) RNR_WARN_UNUSED;
 /* Answer path if it is one of the API's; returns 0 when it is not. */
 int ops_api_handle(ops_api *a, const char *path, http_reply *r);
 /* Give the page a basemap: an http(s) URL template with {z}, {x} and

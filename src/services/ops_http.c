@@ -22,7 +22,8 @@ struct ops_http {
 static void health_reply(http_reply *r, int ok, double age)
 {
     char buf[128];
-    snprintf(buf, sizeof buf, "{\"status\":\"%s\",\"heartbeat_age_seconds\":%.3f}", ok ? "ok" : "stale", age);
+    snprintf(buf, sizeof buf, "{\"status\":\"%s\",\"heartbeat_age_seconds\":%.3f}",
+             ok ? "ok" : "stale", age);
     http_reply_text(r, ok ? 200 : 503, "application/json", buf);
 }
 
@@ -33,8 +34,9 @@ static void on_request(void *ud, const char *path, http_reply *r)
         double age = (double)(time_mono_ms() - atomic_load(&o->last_beat_ms)) / 1000.0;
         struct stat st;
         if (o->o.health_file)
-            age = stat(o->o.health_file, &st) == 0 ? (double)(time_now_ms() - (int64_t)st.st_mtime * 1000) / 1000.0
-                                                   : 1e9;
+            age = stat(o->o.health_file, &st) == 0
+                      ? (double)(time_now_ms() - (int64_t)st.st_mtime * 1000) / 1000.0
+                      : 1e9;
         int ok = age * 1000.0 <= (double)o->max_age_ms;
         health_reply(r, ok, age);
     } else if (strcmp(path, "/readyz") == 0) {
@@ -77,7 +79,10 @@ int ops_http_start(const ops_http_opts *opts, ops_http **out, rnr_error *err)
     return RNR_OK;
 }
 
-int ops_http_port(const ops_http *o) { return o ? listener_port(o->srv) : 0; }
+int ops_http_port(const ops_http *o)
+{
+    return o ? listener_port(o->srv) : 0;
+}
 
 void ops_http_beat(ops_http *o)
 {

@@ -20,12 +20,12 @@ typedef struct ops_http ops_http;
 typedef int (*ops_http_route)(void *ud, const char *path, http_reply *reply);
 
 typedef struct ops_http_opts {
-    const char *listen;        /* "127.0.0.1:9100"; ":PORT" is loopback */
-    prom_registry *metrics;    /* may be NULL (empty /metrics); must outlive the server */
-    int max_age_s;             /* /healthz goes stale after this long without a beat */
-    const char *health_file;   /* when set, the beat is this file's mtime (the worker's
+    const char *listen;      /* "127.0.0.1:9100"; ":PORT" is loopback */
+    prom_registry *metrics;  /* may be NULL (empty /metrics); must outlive the server */
+    int max_age_s;           /* /healthz goes stale after this long without a beat */
+    const char *health_file; /* when set, the beat is this file's mtime (the worker's
                                   heartbeat touches it only while it makes progress) */
-    ops_http_route route;      /* may be NULL */
+    ops_http_route route;    /* may be NULL */
     void *route_ud;
     /* Called before /metrics is rendered, to refresh the registry from
      * durable state (a stats file); may be NULL. */

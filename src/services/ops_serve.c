@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int route(void *ud, const char *path, http_reply *r) { return ops_api_handle(ud, path, r); }
+static int route(void *ud, const char *path, http_reply *r)
+{
+    return ops_api_handle(ud, path, r);
+}
 
 /* Queue depth and the newest dead letters into the status document and
  * the queue gauges. A queue that cannot be read is shown as unknown. */
@@ -25,11 +28,12 @@ static void refresh(rnr_queue *q, ops_api *api, prom_registry *m)
     queue_dead_list l = {0};
     if (q && queue_list_dead(q, 5, &l, &err) == RNR_OK) {
         for (size_t i = 0; i < l.n; i++)
-            json_array_append_new(dead, json_string(l.items[i].reason ? l.items[i].reason : "(no reason)"));
+            json_array_append_new(
+                dead, json_string(l.items[i].reason ? l.items[i].reason : "(no reason)"));
         queue_dead_list_clear(&l);
     }
-    json_t *queue = ok ? json_pack("{s:I,s:I,s:I}", "ready", (json_int_t)d.ready, "in_flight", (json_int_t)d.unacked,
-                                   "dead", (json_int_t)d.dead)
+    json_t *queue = ok ? json_pack("{s:I,s:I,s:I}", "ready", (json_int_t)d.ready, "in_flight",
+                                   (json_int_t)d.unacked, "dead", (json_int_t)d.dead)
                        : json_pack("{s:n,s:n,s:n}", "ready", "in_flight", "dead");
     json_t *st = json_pack("{s:o,s:o,s:{}}", "queue", queue, "dead_letters", dead, "last_cycles");
     char *txt = json_dumps(st, JSON_COMPACT);
@@ -37,10 +41,12 @@ static void refresh(rnr_queue *q, ops_api *api, prom_registry *m)
     free(txt);
     json_decref(st);
     if (ok) {
-        (void)prom_gauge_set(m, "rnr_queue_ready", "Messages ready in the work queue", NULL, 0, (double)d.ready);
-        (void)prom_gauge_set(m, "rnr_queue_in_flight", "Messages delivered and not yet acked", NULL, 0,
-                             (double)d.unacked);
-        (void)prom_gauge_set(m, "rnr_queue_dead", "Messages in the dead-letter queue", NULL, 0, (double)d.dead);
+        (void)prom_gauge_set(m, "rnr_queue_ready", "Messages ready in the work queue", NULL, 0,
+                             (double)d.ready);
+        (void)prom_gauge_set(m, "rnr_queue_in_flight", "Messages delivered and not yet acked", NULL,
+                             0, (double)d.unacked);
+        (void)prom_gauge_set(m, "rnr_queue_dead", "Messages in the dead-letter queue", NULL, 0,
+                             (double)d.dead);
     }
 }
 
@@ -61,9 +67,10 @@ int ops_serve_run(const rnr_config *cfg, const ops_serve_opts *o, rnr_error *err
     ops_api *api = NULL;
     ops_http *http = NULL;
     prom_registry *m = prom_new();
-    int rc = m ? backend_open_store(cfg->store_url, &store, err) : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
-    if (rc == RNR_OK && (rc = ops_api_new(store, cfg->output_prefix, cfg->postprocess_prefix, cfg->state_dir, &api,
-                                          err)) != RNR_OK)
+    int rc = m ? backend_open_store(cfg->store_url, &store, err)
+               : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+    if (rc == RNR_OK && (rc = ops_api_new(store, cfg->output_prefix, cfg->postprocess_prefix,
+                                          cfg->state_dir, &api, err)) != RNR_OK)
         store_free(store);
     if (rc == RNR_OK)
         rc = ops_api_set_map_tiles(api, o->map_tiles, err);
@@ -72,7 +79,10 @@ int ops_serve_run(const rnr_config *cfg, const ops_serve_opts *o, rnr_error *err
         q = NULL;
     }
     if (rc == RNR_OK)
-        rc = ops_http_start(&(ops_http_opts){.listen = o->listen, .metrics = m, .max_age_s = 30, .route = route,
+        rc = ops_http_start(&(ops_http_opts){.listen = o->listen,
+                                             .metrics = m,
+                                             .max_age_s = 30,
+                                             .route = route,
                                              .route_ud = api},
                             &http, err);
     if (rc == RNR_OK && o->port_file)

@@ -12,9 +12,9 @@
 #include "services/config.h"
 
 typedef struct ops_serve_opts {
-    const char *listen;                /* HOST:PORT; loopback unless the caller says otherwise */
-    const char *port_file;             /* write the bound port here once serving (may be NULL) */
-    const char *map_tiles;             /* the page's basemap URL template (RNR_MAP_TILES), or NULL */
+    const char *listen;    /* HOST:PORT; loopback unless the caller says otherwise */
+    const char *port_file; /* write the bound port here once serving (may be NULL) */
+    const char *map_tiles; /* the page's basemap URL template (RNR_MAP_TILES), or NULL */
     const volatile sig_atomic_t *stop; /* set by SIGTERM/SIGINT */
 } ops_serve_opts;
 

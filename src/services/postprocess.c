@@ -61,7 +61,8 @@ int postprocess_new_store(const rnr_config *cfg, rnr_store *store, postprocess *
     if (rc == RNR_OK)
         rc = config_open_hydrofabric(pp->cfg, pp->store, &pp->hf, err);
     if (rc == RNR_OK && !*hf_crs(pp->hf))
-        log_warn("postprocess", "the hydrofabric does not state its CRS; the GeoJSON assumes EPSG:5070");
+        log_warn("postprocess",
+                 "the hydrofabric does not state its CRS; the GeoJSON assumes EPSG:5070");
     if (rc == RNR_OK)
         rc = pp_geom_new(pp->hf, hf_crs(pp->hf), &pp->geom, err);
     if (rc == RNR_OK)
@@ -179,8 +180,9 @@ static int pp_ingest(postprocess *pp, const store_object *o, int64_t file_time, 
     rnr_error e;
     if (store_get_file(pp->store, o->key, tmp, &e) != RNR_OK) {
         unlink(tmp);
-        log_event(LOG_WARN, "postprocess", "download_failed", "download {key}: {error}; tried again next run",
-                  LOG_STR("key", o->key), LOG_STR("error", e.msg));
+        log_event(LOG_WARN, "postprocess", "download_failed",
+                  "download {key}: {error}; tried again next run", LOG_STR("key", o->key),
+                  LOG_STR("error", e.msg));
         return RNR_OK;
     }
     nc_table *t = NULL;
@@ -209,7 +211,8 @@ static int pp_ingest(postprocess *pp, const store_object *o, int64_t file_time, 
 /* ---- the tables of the window ----------------------------------------------- */
 
 /* o's remembered rows, stamped with this run's update time. */
-static int pp_rows_load(postprocess *pp, const store_object *o, int64_t now, pp_rows *rs, rnr_error *err)
+static int pp_rows_load(postprocess *pp, const store_object *o, int64_t now, pp_rows *rs,
+                        rnr_error *err)
 {
     size_t from = rs->n;
     int rc = pp_state_load(pp->state, o, rs, err);
@@ -218,7 +221,8 @@ static int pp_rows_load(postprocess *pp, const store_object *o, int64_t now, pp_
     return rc;
 }
 
-typedef int (*pp_writer)(FILE *f, const inundation_row *rows, size_t n, const char *crs, rnr_error *err);
+typedef int (*pp_writer)(FILE *f, const inundation_row *rows, size_t n, const char *crs,
+                         rnr_error *err);
 
 /* The CSV keeps the hydrofabric's EPSG:5070 WKT for the inundation tools. */
 static int pp_csv(FILE *f, const inundation_row *rows, size_t n, const char *crs, rnr_error *err)
@@ -260,7 +264,8 @@ static int pp_write_outputs(postprocess *pp, const inundation_row *rows, size_t 
     snprintf(geo, sizeof geo, "%s/output_inundation_%s.geojson", pre, stamp);
     int rc = pp_upload(pp, csv, "text/csv", pp_csv, rows, nrows, err);
     if (rc == RNR_OK)
-        rc = pp_upload(pp, geo, "application/geo+json", geojson_inundation_write_from, rows, nrows, err);
+        rc = pp_upload(pp, geo, "application/geo+json", geojson_inundation_write_from, rows, nrows,
+                       err);
     if (rc != RNR_OK)
         return rc;
     snprintf(out->csv_key, sizeof out->csv_key, "%s", csv);
@@ -278,8 +283,8 @@ static int pp_in_window(const postprocess *pp, int64_t t, int64_t now)
 /* One output of the window that goes into the table. */
 typedef struct pp_pick {
     const store_object *o;
-    int64_t t;        /* the name's time stamp: the forecast's reference time */
-    char gauge[128];  /* rfc_location, else the key's directory */
+    int64_t t;       /* the name's time stamp: the forecast's reference time */
+    char gauge[128]; /* rfc_location, else the key's directory */
 } pp_pick;
 
 static void pp_gauge_of(const store_object *o, const char *lid, char *buf, size_t n)
@@ -307,7 +312,8 @@ static int pp_cmp_pick(const void *a, const void *b)
 
 /* The rows of the picked outputs: every one in reference mode; in merged
  * mode only each gauge's latest issuance (picks are sorted here). */
-static int pp_load_picks(postprocess *pp, pp_pick *picks, size_t n, int64_t now, pp_rows *rs, rnr_error *err)
+static int pp_load_picks(postprocess *pp, pp_pick *picks, size_t n, int64_t now, pp_rows *rs,
+                         rnr_error *err)
 {
     int merged = !pp->cfg->postprocess_compat;
     if (merged && n > 1)
@@ -321,7 +327,8 @@ static int pp_load_picks(postprocess *pp, pp_pick *picks, size_t n, int64_t now,
     return rc;
 }
 
-static int pp_write_table(postprocess *pp, pp_rows *rs, int64_t now, postprocess_counts *out, rnr_error *err)
+static int pp_write_table(postprocess *pp, pp_rows *rs, int64_t now, postprocess_counts *out,
+                          rnr_error *err)
 {
     for (size_t i = 0; i < rs->n; i++)
         rs->r[i].geom_json = pp_geom_json(pp->geom, rs->r[i].feature_id, rs->r[i].geom_wkt);
@@ -379,21 +386,26 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
     if (rc == RNR_OK && pending)
         rc = pp_load_picks(pp, picks, npick, now, &rs, err);
     if (rc == RNR_OK && pending == 0)
-        log_info("postprocess", "no new outputs since the last run (%d in the window); nothing "
-                 "written", out->listed);
+        log_info("postprocess",
+                 "no new outputs since the last run (%d in the window); nothing "
+                 "written",
+                 out->listed);
     else if (rc == RNR_OK)
         rc = pp_write_table(pp, &rs, now, out, err);
     if (rc == RNR_OK && pending)
         rc = pp_state_mark_written(pp->state, err);
     if (rc == RNR_OK) {
         pp_state_prune(pp->state, now - 2 * (int64_t)(pp->cfg->postprocess_window_s > 0
-                                              ? pp->cfg->postprocess_window_s : 86400));
+                                                          ? pp->cfg->postprocess_window_s
+                                                          : 86400));
         if (pending)
-            log_event(LOG_INFO, "postprocess", "run", "run: listed={listed} new={new} rows={rows} csv={csv}",
+            log_event(LOG_INFO, "postprocess", "run",
+                      "run: listed={listed} new={new} rows={rows} csv={csv}",
                       LOG_INT("listed", out->listed), LOG_INT("new", out->new_files),
                       LOG_INT("rows", out->rows), LOG_STR("csv", out->csv_key));
     } else {
-        log_event(LOG_ERROR, "postprocess", "run_failed", "run failed: {error}", LOG_STR("error", err->msg));
+        log_event(LOG_ERROR, "postprocess", "run_failed", "run failed: {error}",
+                  LOG_STR("error", err->msg));
     }
     free(picks);
     pp_rows_clear(&rs);

@@ -22,10 +22,10 @@
 typedef struct postprocess postprocess;
 
 typedef struct postprocess_counts {
-    int listed;      /* outputs in the window */
-    int new_files;   /* read this run */
-    int rows;        /* CSV rows written */
-    char csv_key[256];     /* "" when nothing was written */
+    int listed;        /* outputs in the window */
+    int new_files;     /* read this run */
+    int rows;          /* CSV rows written */
+    char csv_key[256]; /* "" when nothing was written */
     char geojson_key[256];
 } postprocess_counts;
 

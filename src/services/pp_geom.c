@@ -37,7 +37,7 @@ int pp_geom_new(hf_db *hf, const char *crs, pp_geom **out, rnr_error *err)
     if (!*out)
         return rnr_error_set(err, RNR_ERR_NOMEM, "flowpath memory: out of memory");
     (*out)->hf = hf;
-    snprintf((*out)->crs, sizeof (*out)->crs, "%s", crs && *crs ? crs : "EPSG:5070");
+    snprintf((*out)->crs, sizeof(*out)->crs, "%s", crs && *crs ? crs : "EPSG:5070");
     return RNR_OK;
 }
 
@@ -142,7 +142,8 @@ int pp_geom_join(pp_geom *g, int64_t id, double *lengthkm, const char **wkt, rnr
     if (!e)
         return rnr_error_set(err, RNR_ERR_NOMEM, "flowpath memory: out of memory");
     if (!e->found)
-        return rnr_error_set(err, RNR_ERR_NOTFOUND, "flowpath wb-%lld is not in the hydrofabric", (long long)id);
+        return rnr_error_set(err, RNR_ERR_NOTFOUND, "flowpath wb-%lld is not in the hydrofabric",
+                             (long long)id);
     *lengthkm = e->lengthkm;
     *wkt = e->wkt;
     return RNR_OK;

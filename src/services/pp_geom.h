@@ -27,7 +27,8 @@ void pp_geom_free(pp_geom *g);
 /* Flowpath id's length and WKT (NULL when it has no geometry; owned by
  * g, valid until pp_geom_trim or pp_geom_free). RNR_ERR_NOTFOUND
  * when the hydrofabric has no such flowpath (remembered too). */
-int pp_geom_join(pp_geom *g, int64_t id, double *lengthkm, const char **wkt, rnr_error *err) RNR_WARN_UNUSED;
+int pp_geom_join(pp_geom *g, int64_t id, double *lengthkm, const char **wkt,
+                 rnr_error *err) RNR_WARN_UNUSED;
 
 /* The GeoJSON geometry of flowpath id when wkt is the text pp_geom_join
  * gives for it (rendered on first use), else NULL: a row from an older

@@ -52,8 +52,8 @@ int producer_new_ports(const rnr_config *cfg, rnr_queue *q, rnr_cache *c, produc
         }
     }
     if (rc == RNR_OK) {
-        nws_source_opts o = {.nws_url = cfg->nws_url, .nwps_url = cfg->nwps_url,
-                             .user_agent = cfg->user_agent};
+        nws_source_opts o = {
+            .nws_url = cfg->nws_url, .nwps_url = cfg->nwps_url, .user_agent = cfg->user_agent};
         rc = backend_open_nws(&o, &p->nws, err);
     }
     if (rc != RNR_OK) {
@@ -116,9 +116,9 @@ typedef struct pending {
     char **body;
     size_t *len;
     int *ok;
-    const char *shared_trace;            /* or NULL: own[i] */
+    const char *shared_trace; /* or NULL: own[i] */
     char (*own)[TRACE_ID_NEW_LEN + 1];
-    const char **trace;                  /* [i]: shared_trace or own[i] */
+    const char **trace; /* [i]: shared_trace or own[i] */
 } pending;
 
 static void pending_clear(pending *pd)
@@ -178,8 +178,8 @@ static int mark_duplicates(const nws_product_list *l, char *dup, rnr_error *err)
     return RNR_OK;
 }
 
-static int pending_build(const nws_product_list *l, char **values, pending *pd,
-                         producer_counts *c, rnr_error *err)
+static int pending_build(const nws_product_list *l, char **values, pending *pd, producer_counts *c,
+                         rnr_error *err)
 {
     size_t cap = l->n ? l->n : 1;
     pd->prod = calloc(cap, sizeof *pd->prod);
@@ -233,8 +233,7 @@ static int pending_build(const nws_product_list *l, char **values, pending *pd,
 
 /* Cache the confirmed ones of batch [from, to) in one round trip; count
  * the rest failed. */
-static void producer_remember(producer *p, pending *pd, size_t from, size_t to,
-                              producer_counts *c)
+static void producer_remember(producer *p, pending *pd, size_t from, size_t to, producer_counts *c)
 {
     int64_t ttl = p->cfg->dedup_ttl_s > 0 ? p->cfg->dedup_ttl_s : 604800;
     const char **keys = calloc(to - from, sizeof *keys);
@@ -247,10 +246,10 @@ static void producer_remember(producer *p, pending *pd, size_t from, size_t to,
                       LOG_STR("product", pd->prod[i]->id), LOG_STR("trace_id", pd->trace[i]));
             c->failed++;
         } else if (keys && vals) {
-            log_event(LOG_INFO, "producer", "publish", "published product {product} issued {issued}",
-                      LOG_STR("product", pd->prod[i]->id), LOG_STR("message_id", pd->prod[i]->id),
-                      LOG_STR("issued", pd->prod[i]->issuance_time),
-                      LOG_STR("trace_id", pd->trace[i]));
+            log_event(
+                LOG_INFO, "producer", "publish", "published product {product} issued {issued}",
+                LOG_STR("product", pd->prod[i]->id), LOG_STR("message_id", pd->prod[i]->id),
+                LOG_STR("issued", pd->prod[i]->issuance_time), LOG_STR("trace_id", pd->trace[i]));
             keys[n] = pd->prod[i]->id;
             vals[n++] = pd->body[i];
         }
@@ -261,7 +260,8 @@ static void producer_remember(producer *p, pending *pd, size_t from, size_t to,
     if (rc != RNR_OK) {
         log_event(LOG_WARN, "producer", "cache_failed",
                   "{published} products published but not cached ({error}); they may be "
-                  "published again", LOG_INT("published", n), LOG_STR("error", e.msg));
+                  "published again",
+                  LOG_INT("published", n), LOG_STR("error", e.msg));
         c->failed += (int)n;
     } else {
         c->published += (int)n;
@@ -302,7 +302,8 @@ int producer_cycle(producer *p, int64_t deadline_ms, producer_counts *out, rnr_e
     nws_product_list *l = NULL;
     int rc = producer_list(p, &l, err);
     if (rc != RNR_OK) {
-        log_event(LOG_ERROR, "producer", "cycle_failed", "cycle failed: {error}", LOG_STR("error", err->msg));
+        log_event(LOG_ERROR, "producer", "cycle_failed", "cycle failed: {error}",
+                  LOG_STR("error", err->msg));
         return rc;
     }
     out->seen = (int)l->n;
@@ -323,13 +324,15 @@ int producer_cycle(producer *p, int64_t deadline_ms, producer_counts *out, rnr_e
     free(values);
     nws_product_list_free(l);
     if (rc != RNR_OK) {
-        log_event(LOG_ERROR, "producer", "cycle_failed", "cycle failed: {error}", LOG_STR("error", err->msg));
+        log_event(LOG_ERROR, "producer", "cycle_failed", "cycle failed: {error}",
+                  LOG_STR("error", err->msg));
         return rc;
     }
-    log_event(LOG_INFO, "producer", "cycle",
-              "cycle: seen={seen} new={new} published={published} failed={failed} deferred={deferred}",
-              LOG_INT("seen", out->seen), LOG_INT("new", out->new_products),
-              LOG_INT("published", out->published), LOG_INT("failed", out->failed),
-              LOG_INT("deferred", out->deferred), LOG_INT("duration_ms", time_mono_ms() - t0));
+    log_event(
+        LOG_INFO, "producer", "cycle",
+        "cycle: seen={seen} new={new} published={published} failed={failed} deferred={deferred}",
+        LOG_INT("seen", out->seen), LOG_INT("new", out->new_products),
+        LOG_INT("published", out->published), LOG_INT("failed", out->failed),
+        LOG_INT("deferred", out->deferred), LOG_INT("duration_ms", time_mono_ms() - t0));
     return RNR_OK;
 }

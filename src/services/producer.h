@@ -20,11 +20,11 @@
 typedef struct producer producer;
 
 typedef struct producer_counts {
-    int seen;        /* products in the list */
-    int new_products;/* not in the cache */
-    int published;   /* confirmed by the queue and cached */
-    int failed;      /* publish or cache-set failed: retried next cycle */
-    int deferred;    /* not attempted because the deadline was near */
+    int seen;         /* products in the list */
+    int new_products; /* not in the cache */
+    int published;    /* confirmed by the queue and cached */
+    int failed;       /* publish or cache-set failed: retried next cycle */
+    int deferred;     /* not attempted because the deadline was near */
 } producer_counts;
 
 int producer_new(const rnr_config *cfg, producer **out, rnr_error *err);

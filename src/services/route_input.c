@@ -67,12 +67,17 @@ static int row_id(const hydro_net *net, const char *name, long line, const char 
                              line, s);
     *idx = net_index_of(net, id);
     if (*idx < 0)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: flowpath %.64s is not in the "
-                             "network", name, line, s);
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "%s: line %ld: flowpath %.64s is not in the "
+                             "network",
+                             name, line, s);
     return RNR_OK;
 }
 
-static int blank(const char *line) { return line[0] == '\n' || (line[0] == '\r' && line[1] == '\n'); }
+static int blank(const char *line)
+{
+    return line[0] == '\n' || (line[0] == '\r' && line[1] == '\n');
+}
 
 static int cmp_row(const void *x, const void *y)
 {
@@ -93,19 +98,21 @@ static int qlat_line(char *line, const char *name, long ln, const hydro_net *net
         return rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: expected 3 fields step,id,qlat",
                              name, ln);
     if (route_input_parse_int(fl[0], 1, nts, &step))
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: step '%.64s' is not in 1..%d",
-                             name, ln, fl[0], nts);
+        return rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: step '%.64s' is not in 1..%d", name,
+                             ln, fl[0], nts);
     if (row_id(net, name, ln, fl[1], &idx, err))
         return RNR_ERR_PARSE;
     if (route_input_parse_num(fl[2], &q) || fabs(q) > RNR_FLOW_MAX_M3S)
-        return rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: qlat '%.64s' is not a number "
-                             "within +-" RNR_FLOW_MAX_TEXT, name, ln, fl[2]);
+        return rnr_error_set(err, RNR_ERR_PARSE,
+                             "%s: line %ld: qlat '%.64s' is not a number "
+                             "within +-" RNR_FLOW_MAX_TEXT,
+                             name, ln, fl[2]);
     *row = (qlat_row){(int)step, idx, (float)q, ln};
     return RNR_OK;
 }
 
-int route_input_read_qlat(FILE *f, const char *name, const hydro_net *net, int nts,
-                          qlat_row **rows, size_t *nrows, rnr_error *err)
+int route_input_read_qlat(FILE *f, const char *name, const hydro_net *net, int nts, qlat_row **rows,
+                          size_t *nrows, rnr_error *err)
 {
     *rows = NULL;
     *nrows = 0;
@@ -154,11 +161,12 @@ int route_input_read_initial(FILE *f, const char *name, const hydro_net *net, fl
                                name, ln);
         else if (row_id(net, name, ln, fl[0], &idx, err))
             rc = RNR_ERR_PARSE;
-        else if (route_input_parse_num(fl[1], &q) || !forecast_flow_ok(q) || route_input_parse_num(fl[2], &d) || d < 0 ||
-                 d > ROUTE_DEPTH_MAX)
-            rc = rnr_error_set(err, RNR_ERR_PARSE, "%s: line %ld: flow must be in [0, "
-                               RNR_FLOW_MAX_TEXT "] and depth in [0, %g m]", name, ln,
-                               ROUTE_DEPTH_MAX);
+        else if (route_input_parse_num(fl[1], &q) || !forecast_flow_ok(q) ||
+                 route_input_parse_num(fl[2], &d) || d < 0 || d > ROUTE_DEPTH_MAX)
+            rc = rnr_error_set(err, RNR_ERR_PARSE,
+                               "%s: line %ld: flow must be in [0, " RNR_FLOW_MAX_TEXT
+                               "] and depth in [0, %g m]",
+                               name, ln, ROUTE_DEPTH_MAX);
         else {
             q0[idx] = (float)q;
             d0[idx] = (float)d;

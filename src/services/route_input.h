@@ -28,8 +28,8 @@ typedef struct qlat_row {
  * +-RNR_FLOW_MAX_M3S) from f, after an optional UTF-8 byte-order mark,
  * sorted by step then line. *rows is malloc'd (NULL when there are none).
  * name is the input's name for messages. */
-int route_input_read_qlat(FILE *f, const char *name, const hydro_net *net, int nts,
-                          qlat_row **rows, size_t *nrows, rnr_error *err);
+int route_input_read_qlat(FILE *f, const char *name, const hydro_net *net, int nts, qlat_row **rows,
+                          size_t *nrows, rnr_error *err);
 /* Read "id,flow,depth" rows (flow in [0, RNR_FLOW_MAX_M3S], depth in
  * [0, ROUTE_DEPTH_MAX]) from f into q0/d0, indexed like net. */
 int route_input_read_initial(FILE *f, const char *name, const hydro_net *net, float *q0, float *d0,

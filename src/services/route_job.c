@@ -41,14 +41,16 @@ int route_job_output_every(float dt, int output_every, int *out, rnr_error *err)
         return RNR_OK;
     }
     if (!(dt > 0) || dt > 3600.0f || (float)(3600 / (int)dt) * dt != 3600.0f || (int)dt != dt)
-        return rnr_error_set(err, RNR_ERR_INVALID,
-                             "time step dt = %g s does not divide an hour: give the output interval in steps",
-                             (double)dt);
+        return rnr_error_set(
+            err, RNR_ERR_INVALID,
+            "time step dt = %g s does not divide an hour: give the output interval in steps",
+            (double)dt);
     *out = 3600 / (int)dt;
     return RNR_OK;
 }
 
-static void find_peak(const net_result *r, size_t seg, float dt, int64_t t0, float *peak, int64_t *when)
+static void find_peak(const net_result *r, size_t seg, float dt, int64_t t0, float *peak,
+                      int64_t *when)
 {
     *peak = 0.0f;
     *when = t0;
@@ -76,7 +78,8 @@ static int plot_units(int *cfs, rnr_error *err)
     const char *v = getenv("RNR_PLOT_UNITS");
     *cfs = svg_units_parse(v && *v ? v : NULL);
     if (*cfs < 0)
-        return rnr_error_set(err, RNR_ERR_INVALID, "RNR_PLOT_UNITS=\"%s\": expected m3/s or cfs", v);
+        return rnr_error_set(err, RNR_ERR_INVALID, "RNR_PLOT_UNITS=\"%s\": expected m3/s or cfs",
+                             v);
     return RNR_OK;
 }
 
@@ -91,10 +94,19 @@ static int plot_result(const net_result *r, float dt, const nc_meta *meta, const
     int rc = plot_units(&so.units_cfs, err);
     if (rc != RNR_OK)
         return rc;
-    nc_table t = {.nseg = r->nseg, .ntime = r->nout, .feature_ids = r->ids, .flow = r->flow,
-                  .velocity = r->velocity, .depth = r->depth, .reference_time = meta->reference_time,
-                  .stream_order = meta->stream_order, .rfc_reach_id = meta->rfc_reach_id, .hf_id = meta->hf_id,
-                  .n_fcst = ser->n_fcst, .n_obs = ser->n_obs, .fcst_times = (int64_t *)ser->fcst_times,
+    nc_table t = {.nseg = r->nseg,
+                  .ntime = r->nout,
+                  .feature_ids = r->ids,
+                  .flow = r->flow,
+                  .velocity = r->velocity,
+                  .depth = r->depth,
+                  .reference_time = meta->reference_time,
+                  .stream_order = meta->stream_order,
+                  .rfc_reach_id = meta->rfc_reach_id,
+                  .hf_id = meta->hf_id,
+                  .n_fcst = ser->n_fcst,
+                  .n_obs = ser->n_obs,
+                  .fcst_times = (int64_t *)ser->fcst_times,
                   .obs_times = (int64_t *)ser->obs_times};
     for (int c = 0; c < 4; c++)
         t.flood_flow[c] = ser->flood_flow[c];
@@ -110,7 +122,8 @@ static int plot_result(const net_result *r, float dt, const nc_meta *meta, const
     for (size_t k = 0; k < r->nout; k++)
         t.times[k] = meta->reference_time + (int64_t)llround((double)r->steps[k] * (double)dt);
     snprintf(t.max_status, sizeof t.max_status, "%s", meta->max_status ? meta->max_status : "");
-    snprintf(t.rfc_location, sizeof t.rfc_location, "%s", meta->rfc_location ? meta->rfc_location : "");
+    snprintf(t.rfc_location, sizeof t.rfc_location, "%s",
+             meta->rfc_location ? meta->rfc_location : "");
     snprintf(t.state, sizeof t.state, "%s", meta->state ? meta->state : "");
     snprintf(t.name, sizeof t.name, "%s", meta->name ? meta->name : "");
     rc = svg_hydrograph_save(svg_path, &t, &so, err);
@@ -138,9 +151,10 @@ static void route_job_explain_full_disk(const char *path, rnr_error *err)
         return;
     char was[sizeof err->msg];
     snprintf(was, sizeof was, "%s", err->msg);
-    rnr_error_set(err, RNR_ERR_IO, "%s: disk full: no space left on the device (%llu bytes free; "
-                  "the writer said: %.300s)", dir,
-                  (unsigned long long)v.f_bavail * v.f_frsize, was);
+    rnr_error_set(err, RNR_ERR_IO,
+                  "%s: disk full: no space left on the device (%llu bytes free; "
+                  "the writer said: %.300s)",
+                  dir, (unsigned long long)v.f_bavail * v.f_frsize, was);
 }
 
 static int write_nc_series(const char *path, const net_result *r, float dt, const nc_meta *meta,
@@ -151,15 +165,16 @@ static int write_nc_series(const char *path, const net_result *r, float dt, cons
         return rnr_error_set(err, RNR_ERR_NOMEM, "%s: out of memory", path);
     for (size_t k = 0; k < r->nout; k++)
         ts[k] = (double)r->steps[k] * (double)dt;
-    int rc = nc_output_write_series(path, r->ids, r->nseg, ts, r->nout, r->flow, r->velocity, r->depth, meta, ser,
-                                    err);
+    int rc = nc_output_write_series(path, r->ids, r->nseg, ts, r->nout, r->flow, r->velocity,
+                                    r->depth, meta, ser, err);
     free(ts);
     if (rc == RNR_ERR_IO)
         route_job_explain_full_disk(path, err);
     return rc;
 }
 
-int route_job_write_nc(const char *path, const net_result *r, float dt, const nc_meta *meta, rnr_error *err)
+int route_job_write_nc(const char *path, const net_result *r, float dt, const nc_meta *meta,
+                       rnr_error *err)
 {
     return write_nc_series(path, r, dt, meta, NULL, err);
 }
@@ -227,7 +242,8 @@ static int write_outputs(const route_job_opts *o, const char *out_dir, const rou
         if (!fmt->wanted(o))
             continue;
         route_output *out = &res->outputs[res->n_outputs];
-        snprintf(out->path, sizeof out->path, "%s/%.*s%s", out_dir, (int)stem, res->nc_name, fmt->suffix);
+        snprintf(out->path, sizeof out->path, "%s/%.*s%s", out_dir, (int)stem, res->nc_name,
+                 fmt->suffix);
         int rc = fmt->write(out->path, c, err);
         if (rc != RNR_OK) {
             remove_outputs(res);
@@ -247,8 +263,8 @@ const char *route_job_output(const route_job_result *res, const char *content_ty
     return NULL;
 }
 
-static int route_cut(const hf_cut *cut, const rnr_forecast *f, const route_job_opts *o, int nts, int every,
-                     net_result **out, rnr_error *err)
+static int route_cut(const hf_cut *cut, const rnr_forecast *f, const route_job_opts *o, int nts,
+                     int every, net_result **out, rnr_error *err)
 {
     hydro_net *net = NULL;
     int rc = net_new(cut->segs, cut->n, &net, err);
@@ -261,7 +277,8 @@ static int route_cut(const hf_cut *cut, const rnr_forecast *f, const route_job_o
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "route %s: out of memory", f->lid);
         goto done;
     }
-    rc = forcing_build(f->times, f->flows, f->n, f->times[0], o->dt, nts, o->forcing_mode, qlat, err);
+    rc = forcing_build(f->times, f->flows, f->n, f->times[0], o->dt, nts, o->forcing_mode, qlat,
+                       err);
     if (rc != RNR_OK)
         goto done;
     float init = o->initial_set ? o->initial_flow : forcing_initial_flow(f);
@@ -286,7 +303,8 @@ static void fill_result(const hf_cut *cut, const net_result *r, const rnr_foreca
     res->nseg = r->nseg;
     res->ntime = r->nout;
     res->t0 = f->times[0];
-    res->t_end = res->t0 + (r->nout ? (int64_t)llround((double)r->steps[r->nout - 1] * (double)dt) : 0);
+    res->t_end =
+        res->t0 + (r->nout ? (int64_t)llround((double)r->steps[r->nout - 1] * (double)dt) : 0);
     res->origin_id = cut->segs[0].id;
     res->outlet_id = cut->segs[cut->n - 1].id;
     res->stream_order = cut->order;
@@ -304,35 +322,41 @@ static void fill_result(const hf_cut *cut, const net_result *r, const rnr_foreca
 static int check_opts(const route_job_opts *o, rnr_error *err)
 {
     if (!(o->dt > 0))
-        return rnr_error_set(err, RNR_ERR_INVALID, "time step dt = %g s must be > 0", (double)o->dt);
+        return rnr_error_set(err, RNR_ERR_INVALID, "time step dt = %g s must be > 0",
+                             (double)o->dt);
     if (o->nts < 0 || o->output_every < 0)
-        return rnr_error_set(err, RNR_ERR_INVALID, "number of steps and output interval must be >= 0");
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "number of steps and output interval must be >= 0");
     return RNR_OK;
 }
 
 /* The run length when none is given: t-route's whole days with its forcing
  * (bit-exact with the oracle), else to the end of the forecast. */
-static int default_steps(const rnr_forecast *f, const route_job_opts *o, int every, int *nts, rnr_error *err)
+static int default_steps(const rnr_forecast *f, const route_job_opts *o, int every, int *nts,
+                         rnr_error *err)
 {
     if (o->forcing_mode == FORCING_TROUTE) {
         if (forcing_default_nts(f->times, f->n, o->dt, nts) == RNR_OK)
             return RNR_OK;
-        return rnr_error_set(err, RNR_ERR_INVALID,
-                             "forecast %s: cannot derive the number of steps (the forecast spans less than 24 h "
-                             "or dt = %g s does not divide a day)%s%s",
-                             f->lid, (double)o->dt, o->nts_hint ? ": " : "", o->nts_hint ? o->nts_hint : "");
+        return rnr_error_set(
+            err, RNR_ERR_INVALID,
+            "forecast %s: cannot derive the number of steps (the forecast spans less than 24 h "
+            "or dt = %g s does not divide a day)%s%s",
+            f->lid, (double)o->dt, o->nts_hint ? ": " : "", o->nts_hint ? o->nts_hint : "");
     }
     int rc = forcing_horizon_nts(f->times, f->n, o->dt, every, nts);
     if (rc == RNR_OK)
         return RNR_OK;
     long long span = f->n ? (long long)(f->times[f->n - 1] - f->times[0]) : 0;
     if (rc == RNR_ERR_LIMIT)
-        return rnr_error_set(err, RNR_ERR_LIMIT, "forecast %s: %lld s at dt = %g s is too many steps", f->lid,
-                             span, (double)o->dt);
-    return rnr_error_set(err, RNR_ERR_INVALID,
-                         "forecast %s spans %lld s, less than the output interval of %g s: nothing to route%s%s",
-                         f->lid, span, (double)o->dt * every, o->nts_hint ? ": " : "",
-                         o->nts_hint ? o->nts_hint : "");
+        return rnr_error_set(err, RNR_ERR_LIMIT,
+                             "forecast %s: %lld s at dt = %g s is too many steps", f->lid, span,
+                             (double)o->dt);
+    return rnr_error_set(
+        err, RNR_ERR_INVALID,
+        "forecast %s spans %lld s, less than the output interval of %g s: nothing to route%s%s",
+        f->lid, span, (double)o->dt * every, o->nts_hint ? ": " : "",
+        o->nts_hint ? o->nts_hint : "");
 }
 
 int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, const char *out_dir,
@@ -365,14 +389,20 @@ int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, con
     rc = route_cut(cut, f, o, nts, every, &r, err);
     res->route_s = time_mono_s() - t;
     if (rc == RNR_OK && r->nout == 0)
-        rc = rnr_error_set(err, RNR_ERR_INVALID, "forecast %s: %d steps give no output (every %d steps)", f->lid,
-                           nts, every);
+        rc = rnr_error_set(err, RNR_ERR_INVALID,
+                           "forecast %s: %d steps give no output (every %d steps)", f->lid, nts,
+                           every);
     if (rc == RNR_OK) {
         fill_result(cut, r, f, o->dt, res);
         nc_output_name(res->t0, res->nc_name, sizeof res->nc_name);
-        nc_meta meta = {res->t0, f->flood_category, cut->order, f->lid, f->reach_id, cut->fps[0].hf_id,
-                        f->state, f->name, NULL, o->trace_id};
-        nc_series ser = {f->n, f->times, f->flows, f->n_obs, f->obs_times, f->obs_flows,
+        nc_meta meta = {res->t0,           f->flood_category, cut->order, f->lid, f->reach_id,
+                        cut->fps[0].hf_id, f->state,          f->name,    NULL,   o->trace_id};
+        nc_series ser = {f->n,
+                         f->times,
+                         f->flows,
+                         f->n_obs,
+                         f->obs_times,
+                         f->obs_flows,
                          {f->flood_flow[0], f->flood_flow[1], f->flood_flow[2], f->flood_flow[3]},
                          f->flood_flow_rated};
         route_outcome oc = {r, o->dt, &meta, &ser};

@@ -14,15 +14,15 @@
 #include "io/nc_output.h"
 
 typedef struct route_job_opts {
-    int forcing_mode;   /* FORCING_TIMECORRECT (default) or FORCING_TROUTE */
-    float dt;           /* seconds per step, default 300 */
-    int nts;            /* 0 = to the end of the forecast, rounded up to the output
+    int forcing_mode;     /* FORCING_TIMECORRECT (default) or FORCING_TROUTE */
+    float dt;             /* seconds per step, default 300 */
+    int nts;              /* 0 = to the end of the forecast, rounded up to the output
                            interval; with FORCING_TROUTE t-route's 288 * floor(hours / 24) */
-    int output_every;   /* steps between outputs, 0 = hourly (3600 / dt) */
-    int write_plot;     /* also write troute_output_*.svg next to the .nc */
-    int initial_set;    /* override the reference's initial state: */
-    float initial_flow; /*   every segment starts at this flow (m3/s) */
-    float initial_depth;/*   and this depth (m) */
+    int output_every;     /* steps between outputs, 0 = hourly (3600 / dt) */
+    int write_plot;       /* also write troute_output_*.svg next to the .nc */
+    int initial_set;      /* override the reference's initial state: */
+    float initial_flow;   /*   every segment starts at this flow (m3/s) */
+    float initial_depth;  /*   and this depth (m) */
     const char *nts_hint; /* how the caller sets nts, added to the errors when
                              nts cannot be derived ("give --nts");
                              NULL for callers without such a knob (the worker) */
@@ -42,16 +42,16 @@ typedef struct route_output {
 typedef struct route_job_result {
     size_t nseg;
     size_t ntime;
-    int64_t t0;                /* first forecast time = routing start */
-    int64_t t_end;             /* time of the last output */
+    int64_t t0;    /* first forecast time = routing start */
+    int64_t t_end; /* time of the last output */
     int64_t origin_id, outlet_id;
-    float peak_origin;         /* m3/s */
+    float peak_origin; /* m3/s */
     int64_t peak_origin_time;
     float peak_outlet;
     int64_t peak_outlet_time;
     int stream_order;
-    char nc_name[64];          /* troute_output_YYYYMMDDHHMM.nc */
-    size_t n_outputs;          /* the files written, in registration order: */
+    char nc_name[64];                            /* troute_output_YYYYMMDDHHMM.nc */
+    size_t n_outputs;                            /* the files written, in registration order: */
     route_output outputs[ROUTE_JOB_OUTPUTS_MAX]; /* [0] the NetCDF (out_dir/nc_name),
                                                     then each optional format asked for */
     double cut_s, route_s, write_s; /* step durations (seconds; write = every output format) */
@@ -73,6 +73,7 @@ int route_job_output_every(float dt, int output_every, int *out, rnr_error *err)
 
 /* Write a routing result as t-route's NetCDF at path (atomic): feature_id in
  * the result's order, times = step * dt seconds after meta->reference_time. */
-int route_job_write_nc(const char *path, const net_result *r, float dt, const nc_meta *meta, rnr_error *err);
+int route_job_write_nc(const char *path, const net_result *r, float dt, const nc_meta *meta,
+                       rnr_error *err);
 
 #endif

@@ -8,23 +8,39 @@
 
 void scaling_policy_defaults(scaling_policy *p)
 {
-    *p = (scaling_policy){.out_threshold = 100, .in_threshold = 50, .out_periods = 2,
-                          .in_periods = 2, .period_s = 60, .out_cooldown_s = 60,
-                          .in_cooldown_s = 120, .min_workers = 1, .max_workers = 6, .step = 1};
+    *p = (scaling_policy){.out_threshold = 100,
+                          .in_threshold = 50,
+                          .out_periods = 2,
+                          .in_periods = 2,
+                          .period_s = 60,
+                          .out_cooldown_s = 60,
+                          .in_cooldown_s = 120,
+                          .min_workers = 1,
+                          .max_workers = 6,
+                          .step = 1};
 }
 
 int scaling_policy_from_env(scaling_policy *p, char *msg, size_t n)
 {
     scaling_policy_defaults(p);
-    double v[10] = {p->out_threshold, p->in_threshold, p->out_periods, p->in_periods,
-                    (double)p->period_s, (double)p->out_cooldown_s, (double)p->in_cooldown_s,
-                    p->step, p->min_workers, p->max_workers};
-    static const struct { const char *name; double min, max; } vars[10] = {
-        {"RNR_SCALE_OUT_BACKLOG", 0, 1e9},        {"RNR_SCALE_IN_BACKLOG", 0, 1e9},
-        {"RNR_SCALE_OUT_PERIODS", 1, 1000},       {"RNR_SCALE_IN_PERIODS", 1, 1000},
-        {"RNR_SCALE_PERIOD_SECONDS", 1, 86400},   {"RNR_SCALE_OUT_COOLDOWN_SECONDS", 0, 86400},
-        {"RNR_SCALE_IN_COOLDOWN_SECONDS", 0, 86400}, {"RNR_SCALE_STEP", 1, 1000},
-        {"RNR_MIN_WORKERS", 0, 1000},             {"RNR_MAX_WORKERS", 1, 1000}};
+    double v[10] = {p->out_threshold,         p->in_threshold,
+                    p->out_periods,           p->in_periods,
+                    (double)p->period_s,      (double)p->out_cooldown_s,
+                    (double)p->in_cooldown_s, p->step,
+                    p->min_workers,           p->max_workers};
+    static const struct {
+        const char *name;
+        double min, max;
+    } vars[10] = {{"RNR_SCALE_OUT_BACKLOG", 0, 1e9},
+                  {"RNR_SCALE_IN_BACKLOG", 0, 1e9},
+                  {"RNR_SCALE_OUT_PERIODS", 1, 1000},
+                  {"RNR_SCALE_IN_PERIODS", 1, 1000},
+                  {"RNR_SCALE_PERIOD_SECONDS", 1, 86400},
+                  {"RNR_SCALE_OUT_COOLDOWN_SECONDS", 0, 86400},
+                  {"RNR_SCALE_IN_COOLDOWN_SECONDS", 0, 86400},
+                  {"RNR_SCALE_STEP", 1, 1000},
+                  {"RNR_MIN_WORKERS", 0, 1000},
+                  {"RNR_MAX_WORKERS", 1, 1000}};
     for (int i = 0; i < 10; i++) {
         rnr_error e;
         if (env_number(vars[i].name, v[i], vars[i].min, vars[i].max, &v[i], &e) != RNR_OK) {
@@ -74,7 +90,10 @@ double scaling_backlog(int64_t depth, int running)
     return (double)(depth < 0 ? 0 : depth) / (double)(running < 1 ? 1 : running);
 }
 
-static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+static int clamp(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 void scaling_evaluate(const scaling_policy *p, scaling_state *st, int64_t depth, int running,
                       int64_t now, scaling_decision *out)

@@ -34,9 +34,9 @@ typedef struct scaling_state {
 
 typedef struct scaling_decision {
     double backlog_per_worker;
-    int desired;         /* workers wanted after this evaluation */
-    int delta;           /* desired - running */
-    const char *reason;  /* "scale-out", "scale-in", "cooldown", "steady", "min", "max" */
+    int desired;        /* workers wanted after this evaluation */
+    int delta;          /* desired - running */
+    const char *reason; /* "scale-out", "scale-in", "cooldown", "steady", "min", "max" */
 } scaling_decision;
 
 void scaling_policy_defaults(scaling_policy *p);

@@ -19,28 +19,33 @@ enum { F_MIN, F_HOUR, F_DOM, F_MON, F_DOW, F_YEAR, F_COUNT };
 #define YEAR_MAX 2199
 
 typedef struct cron_field {
-    uint64_t bits[4];   /* value v -> bit (v - lo) */
-    int any;            /* '*' or '?' */
-    int question;       /* '?' */
+    uint64_t bits[4]; /* value v -> bit (v - lo) */
+    int any;          /* '*' or '?' */
+    int question;     /* '?' */
 } cron_field;
 
 struct schedule {
     int kind;
-    int64_t period;     /* rate */
-    int64_t at;         /* at */
+    int64_t period; /* rate */
+    int64_t at;     /* at */
     cron_field f[F_COUNT];
-    int dom_last;       /* L in day-of-month */
-    int dom_weekday;    /* nW: nearest weekday to day n (0 = none) */
-    int dow_last;       /* nL: last weekday n of the month (0 = none) */
-    int dow_nth_day;    /* n#k */
+    int dom_last;    /* L in day-of-month */
+    int dom_weekday; /* nW: nearest weekday to day n (0 = none) */
+    int dow_last;    /* nL: last weekday n of the month (0 = none) */
+    int dow_nth_day; /* n#k */
     int dow_nth;
 };
 
-static const struct { int lo, hi; const char *name; } field_range[F_COUNT] = {
-    {0, 59, "minutes"}, {0, 23, "hours"}, {1, 31, "day-of-month"},
-    {1, 12, "month"}, {1, 7, "day-of-week"}, {YEAR_MIN, YEAR_MAX, "year"}};
+static const struct {
+    int lo, hi;
+    const char *name;
+} field_range[F_COUNT] = {{0, 59, "minutes"}, {0, 23, "hours"},      {1, 31, "day-of-month"},
+                          {1, 12, "month"},   {1, 7, "day-of-week"}, {YEAR_MIN, YEAR_MAX, "year"}};
 
-static void bit_set(cron_field *f, int lo, int v) { f->bits[(v - lo) / 64] |= 1ULL << ((v - lo) % 64); }
+static void bit_set(cron_field *f, int lo, int v)
+{
+    f->bits[(v - lo) / 64] |= 1ULL << ((v - lo) % 64);
+}
 static int bit_get(const cron_field *f, int lo, int v)
 {
     return f->any || ((f->bits[(v - lo) / 64] >> ((v - lo) % 64)) & 1);
@@ -94,7 +99,8 @@ static int parse_day_rule(schedule *s, int field, const char *tok)
     if (field == F_DOW && n >= 2 && toupper((unsigned char)tok[n - 1]) == 'L') {
         const char *p = tok;
         int d;
-        if (name_value(&p, F_DOW, &d) || toupper((unsigned char)*p) != 'L' || p[1] || d < 1 || d > 7)
+        if (name_value(&p, F_DOW, &d) || toupper((unsigned char)*p) != 'L' || p[1] || d < 1 ||
+            d > 7)
             return -1;
         s->dow_last = d;
         return 0;
@@ -169,14 +175,16 @@ static int parse_field(schedule *s, int field, const char *text, rnr_error *err)
         return rnr_error_set(err, RNR_ERR_INVALID, "cron %s field is too long", name);
     strcpy(buf, text);
     int had_rule = 0, had_set = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
         int r = (field == F_DOM || field == F_DOW) ? parse_day_rule(s, field, tok) : 1;
         if (r == 1)
             r = parse_set_item(f, field, tok), had_set = 1;
         else
             had_rule = 1;
         if (r != 0)
-            return rnr_error_set(err, RNR_ERR_INVALID, "cron %s field: '%s' is not valid", name, tok);
+            return rnr_error_set(err, RNR_ERR_INVALID, "cron %s field: '%s' is not valid", name,
+                                 tok);
     }
     if (had_rule && had_set)
         return rnr_error_set(err, RNR_ERR_INVALID, "cron %s field mixes L/W/# with a list", name);
@@ -208,14 +216,16 @@ static int parse_rate(schedule *s, const char *body, rnr_error *err)
     if (v < 1)
         return rnr_error_set(err, RNR_ERR_INVALID,
                              "rate(%s): expected rate(VALUE UNIT) with a positive integer", body);
-    static const struct { const char *one, *many; int64_t secs; } units[] = {
-        {"minute", "minutes", 60}, {"hour", "hours", 3600}, {"day", "days", 86400}};
+    static const struct {
+        const char *one, *many;
+        int64_t secs;
+    } units[] = {{"minute", "minutes", 60}, {"hour", "hours", 3600}, {"day", "days", 86400}};
     for (size_t i = 0; i < 3; i++) {
         if (strcmp(unit, units[i].one) != 0 && strcmp(unit, units[i].many) != 0)
             continue;
         if (strcmp(unit, v == 1 ? units[i].one : units[i].many) != 0)
-            return rnr_error_set(err, RNR_ERR_INVALID, "rate(%s): use '%s' with the value %.*s", body,
-                                 v == 1 ? units[i].one : units[i].many, (int)nd, body);
+            return rnr_error_set(err, RNR_ERR_INVALID, "rate(%s): use '%s' with the value %.*s",
+                                 body, v == 1 ? units[i].one : units[i].many, (int)nd, body);
         if (v > RATE_MAX_SECONDS / units[i].secs)
             return rnr_error_set(err, RNR_ERR_INVALID,
                                  "rate(%s): the period must be at most 366 days (%lld %s)", body,
@@ -224,7 +234,8 @@ static int parse_rate(schedule *s, const char *body, rnr_error *err)
         s->period = v * units[i].secs;
         return RNR_OK;
     }
-    return rnr_error_set(err, RNR_ERR_INVALID, "rate(%s): unit must be minute(s), hour(s) or day(s)", body);
+    return rnr_error_set(err, RNR_ERR_INVALID,
+                         "rate(%s): unit must be minute(s), hour(s) or day(s)", body);
 }
 
 static int day_matches(const schedule *s, int y, int m, int d);
@@ -262,9 +273,10 @@ static int parse_cron(schedule *s, const char *body, rnr_error *err)
          tok = strtok_r(NULL, " ", &save))
         fields[n++] = tok;
     if (n != F_COUNT)
-        return rnr_error_set(err, RNR_ERR_INVALID,
-                             "cron(%s): needs 6 fields (minutes hours day-of-month month day-of-week year), got %d",
-                             body, n);
+        return rnr_error_set(
+            err, RNR_ERR_INVALID,
+            "cron(%s): needs 6 fields (minutes hours day-of-month month day-of-week year), got %d",
+            body, n);
     s->kind = SCHED_CRON;
     for (int i = 0; i < F_COUNT; i++) {
         int rc = parse_field(s, i, fields[i], err);
@@ -273,11 +285,13 @@ static int parse_cron(schedule *s, const char *body, rnr_error *err)
     }
     if (s->f[F_DOM].question == s->f[F_DOW].question)
         return rnr_error_set(err, RNR_ERR_INVALID,
-                             "cron(%s): exactly one of day-of-month and day-of-week must be '?'", body);
+                             "cron(%s): exactly one of day-of-month and day-of-week must be '?'",
+                             body);
     if (!cron_has_day(s))
-        return rnr_error_set(err, RNR_ERR_INVALID,
-                             "cron(%s): no date in %d..%d matches the day, month and year fields, so it never fires",
-                             body, YEAR_MIN, YEAR_MAX);
+        return rnr_error_set(
+            err, RNR_ERR_INVALID,
+            "cron(%s): no date in %d..%d matches the day, month and year fields, so it never fires",
+            body, YEAR_MIN, YEAR_MAX);
     return RNR_OK;
 }
 
@@ -288,7 +302,8 @@ int schedule_parse(const char *expr, schedule **out, rnr_error *err)
     const char *open = expr ? strchr(expr, '(') : NULL;
     if (!open || n < 4 || expr[n - 1] != ')')
         return rnr_error_set(err, RNR_ERR_INVALID,
-                             "schedule '%s': expected rate(...), cron(...) or at(...)", expr ? expr : "");
+                             "schedule '%s': expected rate(...), cron(...) or at(...)",
+                             expr ? expr : "");
     char body[256];
     size_t blen = (size_t)(expr + n - 1 - (open + 1));
     if (blen >= sizeof body)
@@ -308,9 +323,11 @@ int schedule_parse(const char *expr, schedule **out, rnr_error *err)
         s->kind = SCHED_AT;
         rc = strlen(body) == 19 && body[10] == 'T' && time_parse_iso(body, &s->at) == 0
                  ? RNR_OK
-                 : rnr_error_set(err, RNR_ERR_INVALID, "at(%s): expected at(yyyy-mm-ddThh:mm:ss)", body);
+                 : rnr_error_set(err, RNR_ERR_INVALID, "at(%s): expected at(yyyy-mm-ddThh:mm:ss)",
+                                 body);
     } else {
-        rc = rnr_error_set(err, RNR_ERR_INVALID, "schedule '%s': expected rate(...), cron(...) or at(...)", expr);
+        rc = rnr_error_set(err, RNR_ERR_INVALID,
+                           "schedule '%s': expected rate(...), cron(...) or at(...)", expr);
     }
     if (rc != RNR_OK) {
         free(s);
@@ -320,9 +337,15 @@ int schedule_parse(const char *expr, schedule **out, rnr_error *err)
     return RNR_OK;
 }
 
-void schedule_free(schedule *s) { free(s); }
+void schedule_free(schedule *s)
+{
+    free(s);
+}
 
-int64_t schedule_period(const schedule *s) { return s->kind == SCHED_RATE ? s->period : 0; }
+int64_t schedule_period(const schedule *s)
+{
+    return s->kind == SCHED_RATE ? s->period : 0;
+}
 
 static int days_in_month(int y, int m)
 {
@@ -376,7 +399,8 @@ static int cron_next(const schedule *s, int64_t after, int64_t *next)
             return -1;
         if (y < YEAR_MIN)
             continue;
-        if (!bit_get(&s->f[F_YEAR], YEAR_MIN, y) || !bit_get(&s->f[F_MON], 1, m) || !day_matches(s, y, m, d))
+        if (!bit_get(&s->f[F_YEAR], YEAR_MIN, y) || !bit_get(&s->f[F_MON], 1, m) ||
+            !day_matches(s, y, m, d))
             continue;
         for (int h = 0; h < 24; h++) {
             if (!bit_get(&s->f[F_HOUR], 0, h) || day + h * 3600 + 3599 < t)

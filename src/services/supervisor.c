@@ -21,26 +21,29 @@ typedef struct slot {
     int state;
     pid_t pid;
     int64_t started_ms;
-    int64_t deadline_ms;  /* STOPPING: SIGKILL after; BACKOFF: start after */
-    int failures;         /* consecutive early exits, for the backoff */
-    int killed;           /* SIGKILL sent */
+    int64_t deadline_ms; /* STOPPING: SIGKILL after; BACKOFF: start after */
+    int failures;        /* consecutive early exits, for the backoff */
+    int killed;          /* SIGKILL sent */
 } slot;
 
 struct supervisor {
-    char **argv;          /* copy of the command line */
+    char **argv; /* copy of the command line */
     int argc;
     char *stats_dir;
-    char **stats_files;   /* one per start */
+    char **stats_files; /* one per start */
     int nstats, capstats;
     int min, max, desired;
     int grace_ms, backoff_initial_ms, backoff_max_ms, stable_ms;
     const volatile sig_atomic_t *signals;
-    slot *slots;          /* 2 * max: draining workers keep their slot */
+    slot *slots; /* 2 * max: draining workers keep their slot */
     int nslots;
     supervisor_counts counts;
 };
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
 
 int supervisor_new(const supervisor_opts *o, supervisor **out, rnr_error *err)
 {
@@ -48,7 +51,8 @@ int supervisor_new(const supervisor_opts *o, supervisor **out, rnr_error *err)
     if (!o->argv || !o->argv[0])
         return rnr_error_set(err, RNR_ERR_INVALID, "supervisor: no worker command line");
     if (o->min_workers < 0 || o->max_workers < 1 || o->min_workers > o->max_workers)
-        return rnr_error_set(err, RNR_ERR_INVALID, "supervisor: workers min %d max %d: need 0 <= min <= max, max >= 1",
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "supervisor: workers min %d max %d: need 0 <= min <= max, max >= 1",
                              o->min_workers, o->max_workers);
     supervisor *s = calloc(1, sizeof *s);
     if (!s)
@@ -101,7 +105,10 @@ void supervisor_set_desired(supervisor *s, int n)
     s->desired = n < s->min ? s->min : n > s->max ? s->max : n;
 }
 
-int supervisor_desired(const supervisor *s) { return s->desired; }
+int supervisor_desired(const supervisor *s)
+{
+    return s->desired;
+}
 
 static int count_state(const supervisor *s, int state)
 {
@@ -111,10 +118,19 @@ static int count_state(const supervisor *s, int state)
     return n;
 }
 
-int supervisor_running(const supervisor *s) { return count_state(s, SLOT_RUNNING); }
-int supervisor_stopping(const supervisor *s) { return count_state(s, SLOT_STOPPING); }
+int supervisor_running(const supervisor *s)
+{
+    return count_state(s, SLOT_RUNNING);
+}
+int supervisor_stopping(const supervisor *s)
+{
+    return count_state(s, SLOT_STOPPING);
+}
 
-void supervisor_get_counts(const supervisor *s, supervisor_counts *out) { *out = s->counts; }
+void supervisor_get_counts(const supervisor *s, supervisor_counts *out)
+{
+    *out = s->counts;
+}
 
 int supervisor_pids(const supervisor *s, int *pids, int n)
 {
@@ -199,8 +215,9 @@ static int slot_start(supervisor *s, slot *sl, rnr_error *err)
     sl->started_ms = time_mono_ms();
     sl->killed = 0;
     s->counts.started++;
-    log_event(LOG_INFO, "supervisor", "worker_started", "started worker pid={pid}", LOG_INT("pid", pid),
-              LOG_INT("slot", sl - s->slots), LOG_INT("restarts", s->counts.restarts));
+    log_event(LOG_INFO, "supervisor", "worker_started", "started worker pid={pid}",
+              LOG_INT("pid", pid), LOG_INT("slot", sl - s->slots),
+              LOG_INT("restarts", s->counts.restarts));
     return RNR_OK;
 }
 
@@ -305,8 +322,9 @@ static int scale(supervisor *s, int64_t now, rnr_error *err)
         slot *sl = &s->slots[i];
         if (sl->state == SLOT_BACKOFF || sl->state == SLOT_RUNNING) {
             if (sl->state == SLOT_RUNNING)
-                log_event(LOG_INFO, "supervisor", "worker_stopping", "stopping worker pid={pid} (scale to {desired})",
-                          LOG_INT("pid", sl->pid), LOG_INT("desired", s->desired));
+                log_event(LOG_INFO, "supervisor", "worker_stopping",
+                          "stopping worker pid={pid} (scale to {desired})", LOG_INT("pid", sl->pid),
+                          LOG_INT("desired", s->desired));
             slot_stop(s, sl, s->grace_ms);
             active--;
         }
@@ -369,7 +387,8 @@ void supervisor_stop_all(supervisor *s, int grace_ms)
     }
     for (int i = 0; i < s->nslots; i++)
         if (s->slots[i].state == SLOT_STOPPING) {
-            log_error("supervisor", "worker pid=%d did not exit after SIGKILL", (int)s->slots[i].pid);
+            log_error("supervisor", "worker pid=%d did not exit after SIGKILL",
+                      (int)s->slots[i].pid);
             s->slots[i].state = SLOT_EMPTY;
         }
 }
@@ -389,9 +408,13 @@ static int fleet_sv_set_desired(void *self, int n, rnr_error *err)
     return RNR_OK;
 }
 
-static void fleet_sv_close(void *self) { (void)self; }
+static void fleet_sv_close(void *self)
+{
+    (void)self;
+}
 
-static const fleet_ops supervisor_fleet_ops = {fleet_sv_running, fleet_sv_set_desired, fleet_sv_close};
+static const fleet_ops supervisor_fleet_ops = {fleet_sv_running, fleet_sv_set_desired,
+                                               fleet_sv_close};
 
 int supervisor_fleet_new(supervisor *s, rnr_fleet **out, rnr_error *err)
 {

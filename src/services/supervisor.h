@@ -22,25 +22,25 @@
 typedef struct supervisor supervisor;
 
 typedef struct supervisor_opts {
-    const char *const *argv;  /* worker command line, NULL-terminated; argv[0] = executable path */
-    const char *stats_dir;    /* when set, each start appends --stats-file DIR/worker-<n>.json */
-    int min_workers;          /* set_desired clamps to [min, max] */
+    const char *const *argv; /* worker command line, NULL-terminated; argv[0] = executable path */
+    const char *stats_dir;   /* when set, each start appends --stats-file DIR/worker-<n>.json */
+    int min_workers;         /* set_desired clamps to [min, max] */
     int max_workers;
-    int grace_ms;             /* SIGTERM -> SIGKILL for a worker being stopped (default 30000) */
-    int backoff_initial_ms;   /* first restart delay (default 500) */
-    int backoff_max_ms;       /* cap of the doubling delay (default 30000) */
-    int stable_ms;            /* a worker that ran this long restarts without delay (default 30000) */
+    int grace_ms;           /* SIGTERM -> SIGKILL for a worker being stopped (default 30000) */
+    int backoff_initial_ms; /* first restart delay (default 500) */
+    int backoff_max_ms;     /* cap of the doubling delay (default 30000) */
+    int stable_ms;          /* a worker that ran this long restarts without delay (default 30000) */
     /* Signal counter of the caller (may be NULL): once it reaches 2 (a
      * second Ctrl-C), supervisor_stop_all stops waiting and SIGKILLs. */
     const volatile sig_atomic_t *signals;
 } supervisor_opts;
 
 typedef struct supervisor_counts {
-    int started;   /* processes forked */
-    int exited;    /* exits nobody asked for (crashes, kills from outside, early exits) */
-    int restarts;  /* starts that replaced such an exit */
-    int stopped;   /* stopped on request (SIGTERM, drained) */
-    int killed;    /* SIGKILLed after the grace period */
+    int started;  /* processes forked */
+    int exited;   /* exits nobody asked for (crashes, kills from outside, early exits) */
+    int restarts; /* starts that replaced such an exit */
+    int stopped;  /* stopped on request (SIGTERM, drained) */
+    int killed;   /* SIGKILLed after the grace period */
 } supervisor_counts;
 
 int supervisor_new(const supervisor_opts *o, supervisor **out, rnr_error *err);

@@ -31,22 +31,22 @@ typedef struct up_ctx {
     const rnr_config *cfg;
     const up_opts *o;
     up_summary *sum;
-    rnr_queue *queue;        /* depth and dead letters */
-    rnr_queue *sites;        /* "<queue>.sites": the per-site follow-ups */
-    rnr_store *store;        /* live output count */
+    rnr_queue *queue; /* depth and dead letters */
+    rnr_queue *sites; /* "<queue>.sites": the per-site follow-ups */
+    rnr_store *store; /* live output count */
     supervisor *pool;
     char stats_dir[4096];
     int64_t start_s;
     up_status status;
-    int outputs;             /* last count, refreshed every UP_LIST_EVERY_MS */
-    int64_t outputs_at_ms;   /* monotonic time of that count, 0 = never */
-    up_http *http;           /* NULL without --http */
-    int64_t publish_at_ms;   /* next HTTP view refresh (monotonic) */
-    const char *cycle;       /* "running", "done", "stopping" */
-    int collected;           /* the stats files are summed into sum->work and gone */
+    int outputs;           /* last count, refreshed every UP_LIST_EVERY_MS */
+    int64_t outputs_at_ms; /* monotonic time of that count, 0 = never */
+    up_http *http;         /* NULL without --http */
+    int64_t publish_at_ms; /* next HTTP view refresh (monotonic) */
+    const char *cycle;     /* "running", "done", "stopping" */
+    int collected;         /* the stats files are summed into sum->work and gone */
     int runs[UP_JOB_COUNT], failed[UP_JOB_COUNT];
     int64_t last_ok[UP_JOB_COUNT];
-    int64_t dead_listed;     /* the dead count the reasons below were listed at */
+    int64_t dead_listed; /* the dead count the reasons below were listed at */
     char *dead[UP_DEAD_SHOWN];
     int ndead;
 } up_ctx;
@@ -71,8 +71,11 @@ static int open_pool(up_ctx *u, int min, int max, rnr_error *err)
     if (!mkdtemp(u->stats_dir))
         return rnr_error_set(err, RNR_ERR_IO, "%s: %s", u->stats_dir, strerror(errno));
     const char *argv[] = {u->o->exe, "worker", NULL};
-    supervisor_opts so = {.argv = argv, .stats_dir = u->stats_dir, .min_workers = min,
-                          .max_workers = max, .grace_ms = u->cfg->grace_s * 1000 + UP_STOP_MARGIN_MS,
+    supervisor_opts so = {.argv = argv,
+                          .stats_dir = u->stats_dir,
+                          .min_workers = min,
+                          .max_workers = max,
+                          .grace_ms = u->cfg->grace_s * 1000 + UP_STOP_MARGIN_MS,
                           .signals = u->o->stop};
     return supervisor_new(&so, &u->pool, err);
 }
@@ -171,10 +174,14 @@ static void refresh_status(up_ctx *u, int force)
     read_depth(u, &d);
     supervisor_counts c;
     supervisor_get_counts(u->pool, &c);
-    up_status_view v = {.ready = d.ready, .unacked = d.unacked,
-                        .dead = d.dead >= 0 && u->sum->dead_before >= 0 ? d.dead - u->sum->dead_before : d.dead,
-                        .running = supervisor_running(u->pool), .desired = supervisor_desired(u->pool),
-                        .outputs = u->outputs, .errors = c.exited};
+    up_status_view v = {
+        .ready = d.ready,
+        .unacked = d.unacked,
+        .dead = d.dead >= 0 && u->sum->dead_before >= 0 ? d.dead - u->sum->dead_before : d.dead,
+        .running = supervisor_running(u->pool),
+        .desired = supervisor_desired(u->pool),
+        .outputs = u->outputs,
+        .errors = c.exited};
     up_status_show(&u->status, &v);
 }
 
@@ -289,7 +296,8 @@ static void list_dead_reasons(up_ctx *u, int64_t dead)
             continue;
         for (size_t i = 0; i < l.n && u->ndead < UP_DEAD_SHOWN; i++) {
             char *id = message_id(l.items[i].body), buf[700];
-            snprintf(buf, sizeof buf, "%s: %s", id ? id : "?", l.items[i].reason ? l.items[i].reason : "");
+            snprintf(buf, sizeof buf, "%s: %s", id ? id : "?",
+                     l.items[i].reason ? l.items[i].reason : "");
             free(id);
             if ((u->dead[u->ndead] = strdup(buf)))
                 u->ndead++;
@@ -310,11 +318,15 @@ static void publish(up_ctx *u, int force)
         work = u->sum->work;
     else
         sum_stats(u, &work);
-    up_http_view v = {.mode = u->o->once ? "once" : "service", .cycle = u->cycle, .work = &work,
-                      .products = &u->sum->products, .postprocess_rows = u->sum->post.rows,
+    up_http_view v = {.mode = u->o->once ? "once" : "service",
+                      .cycle = u->cycle,
+                      .work = &work,
+                      .products = &u->sum->products,
+                      .postprocess_rows = u->sum->post.rows,
                       .min_workers = u->o->once ? 0 : u->o->min_workers,
                       .max_workers = u->o->once ? u->o->workers : u->o->max_workers,
-                      .has_job = {1, 1, !u->o->once}, .dead = (const char *const *)u->dead};
+                      .has_job = {1, 1, !u->o->once},
+                      .dead = (const char *const *)u->dead};
     read_depth(u, &v.depth);
     list_dead_reasons(u, v.depth.dead);
     v.ndead = u->ndead;
@@ -526,7 +538,8 @@ static int services_open(up_ctx *u, up_services *s, rnr_error *err)
         job_init(&s->jobs[2], "autoscaler", o->autoscaler_schedule, u->start_s, err) ||
         producer_new(u->cfg, &s->prod, err) || postprocess_new(u->cfg, &s->post, err) ||
         supervisor_fleet_new(u->pool, &s->fleet, err) ||
-        backend_open_metrics(u->cfg->metrics_url ? u->cfg->metrics_url : "log:", &s->metrics, err) ||
+        backend_open_metrics(u->cfg->metrics_url ? u->cfg->metrics_url : "log:", &s->metrics,
+                             err) ||
         autoscaler_new(u->queue, s->fleet, s->metrics, u->cfg, &pol, &s->scaler, err))
         return err->code;
     return RNR_OK;
@@ -542,8 +555,8 @@ static void run_autoscaler(up_ctx *u, autoscaler *a)
         return;
     }
     job_done(u, UP_JOB_AUTOSCALER, 1);
-    log_info("up", "autoscaler: depth=%lld running=%d desired=%d (%s)", (long long)r.depth, r.running,
-             r.decision.desired, r.decision.reason);
+    log_info("up", "autoscaler: depth=%lld running=%d desired=%d (%s)", (long long)r.depth,
+             r.running, r.decision.desired, r.decision.reason);
 }
 
 /* The long-running loop: the producer once at start, then every job on its
@@ -652,8 +665,14 @@ int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error 
     sum->dead_before = sum->dead_after = -1;
     sum->once = o.once;
     if (o.once ? o.workers < 1 : o.min_workers > o.max_workers)
-        return rnr_error_set(err, RNR_ERR_INVALID, "workers: need --workers >= 1 and --min-workers <= --max-workers");
-    up_ctx u = {.cfg = cfg, .o = &o, .sum = sum, .start_s = time_now(), .cycle = "running", .dead_listed = -2};
+        return rnr_error_set(err, RNR_ERR_INVALID,
+                             "workers: need --workers >= 1 and --min-workers <= --max-workers");
+    up_ctx u = {.cfg = cfg,
+                .o = &o,
+                .sum = sum,
+                .start_s = time_now(),
+                .cycle = "running",
+                .dead_listed = -2};
     up_status_init(&u.status, o.status_line);
     /* config_load made cfg->state_dir (mkdir -p, then its absolute path) */
     int rc = backend_open_queue(cfg->queue_url, cfg->queue_name, &u.queue, err);
@@ -665,7 +684,8 @@ int up_run(const rnr_config *cfg, const up_opts *in, up_summary *sum, rnr_error 
     if (!rc)
         rc = backend_open_store(cfg->store_url, &u.store, err);
     if (!rc)
-        rc = o.once ? open_pool(&u, 0, o.workers, err) : open_pool(&u, o.min_workers, o.max_workers, err);
+        rc = o.once ? open_pool(&u, 0, o.workers, err)
+                    : open_pool(&u, o.min_workers, o.max_workers, err);
     if (!rc)
         rc = start_http(&u, err);
     if (!rc) {

@@ -33,22 +33,22 @@
 struct up_summary;
 
 typedef struct up_opts {
-    const char *exe;                  /* the rnr binary the workers run */
-    const char *producer_schedule;    /* NULL = the defaults above */
+    const char *exe;               /* the rnr binary the workers run */
+    const char *producer_schedule; /* NULL = the defaults above */
     const char *postprocess_schedule;
     const char *autoscaler_schedule;
-    int once;                         /* one cycle, then a summary */
-    int workers;                      /* --once: pool size; else the starting count (default min) */
-    int min_workers;                  /* default 1 */
-    int max_workers;                  /* default 6 */
-    int timeout_s;                    /* --once: stop draining after this long (default 600) */
-    int status_line;                  /* redraw a status line in place on stderr */
-    int64_t postprocess_now;          /* the post-process runs as of this time (0 = now) */
-    const volatile sig_atomic_t *stop;/* signals received: 1 = stop the workers (they drain)
+    int once;                /* one cycle, then a summary */
+    int workers;             /* --once: pool size; else the starting count (default min) */
+    int min_workers;         /* default 1 */
+    int max_workers;         /* default 6 */
+    int timeout_s;           /* --once: stop draining after this long (default 600) */
+    int status_line;         /* redraw a status line in place on stderr */
+    int64_t postprocess_now; /* the post-process runs as of this time (0 = now) */
+    const volatile sig_atomic_t *stop; /* signals received: 1 = stop the workers (they drain)
                                          and return, 2 = SIGKILL them without waiting */
-    const char *http_listen;          /* serve the page, API and metrics here (up_http.h); NULL: none */
-    const char *map_tiles;            /* the page's basemap URL template (RNR_MAP_TILES), or NULL */
-    int linger;                       /* --once with http_listen: keep serving after the cycle
+    const char *http_listen; /* serve the page, API and metrics here (up_http.h); NULL: none */
+    const char *map_tiles;   /* the page's basemap URL template (RNR_MAP_TILES), or NULL */
+    int linger;              /* --once with http_listen: keep serving after the cycle
                                          until *stop */
     /* Called (may be NULL) once the HTTP port is bound, and once a --once
      * cycle's summary is final (before lingering), with ud. */
@@ -58,24 +58,24 @@ typedef struct up_opts {
 } up_opts;
 
 typedef struct up_dead {
-    char *id;      /* the product id from the message, or "?" */
+    char *id; /* the product id from the message, or "?" */
     char *reason;
 } up_dead;
 
 typedef struct up_summary {
     int producer_ran, producer_ok;
     producer_counts products;
-    worker_stats work;            /* summed over the workers */
+    worker_stats work; /* summed over the workers */
     int postprocess_ran, postprocess_ok;
     postprocess_counts post;
-    int64_t dead_before, dead_after;   /* -1 unknown */
-    up_dead *dead;                /* dead letters added by this run (SQLite queue) */
+    int64_t dead_before, dead_after; /* -1 unknown */
+    up_dead *dead;                   /* dead letters added by this run (SQLite queue) */
     int ndead;
     supervisor_counts pool;
-    int timed_out;                /* --once: the queue did not drain in time */
-    int interrupted;              /* stopped by a signal */
-    int once;                     /* a --once cycle (else the long-running loop) */
-    char error[600];              /* first job error, "" when none */
+    int timed_out;   /* --once: the queue did not drain in time */
+    int interrupted; /* stopped by a signal */
+    int once;        /* a --once cycle (else the long-running loop) */
+    char error[600]; /* first job error, "" when none */
 } up_summary;
 
 /* Runs until *o->stop (or, with once, until the cycle is done). Fills sum

@@ -28,29 +28,30 @@ const char *up_job_name(int job);
 typedef struct up_http up_http;
 
 typedef struct up_http_opts {
-    const char *listen;     /* HOST:PORT (":PORT" is loopback); port 0 picks one */
-    const char *map_tiles;  /* basemap URL template for the page, or NULL */
+    const char *listen;    /* HOST:PORT (":PORT" is loopback); port 0 picks one */
+    const char *map_tiles; /* basemap URL template for the page, or NULL */
 } up_http_opts;
 
 /* Everything /metrics and /api/status show, as the supervisor sees it. */
 typedef struct up_http_view {
-    const char *mode;                   /* "once" or "service" */
-    const char *cycle;                  /* "running", "done" or "stopping" */
-    queue_depth depth;                  /* products and site follow-ups; -1 unknown */
+    const char *mode;  /* "once" or "service" */
+    const char *cycle; /* "running", "done" or "stopping" */
+    queue_depth depth; /* products and site follow-ups; -1 unknown */
     int running, desired, min_workers, max_workers;
     supervisor_counts pool;
-    const worker_stats *work;           /* summed over every worker started */
-    const producer_counts *products;    /* summed over the producer's cycles */
+    const worker_stats *work;        /* summed over every worker started */
+    const producer_counts *products; /* summed over the producer's cycles */
     int runs[UP_JOB_COUNT], failed[UP_JOB_COUNT];
-    int64_t last_ok[UP_JOB_COUNT];      /* epoch seconds of the last success, 0 never */
-    int has_job[UP_JOB_COUNT];          /* the job runs in this mode */
-    int64_t postprocess_rows;           /* summed over the runs */
-    const char *const *dead;            /* newest dead letters, "id: reason" */
+    int64_t last_ok[UP_JOB_COUNT]; /* epoch seconds of the last success, 0 never */
+    int has_job[UP_JOB_COUNT];     /* the job runs in this mode */
+    int64_t postprocess_rows;      /* summed over the runs */
+    const char *const *dead;       /* newest dead letters, "id: reason" */
     int ndead;
 } up_http_view;
 
 /* Serve on o->listen: the store of cfg for the page and API. */
-int up_http_start(const rnr_config *cfg, const up_http_opts *o, up_http **out, rnr_error *err) RNR_WARN_UNUSED;
+int up_http_start(const rnr_config *cfg, const up_http_opts *o, up_http **out,
+                  rnr_error *err) RNR_WARN_UNUSED;
 /* The port bound. */
 int up_http_port(const up_http *h);
 /* Replace what /metrics and /api/status show; also the liveness beat. */

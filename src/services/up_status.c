@@ -39,7 +39,8 @@ void up_status_format(const up_status_view *v, char *buf, size_t n)
     fmt_count(unacked, sizeof unacked, v->unacked);
     fmt_count(dead, sizeof dead, v->dead);
     fmt_count(outputs, sizeof outputs, v->outputs);
-    snprintf(buf, n, "queue %s ready, %s in flight, %s dead | workers %d/%d | outputs %s | errors %d",
+    snprintf(buf, n,
+             "queue %s ready, %s in flight, %s dead | workers %d/%d | outputs %s | errors %d",
              ready, unacked, dead, v->running, v->desired, outputs, v->errors);
 }
 

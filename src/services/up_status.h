@@ -15,10 +15,10 @@ typedef struct up_status_view {
 } up_status_view;
 
 typedef struct up_status {
-    int tty;          /* redraw in place */
-    int shown;        /* a line is on the terminal without its newline */
-    int64_t last_ms;  /* monotonic time of the last refresh */
-    char last[256];   /* last text, to log only changes */
+    int tty;         /* redraw in place */
+    int shown;       /* a line is on the terminal without its newline */
+    int64_t last_ms; /* monotonic time of the last refresh */
+    char last[256];  /* last text, to log only changes */
 } up_status;
 
 void up_status_init(up_status *st, int tty);

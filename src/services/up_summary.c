@@ -66,7 +66,8 @@ void up_summary_print(const up_summary *s, const rnr_config *cfg, FILE *f)
 
 int up_summary_ok(const up_summary *s)
 {
-    int64_t new_dead = s->dead_before >= 0 && s->dead_after >= 0 ? s->dead_after - s->dead_before : 0;
+    int64_t new_dead =
+        s->dead_before >= 0 && s->dead_after >= 0 ? s->dead_after - s->dead_before : 0;
     /* the long-running loop ends by a signal: that is its normal end */
     return s->producer_ok && s->postprocess_ok && !s->products.failed && !s->timed_out &&
            (!s->interrupted || !s->once) && new_dead == 0 && s->ndead == 0 && !s->error[0];

@@ -25,7 +25,8 @@ static json_t *dead_json(const up_summary *s)
 {
     json_t *a = json_array();
     for (int i = 0; a && i < s->ndead; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s}", "id", s->dead[i].id, "reason", s->dead[i].reason));
+        json_array_append_new(
+            a, json_pack("{s:s, s:s}", "id", s->dead[i].id, "reason", s->dead[i].reason));
     return a;
 }
 
@@ -34,23 +35,22 @@ static json_t *summary_json(const up_summary *s, const rnr_config *cfg)
     int skipped = 0;
     for (int k = 1; k < NWS_SKIP_COUNT; k++)
         skipped += s->work.skipped[k];
-    long long dead = s->dead_before >= 0 && s->dead_after >= 0 ? s->dead_after - s->dead_before : -1;
+    long long dead =
+        s->dead_before >= 0 && s->dead_after >= 0 ? s->dead_after - s->dead_before : -1;
     json_t *o = json_pack(
         "{s:b, s:b, s:{s:i, s:i, s:i, s:i}, s:{s:i, s:i, s:i}, s:{s:i, s:i, s:i, s:o, s:i, s:i, s:i, s:i},"
         " s:i, s:{s:o, s:o, s:o}, s:i, s:{s:i, s:s?}, s:b, s:b}",
-        "ok", up_summary_ok(s), "once", s->once,
-        "products", "seen", s->products.seen, "new", s->products.new_products, "published",
-        s->products.published, "failed", s->products.failed,
-        "messages", "processed", s->work.messages, "acked", s->work.acked, "retried", s->work.retried,
-        "sites", "seen", s->work.sites, "routed", s->work.routed, "skipped", skipped, "skipped_by_reason",
-        skipped_json(s), "failed", s->work.failed_sites, "deferred", s->work.sites_deferred, "retried",
-        s->work.sites_retried, "dead", s->work.sites_dead,
-        "outputs_written", s->work.outputs,
-        "dead_letters", "this_run", count_or_null(dead), "total", count_or_null((long long)s->dead_after), "added",
-        dead_json(s),
-        "worker_restarts", s->pool.restarts,
-        "postprocess", "rows", s->post.rows, "csv", s->post.csv_key[0] ? s->post.csv_key : NULL,
-        "timed_out", s->timed_out, "interrupted", s->interrupted);
+        "ok", up_summary_ok(s), "once", s->once, "products", "seen", s->products.seen, "new",
+        s->products.new_products, "published", s->products.published, "failed", s->products.failed,
+        "messages", "processed", s->work.messages, "acked", s->work.acked, "retried",
+        s->work.retried, "sites", "seen", s->work.sites, "routed", s->work.routed, "skipped",
+        skipped, "skipped_by_reason", skipped_json(s), "failed", s->work.failed_sites, "deferred",
+        s->work.sites_deferred, "retried", s->work.sites_retried, "dead", s->work.sites_dead,
+        "outputs_written", s->work.outputs, "dead_letters", "this_run", count_or_null(dead),
+        "total", count_or_null((long long)s->dead_after), "added", dead_json(s), "worker_restarts",
+        s->pool.restarts, "postprocess", "rows", s->post.rows, "csv",
+        s->post.csv_key[0] ? s->post.csv_key : NULL, "timed_out", s->timed_out, "interrupted",
+        s->interrupted);
     if (o && s->error[0])
         json_object_set_new(o, "error", json_string(s->error));
     if (o && cfg) {

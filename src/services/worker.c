@@ -62,9 +62,12 @@ static int read_env(worker_env *v, rnr_error *err)
  * progress (its temporary file grows under the state directory). */
 static int start_beat(worker *w, const worker_env *v, rnr_error *err)
 {
-    worker_beat_opts bo = {.health_file = w->cfg->health_file, .progress = &w->progress,
-                           .beat_ms = v->beat_ms, .stall_ms = (int64_t)v->stall_s * 1000,
-                           .renew_ms = v->renew_ms, .watch_dir = w->cfg->state_dir,
+    worker_beat_opts bo = {.health_file = w->cfg->health_file,
+                           .progress = &w->progress,
+                           .beat_ms = v->beat_ms,
+                           .stall_ms = (int64_t)v->stall_s * 1000,
+                           .renew_ms = v->renew_ms,
+                           .watch_dir = w->cfg->state_dir,
                            .watch_prefix = "hf-"};
     return worker_beat_start(&bo, &w->beat, err);
 }
@@ -203,7 +206,7 @@ typedef struct held {
     rnr_queue *q;
     int is_site;
     queue_message qm;
-    int counted;   /* its delivery count is kept in the cache */
+    int counted;        /* its delivery count is kept in the cache */
     int64_t started_ms; /* monotonic, when the work on it began */
 } held;
 
@@ -262,7 +265,7 @@ static int settle_op(worker *w, held *h, int outcome, const char *reason, rnr_er
         if (i)
             time_sleep_ms(100L << i);
         rc = outcome == MSG_ACK    ? queue_ack(h->q, h->qm.tag, e)
-           : outcome == MSG_DEAD   ? queue_dead_letter(h->q, h->qm.tag, reason, e)
+             : outcome == MSG_DEAD ? queue_dead_letter(h->q, h->qm.tag, reason, e)
                                    : queue_nack(h->q, h->qm.tag, 1, e);
         /* a tag that is not held any more will not become held again */
         if (rc == RNR_OK || rc == RNR_ERR_NOTFOUND || rc == RNR_ERR_INVALID)
@@ -292,7 +295,8 @@ static void log_settle(const worker *w, const held *h, int outcome, int attempts
     int delivery = h->qm.delivery_count;
     if (outcome == MSG_DEAD)
         log_event(LOG_WARN, "worker", "dead_letter", "dead-lettering delivery={delivery}: {error}",
-                  LOG_INT("delivery", delivery), LOG_STR("error", m->reason), LOG_INT("duration_ms", ms));
+                  LOG_INT("delivery", delivery), LOG_STR("error", m->reason),
+                  LOG_INT("duration_ms", ms));
     else if (outcome == MSG_RELEASE)
         log_event(LOG_INFO, "worker", "release", "stopping: releasing the message for redelivery",
                   LOG_INT("delivery", delivery), LOG_INT("duration_ms", ms));
@@ -300,7 +304,8 @@ static void log_settle(const worker *w, const held *h, int outcome, int attempts
         log_event(LOG_WARN, "worker", "retry",
                   "retrying later (attempt {attempt} of {max_attempts}): {error}",
                   LOG_INT("attempt", attempts), LOG_INT("max_attempts", w->max_deliveries),
-                  LOG_STR("error", m->last.msg), LOG_INT("delivery", delivery), LOG_INT("duration_ms", ms));
+                  LOG_STR("error", m->last.msg), LOG_INT("delivery", delivery),
+                  LOG_INT("duration_ms", ms));
     else
         log_event(LOG_INFO, "worker", "ack", "acked delivery={delivery} after {duration_ms} ms",
                   LOG_INT("delivery", delivery), LOG_INT("duration_ms", ms),
@@ -450,8 +455,8 @@ static int run_loop(worker *w, const worker_run_opts *o, worker_stats *st, rnr_e
                 *err = e;
                 return rc;
             }
-            log_event(LOG_WARN, "worker", "queue_unavailable", "queue unavailable, retrying: {error}",
-                      LOG_STR("error", e.msg));
+            log_event(LOG_WARN, "worker", "queue_unavailable",
+                      "queue unavailable, retrying: {error}", LOG_STR("error", e.msg));
             sleep_interruptible(o, 1000);
             continue;
         }
@@ -486,13 +491,14 @@ int worker_run(worker *w, const worker_run_opts *o, worker_stats *st, rnr_error 
         pthread_mutex_unlock(&d.mu);
         pthread_join(th, NULL);
     }
-    log_event(LOG_INFO, "worker", "stopped",
-              "stopped messages={messages} acked={acked} retried={retried} dead={dead} "
-              "routed={routed} outputs={outputs} sites_retried={sites_retried} sites_dead={sites_dead}",
-              LOG_INT("messages", st->messages), LOG_INT("acked", st->acked),
-              LOG_INT("retried", st->retried), LOG_INT("dead", st->dead), LOG_INT("routed", st->routed),
-              LOG_INT("outputs", st->outputs), LOG_INT("sites_retried", st->sites_retried),
-              LOG_INT("sites_dead", st->sites_dead));
+    log_event(
+        LOG_INFO, "worker", "stopped",
+        "stopped messages={messages} acked={acked} retried={retried} dead={dead} "
+        "routed={routed} outputs={outputs} sites_retried={sites_retried} sites_dead={sites_dead}",
+        LOG_INT("messages", st->messages), LOG_INT("acked", st->acked),
+        LOG_INT("retried", st->retried), LOG_INT("dead", st->dead), LOG_INT("routed", st->routed),
+        LOG_INT("outputs", st->outputs), LOG_INT("sites_retried", st->sites_retried),
+        LOG_INT("sites_dead", st->sites_dead));
     if (o->stats_file) {
         rnr_error e = {0};
         if (worker_stats_write(st, o->stats_file, &e) != RNR_OK && rc == RNR_OK)

@@ -28,35 +28,41 @@ typedef struct worker worker;
 /* The timed steps of one site: each call to the NWS/NWPS source (a
  * product's text, a gauge, a forecast's series), the hydrofabric cut,
  * the routing, the NetCDF (and plot) writing, the upload to the store. */
-enum worker_step { WORKER_STEP_FETCH, WORKER_STEP_CUT, WORKER_STEP_ROUTE, WORKER_STEP_NETCDF, WORKER_STEP_STORE,
-                   WORKER_STEP_COUNT };
+enum worker_step {
+    WORKER_STEP_FETCH,
+    WORKER_STEP_CUT,
+    WORKER_STEP_ROUTE,
+    WORKER_STEP_NETCDF,
+    WORKER_STEP_STORE,
+    WORKER_STEP_COUNT
+};
 /* "fetch", "cut", "route", "netcdf", "store". */
 const char *worker_step_name(int step);
 
 typedef struct worker_stats {
-    int messages;                 /* deliveries taken */
+    int messages; /* deliveries taken */
     int acked;
-    int retried;                  /* nacked for redelivery */
-    int dead;                     /* dead-lettered */
-    int sites;                    /* distinct sites seen */
-    int routed;                   /* sites routed and stored */
-    int skipped[NWS_SKIP_COUNT];  /* by nws_skip reason */
-    int failed_sites;             /* cut/route errors (no reach in the hydrofabric, ...) */
-    int outputs;                  /* NetCDF files stored */
-    int sites_deferred;           /* sites handed to a follow-up message from their product */
-    int sites_retried;            /* follow-up attempts run (attempt 2 and later) */
-    int sites_dead;               /* sites dead-lettered on their own */
-    int busy;                     /* a delivery is held right now (the file is
+    int retried;                        /* nacked for redelivery */
+    int dead;                           /* dead-lettered */
+    int sites;                          /* distinct sites seen */
+    int routed;                         /* sites routed and stored */
+    int skipped[NWS_SKIP_COUNT];        /* by nws_skip reason */
+    int failed_sites;                   /* cut/route errors (no reach in the hydrofabric, ...) */
+    int outputs;                        /* NetCDF files stored */
+    int sites_deferred;                 /* sites handed to a follow-up message from their product */
+    int sites_retried;                  /* follow-up attempts run (attempt 2 and later) */
+    int sites_dead;                     /* sites dead-lettered on their own */
+    int busy;                           /* a delivery is held right now (the file is
                                      rewritten when one is taken and settled) */
-    int pid;                      /* the worker process writing the file */
+    int pid;                            /* the worker process writing the file */
     prom_hist steps[WORKER_STEP_COUNT]; /* durations, every attempt included */
 } worker_stats;
 
 typedef struct worker_run_opts {
     const volatile sig_atomic_t *stop; /* set by SIGTERM/SIGINT: drain and return */
     int max_messages;                  /* 0 = no limit */
-    int idle_exit_ms;                  /* return after the queue stayed empty this long; 0 = never */
-    const char *stats_file;            /* JSON of worker_stats written on exit (may be NULL) */
+    int idle_exit_ms;       /* return after the queue stayed empty this long; 0 = never */
+    const char *stats_file; /* JSON of worker_stats written on exit (may be NULL) */
 } worker_run_opts;
 
 /* Opens the queue and store, the hydrofabric (downloading it from the store

@@ -26,13 +26,13 @@ struct worker_beat {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int stop;                 /* under mu */
-    rnr_queue *lease_q;       /* under mu: the delivery to renew */
+    int stop;           /* under mu */
+    rnr_queue *lease_q; /* under mu: the delivery to renew */
     uint64_t lease_tag;
-    int64_t renewed_at;       /* monotonic ms of the last renewal (or hold) */
-    unsigned long seen;       /* progress at the last beat */
-    long long watched;        /* bytes in the watched files at the last beat */
-    int64_t moved_at;         /* monotonic ms progress was last seen */
+    int64_t renewed_at; /* monotonic ms of the last renewal (or hold) */
+    unsigned long seen; /* progress at the last beat */
+    long long watched;  /* bytes in the watched files at the last beat */
+    int64_t moved_at;   /* monotonic ms progress was last seen */
 };
 
 /* Total size of watch_dir/watch_prefix*, or -1 when nothing is watched. */

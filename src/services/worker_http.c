@@ -16,7 +16,8 @@ struct worker_http {
     char *stats_file;
 };
 
-static void counter(prom_registry *m, const char *name, const char *help, const char *k, const char *v, int n)
+static void counter(prom_registry *m, const char *name, const char *help, const char *k,
+                    const char *v, int n)
 {
     prom_label l = {k, v};
     (void)prom_counter_set(m, name, help, k ? &l : NULL, k ? 1 : 0, (double)n);
@@ -37,20 +38,22 @@ void worker_http_publish_stats(prom_registry *m, const worker_stats *st)
     counter(m, "rnr_worker_sites_total", sh, "outcome", "dead", st->sites_dead);
     int skipped = 0;
     for (int r = 1; r < NWS_SKIP_COUNT; r++) {
-        counter(m, "rnr_worker_sites_skipped_total", "Sites skipped, by reason", "reason", nws_skip_name(r),
-                st->skipped[r]);
+        counter(m, "rnr_worker_sites_skipped_total", "Sites skipped, by reason", "reason",
+                nws_skip_name(r), st->skipped[r]);
         skipped += st->skipped[r];
     }
     counter(m, "rnr_worker_sites_total", sh, "outcome", "skipped", skipped);
-    counter(m, "rnr_worker_forecasts_routed_total", "Forecasts routed and stored (NetCDF outputs)", NULL, NULL,
-            st->outputs);
-    (void)prom_gauge_set(m, "rnr_worker_busy", "Workers holding a delivery right now", NULL, 0, st->busy);
+    counter(m, "rnr_worker_forecasts_routed_total", "Forecasts routed and stored (NetCDF outputs)",
+            NULL, NULL, st->outputs);
+    (void)prom_gauge_set(m, "rnr_worker_busy", "Workers holding a delivery right now", NULL, 0,
+                         st->busy);
     for (int k = 0; k < WORKER_STEP_COUNT; k++) {
         prom_label l = {"step", worker_step_name(k)};
-        (void)prom_histogram_set(m, "rnr_worker_step_duration_seconds",
-                                 "Time of one step of a site: fetch (one NWS/NWPS source call), cut, route, "
-                                 "netcdf (writing the outputs), store (uploading them)",
-                                 &l, 1, &st->steps[k]);
+        (void)prom_histogram_set(
+            m, "rnr_worker_step_duration_seconds",
+            "Time of one step of a site: fetch (one NWS/NWPS source call), cut, route, "
+            "netcdf (writing the outputs), store (uploading them)",
+            &l, 1, &st->steps[k]);
     }
 }
 
@@ -64,8 +67,8 @@ static void collect(void *ud, prom_registry *m)
     worker_http_publish_stats(m, &st);
 }
 
-int worker_http_start(const char *listen, const char *health_file, const char *stats_file, int max_age_s,
-                      worker_http **out, rnr_error *err)
+int worker_http_start(const char *listen, const char *health_file, const char *stats_file,
+                      int max_age_s, worker_http **out, rnr_error *err)
 {
     *out = NULL;
     worker_http *h = calloc(1, sizeof *h);
@@ -75,8 +78,12 @@ int worker_http_start(const char *listen, const char *health_file, const char *s
         free(h);
         return rnr_error_set(err, RNR_ERR_NOMEM, "worker http: out of memory");
     }
-    ops_http_opts o = {.listen = listen, .metrics = h->m, .max_age_s = max_age_s, .health_file = health_file,
-                       .collect = collect, .collect_ud = h};
+    ops_http_opts o = {.listen = listen,
+                       .metrics = h->m,
+                       .max_age_s = max_age_s,
+                       .health_file = health_file,
+                       .collect = collect,
+                       .collect_ud = h};
     int rc = ops_http_start(&o, &h->http, err);
     if (rc != RNR_OK) {
         prom_free(h->m);

@@ -20,8 +20,8 @@ typedef struct worker_http worker_http;
 void worker_http_publish_stats(prom_registry *m, const worker_stats *st);
 
 /* Serve on listen, reading health_file and stats_file (both required). */
-int worker_http_start(const char *listen, const char *health_file, const char *stats_file, int max_age_s,
-                      worker_http **out, rnr_error *err) RNR_WARN_UNUSED;
+int worker_http_start(const char *listen, const char *health_file, const char *stats_file,
+                      int max_age_s, worker_http **out, rnr_error *err) RNR_WARN_UNUSED;
 /* Ready: the hydrofabric is open and the queue connected. Not ready: draining. */
 void worker_http_set_ready(worker_http *h, int ready);
 void worker_http_stop(worker_http *h);

@@ -62,9 +62,9 @@ typedef enum site_result_kind {
 
 typedef struct site_result {
     site_result_kind kind;
-    int reason;     /* SR_SKIPPED: nws_skip value */
-    int outputs;    /* NetCDF files stored */
-    char why[700];  /* SR_FAILED / SR_TRANSIENT */
+    int reason;    /* SR_SKIPPED: nws_skip value */
+    int outputs;   /* NetCDF files stored */
+    char why[700]; /* SR_FAILED / SR_TRANSIENT */
 } site_result;
 
 typedef struct worker_site_env {
@@ -74,8 +74,8 @@ typedef struct worker_site_env {
     rnr_store *store;
     const char *tmpdir;
     const volatile sig_atomic_t *abort_now;
-    unsigned long *progress;  /* bumped at every step (heartbeat) */
-    prom_hist *steps;         /* WORKER_STEP_COUNT step durations to add to (may be NULL) */
+    unsigned long *progress; /* bumped at every step (heartbeat) */
+    prom_hist *steps;        /* WORKER_STEP_COUNT step durations to add to (may be NULL) */
 } worker_site_env;
 
 /* Do lid's whole work and say how it ended; never retries by itself. */
@@ -89,10 +89,10 @@ void worker_site_run(const worker_site_env *env, const char *lid, site_result *r
  * last stall_ms. */
 typedef struct worker_beat worker_beat;
 typedef struct worker_beat_opts {
-    const char *health_file;   /* NULL: none */
+    const char *health_file; /* NULL: none */
     unsigned long *progress;
     int64_t beat_ms, stall_ms, renew_ms;
-    const char *watch_dir;     /* may be NULL */
+    const char *watch_dir; /* may be NULL */
     const char *watch_prefix;
 } worker_beat_opts;
 
@@ -106,20 +106,20 @@ void worker_beat_stop(worker_beat *b);
 
 struct worker {
     const rnr_config *cfg;
-    rnr_queue *queue;        /* MQ_QUEUE_NAME: the products */
-    rnr_queue *sites;        /* "<queue>.sites": per-site follow-ups */
-    rnr_queue *beat_queue;   /* the heartbeat's own handles, for lease */
-    rnr_queue *beat_sites;   /*   renewal (NULL: the backend cannot renew) */
-    rnr_cache *cache;        /* the site ledger and delivery counts */
+    rnr_queue *queue;      /* MQ_QUEUE_NAME: the products */
+    rnr_queue *sites;      /* "<queue>.sites": per-site follow-ups */
+    rnr_queue *beat_queue; /* the heartbeat's own handles, for lease */
+    rnr_queue *beat_sites; /*   renewal (NULL: the backend cannot renew) */
+    rnr_cache *cache;      /* the site ledger and delivery counts */
     rnr_store *store;
     hf_db *hf;
-    rnr_nws *nws;            /* the NWS/NWPS source */
+    rnr_nws *nws;                    /* the NWS/NWPS source */
     volatile sig_atomic_t abort_now; /* the NWS source's stop flag */
     unsigned long progress;
     worker_beat *beat;
     int max_deliveries;
     long backoff_base_ms;
-    int64_t budget_ms;       /* a product's time before its rest is deferred */
+    int64_t budget_ms; /* a product's time before its rest is deferred */
     worker_attempts attempts;
 };
 
@@ -132,8 +132,8 @@ typedef struct msg_ctx {
     worker *w;
     worker_stats delta;
     const char *tmpdir;
-    rnr_error last;     /* the transient failure that makes the message retry */
-    char reason[700];   /* MSG_DEAD */
+    rnr_error last;   /* the transient failure that makes the message retry */
+    char reason[700]; /* MSG_DEAD */
 } msg_ctx;
 
 /* A product message (the reference's JSON) / a site follow-up. */

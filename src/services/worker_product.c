@@ -20,8 +20,8 @@
 
 typedef struct site_job {
     const char *product_id, *product_url, *lid;
-    int origin;   /* 0: the product's delivery; k: follow-up attempt k */
-    int attempt;  /* the attempt this run makes */
+    int origin;  /* 0: the product's delivery; k: follow-up attempt k */
+    int attempt; /* the attempt this run makes */
 } site_job;
 
 static void ledger_get(worker *w, const site_job *j, site_record *r)
@@ -34,8 +34,9 @@ static void ledger_get(worker *w, const site_job *j, site_record *r)
     if (cache_get(w->cache, key, &v, &e) != RNR_OK) {
         /* without the ledger the site runs again: its outputs are
          * overwritten with the same bytes, nothing is lost */
-        log_event(LOG_WARN, "worker", "ledger_unreadable", "site ledger unreadable, running lid={lid}: {error}",
-                  LOG_STR("lid", j->lid), LOG_STR("error", e.msg));
+        log_event(LOG_WARN, "worker", "ledger_unreadable",
+                  "site ledger unreadable, running lid={lid}: {error}", LOG_STR("lid", j->lid),
+                  LOG_STR("error", e.msg));
         return;
     }
     site_record_parse(v, r);
@@ -50,8 +51,9 @@ static void ledger_set(worker *w, const site_job *j, const site_record *r)
         site_record_format(r, val, sizeof val) != 0)
         return;
     if (cache_set(w->cache, key, val, SITE_LEDGER_TTL_S, &e) != RNR_OK)
-        log_event(LOG_WARN, "worker", "ledger_unwritable", "cannot record lid={lid} of product {product}: {error}",
-                  LOG_STR("lid", j->lid), LOG_STR("product", j->product_id), LOG_STR("error", e.msg));
+        log_event(LOG_WARN, "worker", "ledger_unwritable",
+                  "cannot record lid={lid} of product {product}: {error}", LOG_STR("lid", j->lid),
+                  LOG_STR("product", j->product_id), LOG_STR("error", e.msg));
 }
 
 static void count_outcome(worker_stats *d, const site_record *r, int outputs)
@@ -105,8 +107,9 @@ static int site_failed(msg_ctx *m, const site_job *j, const char *why)
     log_event(LOG_WARN, "worker", "site_retry",
               "site lid={lid} of product {product} failed (attempt {attempt} of {max_attempts}), "
               "retrying it alone in {delay_ms} ms: {error}",
-              LOG_STR("lid", j->lid), LOG_STR("product", j->product_id), LOG_INT("attempt", j->attempt),
-              LOG_INT("max_attempts", w->max_deliveries), LOG_INT("delay_ms", delay), LOG_STR("error", why));
+              LOG_STR("lid", j->lid), LOG_STR("product", j->product_id),
+              LOG_INT("attempt", j->attempt), LOG_INT("max_attempts", w->max_deliveries),
+              LOG_INT("delay_ms", delay), LOG_STR("error", why));
     if (publish_followup(m, j, next, delay, why) != RNR_OK)
         return -1;
     site_record r = {SITE_DEFERRED, 0, next};
@@ -119,15 +122,17 @@ static int site_failed(msg_ctx *m, const site_job *j, const char *why)
 static void site_env(msg_ctx *m, worker_site_env *env)
 {
     worker *w = m->w;
-    *env = (worker_site_env){w->cfg, w->nws, w->hf, w->store, m->tmpdir,
-                             &w->abort_now, &w->progress, m->delta.steps};
+    *env = (worker_site_env){w->cfg,    w->nws,        w->hf,        w->store,
+                             m->tmpdir, &w->abort_now, &w->progress, m->delta.steps};
 }
 
 /* The outcome of one site's run, with its time. */
 static void log_site(const site_job *j, const site_result *res, int64_t ms)
 {
-    static const char *const names[] = {[SR_ROUTED] = "routed", [SR_SKIPPED] = "skipped",
-                                        [SR_FAILED] = "failed", [SR_TRANSIENT] = "transient",
+    static const char *const names[] = {[SR_ROUTED] = "routed",
+                                        [SR_SKIPPED] = "skipped",
+                                        [SR_FAILED] = "failed",
+                                        [SR_TRANSIENT] = "transient",
                                         [SR_RELEASE] = "released"};
     int bad = res->kind == SR_FAILED || res->kind == SR_TRANSIENT;
     log_event(bad ? LOG_WARN : LOG_INFO, "worker", "site",
@@ -175,8 +180,9 @@ static int do_site(msg_ctx *m, site_job *j)
         int r = site_failed(m, j, res.why);
         return r < 0 ? SITE_OUTCOME(MSG_RETRY) : r;
     }
-    site_record r = {res.kind == SR_ROUTED ? SITE_ROUTED : res.kind == SR_SKIPPED ? SITE_SKIPPED
-                                                                                  : SITE_FAILED,
+    site_record r = {res.kind == SR_ROUTED    ? SITE_ROUTED
+                     : res.kind == SR_SKIPPED ? SITE_SKIPPED
+                                              : SITE_FAILED,
                      res.reason, j->origin};
     ledger_set(w, j, &r);
     count_outcome(&m->delta, &r, res.outputs);
@@ -214,7 +220,8 @@ static int fetch_hml(msg_ctx *m, const nws_product *p, nws_hml_product **hml)
     int rc = nws_source_product(w->nws, p->url, hml, &e);
     prom_hist_observe(&m->delta.steps[WORKER_STEP_FETCH], time_mono_s() - t0);
     if (rc == RNR_ERR_NOTFOUND) {
-        log_event(LOG_WARN, "worker", "gone", "product id={product} is gone (404), dropping it: {error}",
+        log_event(LOG_WARN, "worker", "gone",
+                  "product id={product} is gone (404), dropping it: {error}",
                   LOG_STR("product", p->id), LOG_STR("error", e.msg));
         return MSG_ACK;
     }
@@ -256,10 +263,12 @@ int worker_product_handle(msg_ctx *m, const queue_message *qm)
         return MSG_DEAD;
     }
     log_context_set("product", p.id);
-    log_event(LOG_INFO, "worker", "receive", "message id={message_id} delivery={delivery} url={url}",
-              LOG_STR("message_id", p.id), LOG_INT("delivery", qm->delivery_count), LOG_STR("url", p.url),
+    log_event(LOG_INFO, "worker", "receive",
+              "message id={message_id} delivery={delivery} url={url}", LOG_STR("message_id", p.id),
+              LOG_INT("delivery", qm->delivery_count), LOG_STR("url", p.url),
               LOG_STR("issued", p.issuance_time));
-    if (nws_product_check_origin(&p, nws_source_products_base(m->w->nws), &e) != RNR_OK) { /* no SSRF through rdf */
+    if (nws_product_check_origin(&p, nws_source_products_base(m->w->nws), &e) !=
+        RNR_OK) { /* no SSRF through rdf */
         snprintf(m->reason, sizeof m->reason, "%s", e.msg);
         nws_product_clear(&p);
         return MSG_DEAD;
@@ -267,10 +276,11 @@ int worker_product_handle(msg_ctx *m, const queue_message *qm)
     nws_hml_product *hml = NULL;
     int outcome = fetch_hml(m, &p, &hml);
     if (outcome < 0) {
-        log_event(LOG_INFO, "worker", "product",
-                  "product id={product} sites={sites} documents={documents} failed_documents={failed_documents}",
-                  LOG_STR("product", p.id), LOG_INT("sites", hml->n_sites),
-                  LOG_INT("documents", hml->n_documents), LOG_INT("failed_documents", hml->n_failed));
+        log_event(
+            LOG_INFO, "worker", "product",
+            "product id={product} sites={sites} documents={documents} failed_documents={failed_documents}",
+            LOG_STR("product", p.id), LOG_INT("sites", hml->n_sites),
+            LOG_INT("documents", hml->n_documents), LOG_INT("failed_documents", hml->n_failed));
         outcome = product_sites(m, &p, hml);
         nws_hml_product_free(hml);
     }
@@ -291,8 +301,9 @@ int worker_followup_handle(msg_ctx *m, const queue_message *qm)
     log_context_set("product", sm.product_id);
     log_event(LOG_INFO, "worker", "receive",
               "site message product={product} lid={lid} attempt={attempt} delivery={delivery}",
-              LOG_STR("product", sm.product_id), LOG_STR("lid", sm.lid), LOG_INT("attempt", sm.attempt),
-              LOG_INT("delivery", qm->delivery_count), LOG_STR("message_id", mid));
+              LOG_STR("product", sm.product_id), LOG_STR("lid", sm.lid),
+              LOG_INT("attempt", sm.attempt), LOG_INT("delivery", qm->delivery_count),
+              LOG_STR("message_id", mid));
     site_job j = {sm.product_id, sm.product_url, sm.lid, sm.attempt, sm.attempt};
     int r = do_site(m, &j);
     if (r == 1)

@@ -30,8 +30,9 @@ static void result_skip(site_result *r, const char *lid, int reason, const char 
 {
     r->kind = SR_SKIPPED;
     r->reason = reason > 0 && reason < NWS_SKIP_COUNT ? reason : 0;
-    log_event(LOG_INFO, "worker", "skip", "skip lid={lid} reason={reason}: {detail}", LOG_STR("lid", lid),
-              LOG_STR("reason", nws_skip_name(reason)), LOG_STR("detail", why && *why ? why : nws_skip_message(reason)));
+    log_event(LOG_INFO, "worker", "skip", "skip lid={lid} reason={reason}: {detail}",
+              LOG_STR("lid", lid), LOG_STR("reason", nws_skip_name(reason)),
+              LOG_STR("detail", why && *why ? why : nws_skip_message(reason)));
 }
 
 static void result_failed(site_result *r, const char *lid, const char *msg)
@@ -44,8 +45,8 @@ static void result_failed(site_result *r, const char *lid, const char *msg)
 
 /* A failure a later attempt may not have: SR_TRANSIENT, or SR_RELEASE when
  * the worker is stopping. */
-static void result_transient(const worker_site_env *env, site_result *r, int rc,
-                             const rnr_error *e, const char *lid)
+static void result_transient(const worker_site_env *env, site_result *r, int rc, const rnr_error *e,
+                             const char *lid)
 {
     r->kind = rc == RNR_ERR_CANCELLED || *env->abort_now ? SR_RELEASE : SR_TRANSIENT;
     snprintf(r->why, sizeof r->why, "lid %s: %s", lid, e->msg);
@@ -56,8 +57,8 @@ static int is_transient_store(int rc)
     return rnr_code_is_transient(rc) || rc == RNR_ERR_IO || rc == RNR_ERR_NOMEM;
 }
 
-static void store_outputs(const worker_site_env *env, const char *lid,
-                          const route_job_result *res, site_result *r)
+static void store_outputs(const worker_site_env *env, const char *lid, const route_job_result *res,
+                          site_result *r)
 {
     for (size_t i = 0; i < res->n_outputs; i++) {
         const route_output *out = &res->outputs[i];
@@ -69,8 +70,8 @@ static void store_outputs(const worker_site_env *env, const char *lid,
         int rc = store_put_file(env->store, key, out->path, out->content_type, &e);
         tick(env);
         if (rc == RNR_OK) {
-            log_event(LOG_INFO, "worker", "stored", "stored lid={lid} key={key}", LOG_STR("lid", lid),
-                      LOG_STR("key", key));
+            log_event(LOG_INFO, "worker", "stored", "stored lid={lid} key={key}",
+                      LOG_STR("lid", lid), LOG_STR("key", key));
             r->outputs += i == 0; /* forecasts stored: the NetCDF counts */
             continue;
         }
@@ -109,7 +110,8 @@ static int fetch_series(const worker_site_env *env, const nwps_gauge *g, nwps_st
     } else if (rc) {
         result_transient(env, r, rc, &s.forecast.err, g->lid);
     } else if (s.observed.rc == RNR_ERR_PARSE) {
-        log_event(LOG_INFO, "worker", "observations", "lid={lid}: observations unreadable, routing without: {error}",
+        log_event(LOG_INFO, "worker", "observations",
+                  "lid={lid}: observations unreadable, routing without: {error}",
                   LOG_STR("lid", g->lid), LOG_STR("error", s.observed.err.msg));
     } else if (s.observed.rc && s.observed.rc != RNR_ERR_NOTFOUND) {
         result_transient(env, r, s.observed.rc, &s.observed.err, g->lid);
@@ -142,8 +144,10 @@ static void observe_route(const worker_site_env *env, const route_job_result *re
 
 static void route_and_store(const worker_site_env *env, const rnr_forecast *f, site_result *r)
 {
-    route_job_opts o = {.forcing_mode = env->cfg->forcing_mode, .dt = 300.0f,
-                        .write_plot = env->cfg->write_plots, .trace_id = log_get_trace_id()};
+    route_job_opts o = {.forcing_mode = env->cfg->forcing_mode,
+                        .dt = 300.0f,
+                        .write_plot = env->cfg->write_plots,
+                        .trace_id = log_get_trace_id()};
     route_job_result res;
     memset(&res, 0, sizeof res);
     rnr_error e = {0};
@@ -171,15 +175,15 @@ static void route_and_store(const worker_site_env *env, const rnr_forecast *f, s
     observe(env, WORKER_STEP_STORE, t0);
     remove_outputs(&res);
     if (r->kind == SR_ROUTED)
-        log_event(LOG_INFO, "worker", "routed",
-                  "routed lid={lid} reach={reach_id} segments={segments} steps={steps} peak_outlet={peak_outlet}",
-                  LOG_STR("lid", f->lid), LOG_INT("reach_id", f->reach_id), LOG_INT("segments", res.nseg),
-                  LOG_INT("steps", res.ntime), LOG_NUM("peak_outlet", res.peak_outlet));
+        log_event(
+            LOG_INFO, "worker", "routed",
+            "routed lid={lid} reach={reach_id} segments={segments} steps={steps} peak_outlet={peak_outlet}",
+            LOG_STR("lid", f->lid), LOG_INT("reach_id", f->reach_id), LOG_INT("segments", res.nseg),
+            LOG_INT("steps", res.ntime), LOG_NUM("peak_outlet", res.peak_outlet));
 }
 
 /* The gauge record: 1 when the site goes on, else 0 with r filled. */
-static int fetch_gauge(const worker_site_env *env, const char *lid, nwps_gauge *g,
-                       site_result *r)
+static int fetch_gauge(const worker_site_env *env, const char *lid, nwps_gauge *g, site_result *r)
 {
     rnr_error e = {0};
     double t0 = time_mono_s();

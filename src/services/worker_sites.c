@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const state_names[] = {"none", "routed", "skipped", "failed", "deferred",
-                                          "dead"};
+static const char *const state_names[] = {"none",   "routed",   "skipped",
+                                          "failed", "deferred", "dead"};
 #define NSTATES (sizeof state_names / sizeof state_names[0])
 
 int site_record_format(const site_record *r, char *buf, size_t n)
@@ -127,8 +127,8 @@ int site_msg_parse(const char *body, size_t len, site_msg *out, rnr_error *err)
     if (!rc)
         rc = str_field(o, "reason", 0, &out->reason, err);
     json_t *a = json_object_get(o, "attempt");
-    if (!rc && (!json_is_integer(a) || json_integer_value(a) < 1 ||
-                json_integer_value(a) > 1000000))
+    if (!rc &&
+        (!json_is_integer(a) || json_integer_value(a) < 1 || json_integer_value(a) > 1000000))
         rc = rnr_error_set(err, RNR_ERR_INVALID,
                            "site message: \"attempt\" is missing or not a count 1..1000000");
     if (!rc)

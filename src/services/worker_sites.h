@@ -23,18 +23,18 @@
 #include "core/error.h"
 
 typedef enum site_state {
-    SITE_NONE = 0,   /* no entry: never tried (or the entry expired) */
+    SITE_NONE = 0, /* no entry: never tried (or the entry expired) */
     SITE_ROUTED,
-    SITE_SKIPPED,    /* reason: an nws_skip value */
-    SITE_FAILED,     /* permanent: no route, bad parameters; never retried */
-    SITE_DEFERRED,   /* a follow-up message owns it */
-    SITE_DEAD        /* its follow-up was dead-lettered */
+    SITE_SKIPPED,  /* reason: an nws_skip value */
+    SITE_FAILED,   /* permanent: no route, bad parameters; never retried */
+    SITE_DEFERRED, /* a follow-up message owns it */
+    SITE_DEAD      /* its follow-up was dead-lettered */
 } site_state;
 
 typedef struct site_record {
     site_state state;
-    int reason;      /* SITE_SKIPPED: the nws_skip reason */
-    int origin;      /* 0: the product's delivery; k > 0: follow-up attempt k */
+    int reason; /* SITE_SKIPPED: the nws_skip reason */
+    int origin; /* 0: the product's delivery; k > 0: follow-up attempt k */
 } site_record;
 
 /* "routed 0", "skipped 3 0", ... into buf; 0, or -1 when it does not fit. */
@@ -47,9 +47,9 @@ int site_record_key(const char *product_id, const char *lid, char *buf, size_t n
 
 /* What a delivery does with a site before any work. */
 typedef enum site_plan {
-    SITE_PLAN_RUN,    /* do the site's work */
-    SITE_PLAN_COUNT,  /* settled by this very delivery before it died: count it */
-    SITE_PLAN_SKIP    /* someone else settled it or owns it: nothing */
+    SITE_PLAN_RUN,   /* do the site's work */
+    SITE_PLAN_COUNT, /* settled by this very delivery before it died: count it */
+    SITE_PLAN_SKIP   /* someone else settled it or owns it: nothing */
 } site_plan;
 
 /* The plan for a site whose ledger entry is have, in a delivery of origin
@@ -64,10 +64,10 @@ site_state site_after_failure(int attempt, int max_attempts, int *next);
 /* A follow-up message: {"id", "url", "lid", "attempt", "reason"}. */
 typedef struct site_msg {
     char *product_id;
-    char *product_url;   /* "" when unknown */
+    char *product_url; /* "" when unknown */
     char *lid;
-    int attempt;         /* the attempt this message makes, >= 1 */
-    char *reason;        /* why the previous attempt failed, "" */
+    int attempt;  /* the attempt this message makes, >= 1 */
+    char *reason; /* why the previous attempt failed, "" */
 } site_msg;
 
 int site_msg_format(const site_msg *m, char **json, rnr_error *err);

@@ -104,7 +104,8 @@ static int *field_ptr(worker_stats *st, size_t i)
 
 const char *worker_step_name(int step)
 {
-    static const char *const names[WORKER_STEP_COUNT] = {"fetch", "cut", "route", "netcdf", "store"};
+    static const char *const names[WORKER_STEP_COUNT] = {"fetch", "cut", "route", "netcdf",
+                                                         "store"};
     return step >= 0 && step < WORKER_STEP_COUNT ? names[step] : "?";
 }
 
@@ -131,8 +132,9 @@ static json_t *steps_json(const worker_stats *st)
         json_t *b = json_array();
         for (int i = 0; i < PROM_NBUCKETS; i++)
             json_array_append_new(b, json_integer((json_int_t)h->bucket[i]));
-        json_object_set_new(o, worker_step_name(k),
-                            json_pack("{s:I,s:f,s:o}", "count", (json_int_t)h->count, "sum", h->sum, "buckets", b));
+        json_object_set_new(
+            o, worker_step_name(k),
+            json_pack("{s:I,s:f,s:o}", "count", (json_int_t)h->count, "sum", h->sum, "buckets", b));
     }
     return o;
 }
@@ -154,8 +156,8 @@ static int step_read(json_t *o, const char *path, int k, prom_hist *h, rnr_error
     for (size_t i = 0; ok && i < PROM_NBUCKETS; i++)
         ok = count_ok(json_array_get(b, i));
     if (!ok)
-        return rnr_error_set(err, RNR_ERR_PARSE, "stats file %s: step \"%s\" is not a histogram", path,
-                             worker_step_name(k));
+        return rnr_error_set(err, RNR_ERR_PARSE, "stats file %s: step \"%s\" is not a histogram",
+                             path, worker_step_name(k));
     h->count = (unsigned long long)json_integer_value(json_object_get(j, "count"));
     h->sum = json_number_value(sum);
     for (size_t i = 0; i < PROM_NBUCKETS; i++)
@@ -212,16 +214,15 @@ int worker_stats_read(const char *path, worker_stats *st, rnr_error *err)
     if (!o)
         return rnr_error_set(err, errno == ENOENT ? RNR_ERR_NOTFOUND : RNR_ERR_PARSE,
                              "stats file %s: %s", path, je.text);
-    int rc = json_is_object(o) ? RNR_OK
-                               : rnr_error_set(err, RNR_ERR_PARSE, "stats file %s: not an object",
-                                               path);
+    int rc = json_is_object(o)
+                 ? RNR_OK
+                 : rnr_error_set(err, RNR_ERR_PARSE, "stats file %s: not an object", path);
     for (size_t i = 0; !rc && i < NFIELDS; i++)
         rc = stat_int(json_object_get(o, stat_fields[i].name), path, stat_fields[i].name,
                       field_ptr(st, i), err);
     json_t *sk = json_object_get(o, "skipped");
     if (!rc && sk && !json_is_object(sk))
-        rc = rnr_error_set(err, RNR_ERR_PARSE, "stats file %s: \"skipped\" is not an object",
-                           path);
+        rc = rnr_error_set(err, RNR_ERR_PARSE, "stats file %s: \"skipped\" is not an object", path);
     for (int r = 1; !rc && sk && r < NWS_SKIP_COUNT; r++)
         rc = stat_int(json_object_get(sk, nws_skip_name(r)), path, nws_skip_name(r),
                       &st->skipped[r], err);

@@ -16,9 +16,15 @@ static inline int testutil_mkdtemp(char *buf, size_t n)
     return mkdtemp(buf) ? 0 : -1;
 }
 
-static inline void testutil_rmtree(const char *dir) { tu_rmtree(dir); }
+static inline void testutil_rmtree(const char *dir)
+{
+    tu_rmtree(dir);
+}
 
 /* Read a whole file into a malloc'd string (NULL on error). */
-static inline char *testutil_slurp(const char *path) { return tu_read_file(path, NULL); }
+static inline char *testutil_slurp(const char *path)
+{
+    return tu_read_file(path, NULL);
+}
 
 #endif

@@ -260,7 +260,8 @@ static void test_metrics_log_and_file(void **state)
      * sent until a put */
     assert_int_equal(backend_open_metrics("cloudwatch:", &m, &err), RNR_OK);
     metrics_free(m);
-    assert_int_equal(backend_open_metrics("statsd://127.0.0.1:8125", &m, &err), RNR_ERR_UNSUPPORTED);
+    assert_int_equal(backend_open_metrics("statsd://127.0.0.1:8125", &m, &err),
+                     RNR_ERR_UNSUPPORTED);
     assert_int_equal(backend_open_metrics("file://rel.jsonl", &m, &err), RNR_ERR_INVALID);
 }
 
@@ -297,9 +298,9 @@ static void test_dispatch_errors(void **state)
     rnr_cache *c = NULL;
     rnr_store *s = NULL;
 
-    assert_int_equal(backend_open_queue("kafka://rnr:s3cretPass@b-1.mq.example:5671/%2f", NULL,
-                                        &q, &err),
-                     RNR_ERR_UNSUPPORTED);
+    assert_int_equal(
+        backend_open_queue("kafka://rnr:s3cretPass@b-1.mq.example:5671/%2f", NULL, &q, &err),
+        RNR_ERR_UNSUPPORTED);
     assert_null(q);
     assert_string_equal(err.msg, "unsupported queue backend URL scheme 'kafka' in "
                                  "'kafka://rnr:***@b-1.mq.example:5671/%2f'");
@@ -331,14 +332,12 @@ static void test_dispatch_errors(void **state)
     assert_int_equal(backend_open_queue("sqlite://me:pw123@/tmp/q.db", NULL, &q, &err),
                      RNR_ERR_INVALID);
     assert_null(strstr(err.msg, "pw123"));
-    assert_int_equal(backend_open_store("file://me:pw123@host/tmp/x", &s, &err),
-                     RNR_ERR_INVALID);
+    assert_int_equal(backend_open_store("file://me:pw123@host/tmp/x", &s, &err), RNR_ERR_INVALID);
     assert_null(strstr(err.msg, "pw123"));
     assert_int_equal(backend_open_queue("sqlite://", NULL, &q, &err), RNR_ERR_INVALID);
     assert_non_null(strstr(err.msg, "no path"));
     assert_int_equal(backend_open_queue("sqlite:///", NULL, &q, &err), RNR_ERR_INVALID);
-    assert_int_equal(backend_open_queue("sqlite:///tmp/q%zz.db", NULL, &q, &err),
-                     RNR_ERR_INVALID);
+    assert_int_equal(backend_open_queue("sqlite:///tmp/q%zz.db", NULL, &q, &err), RNR_ERR_INVALID);
     assert_non_null(strstr(err.msg, "escape"));
     assert_int_equal(backend_open_cache("sqlite:///tmp/c.db?ttl=3", &c, &err), RNR_ERR_INVALID);
     assert_non_null(strstr(err.msg, "unknown parameter 'ttl'"));

@@ -176,19 +176,20 @@ static void test_old_file_migrated(void **state)
     snprintf(path, sizeof path, "%s/queue.db", f->dir);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "CREATE TABLE rnr_queue_messages(id INTEGER PRIMARY KEY AUTOINCREMENT,"
-                                  " queue TEXT NOT NULL, body BLOB NOT NULL, content_type TEXT,"
-                                  " enqueued_at INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0,"
-                                  " deliveries INTEGER NOT NULL DEFAULT 0);"
-                                  "CREATE TABLE rnr_queue_dead(id INTEGER PRIMARY KEY AUTOINCREMENT,"
-                                  " queue TEXT NOT NULL, body BLOB NOT NULL, content_type TEXT,"
-                                  " enqueued_at INTEGER NOT NULL, deliveries INTEGER NOT NULL,"
-                                  " reason TEXT NOT NULL, dead_at INTEGER NOT NULL);"
-                                  "INSERT INTO rnr_queue_messages(queue, body, enqueued_at)"
-                                  " VALUES('hml_files', 'old', 1);",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE rnr_queue_messages(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                     " queue TEXT NOT NULL, body BLOB NOT NULL, content_type TEXT,"
+                     " enqueued_at INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0,"
+                     " deliveries INTEGER NOT NULL DEFAULT 0);"
+                     "CREATE TABLE rnr_queue_dead(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                     " queue TEXT NOT NULL, body BLOB NOT NULL, content_type TEXT,"
+                     " enqueued_at INTEGER NOT NULL, deliveries INTEGER NOT NULL,"
+                     " reason TEXT NOT NULL, dead_at INTEGER NOT NULL);"
+                     "INSERT INTO rnr_queue_messages(queue, body, enqueued_at)"
+                     " VALUES('hml_files', 'old', 1);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     rnr_queue *q = open_q(f, "");
     rnr_error err = {0};

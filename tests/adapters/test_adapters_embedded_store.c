@@ -147,7 +147,7 @@ static void test_list_prefix_semantics(void **state)
     sfix *f = *state;
     rnr_error err = {0};
     const char *keys[] = {"out/AMAT2/b.nc", "out/AMAT2/a.nc", "out/AMAX1/c.nc",
-                          "out/BRKM2/d.nc", "outside.txt", "post/x.csv"};
+                          "out/BRKM2/d.nc", "outside.txt",    "post/x.csv"};
     for (size_t i = 0; i < 6; i++)
         put(f, keys[i], keys[i]);
     /* A stray temporary file (a writer that died) is never listed. */
@@ -235,10 +235,33 @@ static void test_malicious_keys_rejected(void **state)
 {
     sfix *f = *state;
     static const char *const bad[] = {
-        "", "../x", "/etc/passwd", "a/../../b", "a//b", "a\\b", "a/./b", ".", "..",
-        "a/", "/", "x/..", "a\tb", "a\nb", "line\rbreak", "bell\a", "del\x7f",
-        ".hidden", "dir/.rnr-tmp-123", "sp ace", "semi;colon", "quote\"d", "star*",
-        "caf\xc3\xa9", "$(rm -rf)", "a|b", "<x>",
+        "",
+        "../x",
+        "/etc/passwd",
+        "a/../../b",
+        "a//b",
+        "a\\b",
+        "a/./b",
+        ".",
+        "..",
+        "a/",
+        "/",
+        "x/..",
+        "a\tb",
+        "a\nb",
+        "line\rbreak",
+        "bell\a",
+        "del\x7f",
+        ".hidden",
+        "dir/.rnr-tmp-123",
+        "sp ace",
+        "semi;colon",
+        "quote\"d",
+        "star*",
+        "caf\xc3\xa9",
+        "$(rm -rf)",
+        "a|b",
+        "<x>",
     };
     rnr_error err = {0};
     store_list l;
@@ -282,7 +305,7 @@ static void test_malicious_keys_rejected(void **state)
     store_list_clear(&l);
 
     static const char *const good[] = {"a-b_c.d:e+f@g=h", "x/y/z", "2024-08-21T00:41:00Z",
-                                        "a,b~c%20(d)!", "trailing.dots.."};
+                                       "a,b~c%20(d)!", "trailing.dots.."};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         assert_int_equal(file_store_check_key(good[i], &err), RNR_OK);
 }
@@ -308,7 +331,8 @@ static void test_head_and_range(void **state)
     assert_int_equal(store_head(f->s, "hf/a.parquet", &g, &err), RNR_OK);
     assert_string_not_equal(g.etag, m.etag);
     assert_int_equal(store_head(f->s, "hf/none.parquet", &g, &err), RNR_ERR_NOTFOUND);
-    assert_int_equal(store_get_range(f->s, "hf/none.parquet", 0, 1, buf, &g, &err), RNR_ERR_NOTFOUND);
+    assert_int_equal(store_get_range(f->s, "hf/none.parquet", 0, 1, buf, &g, &err),
+                     RNR_ERR_NOTFOUND);
     assert_int_equal(store_head(f->s, "../x", &g, &err), RNR_ERR_INVALID);
 }
 

@@ -86,7 +86,9 @@ static void test_routes(void **state)
     assert_non_null(strstr(r, "application/json"));
     assert_non_null(strstr(r, "{\"error\":\"not found\"}"));
     free(r);
-    r = request(port, "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
+    r = request(
+        port,
+        "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
     assert_non_null(strstr(r, "HTTP/1.1 405"));
     free(r);
     r = request(port, "HEAD /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");

@@ -123,7 +123,7 @@ static void test_unreadable_answers_are_parse(void **state)
     assert_int_equal(s.forecast.rc, RNR_ERR_PARSE);
     assert_null(s.forecast.s);
     assert_int_equal(s.observed.rc, RNR_ERR_NOTFOUND); /* not asked: no forecast */
-    assert_int_equal(s.requests, 2);                    /* /stageflow, then /forecast */
+    assert_int_equal(s.requests, 2);                   /* /stageflow, then /forecast */
     nws_series_clear(&s);
     fx_stop(&f);
 }

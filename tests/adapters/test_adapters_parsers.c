@@ -42,8 +42,7 @@ static void test_s3_list_parse(void **state)
     assert_null(token);
     store_list_clear(&l);
     const char *error = "<Error><Code>SlowDown</Code></Error>";
-    assert_int_equal(s3_list_parse(error, strlen(error), "b", "", &l, &token, &err),
-                     RNR_ERR_PARSE);
+    assert_int_equal(s3_list_parse(error, strlen(error), "b", "", &l, &token, &err), RNR_ERR_PARSE);
     assert_non_null(strstr(err.msg, "s3://b"));
     assert_int_equal(s3_list_parse(NULL, 0, "b", "", &l, &token, &err), RNR_ERR_PARSE);
 }
@@ -81,7 +80,8 @@ static void test_secret_string(void **state)
     assert_string_equal(v, "{\"username\":\"u\"}");
     free(v);
     const char *bin = "{\"SecretBinary\":\"AAE=\"}";
-    assert_int_equal(aws_secret_string_parse(bin, strlen(bin), "id", &v, &err), RNR_ERR_UNSUPPORTED);
+    assert_int_equal(aws_secret_string_parse(bin, strlen(bin), "id", &v, &err),
+                     RNR_ERR_UNSUPPORTED);
     assert_null(v);
     assert_int_equal(aws_secret_string_parse("no", 2, "id", &v, &err), RNR_ERR_PARSE);
 }

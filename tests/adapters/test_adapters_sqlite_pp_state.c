@@ -28,8 +28,8 @@ static inundation_row row(int64_t fid, float flow, float max, const char *wkt)
     r.state = "TX";
     r.flow_cms = flow;
     r.flow_max_cms = max;
-    snprintf(r.inherited_rfc_forecasts, sizeof r.inherited_rfc_forecasts, "minor issued at X (%lld)",
-             (long long)fid);
+    snprintf(r.inherited_rfc_forecasts, sizeof r.inherited_rfc_forecasts,
+             "minor issued at X (%lld)", (long long)fid);
     r.max_status = "minor";
     r.reference_time = 1773457200;
     r.geom_wkt = wkt;
@@ -48,7 +48,8 @@ static void test_record_lookup_load(void **state)
     char lid[64];
     assert_int_equal(pp_state_lookup(s, &o, &known, lid, sizeof lid, &e), RNR_OK);
     assert_int_equal(known, 0);
-    inundation_row in[2] = {row(53, 10.5f, 12.25f, "LINESTRING (1 2, 3 4)"), row(52, 1.0f, NAN, NULL)};
+    inundation_row in[2] = {row(53, 10.5f, 12.25f, "LINESTRING (1 2, 3 4)"),
+                            row(52, 1.0f, NAN, NULL)};
     assert_int_equal(pp_state_record(s, &o, 1773457200, "BNCH1", in, 2, NULL, &e), RNR_OK);
     assert_int_equal(pp_state_lookup(s, &o, &known, lid, sizeof lid, &e), RNR_OK);
     assert_int_equal(known, 1);
@@ -102,16 +103,19 @@ static void test_old_schema_migrated(void **state)
     snprintf(path, sizeof path, "%s/postprocess.db", dir);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-        "CREATE TABLE files(key TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
-        " file_time INTEGER NOT NULL, nrows INTEGER NOT NULL, note TEXT, written INTEGER NOT NULL DEFAULT 0,"
-        " PRIMARY KEY(key, size, mtime));"
-        "CREATE TABLE rows(key TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL, seq INTEGER NOT NULL,"
-        " feature_id INTEGER, stream_order INTEGER, name TEXT, state TEXT, flow REAL, inherited TEXT,"
-        " max_status TEXT, reference_time INTEGER, geom TEXT, PRIMARY KEY(key, size, mtime, seq));"
-        "INSERT INTO files VALUES('k', 1, 2, 100, 1, NULL, 1);"
-        "INSERT INTO rows VALUES('k', 1, 2, 0, 7, 2, 'n', 'TX', 4.5, 'txt', 'minor', 100, NULL);",
-        NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(
+            db,
+            "CREATE TABLE files(key TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
+            " file_time INTEGER NOT NULL, nrows INTEGER NOT NULL, note TEXT, written INTEGER NOT NULL DEFAULT 0,"
+            " PRIMARY KEY(key, size, mtime));"
+            "CREATE TABLE rows(key TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL, seq INTEGER NOT NULL,"
+            " feature_id INTEGER, stream_order INTEGER, name TEXT, state TEXT, flow REAL, inherited TEXT,"
+            " max_status TEXT, reference_time INTEGER, geom TEXT, PRIMARY KEY(key, size, mtime, seq));"
+            "INSERT INTO files VALUES('k', 1, 2, 100, 1, NULL, 1);"
+            "INSERT INTO rows VALUES('k', 1, 2, 0, 7, 2, 'n', 'TX', 4.5, 'txt', 'minor', 100, NULL);",
+            NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     rnr_pp_state *s;
     rnr_error e;

@@ -31,8 +31,8 @@ static int server_ctl(const char *cmd)
 {
     const char *src = getenv("RNR_SOURCE_DIR");
     char line[1024];
-    snprintf(line, sizeof line, "bash %s/tests/adapters/redis_tls_server.sh %s %s",
-             src ? src : ".", cmd, g_dir);
+    snprintf(line, sizeof line, "bash %s/tests/adapters/redis_tls_server.sh %s %s", src ? src : ".",
+             cmd, g_dir);
     return system(line);
 }
 
@@ -83,7 +83,7 @@ static void url_for(char *buf, size_t n, const char *host, const char *pw)
     size_t j = 0;
     for (const char *p = pw; *p && j + 4 < sizeof enc; p++)
         j += (size_t)(strchr("/:@%", *p) ? snprintf(enc + j, 4, "%%%02X", (unsigned char)*p)
-                                          : snprintf(enc + j, 2, "%c", *p));
+                                         : snprintf(enc + j, 2, "%c", *p));
     enc[j] = '\0';
     /* Generous deadlines: under ASan on a loaded machine, loading the
      * system CA store and the handshake took over the 2 s default, and a
@@ -121,8 +121,12 @@ static void open_fails(const char *url, int code, const char *want)
 /* One command on a raw TLS connection, authenticated; the reply. */
 static redisReply *raw(int argc, const char **argv)
 {
-    redis_conn_opts o = {.host = "localhost", .port = g_port, .tls = 1, .cacert = g_ca,
-                         .connect_timeout_ms = 5000, .timeout_ms = 5000};
+    redis_conn_opts o = {.host = "localhost",
+                         .port = g_port,
+                         .tls = 1,
+                         .cacert = g_ca,
+                         .connect_timeout_ms = 5000,
+                         .timeout_ms = 5000};
     redis_conn *c = NULL;
     rnr_error e = {0};
     assert_int_equal(redis_conn_open(&o, &c, &e), RNR_OK);
@@ -348,9 +352,14 @@ static void test_tls_config_secret(void **state)
     assert_int_not_equal(config_load(&c, &e), RNR_OK);
     assert_non_null(strstr(e.msg, "REDIS_SECRET_ARN"));
     fake_stop(&f);
-    const char *vars[] = {"AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ACCESS_KEY_ID",
-                          "AWS_SECRET_ACCESS_KEY", "REDIS_HOST", "REDIS_PORT", "REDIS_TLS",
-                          "REDIS_SECRET_ARN", "RNR_STATE_DIR"};
+    const char *vars[] = {"AWS_ENDPOINT_URL_SECRETS_MANAGER",
+                          "AWS_ACCESS_KEY_ID",
+                          "AWS_SECRET_ACCESS_KEY",
+                          "REDIS_HOST",
+                          "REDIS_PORT",
+                          "REDIS_TLS",
+                          "REDIS_SECRET_ARN",
+                          "RNR_STATE_DIR"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
         unsetenv(vars[i]);
 }

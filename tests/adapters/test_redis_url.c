@@ -81,7 +81,8 @@ static void expect_added(const char *url, const char *secret, const char *want)
 static void test_add_secret(void **state)
 {
     (void)state;
-    expect_added("rediss://h:6379/0", "tok/en:with@chars%\n", "rediss://:tok%2Fen%3Awith%40chars%25@h:6379/0");
+    expect_added("rediss://h:6379/0", "tok/en:with@chars%\n",
+                 "rediss://:tok%2Fen%3Awith%40chars%25@h:6379/0");
     expect_added("redis://h", "{\"password\":\"p w\"}", "redis://:p%20w@h");
     expect_added("rediss://h/1?timeout=5", "{\"username\":\"rnr\",\"password\":\"x\"}",
                  "rediss://rnr:x@h/1?timeout=5");

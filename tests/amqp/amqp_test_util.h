@@ -28,7 +28,10 @@ static inline void amqp_test_qname(char *buf, size_t cap, const char *tag)
 }
 
 /* The tests' deadline clock is core's monotonic clock. */
-static inline int64_t amqp_test_now_ms(void) { return time_mono_ms(); }
+static inline int64_t amqp_test_now_ms(void)
+{
+    return time_mono_ms();
+}
 
 /* A plain connection from the test's side, on channel 1. */
 static inline amqp_connection_state_t raw_open(void)
@@ -75,10 +78,10 @@ static inline void raw_delete(const char *queue)
 typedef struct raw_msg {
     int found;
     char body[4096];
-    char reason[256];     /* x-rnr-death-reason */
-    char death[256];      /* x-death[0].reason (broker dead-lettering) */
+    char reason[256]; /* x-rnr-death-reason */
+    char death[256];  /* x-death[0].reason (broker dead-lettering) */
     char trace[256];
-    long delivery_count;  /* x-rnr-delivery-count, -1 if absent */
+    long delivery_count; /* x-rnr-delivery-count, -1 if absent */
 } raw_msg;
 
 static inline void raw_str(const amqp_field_value_t *v, char *out, size_t cap)

@@ -22,7 +22,8 @@ static void test_url_defaults_and_options(void **state)
     unsetenv("RNR_AMQP_MGMT_URL");
     amqp_config c;
     rnr_error e = {0};
-    assert_int_equal(amqp_config_parse("amqp://u:p%40ss@mq.example:5673/prod", NULL, &c, &e), RNR_OK);
+    assert_int_equal(amqp_config_parse("amqp://u:p%40ss@mq.example:5673/prod", NULL, &c, &e),
+                     RNR_OK);
     assert_string_equal(c.host, "mq.example");
     assert_int_equal(c.port, 5673);
     assert_string_equal(c.user, "u");
@@ -99,14 +100,16 @@ static void test_bad_urls(void **state)
     amqp_config c;
     rnr_error e = {0};
     assert_int_equal(amqp_config_parse("http://x", "q", &c, &e), RNR_ERR_INVALID);
-    assert_int_equal(amqp_config_parse("amqp://u:secret@h?prefetch=0", "q", &c, &e), RNR_ERR_INVALID);
+    assert_int_equal(amqp_config_parse("amqp://u:secret@h?prefetch=0", "q", &c, &e),
+                     RNR_ERR_INVALID);
     assert_non_null(strstr(e.msg, "prefetch"));
     assert_int_equal(amqp_config_parse("amqp://h?bogus=1", "q", &c, &e), RNR_ERR_INVALID);
     assert_non_null(strstr(e.msg, "bogus"));
     assert_int_equal(amqp_config_parse("amqp://h?queue_type=stream", "q", &c, &e), RNR_ERR_INVALID);
     assert_int_equal(amqp_config_parse("amqp://h?heartbeat", "q", &c, &e), RNR_ERR_INVALID);
     assert_int_equal(amqp_config_parse("amqp://h?dlq=q", "q", &c, &e), RNR_ERR_INVALID);
-    assert_int_equal(amqp_config_parse("amqp://u:topsecret@h:notaport", "q", &c, &e), RNR_ERR_INVALID);
+    assert_int_equal(amqp_config_parse("amqp://u:topsecret@h:notaport", "q", &c, &e),
+                     RNR_ERR_INVALID);
     assert_null(strstr(e.msg, "topsecret"));
     assert_int_equal(amqp_config_parse("", "q", &c, &e), RNR_ERR_CONFIG);
     rnr_queue *q = (rnr_queue *)&c;
@@ -205,7 +208,8 @@ static void test_refused_is_reported_as_refused(void **state)
     (void)state;
     rnr_queue *q = NULL;
     rnr_error e = {0};
-    int rc = amqp_queue_open("amqp://rnr:hunter2@127.0.0.1:1/?connect_timeout=2000", "hml_files", &q, &e);
+    int rc = amqp_queue_open("amqp://rnr:hunter2@127.0.0.1:1/?connect_timeout=2000", "hml_files",
+                             &q, &e);
     assert_int_equal(rc, RNR_ERR_TRANSIENT);
     assert_null(q);
     assert_non_null(strstr(e.msg, "127.0.0.1:1 is unreachable: Connection refused"));

@@ -16,8 +16,8 @@
 static int services(const char *verb)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "bash '%s' %s '%s' >/dev/null 2>&1", getenv("RNR_TEST_SERVICES_SCRIPT"),
-             verb, getenv("RNR_TEST_SERVICES_DIR"));
+    snprintf(cmd, sizeof cmd, "bash '%s' %s '%s' >/dev/null 2>&1",
+             getenv("RNR_TEST_SERVICES_SCRIPT"), verb, getenv("RNR_TEST_SERVICES_DIR"));
     return system(cmd);
 }
 

@@ -20,7 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *redis_url(void) { return getenv("RNR_TEST_REDIS_URL"); }
+static const char *redis_url(void)
+{
+    return getenv("RNR_TEST_REDIS_URL");
+}
 
 static int lock_fd = -1;
 
@@ -163,8 +166,8 @@ static int services(const char *verb)
     char cmd[2048], port[16];
     snprintf(port, sizeof port, "%d", redis_port());
     setenv("RNR_REDIS_PORT", port, 1);
-    snprintf(cmd, sizeof cmd, "bash '%s' %s '%s' >/dev/null 2>&1", getenv("RNR_TEST_SERVICES_SCRIPT"),
-             verb, getenv("RNR_TEST_SERVICES_DIR"));
+    snprintf(cmd, sizeof cmd, "bash '%s' %s '%s' >/dev/null 2>&1",
+             getenv("RNR_TEST_SERVICES_SCRIPT"), verb, getenv("RNR_TEST_SERVICES_DIR"));
     return system(cmd);
 }
 
@@ -214,10 +217,8 @@ int main(void)
     }
     lock_fd = services_lock("redis", 0);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_get_set_expiry),
-        cmocka_unit_test(test_get_many),
-        cmocka_unit_test(test_unreachable),
-        cmocka_unit_test(test_command_timeout),
+        cmocka_unit_test(test_get_set_expiry),     cmocka_unit_test(test_get_many),
+        cmocka_unit_test(test_unreachable),        cmocka_unit_test(test_command_timeout),
         cmocka_unit_test(test_restart_reconnects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

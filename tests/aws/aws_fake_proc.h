@@ -56,8 +56,8 @@ static inline int fake_start(fake_proc *f, const char *const *extra)
     if (!mkdtemp(f->dir))
         return -1;
     snprintf(f->log, sizeof f->log, "%s/requests.jsonl", f->dir);
-    const char *argv[64] = {bin, "--access-key", FAKE_AK, "--secret-key", FAKE_SK, "--log",
-                            f->log, "--exit-on-stdin-eof"};
+    const char *argv[64] = {bin,     "--access-key", FAKE_AK, "--secret-key",
+                            FAKE_SK, "--log",        f->log,  "--exit-on-stdin-eof"};
     size_t n = 8;
     for (size_t i = 0; extra && extra[i] && n < 63; i++)
         argv[n++] = extra[i];
@@ -128,7 +128,8 @@ static inline int fake_log_count(const fake_proc *f, const char *field, const ch
     json_t *all = fake_log(f), *j;
     size_t i;
     int n = 0;
-    json_array_foreach(all, i, j) {
+    json_array_foreach(all, i, j)
+    {
         const char *v = json_string_value(json_object_get(j, field));
         n += v && strcmp(v, value) == 0;
     }

@@ -136,9 +136,9 @@ static void test_cloudwatch_put(void **state)
     rnr_error err = {0};
     assert_int_equal(aws_metrics_open(&o, &m, &err), RNR_OK);
     metric_dim dims[] = {{"ClusterName", "rnr-cluster"}, {"ServiceName", "rnr worker/1"}};
-    assert_int_equal(metrics_put(m, "ECS/Service/RabbitMQ", "BacklogPerTask", 3.5, "Count", dims,
-                                 2, &err),
-                     RNR_OK);
+    assert_int_equal(
+        metrics_put(m, "ECS/Service/RabbitMQ", "BacklogPerTask", 3.5, "Count", dims, 2, &err),
+        RNR_OK);
     json_t *last = fake_log_last(&f);
     assert_string_equal(json_string_value(json_object_get(last, "service")), "monitoring");
     assert_string_equal(json_string_value(json_object_get(last, "sig")), "ok");
@@ -196,9 +196,8 @@ static void test_ecs_fleet(void **state)
 
     aws_client *c = NULL;
     assert_int_equal(aws_client_new("ecs", "ECS", &o, &c, &err), RNR_OK);
-    assert_int_equal(aws_ecs_describe_service(c, "rnr-cluster", "rnr-worker", &running, &desired,
-                                              &err),
-                     RNR_OK);
+    assert_int_equal(
+        aws_ecs_describe_service(c, "rnr-cluster", "rnr-worker", &running, &desired, &err), RNR_OK);
     assert_int_equal(desired, 5);
     /* A missing service comes back in failures[]. */
     assert_int_equal(aws_ecs_describe_service(c, "rnr-cluster", "nope", &running, &desired, &err),

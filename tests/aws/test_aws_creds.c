@@ -34,19 +34,18 @@ static int reset(void **state)
     return 0;
 }
 
-static const char *const FILE_TEXT =
-    "# test profiles\n"
-    "[default]\n"
-    "aws_access_key_id = AKIDFILEDEFAULT\n"
-    "aws_secret_access_key = fileDefaultSecret/abc\n"
-    "\n"
-    "[other]\n"
-    "  aws_access_key_id=AKIDFILEOTHER  \n"
-    "; comment\n"
-    "aws_secret_access_key=fileOtherSecret+xyz\n"
-    "aws_session_token = otherToken==\n"
-    "[roleonly]\n"
-    "role_arn = arn:aws:iam::123456789012:role/x\n";
+static const char *const FILE_TEXT = "# test profiles\n"
+                                     "[default]\n"
+                                     "aws_access_key_id = AKIDFILEDEFAULT\n"
+                                     "aws_secret_access_key = fileDefaultSecret/abc\n"
+                                     "\n"
+                                     "[other]\n"
+                                     "  aws_access_key_id=AKIDFILEOTHER  \n"
+                                     "; comment\n"
+                                     "aws_secret_access_key=fileOtherSecret+xyz\n"
+                                     "aws_session_token = otherToken==\n"
+                                     "[roleonly]\n"
+                                     "role_arn = arn:aws:iam::123456789012:role/x\n";
 
 static void get(aws_creds *c, aws_credentials *out)
 {
@@ -176,8 +175,13 @@ static void test_container_relative_uri(void **state)
 {
     (void)state;
     fake_proc f;
-    const char *args[] = {"--creds-path", "/v2/credentials/7c1e-task", "--session-token",
-                          "TaskRoleToken/abc+=", "--secret", "n=v", NULL};
+    const char *args[] = {"--creds-path",
+                          "/v2/credentials/7c1e-task",
+                          "--session-token",
+                          "TaskRoleToken/abc+=",
+                          "--secret",
+                          "n=v",
+                          NULL};
     assert_int_equal(fake_start(&f, args), 0);
     use_relative_uri(&f, "/v2/credentials/7c1e-task");
     aws_creds *c = NULL;
@@ -245,8 +249,8 @@ static void test_container_refresh(void **state)
     (void)state;
     fake_proc f;
     /* Expiration 60 s ahead is inside the 300 s refresh margin. */
-    const char *args[] = {"--creds-path", "/creds", "--session-token", "T", "--creds-ttl", "60",
-                          NULL};
+    const char *args[] = {"--creds-path", "/creds", "--session-token", "T", "--creds-ttl",
+                          "60",           NULL};
     assert_int_equal(fake_start(&f, args), 0);
     use_relative_uri(&f, "/creds");
     aws_creds *c = NULL;
@@ -287,8 +291,13 @@ static void test_container_full_uri_token(void **state)
 {
     (void)state;
     fake_proc f;
-    const char *args[] = {"--creds-path", "/get-credentials", "--creds-auth", "Bearer tok-42/x",
-                          "--session-token", "T", NULL};
+    const char *args[] = {"--creds-path",
+                          "/get-credentials",
+                          "--creds-auth",
+                          "Bearer tok-42/x",
+                          "--session-token",
+                          "T",
+                          NULL};
     assert_int_equal(fake_start(&f, args), 0);
     char uri[128];
     snprintf(uri, sizeof uri, "%s/get-credentials", f.url);

@@ -15,15 +15,14 @@
 #define EX_SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 #define EX_DATE "20130524T000000Z"
 
-static void check_sig(const char *method, const char *path, const char *query,
-                      const aws_header *h, size_t nh, const char *signed_hdrs, const char *ph,
-                      const char *want)
+static void check_sig(const char *method, const char *path, const char *query, const aws_header *h,
+                      size_t nh, const char *signed_hdrs, const char *ph, const char *want)
 {
     char *creq = NULL, sig[AWS_SHA256_HEX_LEN + 1];
     rnr_error err = {0};
-    assert_int_equal(aws_sigv4_canonical_request(method, path, query, h, nh, signed_hdrs, ph, &creq,
-                                                  &err),
-                     RNR_OK);
+    assert_int_equal(
+        aws_sigv4_canonical_request(method, path, query, h, nh, signed_hdrs, ph, &creq, &err),
+        RNR_OK);
     aws_sigv4_signature(EX_SECRET, EX_DATE, "20130524", "us-east-1", "s3", creq, sig);
     assert_string_equal(sig, want);
     free(creq);
@@ -92,7 +91,8 @@ static void test_aws_example_put_object(void **state)
                                 "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class", ph,
                                 &creq, NULL);
     aws_sigv4_signature("wrong", EX_DATE, "20130524", "us-east-1", "s3", creq, sig);
-    assert_string_not_equal(sig, "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
+    assert_string_not_equal(sig,
+                            "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
     free(creq);
 }
 

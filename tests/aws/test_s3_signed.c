@@ -75,7 +75,8 @@ static void test_s3_signed_roundtrip(void **state)
     /* Every request passed the fake's signature check; 6 objects in pages of 2. */
     json_t *all = fake_log(&f), *j;
     size_t i, lists = 0, puts = 0;
-    json_array_foreach(all, i, j) {
+    json_array_foreach(all, i, j)
+    {
         assert_string_equal(json_string_value(json_object_get(j, "sig")), "ok");
         const char *q = json_string_value(json_object_get(j, "query"));
         lists += strstr(q, "list-type=2") != NULL;
@@ -89,7 +90,8 @@ static void test_s3_signed_roundtrip(void **state)
     assert_int_equal(puts, 6);
     json_decref(all);
     json_t *last = fake_log_last(&f);
-    assert_string_equal(json_string_value(json_object_get(last, "key")), "out put/run/b/ünï cöde ✓.txt");
+    assert_string_equal(json_string_value(json_object_get(last, "key")),
+                        "out put/run/b/ünï cöde ✓.txt");
     assert_int_equal(json_integer_value(json_object_get(last, "status")), 404);
     json_decref(last);
     store_free(s);
@@ -289,9 +291,8 @@ static void test_s3_key_and_url_checks(void **state)
     o.endpoint = "http://127.0.0.1:1";
     o.creds = cr;
     o.max_attempts = 2;
-    assert_int_equal(s3_store_open_opts("s3://bucket/p?path_style=1&region=eu-west-1", &o, &s,
-                                        &err),
-                     RNR_OK);
+    assert_int_equal(
+        s3_store_open_opts("s3://bucket/p?path_style=1&region=eu-west-1", &o, &s, &err), RNR_OK);
     assert_int_equal(store_put_buf(s, "x\r\ny", "v", 1, NULL, &err), RNR_ERR_INVALID);
     assert_int_equal(store_get_file(s, "../etc/passwd", "/tmp/never", &err), RNR_ERR_INVALID);
     assert_int_equal(store_delete(s, "a\x01", &err), RNR_ERR_INVALID);
@@ -346,12 +347,9 @@ int main(void)
         return 1;
     fake_clean_env(home);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_s3_signed_roundtrip),
-        cmocka_unit_test(test_s3_signed_auth),
-        cmocka_unit_test(test_s3_slowdown_retry),
-        cmocka_unit_test(test_s3_endpoint_env),
-        cmocka_unit_test(test_s3_threads),
-        cmocka_unit_test(test_s3_key_and_url_checks),
+        cmocka_unit_test(test_s3_signed_roundtrip), cmocka_unit_test(test_s3_signed_auth),
+        cmocka_unit_test(test_s3_slowdown_retry),   cmocka_unit_test(test_s3_endpoint_env),
+        cmocka_unit_test(test_s3_threads),          cmocka_unit_test(test_s3_key_and_url_checks),
         cmocka_unit_test(test_s3_url_from_env),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,8 +96,9 @@ static void test_s3_roundtrip(void **state)
     FILE *f = fopen(path, "wb");
     fwrite(data, 1, big, f);
     fclose(f);
-    must(store_put_file(s, "AMAT2/troute_output_202505060600.nc", path,
-                        "application/x-netcdf", &err), &err);
+    must(store_put_file(s, "AMAT2/troute_output_202505060600.nc", path, "application/x-netcdf",
+                        &err),
+         &err);
     unlink(path);
 
     expect_object(s, k1, "{\"a\":1}", 7);
@@ -273,8 +274,8 @@ int main(void)
     if (!mkdtemp(tmpdir))
         return 1;
     snprintf(run, sizeof run, "rnr-s3-test-%ld-%ld", (long)getpid(), (long)time(NULL));
-    static const char *const proxies[] = {"http_proxy", "HTTP_PROXY", "https_proxy",
-                                          "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+    static const char *const proxies[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
+                                          "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
     for (size_t i = 0; i < 6; i++)
         unsetenv(proxies[i]);
     unsetenv("AWS_SESSION_TOKEN");
@@ -283,10 +284,8 @@ int main(void)
     setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
     setenv("AWS_ENDPOINT_URL_S3", endpoint, 1);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_s3_roundtrip),
-        cmocka_unit_test(test_s3_head_and_range),
-        cmocka_unit_test(test_s3_not_found),
-        cmocka_unit_test(test_s3_pagination_and_prefixes),
+        cmocka_unit_test(test_s3_roundtrip),    cmocka_unit_test(test_s3_head_and_range),
+        cmocka_unit_test(test_s3_not_found),    cmocka_unit_test(test_s3_pagination_and_prefixes),
         cmocka_unit_test(test_s3_virtual_host),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

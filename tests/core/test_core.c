@@ -59,7 +59,8 @@ static void test_error_prefix(void **state)
 {
     (void)state;
     rnr_error e;
-    assert_int_equal(rnr_error_set(&e, RNR_ERR_INVALID, "flow %d is negative", -3), RNR_ERR_INVALID);
+    assert_int_equal(rnr_error_set(&e, RNR_ERR_INVALID, "flow %d is negative", -3),
+                     RNR_ERR_INVALID);
     rnr_error_prefix(&e, "gauge %s", "AMAT2");
     assert_string_equal(e.msg, "gauge AMAT2: flow -3 is negative");
     assert_true(rnr_code_is_transient(RNR_ERR_TIMEOUT));

@@ -42,7 +42,8 @@ static void test_url_mask_text(void **state)
 {
     (void)state;
     char b[512];
-    url_mask_text("GET https://a:s3cret@h/x: HTTP 500 (rdf 'http://u:pw@evil/p?token=t1')", b, sizeof b);
+    url_mask_text("GET https://a:s3cret@h/x: HTTP 500 (rdf 'http://u:pw@evil/p?token=t1')", b,
+                  sizeof b);
     assert_string_equal(b, "GET https://a:***@h/x: HTTP 500 (rdf 'http://u:***@evil/p?token=***')");
     assert_null(strstr(b, "s3cret"));
     url_mask_text("no url here: a:b@c", b, sizeof b);
@@ -79,7 +80,8 @@ static void test_error_is_one_line_and_masked(void **state)
 {
     (void)state;
     rnr_error e;
-    rnr_error_set(&e, RNR_ERR_INVALID, "id %s from %s", "a\nFAKE line\x1b[2J", "redis://:pw9@h:6379/0");
+    rnr_error_set(&e, RNR_ERR_INVALID, "id %s from %s", "a\nFAKE line\x1b[2J",
+                  "redis://:pw9@h:6379/0");
     assert_null(strchr(e.msg, '\n'));
     assert_null(strchr(e.msg, '\x1b'));
     assert_null(strstr(e.msg, "pw9"));
@@ -118,7 +120,8 @@ static char *capture_stderr(void (*fn)(void))
 static void emit_hostile(void)
 {
     log_set_trace_id("t\n1");
-    log_info("worker", "message id=%s url=%s", "m1\n2026-01-01T00:00:00.000Z error [worker] forged\x1b]0;x\x07",
+    log_info("worker", "message id=%s url=%s",
+             "m1\n2026-01-01T00:00:00.000Z error [worker] forged\x1b]0;x\x07",
              "https://u:topsecret@api.example/p");
     log_set_trace_id(NULL);
     log_fatal("worker", "cannot open %s: %s", "amqp://rnr:topsecret@h/", "bad\nline");
@@ -201,9 +204,12 @@ static void test_flow_range(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_url_mask),        cmocka_unit_test(test_url_mask_text),
-        cmocka_unit_test(test_url_origin),      cmocka_unit_test(test_error_is_one_line_and_masked),
-        cmocka_unit_test(test_log_text_escapes), cmocka_unit_test(test_log_json_fatal),
+        cmocka_unit_test(test_url_mask),
+        cmocka_unit_test(test_url_mask_text),
+        cmocka_unit_test(test_url_origin),
+        cmocka_unit_test(test_error_is_one_line_and_masked),
+        cmocka_unit_test(test_log_text_escapes),
+        cmocka_unit_test(test_log_json_fatal),
         cmocka_unit_test(test_flow_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

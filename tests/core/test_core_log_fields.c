@@ -44,7 +44,8 @@ static void set_format(const char *rnr, const char *lambda, const char *lambda_l
     unsetenv("RNR_LOG_LEVEL");
     rnr ? setenv("RNR_LOG_FORMAT", rnr, 1) : unsetenv("RNR_LOG_FORMAT");
     lambda ? setenv("AWS_LAMBDA_LOG_FORMAT", lambda, 1) : unsetenv("AWS_LAMBDA_LOG_FORMAT");
-    lambda_level ? setenv("AWS_LAMBDA_LOG_LEVEL", lambda_level, 1) : unsetenv("AWS_LAMBDA_LOG_LEVEL");
+    lambda_level ? setenv("AWS_LAMBDA_LOG_LEVEL", lambda_level, 1)
+                 : unsetenv("AWS_LAMBDA_LOG_LEVEL");
     log_set_level(LOG_INFO);
     log_init();
 }
@@ -54,9 +55,9 @@ static void emit_stored(void)
     log_set_trace_id("Root=1-00000001-aaaaaaaaaaaaaaaaaaaaaaaa");
     log_context_set("product", "P1");
     log_event(LOG_INFO, "worker", "stored", "stored lid={lid} key={key}", LOG_STR("lid", "RNRA1"),
-              LOG_STR("key", "out/RNRA1/x.nc"), LOG_INT("duration_ms", 1234),
-              LOG_NUM("peak", 12.5), LOG_STR("error", "HTTP 500 \"busy\" a=b"),
-              LOG_STR("missing", NULL), LOG_STR("url", "https://u:topsecret@h/p"));
+              LOG_STR("key", "out/RNRA1/x.nc"), LOG_INT("duration_ms", 1234), LOG_NUM("peak", 12.5),
+              LOG_STR("error", "HTTP 500 \"busy\" a=b"), LOG_STR("missing", NULL),
+              LOG_STR("url", "https://u:topsecret@h/p"));
     log_context_set("product", NULL);
     log_set_trace_id(NULL);
 }
@@ -68,9 +69,10 @@ static void test_text_line(void **state)
     char *out = capture_stderr(emit_stored);
     assert_int_equal(tu_count(out, "\n"), 1);
     /* the message reads as it always did; the other fields follow it */
-    assert_non_null(strstr(out, " info  [worker] stored lid=RNRA1 key=out/RNRA1/x.nc duration_ms=1234 "
-                                "peak=12.5 error=\"HTTP 500 \\\"busy\\\" a=b\" url=https://u:***@h/p "
-                                "product=P1 trace_id=Root=1-00000001-aaaaaaaaaaaaaaaaaaaaaaaa\n"));
+    assert_non_null(strstr(out,
+                           " info  [worker] stored lid=RNRA1 key=out/RNRA1/x.nc duration_ms=1234 "
+                           "peak=12.5 error=\"HTTP 500 \\\"busy\\\" a=b\" url=https://u:***@h/p "
+                           "product=P1 trace_id=Root=1-00000001-aaaaaaaaaaaaaaaaaaaaaaaa\n"));
     assert_null(strstr(out, "missing"));
     assert_null(strstr(out, "topsecret"));
     free(out);
@@ -88,7 +90,8 @@ static void test_json_members(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "level")), "info");
     assert_string_equal(json_string_value(json_object_get(j, "component")), "worker");
     assert_string_equal(json_string_value(json_object_get(j, "event")), "stored");
-    assert_string_equal(json_string_value(json_object_get(j, "msg")), "stored lid=RNRA1 key=out/RNRA1/x.nc");
+    assert_string_equal(json_string_value(json_object_get(j, "msg")),
+                        "stored lid=RNRA1 key=out/RNRA1/x.nc");
     assert_string_equal(json_string_value(json_object_get(j, "lid")), "RNRA1");
     assert_true(json_is_integer(json_object_get(j, "duration_ms")));
     assert_int_equal(json_integer_value(json_object_get(j, "duration_ms")), 1234);
@@ -111,8 +114,9 @@ static void emit_hostile(void)
 {
     log_set_trace_id("Root=1-thread");
     log_context_set("lid", "CTX");
-    log_event(LOG_WARN, "postprocess", "input", "read {key} lid={lid}", LOG_STR("key", "a{lid}\nb\x1b[2J"),
-              LOG_STR("lid", "RNRB1"), LOG_NUM("flow", NAN), LOG_STR("trace_id", "Root=1-output"));
+    log_event(LOG_WARN, "postprocess", "input", "read {key} lid={lid}",
+              LOG_STR("key", "a{lid}\nb\x1b[2J"), LOG_STR("lid", "RNRB1"), LOG_NUM("flow", NAN),
+              LOG_STR("trace_id", "Root=1-output"));
     log_context_clear();
     log_set_trace_id(NULL);
 }
@@ -124,7 +128,8 @@ static void test_hostile_values(void **state)
     char *out = capture_stderr(emit_hostile);
     assert_int_equal(tu_count(out, "\n"), 1);
     assert_null(strchr(out, '\x1b'));
-    assert_non_null(strstr(out, "[postprocess] read a{lid}\\nb\\x1b[2J lid=RNRB1 flow=nan trace_id=Root=1-output\n"));
+    assert_non_null(strstr(
+        out, "[postprocess] read a{lid}\\nb\\x1b[2J lid=RNRB1 flow=nan trace_id=Root=1-output\n"));
     assert_null(strstr(out, "CTX"));
     assert_null(strstr(out, "Root=1-thread"));
     free(out);
@@ -165,8 +170,10 @@ static void test_lambda_json(void **state)
     const char *ts = json_string_value(json_object_get(j, "timestamp"));
     assert_non_null(ts);
     regex_t re;
-    assert_int_equal(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
-                             REG_EXTENDED | REG_NOSUB), 0);
+    assert_int_equal(regcomp(&re,
+                             "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
+                             REG_EXTENDED | REG_NOSUB),
+                     0);
     assert_int_equal(regexec(&re, ts, 0, NULL, 0), 0);
     regfree(&re);
     assert_string_equal(json_string_value(json_object_get(j, "level")), "warn");
@@ -194,7 +201,8 @@ static void test_trace_ids(void **state)
 {
     (void)state;
     regex_t re;
-    assert_int_equal(regcomp(&re, "^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$", REG_EXTENDED | REG_NOSUB), 0);
+    assert_int_equal(regcomp(&re, "^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$", REG_EXTENDED | REG_NOSUB),
+                     0);
     enum { N = 500 };
     static char ids[N][TRACE_ID_MAX];
     for (int i = 0; i < N; i++) {
@@ -217,7 +225,8 @@ static void test_trace_ids(void **state)
     assert_false(trace_id_valid(longid));
     longid[TRACE_ID_MAX - 1] = '\0';
     assert_true(trace_id_valid(longid));
-    assert_true(trace_id_valid("Root=1-65f2a1b0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"));
+    assert_true(trace_id_valid(
+        "Root=1-65f2a1b0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"));
     char buf[TRACE_ID_MAX];
     assert_string_equal(trace_id_or_new("Root=1-x", buf), "Root=1-x");
     assert_true(strncmp(trace_id_or_new("bad id", buf), "Root=1-", 7) == 0);
@@ -232,7 +241,7 @@ static void test_trace_ids(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_text_line),   cmocka_unit_test(test_json_members),
+        cmocka_unit_test(test_text_line),      cmocka_unit_test(test_json_members),
         cmocka_unit_test(test_hostile_values), cmocka_unit_test(test_lambda_json),
         cmocka_unit_test(test_trace_ids),
     };

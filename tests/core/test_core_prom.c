@@ -71,8 +71,8 @@ static void test_histogram_set(void **state)
     prom_hist_observe(&a, 0.003);
     prom_hist_observe(&a, 0.2);
     prom_hist_observe(&b, 1000);
-    prom_hist_observe(&b, -1);         /* ignored */
-    prom_hist_observe(&b, 0.0 / 0.0);  /* ignored */
+    prom_hist_observe(&b, -1);        /* ignored */
+    prom_hist_observe(&b, 0.0 / 0.0); /* ignored */
     prom_hist_add(&a, &b);
     assert_int_equal(a.count, 3);
     prom_registry *m = prom_new();
@@ -105,7 +105,8 @@ static void test_escaping_and_errors(void **state)
     (void)state;
     prom_registry *m = prom_new();
     prom_label evil[] = {{"lid", "A\"B\\C\nD"}};
-    assert_int_equal(prom_counter_add(m, "rnr_x_total", "help with \\ and\nnewline", evil, 1, 1), 0);
+    assert_int_equal(prom_counter_add(m, "rnr_x_total", "help with \\ and\nnewline", evil, 1, 1),
+                     0);
     char *txt;
     size_t len;
     assert_int_equal(prom_render(m, &txt, &len, NULL), 0);

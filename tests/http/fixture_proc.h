@@ -16,15 +16,15 @@
 
 typedef struct fixture_proc {
     pid_t pid;
-    char base[64];    /* http://127.0.0.1:PORT */
-    char nwps[80];    /* base + /nwps/v1 */
-    char log[512];    /* request log */
+    char base[64]; /* http://127.0.0.1:PORT */
+    char nwps[80]; /* base + /nwps/v1 */
+    char log[512]; /* request log */
 } fixture_proc;
 
 /* Serve data_dir with an optional --fault rule; scratch holds the port
  * file and a fresh request log. 0 or -1. */
-static inline int fixture_start_fault(fixture_proc *fp, const char *data_dir,
-                                      const char *scratch, const char *fault)
+static inline int fixture_start_fault(fixture_proc *fp, const char *data_dir, const char *scratch,
+                                      const char *fault)
 {
     memset(fp, 0, sizeof *fp);
     if (!getenv("RNR_BUILD_DIR")) {
@@ -37,8 +37,9 @@ static inline int fixture_start_fault(fixture_proc *fp, const char *data_dir,
     snprintf(fp->log, sizeof fp->log, "%s/requests.log", scratch);
     unlink(pf);
     unlink(fp->log);
-    char *argv[] = {bin, "--dir", (char *)data_dir, "--port", "0", "--port-file", pf,
-                    "--log", fp->log, fault ? "--fault" : NULL, (char *)fault, NULL};
+    char *argv[] = {bin,           "--dir", (char *)data_dir, "--port", "0",
+                    "--port-file", pf,      "--log",          fp->log,  fault ? "--fault" : NULL,
+                    (char *)fault, NULL};
     fp->pid = tu_spawn(argv, NULL);
     int port = fp->pid > 0 ? tu_wait_port_file(pf, 10000) : 0;
     if (port <= 0) {
@@ -64,7 +65,8 @@ static inline int fixture_start(fixture_proc *fp, const char *data_dir, const ch
  * status 0. */
 static inline int fixture_stop(fixture_proc *fp)
 {
-    if (fp->pid <= 0) return -1;
+    if (fp->pid <= 0)
+        return -1;
     int st = tu_stop(fp->pid);
     fp->pid = 0;
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
@@ -73,7 +75,8 @@ static inline int fixture_stop(fixture_proc *fp)
 /* rm -rf dir (a mkdtemp path under /tmp). */
 static inline int fixture_rmtree(const char *dir)
 {
-    if (strncmp(dir, "/tmp/", 5) != 0) return -1;
+    if (strncmp(dir, "/tmp/", 5) != 0)
+        return -1;
     return tu_rmtree(dir);
 }
 

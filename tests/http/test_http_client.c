@@ -49,7 +49,8 @@ static int start_server(void **state)
 {
     (void)state;
     snprintf(g_dir, sizeof g_dir, "/tmp/rnr-http-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (!mkdtemp(g_dir))
+        return -1;
     char sub[300];
     snprintf(sub, sizeof sub, "%s/products", g_dir);
     mkdir(sub, 0700);
@@ -70,7 +71,8 @@ static int stop_server(void **state)
     (void)state;
     /* The server must shut down cleanly on SIGTERM. */
     int rc = fixture_stop(&g_fx);
-    if (fixture_rmtree(g_dir) != 0) return -1;
+    if (fixture_rmtree(g_dir) != 0)
+        return -1;
     return rc;
 }
 
@@ -82,8 +84,10 @@ static void control(const char *json)
     CURL *h = curl_easy_init();
     assert_non_null(h);
     curl_easy_setopt(h, CURLOPT_URL, url);
-    if (json) curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
-    else curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+    if (json)
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
+    else
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
     FILE *sink = fopen("/dev/null", "w");
     curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
     assert_int_equal(curl_easy_perform(h), CURLE_OK);
@@ -110,7 +114,8 @@ static int log_count(const char *method_path)
     int n = 0;
     size_t k = strlen(method_path);
     while (fgets(line, sizeof line, f))
-        if (strncmp(line, method_path, k) == 0 && (line[k] == ' ' || line[k] == '?')) n++;
+        if (strncmp(line, method_path, k) == 0 && (line[k] == ' ' || line[k] == '?'))
+            n++;
     fclose(f);
     return n;
 }
@@ -182,7 +187,8 @@ static void test_gzip(void **state)
     FILE *f = fopen(g_log, "r");
     char line[1024], last[1024] = "";
     while (fgets(line, sizeof line, f))
-        if (strncmp(line, "GET /nwps/v1/gauges/TST1 ", 25) == 0) snprintf(last, sizeof last, "%s", line);
+        if (strncmp(line, "GET /nwps/v1/gauges/TST1 ", 25) == 0)
+            snprintf(last, sizeof last, "%s", line);
     fclose(f);
     assert_non_null(strstr(last, " gzip\n"));
 }
@@ -442,9 +448,11 @@ static void test_threads_share_limit(void **state)
         args[i].ok = 0;
         assert_int_equal(pthread_create(&th[i], NULL, thread_main, &args[i]), 0);
     }
-    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
     int64_t took = time_mono_ms() - t0;
-    for (int i = 0; i < 4; i++) assert_int_equal(args[i].ok, 5);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(args[i].ok, 5);
     http_stats st;
     http_client_stats(c, &st);
     assert_int_equal(st.requests, 20);
@@ -483,8 +491,9 @@ static void test_headers(void **state)
     char line[1024];
     int seen = 0;
     while (fgets(line, sizeof line, f))
-        if (strcmp(line, "GET /nwps/v1/gauges/TST1/stageflow/forecast 200 "
-                         "ua=\"(rnr-test, ops@example.org)\" accept=\"application/json\" gzip\n") == 0)
+        if (strcmp(line,
+                   "GET /nwps/v1/gauges/TST1/stageflow/forecast 200 "
+                   "ua=\"(rnr-test, ops@example.org)\" accept=\"application/json\" gzip\n") == 0)
             seen++;
     fclose(f);
     assert_int_equal(seen, 1);
@@ -544,7 +553,8 @@ static void test_nws_fetchers(void **state)
     assert_int_equal(nwps_fetch_gauge(c, g_nwps, "A B/..", &body, &len, &e), RNR_ERR_INVALID);
     assert_non_null(strstr(e.msg, "not a location id"));
     assert_int_equal(nwps_fetch_gauge(c, g_nwps, "..", &body, &len, &e), RNR_ERR_INVALID);
-    assert_int_equal(nwps_fetch_stageflow(c, g_nwps, "A%2F", "forecast", &body, &len, &e), RNR_ERR_INVALID);
+    assert_int_equal(nwps_fetch_stageflow(c, g_nwps, "A%2F", "forecast", &body, &len, &e),
+                     RNR_ERR_INVALID);
     assert_int_equal(log_count("GET /nwps/v1/gauges/A B/.."), 0);
     assert_int_equal(log_count("GET /nwps/v1/gauges/.."), 0);
     assert_int_equal(log_count("GET /nwps/v1/gauges/A%/stageflow/forecast"), 0);

@@ -25,12 +25,15 @@ static int setup(void **state)
 {
     (void)state;
     const char *src = getenv("RNR_SOURCE_DIR");
-    if (!src) return -1;
+    if (!src)
+        return -1;
     char data[512];
     snprintf(data, sizeof data, "%s/data/sample/nws", src);
     snprintf(g_dir, sizeof g_dir, "/tmp/rnr-http-sample-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
-    if (fixture_start(&g_fx, data, g_dir) != 0) return -1;
+    if (!mkdtemp(g_dir))
+        return -1;
+    if (fixture_start(&g_fx, data, g_dir) != 0)
+        return -1;
     http_opts o = {0};
     o.rate = -1;
     o.max_attempts = 1;
@@ -45,7 +48,6 @@ static int teardown(void **state)
     return fixture_rmtree(g_dir) == 0 ? rc : -1;
 }
 
-
 static json_t *parse(char *body, size_t len)
 {
     json_error_t je;
@@ -58,7 +60,8 @@ static json_t *parse(char *body, size_t len)
 static size_t count(const char *hay, const char *needle)
 {
     size_t n = 0;
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
     return n;
 }
 
@@ -76,9 +79,12 @@ static void test_products(void **state)
         const char *id, *time, *heading;
         size_t docs;
     } want[] = {
-        {"7c2e41a9-53b8-4d0e-b6f1-2a94c3d85e10", "2026-03-14T09:12:00+00:00", "SRUS54 KRNR 140912", 5},
-        {"e09d5f37-1c6a-4b82-9d4e-6f31b07a2c58", "2026-03-14T10:05:00+00:00", "SRUS54 KRNR 141005", 4},
-        {"31b8a6d2-9e47-4f05-a3c1-d85e2f604b97", "2026-03-14T08:30:00+00:00", "SRUS56 KRNS 140830", 3},
+        {"7c2e41a9-53b8-4d0e-b6f1-2a94c3d85e10", "2026-03-14T09:12:00+00:00", "SRUS54 KRNR 140912",
+         5},
+        {"e09d5f37-1c6a-4b82-9d4e-6f31b07a2c58", "2026-03-14T10:05:00+00:00", "SRUS54 KRNR 141005",
+         4},
+        {"31b8a6d2-9e47-4f05-a3c1-d85e2f604b97", "2026-03-14T08:30:00+00:00", "SRUS56 KRNS 140830",
+         3},
     };
     for (size_t i = 0; i < 3; i++) {
         json_t *it = json_array_get(graph, i);
@@ -177,12 +183,19 @@ static void check_series(const char *lid, const char *product, size_t rows, cons
         return;
     }
     int64_t t0, t1;
-    assert_int_equal(time_parse_iso(json_string_value(json_object_get(json_array_get(data, 0), "validTime")), &t0), 0);
-    assert_int_equal(time_parse_iso(json_string_value(json_object_get(json_array_get(data, rows - 1), "validTime")), &t1), 0);
+    assert_int_equal(
+        time_parse_iso(json_string_value(json_object_get(json_array_get(data, 0), "validTime")),
+                       &t0),
+        0);
+    assert_int_equal(
+        time_parse_iso(
+            json_string_value(json_object_get(json_array_get(data, rows - 1), "validTime")), &t1),
+        0);
     assert_int_equal((t1 - t0) / 3600, span_h);
     size_t miss = 0;
     for (size_t i = 0; i < rows; i++)
-        if (json_number_value(json_object_get(json_array_get(data, i), "secondary")) <= -999) miss++;
+        if (json_number_value(json_object_get(json_array_get(data, i), "secondary")) <= -999)
+            miss++;
     assert_int_equal(miss, missing);
     json_decref(s);
 }
@@ -201,7 +214,8 @@ static void test_stageflow(void **state)
     /* RNRC1's sentinels are the trailing rows: the latest real one is 08:45Z. */
     json_t *s = series("RNRC1", "observed");
     json_t *row = json_array_get(json_object_get(s, "data"), 9);
-    assert_string_equal(json_string_value(json_object_get(row, "validTime")), "2026-03-14T08:45:00Z");
+    assert_string_equal(json_string_value(json_object_get(row, "validTime")),
+                        "2026-03-14T08:45:00Z");
     assert_true(json_number_value(json_object_get(row, "secondary")) > 11.9);
     json_decref(s);
     /* Each flooding hydrograph rises to one crest and falls. */
@@ -213,7 +227,8 @@ static void test_stageflow(void **state)
             json_number_value(json_object_get(json_array_get(data, peak), "secondary")))
             peak = i;
     assert_int_equal(peak, 7);
-    assert_true(json_number_value(json_object_get(json_array_get(data, peak), "secondary")) == 48.5);
+    assert_true(json_number_value(json_object_get(json_array_get(data, peak), "secondary")) ==
+                48.5);
     json_decref(s);
 }
 

@@ -77,7 +77,10 @@ static inline const char *tcsv_get(const tcsv *c, size_t r, int k)
     return s ? s : "";
 }
 
-static inline float tcsv_float(const tcsv *c, size_t r, int k) { return (float)strtod(tcsv_get(c, r, k), NULL); }
+static inline float tcsv_float(const tcsv *c, size_t r, int k)
+{
+    return (float)strtod(tcsv_get(c, r, k), NULL);
+}
 
 /* Path of a reference file, or NULL when RNR_REFERENCE_DIR is unset or
  * missing (the test then skips). */

@@ -110,12 +110,14 @@ static void test_reference_single_segment(void **state)
     (void)state;
     char path[1024];
     if (ref_path("single_segment_public.csv", path, sizeof path) != 0) {
-        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
+        fail_msg(
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
     tcsv *c = tcsv_load(path);
     assert_non_null(c);
-    static const char *const in_cols[] = {"dt", "qup", "quc", "qdp", "ql", "dx", "bw", "tw",
-                                          "twcc", "n", "ncc", "cs", "s0", "velp", "depthp", "qj0_in"};
+    static const char *const in_cols[] = {"dt", "qup",  "quc",    "qdp",   "ql",  "dx",
+                                          "bw", "tw",   "twcc",   "n",     "ncc", "cs",
+                                          "s0", "velp", "depthp", "qj0_in"};
     static const char *const out_cols[] = {"qdc", "velc", "depthc", "ck", "cn", "X", "qj0_out"};
     int ci[16], co[7];
     for (int k = 0; k < 16; k++)
@@ -128,7 +130,7 @@ static void test_reference_single_segment(void **state)
         float v[16];
         for (int k = 0; k < 16; k++)
             v[k] = tcsv_float(c, r, ci[k]);
-        mc_inputs in = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8],
+        mc_inputs in = {v[0], v[1],  v[2],  v[3],  v[4],  v[5],  v[6], v[7], v[8],
                         v[9], v[10], v[11], v[12], v[13], v[14], 0.0f, 0.0f};
         mc_state st = {v[15]};
         mc_outputs out;
@@ -150,8 +152,8 @@ static void test_reference_single_segment(void **state)
             float want = tcsv_float(c, r, co[k]);
             if (!same_bits(want, got[k])) {
                 if (bad < 10)
-                    printf("case %s: %s expected %.9g got %.9g\n", tcsv_get(c, r, cid), out_cols[k], (double)want,
-                           (double)got[k]);
+                    printf("case %s: %s expected %.9g got %.9g\n", tcsv_get(c, r, cid), out_cols[k],
+                           (double)want, (double)got[k]);
                 bad++;
             }
         }

@@ -75,7 +75,8 @@ static void test_chain_order_and_travel(void **state)
 static int qlat_fails(void *ctx, int step, float *ql)
 {
     (void)ql;
-    return step == 3 ? rnr_error_set(ctx, RNR_ERR_IO, "forcing file for step 3 unreadable") : RNR_OK;
+    return step == 3 ? rnr_error_set(ctx, RNR_ERR_IO, "forcing file for step 3 unreadable")
+                     : RNR_OK;
 }
 
 static void test_outputs_and_callback_errors(void **state)
@@ -100,7 +101,8 @@ static void test_outputs_and_callback_errors(void **state)
     assert_int_equal(r->steps[1], 24);
     /* A steady 5 m3/s stays close to 5. */
     for (size_t i = 0; i < 4; i++)
-        assert_true(fabsf(r->flow[i] - 5.0f) < 0.01f && r->depth[i] > 0.0f && r->velocity[i] > 0.0f);
+        assert_true(fabsf(r->flow[i] - 5.0f) < 0.01f && r->depth[i] > 0.0f &&
+                    r->velocity[i] > 0.0f);
     net_result_free(r);
 
     rnr_error err = {0, ""};
@@ -157,11 +159,12 @@ static void test_tree_order_and_junctions(void **state)
     memcpy(dp, d0, sizeof dp);
     mc_state st = {0.0f};
     for (int t = 0; t < 2; t++) {
-        float up[8] = {0.0f, 0.0f, 0.0f, ((0.0f + qp[0]) + qp[1]) + qp[2], 0.0f, qp[4], qp[3] + qp[5], qp[6]};
+        float up[8] = {0.0f, 0.0f,  0.0f,          ((0.0f + qp[0]) + qp[1]) + qp[2],
+                       0.0f, qp[4], qp[3] + qp[5], qp[6]};
         for (int i = 0; i < 8; i++) {
             const hydro_segment *g = net_segment(net, (size_t)i);
-            mc_inputs in = {300.0f, up[i], up[i], qp[i], 0.0f, g->dx, g->bw, g->tw, g->twcc,
-                            g->n, g->ncc, g->cs, g->s0, 0.0f, dp[i], 0.0f, 0.0f};
+            mc_inputs in = {300.0f, up[i],  up[i], qp[i], 0.0f, g->dx, g->bw, g->tw, g->twcc,
+                            g->n,   g->ncc, g->cs, g->s0, 0.0f, dp[i], 0.0f,  0.0f};
             mc_outputs o;
             assert_int_equal(mc_route_step(&st, &in, &o, g->id, NULL), RNR_OK);
             qc[i] = o.qdc <= 0.0f ? 0.0f : o.qdc;
@@ -174,8 +177,8 @@ static void test_tree_order_and_junctions(void **state)
         memcpy(dp, dc, sizeof dp);
     }
     /* The large inflow of 5 reaches junction 4 in step 1 and 8 in step 2. */
-    printf("junction 4 flow %g, %g; 8: %g, %g\n", (double)r->flow[3 * 2], (double)r->flow[3 * 2 + 1],
-           (double)r->flow[6 * 2], (double)r->flow[6 * 2 + 1]);
+    printf("junction 4 flow %g, %g; 8: %g, %g\n", (double)r->flow[3 * 2],
+           (double)r->flow[3 * 2 + 1], (double)r->flow[6 * 2], (double)r->flow[6 * 2 + 1]);
     assert_true(r->flow[3 * 2 + 0] > 1000.0f);
     assert_true(r->flow[6 * 2 + 0] < 10.0f);
     assert_true(r->flow[6 * 2 + 1] > 100.0f);
@@ -209,7 +212,8 @@ static void test_validation(void **state)
     hydro_segment two[3] = {seg(20, 999), seg(10, 0), seg(11, 10)};
     hydro_net *net;
     assert_int_equal(net_new(two, 3, &net, NULL), RNR_OK);
-    assert_true(net_segment(net, 0)->id == 11 && net_segment(net, 1)->id == 10 && net_segment(net, 2)->id == 20);
+    assert_true(net_segment(net, 0)->id == 11 && net_segment(net, 1)->id == 10 &&
+                net_segment(net, 2)->id == 20);
 
     /* A bad parameter stops the run with the segment named. */
     net_free(net);
@@ -264,7 +268,8 @@ static void hpdt2_load(hpdt2 *h)
     assert_non_null(c);
     assert_int_equal(c->nrows, 50);
     hydro_segment s[50];
-    static const char *const cols[] = {"dx_f32", "n_f32", "ncc_f32", "bw_f32", "tw_f32", "twcc_f32", "cs_f32", "s0_f32"};
+    static const char *const cols[] = {"dx_f32", "n_f32",    "ncc_f32", "bw_f32",
+                                       "tw_f32", "twcc_f32", "cs_f32",  "s0_f32"};
     int k[8], kid = tcsv_col(c, "id"), kto = tcsv_col(c, "toid");
     for (int j = 0; j < 8; j++)
         assert_true((k[j] = tcsv_col(c, cols[j])) >= 0);
@@ -305,7 +310,9 @@ static void compare_run(hpdt2 *h, int mode, const char *file, int every)
     int nts;
     assert_int_equal(forcing_default_nts(h->times, h->nf, 300.0f, &nts), RNR_OK);
     assert_int_equal(nts, 1152);
-    assert_int_equal(forcing_build(h->times, h->flows, h->nf, h->times[0], 300.0f, nts, mode, h->qlat, NULL), RNR_OK);
+    assert_int_equal(
+        forcing_build(h->times, h->flows, h->nf, h->times[0], 300.0f, nts, mode, h->qlat, NULL),
+        RNR_OK);
     float q0[50], d0[50];
     for (int i = 0; i < 50; i++) {
         q0[i] = (float)481.386392064;
@@ -337,8 +344,8 @@ static void compare_run(hpdt2 *h, int mode, const char *file, int every)
             float want = tcsv_float(c, row, kk[j]);
             if (!same_bits(want, got[j])) {
                 if (bad < 5)
-                    printf("%s step %d seg %zu field %d: expected %.9g got %.9g\n", file, step, si, j, (double)want,
-                           (double)got[j]);
+                    printf("%s step %d seg %zu field %d: expected %.9g got %.9g\n", file, step, si,
+                           j, (double)want, (double)got[j]);
                 bad++;
             }
         }
@@ -353,7 +360,8 @@ static void compare_run(hpdt2 *h, int mode, const char *file, int every)
  * model: close to t-route on HPDT2 (spec: <= 1.6e-6 relative) but not equal. */
 static void check_reset_mode(hpdt2 *h)
 {
-    assert_int_equal(forcing_build(h->times, h->flows, h->nf, h->times[0], 300.0f, 1152, FORCING_TROUTE, h->qlat, NULL),
+    assert_int_equal(forcing_build(h->times, h->flows, h->nf, h->times[0], 300.0f, 1152,
+                                   FORCING_TROUTE, h->qlat, NULL),
                      RNR_OK);
     float q0[50], d0[50];
     for (int i = 0; i < 50; i++) {
@@ -372,7 +380,8 @@ static void check_reset_mode(hpdt2 *h)
         double rel = fabs((double)a->flow[i] - (double)b->flow[i]) / (double)a->flow[i];
         worst = rel > worst ? rel : worst;
     }
-    printf("reset_residual: %zu of %zu hourly flows differ, max rel %.3g\n", differ, 50 * a->nout, worst);
+    printf("reset_residual: %zu of %zu hourly flows differ, max rel %.3g\n", differ, 50 * a->nout,
+           worst);
     assert_true(differ > 0);
     assert_true(worst < 1e-5);
     net_result_free(a);
@@ -384,7 +393,8 @@ static void test_hpdt2(void **state)
     (void)state;
     char path[1024];
     if (ref_path("hpdt2_segments.csv", path, sizeof path) != 0) {
-        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
+        fail_msg(
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
     hpdt2 *h = calloc(1, sizeof *h);
     hpdt2_load(h);

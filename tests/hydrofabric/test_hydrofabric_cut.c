@@ -108,7 +108,8 @@ static int setup(void **state)
     (void)state;
     const char *ref = getenv("RNR_REFERENCE_DIR");
     snprintf(ref_gpkg, sizeof ref_gpkg, "%s/rnr-hpdt2/HPDT2.gpkg", ref ? ref : "/nonexistent");
-    snprintf(ref_csv, sizeof ref_csv, "%s/muskingum-cunge/hpdt2_segments.csv", ref ? ref : "/nonexistent");
+    snprintf(ref_csv, sizeof ref_csv, "%s/muskingum-cunge/hpdt2_segments.csv",
+             ref ? ref : "/nonexistent");
     snprintf(tmpdir, sizeof tmpdir, "/tmp/rnr_hf_cut_XXXXXX");
     return mkdtemp(tmpdir) ? 0 : -1;
 }
@@ -121,11 +122,12 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-#define NEED_REFERENCE()                                                                                         \
-    do {                                                                                                         \
-        if (access(ref_gpkg, R_OK) != 0 || access(ref_csv, R_OK) != 0) {                                         \
-            fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");                                                                                              \
-        }                                                                                                        \
+#define NEED_REFERENCE()                                                                                    \
+    do {                                                                                                    \
+        if (access(ref_gpkg, R_OK) != 0 || access(ref_csv, R_OK) != 0) {                                    \
+            fail_msg(                                                                                       \
+                "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)"); \
+        }                                                                                                   \
     } while (0)
 
 static void test_hpdt2_cut_without_index(void **state)
@@ -158,7 +160,8 @@ static void test_hpdt2_cut_without_index(void **state)
 
     assert_int_equal(hf_cut_reach(db, 42, &c, &err), RNR_ERR_NOTFOUND);
     assert_null(c);
-    assert_string_equal(err.msg, "HPDT2.gpkg: reachId 42 has no network row (hf_id == 42): cannot route");
+    assert_string_equal(err.msg,
+                        "HPDT2.gpkg: reachId 42 has no network row (hf_id == 42): cannot route");
     hf_close(db);
 }
 
@@ -233,15 +236,17 @@ static void test_hpdt2_lake_and_duplicates(void **state)
     char path[512];
     copy_ref("lake.gpkg", path, sizeof path);
     /* wb-2418124 carries poi 60578: make it a lake; duplicate one id with other values */
-    exec_on(path, "CREATE TABLE lakes (fid INTEGER PRIMARY KEY, poi_id REAL, hf_id REAL);"
-                  "INSERT INTO lakes VALUES (1, 60578.0, 3121516.0);"
-                  /* a second lake further down (wb-2418128): the upstream-most one wins */
-                  "INSERT INTO lakes VALUES (2, 30178.0, 3122678.0);"
-                  /* upstream of both, wb-2418122's poi 29319 as a lake whose hf_id is a side
+    exec_on(
+        path,
+        "CREATE TABLE lakes (fid INTEGER PRIMARY KEY, poi_id REAL, hf_id REAL);"
+        "INSERT INTO lakes VALUES (1, 60578.0, 3121516.0);"
+        /* a second lake further down (wb-2418128): the upstream-most one wins */
+        "INSERT INTO lakes VALUES (2, 30178.0, 3122678.0);"
+        /* upstream of both, wb-2418122's poi 29319 as a lake whose hf_id is a side
                    * reach on another mainstem (1881880): the reference ignores it */
-                  "INSERT INTO lakes VALUES (3, 29319.0, 3121548.0);"
-                  "INSERT INTO \"flowpath-attributes\" (link, Length_m, n, nCC, BtmWdth, TopWdth, TopWdthCC, ChSlp,"
-                  " So, id) VALUES ('wb-2418120', 1, 0.9, 0.9, 1, 1, 1, 1, 0.5, 'wb-2418120');");
+        "INSERT INTO lakes VALUES (3, 29319.0, 3121548.0);"
+        "INSERT INTO \"flowpath-attributes\" (link, Length_m, n, nCC, BtmWdth, TopWdth, TopWdthCC, ChSlp,"
+        " So, id) VALUES ('wb-2418120', 1, 0.9, 0.9, 1, 1, 1, 1, 0.5, 'wb-2418120');");
     hf_db *db;
     hf_cut *c;
     rnr_error err = {0};
@@ -274,8 +279,12 @@ static void test_missing_layers_and_columns(void **state)
     assert_int_equal(hf_open(path, &db, &err), RNR_ERR_NOTFOUND);
     assert_null(db);
     /* the -ml layer is still there and must not be taken */
-    assert_string_equal(err.msg, "HPDT2.gpkg: layer flowpath-attributes not found (also tried flowpath_attributes)");
-    exec_on(path, "ALTER TABLE \"fa-old\" RENAME TO flowpath_attributes; ALTER TABLE flowpaths RENAME TO flowlines");
+    assert_string_equal(
+        err.msg,
+        "HPDT2.gpkg: layer flowpath-attributes not found (also tried flowpath_attributes)");
+    exec_on(
+        path,
+        "ALTER TABLE \"fa-old\" RENAME TO flowpath_attributes; ALTER TABLE flowpaths RENAME TO flowlines");
     assert_int_equal(hf_open(path, &db, &err), 0);
     hf_cut *c;
     assert_int_equal(hf_cut_reach(db, 3121538, &c, &err), 0);
@@ -288,7 +297,9 @@ static void test_missing_layers_and_columns(void **state)
     char bogus[512];
     snprintf(bogus, sizeof bogus, "%s/not.gpkg", tmpdir);
     FILE *f = fopen(bogus, "w");
-    fputs("this is not sqlite, just text long enough to be a header.......................................", f);
+    fputs(
+        "this is not sqlite, just text long enough to be a header.......................................",
+        f);
     fclose(f);
     assert_int_not_equal(hf_open(bogus, &db, &err), 0);
     assert_non_null(strstr(err.msg, "not.gpkg"));
@@ -327,17 +338,20 @@ static void test_invalid_params(void **state)
 {
     (void)state;
     NEED_REFERENCE();
-    static const struct { const char *col, *val; } bad[] = {
-        {"Length_m", "0"},  {"Length_m", "-5"},   {"Length_m", "1e999"}, {"n", "0"},
-        {"n", "-1e999"},    {"nCC", "0"},         {"nCC", "-0.1"},       {"BtmWdth", "0"},
-        {"TopWdth", "0"},   {"TopWdth", "-1"},    {"TopWdthCC", "0"},    {"TopWdthCC", "-3"},
-        {"ChSlp", "-1"},    {"ChSlp", "1e999"},   {"So", "0"},           {"So", "1e39"},
+    static const struct {
+        const char *col, *val;
+    } bad[] = {
+        {"Length_m", "0"}, {"Length_m", "-5"}, {"Length_m", "1e999"}, {"n", "0"},
+        {"n", "-1e999"},   {"nCC", "0"},       {"nCC", "-0.1"},       {"BtmWdth", "0"},
+        {"TopWdth", "0"},  {"TopWdth", "-1"},  {"TopWdthCC", "0"},    {"TopWdthCC", "-3"},
+        {"ChSlp", "-1"},   {"ChSlp", "1e999"}, {"So", "0"},           {"So", "1e39"},
         {"So", "'abc'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char path[512], sql[256], want[128];
         copy_ref("bad.gpkg", path, sizeof path);
-        snprintf(sql, sizeof sql, "UPDATE \"flowpath-attributes\" SET \"%s\" = %s WHERE id = 'wb-2418125'",
+        snprintf(sql, sizeof sql,
+                 "UPDATE \"flowpath-attributes\" SET \"%s\" = %s WHERE id = 'wb-2418125'",
                  bad[i].col, bad[i].val);
         exec_on(path, sql);
         hf_db *db;
@@ -374,13 +388,18 @@ int main(void)
     char probe[1024];
     snprintf(probe, sizeof probe, "%s/rnr-hpdt2/HPDT2.gpkg", ref ? ref : "/nonexistent");
     if (!ref || access(probe, R_OK) != 0) {
-        fprintf(stderr, "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)\n");
+        fprintf(
+            stderr,
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)\n");
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hpdt2_cut_without_index), cmocka_unit_test(test_hpdt2_cut_with_index),
-        cmocka_unit_test(test_hpdt2_lake_and_duplicates), cmocka_unit_test(test_missing_layers_and_columns),
-        cmocka_unit_test(test_hpdt2_network), cmocka_unit_test(test_invalid_params),
+        cmocka_unit_test(test_hpdt2_cut_without_index),
+        cmocka_unit_test(test_hpdt2_cut_with_index),
+        cmocka_unit_test(test_hpdt2_lake_and_duplicates),
+        cmocka_unit_test(test_missing_layers_and_columns),
+        cmocka_unit_test(test_hpdt2_network),
+        cmocka_unit_test(test_invalid_params),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

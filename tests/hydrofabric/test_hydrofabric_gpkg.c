@@ -16,7 +16,10 @@ typedef struct wb {
     int le;
 } wb;
 
-static void put_u8(wb *w, uint8_t v) { w->b[w->n++] = v; }
+static void put_u8(wb *w, uint8_t v)
+{
+    w->b[w->n++] = v;
+}
 
 static void put_u32(wb *w, uint32_t v)
 {
@@ -73,7 +76,8 @@ static void test_linestring_both_orders(void **state)
         assert_int_equal(h.wkb_offset, 8 + 32);
         assert_true(h.envelope[3] == 3.0);
         char *wkt = decode(&w);
-        assert_string_equal(wkt, "LINESTRING (-18476.4572670074 645070.943362119, 0.1 0.2, 1e-300 -3)");
+        assert_string_equal(wkt,
+                            "LINESTRING (-18476.4572670074 645070.943362119, 0.1 0.2, 1e-300 -3)");
         free(wkt);
     }
 }
@@ -83,9 +87,9 @@ static void test_z_m_variants(void **state)
     (void)state;
     /* ISO codes and EWKB flags for Z, M, ZM; every envelope size. */
     const uint32_t types[6] = {1002, 2002, 3002, 0x80000002u, 0x40000002u, 0xC0000002u};
-    const char *names[6] = {"LINESTRING Z (1 2 3, 4 5 6)", "LINESTRING M (1 2 3, 4 5 6)",
+    const char *names[6] = {"LINESTRING Z (1 2 3, 4 5 6)",      "LINESTRING M (1 2 3, 4 5 6)",
                             "LINESTRING ZM (1 2 3 4, 5 6 7 8)", "LINESTRING Z (1 2 3, 4 5 6)",
-                            "LINESTRING M (1 2 3, 4 5 6)", "LINESTRING ZM (1 2 3 4, 5 6 7 8)"};
+                            "LINESTRING M (1 2 3, 4 5 6)",      "LINESTRING ZM (1 2 3 4, 5 6 7 8)"};
     const int dims[6] = {3, 3, 4, 3, 3, 4};
     for (int t = 0; t < 6; t++) {
         wb w = {.le = t % 2};
@@ -133,7 +137,8 @@ static void test_multilinestring_and_point(void **state)
 static void test_encoder_round_trip(void **state)
 {
     (void)state;
-    double xy[8] = {0.1 + 0.2, 1.0 / 3.0, -2300000.123456789, 3100000.987654321, 5e-324, 1e308, 42, -0.0};
+    double xy[8] = {0.1 + 0.2, 1.0 / 3.0, -2300000.123456789, 3100000.987654321, 5e-324, 1e308,
+                    42,        -0.0};
     uint8_t blob[256];
     size_t n = gpkg_blob_linestring(5070, xy, 4, blob, sizeof blob);
     assert_int_equal(n, 8 + 32 + 9 + 64);
@@ -141,8 +146,9 @@ static void test_encoder_round_trip(void **state)
     char *wkt = NULL;
     rnr_error err = {0};
     assert_int_equal(gpkg_geom_to_wkt(blob, n, &wkt, &err), 0);
-    assert_string_equal(wkt, "LINESTRING (0.30000000000000004 0.3333333333333333, -2300000.123456789 "
-                             "3100000.987654321, 4.94065645841247e-324 1e+308, 42 -0)");
+    assert_string_equal(wkt,
+                        "LINESTRING (0.30000000000000004 0.3333333333333333, -2300000.123456789 "
+                        "3100000.987654321, 4.94065645841247e-324 1e+308, 42 -0)");
     /* every printed number reads back to the exact double */
     const char *p = wkt + strlen("LINESTRING (");
     for (int i = 0; i < 8; i++) {
@@ -236,8 +242,8 @@ static void test_mutations(void **state)
         rnr_error err = {0};
         if (gpkg_geom_to_wkt(b, n, &wkt, &err) == 0) {
             assert_non_null(wkt);
-            assert_true(strncmp(wkt, "MULTILINESTRING", 15) == 0 || strncmp(wkt, "LINESTRING", 10) == 0 ||
-                        strncmp(wkt, "POINT", 5) == 0);
+            assert_true(strncmp(wkt, "MULTILINESTRING", 15) == 0 ||
+                        strncmp(wkt, "LINESTRING", 10) == 0 || strncmp(wkt, "POINT", 5) == 0);
             ok++;
         } else {
             assert_null(wkt);
@@ -252,9 +258,12 @@ static void test_mutations(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_linestring_both_orders), cmocka_unit_test(test_z_m_variants),
-        cmocka_unit_test(test_multilinestring_and_point), cmocka_unit_test(test_encoder_round_trip),
-        cmocka_unit_test(test_malformed), cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_linestring_both_orders),
+        cmocka_unit_test(test_z_m_variants),
+        cmocka_unit_test(test_multilinestring_and_point),
+        cmocka_unit_test(test_encoder_round_trip),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

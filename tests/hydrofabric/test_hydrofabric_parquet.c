@@ -122,8 +122,8 @@ static void assert_same_network(hf_db *a, hf_db *b)
 static void test_variants_equal_gpkg(void **state)
 {
     (void)state;
-    static const char *const variants[] = {"zstd", "snappy", "uncompressed", "gzip", "rowgroups",
-                                           "v2enc", "ints", "strings", "pagev2"};
+    static const char *const variants[] = {"zstd",  "snappy", "uncompressed", "gzip",  "rowgroups",
+                                           "v2enc", "ints",   "strings",      "pagev2"};
     hf_db *g;
     rnr_error err = {0};
     assert_int_equal(hf_open(gpkg, &g, &err), 0);
@@ -242,17 +242,22 @@ static void test_bad_inputs(void **state)
     snprintf(cmd, sizeof cmd, "cp -r '%s/uncompressed' '%s' && rm '%s/lakes.parquet'", h, dir, dir);
     run(cmd);
     expect_open_error(dir, "lakes.parquet", "missing file");
-    snprintf(cmd, sizeof cmd, "cp '%s/uncompressed/lakes.parquet' '%s/' && truncate -s 300 '%s/network.parquet'", h,
+    snprintf(cmd, sizeof cmd,
+             "cp '%s/uncompressed/lakes.parquet' '%s/' && truncate -s 300 '%s/network.parquet'", h,
              dir, dir);
     run(cmd);
     expect_open_error(dir, "network.parquet", "wrong magic at the end");
-    snprintf(cmd, sizeof cmd, "cp '%s/uncompressed/network.parquet' '%s/' && printf 'XXXX' | dd of='%s/network.parquet'"
-             " conv=notrunc status=none", h, dir, dir);
+    snprintf(
+        cmd, sizeof cmd,
+        "cp '%s/uncompressed/network.parquet' '%s/' && printf 'XXXX' | dd of='%s/network.parquet'"
+        " conv=notrunc status=none",
+        h, dir, dir);
     run(cmd);
     expect_open_error(dir, "network.parquet", "wrong magic at the start");
     /* a column chunk that points past the data: the footer is intact */
-    snprintf(cmd, sizeof cmd, "cp '%s/uncompressed/network.parquet' '%s/' && truncate -s 0 '%s/flowpaths.parquet'", h,
-             dir, dir);
+    snprintf(cmd, sizeof cmd,
+             "cp '%s/uncompressed/network.parquet' '%s/' && truncate -s 0 '%s/flowpaths.parquet'",
+             h, dir, dir);
     run(cmd);
     expect_open_error(dir, "flowpaths.parquet", "truncated");
     /* a GeoPackage path still works beside all this */
@@ -273,7 +278,8 @@ static void test_store_prefix(void **state)
     rnr_store *s;
     rnr_error err = {0};
     assert_int_equal(backend_open_store(url, &s, &err), RNR_OK);
-    static const char *const names[] = {"network", "flowpaths", "flowpath-attributes", "lakes", "nexus"};
+    static const char *const names[] = {"network", "flowpaths", "flowpath-attributes", "lakes",
+                                        "nexus"};
     for (size_t i = 0; i < 5; i++) {
         char src[1200], key[100];
         snprintf(src, sizeof src, "%s/zstd/%s.parquet", h, names[i]);

@@ -55,7 +55,8 @@ static rnr_store *open_store(int proxy)
 
 static void upload(rnr_store *s, const char *prefix)
 {
-    static const char *const names[] = {"network", "flowpaths", "flowpath-attributes", "lakes", "nexus"};
+    static const char *const names[] = {"network", "flowpaths", "flowpath-attributes", "lakes",
+                                        "nexus"};
     rnr_error err = {0};
     for (size_t i = 0; i < 5; i++) {
         char src[1200], key[256];
@@ -68,7 +69,8 @@ static void upload(rnr_store *s, const char *prefix)
 
 /* Requests logged by a proxy from line `from` on: GETs of objects under
  * prefix (listings excluded), how many of them without Range, and HEADs. */
-static size_t count_log(int proxy, size_t from, const char *prefix, size_t *no_range, size_t *heads, size_t *lines)
+static size_t count_log(int proxy, size_t from, const char *prefix, size_t *no_range, size_t *heads,
+                        size_t *lines)
 {
     char *text = tu_read_file(proxy_log[proxy], NULL);
     char want[256];
@@ -179,7 +181,8 @@ static void test_ranged_then_restart(void **state)
     store_free(s);
 }
 
-static void expect_error(rnr_store *s, const char *sdname, const char *key, const char *key_named, const char *what)
+static void expect_error(rnr_store *s, const char *sdname, const char *key, const char *key_named,
+                         const char *what)
 {
     rnr_config c;
     char sd[1100];
@@ -273,9 +276,19 @@ static pid_t start_proxy(int i, int drop_range)
     snprintf(pf, sizeof pf, "%s/proxy%d.port", tmp, i);
     snprintf(proxy_log[i], sizeof proxy_log[i], "%s/proxy%d.log", tmp, i);
     snprintf(up, sizeof up, "%s", endpoint);
-    snprintf(script, sizeof script, "%s/tests/hydrofabric/s3_count_proxy.mjs", getenv("RNR_SOURCE_DIR"));
-    char *argv[] = {"/usr/bin/env", "node", script, "--upstream", up, "--port-file", pf, "--log", proxy_log[i],
-                    drop_range ? "--drop-range" : NULL, NULL};
+    snprintf(script, sizeof script, "%s/tests/hydrofabric/s3_count_proxy.mjs",
+             getenv("RNR_SOURCE_DIR"));
+    char *argv[] = {"/usr/bin/env",
+                    "node",
+                    script,
+                    "--upstream",
+                    up,
+                    "--port-file",
+                    pf,
+                    "--log",
+                    proxy_log[i],
+                    drop_range ? "--drop-range" : NULL,
+                    NULL};
     char out[1100];
     snprintf(out, sizeof out, "%s/proxy%d.out", tmp, i);
     pid_t pid = tu_spawn(argv, out);
@@ -305,8 +318,12 @@ static int setup(void **state)
     rnr_error err = {0};
     assert_int_equal(hf_open(gpkg, &g, &err), 0);
     assert_int_equal(sqlite3_open_v2(gpkg, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT hf_id FROM network WHERE id LIKE 'wb-%' AND hf_id IS NOT NULL"
-                                            " ORDER BY hydroseq DESC", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT hf_id FROM network WHERE id LIKE 'wb-%' AND hf_id IS NOT NULL"
+                           " ORDER BY hydroseq DESC",
+                           -1, &st, NULL),
+        SQLITE_OK);
     while (!reach && sqlite3_step(st) == SQLITE_ROW) {
         hf_cut *x;
         int64_t r = sqlite3_column_int64(st, 0);
@@ -346,15 +363,16 @@ int main(void)
     }
     if (!bucket || !*bucket)
         bucket = "rnr-test";
-    static const char *const proxies[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                                          "ALL_PROXY"};
+    static const char *const proxies[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
+                                          "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
     for (size_t i = 0; i < 6; i++)
         unsetenv(proxies[i]);
     unsetenv("AWS_SESSION_TOKEN");
     unsetenv("AWS_PROFILE");
     setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_ranged_then_restart), cmocka_unit_test(test_bad_objects),
-                                       cmocka_unit_test(test_etag_changes), cmocka_unit_test(test_range_ignored)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ranged_then_restart), cmocka_unit_test(test_bad_objects),
+        cmocka_unit_test(test_etag_changes), cmocka_unit_test(test_range_ignored)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

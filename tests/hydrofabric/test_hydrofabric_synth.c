@@ -33,7 +33,8 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static void generate(const char *name, size_t n, uint64_t seed, size_t lakes, char *path, size_t cap)
+static void generate(const char *name, size_t n, uint64_t seed, size_t lakes, char *path,
+                     size_t cap)
 {
     snprintf(path, cap, "%s/%s", tmpdir, name);
     synth_options o;
@@ -104,7 +105,8 @@ static void test_gauges_route(void **state)
         assert_realistic(c);
         hf_cut_free(c);
         char sql[128];
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM network WHERE hf_id = %lld", (long long)GAUGES[g]);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM network WHERE hf_id = %lld",
+                 (long long)GAUGES[g]);
         assert_int_equal(query_i64(path, sql), 1);
     }
     /* the whole network in topological order */
@@ -123,13 +125,17 @@ static void test_gauges_route(void **state)
     free(s);
     hf_close(db);
     /* many-to-many: some flowpaths have several network rows, some hf_ids several flowpaths */
-    assert_true(query_i64(path, "SELECT count(*) FROM (SELECT id FROM network WHERE id LIKE 'wb-%' GROUP BY id "
-                                "HAVING count(*) > 1)") > 300);
-    assert_true(query_i64(path, "SELECT count(*) FROM (SELECT hf_id FROM network WHERE hf_id IS NOT NULL "
-                                "GROUP BY hf_id HAVING count(DISTINCT id) > 1)") > 5);
+    assert_true(
+        query_i64(path,
+                  "SELECT count(*) FROM (SELECT id FROM network WHERE id LIKE 'wb-%' GROUP BY id "
+                  "HAVING count(*) > 1)") > 300);
+    assert_true(query_i64(path,
+                          "SELECT count(*) FROM (SELECT hf_id FROM network WHERE hf_id IS NOT NULL "
+                          "GROUP BY hf_id HAVING count(DISTINCT id) > 1)") > 5);
     assert_int_equal(query_i64(path, "PRAGMA application_id"), 1196444487);
-    assert_int_equal(query_i64(path, "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = 'flowpaths'"),
-                     5070);
+    assert_int_equal(
+        query_i64(path, "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = 'flowpaths'"),
+        5070);
 }
 
 static void test_lake_stops_cut(void **state)
@@ -138,18 +144,20 @@ static void test_lake_stops_cut(void **state)
     char path[512];
     generate("lake.gpkg", 3000, 5, 200, path, sizeof path);
     /* a reach just upstream of a lake on the same mainstem and order */
-    int64_t lake_fp = query_i64(path, "SELECT CAST(substr(f.id, 4) AS INTEGER) FROM flowpaths f JOIN lakes l"
-                                      " ON CAST(f.poi_id AS INTEGER) = CAST(l.poi_id AS INTEGER)"
-                                      " JOIN flowpaths u ON u.toid = 'nex-' || substr(f.id, 4)"
-                                      " AND u.mainstem = f.mainstem AND u.\"order\" = f.\"order\""
-                                      " WHERE u.poi_id IS NULL ORDER BY f.fid LIMIT 1");
+    int64_t lake_fp =
+        query_i64(path, "SELECT CAST(substr(f.id, 4) AS INTEGER) FROM flowpaths f JOIN lakes l"
+                        " ON CAST(f.poi_id AS INTEGER) = CAST(l.poi_id AS INTEGER)"
+                        " JOIN flowpaths u ON u.toid = 'nex-' || substr(f.id, 4)"
+                        " AND u.mainstem = f.mainstem AND u.\"order\" = f.\"order\""
+                        " WHERE u.poi_id IS NULL ORDER BY f.fid LIMIT 1");
     assert_true(lake_fp > 0);
     char sql[512];
-    snprintf(sql, sizeof sql,
-             "SELECT n.hf_id FROM flowpaths u JOIN network n ON n.id = u.id WHERE u.toid = 'nex-%lld'"
-             " AND u.mainstem = (SELECT mainstem FROM flowpaths WHERE id = 'wb-%lld')"
-             " AND (SELECT count(*) FROM network m WHERE m.hf_id = n.hf_id) = 1 LIMIT 1",
-             (long long)lake_fp, (long long)lake_fp);
+    snprintf(
+        sql, sizeof sql,
+        "SELECT n.hf_id FROM flowpaths u JOIN network n ON n.id = u.id WHERE u.toid = 'nex-%lld'"
+        " AND u.mainstem = (SELECT mainstem FROM flowpaths WHERE id = 'wb-%lld')"
+        " AND (SELECT count(*) FROM network m WHERE m.hf_id = n.hf_id) = 1 LIMIT 1",
+        (long long)lake_fp, (long long)lake_fp);
     int64_t reach = query_i64(path, sql);
     assert_true(reach > 0);
     hf_db *db;
@@ -203,7 +211,8 @@ static void test_gauge_ids_never_collide(void **state)
     assert_int_equal(hf_open(path, &db, &err), 0);
     for (int i = 0; i < 3; i++) {
         char sql[128];
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM network WHERE hf_id = %lld", (long long)inside[i]);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM network WHERE hf_id = %lld",
+                 (long long)inside[i]);
         assert_int_equal(query_i64(path, sql), 1);
         hf_cut *c;
         assert_int_equal(hf_cut_reach(db, inside[i], &c, &err), 0);
@@ -260,11 +269,12 @@ static void test_sizes_and_bad_input(void **state)
     snprintf(csv, sizeof csv, "%s/g.csv", tmpdir);
     int64_t *ids;
     size_t n;
-    const char *cases[][2] = {{"lid,reach_id,scenario\nA1,91000001,x\n\nB1,91000002\n", NULL},
-                              {"lid,name\nA1,3\n", "header must start with lid,reach_id"},
-                              {"lid,reach_id\nA1,12x\n", "line 2: reach_id '12x' is not a positive integer"},
-                              {"lid,reach_id\nA1\n", "line 2: expected lid,reach_id"},
-                              {"", "empty file"}};
+    const char *cases[][2] = {
+        {"lid,reach_id,scenario\nA1,91000001,x\n\nB1,91000002\n", NULL},
+        {"lid,name\nA1,3\n", "header must start with lid,reach_id"},
+        {"lid,reach_id\nA1,12x\n", "line 2: reach_id '12x' is not a positive integer"},
+        {"lid,reach_id\nA1\n", "line 2: expected lid,reach_id"},
+        {"", "empty file"}};
     for (size_t i = 0; i < 5; i++) {
         FILE *f = fopen(csv, "w");
         fputs(cases[i][0], f);
@@ -286,8 +296,11 @@ static void test_sizes_and_bad_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gauges_route), cmocka_unit_test(test_lake_stops_cut),
-        cmocka_unit_test(test_gauge_ids_never_collide), cmocka_unit_test(test_deterministic), cmocka_unit_test(test_sizes_and_bad_input),
+        cmocka_unit_test(test_gauges_route),
+        cmocka_unit_test(test_lake_stops_cut),
+        cmocka_unit_test(test_gauge_ids_never_collide),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_sizes_and_bad_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -33,15 +33,28 @@ static void test_numfmt(void **state)
     struct {
         double v;
         const char *s;
-    } d[] = {{0.0, "0.0"},       {832.0, "832.0"},   {0.25, "0.25"},        {1.2427, "1.2427"},
-             {1e16, "1e+16"},    {1.5e-5, "1.5e-05"}, {0.0001, "0.0001"},   {123456789.5, "123456789.5"},
-             {-2.5, "-2.5"},     {0.1 + 0.2, "0.30000000000000004"},
+    } d[] = {{0.0, "0.0"},
+             {832.0, "832.0"},
+             {0.25, "0.25"},
+             {1.2427, "1.2427"},
+             {1e16, "1e+16"},
+             {1.5e-5, "1.5e-05"},
+             {0.0001, "0.0001"},
+             {123456789.5, "123456789.5"},
+             {-2.5, "-2.5"},
+             {0.1 + 0.2, "0.30000000000000004"},
              /* powers of two (asymmetric rounding interval), extremes, long digit strings:
               * Python's repr of each */
-             {1152921504606846976.0, "1.152921504606847e+18"}, {0.5, "0.5"}, {1024.0, "1024.0"},
-             {2.2250738585072014e-308, "2.2250738585072014e-308"}, {5e-324, "5e-324"},
-             {1e23, "1e+23"}, {-97.1234567, "-97.1234567"}, {1.7976931348623157e308, "1.7976931348623157e+308"},
-             {9007199254740993.0, "9007199254740992.0"}, {0.000123456789012345678, "0.00012345678901234567"}};
+             {1152921504606846976.0, "1.152921504606847e+18"},
+             {0.5, "0.5"},
+             {1024.0, "1024.0"},
+             {2.2250738585072014e-308, "2.2250738585072014e-308"},
+             {5e-324, "5e-324"},
+             {1e23, "1e+23"},
+             {-97.1234567, "-97.1234567"},
+             {1.7976931348623157e308, "1.7976931348623157e+308"},
+             {9007199254740993.0, "9007199254740992.0"},
+             {0.000123456789012345678, "0.00012345678901234567"}};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
         assert_int_equal(numfmt_double(d[i].v, b, sizeof b), 0);
         assert_string_equal(b, d[i].s);
@@ -65,10 +78,16 @@ static void test_inherited_text(void **state)
 {
     (void)state;
     char b[256];
-    assert_int_equal(inundation_inherited_text(b, sizeof b, "major", 1746511200, "AMAT2", 5671176, 4, 0.0), 0);
-    assert_string_equal(b, "major issued 2025-05-06_06:00:00 at AMAT2 (5671176 [order 4]) 0.0 miles upstream");
-    assert_int_equal(inundation_inherited_text(b, sizeof b, "minor", 1746511200, "AMAT2", 7, 2, 1.5 * 0.621371), 0);
-    assert_string_equal(b, "minor issued 2025-05-06_06:00:00 at AMAT2 (7 [order 2]) 0.9320565000000001 miles upstream");
+    assert_int_equal(
+        inundation_inherited_text(b, sizeof b, "major", 1746511200, "AMAT2", 5671176, 4, 0.0), 0);
+    assert_string_equal(
+        b, "major issued 2025-05-06_06:00:00 at AMAT2 (5671176 [order 4]) 0.0 miles upstream");
+    assert_int_equal(
+        inundation_inherited_text(b, sizeof b, "minor", 1746511200, "AMAT2", 7, 2, 1.5 * 0.621371),
+        0);
+    assert_string_equal(
+        b,
+        "minor issued 2025-05-06_06:00:00 at AMAT2 (7 [order 2]) 0.9320565000000001 miles upstream");
     assert_int_equal(inundation_inherited_text(b, 20, "major", 1746511200, "AMAT2", 1, 1, 0.0), -1);
 }
 
@@ -77,9 +96,13 @@ static const char WKT2[] = "MULTILINESTRING ((1 2, 3 4, 5 6), (7 8,9 10))";
 
 static void rows_init(inundation_row r[2])
 {
-    inundation_row a = {800137, 4, "Canadian River, \"North\"", "TX", 832.5153f, "major issued x, y", "major",
-                        1746511200, 1746540000, WKT1, 832.5153f, NULL, NULL};
-    inundation_row b = {800138, 4, "", "TX", 1.0f, "plain", "minor", 1746511200, 1746540000, WKT2, 1.0f, NULL, NULL};
+    inundation_row a = {800137,  4,          "Canadian River, \"North\"",
+                        "TX",    832.5153f,  "major issued x, y",
+                        "major", 1746511200, 1746540000,
+                        WKT1,    832.5153f,  NULL,
+                        NULL};
+    inundation_row b = {800138,     4,          "",   "TX", 1.0f, "plain", "minor",
+                        1746511200, 1746540000, WKT2, 1.0f, NULL, NULL};
     r[0] = a;
     r[1] = b;
 }
@@ -109,8 +132,9 @@ static void test_csv(void **state)
     free(out);
     out = capture_csv(r, 0, 0, &rc);
     assert_int_equal(rc, RNR_OK);
-    assert_string_equal(out, "feature_id,feature_id_str,strm_order,name,state,streamflow_cfs,inherited_rfc_"
-                             "forecasts,max_status,reference_time,update_time,geom\n");
+    assert_string_equal(
+        out, "feature_id,feature_id_str,strm_order,name,state,streamflow_cfs,inherited_rfc_"
+             "forecasts,max_status,reference_time,update_time,geom\n");
     free(out);
 }
 
@@ -145,10 +169,14 @@ static void test_geojson(void **state)
     assert_int_equal(json_integer_value(json_object_get(p0, "feature_id")), 800137);
     assert_string_equal(json_string_value(json_object_get(p0, "feature_id_str")), "wb-800137");
     assert_int_equal(json_integer_value(json_object_get(p0, "strm_order")), 4);
-    assert_string_equal(json_string_value(json_object_get(p0, "name")), "Canadian River, \"North\"");
-    assert_true((float)json_real_value(json_object_get(p0, "streamflow_cfs")) == 832.5153f * 35.3147f);
-    assert_string_equal(json_string_value(json_object_get(p0, "reference_time")), "2025-05-06_06:00:00");
-    assert_string_equal(json_string_value(json_object_get(p0, "update_time")), "2025-05-06_14:00:00");
+    assert_string_equal(json_string_value(json_object_get(p0, "name")),
+                        "Canadian River, \"North\"");
+    assert_true((float)json_real_value(json_object_get(p0, "streamflow_cfs")) ==
+                832.5153f * 35.3147f);
+    assert_string_equal(json_string_value(json_object_get(p0, "reference_time")),
+                        "2025-05-06_06:00:00");
+    assert_string_equal(json_string_value(json_object_get(p0, "update_time")),
+                        "2025-05-06_14:00:00");
     assert_string_equal(json_string_value(json_object_get(p0, "max_status")), "major");
     assert_null(json_object_get(p0, "geom"));
     json_t *g1 = json_object_get(json_array_get(fs, 1), "geometry");
@@ -158,8 +186,10 @@ static void test_geojson(void **state)
     assert_int_equal(json_array_size(json_array_get(c1, 0)), 3);
     assert_int_equal(json_array_size(json_array_get(c1, 1)), 2);
     /* Near the projection's origin (-96, 23): (5 m, 6 m) -> (-95.9999521, 23.0000552). */
-    assert_true(json_number_value(json_array_get(json_array_get(json_array_get(c1, 0), 2), 0)) == -95.9999521);
-    assert_true(json_number_value(json_array_get(json_array_get(json_array_get(c1, 0), 2), 1)) == 23.0000552);
+    assert_true(json_number_value(json_array_get(json_array_get(json_array_get(c1, 0), 2), 0)) ==
+                -95.9999521);
+    assert_true(json_number_value(json_array_get(json_array_get(json_array_get(c1, 0), 2), 1)) ==
+                23.0000552);
     json_decref(doc);
 }
 
@@ -240,7 +270,8 @@ static void test_geojson_null_geometry(void **state)
     assert_true(json_is_null(json_object_get(json_array_get(fs, 0), "geometry")));
     assert_true(json_is_null(json_object_get(json_array_get(fs, 1), "geometry")));
     json_t *p1 = json_object_get(json_array_get(fs, 1), "properties");
-    assert_string_equal(json_string_value(json_object_get(p1, "name")), "R\xc3\xado \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \x01");
+    assert_string_equal(json_string_value(json_object_get(p1, "name")),
+                        "R\xc3\xado \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \x01");
     json_decref(doc);
 }
 
@@ -278,25 +309,30 @@ static void test_rows_from_table(void **state)
     assert_string_equal(rows[1].state, "TX");
     assert_ptr_equal(rows[1].geom_wkt, WKT2);
     assert_int_equal(rows[0].update_time, 1746540000);
-    assert_string_equal(rows[0].inherited_rfc_forecasts,
-                        "major issued 2025-05-06_06:00:00 at AMAT2 (5671176 [order 4]) 0.0 miles upstream");
-    assert_string_equal(rows[1].inherited_rfc_forecasts, "major issued 2025-05-06_06:00:00 at AMAT2 "
-                                                         "(5671176 [order 4]) 0.9320565000000001 miles upstream");
+    assert_string_equal(
+        rows[0].inherited_rfc_forecasts,
+        "major issued 2025-05-06_06:00:00 at AMAT2 (5671176 [order 4]) 0.0 miles upstream");
+    assert_string_equal(rows[1].inherited_rfc_forecasts,
+                        "major issued 2025-05-06_06:00:00 at AMAT2 "
+                        "(5671176 [order 4]) 0.9320565000000001 miles upstream");
     /* 1.5 * 0.621371 + 2.0 * 0.621371, summed in that order */
-    assert_string_equal(rows[2].inherited_rfc_forecasts,
-                        "major issued 2025-05-06_06:00:00 at AMAT2 (5671176 [order 4]) 2.1747985 miles upstream");
+    assert_string_equal(
+        rows[2].inherited_rfc_forecasts,
+        "major issued 2025-05-06_06:00:00 at AMAT2 (5671176 [order 4]) 2.1747985 miles upstream");
     int rc;
     char *out = capture_csv(rows, n, 0, &rc);
     assert_int_equal(rc, RNR_OK);
-    assert_non_null(strstr(out, "\n800138,wb-800138,4,Canadian River,TX,1412.588,major issued "
-                                "2025-05-06_06:00:00 at AMAT2 (5671176 [order 4]) 0.9320565000000001 "
-                                "miles upstream,major,2025-05-06_06:00:00,2025-05-06_14:00:00,"
-                                "\"MULTILINESTRING"));
+    assert_non_null(strstr(out,
+                           "\n800138,wb-800138,4,Canadian River,TX,1412.588,major issued "
+                           "2025-05-06_06:00:00 at AMAT2 (5671176 [order 4]) 0.9320565000000001 "
+                           "miles upstream,major,2025-05-06_06:00:00,2025-05-06_14:00:00,"
+                           "\"MULTILINESTRING"));
     free(out);
     free(rows);
     for (int i = 0; i < 6; i++)
         q[i] = -9999.0f;
-    assert_int_equal(inundation_rows_from_table(&t, NULL, NULL, 0, &rows, &n, &e), RNR_ERR_NOTFOUND);
+    assert_int_equal(inundation_rows_from_table(&t, NULL, NULL, 0, &rows, &n, &e),
+                     RNR_ERR_NOTFOUND);
     assert_null(rows);
 }
 
@@ -343,10 +379,14 @@ static void test_wkt(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_numfmt),   cmocka_unit_test(test_inherited_text),
-        cmocka_unit_test(test_csv),      cmocka_unit_test(test_geojson),
-        cmocka_unit_test(test_geojson_rejects_bad_wkt), cmocka_unit_test(test_wkt),
-        cmocka_unit_test(test_geojson_null_geometry), cmocka_unit_test(test_rows_from_table),
+        cmocka_unit_test(test_numfmt),
+        cmocka_unit_test(test_inherited_text),
+        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_geojson),
+        cmocka_unit_test(test_geojson_rejects_bad_wkt),
+        cmocka_unit_test(test_wkt),
+        cmocka_unit_test(test_geojson_null_geometry),
+        cmocka_unit_test(test_rows_from_table),
         cmocka_unit_test(test_geojson_prerendered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -77,7 +77,8 @@ static void sample_init(sample *s)
     }
     s->q[5] = 1234.567f; /* peak: segment 1, time 1 */
     s->q[9] = 1234.567f; /* tie later in (segment, time) order */
-    nc_meta m = {1746511200, "major", 4, "AMAT2", 5671176, 800137, "TX", "Canadian River, \"N\"", "rnr 0.1", NULL};
+    nc_meta m = {1746511200, "major", 4, "AMAT2", 5671176, 800137, "TX", "Canadian River, \"N\"",
+                 "rnr 0.1",  NULL};
     s->meta = m;
 }
 
@@ -241,32 +242,37 @@ static void test_no_temp_left(void **state)
     if (geteuid() != 0) {
         assert_int_equal(chmod(dir, 0500), 0);
         snprintf(path, sizeof path, "%s/out.nc", dir);
-        assert_int_equal(nc_output_write(path, s.fids, 3, s.t, 4, s.q, s.v, s.h, &s.meta, &e), RNR_ERR_IO);
+        assert_int_equal(nc_output_write(path, s.fids, 3, s.t, 4, s.q, s.v, s.h, &s.meta, &e),
+                         RNR_ERR_IO);
         assert_non_null(strstr(e.msg, path));
         assert_int_equal(chmod(dir, 0700), 0);
         assert_int_equal(count_entries(dir), 0);
     }
     /* A directory nobody may create files in, root included. */
-    assert_int_equal(nc_output_write("/proc/troute_output_202505060600.nc", s.fids, 3, s.t, 4, s.q, s.v, s.h,
-                                     &s.meta, &e),
+    assert_int_equal(nc_output_write("/proc/troute_output_202505060600.nc", s.fids, 3, s.t, 4, s.q,
+                                     s.v, s.h, &s.meta, &e),
                      RNR_ERR_IO);
     assert_non_null(strstr(e.msg, "temporary"));
     /* Missing directory. */
     snprintf(path, sizeof path, "%s/missing/out.nc", dir);
-    assert_int_equal(nc_output_write(path, s.fids, 3, s.t, 4, s.q, s.v, s.h, &s.meta, &e), RNR_ERR_IO);
+    assert_int_equal(nc_output_write(path, s.fids, 3, s.t, 4, s.q, s.v, s.h, &s.meta, &e),
+                     RNR_ERR_IO);
     /* Failure after the temporary exists: the target is a directory. */
     snprintf(path, sizeof path, "%s/sub", dir);
     assert_int_equal(mkdir(path, 0700), 0);
     char target[200];
     snprintf(target, sizeof target, "%s/x.nc", path);
     assert_int_equal(mkdir(target, 0700), 0);
-    assert_int_equal(nc_output_write(target, s.fids, 3, s.t, 4, s.q, s.v, s.h, &s.meta, &e), RNR_ERR_IO);
+    assert_int_equal(nc_output_write(target, s.fids, 3, s.t, 4, s.q, s.v, s.h, &s.meta, &e),
+                     RNR_ERR_IO);
     assert_int_equal(count_entries(path), 1);
     rmdir(target);
     /* Bad arguments never create anything. */
-    assert_int_equal(nc_output_write(target, s.fids, 0, s.t, 4, s.q, s.v, s.h, &s.meta, &e), RNR_ERR_INVALID);
+    assert_int_equal(nc_output_write(target, s.fids, 0, s.t, 4, s.q, s.v, s.h, &s.meta, &e),
+                     RNR_ERR_INVALID);
     s.t[2] = NAN;
-    assert_int_equal(nc_output_write(target, s.fids, 3, s.t, 4, s.q, s.v, s.h, &s.meta, &e), RNR_ERR_INVALID);
+    assert_int_equal(nc_output_write(target, s.fids, 3, s.t, 4, s.q, s.v, s.h, &s.meta, &e),
+                     RNR_ERR_INVALID);
     assert_non_null(strstr(e.msg, "time[2]"));
     assert_int_equal(count_entries(path), 0);
     rm_dir(path);
@@ -411,7 +417,8 @@ static void test_read_reference(void **state)
     (void)state;
     char path[512];
     if (ref_path(path, sizeof path)) {
-        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
+        fail_msg(
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
     nc_table *t;
     rnr_error e;
@@ -451,11 +458,13 @@ static void test_read_reference(void **state)
 static int value_varies(const char *var, const char *att)
 {
     return (!strcmp(var, "time") && !strcmp(att, "units")) ||
-           (!strcmp(var, "") && (!strcmp(att, "file_reference_time") || !strcmp(att, "code_version")));
+           (!strcmp(var, "") &&
+            (!strcmp(att, "file_reference_time") || !strcmp(att, "code_version")));
 }
 
-static const char *const ADDED_GLOBAL[] = {"max_status", "stream_order", "rfc_location", "rfc_reach_id",
-                                           "hf_id", "state", "name", "Conventions", "featureType"};
+static const char *const ADDED_GLOBAL[] = {"max_status",   "stream_order", "rfc_location",
+                                           "rfc_reach_id", "hf_id",        "state",
+                                           "name",         "Conventions",  "featureType"};
 static const char *const ADDED_TIME[] = {"calendar", "axis"};
 static const char *const ADDED_FID[] = {"cf_role"};
 static const char *const ADDED_FLOW[] = {"standard_name"};
@@ -497,7 +506,8 @@ static void test_structure_matches_reference(void **state)
     (void)state;
     char path[512];
     if (ref_path(path, sizeof path)) {
-        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
+        fail_msg(
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
     char dir[64], ours[128];
     make_dir(dir, sizeof dir);
@@ -553,7 +563,8 @@ static void test_structure_matches_reference(void **state)
         else
             compare_atts(ra, v, oa, v, rn, NULL, 0);
     }
-    compare_atts(ra, NC_GLOBAL, oa, NC_GLOBAL, "", ADDED_GLOBAL, sizeof ADDED_GLOBAL / sizeof *ADDED_GLOBAL);
+    compare_atts(ra, NC_GLOBAL, oa, NC_GLOBAL, "", ADDED_GLOBAL,
+                 sizeof ADDED_GLOBAL / sizeof *ADDED_GLOBAL);
     nc_close(ra);
     nc_close(oa);
     rm_dir(dir);
@@ -566,20 +577,35 @@ static char *ncdump_header(const char *path)
     snprintf(cmd, sizeof cmd, "ncdump -h '%s'", path);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
-    static const char *const drop[] = {"netcdf ", "\tfeature_id = ", "\ttime = ", "time:units = ",
-                                       ":file_reference_time = ", ":code_version = ", "time:calendar = ",
-                                       "time:axis = ", ":max_status = ", ":stream_order = ",
-                                       ":rfc_location = ", ":rfc_reach_id = ", ":hf_id = ", ":state = ",
-                                       ":name = ", ":Conventions = ", ":featureType = ",
-                                       "feature_id:cf_role = ", "flow:standard_name = ", "\ttype_strlen = "};
+    static const char *const drop[] = {"netcdf ",
+                                       "\tfeature_id = ",
+                                       "\ttime = ",
+                                       "time:units = ",
+                                       ":file_reference_time = ",
+                                       ":code_version = ",
+                                       "time:calendar = ",
+                                       "time:axis = ",
+                                       ":max_status = ",
+                                       ":stream_order = ",
+                                       ":rfc_location = ",
+                                       ":rfc_reach_id = ",
+                                       ":hf_id = ",
+                                       ":state = ",
+                                       ":name = ",
+                                       ":Conventions = ",
+                                       ":featureType = ",
+                                       "feature_id:cf_role = ",
+                                       "flow:standard_name = ",
+                                       "\ttype_strlen = "};
     size_t cap = 8192, len = 0;
     char *out = calloc(1, cap), line[1024];
     int nlines = 0;
     while (fgets(line, sizeof line, p)) {
         int skip_line = 0;
         for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
-            if ((drop[i][0] == '\t' || drop[i][0] == 'n') ? strncmp(line, drop[i], strlen(drop[i])) == 0
-                                                            : strstr(line, drop[i]) != NULL)
+            if ((drop[i][0] == '\t' || drop[i][0] == 'n')
+                    ? strncmp(line, drop[i], strlen(drop[i])) == 0
+                    : strstr(line, drop[i]) != NULL)
                 skip_line = 1;
         nlines++;
         if (skip_line)
@@ -599,7 +625,8 @@ static void test_ncdump_matches_reference(void **state)
     (void)state;
     char path[512];
     if (ref_path(path, sizeof path)) {
-        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
+        fail_msg(
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
     char dir[64], ours[128];
     make_dir(dir, sizeof dir);
@@ -620,10 +647,13 @@ static void test_ncdump_matches_reference(void **state)
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     int found[6] = {0}, strlen_dim = 0;
-    static const char *const cf[6] = {":featureType = \"timeSeries\" ;", ":Conventions = \"CF-1.8\" ;",
-                                      "feature_id:cf_role = \"timeseries_id\" ;",
-                                      "flow:standard_name = \"water_volume_transport_in_river_channel\" ;",
-                                      "time:standard_name = \"time\" ;", "time:axis = \"T\" ;"};
+    static const char *const cf[6] = {
+        ":featureType = \"timeSeries\" ;",
+        ":Conventions = \"CF-1.8\" ;",
+        "feature_id:cf_role = \"timeseries_id\" ;",
+        "flow:standard_name = \"water_volume_transport_in_river_channel\" ;",
+        "time:standard_name = \"time\" ;",
+        "time:axis = \"T\" ;"};
     while (fgets(line, sizeof line, p)) {
         for (int i = 0; i < 6; i++)
             found[i] |= strstr(line, cf[i]) != NULL;

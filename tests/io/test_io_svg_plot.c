@@ -86,7 +86,8 @@ static void parse_svg(const char *svg, size_t len, parsed *p)
     assert_non_null(p->doc);
     p->ctx = xmlXPathNewContext(p->doc);
     xmlXPathRegisterNs(p->ctx, (const xmlChar *)"s", (const xmlChar *)"http://www.w3.org/2000/svg");
-    xmlXPathObjectPtr area = xmlXPathEvalExpression((const xmlChar *)"//s:rect[@id='plot-area']", p->ctx);
+    xmlXPathObjectPtr area =
+        xmlXPathEvalExpression((const xmlChar *)"//s:rect[@id='plot-area']", p->ctx);
     assert_int_equal(area->nodesetval->nodeNr, 1);
     xmlNodePtr a = area->nodesetval->nodeTab[0];
     p->area_x = attr_num(a, "x");
@@ -294,7 +295,8 @@ static void test_reference_plot(void **state)
     const char *dir = getenv("RNR_REFERENCE_DIR");
     struct stat st;
     if (!dir || stat(dir, &st) != 0) {
-        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
+        fail_msg(
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
     char path[512];
     snprintf(path, sizeof path, "%s/troute-output/troute_output_202505060600.nc", dir);
@@ -310,7 +312,8 @@ static void test_reference_plot(void **state)
     assert_int_equal(p.lines->nodesetval->nodeNr, 4);
     const char *want_ids[4] = {"800137", "800144", "800151", "800158"};
     for (int i = 0; i < 4; i++) {
-        xmlChar *id = xmlGetProp(p.lines->nodesetval->nodeTab[i], (const xmlChar *)"data-feature-id");
+        xmlChar *id =
+            xmlGetProp(p.lines->nodesetval->nodeTab[i], (const xmlChar *)"data-feature-id");
         assert_string_equal((const char *)id, want_ids[i]);
         xmlFree(id);
         double xs[128], ys[128];
@@ -330,10 +333,8 @@ static void test_reference_plot(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pick_segments),
-        cmocka_unit_test(test_hydrograph),
-        cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_save),
+        cmocka_unit_test(test_pick_segments),  cmocka_unit_test(test_hydrograph),
+        cmocka_unit_test(test_bad_input),      cmocka_unit_test(test_save),
         cmocka_unit_test(test_reference_plot),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,9 +8,11 @@
 
 #include "testutil.h"
 
-
 /* The reference directory, or NULL when it does not exist. */
-static inline const char *nwsref_dir(void) { return tu_ref_dir(); }
+static inline const char *nwsref_dir(void)
+{
+    return tu_ref_dir();
+}
 
 /* Read reference file sub/name whole; NULL (test fails) when unreadable. */
 static inline char *nwsref_read(const char *sub, const char *name, size_t *len)
@@ -27,20 +29,21 @@ static inline char *nwsref_read(const char *sub, const char *name, size_t *len)
 /* cmocka 1.1 has no double comparison; exact unless eps > 0. */
 #ifndef assert_double_equal
 #include <math.h>
-#define assert_double_equal(a, b, eps)                                                     \
-    do {                                                                                   \
-        double a_ = (a), b_ = (b);                                                         \
-        if (!(fabs(a_ - b_) <= (eps)))                                                     \
-            fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);                            \
+#define assert_double_equal(a, b, eps)                                                             \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(fabs(a_ - b_) <= (eps)))                                                             \
+            fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);                                    \
     } while (0)
 #endif
 
 /* In a reference test: print the skip line and skip when data is absent. */
-#define NWSREF_REQUIRE()                                                                   \
-    do {                                                                                   \
-        if (!nwsref_dir()) {                                                               \
-            fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");                                                                        \
-        }                                                                                  \
+#define NWSREF_REQUIRE()                                                                                    \
+    do {                                                                                                    \
+        if (!nwsref_dir()) {                                                                                \
+            fail_msg(                                                                                       \
+                "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)"); \
+        }                                                                                                   \
     } while (0)
 
 #endif

@@ -17,47 +17,57 @@
 
 #define NL "\r\r\n"
 #define DECL "<?xml version=\"1.0\" standalone=\"yes\"?>" NL
-#define SITE_OPEN(id, name)                                                                      \
-    "<site xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"" NL                           \
-    "      generationtime=\"2016-08-26T07:54:07+00:00\" timezone=\"CST6CDT\"" NL                 \
+#define SITE_OPEN(id, name)                                                                        \
+    "<site xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"" NL                             \
+    "      generationtime=\"2016-08-26T07:54:07+00:00\" timezone=\"CST6CDT\"" NL                   \
     "      originator=\"ARX\" name=\"" name "\" id=\"" id "\">" NL
 
-#define DATUM(v, p, s)                                                                           \
+#define DATUM(v, p, s)                                                                             \
     "    <datum><valid>" v "</valid><primary>" p "</primary><secondary>" s "</secondary></datum>" NL
 
-static const char product[] =
-    "\x01" NL "119 " NL "SRUS56 KARX 260754" NL "HMLARX" NL
-    DECL SITE_OPEN("AGRI4", "CEDAR RIVER  2 S") 
-    "  <disclaimers><AHPSXMLversion>2.0</AHPSXMLversion></disclaimers>" NL
-    "  <observed primaryUnits=\"ft\" pedts=\"HGIRG\" primaryName=\"Stage\" timezone=\"UTC\"" NL
-    "            secondaryUnits=\"kcfs\" secondaryName=\"Flow\">" NL
-    DATUM("2016-08-26T07:00:00-00:00", "8.59", "-999")
-    DATUM("2016-08-26T07:15:00+00:00", "8.61", "7.25")
-    DATUM("2016-08-26T07:30:00Z", "-9999", "")
-    "    <datum><valid>2016-08-26T07:45:00Z</valid><primary> 8.70 </primary></datum>" NL
-    "  </observed>" NL "</site>    " NL
-    "junk between documents" NL
-    DECL SITE_OPEN("BDY", "Three letter id")
-    "  <forecast primaryUnits=\"ft\" pedts=\"HGIFE\" primaryName=\"Stage\" timezone=\"UTC\"" NL
-    "            issued=\"2016-08-26T07:46:00-00:00\" secondaryUnits=\"cfs\" secondaryName=\"Flow\">" NL
-    DATUM("2016-08-26T12:00:00-00:00", "24.3", "29800")
-    DATUM("2016-08-26T18:00:00-00:00", "26.5", "abc")
-    "  </forecast>" NL "</site> " NL
-    /* Malformed: unclosed element inside. */
-    DECL SITE_OPEN("BADX1", "broken") "  <observed><datum></observed>" NL "</site>" NL
-    /* Same lid again with a forecast: merged into the first AGRI4. */
-    DECL SITE_OPEN("AGRI4", "duplicate")
-    "  <forecast primaryUnits=\"ft\" pedts=\"HGIFE\" primaryName=\"Stage\""
-    " secondaryUnits=\"kcfs\" secondaryName=\"Flow\">" NL
-    DATUM("2016-08-27T00:00:00-00:00", "9.1", "8.2")
-    "  </forecast>" NL "</site>" NL
-    /* A second observed series for AGRI4 is dropped (first one kept). */
-    DECL SITE_OPEN("AGRI4", "dup2") "  <observed pedts=\"HGIRP\"/>" NL "</site>" NL
-    /* No </site> before the next declaration. */
-    DECL "<site id=\"LOST1\">" NL
-    DECL "<notasite id=\"ZZZ\"/>" NL "</site>" NL
-    DECL SITE_OPEN("", "no id") "</site>" NL
-    "\x03";
+static const char product[] = "\x01" NL "119 " NL "SRUS56 KARX 260754" NL "HMLARX" NL DECL SITE_OPEN(
+    "AGRI4",
+    "CEDAR RIVER  2 S") "  <disclaimers><AHPSXMLversion>2.0</AHPSXMLversion></disclaimers>" NL
+                        "  <observed primaryUnits=\"ft\" pedts=\"HGIRG\" primaryName=\"Stage\" timezone=\"UTC\"" NL
+                        "            secondaryUnits=\"kcfs\" secondaryName=\"Flow\">" NL DATUM(
+                            "2016-08-26T07:00:00-00:00", "8.59", "-999")
+                            DATUM("2016-08-26T07:15:00+00:00", "8.61", "7.25") DATUM(
+                                "2016-08-26T07:30:00Z", "-9999",
+                                "") "    <datum><valid>2016-08-26T07:45:00Z</valid><primary> 8.70 </primary></datum>" NL
+                                    "  </observed>" NL "</site>    " NL
+                                    "junk between documents" NL DECL SITE_OPEN(
+                                        "BDY",
+                                        "Three letter id") "  <forecast primaryUnits=\"ft\" pedts=\"HGIFE\" primaryName=\"Stage\" timezone=\"UTC\"" NL "            issued=\"2016-08-26T07:46:00-00:00\" secondaryUnits=\"cfs\" secondaryName=\"Flow\">" NL
+                                        DATUM("2016-08-26T12:00:00-00:00", "24.3",
+                                              "29800") DATUM("2016-08-26T18:00:00-00:00", "26.5",
+                                                             "abc") "  </forecast>" NL "</site> " NL
+                                            /* Malformed: unclosed element inside. */
+                                            DECL SITE_OPEN(
+                                                "BADX1",
+                                                "broken") "  <observed><datum></observed>" NL "</site>" NL
+                                                /* Same lid again with a forecast: merged into the first AGRI4. */
+                                                DECL SITE_OPEN(
+                                                    "AGRI4",
+                                                    "duplicate") "  <forecast primaryUnits=\"ft\" pedts=\"HGIFE\" primaryName=\"Stage\""
+                                                                 " secondaryUnits=\"kcfs\" secondaryName=\"Flow\">" NL DATUM(
+                                                                     "2016-08-27T00:00:00-00:00",
+                                                                     "9.1",
+                                                                     "8.2") "  </forecast>" NL "</site>" NL
+                                                                     /* A second observed series for AGRI4 is dropped (first one kept). */
+                                                                     DECL SITE_OPEN(
+                                                                         "AGRI4",
+                                                                         "dup2") "  <observed pedts=\"HGIRP\"/>" NL
+                                                                                 "</site>" NL
+                                                                                     /* No </site> before the next declaration. */
+                                                                                     DECL
+                                                                                 "<site id=\"LOST1\">" NL
+                                                                                     DECL
+                                                                                 "<notasite id=\"ZZZ\"/>" NL
+                                                                                 "</site>" NL DECL
+                                                                                     SITE_OPEN(
+                                                                                         "",
+                                                                                         "no id") "</site>" NL
+                                                                                                  "\x03";
 
 static void test_split_and_sites(void **state)
 {
@@ -95,12 +105,12 @@ static void test_split_and_sites(void **state)
     assert_int_equal(r[1].valid, time_from_civil(2016, 8, 26, 7, 15, 0));
     assert_int_equal(r[2].valid, time_from_civil(2016, 8, 26, 7, 30, 0));
     assert_double_equal(r[0].primary, 8.59, 0);
-    assert_true(isnan(r[0].secondary));  /* -999 */
+    assert_true(isnan(r[0].secondary)); /* -999 */
     assert_double_equal(r[1].secondary, 7.25, 0);
-    assert_true(isnan(r[2].primary));    /* -9999 */
-    assert_true(isnan(r[2].secondary));  /* empty */
+    assert_true(isnan(r[2].primary));   /* -9999 */
+    assert_true(isnan(r[2].secondary)); /* empty */
     assert_double_equal(r[3].primary, 8.70, 0);
-    assert_true(isnan(r[3].secondary));  /* absent */
+    assert_true(isnan(r[3].secondary)); /* absent */
     assert_string_equal(a->forecast->pedts, "HGIFE");
     assert_int_equal(a->forecast->n, 1);
     assert_double_equal(a->forecast->rows[0].secondary, 8.2, 0);

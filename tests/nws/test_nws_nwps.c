@@ -73,7 +73,8 @@ static void test_gauge_reach_and_errors(void **state)
     assert_int_equal(g.reach_status, NWPS_REACH_NONE);
     assert_int_equal(nws_decide_gauge(&g, &reason), 0);
     assert_int_equal(reason, NWS_SKIP_NO_REACH_ID);
-    parse_gauge("{\"lid\": \"A\", \"reachId\": \"12a4\", \"ForecastFloodCategory\": \"action\"}", &g);
+    parse_gauge("{\"lid\": \"A\", \"reachId\": \"12a4\", \"ForecastFloodCategory\": \"action\"}",
+                &g);
     assert_int_equal(g.reach_status, NWPS_REACH_INVALID);
     assert_non_null(strstr(g.reach_reason, "12a4"));
     assert_int_equal(nws_decide_gauge(&g, &reason), 0);
@@ -126,9 +127,9 @@ static nwps_stageflow *sf(const char *json)
     return s;
 }
 
-#define SF_HEAD(units, wfo)                                                                     \
-    "{\"pedts\": \"HGIFF\", \"issuedTime\": \"2026-10-02T07:13:00Z\", \"wfo\": \"" wfo "\","   \
-    " \"primaryName\": \"Stage\", \"primaryUnits\": \"ft\", \"secondaryName\": \"Flow\","       \
+#define SF_HEAD(units, wfo)                                                                        \
+    "{\"pedts\": \"HGIFF\", \"issuedTime\": \"2026-10-02T07:13:00Z\", \"wfo\": \"" wfo "\","       \
+    " \"primaryName\": \"Stage\", \"primaryUnits\": \"ft\", \"secondaryName\": \"Flow\","          \
     " \"secondaryUnits\": \"" units "\", \"data\": ["
 #define ROW(t, p, s) "{\"validTime\": \"" t "\", \"primary\": " p ", \"secondary\": " s "}"
 
@@ -137,11 +138,11 @@ static void test_build_cfs_and_observation(void **state)
     (void)state;
     nwps_gauge g;
     parse_gauge(gauge_json, &g);
-    nwps_stageflow *f = sf(SF_HEAD("cfs", "EWX") ROW("2026-10-02T12:00:00Z", "4.5", "1000") ","
-                           ROW("2026-10-02T18:00:00Z", "6", "2000.5") "]}");
-    nwps_stageflow *o = sf(SF_HEAD("kcfs", "EWX") ROW("2026-10-02T10:00:00Z", "3", "0.5") ","
-                           ROW("2026-10-02T10:15:00Z", "3.1", "-999") ","
-                           ROW("2026-10-02T10:30:00Z", "-9999", "-9999") "]}");
+    nwps_stageflow *f = sf(SF_HEAD("cfs", "EWX") ROW("2026-10-02T12:00:00Z", "4.5", "1000") "," ROW(
+        "2026-10-02T18:00:00Z", "6", "2000.5") "]}");
+    nwps_stageflow *o = sf(SF_HEAD("kcfs", "EWX") ROW("2026-10-02T10:00:00Z", "3", "0.5") "," ROW(
+        "2026-10-02T10:15:00Z", "3.1", "-999") "," ROW("2026-10-02T10:30:00Z", "-9999",
+                                                       "-9999") "]}");
     assert_int_equal(f->n, 2);
     assert_int_equal(f->issued_time, time_from_civil(2026, 10, 2, 7, 13, 0));
     assert_true(f->rows[0].generated_time == RNR_TIME_MISSING);
@@ -188,8 +189,8 @@ static void test_observation_unusable(void **state)
     nwps_stageflow *f = sf(SF_HEAD("kcfs", "EWX") ROW("2026-10-02T12:00:00Z", "4.5", "1") "]}");
     const char *obs[] = {
         SF_HEAD("ft", "EWX") ROW("2026-10-02T10:00:00Z", "3", "0.5") "]}",
-        SF_HEAD("kcfs", "EWX") ROW("2026-10-02T10:00:00Z", "3", "-999") ","
-        ROW("2026-10-02T10:15:00Z", "3", "null") "]}",
+        SF_HEAD("kcfs", "EWX") ROW("2026-10-02T10:00:00Z", "3",
+                                   "-999") "," ROW("2026-10-02T10:15:00Z", "3", "null") "]}",
         SF_HEAD("kcfs", "EWX") ROW("not a time", "3", "0.5") "]}",
         SF_HEAD("kcfs", "EWX") "]}",
     };
@@ -226,9 +227,11 @@ static void test_build_skips(void **state)
     (void)state;
     nwps_gauge g;
     parse_gauge(gauge_json, &g);
-    expect_skip(&g, SF_HEAD("kcfs", "EWX") ROW("2026-10-02T12:00:00Z", "1", "-999") ","
-                ROW("2026-10-02T18:00:00Z", "1", "2") "," ROW("2026-10-03T00:00:00Z", "1", "null") "]}",
-                NWS_SKIP_MISSING_FLOWS, "gauge TEST1: 2 of 3 forecast flows missing");
+    expect_skip(
+        &g,
+        SF_HEAD("kcfs", "EWX") ROW("2026-10-02T12:00:00Z", "1", "-999") "," ROW(
+            "2026-10-02T18:00:00Z", "1", "2") "," ROW("2026-10-03T00:00:00Z", "1", "null") "]}",
+        NWS_SKIP_MISSING_FLOWS, "gauge TEST1: 2 of 3 forecast flows missing");
     expect_skip(&g, SF_HEAD("kcfs", "EWX") ROW("2026-10-02T12:00:00Z", "1", "-9999") "]}",
                 NWS_SKIP_MISSING_FLOWS, "1 of 1 forecast flows missing");
     expect_skip(&g, SF_HEAD("ft", "EWX") ROW("2026-10-02T12:00:00Z", "1", "2") "]}",
@@ -240,8 +243,9 @@ static void test_build_skips(void **state)
     expect_skip(&g, SF_HEAD("kcfs", "EWX") "]}", NWS_SKIP_NO_FORECAST, "no forecast");
     expect_skip(&g, SF_HEAD("kcfs", "AJK") ROW("2026-10-02T12:00:00Z", "1", "2") "]}",
                 NWS_SKIP_UNSUPPORTED_WFO, "AJK");
-    expect_skip(&g, SF_HEAD("kcfs", "EWX") ROW("2026-10-02T12:00:00Z", "1", "2") ","
-                ROW("2026-10-02T12:00:00Z", "1", "2") "]}",
+    expect_skip(&g,
+                SF_HEAD("kcfs", "EWX") ROW("2026-10-02T12:00:00Z", "1",
+                                           "2") "," ROW("2026-10-02T12:00:00Z", "1", "2") "]}",
                 NWS_SKIP_BAD_TIMES, "not increasing at row 1");
     expect_skip(&g, SF_HEAD("kcfs", "EWX") ROW("garbage", "1", "2") "]}", NWS_SKIP_BAD_TIMES,
                 "row 0 has no valid time");
@@ -260,9 +264,10 @@ static void test_discharge_primary(void **state)
     (void)state;
     nwps_gauge g;
     parse_gauge(gauge_json, &g);
-    nwps_stageflow *f = sf("{\"pedts\": \"QRIFF\", \"primaryName\": \"Flow\", \"primaryUnits\": \"kcfs\","
-                           " \"secondaryName\": \"Stage\", \"secondaryUnits\": \"ft\", \"data\": ["
-                           ROW("2026-10-02T12:00:00Z", "2", "5.5") "]}");
+    nwps_stageflow *f =
+        sf("{\"pedts\": \"QRIFF\", \"primaryName\": \"Flow\", \"primaryUnits\": \"kcfs\","
+           " \"secondaryName\": \"Stage\", \"secondaryUnits\": \"ft\", \"data\": [" ROW(
+               "2026-10-02T12:00:00Z", "2", "5.5") "]}");
     rnr_forecast *fc = NULL;
     int reason;
     rnr_error err = {0};

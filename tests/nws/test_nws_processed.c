@@ -101,9 +101,9 @@ static void expect_bad(const char *json, const char *needle)
         fail_msg("message \"%s\" lacks \"%s\"", err.msg, needle);
 }
 
-#define DOC(times, flows, unit)                                                              \
-    "{\"lid\": \"X1\", \"reach\": {\"id\": 5, \"times\": " times ", \"secondary_forecast\": " \
-    flows ", \"secondary_unit\": " unit "}}"
+#define DOC(times, flows, unit)                                                                    \
+    "{\"lid\": \"X1\", \"reach\": {\"id\": 5, \"times\": " times                                   \
+    ", \"secondary_forecast\": " flows ", \"secondary_unit\": " unit "}}"
 
 static void test_read_rejects(void **state)
 {
@@ -128,8 +128,9 @@ static void test_read_rejects(void **state)
     expect_bad(DOC("[\"2025-01-01T01:00:00\"]", "[1]", "\"ft\""), "reach.secondary_unit \"ft\"");
     expect_bad(DOC("[\"2025-01-01T01:00:00\"]", "[1]", "null"), "reach.secondary_unit \"\"");
     expect_bad(DOC("[\"2025-01-01T01:00:00\"]", "[1]", "7"), "\"secondary_unit\" is not a string");
-    expect_bad("{\"lid\": \"X1\", \"reach\": {\"id\": \"abc\", \"times\": [\"2025-01-01T01:00:00\"]}}",
-               "reach.id");
+    expect_bad(
+        "{\"lid\": \"X1\", \"reach\": {\"id\": \"abc\", \"times\": [\"2025-01-01T01:00:00\"]}}",
+        "reach.id");
     /* m3/s spellings all read unchanged. */
     rnr_forecast *f = read_ok(DOC("[\"2025-01-01T01:00:00\"]", "[3.25]", "\"cms\""));
     assert_true(f->flows[0] == 3.25);

@@ -78,10 +78,11 @@ static void test_message_roundtrip(void **state)
     assert_int_equal(nws_products_parse(list_json, strlen(list_json), &l, &err), RNR_OK);
     char *msg = NULL;
     assert_int_equal(nws_product_to_message(&l->items[3], &msg, &err), RNR_OK);
-    assert_string_equal(msg, "{\"rdf\":\"https://api.weather.gov/products/c\",\"id\":\"c\","
-                             "\"wmo_collective_id\":\"SRUS56\",\"issuing_office\":\"KARX\","
-                             "\"issuance_time\":\"2024-08-21T00:41:00-00:00\",\"product_code\":\"HML\","
-                             "\"product_name\":\"AHPS XML\"}");
+    assert_string_equal(msg,
+                        "{\"rdf\":\"https://api.weather.gov/products/c\",\"id\":\"c\","
+                        "\"wmo_collective_id\":\"SRUS56\",\"issuing_office\":\"KARX\","
+                        "\"issuance_time\":\"2024-08-21T00:41:00-00:00\",\"product_code\":\"HML\","
+                        "\"product_name\":\"AHPS XML\"}");
     nws_product p;
     assert_int_equal(nws_product_from_message(msg, strlen(msg), &p, &err), RNR_OK);
     assert_string_equal(p.url, l->items[3].url);
@@ -112,7 +113,8 @@ static void test_message_malformed(void **state)
     expect_invalid("{\"rdf\": \"u\", \"id\": \"\"}", "\"id\"");
     expect_invalid("{\"rdf\": \"u\", \"id\": 7}", "\"id\"");
     expect_invalid("{\"rdf\": \"u\", \"id\": \"x\", \"product_code\": 3}", "\"product_code\"");
-    expect_invalid("{\"rdf\": \"u\", \"id\": \"x\", \"issuance_time\": \"yesterday\"}", "issuance_time");
+    expect_invalid("{\"rdf\": \"u\", \"id\": \"x\", \"issuance_time\": \"yesterday\"}",
+                   "issuance_time");
     /* Optional keys may be absent or null. */
     nws_product p;
     rnr_error err = {0};
@@ -129,7 +131,8 @@ static void test_product_text(void **state)
     rnr_error err = {0};
     char *text = NULL;
     size_t n = 0;
-    const char *doc = "{\"id\": \"p1\", \"productText\": \"\\n000\\nSRUS56 KARX 260754\\nHMLARX\\n\"}";
+    const char *doc =
+        "{\"id\": \"p1\", \"productText\": \"\\n000\\nSRUS56 KARX 260754\\nHMLARX\\n\"}";
     assert_int_equal(nws_product_text_parse(doc, strlen(doc), &text, &n, &err), RNR_OK);
     assert_string_equal(text, "\n000\nSRUS56 KARX 260754\nHMLARX\n");
     assert_int_equal(n, 31);

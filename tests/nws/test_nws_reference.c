@@ -385,14 +385,15 @@ static void test_hpdt2(void **state)
 int main(void)
 {
     if (!nwsref_dir()) {
-        fprintf(stderr, "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)\n");
+        fprintf(
+            stderr,
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)\n");
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hmlarx),  cmocka_unit_test(test_hmlarx_through_product_json),
-        cmocka_unit_test(test_hmlmob),
-        cmocka_unit_test(test_afd_list_and_product),
-        cmocka_unit_test(test_amat2),   cmocka_unit_test(test_hnft2_and_kcmo3),
+        cmocka_unit_test(test_hmlarx), cmocka_unit_test(test_hmlarx_through_product_json),
+        cmocka_unit_test(test_hmlmob), cmocka_unit_test(test_afd_list_and_product),
+        cmocka_unit_test(test_amat2),  cmocka_unit_test(test_hnft2_and_kcmo3),
         cmocka_unit_test(test_hpdt2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,8 +50,8 @@ static fx *fx_new(const char *fault)
     snprintf(pf, sizeof pf, "%s/fixture.port", f->dir);
     snprintf(out, sizeof out, "%s/fixture.out", f->dir);
     char *bin = tu_build_path("tools/fixture_server/rnr-fixture-server");
-    char *argv[] = {bin, "--dir", data, "--port-file", pf, fault ? "--fault" : NULL, (char *)fault,
-                    NULL};
+    char *argv[] = {bin,           "--dir", data, "--port-file", pf, fault ? "--fault" : NULL,
+                    (char *)fault, NULL};
     int port;
     f->fixture = spawn_port(argv, pf, out, &port);
     free(bin);
@@ -86,8 +86,8 @@ static void run_lambda(fx *f, const char *handler, const char *events, int n, in
     snprintf(nmax, sizeof nmax, "%d", n);
     assert_int_equal(tu_write_file(ev, events), 0);
     char *emu = tu_build_path("tools/lambda_emulator/rnr-lambda-emulator");
-    char *eargv[] = {emu, "--events", ev, "--port-file", pf, "--log", f->emu_log, "--deadline-ms", dl,
-                     NULL};
+    char *eargv[] = {emu,        "--events",      ev, "--port-file", pf, "--log",
+                     f->emu_log, "--deadline-ms", dl, NULL};
     int port;
     pid_t epid = spawn_port(eargv, pf, out, &port);
     free(emu);
@@ -188,7 +188,8 @@ static void test_producer_publishes_once_over_invocations(void **state)
 {
     (void)state;
     fx *f = fx_new(NULL);
-    run_lambda(f, "producer", "{\"source\":\"aws.events\"}\n{\"source\":\"aws.events\"}\n{}\n", 3, 60000);
+    run_lambda(f, "producer", "{\"source\":\"aws.events\"}\n{\"source\":\"aws.events\"}\n{}\n", 3,
+               60000);
     assert_int_equal(f->exit_status, 0);
     json_t *resp = records(f, "response");
     assert_int_equal(json_array_size(resp), 3);
@@ -237,7 +238,8 @@ static void test_producer_list_failure_is_error_report(void **state)
         assert_true(json_is_true(json_object_get(r, "valid")));
         /* The list is retried inside the invocation, then reported. */
         assert_string_equal(body_str(r, "errorType"), "rnr.transient");
-        assert_string_equal(json_string_value(json_object_get(r, "error_type_header")), "Unhandled");
+        assert_string_equal(json_string_value(json_object_get(r, "error_type_header")),
+                            "Unhandled");
         const char *msg = body_str(r, "errorMessage");
         assert_non_null(strstr(msg, "product list"));
         assert_non_null(strstr(msg, "HTTP 500"));
@@ -281,8 +283,16 @@ static pid_t aws_fake_start(fx *f, char *endpoint, size_t n)
     snprintf(out, sizeof out, "%s/awsfake.out", f->dir);
     snprintf(log, sizeof log, "%s/awsfake.jsonl", f->dir);
     char *bin = tu_build_path("tools/aws_fake/rnr-aws-fake");
-    char *argv[] = {bin, "--access-key", "AKIDPRODTEST", "--secret-key", "prod-secret", "--log", log,
-                    "--service", "rnr-test/rnr-test-worker=2/2", NULL};
+    char *argv[] = {bin,
+                    "--access-key",
+                    "AKIDPRODTEST",
+                    "--secret-key",
+                    "prod-secret",
+                    "--log",
+                    log,
+                    "--service",
+                    "rnr-test/rnr-test-worker=2/2",
+                    NULL};
     pid_t pid = tu_spawn(argv, out);
     free(bin);
     int port = 0;
@@ -319,7 +329,7 @@ static void test_autoscaler_publishes_backlog(void **state)
     setenv("ECS_SERVICE_NAME", "rnr-test-worker", 1);
     run_lambda(f, "autoscaler", "{}\n", 1, 60000);
     const char *vars[] = {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                          "AWS_REGION", "ECS_CLUSTER_NAME", "ECS_SERVICE_NAME"};
+                          "AWS_REGION",       "ECS_CLUSTER_NAME",  "ECS_SERVICE_NAME"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         unsetenv(vars[i]);
     tu_stop(fake);
@@ -421,7 +431,8 @@ static void test_postprocess_after_worker(void **state)
     snprintf(path, sizeof path, "%s/store/%s", f->dir, csv);
     char *text = tu_read_file(path, NULL);
     assert_non_null(text);
-    assert_int_equal(strncmp(text, "feature_id,feature_id_str,strm_order,name,state,streamflow_cfs", 62), 0);
+    assert_int_equal(
+        strncmp(text, "feature_id,feature_id_str,strm_order,name,state,streamflow_cfs", 62), 0);
     assert_int_equal(tu_count(text, "\n"), body_int(r0, "rows") + 1);
     free(text);
     /* Nothing new the second time. */

@@ -22,7 +22,8 @@ static char g_url[600];
 static int run_cli(const char *args, char *out, size_t n)
 {
     char cmd[1200];
-    snprintf(cmd, sizeof cmd, "RNR_STATE_DIR='%s/state' MQ_QUEUE_NAME=hml_files '%s' queue --queue '%s' %s 2>&1",
+    snprintf(cmd, sizeof cmd,
+             "RNR_STATE_DIR='%s/state' MQ_QUEUE_NAME=hml_files '%s' queue --queue '%s' %s 2>&1",
              g_dir, getenv("RNR_BIN"), g_url, args);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);

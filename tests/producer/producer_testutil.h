@@ -41,11 +41,12 @@ static inline void pt_config(rnr_config *c, const char *dir)
 
 static inline void pt_config_clear(rnr_config *c)
 {
-    char **f[] = {&c->state_dir, &c->queue_url, &c->queue_name, &c->cache_url, &c->store_url,
-                  &c->output_prefix, &c->postprocess_prefix, &c->hydrofabric_path,
-                  &c->hydrofabric_key, &c->nws_url, &c->nwps_url, &c->user_agent,
-                  &c->metrics_url, &c->ecs_cluster, &c->ecs_service, &c->mq_broker_name,
-                  &c->region, &c->health_file};
+    char **f[] = {
+        &c->state_dir,       &c->queue_url,     &c->queue_name,         &c->cache_url,
+        &c->store_url,       &c->output_prefix, &c->postprocess_prefix, &c->hydrofabric_path,
+        &c->hydrofabric_key, &c->nws_url,       &c->nwps_url,           &c->user_agent,
+        &c->metrics_url,     &c->ecs_cluster,   &c->ecs_service,        &c->mq_broker_name,
+        &c->region,          &c->health_file};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         free(*f[i]);
         *f[i] = NULL;

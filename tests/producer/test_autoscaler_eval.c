@@ -117,12 +117,12 @@ static void test_decision_sequence(void **state)
     const step seq[] = {
         {1000, 0, "steady", 1},    {1060, 0, "scale-out", 2}, {1120, 0, "steady", 2},
         {1180, 0, "scale-out", 3}, {1240, 0, "steady", 3},    {1250, 0, "steady", 3},
-        {1260, 240, "steady", 3},  /* 10/3 = 3.3: first low period */
-        {1270, 0, "cooldown", 3},  /* second low period, 90 s < 120 s after the change */
-        {1300, 0, "scale-in", 2},  /* 120 s after the change */
-        {1360, 0, "steady", 2},    /* streak restarted */
-        {1400, 0, "cooldown", 2},  /* 100 s < 120 s */
-        {1420, 0, "scale-in", 1},  {1480, 0, "steady", 1},   {1540, 0, "steady", 1}, /* min */
+        {1260, 240, "steady", 3}, /* 10/3 = 3.3: first low period */
+        {1270, 0, "cooldown", 3}, /* second low period, 90 s < 120 s after the change */
+        {1300, 0, "scale-in", 2}, /* 120 s after the change */
+        {1360, 0, "steady", 2},   /* streak restarted */
+        {1400, 0, "cooldown", 2}, /* 100 s < 120 s */
+        {1420, 0, "scale-in", 1},  {1480, 0, "steady", 1},    {1540, 0, "steady", 1}, /* min */
     };
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
         if (seq[i].drain)
@@ -290,8 +290,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decision_sequence, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_ecs_fleet_is_not_scaled_here, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_state_survives_processes, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_unacked_counts_as_zero, fx_setup,
-                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_unacked_counts_as_zero, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_policy_is_refused, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,7 @@
 #include "services/postprocess.h"
 #include "services/route_job.h"
 
-#define NFIELD 10 /* the columns before geom */
+#define NFIELD 10     /* the columns before geom */
 #define T0 1746478800 /* 2025-05-05T21:00:00Z, the HPDT2 forecast's first time */
 
 typedef struct table {
@@ -111,7 +111,8 @@ static void route_put(hf_db *hf, const rnr_forecast *f, issuance *is, rnr_store 
     assert_int_equal(nc_output_read(res.outputs[0].path, &is->nc, &e), RNR_OK);
     char key[256];
     snprintf(key, sizeof key, "replace_and_route/%s/%s", is->lid, res.nc_name);
-    assert_int_equal(store_put_file(store, key, res.outputs[0].path, "application/x-netcdf", &e), RNR_OK);
+    assert_int_equal(store_put_file(store, key, res.outputs[0].path, "application/x-netcdf", &e),
+                     RNR_OK);
     unlink(res.outputs[0].path);
     time_format(res.t0, "%Y-%m-%d_%H:%M:%S", is->ref, sizeof is->ref);
     forecast_free(v);
@@ -159,7 +160,8 @@ static void check_geojson_ogr(const char *path, size_t rows)
 }
 
 /* One post-process run over store as of now; the CSV parsed. */
-static table run_pp(const char *dir, const char *store_dir, const char *gpkg, int compat, int64_t now)
+static table run_pp(const char *dir, const char *store_dir, const char *gpkg, int compat,
+                    int64_t now)
 {
     rnr_config cfg;
     pt_config(&cfg, dir);
@@ -196,7 +198,8 @@ static table run_pp(const char *dir, const char *store_dir, const char *gpkg, in
 
 /* The merged row of fid against the two latest issuances and the
  * reference-compatible table's per-forecast texts. */
-static void check_merged_row(const table *m, const table *ref, const issuance *a, const issuance *b, int64_t fid)
+static void check_merged_row(const table *m, const table *ref, const issuance *a, const issuance *b,
+                             int64_t fid)
 {
     int in_a, in_b;
     float qa = seg_max(a->nc, fid, &in_a), qb = seg_max(b->nc, fid, &in_b);
@@ -224,7 +227,8 @@ static void test_two_gauges_two_issuances(void **state)
     (void)state;
     const char *refd = getenv("RNR_REFERENCE_DIR");
     if (!refd)
-        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
+        fail_msg(
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     char gpkg[1024], json[1024], store_dir[700], d1[700], d2[700];
     snprintf(gpkg, sizeof gpkg, "%s/rnr-hpdt2/HPDT2.gpkg", refd);
     snprintf(json, sizeof json, "%s/rnr-hpdt2/HPDT2.json", refd);
@@ -280,7 +284,8 @@ static void test_two_gauges_two_issuances(void **state)
         assert_null(strstr(m.f[r][6], "2025-05-05_21:00:00"));
         assert_string_not_equal(m.f[r][8], "2025-05-05_21:00:00");
     }
-    printf("merged rows %zu, overlapping %zu, lower gauge's flow larger on %zu\n", m.n, overlap, b_wins);
+    printf("merged rows %zu, overlapping %zu, lower gauge's flow larger on %zu\n", m.n, overlap,
+           b_wins);
     assert_int_equal(overlap, 38);
     assert_true(b_wins > 0);
     table_free(&m);

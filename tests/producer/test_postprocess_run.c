@@ -18,8 +18,9 @@
 #include "producer_testutil.h"
 #include "services/postprocess.h"
 
-#define HEADER "feature_id,feature_id_str,strm_order,name,state,streamflow_cfs," \
-               "inherited_rfc_forecasts,max_status,reference_time,update_time,geom"
+#define HEADER                                                                                     \
+    "feature_id,feature_id_str,strm_order,name,state,streamflow_cfs,"                              \
+    "inherited_rfc_forecasts,max_status,reference_time,update_time,geom"
 
 /* A store that forwards to the file store and counts downloads. */
 typedef struct counting_store {
@@ -171,7 +172,10 @@ static void check_row(const char *csv, hf_db *hf, int64_t fid, float flow_cms, c
     hf_flowpath_clear(&fp);
 }
 
-static int count_lines(const char *s) { return tu_count(s, "\n"); }
+static int count_lines(const char *s)
+{
+    return tu_count(s, "\n");
+}
 
 static void test_runs(void **state)
 {
@@ -182,8 +186,9 @@ static void test_runs(void **state)
     put_output(f, "RNRB1", f->now - 3600, b_ids, 2, 1);
     put_output(f, "RNRC1", f->now - 2 * 86400, c_ids, 1, 0); /* outside the window */
     rnr_error e;
-    assert_int_equal(store_put_buf(f->cs.real, "replace_and_route/RNRA1/notes.txt", "x", 1,
-                                   "text/plain", &e), RNR_OK);
+    assert_int_equal(
+        store_put_buf(f->cs.real, "replace_and_route/RNRA1/notes.txt", "x", 1, "text/plain", &e),
+        RNR_OK);
 
     postprocess *pp;
     assert_int_equal(postprocess_new_store(&f->cfg, &f->store, &pp, &e), RNR_OK);
@@ -288,8 +293,10 @@ static void test_unreadable_output_is_skipped_once(void **state)
 {
     fx *f = *state;
     rnr_error e;
-    assert_int_equal(store_put_buf(f->cs.real, "replace_and_route/RNRX1/troute_output_202603141300.nc",
-                                   "not netcdf", 10, NULL, &e), RNR_OK);
+    assert_int_equal(store_put_buf(f->cs.real,
+                                   "replace_and_route/RNRX1/troute_output_202603141300.nc",
+                                   "not netcdf", 10, NULL, &e),
+                     RNR_OK);
     const int64_t ids[1] = {10};
     put_output(f, "RNRA1", f->now - 600, ids, 1, 0);
     postprocess *pp;

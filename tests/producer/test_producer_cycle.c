@@ -42,10 +42,14 @@ static int fx_setup_fault(void **state, const char *fault)
     return 0;
 }
 
-static int fx_setup(void **state) { return fx_setup_fault(state, NULL); }
+static int fx_setup(void **state)
+{
+    return fx_setup_fault(state, NULL);
+}
 
-#define ITEM(id, t) "{\"@id\":\"{{BASE}}/products/" id "\",\"id\":\"" id "\"," \
-    "\"wmoCollectiveId\":\"SRUS54\",\"issuingOffice\":\"KRNR\",\"issuanceTime\":\"" t "\"," \
+#define ITEM(id, t)                                                                                \
+    "{\"@id\":\"{{BASE}}/products/" id "\",\"id\":\"" id "\","                                     \
+    "\"wmoCollectiveId\":\"SRUS54\",\"issuingOffice\":\"KRNR\",\"issuanceTime\":\"" t "\","        \
     "\"productCode\":\"HML\",\"productName\":\"AHPS XML\"}"
 
 /* A list that repeats one product (as overlapping pages would). */
@@ -57,9 +61,11 @@ static int fx_setup_dups(void **state)
     snprintf(data, sizeof data, "%s/nws", f->dir);
     snprintf(path, sizeof path, "%s/products.json", data);
     if (mkdir(data, 0755) != 0 ||
-        tu_write_file(path, "{\"@graph\":[" ITEM("p-b", "2026-03-14T09:00:00+00:00") ","
-                                ITEM("p-a", "2026-03-14T08:00:00+00:00") ","
-                                ITEM("p-b", "2026-03-14T09:00:00+00:00") "]}") != 0)
+        tu_write_file(
+            path, "{\"@graph\":[" ITEM("p-b", "2026-03-14T09:00:00+00:00") "," ITEM(
+                      "p-a",
+                      "2026-03-14T08:00:00+00:00") "," ITEM("p-b",
+                                                            "2026-03-14T09:00:00+00:00") "]}") != 0)
         return -1;
     if (pt_server_start(&f->srv, data, f->dir, NULL) != 0)
         return -1;
@@ -165,10 +171,9 @@ static void test_cycle_publishes_oldest_first_then_dedups(void **state)
         assert_string_equal(traces[i], "Root=1-6747a0c0-0123456789abcdef01234567");
         free(traces[i]);
     }
-    char *want[3] = {
-        expected_message(f, ID_OLD, "SRUS56", "KRNS", "2026-03-14T08:30:00+00:00"),
-        expected_message(f, ID_MID, "SRUS54", "KRNR", "2026-03-14T09:12:00+00:00"),
-        expected_message(f, ID_NEW, "SRUS54", "KRNR", "2026-03-14T10:05:00+00:00")};
+    char *want[3] = {expected_message(f, ID_OLD, "SRUS56", "KRNS", "2026-03-14T08:30:00+00:00"),
+                     expected_message(f, ID_MID, "SRUS54", "KRNR", "2026-03-14T09:12:00+00:00"),
+                     expected_message(f, ID_NEW, "SRUS54", "KRNR", "2026-03-14T10:05:00+00:00")};
     rnr_cache *cache;
     assert_int_equal(backend_open_cache(f->cfg.cache_url, &cache, &e), RNR_OK);
     const char *ids[3] = {ID_OLD, ID_MID, ID_NEW};
@@ -435,8 +440,7 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_new_trace_per_product, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_cache_down_publishes_nothing, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_unconfirmed_product_is_retried, fx_setup,
-                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_unconfirmed_product_is_retried, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_list_500_is_retried, fx_setup_500, fx_teardown),
         cmocka_unit_test_setup_teardown(test_deadline_defers_everything, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_repeated_id_is_queued_once, fx_setup_dups,

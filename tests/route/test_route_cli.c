@@ -46,7 +46,8 @@ static run_out run_rnr(const char *tmp, const char *const *args)
     snprintf(ep, sizeof ep, "%s/stderr.txt", tmp);
     pid_t pid = fork();
     if (pid == 0) {
-        int fo = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int fo = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0644),
+            fe = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(fo, 1);
         dup2(fe, 2);
         execv(argv[0], argv);
@@ -54,7 +55,8 @@ static run_out run_rnr(const char *tmp, const char *const *args)
     }
     int st = 0;
     waitpid(pid, &st, 0);
-    run_out r = {WIFEXITED(st) ? WEXITSTATUS(st) : -1, tu_read_file(op, NULL), tu_read_file(ep, NULL)};
+    run_out r = {WIFEXITED(st) ? WEXITSTATUS(st) : -1, tu_read_file(op, NULL),
+                 tu_read_file(ep, NULL)};
     return r;
 }
 
@@ -90,7 +92,8 @@ static void compare_chain(const nc_table *t, const char *csv_name)
     ref_file(csv_name, p, sizeof p);
     tcsv *c = tcsv_load(p);
     assert_non_null(c);
-    int ch = tcsv_col(c, "hour"), cs = tcsv_col(c, "segment_index"), cid = tcsv_col(c, "segment_id");
+    int ch = tcsv_col(c, "hour"), cs = tcsv_col(c, "segment_index"),
+        cid = tcsv_col(c, "segment_id");
     int cf = tcsv_col(c, "flow_m3s"), cv = tcsv_col(c, "velocity_ms"), cd = tcsv_col(c, "depth_m");
     assert_int_equal(c->nrows, 50 * 96);
     for (size_t r = 0; r < c->nrows; r++) {
@@ -141,8 +144,8 @@ static void route_hpdt2(const char *mode, const char *csv, size_t ntime, const c
     snprintf(out, sizeof out, "%s/out", tmp);
     ref_file("rnr-hpdt2/HPDT2.gpkg", gpkg, sizeof gpkg);
     ref_file("rnr-hpdt2/HPDT2.json", json, sizeof json);
-    const char *args[] = {"route", "--hydrofabric", gpkg, "--forecast", json, "--out", out, "--forcing", mode,
-                          "--plot", NULL};
+    const char *args[] = {"route", "--hydrofabric", gpkg, "--forecast", json, "--out",
+                          out,     "--forcing",     mode, "--plot",     NULL};
     run_out r = run_rnr(tmp, args);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "50 segments"));
@@ -180,7 +183,8 @@ static void test_hpdt2_forecast(void **state)
 {
     (void)state;
     if (!has_ref()) {
-        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
+        fail_msg(
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
     route_hpdt2("troute", "muskingum-cunge/hpdt2_chain_troute.csv", 96,
                 "horizon  2025-05-05T21:00:00Z to 2025-05-09T21:00:00Z");
@@ -206,7 +210,8 @@ static void test_hpdt2_structure(void **state)
 {
     (void)state;
     if (!has_ref()) {
-        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
+        fail_msg(
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
     char *tmp = tu_tempdir("route"), gpkg[1024], json[1024], ref[1024], nc[800];
     ref_file("rnr-hpdt2/HPDT2.gpkg", gpkg, sizeof gpkg);
@@ -220,10 +225,10 @@ static void test_hpdt2_structure(void **state)
     int checked = 0;
     for (char *line = strtok(theirs, "\n"); line; line = strtok(NULL, "\n")) {
         /* type_strlen: t-route's unused dimension, deliberately not written. */
-        if (strstr(line, "netcdf ") == line || strstr(line, "feature_id = ") || !strcmp(line, "\ttime = 96 ;") ||
-            !strcmp(line, "\ttype_strlen = 2 ;") ||
-            strstr(line, "seconds since") ||
-            strstr(line, "file_reference_time") || !strcmp(line, "}"))
+        if (strstr(line, "netcdf ") == line || strstr(line, "feature_id = ") ||
+            !strcmp(line, "\ttime = 96 ;") || !strcmp(line, "\ttype_strlen = 2 ;") ||
+            strstr(line, "seconds since") || strstr(line, "file_reference_time") ||
+            !strcmp(line, "}"))
             continue;
         if (!strstr(ours, line))
             fprintf(stderr, "missing in ours: %s\n", line);
@@ -232,10 +237,18 @@ static void test_hpdt2_structure(void **state)
     }
     assert_true(checked > 30);
     assert_null(strstr(ours, "type_strlen"));
-    const char *rnr_lines[] = {"\tfeature_id = 50 ;", "\ttime = 117 ;", "seconds since 2025-05-05 21:00:00",
-                               ":file_reference_time = \"2025-05-05_21:00:00\"", ":stream_order = 6",
-                               ":rfc_location = \"HPDT2\"", ":rfc_reach_id = 3121538", ":hf_id = 3121538",
-                               ":max_status = ", ":state = ", ":name = ", ":featureType = \"timeSeries\"",
+    const char *rnr_lines[] = {"\tfeature_id = 50 ;",
+                               "\ttime = 117 ;",
+                               "seconds since 2025-05-05 21:00:00",
+                               ":file_reference_time = \"2025-05-05_21:00:00\"",
+                               ":stream_order = 6",
+                               ":rfc_location = \"HPDT2\"",
+                               ":rfc_reach_id = 3121538",
+                               ":hf_id = 3121538",
+                               ":max_status = ",
+                               ":state = ",
+                               ":name = ",
+                               ":featureType = \"timeSeries\"",
                                "feature_id:cf_role = \"timeseries_id\"",
                                "flow:standard_name = \"water_volume_transport_in_river_channel\"",
                                "rfc_forecast_flow(rfc_forecast_time)"};
@@ -269,7 +282,8 @@ static void write_variant(const char *path, const char *from, const char *to)
 }
 
 /* Exit 1, exactly one stderr line naming `name` (and `what`), no output. */
-static void expect_bad(const char *tmp, const char *gpkg, const char *json, const char *name, const char *what)
+static void expect_bad(const char *tmp, const char *gpkg, const char *json, const char *name,
+                       const char *what)
 {
     char out[600];
     snprintf(out, sizeof out, "%s/out", tmp);
@@ -289,7 +303,8 @@ static void test_bad_inputs(void **state)
 {
     (void)state;
     if (!has_ref()) {
-        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
+        fail_msg(
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
     char *tmp = tu_tempdir("route"), gpkg[1024], json[1024], p[800], bad_gpkg[800];
     ref_file("rnr-hpdt2/HPDT2.gpkg", gpkg, sizeof gpkg);
@@ -301,7 +316,8 @@ static void test_bad_inputs(void **state)
         {"nonmono.json", "\"2025-05-06T00:00:00\"", "\"2025-05-05T20:00:00\"", NULL},
         {"negative.json", "481.386392064", "-5.0", NULL},
         {"missing_flow.json", "481.386392064", "null", NULL},
-        {"units.json", "\"secondary_unit\": \"m3 s-1\"", "\"secondary_unit\": \"furlongs\"", "furlongs"},
+        {"units.json", "\"secondary_unit\": \"m3 s-1\"", "\"secondary_unit\": \"furlongs\"",
+         "furlongs"},
     };
     for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
         snprintf(p, sizeof p, "%s/%s", tmp, v[i].file);
@@ -312,22 +328,24 @@ static void test_bad_inputs(void **state)
     }
     /* Empty times: a forecast with no rows. */
     snprintf(p, sizeof p, "%s/empty.json", tmp);
-    assert_int_equal(tu_write_file(p, "{\"lid\": \"X\", \"downstream_lid\": \"\", \"reach\": {\"id\": 3121538, "
-                                      "\"times\": [], \"primary_name\": \"Stage\", \"primary_forecast\": [], "
-                                      "\"primary_unit\": \"ft\", \"latest_observation\": null, "
-                                      "\"latest_obs_units\": null, \"secondary_name\": \"Flow\", "
-                                      "\"secondary_forecast\": [], \"secondary_unit\": \"m3 s-1\"}}"),
-                     0);
+    assert_int_equal(
+        tu_write_file(p, "{\"lid\": \"X\", \"downstream_lid\": \"\", \"reach\": {\"id\": 3121538, "
+                         "\"times\": [], \"primary_name\": \"Stage\", \"primary_forecast\": [], "
+                         "\"primary_unit\": \"ft\", \"latest_observation\": null, "
+                         "\"latest_obs_units\": null, \"secondary_name\": \"Flow\", "
+                         "\"secondary_forecast\": [], \"secondary_unit\": \"m3 s-1\"}}"),
+        0);
     expect_bad(tmp, gpkg, p, "empty.json", NULL);
     /* Half an hour of forecast: less than one hourly output. */
     snprintf(p, sizeof p, "%s/short.json", tmp);
-    assert_int_equal(tu_write_file(p, "{\"lid\": \"X\", \"downstream_lid\": \"\", \"reach\": {\"id\": 3121538, "
-                                      "\"times\": [\"2025-05-05T21:00:00\", \"2025-05-05T21:30:00\"], "
-                                      "\"primary_name\": \"Stage\", \"primary_forecast\": [1, 2], "
-                                      "\"primary_unit\": \"ft\", \"latest_observation\": null, "
-                                      "\"latest_obs_units\": null, \"secondary_name\": \"Flow\", "
-                                      "\"secondary_forecast\": [100, 110], \"secondary_unit\": \"m3 s-1\"}}"),
-                     0);
+    assert_int_equal(
+        tu_write_file(p, "{\"lid\": \"X\", \"downstream_lid\": \"\", \"reach\": {\"id\": 3121538, "
+                         "\"times\": [\"2025-05-05T21:00:00\", \"2025-05-05T21:30:00\"], "
+                         "\"primary_name\": \"Stage\", \"primary_forecast\": [1, 2], "
+                         "\"primary_unit\": \"ft\", \"latest_observation\": null, "
+                         "\"latest_obs_units\": null, \"secondary_name\": \"Flow\", "
+                         "\"secondary_forecast\": [100, 110], \"secondary_unit\": \"m3 s-1\"}}"),
+        0);
     expect_bad(tmp, gpkg, p, "short.json", "less than the output interval");
     snprintf(p, sizeof p, "%s/nope.json", tmp);
     expect_bad(tmp, gpkg, p, "nope.json", NULL);
@@ -345,11 +363,11 @@ static void test_usage_errors(void **state)
     (void)state;
     char *tmp = tu_tempdir("route");
     const char *a1[] = {"route", "--hydrofabric", "x.gpkg", "--out", tmp, NULL};
-    const char *a2[] = {"route", "--hydrofabric", "x.gpkg", "--forecast", "f.json", "--out", tmp, "--forcing",
-                        "magic", NULL};
+    const char *a2[] = {"route", "--hydrofabric", "x.gpkg", "--forecast", "f.json", "--out",
+                        tmp,     "--forcing",     "magic",  NULL};
     const char *a3[] = {"route", "--hydrofabric", "x.gpkg", "--qlat", "q.csv", "--out", tmp, NULL};
-    const char *a4[] = {"route", "--hydrofabric", "x.gpkg", "--forecast", "f.json", "--out", tmp, "--dt", "-1",
-                        NULL};
+    const char *a4[] = {"route", "--hydrofabric", "x.gpkg", "--forecast", "f.json", "--out",
+                        tmp,     "--dt",          "-1",     NULL};
     const char *const *all[] = {a1, a2, a3, a4};
     for (size_t i = 0; i < 4; i++) {
         run_out r = run_rnr(tmp, all[i]);
@@ -396,8 +414,20 @@ static void test_qlat_mass_balance(void **state)
     }
     fclose(f);
     assert_int_equal(heads, 3);
-    const char *args[] = {"route", "--hydrofabric", gpkg, "--qlat", q, "--nts", "4032", "--out", out,
-                          "--start", "2025-01-01T00:00:00Z", "--output-every", "1", NULL};
+    const char *args[] = {"route",
+                          "--hydrofabric",
+                          gpkg,
+                          "--qlat",
+                          q,
+                          "--nts",
+                          "4032",
+                          "--out",
+                          out,
+                          "--start",
+                          "2025-01-01T00:00:00Z",
+                          "--output-every",
+                          "1",
+                          NULL};
     run_out r = run_rnr(tmp, args);
     fprintf(stderr, "%s", r.err);
     assert_int_equal(r.status, 0);
@@ -420,7 +450,8 @@ static void test_qlat_mass_balance(void **state)
             for (size_t k = 0; k < t->ntime; k++)
                 outv += (double)t->flow[s * t->ntime + k] * 300;
     }
-    printf("injected %.1f m3, left through the outlets %.1f m3 (ratio %.4f)\n", injected, outv, outv / injected);
+    printf("injected %.1f m3, left through the outlets %.1f m3 (ratio %.4f)\n", injected, outv,
+           outv / injected);
     /* Muskingum-Cunge is not exactly conservative in transients (a 2-hour
      * pulse loses ~10 %); a day-long pulse keeps the loss near 1 %. */
     assert_true(fabs(outv / injected - 1.0) < 0.02);
@@ -456,9 +487,24 @@ static void test_qlat_outlet(void **state)
     snprintf(out, sizeof out, "%s/out", tmp);
     assert_int_equal(tu_write_file(q, "step,id,qlat\n"), 0);
     assert_int_equal(tu_write_file(init, "id,flow,depth\n50,7.5,0\n"), 0);
-    const char *args[] = {"route", "--hydrofabric", gpkg, "--qlat", q, "--initial", init, "--nts", "12",
-                          "--outlet", "wb-50", "--out", out, "--start", "2025-01-01T06:00:00Z",
-                          "--output-every", "1", NULL};
+    const char *args[] = {"route",
+                          "--hydrofabric",
+                          gpkg,
+                          "--qlat",
+                          q,
+                          "--initial",
+                          init,
+                          "--nts",
+                          "12",
+                          "--outlet",
+                          "wb-50",
+                          "--out",
+                          out,
+                          "--start",
+                          "2025-01-01T06:00:00Z",
+                          "--output-every",
+                          "1",
+                          NULL};
     run_out r = run_rnr(tmp, args);
     fprintf(stderr, "%s", r.err);
     assert_int_equal(r.status, 0);
@@ -507,8 +553,9 @@ static void test_qlat_errors(void **state)
     };
     for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
         assert_int_equal(tu_write_file(q, v[i].text), 0);
-        const char *args[] = {"route", "--hydrofabric", gpkg, "--qlat", q, "--nts", "24", "--out", out,
-                              "--start", "2025-01-01T00:00:00Z", NULL};
+        const char *args[] = {
+            "route",   "--hydrofabric",        gpkg, "--qlat", q, "--nts", "24", "--out", out,
+            "--start", "2025-01-01T00:00:00Z", NULL};
         run_out r = run_rnr(tmp, args);
         if (!v[i].want) {
             assert_int_equal(r.status, 0);
@@ -536,7 +583,8 @@ static void test_qlat_equals_forecast(void **state)
 {
     (void)state;
     if (!has_ref()) {
-        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
+        fail_msg(
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
     }
     char *tmp = tu_tempdir("route"), gpkg[1024], src[1024], q[600], init[600], out[600], nc[800];
     ref_file("rnr-hpdt2/HPDT2.gpkg", gpkg, sizeof gpkg);
@@ -559,8 +607,20 @@ static void test_qlat_equals_forecast(void **state)
     for (int s = 0; s < 50; s++)
         fprintf(f, "%d,481.386392064,0\n", 2418120 + s);
     fclose(f);
-    const char *args[] = {"route", "--hydrofabric", gpkg, "--qlat", q, "--initial", init, "--nts", "1152",
-                          "--out", out, "--start", "2025-05-05T21:00:00Z", NULL};
+    const char *args[] = {"route",
+                          "--hydrofabric",
+                          gpkg,
+                          "--qlat",
+                          q,
+                          "--initial",
+                          init,
+                          "--nts",
+                          "1152",
+                          "--out",
+                          out,
+                          "--start",
+                          "2025-05-05T21:00:00Z",
+                          NULL};
     run_out r = run_rnr(tmp, args);
     fprintf(stderr, "%s", r.err);
     assert_int_equal(r.status, 0);
@@ -581,8 +641,7 @@ int main(void)
         cmocka_unit_test(test_hpdt2_forecast),    cmocka_unit_test(test_hpdt2_structure),
         cmocka_unit_test(test_bad_inputs),        cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_qlat_mass_balance), cmocka_unit_test(test_qlat_errors),
-        cmocka_unit_test(test_qlat_outlet),
-        cmocka_unit_test(test_qlat_equals_forecast),
+        cmocka_unit_test(test_qlat_outlet),       cmocka_unit_test(test_qlat_equals_forecast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,11 +73,12 @@ static int teardown(void **state)
     return 0;
 }
 
-#define NEED_REF(fx)                                                                                               \
-    do {                                                                                                           \
-        if (!(fx)) {                                                                                               \
-            fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");                                                                                                \
-        }                                                                                                          \
+#define NEED_REF(fx)                                                                                        \
+    do {                                                                                                    \
+        if (!(fx)) {                                                                                        \
+            fail_msg(                                                                                       \
+                "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)"); \
+        }                                                                                                   \
     } while (0)
 
 static void check_peak(const nc_table *t, size_t seg, float peak, int64_t when)
@@ -140,7 +141,8 @@ static void test_options(void **state)
 {
     fixture *fx = *state;
     NEED_REF(fx);
-    route_job_opts o = {.forcing_mode = FORCING_TROUTE, .dt = 300.0f, .nts = 240, .output_every = 1};
+    route_job_opts o = {
+        .forcing_mode = FORCING_TROUTE, .dt = 300.0f, .nts = 240, .output_every = 1};
     route_job_result a, b;
     rnr_error err = {0, ""};
     assert_int_equal(route_job_run(fx->hf, fx->f, &o, fx->tmp, &a, &err), RNR_OK);
@@ -287,7 +289,9 @@ int main(void)
     const char *ref = getenv("RNR_REFERENCE_DIR");
     struct stat st;
     if (!ref || stat(ref, &st) != 0) {
-        fprintf(stderr, "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)\n");
+        fprintf(
+            stderr,
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)\n");
         return 1;
     }
     const struct CMUnitTest tests[] = {

@@ -64,7 +64,8 @@ static int png_unfilter(png_img *img, const unsigned char *raw, size_t rawlen)
         unsigned char *out = img->px + y * stride, *up = y ? out - stride : NULL;
         int f = raw[y * (stride + 1)];
         for (size_t x = 0; x < stride; x++) {
-            int a = x >= bpp ? out[x - bpp] : 0, b = up ? up[x] : 0, c = up && x >= bpp ? up[x - bpp] : 0;
+            int a = x >= bpp ? out[x - bpp] : 0, b = up ? up[x] : 0,
+                c = up && x >= bpp ? up[x - bpp] : 0;
             int v = in[x];
             v += f == 1 ? a : f == 2 ? b : f == 3 ? (a + b) / 2 : f == 4 ? paeth(a, b, c) : 0;
             out[x] = (unsigned char)v;
@@ -192,7 +193,8 @@ static char *route_and_render(rnr_forecast *f, char *gpkg, const char *tag)
         assert_true(t->fcst_flows[i] == (float)f->flows[i]);
     }
     for (int c = 0; c < 4; c++)
-        assert_true(isnan(f->flood_flow[c]) ? isnan(t->flood_flow[c]) : t->flood_flow[c] == (float)f->flood_flow[c]);
+        assert_true(isnan(f->flood_flow[c]) ? isnan(t->flood_flow[c])
+                                            : t->flood_flow[c] == (float)f->flood_flow[c]);
     nc_table_free(t);
     char cmd[3000], png[1100];
     snprintf(png, sizeof png, "%s/plot.png", tmp);
@@ -204,7 +206,8 @@ static char *route_and_render(rnr_forecast *f, char *gpkg, const char *tag)
     assert_int_equal(png_read(png, &img), 0);
     size_t ink = 0, colours = 0;
     png_stats(&img, &ink, &colours);
-    printf("%s: PNG %ux%u, %zu non-background pixels, %zu colours\n", tag, img.w, img.h, ink, colours);
+    printf("%s: PNG %ux%u, %zu non-background pixels, %zu colours\n", tag, img.w, img.h, ink,
+           colours);
     assert_int_equal(img.w, 960);
     assert_int_equal(img.h, 540);
     assert_true(ink > 20000 && ink < (size_t)img.w * img.h / 2);
@@ -226,8 +229,10 @@ static void test_amat2_real(void **state)
 {
     (void)state;
     if (!getenv("RNR_REFERENCE_DIR"))
-        fail_msg("missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
-    rnr_forecast *f = request(ref_path("nws/nwps_gauge_AMAT2.json"), ref_path("nws/nwps_stageflow_forecast_AMAT2.json"),
+        fail_msg(
+            "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)");
+    rnr_forecast *f = request(ref_path("nws/nwps_gauge_AMAT2.json"),
+                              ref_path("nws/nwps_stageflow_forecast_AMAT2.json"),
                               ref_path("nws/nwps_stageflow_observed_AMAT2_tail.json"));
     assert_int_equal(f->n, 20);
     assert_true(f->n_obs > 10);
@@ -243,11 +248,11 @@ static void test_amat2_real(void **state)
     f->reach_id = 3121538; /* the HPDT2 reach: any real river will do for the plot */
     char *svg = route_and_render(f, ref_path("rnr-hpdt2/HPDT2.gpkg"), "amat2");
     assert_int_equal(tu_count(svg, "<circle"), 20 + 1); /* forecast points, legend */
-    assert_true(tu_count(svg, "<rect x=") > 10);         /* observations */
+    assert_true(tu_count(svg, "<rect x=") > 10);        /* observations */
     assert_non_null(strstr(svg, "class=\"threshold\" data-category=\"action\""));
     assert_null(strstr(svg, "data-category=\"major\""));
     assert_non_null(strstr(svg, ">Flow (m\xc2\xb3/s)<"));
-    assert_non_null(strstr(svg, ">2026-10-0"));           /* the year on the time axis */
+    assert_non_null(strstr(svg, ">2026-10-0")); /* the year on the time axis */
     assert_non_null(strstr(svg, "RFC forecast"));
     free(svg);
     forecast_free(f);

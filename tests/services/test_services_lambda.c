@@ -33,8 +33,8 @@ static void emu_start(emu *e, const char *events, int deadline_ms)
     snprintf(deadline, sizeof deadline, "%d", deadline_ms);
     assert_int_equal(tu_write_file(evpath, events), 0);
     char *bin = tu_build_path("tools/lambda_emulator/rnr-lambda-emulator");
-    char *argv[] = {bin, "--events", evpath, "--port-file", portfile, "--log", e->log,
-                    "--deadline-ms", deadline, NULL};
+    char *argv[] = {bin,     "--events", evpath,          "--port-file", portfile,
+                    "--log", e->log,     "--deadline-ms", deadline,      NULL};
     char out[600];
     snprintf(out, sizeof out, "%s/emulator.out", e->dir);
     e->pid = tu_spawn(argv, out);
@@ -49,7 +49,8 @@ static json_t *emu_records(emu *e, const char *kind)
 {
     json_t *out = json_array();
     char *text = tu_read_file(e->log, NULL);
-    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
         json_t *r = json_loads(line, 0, NULL);
         if (r && strcmp(json_string_value(json_object_get(r, "kind")), kind) == 0)
             json_array_append(out, r);
@@ -130,7 +131,8 @@ static void test_several_invocations(void **state)
         json_t *r = json_array_get(resp, i);
         assert_true(json_is_true(json_object_get(r, "valid")));
         json_t *body = json_object_get(r, "body");
-        assert_int_equal(json_integer_value(json_object_get(json_object_get(body, "event"), "n")), (int)i + 1);
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(body, "event"), "n")),
+                         (int)i + 1);
         assert_string_equal(json_string_value(json_object_get(body, "status")), "ok");
         /* the trace id of the invocation reached the handler's environment */
         assert_non_null(strstr(json_string_value(json_object_get(body, "trace")), "Root=1-"));
@@ -159,7 +161,8 @@ static void test_handler_error(void **state)
     assert_string_equal(json_string_value(json_object_get(r, "error_type_header")), "Unhandled");
     json_t *body = json_object_get(r, "body");
     assert_string_equal(json_string_value(json_object_get(body, "errorType")), "rnr.transient");
-    assert_non_null(strstr(json_string_value(json_object_get(body, "errorMessage")), "unreachable"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(body, "errorMessage")), "unreachable"));
     json_decref(errs);
     json_t *resp = emu_records(&e, "response");
     assert_int_equal(json_array_size(resp), 2); /* the loop went on after the failure */
@@ -191,7 +194,8 @@ static void test_event_too_large(void **state)
     assert_int_equal(json_array_size(errs), 1);
     json_t *body = json_object_get(json_array_get(errs, 0), "body");
     assert_string_equal(json_string_value(json_object_get(body, "errorType")), "rnr.limit");
-    assert_non_null(strstr(json_string_value(json_object_get(body, "errorMessage")), "larger than"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(body, "errorMessage")), "larger than"));
     json_decref(errs);
     json_t *resp = emu_records(&e, "response");
     assert_int_equal(json_array_size(resp), 1);
@@ -245,7 +249,8 @@ static void test_deadline_visible(void **state)
     rnr_error err;
     assert_int_equal(run_loop(&e, "echo", 1, &st, &err), RNR_OK);
     json_t *resp = emu_records(&e, "response");
-    json_int_t left = json_integer_value(json_object_get(json_object_get(json_array_get(resp, 0), "body"), "remaining_ms"));
+    json_int_t left = json_integer_value(
+        json_object_get(json_object_get(json_array_get(resp, 0), "body"), "remaining_ms"));
     assert_true(left > 0 && left <= 1500);
     json_decref(resp);
     emu_stop(&e);
@@ -305,7 +310,8 @@ static void test_lambda_json_logs(void **state)
     lambda_log_env("JSON", "INFO");
     char *out = run_captured("chatty", "{\"n\":1}\n{\"n\":2}\n", 2);
     int lines = 0, handler_lines = 0;
-    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
         lines++;
         json_t *j = json_loads(line, 0, NULL);
         if (!j)
@@ -316,7 +322,8 @@ static void test_lambda_json_logs(void **state)
         assert_non_null(level);
         assert_string_not_equal(level, "debug");
         const char *comp = json_string_value(json_object_get(j, "component"));
-        if (strcmp(comp, "handler") == 0 || strcmp(json_string_value(json_object_get(j, "event")), "invocation") == 0) {
+        if (strcmp(comp, "handler") == 0 ||
+            strcmp(json_string_value(json_object_get(j, "event")), "invocation") == 0) {
             handler_lines += strcmp(comp, "handler") == 0;
             const char *req = json_string_value(json_object_get(j, "request_id"));
             const char *trace = json_string_value(json_object_get(j, "trace_id"));
@@ -345,7 +352,9 @@ static void test_lambda_json_logs(void **state)
     lambda_log_env(NULL, NULL);
     out = run_captured("chatty", "{\"n\":1}\n", 1);
     assert_null(strchr(out, '{'));
-    assert_non_null(strstr(out, "[handler] working on 3 items request_id=req-0001-8f1c2d3e trace_id=Root=1-5f84c7a1-"));
+    assert_non_null(strstr(
+        out,
+        "[handler] working on 3 items request_id=req-0001-8f1c2d3e trace_id=Root=1-5f84c7a1-"));
     free(out);
 }
 
@@ -354,9 +363,8 @@ int main(void)
     log_set_level(LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_several_invocations), cmocka_unit_test(test_handler_error),
-        cmocka_unit_test(test_lambda_json_logs),
-        cmocka_unit_test(test_init_error),          cmocka_unit_test(test_event_too_large),
-        cmocka_unit_test(test_unknown_handler),
+        cmocka_unit_test(test_lambda_json_logs),    cmocka_unit_test(test_init_error),
+        cmocka_unit_test(test_event_too_large),     cmocka_unit_test(test_unknown_handler),
         cmocka_unit_test(test_deadline_visible),    cmocka_unit_test(test_runtime_api_gone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

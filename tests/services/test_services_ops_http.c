@@ -62,7 +62,10 @@ static void test_endpoints(void **state)
     prom_label l[] = {{"outcome", "routed"}};
     assert_int_equal(prom_counter_add(m, "rnr_sites_total", "Sites by outcome", l, 1, 3), 0);
     ops_http *o;
-    assert_int_equal(ops_http_start(&(ops_http_opts){.listen = "127.0.0.1:0", .metrics = m, .max_age_s = 1}, &o, NULL), 0);
+    assert_int_equal(
+        ops_http_start(&(ops_http_opts){.listen = "127.0.0.1:0", .metrics = m, .max_age_s = 1}, &o,
+                       NULL),
+        0);
     int port = ops_http_port(o);
     body b;
     char *ct;
@@ -109,8 +112,11 @@ static void test_map_tiles(void **state)
     assert_int_equal(ops_api_handle(a, "/api/config", &r), 1);
     assert_string_equal(r.body, "{\"map_tiles\":null}");
     free(r.body);
-    const char *bad[] = {"javascript:{z}{x}{y}", "https://t.example/{z}/{x}.png", "https://t.example/{z}/{x}/{y}/{y}",
-                         "https://t.example/{z}/{x}/{y}\"onload=", "https://t.example/ {z}/{x}/{y}",
+    const char *bad[] = {"javascript:{z}{x}{y}",
+                         "https://t.example/{z}/{x}.png",
+                         "https://t.example/{z}/{x}/{y}/{y}",
+                         "https://t.example/{z}/{x}/{y}\"onload=",
+                         "https://t.example/ {z}/{x}/{y}",
                          "ftp://t.example/{z}/{x}/{y}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         rnr_error err = {0};
@@ -118,7 +124,8 @@ static void test_map_tiles(void **state)
         assert_non_null(strstr(err.msg, "RNR_MAP_TILES"));
     }
     assert_int_equal(ops_api_set_map_tiles(a, "", NULL), RNR_OK);
-    assert_int_equal(ops_api_set_map_tiles(a, "https://tile.example.org/{z}/{x}/{y}.png?k=1", NULL), RNR_OK);
+    assert_int_equal(ops_api_set_map_tiles(a, "https://tile.example.org/{z}/{x}/{y}.png?k=1", NULL),
+                     RNR_OK);
     memset(&r, 0, sizeof r);
     assert_int_equal(ops_api_handle(a, "/api/config", &r), 1);
     assert_int_equal(r.status, 200);
@@ -130,7 +137,8 @@ static void test_map_tiles(void **state)
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_endpoints), cmocka_unit_test(test_map_tiles)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_endpoints),
+                                       cmocka_unit_test(test_map_tiles)};
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
     return rc;

@@ -127,7 +127,7 @@ static void test_policy_from_env(void **state)
     assert_true(p.out_threshold == 40 && p.in_threshold == 10);
     assert_int_equal(p.max_workers, 3);
     assert_int_equal(p.in_cooldown_s, 300);
-    assert_int_equal(p.out_periods, 2); /* untouched: the default */
+    assert_int_equal(p.out_periods, 2);      /* untouched: the default */
     setenv("RNR_SCALE_IN_BACKLOG", "60", 1); /* above scale-out: no band */
     assert_int_equal(scaling_policy_from_env(&p, msg, sizeof msg), -1);
     assert_non_null(strstr(msg, "below"));
@@ -145,9 +145,12 @@ static void test_policy_from_env(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scale_out_needs_two_periods), cmocka_unit_test(test_max_and_min),
-        cmocka_unit_test(test_hysteresis_no_flap),          cmocka_unit_test(test_scale_in_after_cooldown),
-        cmocka_unit_test(test_zero_workers_with_work),      cmocka_unit_test(test_policy_check),
+        cmocka_unit_test(test_scale_out_needs_two_periods),
+        cmocka_unit_test(test_max_and_min),
+        cmocka_unit_test(test_hysteresis_no_flap),
+        cmocka_unit_test(test_scale_in_after_cooldown),
+        cmocka_unit_test(test_zero_workers_with_work),
+        cmocka_unit_test(test_policy_check),
         cmocka_unit_test(test_policy_from_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

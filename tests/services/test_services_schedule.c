@@ -144,10 +144,8 @@ static void test_at(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rate),
-        cmocka_unit_test(test_cron_basic),
-        cmocka_unit_test(test_cron_invalid),
-        cmocka_unit_test(test_at),
+        cmocka_unit_test(test_rate),         cmocka_unit_test(test_cron_basic),
+        cmocka_unit_test(test_cron_invalid), cmocka_unit_test(test_at),
         cmocka_unit_test(test_absurd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,8 +33,10 @@ static int setup(void **state)
     snprintf(data, sizeof data, "%s/data/sample/nws", src);
     snprintf(portf, sizeof portf, "%s/port", f->dir);
     snprintf(logf, sizeof logf, "%s/fixture.out", f->dir);
-    char *argv[] = {bin, "--dir", data, "--port", "0", "--port-file", portf, "--fault",
-                    "{\"path\": \"/products/" P_A "\", \"status\": 500}", NULL};
+    char *argv[] = {bin,      "--dir",   data,
+                    "--port", "0",       "--port-file",
+                    portf,    "--fault", "{\"path\": \"/products/" P_A "\", \"status\": 500}",
+                    NULL};
     f->server = tu_spawn(argv, logf);
     free(bin);
     int port = tu_wait_port_file(portf, 10000);
@@ -132,7 +134,8 @@ static void test_dead_letters_with_reasons(void **state)
             assert_non_null(strstr(l.items[i].reason, "malformed"));
         } else if (strstr(l.items[i].body, P_A)) {
             saw_500 = 1;
-            assert_true(strstr(l.items[i].reason, "500") || strstr(l.items[i].reason, "delivery limit"));
+            assert_true(strstr(l.items[i].reason, "500") ||
+                        strstr(l.items[i].reason, "delivery limit"));
         }
     }
     assert_true(saw_bad);

@@ -15,14 +15,21 @@ static void test_status_line(void **state)
 {
     (void)state;
     char buf[256];
-    up_status_view v = {.ready = 3, .unacked = 1, .dead = 0, .running = 2, .desired = 3,
-                        .outputs = 5, .errors = 1};
+    up_status_view v = {
+        .ready = 3, .unacked = 1, .dead = 0, .running = 2, .desired = 3, .outputs = 5, .errors = 1};
     up_status_format(&v, buf, sizeof buf);
-    assert_string_equal(buf, "queue 3 ready, 1 in flight, 0 dead | workers 2/3 | outputs 5 | errors 1");
-    up_status_view u = {.ready = 7, .unacked = -1, .dead = -1, .running = 1, .desired = 1,
-                        .outputs = -1, .errors = 0};
+    assert_string_equal(buf,
+                        "queue 3 ready, 1 in flight, 0 dead | workers 2/3 | outputs 5 | errors 1");
+    up_status_view u = {.ready = 7,
+                        .unacked = -1,
+                        .dead = -1,
+                        .running = 1,
+                        .desired = 1,
+                        .outputs = -1,
+                        .errors = 0};
     up_status_format(&u, buf, sizeof buf);
-    assert_string_equal(buf, "queue 7 ready, ? in flight, ? dead | workers 1/1 | outputs ? | errors 0");
+    assert_string_equal(buf,
+                        "queue 7 ready, ? in flight, ? dead | workers 1/1 | outputs ? | errors 0");
 }
 
 static void ok_summary(up_summary *s)

@@ -27,11 +27,17 @@ static int poll_until(supervisor *s, int (*cond)(supervisor *))
     return 0;
 }
 
-static const char *const sleeper[] = {"/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.05; done",
-                                      NULL};
+static const char *const sleeper[] = {"/bin/sh", "-c",
+                                      "trap 'exit 0' TERM; while :; do sleep 0.05; done", NULL};
 
-static int two_running(supervisor *s) { return supervisor_running(s) == 2; }
-static int none_stopping(supervisor *s) { return supervisor_stopping(s) == 0; }
+static int two_running(supervisor *s)
+{
+    return supervisor_running(s) == 2;
+}
+static int none_stopping(supervisor *s)
+{
+    return supervisor_stopping(s) == 0;
+}
 
 static void test_start_and_scale_down(void **state)
 {
@@ -76,8 +82,12 @@ static void test_crash_restarts_with_backoff(void **state)
 {
     (void)state;
     const char *const crasher[] = {"/bin/sh", "-c", "exit 3", NULL};
-    supervisor_opts o = {.argv = crasher, .min_workers = 1, .max_workers = 1,
-                         .backoff_initial_ms = 40, .backoff_max_ms = 80, .grace_ms = 1000};
+    supervisor_opts o = {.argv = crasher,
+                         .min_workers = 1,
+                         .max_workers = 1,
+                         .backoff_initial_ms = 40,
+                         .backoff_max_ms = 80,
+                         .grace_ms = 1000};
     supervisor *s;
     rnr_error err;
     assert_int_equal(supervisor_new(&o, &s, &err), RNR_OK);
@@ -91,13 +101,19 @@ static void test_crash_restarts_with_backoff(void **state)
     supervisor_free(s);
 }
 
-static int one_running(supervisor *s) { return supervisor_running(s) == 1; }
+static int one_running(supervisor *s)
+{
+    return supervisor_running(s) == 1;
+}
 
 static void test_kill9_is_replaced(void **state)
 {
     (void)state;
-    supervisor_opts o = {.argv = sleeper, .min_workers = 1, .max_workers = 1,
-                         .backoff_initial_ms = 10, .grace_ms = 5000};
+    supervisor_opts o = {.argv = sleeper,
+                         .min_workers = 1,
+                         .max_workers = 1,
+                         .backoff_initial_ms = 10,
+                         .grace_ms = 5000};
     supervisor *s;
     rnr_error err;
     assert_int_equal(supervisor_new(&o, &s, &err), RNR_OK);
@@ -135,11 +151,10 @@ static void test_sigkill_after_grace(void **state)
     char *dir = tu_tempdir("up-sv");
     assert_non_null(dir);
     /* ignores SIGTERM, and says so (touches its stats file) once it does */
-    const char *const stubborn[] = {"/bin/sh", "-c",
-                                    "trap '' TERM; : > \"$2\"; while :; do sleep 0.05; done", "sh",
-                                    NULL};
-    supervisor_opts o = {.argv = stubborn, .stats_dir = dir, .min_workers = 1, .max_workers = 1,
-                         .grace_ms = 200};
+    const char *const stubborn[] = {
+        "/bin/sh", "-c", "trap '' TERM; : > \"$2\"; while :; do sleep 0.05; done", "sh", NULL};
+    supervisor_opts o = {
+        .argv = stubborn, .stats_dir = dir, .min_workers = 1, .max_workers = 1, .grace_ms = 200};
     supervisor *s;
     rnr_error err;
     assert_int_equal(supervisor_new(&o, &s, &err), RNR_OK);
@@ -162,12 +177,15 @@ static void test_second_signal_kills_at_once(void **state)
     (void)state;
     char *dir = tu_tempdir("up-sv");
     assert_non_null(dir);
-    const char *const stubborn[] = {"/bin/sh", "-c",
-                                    "trap '' TERM; : > \"$2\"; while :; do sleep 0.05; done", "sh",
-                                    NULL};
+    const char *const stubborn[] = {
+        "/bin/sh", "-c", "trap '' TERM; : > \"$2\"; while :; do sleep 0.05; done", "sh", NULL};
     volatile sig_atomic_t signals = 0;
-    supervisor_opts o = {.argv = stubborn, .stats_dir = dir, .min_workers = 1, .max_workers = 1,
-                         .grace_ms = 120000, .signals = &signals};
+    supervisor_opts o = {.argv = stubborn,
+                         .stats_dir = dir,
+                         .min_workers = 1,
+                         .max_workers = 1,
+                         .grace_ms = 120000,
+                         .signals = &signals};
     supervisor *s;
     rnr_error err;
     assert_int_equal(supervisor_new(&o, &s, &err), RNR_OK);
@@ -199,10 +217,11 @@ static void test_stats_file_argument(void **state)
     assert_non_null(dir);
     /* $1 is --stats-file, $2 the path: the worker writes its own path there,
      * whole (by rename), as a real worker writes its stats */
-    const char *const writer[] = {"/bin/sh", "-c",
-                                  "[ \"$1\" = --stats-file ] && printf %s \"$2\" > \"$2.tmp\" && mv \"$2.tmp\" \"$2\"; "
-                                  "trap 'exit 0' TERM; while :; do sleep 0.05; done",
-                                  "sh", NULL};
+    const char *const writer[] = {
+        "/bin/sh", "-c",
+        "[ \"$1\" = --stats-file ] && printf %s \"$2\" > \"$2.tmp\" && mv \"$2.tmp\" \"$2\"; "
+        "trap 'exit 0' TERM; while :; do sleep 0.05; done",
+        "sh", NULL};
     supervisor_opts o = {.argv = writer, .stats_dir = dir, .min_workers = 2, .max_workers = 2};
     supervisor *s;
     rnr_error err;

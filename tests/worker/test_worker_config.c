@@ -25,15 +25,40 @@
 static char g_dir[256];
 static char g_real[PATH_MAX];
 
-static const char *const all_vars[] = {
-    "RNR_STATE_DIR", "RNR_QUEUE_URL", "RABBITMQ_ENDPOINT", "RABBITMQ_SECRET_ARN",
-    "RABBITMQ_USERNAME", "RABBITMQ_PASSWORD", "MQ_QUEUE_NAME", "RNR_CACHE_URL", "REDIS_HOST",
-    "REDIS_PORT", "RNR_STORE_URL", "APP_BUCKET_NAME", "APP_OUTPUT_S3_KEY",
-    "POSTPROCESS_OUTPUT_S3_KEY", "RNR_HYDROFABRIC", "HYDROFABRIC_S3_KEY", "NWS_API_URL",
-    "NWPS_API_URL", "NWS_USER_AGENT", "RNR_METRICS_URL", "ECS_CLUSTER_NAME", "ECS_SERVICE_NAME",
-    "MQ_BROKER_NAME", "AWS_REGION", "RNR_HEALTH_FILE", "RNR_DEDUP_TTL", "RNR_GRACE_SECONDS",
-    "RNR_FORCING", "RNR_PLOTS", "RNR_POSTPROCESS_WINDOW", "RNR_MAX_DELIVERIES",
-    "RNR_RETRY_BACKOFF_MS", "RNR_POSTPROCESS_COMPAT", NULL};
+static const char *const all_vars[] = {"RNR_STATE_DIR",
+                                       "RNR_QUEUE_URL",
+                                       "RABBITMQ_ENDPOINT",
+                                       "RABBITMQ_SECRET_ARN",
+                                       "RABBITMQ_USERNAME",
+                                       "RABBITMQ_PASSWORD",
+                                       "MQ_QUEUE_NAME",
+                                       "RNR_CACHE_URL",
+                                       "REDIS_HOST",
+                                       "REDIS_PORT",
+                                       "RNR_STORE_URL",
+                                       "APP_BUCKET_NAME",
+                                       "APP_OUTPUT_S3_KEY",
+                                       "POSTPROCESS_OUTPUT_S3_KEY",
+                                       "RNR_HYDROFABRIC",
+                                       "HYDROFABRIC_S3_KEY",
+                                       "NWS_API_URL",
+                                       "NWPS_API_URL",
+                                       "NWS_USER_AGENT",
+                                       "RNR_METRICS_URL",
+                                       "ECS_CLUSTER_NAME",
+                                       "ECS_SERVICE_NAME",
+                                       "MQ_BROKER_NAME",
+                                       "AWS_REGION",
+                                       "RNR_HEALTH_FILE",
+                                       "RNR_DEDUP_TTL",
+                                       "RNR_GRACE_SECONDS",
+                                       "RNR_FORCING",
+                                       "RNR_PLOTS",
+                                       "RNR_POSTPROCESS_WINDOW",
+                                       "RNR_MAX_DELIVERIES",
+                                       "RNR_RETRY_BACKOFF_MS",
+                                       "RNR_POSTPROCESS_COMPAT",
+                                       NULL};
 
 static int setup(void **state)
 {
@@ -126,7 +151,8 @@ static void test_reference_names(void **state)
     rnr_config c;
     rnr_error err = {0};
     assert_int_equal(config_load(&c, &err), RNR_OK);
-    assert_string_equal(c.queue_url, "amqps://rnr:s3cr3t-pw@b-1234.mq.us-east-1.amazonaws.com:5671");
+    assert_string_equal(c.queue_url,
+                        "amqps://rnr:s3cr3t-pw@b-1234.mq.us-east-1.amazonaws.com:5671");
     assert_string_equal(c.queue_name, "hml_test");
     assert_string_equal(c.cache_url, "redis://cache.example:6380/0");
     assert_string_equal(c.store_url, "s3://rnr-bucket/");
@@ -252,7 +278,9 @@ static void test_secret_arn(void **state)
 {
     (void)state;
     fake_clean_env(g_dir);
-    const char *args[] = {"--secret", "rnr/mq=" "{\"username\":\"mq user\",\"password\":\"p@ss/w:rd\"}",
+    const char *args[] = {"--secret",
+                          "rnr/mq="
+                          "{\"username\":\"mq user\",\"password\":\"p@ss/w:rd\"}",
                           NULL};
     fake_proc f;
     memset(&f, 0, sizeof f);
@@ -360,7 +388,9 @@ static void test_stats_file(void **state)
     assert_float_equal(sum.steps[WORKER_STEP_ROUTE].sum, 4.5, 0);
     assert_int_equal(sum.steps[WORKER_STEP_ROUTE].bucket[PROM_NBUCKETS - 1], 4);
     rnr_error err = {0};
-    tu_write_file(path, "{\"messages\": 1, \"steps\": {\"route\": {\"count\": 1, \"sum\": 0.5, \"buckets\": [1]}}}");
+    tu_write_file(
+        path,
+        "{\"messages\": 1, \"steps\": {\"route\": {\"count\": 1, \"sum\": 0.5, \"buckets\": [1]}}}");
     assert_int_equal(worker_stats_read(path, &back, &err), RNR_ERR_PARSE);
     assert_non_null(strstr(err.msg, "route"));
     tu_write_file(path, "{\"messages\": 1, \"steps\": []}");

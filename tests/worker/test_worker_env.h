@@ -26,11 +26,25 @@ typedef struct wt_env {
     fixture_proc fx;
 } wt_env;
 
-static const char *const wt_unset[] = {
-    "RNR_QUEUE_URL", "RABBITMQ_ENDPOINT", "RABBITMQ_SECRET_ARN", "RABBITMQ_USERNAME",
-    "RABBITMQ_PASSWORD", "RNR_CACHE_URL", "REDIS_HOST", "REDIS_PORT", "RNR_STORE_URL",
-    "APP_BUCKET_NAME", "APP_OUTPUT_S3_KEY", "HYDROFABRIC_S3_KEY", "RNR_HEALTH_FILE",
-    "RNR_PLOTS", "RNR_FORCING", "RNR_GRACE_SECONDS", "RNR_MAX_DELIVERIES", "MQ_QUEUE_NAME", NULL};
+static const char *const wt_unset[] = {"RNR_QUEUE_URL",
+                                       "RABBITMQ_ENDPOINT",
+                                       "RABBITMQ_SECRET_ARN",
+                                       "RABBITMQ_USERNAME",
+                                       "RABBITMQ_PASSWORD",
+                                       "RNR_CACHE_URL",
+                                       "REDIS_HOST",
+                                       "REDIS_PORT",
+                                       "RNR_STORE_URL",
+                                       "APP_BUCKET_NAME",
+                                       "APP_OUTPUT_S3_KEY",
+                                       "HYDROFABRIC_S3_KEY",
+                                       "RNR_HEALTH_FILE",
+                                       "RNR_PLOTS",
+                                       "RNR_FORCING",
+                                       "RNR_GRACE_SECONDS",
+                                       "RNR_MAX_DELIVERIES",
+                                       "MQ_QUEUE_NAME",
+                                       NULL};
 
 /* 0 on success. Leaves the environment pointing the worker at the
  * fixture server and the scratch state directory. */

@@ -139,11 +139,11 @@ static void test_sample_products(void **state)
     assert_int_equal(st.routed, 3);
     assert_int_equal(st.outputs, 3);
     assert_int_equal(st.failed_sites, 0);
-    assert_int_equal(st.skipped[NWS_SKIP_NOT_FLOODING], 1);   /* RNRD1 */
-    assert_int_equal(st.skipped[NWS_SKIP_STAGE_ONLY], 1);     /* RNRE1 */
-    assert_int_equal(st.skipped[NWS_SKIP_MISSING_FLOWS], 1);  /* RNRF1 */
+    assert_int_equal(st.skipped[NWS_SKIP_NOT_FLOODING], 1);    /* RNRD1 */
+    assert_int_equal(st.skipped[NWS_SKIP_STAGE_ONLY], 1);      /* RNRE1 */
+    assert_int_equal(st.skipped[NWS_SKIP_MISSING_FLOWS], 1);   /* RNRF1 */
     assert_int_equal(st.skipped[NWS_SKIP_GAUGE_NOT_FOUND], 1); /* RNRG1 */
-    assert_int_equal(st.skipped[NWS_SKIP_NO_REACH_ID], 1);    /* RNRH1 */
+    assert_int_equal(st.skipped[NWS_SKIP_NO_REACH_ID], 1);     /* RNRH1 */
     int total = 0;
     for (int r = 0; r < NWS_SKIP_COUNT; r++)
         total += st.skipped[r];

@@ -45,8 +45,7 @@ static int reset(void **state)
 {
     (void)state;
     char cmd[1400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir '%s' && : > '%s'", g.state, g.state,
-             g.fx.log);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir '%s' && : > '%s'", g.state, g.state, g.fx.log);
     if (system(cmd) != 0 || wt_fault(&g, NULL) != 0)
         return -1;
     unsetenv("RNR_GRACE_SECONDS");

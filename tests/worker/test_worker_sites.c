@@ -19,9 +19,8 @@
 static void test_record_round_trip(void **state)
 {
     (void)state;
-    const site_record cases[] = {{SITE_ROUTED, 0, 0}, {SITE_SKIPPED, 7, 0},
-                                 {SITE_FAILED, 0, 3}, {SITE_DEFERRED, 0, 2},
-                                 {SITE_DEAD, 0, 5}, {SITE_SKIPPED, 1, 4}};
+    const site_record cases[] = {{SITE_ROUTED, 0, 0},   {SITE_SKIPPED, 7, 0}, {SITE_FAILED, 0, 3},
+                                 {SITE_DEFERRED, 0, 2}, {SITE_DEAD, 0, 5},    {SITE_SKIPPED, 1, 4}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[64];
         assert_int_equal(site_record_format(&cases[i], buf, sizeof buf), 0);
@@ -38,8 +37,8 @@ static void test_record_round_trip(void **state)
 static void test_record_garbage_is_none(void **state)
 {
     (void)state;
-    const char *bad[] = {NULL, "", "routed", "routed x", "bogus 1", "skipped 3", "routed -1",
-                         "skipped -2 0", "none 0"};
+    const char *bad[] = {NULL,        "",          "routed",       "routed x", "bogus 1",
+                         "skipped 3", "routed -1", "skipped -2 0", "none 0"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         site_record r = {SITE_ROUTED, 1, 1};
         site_record_parse(bad[i], &r);
@@ -169,8 +168,12 @@ static void test_msg_round_trip(void **state)
 static void test_msg_bad(void **state)
 {
     (void)state;
-    const char *bad[] = {"", "[]", "{\"lid\":\"A\",\"attempt\":1}", "{\"id\":\"p\",\"attempt\":1}",
-                         "{\"id\":\"p\",\"lid\":\"A\"}", "{\"id\":\"p\",\"lid\":\"A\",\"attempt\":0}",
+    const char *bad[] = {"",
+                         "[]",
+                         "{\"lid\":\"A\",\"attempt\":1}",
+                         "{\"id\":\"p\",\"attempt\":1}",
+                         "{\"id\":\"p\",\"lid\":\"A\"}",
+                         "{\"id\":\"p\",\"lid\":\"A\",\"attempt\":0}",
                          "{\"id\":\"p\",\"lid\":\"\",\"attempt\":1}",
                          "{\"id\":\"p\",\"lid\":\"A\",\"attempt\":\"2\"}",
                          "{\"id\":\"p\",\"lid\":\"A\",\"attempt\":1,\"url\":5}"};
@@ -225,11 +228,16 @@ static void test_proc_identity(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_record_round_trip),  cmocka_unit_test(test_record_garbage_is_none),
-        cmocka_unit_test(test_key),                cmocka_unit_test(test_plan_product),
-        cmocka_unit_test(test_plan_followup),      cmocka_unit_test(test_after_failure),
-        cmocka_unit_test(test_life_of_a_failing_site), cmocka_unit_test(test_msg_round_trip),
-        cmocka_unit_test(test_msg_bad),            cmocka_unit_test(test_proc_identity),
+        cmocka_unit_test(test_record_round_trip),
+        cmocka_unit_test(test_record_garbage_is_none),
+        cmocka_unit_test(test_key),
+        cmocka_unit_test(test_plan_product),
+        cmocka_unit_test(test_plan_followup),
+        cmocka_unit_test(test_after_failure),
+        cmocka_unit_test(test_life_of_a_failing_site),
+        cmocka_unit_test(test_msg_round_trip),
+        cmocka_unit_test(test_msg_bad),
+        cmocka_unit_test(test_proc_identity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,13 +76,15 @@ static int verify(fake_state *st, const fake_request *r, const char *service, en
     *why = NULL;
     if (!authz) {
         *why = "no Authorization header";
-        proto_error(p, rep, s3 ? 403 : 400, s3 ? "AccessDenied" : "MissingAuthenticationTokenException",
+        proto_error(p, rep, s3 ? 403 : 400,
+                    s3 ? "AccessDenied" : "MissingAuthenticationTokenException",
                     "Missing Authentication Token");
         return -1;
     }
     if (aws_sigv4_parse_auth(authz, &a, &err) != RNR_OK || !date) {
         *why = "malformed Authorization or no x-amz-date";
-        proto_error(p, rep, s3 ? 400 : 403, s3 ? "AuthorizationHeaderMalformed" : "IncompleteSignature",
+        proto_error(p, rep, s3 ? 400 : 403,
+                    s3 ? "AuthorizationHeaderMalformed" : "IncompleteSignature",
                     "Authorization header requires Credential, SignedHeaders, Signature and "
                     "an x-amz-date header");
         return -1;
@@ -107,7 +109,8 @@ static int verify(fake_state *st, const fake_request *r, const char *service, en
                     "Signature expired or not yet current.");
         return -1;
     }
-    if (!header_signed(a.signed_headers, "host") || !header_signed(a.signed_headers, "x-amz-date")) {
+    if (!header_signed(a.signed_headers, "host") ||
+        !header_signed(a.signed_headers, "x-amz-date")) {
         *why = "host or x-amz-date not signed";
         proto_error(p, rep, 403, s3 ? "AccessDenied" : "InvalidSignatureException",
                     "Host and x-amz-date must be signed.");
@@ -126,7 +129,8 @@ static int verify(fake_state *st, const fake_request *r, const char *service, en
     const char *ph = fake_header(r, "x-amz-content-sha256");
     if (s3 && !ph) {
         *why = "no x-amz-content-sha256";
-        fake_s3_error(rep, 400, "InvalidRequest", "Missing required header for this request: "
+        fake_s3_error(rep, 400, "InvalidRequest",
+                      "Missing required header for this request: "
                       "x-amz-content-sha256");
         return -1;
     }
@@ -183,9 +187,11 @@ static void dispatch(fake_state *st, fake_request *r, fake_reply *rep, json_t *r
     const char *target = fake_header(r, "x-amz-target");
     const char *ctype = fake_header(r, "content-type");
     int root_post = strcmp(r->method, "POST") == 0 && strcmp(r->path, "/") == 0;
-    if (st->cfg.creds_path && strcmp(r->method, "GET") == 0 && strcmp(r->path, st->cfg.creds_path) == 0) {
+    if (st->cfg.creds_path && strcmp(r->method, "GET") == 0 &&
+        strcmp(r->path, st->cfg.creds_path) == 0) {
         json_object_set_new(rec, "service", json_string("container-credentials"));
-        json_object_set_new(rec, "authorization_present", json_boolean(fake_header(r, "authorization")));
+        json_object_set_new(rec, "authorization_present",
+                            json_boolean(fake_header(r, "authorization")));
         container_creds(st, r, rep);
         return;
     }
@@ -199,7 +205,8 @@ static void dispatch(fake_state *st, fake_request *r, fake_reply *rep, json_t *r
         service = "monitoring";
     }
     json_object_set_new(rec, "service", json_string(service));
-    json_object_set_new(rec, "security_token", json_boolean(fake_header(r, "x-amz-security-token")));
+    json_object_set_new(rec, "security_token",
+                        json_boolean(fake_header(r, "x-amz-security-token")));
     const char *why;
     if (r->too_big) {
         proto_error(p, rep, 413, "RequestEntityTooLarge", "request body too large");
@@ -334,7 +341,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *con, const char 
     r->query = strdup(r->raw_uri[pl] ? r->raw_uri + pl + 1 : "");
     MHD_get_connection_values(con, MHD_HEADER_KIND, collect_header, r);
     fake_reply rep = {0};
-    json_t *rec = json_pack("{s:s, s:s, s:s}", "method", method, "path", r->path, "query", r->query);
+    json_t *rec =
+        json_pack("{s:s, s:s, s:s}", "method", method, "path", r->path, "query", r->query);
     dispatch(st, r, &rep, rec);
     if (!rep.body)
         fake_reply_set(&rep, 500, "text/plain", "no reply");
@@ -344,8 +352,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *con, const char 
     json_decref(rep.record);
     log_request(st, rec);
     json_decref(rec);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(rep.len, rep.body,
-                                                                MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(rep.len, rep.body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, "Content-Type", rep.content_type);
     MHD_add_response_header(resp, "x-amzn-RequestId", "fake-request");
     enum MHD_Result ok = MHD_queue_response(con, (unsigned)rep.status, resp);
@@ -378,16 +386,26 @@ static int parse_args(int argc, char **argv, fake_config *c, int *port, int *std
         if (!v)
             return -1;
         i++;
-        if (!strcmp(a, "--access-key")) c->access_key = v;
-        else if (!strcmp(a, "--secret-key")) c->secret_key = v;
-        else if (!strcmp(a, "--session-token")) c->session_token = v;
-        else if (!strcmp(a, "--region")) c->region = v;
-        else if (!strcmp(a, "--port")) *port = atoi(v);
-        else if (!strcmp(a, "--log")) c->log_path = v;
-        else if (!strcmp(a, "--creds-path")) c->creds_path = v;
-        else if (!strcmp(a, "--creds-auth")) c->creds_auth = v;
-        else if (!strcmp(a, "--creds-ttl")) c->creds_ttl = atol(v);
-        else if (!strcmp(a, "--fail")) c->fail_next = atoi(v);
+        if (!strcmp(a, "--access-key"))
+            c->access_key = v;
+        else if (!strcmp(a, "--secret-key"))
+            c->secret_key = v;
+        else if (!strcmp(a, "--session-token"))
+            c->session_token = v;
+        else if (!strcmp(a, "--region"))
+            c->region = v;
+        else if (!strcmp(a, "--port"))
+            *port = atoi(v);
+        else if (!strcmp(a, "--log"))
+            c->log_path = v;
+        else if (!strcmp(a, "--creds-path"))
+            c->creds_path = v;
+        else if (!strcmp(a, "--creds-auth"))
+            c->creds_auth = v;
+        else if (!strcmp(a, "--creds-ttl"))
+            c->creds_ttl = atol(v);
+        else if (!strcmp(a, "--fail"))
+            c->fail_next = atoi(v);
         else if (!strcmp(a, "--secret") && c->nsecrets < FAKE_MAX_ITEMS && strchr(v, '='))
             c->secrets[c->nsecrets++] = v;
         else if (!strcmp(a, "--service") && c->nservices < FAKE_MAX_ITEMS && strchr(v, '='))

@@ -39,11 +39,11 @@ void fake_secrets(fake_state *st, const fake_request *r, fake_reply *rep)
         const char *e = strchr(st->cfg.secrets[i], '=');
         size_t nl = (size_t)(e - st->cfg.secrets[i]);
         if (strlen(id) == nl && strncmp(id, st->cfg.secrets[i], nl) == 0) {
-            fake_reply_json(rep, 200, json_pack("{s:s, s:s, s:s, s:s, s:[s], s:f}", "ARN", id,
-                                                "Name", id, "SecretString", e + 1, "VersionId",
-                                                "00000000-0000-0000-0000-000000000001",
-                                                "VersionStages", "AWSCURRENT", "CreatedDate",
-                                                1.7e9));
+            fake_reply_json(rep, 200,
+                            json_pack("{s:s, s:s, s:s, s:s, s:[s], s:f}", "ARN", id, "Name", id,
+                                      "SecretString", e + 1, "VersionId",
+                                      "00000000-0000-0000-0000-000000000001", "VersionStages",
+                                      "AWSCURRENT", "CreatedDate", 1.7e9));
             json_decref(req);
             return;
         }
@@ -101,7 +101,8 @@ void fake_ecs(fake_state *st, const fake_request *r, fake_reply *rep)
     size_t i;
     json_t *n;
     int missing_cluster = 0;
-    json_array_foreach(names, i, n) {
+    json_array_foreach(names, i, n)
+    {
         const char *name = json_string_value(n);
         char arn[1200];
         int run = 0, des = 0, found = ecs_lookup(&st->cfg, cluster, name ? name : "", &run, &des);
@@ -166,8 +167,9 @@ void fake_cloudwatch(fake_state *st, const fake_request *r, fake_reply *rep)
     else if (!param(params, "Version") || strcmp(param(params, "Version"), "2010-08-01") != 0)
         fake_query_error(rep, 400, "InvalidParameterValue", "Version must be 2010-08-01.");
     else if (!ns || !name)
-        fake_query_error(rep, 400, "MissingParameter",
-                         "The parameter Namespace and MetricData.member.1.MetricName are required.");
+        fake_query_error(
+            rep, 400, "MissingParameter",
+            "The parameter Namespace and MetricData.member.1.MetricName are required.");
     else if (strncmp(ns, "AWS/", 4) == 0)
         fake_query_error(rep, 400, "InvalidParameterValue",
                          "The value AWS/ for parameter Namespace is invalid.");
@@ -197,7 +199,8 @@ static void s3_put(fake_state *st, const fake_request *r, const char *key, fake_
     char want[25];
     aws_md5_b64(r->body ? r->body : "", r->len, want);
     if (md5 && strcmp(md5, want) != 0) {
-        fake_s3_error(rep, 400, "BadDigest", "The Content-MD5 you specified did not match what "
+        fake_s3_error(rep, 400, "BadDigest",
+                      "The Content-MD5 you specified did not match what "
                       "we received.");
         return;
     }
@@ -261,7 +264,8 @@ static void s3_list(fake_state *st, const char *bucket, json_t *q, fake_reply *r
     size_t n = 0;
     for (size_t i = 0; keys && i < st->nobjects; i++) {
         const char *k = st->objects[i].key;
-        if (strncmp(k, bucket, bl) == 0 && k[bl] == '/' && strncmp(k + bl + 1, prefix, strlen(prefix)) == 0 &&
+        if (strncmp(k, bucket, bl) == 0 && k[bl] == '/' &&
+            strncmp(k + bl + 1, prefix, strlen(prefix)) == 0 &&
             (!token || strcmp(k + bl + 1, token) > 0))
             keys[n++] = k;
     }
@@ -269,18 +273,21 @@ static void s3_list(fake_state *st, const char *bucket, json_t *q, fake_reply *r
     char *out = NULL;
     size_t olen = 0;
     FILE *f = open_memstream(&out, &olen);
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3."
-               "amazonaws.com/doc/2006-03-01/\"><Name>%s</Name><Prefix></Prefix><KeyCount>%zu"
-               "</KeyCount><MaxKeys>%d</MaxKeys><IsTruncated>%s</IsTruncated>", bucket,
-            n < (size_t)max ? n : (size_t)max, max, n > (size_t)max ? "true" : "false");
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3."
+            "amazonaws.com/doc/2006-03-01/\"><Name>%s</Name><Prefix></Prefix><KeyCount>%zu"
+            "</KeyCount><MaxKeys>%d</MaxKeys><IsTruncated>%s</IsTruncated>",
+            bucket, n < (size_t)max ? n : (size_t)max, max, n > (size_t)max ? "true" : "false");
     for (size_t i = 0; i < n && i < (size_t)max; i++) {
         fake_object *o = s3_find(st, keys[i]);
         char t[32];
         time_format(o->mtime, "%Y-%m-%dT%H:%M:%S.000Z", t, sizeof t);
         fputs("<Contents><Key>", f);
         xml_put(f, keys[i] + bl + 1);
-        fprintf(f, "</Key><LastModified>%s</LastModified><Size>%zu</Size>"
-                   "<StorageClass>STANDARD</StorageClass></Contents>", t, o->len);
+        fprintf(f,
+                "</Key><LastModified>%s</LastModified><Size>%zu</Size>"
+                "<StorageClass>STANDARD</StorageClass></Contents>",
+                t, o->len);
     }
     if (n > (size_t)max) {
         fputs("<NextContinuationToken>", f);

@@ -57,12 +57,14 @@ void fake_query_error(fake_reply *rep, int status, const char *code, const char 
     fake_reply_set(rep, status, "text/xml",
                    "<ErrorResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\">"
                    "<Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error>"
-                   "<RequestId>fake</RequestId></ErrorResponse>", code, msg);
+                   "<RequestId>fake</RequestId></ErrorResponse>",
+                   code, msg);
 }
 
 void fake_s3_error(fake_reply *rep, int status, const char *code, const char *msg)
 {
     fake_reply_set(rep, status, "application/xml",
                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code>"
-                   "<Message>%s</Message><RequestId>fake</RequestId></Error>", code, msg);
+                   "<Message>%s</Message><RequestId>fake</RequestId></Error>",
+                   code, msg);
 }

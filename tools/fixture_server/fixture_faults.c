@@ -15,7 +15,8 @@ void faults_init(fault_table *t)
 void faults_clear(fault_table *t)
 {
     pthread_mutex_lock(&t->mu);
-    for (int i = 0; i < t->n; i++) free(t->rules[i].body);
+    for (int i = 0; i < t->n; i++)
+        free(t->rules[i].body);
     t->n = 0;
     pthread_mutex_unlock(&t->mu);
 }
@@ -29,8 +30,10 @@ void faults_destroy(fault_table *t)
 static int int_field(json_t *o, const char *k, int def)
 {
     json_t *v = json_object_get(o, k);
-    if (json_is_integer(v)) return (int)json_integer_value(v);
-    if (json_is_boolean(v)) return json_is_true(v);
+    if (json_is_integer(v))
+        return (int)json_integer_value(v);
+    if (json_is_boolean(v))
+        return json_is_true(v);
     return def;
 }
 
@@ -100,7 +103,8 @@ int faults_add_json(fault_table *t, const char *text, char *msg, size_t msgn)
 static int path_matches(const char *rule, const char *path)
 {
     size_t n = strlen(rule);
-    if (n > 0 && rule[n - 1] == '*') return strncmp(rule, path, n - 1) == 0;
+    if (n > 0 && rule[n - 1] == '*')
+        return strncmp(rule, path, n - 1) == 0;
     return strcmp(rule, path) == 0;
 }
 
@@ -110,8 +114,10 @@ int faults_take(fault_table *t, const char *path, fault *out)
     pthread_mutex_lock(&t->mu);
     for (int i = 0; i < t->n; i++) {
         fault *f = &t->rules[i];
-        if (f->times == 0 || !path_matches(f->path, path)) continue;
-        if (f->times > 0) f->times--;
+        if (f->times == 0 || !path_matches(f->path, path))
+            continue;
+        if (f->times > 0)
+            f->times--;
         *out = *f;
         out->body = f->body ? strdup(f->body) : NULL;
         found = 1;

@@ -14,14 +14,14 @@
 
 typedef struct fault {
     char path[256];
-    int times;            /* remaining applications; < 0: always */
+    int times; /* remaining applications; < 0: always */
     int latency_ms;
-    int status;           /* 0: serve the real resource */
-    int retry_after;      /* seconds; 0: no header */
-    int truncate;         /* send half the body, then close */
-    int drop;             /* close without any response */
+    int status;      /* 0: serve the real resource */
+    int retry_after; /* seconds; 0: no header */
+    int truncate;    /* send half the body, then close */
+    int drop;        /* close without any response */
     char content_type[96];
-    char *body;           /* NULL: a JSON error body */
+    char *body; /* NULL: a JSON error body */
 } fault;
 
 typedef struct fault_table {

@@ -98,7 +98,8 @@ static enum MHD_Result serve_next(emulator *em, struct MHD_Connection *c)
  * errorType, an array stackTrace, and the error-type header. */
 static json_t *check_error_report(struct MHD_Connection *c, const post_ctx *p)
 {
-    const char *hdr = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Lambda-Runtime-Function-Error-Type");
+    const char *hdr =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Lambda-Runtime-Function-Error-Type");
     json_error_t je;
     json_t *body = json_loadb(p->data ? p->data : "", p->len, 0, &je);
     int valid = body && json_is_string(json_object_get(body, "errorMessage")) &&
@@ -149,7 +150,8 @@ static enum MHD_Result serve_post(emulator *em, struct MHD_Connection *c, const 
     if (i < 0) {
         record(em, json_pack("{s:s, s:s, s:s}", "kind", "rejected", "request_id", id, "reason",
                              i == -2 ? "already answered" : "unknown request id"));
-        return reply(c, 400, "{\"errorMessage\":\"Invalid request ID\",\"errorType\":\"InvalidRequestID\"}");
+        return reply(
+            c, 400, "{\"errorMessage\":\"Invalid request ID\",\"errorType\":\"InvalidRequestID\"}");
     }
     json_t *rec;
     if (is_error) {
@@ -198,7 +200,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return serve_post(em, c, url, p);
 }
 
-static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
+                    enum MHD_RequestTerminationCode t)
 {
     (void)cls, (void)c, (void)t;
     post_ctx *p = *con_cls;
@@ -231,7 +234,11 @@ static int load_events(emulator *em, const char *path)
 }
 
 static volatile sig_atomic_t stop_flag;
-static void on_signal(int sig) { (void)sig; stop_flag = 1; }
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
 
 int main(int argc, char **argv)
 {
@@ -240,26 +247,33 @@ int main(int argc, char **argv)
     const char *events = NULL, *port_file = NULL, *log_path = NULL;
     int port = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--events") == 0) events = argv[i + 1];
-        else if (strcmp(argv[i], "--port") == 0) port = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--port-file") == 0) port_file = argv[i + 1];
-        else if (strcmp(argv[i], "--log") == 0) log_path = argv[i + 1];
-        else if (strcmp(argv[i], "--deadline-ms") == 0) em.deadline_ms = atoll(argv[i + 1]);
+        if (strcmp(argv[i], "--events") == 0)
+            events = argv[i + 1];
+        else if (strcmp(argv[i], "--port") == 0)
+            port = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--port-file") == 0)
+            port_file = argv[i + 1];
+        else if (strcmp(argv[i], "--log") == 0)
+            log_path = argv[i + 1];
+        else if (strcmp(argv[i], "--deadline-ms") == 0)
+            em.deadline_ms = atoll(argv[i + 1]);
         else {
             fprintf(stderr, "rnr-lambda-emulator: unknown option %s\n", argv[i]);
             return 2;
         }
     }
     if (!events || load_events(&em, events) != 0) {
-        fprintf(stderr, "usage: rnr-lambda-emulator --events FILE [--port N] [--port-file F] [--log F] [--deadline-ms N]\n");
+        fprintf(
+            stderr,
+            "usage: rnr-lambda-emulator --events FILE [--port N] [--port-file F] [--log F] [--deadline-ms N]\n");
         return 2;
     }
     em.log = log_path ? fopen(log_path, "a") : stdout;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
-                                            0, NULL, NULL, on_request, &em, MHD_OPTION_SOCK_ADDR, &sa,
-                                            MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request,
+        &em, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "rnr-lambda-emulator: cannot listen on 127.0.0.1:%d\n", port);
         return 1;
