@@ -3,7 +3,7 @@
 # the fsync calls it makes, for the rnr binaries given (e.g. main's and
 # this branch's): the fsync budget of issue 12.
 #   usage: bench/run_fsync.sh SITES ROUNDS RNR_BIN [RNR_BIN...]
-# One product of SITES flooding sites (tests/up/gen_sites.py), published
+# One product of SITES flooding sites (tests/services/up/gen_sites.py), published
 # by the producer (not timed); then each binary's worker routes it, ROUNDS
 # times, alternating binaries, while a background writer rewrites a 64 MiB
 # file with fdatasync in a loop on the same file system (the state
@@ -26,7 +26,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-python3 "$here/tests/up/gen_sites.py" "$here/data/sample/nws" "$work/nws" "$sites" >/dev/null
+python3 "$here/tests/services/up/gen_sites.py" "$here/data/sample/nws" "$work/nws" "$sites" >/dev/null
 "$fixture" --dir "$work/nws" --port 0 --port-file "$work/port" >/dev/null 2>&1 &
 fixture_pid=$!
 for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.1; done

@@ -16,7 +16,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-python3 "$here/tests/up/gen_sites.py" "$here/data/sample/nws" "$work/nws" 14 >/dev/null
+python3 "$here/tests/services/up/gen_sites.py" "$here/data/sample/nws" "$work/nws" 14 >/dev/null
 export NWS_USER_AGENT=rnr-bench RNR_HYDROFABRIC="$here/data/sample/domain.gpkg" RNR_LOG_LEVEL=info
 export RNR_MAX_DELIVERIES=5 RNR_RETRY_BACKOFF_MS=100 RNR_HTTP_ATTEMPTS=1 RNR_HTTP_RATE=0
 printf "%-40s %-9s %-8s %-7s %-8s %-5s %s\n" binary requests writes outputs seconds dead "S07 tries"

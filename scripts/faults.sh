@@ -58,7 +58,7 @@ if [ -z "${RNR_TEST_AMQP_URL:-}" ]; then
 fi
 svcdir=${RNR_TEST_SERVICES_DIR:?}
 # Shared locks on the servers for the whole run, exclusive to restart one
-# (the protocol of tests/prod/test_prod_real_servers.sh).
+# (the protocol of tests/system/prod/test_prod_real_servers.sh).
 exec 7>"$svcdir/rabbit.lock" 8>"$svcdir/redis.lock"
 flock -s 7
 flock -s 8
@@ -71,7 +71,7 @@ s3_data=$svcdir/s3/data/${RNR_TEST_S3_BUCKET:-rnr-test}
 run_id="f$$x$(date +%s%N | tail -c 7)"
 
 # ---- data set and the fixture NWS server ----
-$py "$here/tests/fault/fault_data.py" "$here/data/sample/nws" "$work/nws" "$products" "$sites"
+$py "$here/tests/system/fault/fault_data.py" "$here/data/sample/nws" "$work/nws" "$products" "$sites"
 cp "$work/nws/products.json" "$work/nws/products-good.json"
 "$fixture_bin" --dir "$work/nws" --port 0 --port-file "$work/fixture.port" \
   --log "$work/fixture.log" > "$work/fixture.out" 2>&1 &
@@ -220,7 +220,7 @@ run_scenario() {
     cp "$work/nws/products-poison.json" "$work/nws/products.json"
     curl -sf -X POST -d '{"path": "/nwps/v1/gauges/SICK1", "times": 1000000, "status": 500}' \
       "$nws/_fault" > /dev/null || fail "poison: cannot add the fixture fault"
-    "$py" "$here/tests/prod/prod_pika.py" publish "$RNR_TEST_AMQP_URL" "$q" '{"hello": "not a product"}'
+    "$py" "$here/tests/system/prod/prod_pika.py" publish "$RNR_TEST_AMQP_URL" "$q" '{"hello": "not a product"}'
   fi
   if [ "$scen" = redis ]; then
     flock -x 8
@@ -260,7 +260,7 @@ sys.exit(0 if min(c["errors"], c["resets_before"], c["resets_after"], c["delays"
   header_done=1
   local strict=()
   [ "${FAULT_STRICT:-0}" = 0 ] || strict=(--strict)
-  "$py" "$here/tests/fault/fault_count.py" "${hdr[@]}" "${strict[@]}" --scenario "$scen" \
+  "$py" "$here/tests/system/fault/fault_count.py" "${hdr[@]}" "${strict[@]}" --scenario "$scen" \
     --expected "$work/nws/expected.txt" --store "$s3_data/$prefix" --writes "$sdir/writes.jsonl" \
     --key-prefix "/${RNR_TEST_S3_BUCKET:-rnr-test}/$prefix/" --products "$n_products" \
     --published "$(published)" --expect-dead "$expect_dead" --ready "${d% *}" \

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/fixture_proc.h"
+#include "adapters/http/fixture_proc.h"
 #include "ports/backends.h"
 
 static char g_dir[256], g_data[512];

@@ -3,7 +3,7 @@
 # (--queue-url, --store-url, --cache-url; the old --queue, --store, --cache
 # still work), and --json on `queue depth|dead|replay`, `route` (forecast
 # and general mode) and `up --once`, each parsed with python's json.
-. "$(dirname "$0")/../up/up_env.sh"
+. "$(dirname "$0")/../services/up/up_env.sh"
 REF=${RNR_REFERENCE_DIR:?}
 unset RNR_QUEUE_URL RNR_CACHE_URL RNR_STORE_URL RABBITMQ_ENDPOINT REDIS_HOST APP_BUCKET_NAME
 export RNR_LOG_LEVEL=warn
