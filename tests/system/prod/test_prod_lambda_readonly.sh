@@ -138,7 +138,7 @@ run_handler() {
   local h=$1; shift
   local log=$work/$h.emu.jsonl
   echo '{"source":"rnr.schedule"}' > "$work/$h.events"
-  rm -f "$work/$h.port"
+  rm -f "$work/$h.port" "$log"  # a handler may run twice: one invocation per log
   "$emu_bin" --events "$work/$h.events" --port-file "$work/$h.port" --log "$log" \
     --deadline-ms 60000 > "$work/$h.emu.out" 2>&1 &
   local emu=$!
@@ -211,4 +211,16 @@ run_handler postprocess RNR_STORE_URL="file://$rw/store" HYDROFABRIC_S3_KEY=hydr
 grep -qx './rnr-state/hf-domain.gpkg' "$rw/postprocess.tmp-files" || fail "hydrofabric not downloaded into /tmp/rnr-state"
 csv=$(body postprocess csv_key | tr -d '"')
 [ -s "$rw/store/$csv" ] || fail "postprocess CSV $csv not in the store"
-echo "lambda read-only task dir: producer, autoscaler and postprocess answered ($published products)"
+# 4. the same post-process on the reference's own layout: HYDROFABRIC_S3_KEY
+# a prefix of parquet layers, read with ranged reads into /tmp/rnr-state.
+"$bin" hydrofabric convert "$src/data/sample/domain.gpkg" "$rw/store/hydrofabric/parquet" \
+  > "$work/convert.out" 2>&1 || { cat "$work/convert.out"; fail "hydrofabric convert"; }
+rows_gpkg=$(body postprocess rows)
+run_handler postprocess RNR_STORE_URL="file://$rw/store" HYDROFABRIC_S3_KEY=hydrofabric/parquet \
+  RNR_POSTPROCESS_WINDOW=$window
+[ "$(body postprocess status)" = '"ok"' ] || fail "parquet postprocess status $(body postprocess status)"
+[ "$(body postprocess rows)" = "$rows_gpkg" ] ||
+  fail "parquet postprocess rows $(body postprocess rows), the GeoPackage gave $rows_gpkg"
+grep -q '^\./rnr-state/hf-.*network\.parquet' "$rw/postprocess.tmp-files" ||
+  fail "parquet layers not cached in /tmp/rnr-state: $(tr '\n' ' ' < "$rw/postprocess.tmp-files")"
+echo "lambda read-only task dir: producer, autoscaler and postprocess (GeoPackage and parquet) answered ($published products)"
