@@ -20,26 +20,23 @@ expect_exit 0 "generate" "$RNR" hydrofabric generate --flowpaths 400 --seed 7 --
 grep -q "400 flowpaths" "$T/out" || fail "generate summary: $(cat "$T/out")"
 cmp -s "$T/domain.gpkg" "$SRC/data/sample/domain.gpkg" || fail "data/sample/domain.gpkg differs from a fresh generate (regenerate it)"
 
-if command -v ogrinfo >/dev/null; then
-    ogrinfo -ro -so "$T/domain.gpkg" >"$T/ogr" 2>&1 || fail "ogrinfo cannot open the GeoPackage: $(cat "$T/ogr")"
-    for l in "flowpaths (Line String)" "nexus (Point)" "flowpath-attributes (None)" "network (None)" "lakes (None)"; do
-        grep -qF "$l" "$T/ogr" || fail "ogrinfo does not list $l"
-    done
-    ogrinfo -ro -so "$T/domain.gpkg" flowpaths >"$T/ogr" 2>&1
-    grep -q "Geometry: Line String" "$T/ogr" || fail "flowpaths geometry type"
-    grep -q "Feature Count: 400" "$T/ogr" || fail "flowpaths feature count"
-    grep -q 'ID\["EPSG",5070\]' "$T/ogr" || fail "flowpaths SRS is not EPSG:5070"
-    ogrinfo -ro -so "$T/domain.gpkg" flowpath-attributes >"$T/ogr" 2>&1
-    grep -q "Feature Count: 400" "$T/ogr" || fail "flowpath-attributes feature count"
-    grep -q "^Length_m: Real" "$T/ogr" || fail "flowpath-attributes Length_m type"
-    n_nex=$(sqlite3 "$T/domain.gpkg" "select count(*) from nexus" 2>/dev/null || echo x)
-    ogrinfo -ro -so "$T/domain.gpkg" nexus | grep -q "Feature Count: $n_nex" || fail "nexus feature count ($n_nex)"
-    n_net=$(sqlite3 "$T/domain.gpkg" "select count(*) from network" 2>/dev/null || echo x)
-    ogrinfo -ro -so "$T/domain.gpkg" network | grep -q "Feature Count: $n_net" || fail "network feature count ($n_net)"
-    ogrinfo -ro "$T/domain.gpkg" flowpaths -where "id = 'wb-1'" | grep -q "LINESTRING (" || fail "ogrinfo cannot read a flowpath geometry"
-else
-    echo "ogrinfo not installed: GeoPackage validation skipped"
-fi
+# gdal-bin (scripts/install-deps.sh): GDAL itself must read the GeoPackage.
+ogrinfo -ro -so "$T/domain.gpkg" >"$T/ogr" 2>&1 || fail "ogrinfo cannot open the GeoPackage: $(cat "$T/ogr")"
+for l in "flowpaths (Line String)" "nexus (Point)" "flowpath-attributes (None)" "network (None)" "lakes (None)"; do
+    grep -qF "$l" "$T/ogr" || fail "ogrinfo does not list $l"
+done
+ogrinfo -ro -so "$T/domain.gpkg" flowpaths >"$T/ogr" 2>&1
+grep -q "Geometry: Line String" "$T/ogr" || fail "flowpaths geometry type"
+grep -q "Feature Count: 400" "$T/ogr" || fail "flowpaths feature count"
+grep -q 'ID\["EPSG",5070\]' "$T/ogr" || fail "flowpaths SRS is not EPSG:5070"
+ogrinfo -ro -so "$T/domain.gpkg" flowpath-attributes >"$T/ogr" 2>&1
+grep -q "Feature Count: 400" "$T/ogr" || fail "flowpath-attributes feature count"
+grep -q "^Length_m: Real" "$T/ogr" || fail "flowpath-attributes Length_m type"
+n_nex=$(sqlite3 "$T/domain.gpkg" "select count(*) from nexus" 2>/dev/null || echo x)
+ogrinfo -ro -so "$T/domain.gpkg" nexus | grep -q "Feature Count: $n_nex" || fail "nexus feature count ($n_nex)"
+n_net=$(sqlite3 "$T/domain.gpkg" "select count(*) from network" 2>/dev/null || echo x)
+ogrinfo -ro -so "$T/domain.gpkg" network | grep -q "Feature Count: $n_net" || fail "network feature count ($n_net)"
+ogrinfo -ro "$T/domain.gpkg" flowpaths -where "id = 'wb-1'" | grep -q "LINESTRING (" || fail "ogrinfo cannot read a flowpath geometry"
 
 # cut: every demo gauge routes
 for g in 91000001 91000002 91000003 91000004 91000005 91000006; do
