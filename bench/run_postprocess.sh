@@ -17,8 +17,7 @@
 # Ratios: python run / rnr in-process, and python process / rnr process.
 #
 # The Python modules come from Debian (python3-xarray, python3-pandas,
-# python3-netcdf4). This script is not part of scripts/test.sh, so it
-# checks them itself and, as root, installs them with apt-get (it says so).
+# python3-netcdf4), installed by scripts/install-deps.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -28,15 +27,9 @@ py=/usr/bin/python3 # Debian's interpreter: the python3-* packages live there
 gpkg="$here/../data/sample/domain.gpkg"
 now=2026-03-15T00:00:00Z
 
-if ! "$py" -c 'import xarray, pandas, netCDF4' 2>/dev/null; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "run_postprocess: installing python3-xarray python3-pandas python3-netcdf4 (apt-get)" >&2
-    apt-get install -y --no-install-recommends python3-xarray python3-pandas python3-netcdf4 >&2
-  else
-    echo "run_postprocess: needs python3-xarray python3-pandas python3-netcdf4 (apt-get install them)" >&2
-    exit 1
-  fi
-fi
+"$py" -c 'import xarray, pandas, netCDF4' 2>/dev/null ||
+  { echo "run_postprocess: needs python3-xarray python3-pandas python3-netcdf4 (scripts/install-deps.sh)" >&2; exit 1; }
+
 cmake --build "$build" --target bench_postprocess rnr -j2 >/dev/null
 
 work=$(mktemp -d /tmp/rnr-bench-pp.XXXXXX)

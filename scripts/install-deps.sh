@@ -14,6 +14,7 @@ PKGS=(
   libcurl4-openssl-dev libssl-dev librabbitmq-dev libhiredis-dev libcmocka-dev
   libmicrohttpd-dev zlib1g-dev libproj-dev librsvg2-bin libzstd-dev libsnappy-dev
   rabbitmq-server redis-server curl gdal-bin python3-pika python3-redis
+  python3-xarray python3-pandas python3-netcdf4
   zip unzip file patchelf mount chromium openssl ca-certificates procps
 )
 # The machine image may carry its own Node.js build; only add Debian's when
