@@ -55,24 +55,28 @@ static void test_key(void **state)
     assert_int_equal(site_record_key("p-1", "ABC1", k, 8), -1);
 }
 
+/* The plan for a ledger entry {state, reason, origin} seen by a delivery
+ * of origin `delivery`. */
+static site_plan plan(site_state state, int reason, int origin, int delivery, int *attempt)
+{
+    site_record have = {state, reason, origin};
+    return site_plan_for(&have, delivery, attempt);
+}
+
 /* A product delivery (origin 0): runs new sites, counts the ones it
  * settled itself before dying, leaves the rest to their owners. */
 static void test_plan_product(void **state)
 {
     (void)state;
     int attempt = 1;
-    site_record none = {SITE_NONE, 0, 0};
-    assert_int_equal(site_plan_for(&none, 0, &attempt), SITE_PLAN_RUN);
-    site_record mine = {SITE_ROUTED, 0, 0};
-    assert_int_equal(site_plan_for(&mine, 0, &attempt), SITE_PLAN_COUNT);
-    site_record skipped = {SITE_SKIPPED, 2, 0};
-    assert_int_equal(site_plan_for(&skipped, 0, &attempt), SITE_PLAN_COUNT);
-    site_record by_followup = {SITE_ROUTED, 0, 2};
-    assert_int_equal(site_plan_for(&by_followup, 0, &attempt), SITE_PLAN_SKIP);
-    site_record deferred = {SITE_DEFERRED, 0, 2};
-    assert_int_equal(site_plan_for(&deferred, 0, &attempt), SITE_PLAN_SKIP);
-    site_record dead = {SITE_DEAD, 0, 3};
-    assert_int_equal(site_plan_for(&dead, 0, &attempt), SITE_PLAN_SKIP);
+    assert_int_equal(plan(SITE_NONE, 0, 0, 0, &attempt), SITE_PLAN_RUN);
+    /* settled by this delivery (origin 0) */
+    assert_int_equal(plan(SITE_ROUTED, 0, 0, 0, &attempt), SITE_PLAN_COUNT);
+    assert_int_equal(plan(SITE_SKIPPED, 2, 0, 0, &attempt), SITE_PLAN_COUNT);
+    /* owned by follow-ups */
+    assert_int_equal(plan(SITE_ROUTED, 0, 2, 0, &attempt), SITE_PLAN_SKIP);
+    assert_int_equal(plan(SITE_DEFERRED, 0, 2, 0, &attempt), SITE_PLAN_SKIP);
+    assert_int_equal(plan(SITE_DEAD, 0, 3, 0, &attempt), SITE_PLAN_SKIP);
     assert_int_equal(attempt, 1);
 }
 
@@ -81,25 +85,20 @@ static void test_plan_followup(void **state)
 {
     (void)state;
     int attempt = 3;
-    site_record deferred = {SITE_DEFERRED, 0, 3};
-    assert_int_equal(site_plan_for(&deferred, 3, &attempt), SITE_PLAN_RUN);
-    site_record none = {SITE_NONE, 0, 0};
-    assert_int_equal(site_plan_for(&none, 3, &attempt), SITE_PLAN_RUN);
+    assert_int_equal(plan(SITE_DEFERRED, 0, 3, 3, &attempt), SITE_PLAN_RUN);
+    assert_int_equal(plan(SITE_NONE, 0, 0, 3, &attempt), SITE_PLAN_RUN);
     /* settled by this very attempt before its worker died: count, no rerun */
-    site_record mine = {SITE_ROUTED, 0, 3};
-    assert_int_equal(site_plan_for(&mine, 3, &attempt), SITE_PLAN_COUNT);
+    assert_int_equal(plan(SITE_ROUTED, 0, 3, 3, &attempt), SITE_PLAN_COUNT);
     /* a duplicate follow-up of a site another delivery settled */
-    site_record other = {SITE_ROUTED, 0, 2};
-    assert_int_equal(site_plan_for(&other, 3, &attempt), SITE_PLAN_SKIP);
-    site_record product = {SITE_FAILED, 0, 0};
-    assert_int_equal(site_plan_for(&product, 3, &attempt), SITE_PLAN_SKIP);
+    assert_int_equal(plan(SITE_ROUTED, 0, 2, 3, &attempt), SITE_PLAN_SKIP);
+    /* settled by the product's delivery */
+    assert_int_equal(plan(SITE_FAILED, 0, 0, 3, &attempt), SITE_PLAN_SKIP);
     assert_int_equal(attempt, 3);
     /* its own dead letter, replayed: runs again from attempt 1 */
-    site_record dead = {SITE_DEAD, 0, 3};
-    assert_int_equal(site_plan_for(&dead, 3, &attempt), SITE_PLAN_RUN);
+    assert_int_equal(plan(SITE_DEAD, 0, 3, 3, &attempt), SITE_PLAN_RUN);
     assert_int_equal(attempt, 1);
     attempt = 2;
-    assert_int_equal(site_plan_for(&dead, 2, &attempt), SITE_PLAN_SKIP);
+    assert_int_equal(plan(SITE_DEAD, 0, 3, 2, &attempt), SITE_PLAN_SKIP);
 }
 
 static void test_after_failure(void **state)
