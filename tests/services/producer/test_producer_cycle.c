@@ -141,6 +141,17 @@ static int64_t depth_of(const char *url)
     return d.ready + (d.unacked > 0 ? d.unacked : 0);
 }
 
+/* One producer cycle on f's configuration that must succeed, start to
+ * free; c gets its counts. */
+static void one_cycle(fx *f, int64_t deadline_ms, producer_counts *c)
+{
+    producer *p;
+    rnr_error e;
+    assert_int_equal(producer_new(&f->cfg, &p, &e), RNR_OK);
+    assert_int_equal(producer_cycle(p, deadline_ms, c, &e), RNR_OK);
+    producer_free(p);
+}
+
 static void test_cycle_publishes_oldest_first_then_dedups(void **state)
 {
     fx *f = *state;
@@ -227,14 +238,10 @@ static int bad_set(void *self, const char *key, const char *value, int64_t ttl, 
 static void test_new_trace_per_product(void **state)
 {
     fx *f = *state;
-    producer *p;
-    rnr_error e;
     unsetenv("_X_AMZN_TRACE_ID");
     log_set_trace_id(NULL);
-    assert_int_equal(producer_new(&f->cfg, &p, &e), RNR_OK);
     producer_counts c;
-    assert_int_equal(producer_cycle(p, 0, &c, &e), RNR_OK);
-    producer_free(p);
+    one_cycle(f, 0, &c);
     char *bodies[8] = {0}, *traces[8] = {0};
     assert_int_equal(drain_traced(f->cfg.queue_url, bodies, traces, 8), 3);
     for (int i = 0; i < 3; i++) {
@@ -253,9 +260,7 @@ static void test_new_trace_per_product(void **state)
     free(f->cfg.cache_url);
     f->cfg.cache_url = strdup(url);
     setenv("_X_AMZN_TRACE_ID", "Root=1-6747a0c0-feedfacefeedfacefeedface;Sampled=0", 1);
-    assert_int_equal(producer_new(&f->cfg, &p, &e), RNR_OK);
-    assert_int_equal(producer_cycle(p, 0, &c, &e), RNR_OK);
-    producer_free(p);
+    one_cycle(f, 0, &c);
     unsetenv("_X_AMZN_TRACE_ID");
     assert_int_equal(c.published, 3);
     assert_int_equal(drain_traced(f->cfg.queue_url, bodies, traces, 8), 3);
@@ -358,13 +363,9 @@ static void test_unconfirmed_product_is_retried(void **state)
 static void test_list_500_is_retried(void **state)
 {
     fx *f = *state;
-    producer *p;
-    rnr_error e;
-    assert_int_equal(producer_new(&f->cfg, &p, &e), RNR_OK);
     producer_counts c;
-    assert_int_equal(producer_cycle(p, 0, &c, &e), RNR_OK);
+    one_cycle(f, 0, &c);
     assert_int_equal(c.published, 3);
-    producer_free(p);
     char *log = tu_read_file(f->srv.log, NULL);
     assert_non_null(log);
     assert_int_equal(tu_count(log, "GET /products?type=HML 500"), 1);
@@ -399,15 +400,11 @@ static void test_deadline_defers_everything(void **state)
 static void test_repeated_id_is_queued_once(void **state)
 {
     fx *f = *state;
-    producer *p;
-    rnr_error e;
-    assert_int_equal(producer_new(&f->cfg, &p, &e), RNR_OK);
     producer_counts c;
-    assert_int_equal(producer_cycle(p, 0, &c, &e), RNR_OK);
+    one_cycle(f, 0, &c);
     assert_int_equal(c.seen, 3);
     assert_int_equal(c.new_products, 2);
     assert_int_equal(c.published, 2);
-    producer_free(p);
     char *bodies[8] = {0};
     assert_int_equal(drain(f->cfg.queue_url, bodies, 8), 2);
     assert_non_null(strstr(bodies[0], "\"id\":\"p-a\""));
