@@ -473,6 +473,45 @@ static void test_bad_queue_urls(void **state)
     assert_null(q);
 }
 
+/* Forks a child that opens the queue with opts, takes the next message and
+ * then waits to be killed; returns once it holds the lease. */
+static pid_t fork_lease_holder(qfix *f, const char *opts)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        char url[1200];
+        snprintf(url, sizeof url, "%s?%s", f->url, opts);
+        rnr_queue *cq = NULL;
+        queue_message m;
+        if (sqlite_queue_open(url, NULL, &cq, NULL) != RNR_OK || queue_get(cq, 0, &m, NULL) != 0)
+            _exit(2);
+        if (write(p[1], "x", 1) != 1)
+            _exit(3);
+        sleep(30); /* the parent kills us long before this */
+        _exit(4);
+    }
+    close(p[1]);
+    char c;
+    assert_int_equal(read(p[0], &c, 1), 1);
+    close(p[0]);
+    return pid;
+}
+
+/* Waits for each child, asserting it exited 0. */
+static void wait_children_ok(const pid_t *pid, int n)
+{
+    for (int c = 0; c < n; c++) {
+        int status = 0;
+        assert_int_equal(waitpid(pid[c], &status, 0), pid[c]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+}
+
 /* Child: consume until the queue stays empty, writing each body to fd. */
 static void consume_child(const char *url, int fd)
 {
@@ -521,12 +560,7 @@ static void test_two_processes_share_the_work(void **state)
             consume_child(f->url, fileno(fp));
         }
     }
-    for (int c = 0; c < 2; c++) {
-        int status = 0;
-        assert_int_equal(waitpid(pid[c], &status, 0), pid[c]);
-        assert_true(WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 0);
-    }
+    wait_children_ok(pid, 2);
     int seen[N] = {0};
     int total = 0;
     for (int c = 0; c < 2; c++) {
@@ -553,27 +587,7 @@ static void test_killed_consumer_message_redelivered(void **state)
     qfix *f = *state;
     rnr_queue *q = open_q(f, "lease=1");
     pub(q, "survives-a-crash");
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        char url[1200];
-        snprintf(url, sizeof url, "%s?lease=1", f->url);
-        rnr_queue *cq = NULL;
-        queue_message m;
-        if (sqlite_queue_open(url, NULL, &cq, NULL) != RNR_OK || queue_get(cq, 0, &m, NULL) != 0)
-            _exit(2);
-        if (write(p[1], "x", 1) != 1)
-            _exit(3);
-        sleep(30); /* the parent kills us long before this */
-        _exit(4);
-    }
-    close(p[1]);
-    char c;
-    assert_int_equal(read(p[0], &c, 1), 1);
-    close(p[0]);
+    pid_t pid = fork_lease_holder(f, "lease=1");
     assert_int_equal(kill(pid, SIGKILL), 0);
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -596,27 +610,7 @@ static void test_dead_holder_reclaimed_at_once(void **state)
     qfix *f = *state;
     rnr_queue *q = open_q(f, "lease=3600");
     pub(q, "holder-dies");
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        char url[1200];
-        snprintf(url, sizeof url, "%s?lease=3600", f->url);
-        rnr_queue *cq = NULL;
-        queue_message m;
-        if (sqlite_queue_open(url, NULL, &cq, NULL) != RNR_OK || queue_get(cq, 0, &m, NULL) != 0)
-            _exit(2);
-        if (write(p[1], "x", 1) != 1)
-            _exit(3);
-        sleep(30);
-        _exit(4);
-    }
-    close(p[1]);
-    char c;
-    assert_int_equal(read(p[0], &c, 1), 1);
-    close(p[0]);
+    pid_t pid = fork_lease_holder(f, "lease=3600");
     /* alive: its lease holds */
     queue_message m;
     rnr_error err = {0};
@@ -702,12 +696,7 @@ static void test_concurrent_first_open(void **state)
             _exit(0);
         }
     }
-    for (int c = 0; c < CHILDREN; c++) {
-        int status = 0;
-        assert_int_equal(waitpid(pid[c], &status, 0), pid[c]);
-        assert_true(WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 0);
-    }
+    wait_children_ok(pid, CHILDREN);
     rnr_queue *q = open_q(f, "");
     expect_depth(q, CHILDREN * EACH, 0, 0);
     /* Each child's messages come out in the order it published them. */
