@@ -43,6 +43,36 @@ static void drop_queues(const char *name)
     raw_delete(dlq);
 }
 
+/* Publishes a text body, asserting the broker confirmed it. */
+static void pub(rnr_queue *q, const char *body)
+{
+    rnr_error e = {0};
+    int rc = queue_publish(q, body, strlen(body), NULL, &e);
+    if (rc)
+        fprintf(stderr, "publish: %s\n", e.msg);
+    assert_int_equal(rc, RNR_OK);
+}
+
+/* Takes the next message (waiting up to 5 s), asserting there is one. */
+static void get_ok(rnr_queue *q, queue_message *m)
+{
+    rnr_error e = {0};
+    int rc = queue_get(q, 5000, m, &e);
+    if (rc)
+        fprintf(stderr, "get: %s\n", e.msg);
+    assert_int_equal(rc, RNR_OK);
+}
+
+/* Reads the next message of name's dead-letter queue straight from the
+ * broker, asserting there is one. */
+static void dead_get(const char *name, int wait_ms, raw_msg *r)
+{
+    char dlq[300];
+    snprintf(dlq, sizeof dlq, "%s.dead", name);
+    raw_get(dlq, wait_ms, r);
+    assert_true(r->found);
+}
+
 static void test_roundtrip(void **state)
 {
     (void)state;
@@ -54,7 +84,7 @@ static void test_roundtrip(void **state)
     queue_publish_opts o = {.trace_id = "Root=1-5759e988-bd862e3fe1be46a994272793"};
     assert_int_equal(queue_publish(q, body, strlen(body), &o, &e), RNR_OK);
     queue_message m;
-    assert_int_equal(queue_get(q, 5000, &m, &e), RNR_OK);
+    get_ok(q, &m);
     assert_string_equal(m.body, body);
     assert_int_equal(m.len, strlen(body));
     assert_string_equal(m.trace_id, "Root=1-5759e988-bd862e3fe1be46a994272793");
@@ -102,7 +132,7 @@ static void test_publish_many_order(void **state)
         assert_int_equal(ok[i], 1);
     for (int i = 0; i < N; i++) {
         queue_message m;
-        assert_int_equal(queue_get(q, 5000, &m, &e), RNR_OK);
+        get_ok(q, &m);
         assert_string_equal(m.body, bufs[i]);
         assert_string_equal(m.trace_id, i % 3 ? traces[i] : "Root=1-common");
         assert_int_equal(queue_ack(q, m.tag, &e), RNR_OK);
@@ -122,13 +152,13 @@ static void test_depth(void **state)
     rnr_queue *q = open_q(mgmt ? opts : NULL, name);
     rnr_error e = {0};
     for (int i = 0; i < 3; i++)
-        assert_int_equal(queue_publish(q, "{}", 2, NULL, &e), RNR_OK);
+        pub(q, "{}");
     queue_depth d;
     assert_int_equal(queue_get_depth(q, &d, &e), RNR_OK);
     assert_int_equal(d.ready, 3);
     assert_int_equal(d.dead, 0);
     queue_message m;
-    assert_int_equal(queue_get(q, 5000, &m, &e), RNR_OK);
+    get_ok(q, &m);
     /* The management figures lag by seconds: poll with a deadline. */
     int64_t end = amqp_test_now_ms() + 20000;
     do {
@@ -166,12 +196,12 @@ static void test_prefetch(void **state)
     int ok[4];
     assert_int_equal(queue_publish_many(q, b, l, 4, NULL, ok, &e), RNR_OK);
     queue_message m1, m2;
-    assert_int_equal(queue_get(q, 5000, &m1, &e), RNR_OK);
+    get_ok(q, &m1);
     assert_string_equal(m1.body, b[0]);
     /* One unacked delivery is all prefetch=1 allows. */
     assert_int_equal(queue_get(q, 700, &m2, &e), RNR_ERR_TIMEOUT);
     assert_int_equal(queue_ack(q, m1.tag, &e), RNR_OK);
-    assert_int_equal(queue_get(q, 5000, &m2, &e), RNR_OK);
+    get_ok(q, &m2);
     assert_string_equal(m2.body, b[1]);
     queue_message_clear(&m1);
     queue_message_clear(&m2);
@@ -200,23 +230,20 @@ static void test_nack_requeue(void **state)
     amqp_test_qname(name, sizeof name, "nack");
     rnr_queue *q = open_q(NULL, name);
     rnr_error e = {0};
-    assert_int_equal(queue_publish(q, "{\"id\":\"n1\"}", 11, NULL, &e), RNR_OK);
+    pub(q, "{\"id\":\"n1\"}");
     queue_message m;
-    assert_int_equal(queue_get(q, 5000, &m, &e), RNR_OK);
+    get_ok(q, &m);
     assert_int_equal(m.redelivered, 0);
     assert_int_equal(queue_nack(q, m.tag, 1, &e), RNR_OK);
     queue_message_clear(&m);
-    assert_int_equal(queue_get(q, 5000, &m, &e), RNR_OK);
+    get_ok(q, &m);
     assert_string_equal(m.body, "{\"id\":\"n1\"}");
     assert_int_equal(m.redelivered, 1);
     /* nack without requeue on a classic queue dead-letters, never drops. */
     assert_int_equal(queue_nack(q, m.tag, 0, &e), RNR_OK);
     queue_message_clear(&m);
-    char dlq[300];
-    snprintf(dlq, sizeof dlq, "%s.dead", name);
     raw_msg r;
-    raw_get(dlq, 3000, &r);
-    assert_true(r.found);
+    dead_get(name, 3000, &r);
     assert_string_equal(r.body, "{\"id\":\"n1\"}");
     assert_string_equal(r.reason, "rejected");
     /* ... and the original was acked: after closing, nothing is left. */
@@ -240,9 +267,9 @@ static void test_dead_letter(void **state)
     const char *body = "{\"id\":\"poison\"}";
     queue_publish_opts o = {.trace_id = "Root=1-abc"};
     assert_int_equal(queue_publish(q, body, strlen(body), &o, &e), RNR_OK);
-    assert_int_equal(queue_publish(q, "{\"id\":\"next\"}", 13, NULL, &e), RNR_OK);
+    pub(q, "{\"id\":\"next\"}");
     queue_message m;
-    assert_int_equal(queue_get(q, 5000, &m, &e), RNR_OK);
+    get_ok(q, &m);
     assert_int_equal(queue_dead_letter(q, m.tag, "gauge XYZ1 has no reach", &e), RNR_OK);
     assert_int_equal(queue_dead_letter(q, m.tag, "twice", &e), RNR_ERR_INVALID);
     assert_int_equal(queue_ack(q, m.tag, &e), RNR_ERR_INVALID); /* already settled */
@@ -251,15 +278,12 @@ static void test_dead_letter(void **state)
     assert_int_equal(queue_get_depth(q, &d, &e), RNR_OK);
     assert_int_equal(d.dead, 1);
     /* The main queue moved on to the next message. */
-    assert_int_equal(queue_get(q, 5000, &m, &e), RNR_OK);
+    get_ok(q, &m);
     assert_string_equal(m.body, "{\"id\":\"next\"}");
     assert_int_equal(queue_ack(q, m.tag, &e), RNR_OK);
     queue_message_clear(&m);
-    char dlq[300];
-    snprintf(dlq, sizeof dlq, "%s.dead", name);
     raw_msg r;
-    raw_get(dlq, 3000, &r);
-    assert_true(r.found);
+    dead_get(name, 3000, &r);
     assert_string_equal(r.body, body);
     assert_string_equal(r.reason, "gauge XYZ1 has no reach");
     assert_string_equal(r.trace, "Root=1-abc");
@@ -278,7 +302,7 @@ static void test_quorum_delivery_limit(void **state)
     amqp_test_qname(name, sizeof name, "quorum");
     rnr_queue *q = open_q("queue_type=quorum&delivery_limit=2", name);
     rnr_error e = {0};
-    assert_int_equal(queue_publish(q, "{\"id\":\"q1\"}", 11, NULL, &e), RNR_OK);
+    pub(q, "{\"id\":\"q1\"}");
     int deliveries = 0;
     queue_message m;
     while (deliveries < 10 && queue_get(q, 3000, &m, &e) == RNR_OK) {
@@ -289,20 +313,16 @@ static void test_quorum_delivery_limit(void **state)
         queue_message_clear(&m);
     }
     assert_int_equal(deliveries, 3); /* first delivery + 2 redeliveries */
-    char dlq[300];
-    snprintf(dlq, sizeof dlq, "%s.dead", name);
     raw_msg r;
-    raw_get(dlq, 5000, &r);
-    assert_true(r.found);
+    dead_get(name, 5000, &r);
     assert_string_equal(r.body, "{\"id\":\"q1\"}");
     assert_string_equal(r.death, "delivery_limit");
     /* Our own dead_letter works on a quorum queue too. */
-    assert_int_equal(queue_publish(q, "{\"id\":\"q2\"}", 11, NULL, &e), RNR_OK);
-    assert_int_equal(queue_get(q, 5000, &m, &e), RNR_OK);
+    pub(q, "{\"id\":\"q2\"}");
+    get_ok(q, &m);
     assert_int_equal(queue_dead_letter(q, m.tag, "bad product", &e), RNR_OK);
     queue_message_clear(&m);
-    raw_get(dlq, 5000, &r);
-    assert_true(r.found);
+    dead_get(name, 5000, &r);
     assert_string_equal(r.body, "{\"id\":\"q2\"}");
     assert_string_equal(r.reason, "bad product");
     queue_free(q);
@@ -327,8 +347,8 @@ static void test_existing_queue_kept(void **state)
     rnr_queue *q = open_q("queue_type=quorum", name);
     rnr_error e = {0};
     queue_message m;
-    assert_int_equal(queue_publish(q, "{}", 2, NULL, &e), RNR_OK);
-    assert_int_equal(queue_get(q, 5000, &m, &e), RNR_OK);
+    pub(q, "{}");
+    get_ok(q, &m);
     assert_int_equal(queue_ack(q, m.tag, &e), RNR_OK);
     queue_message_clear(&m);
     queue_free(q);
@@ -361,9 +381,9 @@ static void test_heartbeat_long_work(void **state)
     amqp_test_qname(name, sizeof name, "hb");
     rnr_queue *q = open_q("heartbeat=2", name);
     rnr_error e = {0};
-    assert_int_equal(queue_publish(q, "{\"id\":\"slow\"}", 13, NULL, &e), RNR_OK);
+    pub(q, "{\"id\":\"slow\"}");
     queue_message m;
-    assert_int_equal(queue_get(q, 5000, &m, &e), RNR_OK);
+    get_ok(q, &m);
     sleep(7); /* the "work": more than three heartbeat intervals */
     int rc = queue_ack(q, m.tag, &e);
     if (rc)
@@ -400,9 +420,9 @@ static void test_ack_from_other_thread(void **state)
     amqp_test_qname(name, sizeof name, "thr");
     rnr_queue *q = open_q(NULL, name);
     rnr_error e = {0};
-    assert_int_equal(queue_publish(q, "{\"t\":1}", 7, NULL, &e), RNR_OK);
+    pub(q, "{\"t\":1}");
     queue_message m;
-    assert_int_equal(queue_get(q, 5000, &m, &e), RNR_OK);
+    get_ok(q, &m);
     acker a = {q, m.tag, -1};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, ack_thread, &a), 0);
@@ -514,7 +534,7 @@ static void test_consumer_cancel_resubscribe(void **state)
             usleep(200000);
     } while (rc && amqp_test_now_ms() < end);
     assert_int_equal(rc, RNR_OK);
-    assert_int_equal(queue_get(q, 5000, &m, &e), RNR_OK);
+    get_ok(q, &m);
     assert_string_equal(m.body, "{\"after\":\"cancel\"}");
     assert_int_equal(queue_ack(q, m.tag, &e), RNR_OK);
     queue_message_clear(&m);
