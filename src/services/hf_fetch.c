@@ -19,6 +19,7 @@
  * that ignores Range makes the ranged mode download that object whole. */
 #include "services/hf_fetch.h"
 
+#include "core/durable.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -372,12 +373,11 @@ static void remote_free(void *ctx)
  * published. */
 static int fetch_index(rnr_store *s, const char *prefix, const char *ip, int *have, rnr_error *err)
 {
-    char *key = join3(prefix, "/rnr.rnrindex", ""), *tagp = join3(ip, ".etag", ""),
-         *part = join3(ip, ".part", "");
+    char *key = join3(prefix, "/rnr.rnrindex", ""), *tagp = join3(ip, ".etag", "");
     store_meta m;
     char old[160] = "";
-    int rc = key && tagp && part ? store_head(s, key, &m, err)
-                                 : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+    int rc = key && tagp ? store_head(s, key, &m, err)
+                         : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     *have = rc == RNR_OK;
     if (rc == RNR_ERR_NOTFOUND) {
         rnr_error_clear(err);
@@ -397,20 +397,17 @@ static int fetch_index(rnr_store *s, const char *prefix, const char *ip, int *ha
     if (*have && !rc && (strcmp(old, m.etag) != 0 || access(ip, R_OK) != 0)) {
         log_info("hydrofabric", "downloading the published index %s (%lld bytes)", key,
                  (long long)m.size);
+        /* The tag goes first and comes back last, so a crash between
+         * leaves no tag and the next start downloads again. */
         unlink(tagp);
-        rc = store_get_file(s, key, part, err);
-        if (!rc && rename(part, ip) != 0)
-            rc = sys_error(ip, "cannot rename", err);
-        f = rc ? NULL : fopen(tagp, "w");
-        if (!rc && (!f || fprintf(f, "%s\n", m.etag) < 0))
-            rc = sys_error(tagp, "cannot write", err);
-        if (f && fclose(f) != 0 && !rc)
-            rc = sys_error(tagp, "cannot write", err);
-        unlink(part);
+        char line[sizeof m.etag + 1];
+        int n = snprintf(line, sizeof line, "%s\n", m.etag);
+        rc = store_get_file(s, key, ip, err); /* atomic: the store writes a temporary */
+        if (!rc)
+            rc = durable_write_file(tagp, line, (size_t)n, NULL, err);
     }
     free(key);
     free(tagp);
-    free(part);
     return rc;
 }
 
@@ -457,7 +454,7 @@ int hf_fetch_whole(rnr_store *store, const char *prefix, const char *dir, const 
     store_list l = {0};
     int rc = store_list_prefix(store, want, &l, err);
     for (size_t i = 0; !rc && i < HFF_LAYERS; i++) {
-        char key[700], local[1400], part[1410];
+        char key[700], local[1400];
         snprintf(key, sizeof key, "%s/%s.parquet", prefix, hff_layers[i]);
         const store_object *o = NULL;
         for (size_t j = 0; j < l.n && !o; j++)
@@ -477,14 +474,10 @@ int hf_fetch_whole(rnr_store *store, const char *prefix, const char *dir, const 
         struct stat st;
         if (stat(local, &st) == 0 && (int64_t)st.st_size == o->size)
             continue;
-        snprintf(part, sizeof part, "%s.part", local);
         log_info("hydrofabric", "downloading hydrofabric key=%s (%lld bytes)", key,
                  (long long)o->size);
-        rc = store_get_file(store, key, part, err);
-        if (!rc && rename(part, local) != 0)
-            rc = sys_error(local, "cannot rename", err);
-        if (rc)
-            unlink(part);
+        /* atomic: the store writes a temporary and renames it into place */
+        rc = store_get_file(store, key, local, err);
     }
     store_list_clear(&l);
     int published = 0;

@@ -270,6 +270,72 @@ static void test_range_ignored(void **state)
     store_free(s);
 }
 
+/* The index in state directory sd for prefix_dir matches the one
+ * published as key, its ETag is remembered beside it and no temporary is
+ * left behind. */
+static void assert_index_fetched(const char *sd, const char *prefix_dir, const char *published)
+{
+    char ip[1200], tag[1300], part[1300];
+    snprintf(ip, sizeof ip, "%s/hf-%s.rnrindex", sd, prefix_dir);
+    snprintf(tag, sizeof tag, "%s.etag", ip);
+    snprintf(part, sizeof part, "%s.part", ip);
+    size_t na = 0, nb = 0;
+    char *a = tu_read_file(published, &na), *b = tu_read_file(ip, &nb),
+         *t = tu_read_file(tag, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na);
+    if (!t || t[0] != '"' || !strchr(t, '\n') || strchr(t, '\n')[1])
+        fail_msg("%s: not one quoted ETag line: %s", tag, t ? t : "(missing)");
+    assert_int_not_equal(access(part, F_OK), 0);
+    free(a);
+    free(b);
+    free(t);
+}
+
+/* A published "<prefix>/rnr.rnrindex" is downloaded instead of built, in
+ * both fetch modes, and a restart GETs nothing (its ETag is unchanged). */
+static void test_published_index(void **state)
+{
+    (void)state;
+    rnr_store *s = open_store(PLAIN);
+    upload(s, "hf/f");
+    rnr_config c;
+    char sd[1100], built[1200];
+    state_dir(&c, "sp0", sd, sizeof sd);
+    c.hydrofabric_key = "hf/f";
+    hf_db *p, *g;
+    rnr_error err = {0};
+    if (config_open_hydrofabric(&c, s, &p, &err)) /* builds one to publish */
+        fail_msg("%s", err.msg);
+    hf_close(p);
+    snprintf(built, sizeof built, "%s/hf-hf_f.rnrindex", sd);
+    assert_int_equal(store_put_file(s, "hf/f/rnr.rnrindex", built, NULL, &err), 0);
+    assert_int_equal(hf_open(gpkg, &g, &err), 0);
+    for (int whole = 0; whole < 2; whole++) {
+        state_dir(&c, whole ? "sp2" : "sp1", sd, sizeof sd);
+        c.hydrofabric_key = "hf/f";
+        c.hydrofabric_whole = whole;
+        if (config_open_hydrofabric(&c, s, &p, &err))
+            fail_msg("%s", err.msg);
+        assert_index_fetched(sd, "hf_f", built);
+        assert_same_cut(g, p);
+        hf_close(p);
+        size_t nr, heads, from, lines;
+        count_log(PLAIN, 0, "hf/f", &nr, &heads, &from);
+        if (config_open_hydrofabric(&c, s, &p, &err))
+            fail_msg("%s", err.msg);
+        hf_close(p);
+        size_t gets = count_log(PLAIN, from, "hf/f", &nr, &heads, &lines);
+        if (gets != 0)
+            fail_msg("whole=%d: %zu GETs on restart", whole, gets);
+        assert_index_fetched(sd, "hf_f", built);
+    }
+    hf_close(g);
+    store_free(s);
+}
+
 static pid_t start_proxy(int i, int drop_range)
 {
     char pf[1100], up[256], script[1024];
@@ -373,6 +439,7 @@ int main(void)
     setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ranged_then_restart), cmocka_unit_test(test_bad_objects),
-        cmocka_unit_test(test_etag_changes), cmocka_unit_test(test_range_ignored)};
+        cmocka_unit_test(test_etag_changes), cmocka_unit_test(test_range_ignored),
+        cmocka_unit_test(test_published_index)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
