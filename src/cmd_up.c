@@ -2,6 +2,7 @@
 #include <stddef.h>
 
 #include "command.h"
+#include "core/durable.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "services/config.h"
@@ -151,11 +152,11 @@ static void on_http(int port, void *ud)
     up_cli *cli = ud;
     if (!cli->port_file)
         return;
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", cli->port_file);
-    FILE *f = fopen(tmp, "w");
-    if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, cli->port_file) != 0)
-        log_error("up", "%s: cannot write the port file", cli->port_file);
+    char line[16];
+    int n = snprintf(line, sizeof line, "%d\n", port);
+    rnr_error err = {0};
+    if (durable_write_file(cli->port_file, line, (size_t)n, NULL, &err) != RNR_OK)
+        log_error("up", "cannot write the port file: %s", err.msg);
 }
 
 static void print_summary(const up_summary *s, up_cli *cli)

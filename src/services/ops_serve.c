@@ -2,6 +2,7 @@
 #include "services/ops_serve.h"
 
 #include "ports/backends.h"
+#include "core/durable.h"
 #include "core/log.h"
 #include "core/prom.h"
 #include "core/timeutil.h"
@@ -52,12 +53,12 @@ static void refresh(rnr_queue *q, ops_api *api, prom_registry *m)
 
 static int write_port(const char *path, int port, rnr_error *err)
 {
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
-        return rnr_error_set(err, RNR_ERR_IO, "%s: cannot write the port file", path);
-    return RNR_OK;
+    char line[16];
+    int n = snprintf(line, sizeof line, "%d\n", port);
+    int rc = durable_write_file(path, line, (size_t)n, NULL, err);
+    if (rc != RNR_OK)
+        rnr_error_prefix(err, "the port file");
+    return rc;
 }
 
 int ops_serve_run(const rnr_config *cfg, const ops_serve_opts *o, rnr_error *err)
