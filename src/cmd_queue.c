@@ -48,18 +48,6 @@ static json_t *json_count(int64_t v)
     return v < 0 ? json_null() : json_integer(v);
 }
 
-/* Print o (--json) on one line and free it. */
-static int print_json(json_t *o)
-{
-    int rc = o && json_dumpf(o, stdout, JSON_COMPACT) == 0 ? 0 : 1;
-    json_decref(o);
-    if (rc)
-        fprintf(stderr, "rnr queue: out of memory\n");
-    else
-        putchar('\n');
-    return rc;
-}
-
 /* One queue's depth: a line, or an object added to arr (--json). */
 static int show_depth(rnr_queue *q, const char *name, json_t *arr)
 {
@@ -138,7 +126,8 @@ static int show_dead(rnr_queue *q, rnr_queue *sites, size_t limit, int json)
         return 1;
     }
     if (json)
-        return print_json(json_pack("{s:o, s:I}", "dead_letters", arr, "count", (json_int_t)n));
+        return cmd_print_json("queue",
+                              json_pack("{s:o, s:I}", "dead_letters", arr, "count", (json_int_t)n));
     printf("%zu dead letter(s)\n", n);
     return 0;
 }
@@ -151,7 +140,7 @@ static int show_depths(rnr_queue *q, const char *name, rnr_queue *sites, const c
         json_decref(arr);
         return 1;
     }
-    return json ? print_json(json_pack("{s:o}", "queues", arr)) : 0;
+    return json ? cmd_print_json("queue", json_pack("{s:o}", "queues", arr)) : 0;
 }
 
 /* id 0: every dead letter of both queues; else the one with that id, in
@@ -171,7 +160,7 @@ static int replay(rnr_queue *q, rnr_queue *sites, int64_t id, int json)
         return 1;
     }
     if (json)
-        return print_json(json_pack("{s:I}", "replayed", (json_int_t)(n + m)));
+        return cmd_print_json("queue", json_pack("{s:I}", "replayed", (json_int_t)(n + m)));
     printf("replayed %zu dead letter(s)\n", n + m);
     return 0;
 }

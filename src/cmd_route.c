@@ -169,13 +169,7 @@ static int print_forecast_json(const rnr_forecast *f, const route_job_result *re
         (json_int_t)res->ntime, "forcing", mode == FORCING_TROUTE ? "troute" : "timecorrect",
         "start", t0, "end", t1, "peak_origin", "flow", (double)res->peak_origin, "time", po,
         "peak_outlet", "flow", (double)res->peak_outlet, "time", pu, "outputs", outs);
-    int rc = o && json_dumpf(o, stdout, JSON_COMPACT) == 0 ? 0 : -1;
-    json_decref(o);
-    if (rc == 0)
-        putchar('\n');
-    else
-        fprintf(stderr, "rnr route: out of memory\n");
-    return rc;
+    return cmd_print_json("route", o) ? -1 : 0;
 }
 
 static int run_forecast(const route_args *a)
@@ -344,13 +338,8 @@ static int route_general(const route_args *a, const hydro_net *net, int64_t t0)
                               (json_int_t)nseg, "steps", a->nts, "dt", (double)a->dt, "qlat_rows",
                               (json_int_t)nrows, "times", (json_int_t)r->nout, "outputs", "path",
                               path, "content_type", "application/x-netcdf");
-        if (!o || json_dumpf(o, stdout, JSON_COMPACT) != 0) {
-            json_decref(o);
-            fprintf(stderr, "rnr route: out of memory\n");
+        if (cmd_print_json("route", o) != 0)
             goto done;
-        }
-        json_decref(o);
-        putchar('\n');
     } else {
         printf("network: %zu segments, %d steps of %g s, %zu lateral inflow rows, %zu outputs\n",
                nseg, a->nts, (double)a->dt, nrows, r->nout);

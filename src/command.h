@@ -23,6 +23,12 @@ int cmd_wants_help(int argc, char **argv);
  * --cache) maps to it, anything else is returned as is. */
 const char *cmd_flag_name(const char *arg);
 
+struct json_t;
+/* Print o on stdout as one compact line (--json) and release it; a NULL o
+ * is a build that ran out of memory. On failure prints "rnr <cmd>: out of
+ * memory" on stderr and returns 1, else 0. */
+int cmd_print_json(const char *cmd, struct json_t *o);
+
 struct rnr_config;
 /* config_load for command cmd, with state_dir (a --state-dir flag, or NULL)
  * put into RNR_STATE_DIR first: it decides the embedded defaults, and the

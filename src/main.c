@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "services/config.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,15 @@ const char *cmd_flag_name(const char *arg)
         if (strcmp(arg, aliases[i][0]) == 0)
             return aliases[i][1];
     return arg;
+}
+
+int cmd_print_json(const char *cmd, json_t *o)
+{
+    int rc = o && json_dumpf(o, stdout, JSON_COMPACT) == 0 && putchar('\n') != EOF ? 0 : 1;
+    json_decref(o);
+    if (rc)
+        fprintf(stderr, "rnr %s: out of memory\n", cmd);
+    return rc;
 }
 
 int cmd_load_config(const char *cmd, const char *state_dir, rnr_config *cfg)
