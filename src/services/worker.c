@@ -275,19 +275,6 @@ static int settle_op(worker *w, held *h, int outcome, const char *reason, rnr_er
     return rc;
 }
 
-static void merge_stats(worker_stats *st, const worker_stats *d)
-{
-    st->sites += d->sites;
-    st->routed += d->routed;
-    for (int k = 0; k < NWS_SKIP_COUNT; k++)
-        st->skipped[k] += d->skipped[k];
-    st->failed_sites += d->failed_sites;
-    st->outputs += d->outputs;
-    st->sites_deferred += d->sites_deferred;
-    st->sites_retried += d->sites_retried;
-    st->sites_dead += d->sites_dead;
-}
-
 /* The line that says how a delivery ends, before it is settled. */
 static void log_settle(const worker *w, const held *h, int outcome, int attempts, const msg_ctx *m)
 {
@@ -319,9 +306,11 @@ static void settle(worker *w, const worker_run_opts *o, held *h, int outcome, ms
 {
     rnr_error e = {0};
     int attempts = h->qm.delivery_count;
-    /* the time spent counts whatever became of the delivery */
+    /* the time spent counts whatever became of the delivery; taken out of
+     * the delta so worker_stats_add below does not count it again */
     for (int k = 0; k < WORKER_STEP_COUNT; k++)
         prom_hist_add(&st->steps[k], &m->delta.steps[k]);
+    memset(m->delta.steps, 0, sizeof m->delta.steps);
     if (outcome == MSG_RETRY)
         attempts = worker_attempts_fail(&w->attempts, h->qm.body, h->qm.len, attempts);
     else if (outcome != MSG_RELEASE)
@@ -348,7 +337,7 @@ static void settle(worker *w, const worker_run_opts *o, held *h, int outcome, ms
     else if (outcome == MSG_RETRY)
         st->retried++;
     if (outcome != MSG_RELEASE && outcome != MSG_RETRY)
-        merge_stats(st, &m->delta);
+        worker_stats_add(st, &m->delta);
     if (outcome == MSG_RETRY)
         sleep_interruptible(o, worker_backoff_ms(w, attempts));
 }
