@@ -138,6 +138,9 @@ static int worker_main(int argc, char **argv)
     log_info("worker", "starting %s", desc);
     worker_http *http = NULL;
     int rc = RNR_OK;
+    /* Files --http names after the pid are this process's alone: removed at
+     * exit, so restarts on a persistent state directory do not pile them up. */
+    int own_health = f.http && !cfg.health_file, own_stats = f.http && !f.stats_file;
     if (f.http) {
         if (http_files(&f, &cfg, stats, sizeof stats) != 0)
             rc = rnr_error_set(&err, RNR_ERR_NOMEM, "out of memory");
@@ -160,6 +163,10 @@ static int worker_main(int argc, char **argv)
     }
     worker_http_stop(http);
     worker_free(w);
+    if (own_health && cfg.health_file)
+        unlink(cfg.health_file);
+    if (own_stats && stats[0])
+        unlink(stats);
     config_clear(&cfg);
     if (rc != RNR_OK) {
         log_fatal("worker", "%s", err.msg);

@@ -52,4 +52,7 @@ code=$(curl -s -o "$tmp/nf" -w '%{http_code}' "$base/api/forecasts"); [ "$code" 
 grep -q '"error"' "$tmp/nf" || fail "404 JSON"
 kill -TERM "$wk"; wait "$wk"; rc=$?; wk=
 [ $rc -eq 0 ] || fail "worker exit $rc on SIGTERM"
+# the health and stats files it named after its pid went with it
+left=$(ls "$RNR_STATE_DIR" | grep -E '^worker-[0-9]+\.(health|stats\.json)$' || true)
+[ -z "$left" ] || fail "per-process files left in the state directory: $left"
 echo "ok"
