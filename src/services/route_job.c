@@ -225,7 +225,7 @@ static const output_format output_formats[] = {
 #define N_FORMATS (sizeof output_formats / sizeof output_formats[0])
 _Static_assert(N_FORMATS <= ROUTE_JOB_OUTPUTS_MAX, "route_job_result.outputs is too short");
 
-static void remove_outputs(route_job_result *res)
+void route_job_remove_outputs(route_job_result *res)
 {
     for (size_t i = 0; i < res->n_outputs; i++)
         unlink(res->outputs[i].path);
@@ -246,7 +246,7 @@ static int write_outputs(const route_job_opts *o, const char *out_dir, const rou
                  fmt->suffix);
         int rc = fmt->write(out->path, c, err);
         if (rc != RNR_OK) {
-            remove_outputs(res);
+            route_job_remove_outputs(res);
             return rc;
         }
         out->content_type = fmt->content_type;

@@ -63,6 +63,9 @@ typedef struct route_job_result {
 int route_job_run(hf_db *hf, const rnr_forecast *f, const route_job_opts *o, const char *out_dir,
                   route_job_result *res, rnr_error *err);
 
+/* Delete the files res lists and empty the list (a job given up). */
+void route_job_remove_outputs(route_job_result *res);
+
 /* The path of the output of content_type in res, NULL when none was
  * written (e.g. "image/svg+xml" without write_plot). */
 const char *route_job_output(const route_job_result *res, const char *content_type);

@@ -126,12 +126,6 @@ static int fetch_series(const worker_site_env *env, const nwps_gauge *g, nwps_st
     return rc == RNR_OK;
 }
 
-static void remove_outputs(const route_job_result *res)
-{
-    for (size_t i = 0; i < res->n_outputs; i++)
-        unlink(res->outputs[i].path);
-}
-
 /* The steps route_job_run got to. */
 static void observe_route(const worker_site_env *env, const route_job_result *res)
 {
@@ -166,14 +160,14 @@ static void route_and_store(const worker_site_env *env, const rnr_forecast *f, s
         return;
     }
     if (*env->abort_now) {
-        remove_outputs(&res);
+        route_job_remove_outputs(&res);
         r->kind = SR_RELEASE;
         return;
     }
     double t0 = time_mono_s();
     store_outputs(env, f->lid, &res, r);
     observe(env, WORKER_STEP_STORE, t0);
-    remove_outputs(&res);
+    route_job_remove_outputs(&res);
     if (r->kind == SR_ROUTED)
         log_event(
             LOG_INFO, "worker", "routed",
