@@ -80,7 +80,7 @@ static int fetch(http_client *c, const char *url, const char *accept, const char
         long st = r.status;
         http_response_free(&r);
         char shown[512];
-        http_url_redact(url, shown, sizeof shown);
+        url_mask(url, shown, sizeof shown);
         return rnr_error_set(err, RNR_ERR_TRANSIENT, "GET %s: %s: HTTP %ld", shown, what, st);
     }
     *body = r.body;

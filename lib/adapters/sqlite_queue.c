@@ -13,6 +13,7 @@
 #include "adapters/sqlite_queue.h"
 
 #include "adapters/backends.h"
+#include "core/url.h"
 #include "adapters/sqlite_db.h"
 #include "core/procid.h"
 #include "core/timeutil.h"
@@ -578,7 +579,7 @@ static int sq_configure(sqlite_queue *q, const char *url, const char *query, con
         queue_name = have > 0 ? name : "hml_files";
     if (have < 0 || !*queue_name) {
         char masked[256];
-        backend_url_mask(url, masked, sizeof masked);
+        url_mask(url, masked, sizeof masked);
         return rnr_error_set(err, RNR_ERR_INVALID, "URL '%s': queue name must be 1..255 bytes",
                              masked);
     }
