@@ -595,18 +595,14 @@ static int sq_configure(sqlite_queue *q, const char *url, const char *query, con
  * added it first). */
 static int sq_add_column(sqlite_queue *q, const char *table, const char *column, rnr_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = sq_prepare(q, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", &st, err);
-    if (rc != RNR_OK)
+    int has = 0;
+    int rc = sqlite_db_has_column(q->db, table, column, &has, q->path, err);
+    if (rc != RNR_OK) {
+        rnr_error_prefix(err, "queue '%s'", q->name);
         return rc;
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (s == SQLITE_ROW)
+    }
+    if (has)
         return RNR_OK;
-    if (s != SQLITE_DONE)
-        return sq_error(q, s, "read the schema", err);
     char sql[160], what[80];
     snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s TEXT", table, column);
     snprintf(what, sizeof what, "add column %s.%s", table, column);
