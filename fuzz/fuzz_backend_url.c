@@ -8,6 +8,7 @@
 #include "adapters/s3_store.h"
 #include "adapters/urlutil.h"
 #include "core/error.h"
+#include "core/url.h"
 #include "ports/store.h"
 
 #include <stdint.h>
@@ -42,8 +43,8 @@ static void local(const char *url, const char *scheme)
 static void masks(const char *url)
 {
     char small[8], big[512];
-    backend_url_mask(url, small, sizeof small);
-    backend_url_mask(url, big, sizeof big);
+    url_mask(url, small, sizeof small);
+    url_mask(url, big, sizeof big);
     if (strlen(small) >= sizeof small || strlen(big) >= sizeof big)
         abort();
     free(amqp_url_redact(url));

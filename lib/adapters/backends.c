@@ -124,7 +124,7 @@ static int backend_scheme(const char *url, const char *port, char *scheme, size_
     if (!url || !*url)
         return rnr_error_set(err, RNR_ERR_CONFIG, "no %s backend URL given", port);
     if (url_scheme(url, scheme, n) != 0) {
-        backend_url_mask(url, masked, sizeof masked);
+        url_mask(url, masked, sizeof masked);
         return rnr_error_set(err, RNR_ERR_INVALID,
                              "%s backend URL '%s' has no scheme (expected e.g. sqlite:///abs/path)",
                              port, masked);
@@ -135,7 +135,7 @@ static int backend_scheme(const char *url, const char *port, char *scheme, size_
 static int unsupported(const char *url, const char *scheme, const char *port, rnr_error *err)
 {
     char masked[256];
-    backend_url_mask(url, masked, sizeof masked);
+    url_mask(url, masked, sizeof masked);
     return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "unsupported %s backend URL scheme '%s' in '%s'",
                          port, scheme, masked);
 }
@@ -238,17 +238,12 @@ int backend_open_invocations(const char *api, rnr_invocations **out, rnr_error *
     return lambda_runtime_open(api, out, err);
 }
 
-void backend_url_mask(const char *url, char *buf, size_t n)
-{
-    url_mask(url, buf, n);
-}
-
 int backend_local_url_parse(const char *url, const char *scheme, backend_local_url *out,
                             rnr_error *err)
 {
     char masked[256];
     memset(out, 0, sizeof *out);
-    backend_url_mask(url ? url : "", masked, sizeof masked);
+    url_mask(url ? url : "", masked, sizeof masked);
     size_t sl = strlen(scheme);
     if (!url || strncasecmp(url, scheme, sl) != 0 || url[sl] != ':')
         return rnr_error_set(err, RNR_ERR_INVALID, "URL '%s' is not a %s: URL", masked, scheme);
@@ -306,7 +301,7 @@ int backend_query_check(const char *url, const char *query, const char *const *a
                 ok = 1;
         if (!ok && len > 0) {
             char masked[256];
-            backend_url_mask(url, masked, sizeof masked);
+            url_mask(url, masked, sizeof masked);
             return rnr_error_set(err, RNR_ERR_INVALID, "URL '%s' has unknown parameter '%.*s'",
                                  masked, (int)klen, p);
         }
@@ -351,7 +346,7 @@ int backend_query_int(const char *url, const char *query, const char *name, long
     errno = 0;
     long x = r > 0 ? strtol(v, &end, 10) : 0;
     if (r < 0 || !*v || *end || errno || x < min || x > max) {
-        backend_url_mask(url, masked, sizeof masked);
+        url_mask(url, masked, sizeof masked);
         return rnr_error_set(err, RNR_ERR_INVALID,
                              "URL '%s': parameter %s must be an integer in %ld..%ld", masked, name,
                              min, max);

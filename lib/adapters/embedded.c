@@ -3,6 +3,7 @@
 #include "adapters/embedded.h"
 
 #include "adapters/backends.h"
+#include "core/url.h"
 #include "adapters/file_store.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -150,7 +151,7 @@ int embedded_secrets_open(const char *url, rnr_secrets **out, rnr_error *err)
 {
     *out = NULL;
     char masked[256];
-    backend_url_mask(url ? url : "", masked, sizeof masked);
+    url_mask(url ? url : "", masked, sizeof masked);
     embedded_secrets *s = calloc(1, sizeof *s);
     rnr_secrets *h = calloc(1, sizeof *h);
     int rc = (!s || !h) ? rnr_error_set(err, RNR_ERR_NOMEM, "out of memory") : RNR_OK;
@@ -277,7 +278,7 @@ int embedded_metrics_open(const char *url, rnr_metrics **out, rnr_error *err)
 {
     *out = NULL;
     char masked[256];
-    backend_url_mask(url ? url : "", masked, sizeof masked);
+    url_mask(url ? url : "", masked, sizeof masked);
     embedded_metrics *m = calloc(1, sizeof *m);
     rnr_metrics *h = calloc(1, sizeof *h);
     int rc = (!m || !h) ? rnr_error_set(err, RNR_ERR_NOMEM, "out of memory") : RNR_OK;

@@ -21,7 +21,6 @@
 #define KEY_MAX 1024
 #define COMPONENT_MAX 255
 #define WALK_DEPTH_MAX 64
-#define TMP_PREFIX ".rnr-tmp-"
 
 typedef struct file_store {
     char *root;
@@ -119,6 +118,21 @@ static int io_error(const char *what, const char *path, int e, rnr_error *err)
     return rnr_error_set(err, RNR_ERR_IO, "%s '%s': %s", what, path, strerror(e));
 }
 
+/* The file of key under the store's root (malloc'd), once the key is
+ * checked; verb names the operation in the out-of-memory message. */
+static int key_path(const file_store *s, const char *key, const char *verb, char **out,
+                    rnr_error *err)
+{
+    *out = NULL;
+    int rc = file_store_check_key(key, err);
+    if (rc != RNR_OK)
+        return rc;
+    *out = path_join(s->root, key);
+    if (!*out)
+        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory %s '%s'", verb, key);
+    return RNR_OK;
+}
+
 /* mkdir -p for path[0..len) components after the first skip bytes. */
 static int make_dirs(char *path, size_t skip, rnr_error *err)
 {
@@ -199,12 +213,10 @@ static int parent_missing(const char *path)
 static int fs_put(file_store *s, const char *key, int src_fd, const void *buf, size_t len,
                   rnr_error *err)
 {
-    int rc = file_store_check_key(key, err);
+    char *dest;
+    int rc = key_path(s, key, "storing", &dest, err);
     if (rc != RNR_OK)
         return rc;
-    char *dest = path_join(s->root, key);
-    if (!dest)
-        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory storing '%s'", key);
     /* A concurrent delete may remove a directory we just made (it drops
      * empty ones); then the write finds no directory and we make it again. */
     for (int attempt = 0; attempt < 3; attempt++) {
@@ -240,28 +252,44 @@ static int fs_put_file(void *self, const char *key, const char *path, const char
     return rc;
 }
 
-static int fs_get_file(void *self, const char *key, const char *path, rnr_error *err)
+/* Open an object for reading and describe it. Objects are replaced by
+ * rename, so inode, size and modification time together tag a version. */
+static int fs_open_object(file_store *s, const char *key, int *fd, store_meta *m, rnr_error *err)
 {
-    file_store *s = self;
-    int rc = file_store_check_key(key, err);
+    char *src;
+    *fd = -1;
+    int rc = key_path(s, key, "reading", &src, err);
     if (rc != RNR_OK)
         return rc;
-    char *src = path_join(s->root, key);
-    if (!src)
-        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory reading '%s'", key);
-    int fd = open(src, O_RDONLY | O_NOFOLLOW);
+    *fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int e = fd < 0 ? errno : ENOENT;
+    if (*fd < 0 || fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = *fd < 0 ? errno : ENOENT;
         rc = (e == ENOENT || e == ENOTDIR)
                  ? rnr_error_set(err, RNR_ERR_NOTFOUND, "no object with key '%s'", key)
                  : io_error("cannot read", src, e, err);
+        if (*fd >= 0)
+            close(*fd);
+        *fd = -1;
     } else {
-        rc = write_atomic(path, fd, NULL, 0, 0, err);
+        m->size = (int64_t)st.st_size;
+        snprintf(m->etag, sizeof m->etag, "\"%llx-%llx-%llx.%09ld\"", (unsigned long long)st.st_ino,
+                 (unsigned long long)st.st_size, (unsigned long long)st.st_mtim.tv_sec,
+                 st.st_mtim.tv_nsec);
     }
-    if (fd >= 0)
-        close(fd);
     free(src);
+    return rc;
+}
+
+static int fs_get_file(void *self, const char *key, const char *path, rnr_error *err)
+{
+    int fd;
+    store_meta m;
+    int rc = fs_open_object(self, key, &fd, &m, err);
+    if (rc != RNR_OK)
+        return rc;
+    rc = write_atomic(path, fd, NULL, 0, 0, err);
+    close(fd);
     return rc;
 }
 
@@ -363,12 +391,10 @@ static int fs_list(void *self, const char *prefix, store_list *out, rnr_error *e
 static int fs_del(void *self, const char *key, rnr_error *err)
 {
     file_store *s = self;
-    int rc = file_store_check_key(key, err);
+    char *path;
+    int rc = key_path(s, key, "deleting", &path, err);
     if (rc != RNR_OK)
         return rc;
-    char *path = path_join(s->root, key);
-    if (!path)
-        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory deleting '%s'", key);
     if (unlink(path) != 0) {
         int e = errno;
         rc = (e == ENOENT || e == ENOTDIR || e == EISDIR)
@@ -396,36 +422,6 @@ static void fs_close(void *self)
         return;
     free(s->root);
     free(s);
-}
-
-/* Open an object for reading and describe it. Objects are replaced by
- * rename, so inode, size and modification time together tag a version. */
-static int fs_open_object(file_store *s, const char *key, int *fd, store_meta *m, rnr_error *err)
-{
-    int rc = file_store_check_key(key, err);
-    if (rc != RNR_OK)
-        return rc;
-    char *src = path_join(s->root, key);
-    if (!src)
-        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory reading '%s'", key);
-    *fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    struct stat st;
-    if (*fd < 0 || fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int e = *fd < 0 ? errno : ENOENT;
-        rc = (e == ENOENT || e == ENOTDIR)
-                 ? rnr_error_set(err, RNR_ERR_NOTFOUND, "no object with key '%s'", key)
-                 : io_error("cannot read", src, e, err);
-        if (*fd >= 0)
-            close(*fd);
-        *fd = -1;
-    } else {
-        m->size = (int64_t)st.st_size;
-        snprintf(m->etag, sizeof m->etag, "\"%llx-%llx-%llx.%09ld\"", (unsigned long long)st.st_ino,
-                 (unsigned long long)st.st_size, (unsigned long long)st.st_mtim.tv_sec,
-                 st.st_mtim.tv_nsec);
-    }
-    free(src);
-    return rc;
 }
 
 static int fs_head(void *self, const char *key, store_meta *out, rnr_error *err)

@@ -209,11 +209,6 @@ void http_client_stats(http_client *c, http_stats *out)
     pthread_mutex_unlock(&c->mu);
 }
 
-void http_url_redact(const char *url, char *buf, size_t n)
-{
-    url_mask(url, buf, n);
-}
-
 int http_escape(const char *s, char *buf, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -435,7 +430,7 @@ int http_get(http_client *c, const char *url, const char *accept, http_response 
 {
     memset(out, 0, sizeof *out);
     char shown[512], msg[1024];
-    http_url_redact(url, shown, sizeof shown);
+    url_mask(url, shown, sizeof shown);
     curlbuf s = {0};
     attempt a;
     char why[CURL_ERROR_SIZE + 64] = "";

@@ -92,10 +92,6 @@ void http_response_free(http_response *r);
 
 void http_client_stats(http_client *c, http_stats *out);
 
-/* Copy url into buf with the values of query parameters whose names look
- * secret (token, key, secret, sig, password, credential) replaced by "***". */
-void http_url_redact(const char *url, char *buf, size_t n);
-
 /* The CA bundle TLS peers are verified against: SSL_CERT_FILE, else
  * CURL_CA_BUNDLE, else NULL (libcurl's built-in default) unless that file
  * is missing and a known system bundle exists (Amazon Linux 2023 keeps it

@@ -80,7 +80,7 @@ static int fetch(http_client *c, const char *url, const char *accept, const char
         long st = r.status;
         http_response_free(&r);
         char shown[512];
-        http_url_redact(url, shown, sizeof shown);
+        url_mask(url, shown, sizeof shown);
         return rnr_error_set(err, RNR_ERR_TRANSIENT, "GET %s: %s: HTTP %ld", shown, what, st);
     }
     *body = r.body;
@@ -104,29 +104,27 @@ int nws_fetch_product(http_client *c, const char *url, char **body, size_t *len,
     return fetch(c, url, ACCEPT_LDJSON, what, body, len, err);
 }
 
-static int gauge_url(char *url, size_t n, const char *base, const char *lid, const char *suffix,
-                     rnr_error *err)
+/* GET {base}/gauges/{lid}{suffix} as JSON; kind (may be "") comes before
+ * "gauge LID" in messages. The lid is checked and escaped first. */
+static int gauge_fetch(http_client *c, const char *base, const char *lid, const char *suffix,
+                       const char *kind, char **body, size_t *len, rnr_error *err)
 {
-    char esc[256];
+    *body = NULL;
+    char esc[256], url[1024], what[300];
     if (!nws_lid_valid(lid) || http_escape(lid, esc, sizeof esc) != 0)
         return rnr_error_set(err, RNR_ERR_INVALID,
                              "gauge id '%s' is not a location id (1 to %d letters and digits)",
                              lid ? lid : "", NWS_LID_MAX);
-    if ((size_t)snprintf(url, n, "%s/gauges/%s%s", base, esc, suffix) >= n)
+    if ((size_t)snprintf(url, sizeof url, "%s/gauges/%s%s", base, esc, suffix) >= sizeof url)
         return rnr_error_set(err, RNR_ERR_INVALID, "gauge %s: URL too long", lid);
-    return RNR_OK;
+    snprintf(what, sizeof what, "%sgauge %s", kind, lid);
+    return fetch(c, url, ACCEPT_JSON, what, body, len, err);
 }
 
 int nwps_fetch_gauge(http_client *c, const char *nwps_base, const char *lid, char **body,
                      size_t *len, rnr_error *err)
 {
-    *body = NULL;
-    char url[1024], what[300];
-    int rc = gauge_url(url, sizeof url, nwps_base, lid, "", err);
-    if (rc)
-        return rc;
-    snprintf(what, sizeof what, "gauge %s", lid);
-    return fetch(c, url, ACCEPT_JSON, what, body, len, err);
+    return gauge_fetch(c, nwps_base, lid, "", "", body, len, err);
 }
 
 int nwps_fetch_stageflow(http_client *c, const char *nwps_base, const char *lid,
@@ -137,25 +135,16 @@ int nwps_fetch_stageflow(http_client *c, const char *nwps_base, const char *lid,
         return rnr_error_set(err, RNR_ERR_INVALID,
                              "stageflow product '%s' is not forecast or observed",
                              product ? product : "");
-    char url[1024], suffix[32], what[300];
+    char suffix[32], kind[32];
     snprintf(suffix, sizeof suffix, "/stageflow/%s", product);
-    int rc = gauge_url(url, sizeof url, nwps_base, lid, suffix, err);
-    if (rc)
-        return rc;
-    snprintf(what, sizeof what, "%s stageflow of gauge %s", product, lid);
-    return fetch(c, url, ACCEPT_JSON, what, body, len, err);
+    snprintf(kind, sizeof kind, "%s stageflow of ", product);
+    return gauge_fetch(c, nwps_base, lid, suffix, kind, body, len, err);
 }
 
 int nwps_fetch_stageflow_all(http_client *c, const char *nwps_base, const char *lid, char **body,
                              size_t *len, rnr_error *err)
 {
-    *body = NULL;
-    char url[1024], what[300];
-    int rc = gauge_url(url, sizeof url, nwps_base, lid, "/stageflow", err);
-    if (rc)
-        return rc;
-    snprintf(what, sizeof what, "stageflow of gauge %s", lid);
-    return fetch(c, url, ACCEPT_JSON, what, body, len, err);
+    return gauge_fetch(c, nwps_base, lid, "/stageflow", "stageflow of ", body, len, err);
 }
 
 /* ---- the NWS source port over HTTP ------------------------------------ */

@@ -32,6 +32,25 @@ int sqlite_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, const cha
     return RNR_OK;
 }
 
+int sqlite_db_has_column(sqlite3 *db, const char *table, const char *column, int *has,
+                         const char *path, rnr_error *err)
+{
+    *has = 0;
+    sqlite3_stmt *st;
+    int rc = sqlite_db_prepare(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", &st, path,
+                               err);
+    if (rc != RNR_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    sqlite3_finalize(st);
+    *has = s == SQLITE_ROW;
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        return sqlite_db_error(db, s, "read the schema", path, err);
+    return RNR_OK;
+}
+
 void sqlite_db_rollback(sqlite3 *db)
 {
     if (!sqlite3_get_autocommit(db))

@@ -24,6 +24,9 @@ int sqlite_db_exec(sqlite3 *db, const char *sql, const char *what, const char *p
 /* Prepare one statement, reporting failures like sqlite_db_error. */
 int sqlite_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, const char *path,
                       rnr_error *err);
+/* *has = whether table has column (for migrations of older files). */
+int sqlite_db_has_column(sqlite3 *db, const char *table, const char *column, int *has,
+                         const char *path, rnr_error *err) RNR_WARN_UNUSED;
 /* Roll back an open transaction, ignoring errors (used on failure paths). */
 void sqlite_db_rollback(sqlite3 *db);
 

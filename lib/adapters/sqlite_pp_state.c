@@ -30,32 +30,18 @@ static const char sps_schema[] =
     " name TEXT, state TEXT, flow REAL, inherited TEXT, max_status TEXT,"
     " reference_time INTEGER, geom TEXT, flow_max REAL, PRIMARY KEY(key, size, mtime, seq));";
 
-static int sps_has_column(sps *s, const char *table, const char *column, int *has, rnr_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = sqlite_db_prepare(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", &st,
-                               s->path, err);
-    if (rc != RNR_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
-    *has = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return RNR_OK;
-}
-
 /* A database from before the merged table gets its columns: flow_max
  * filled with the peak-time flow it had and lid left NULL (the key's
  * directory stands in), as those files are not read again. */
 static int sps_migrate(sps *s, rnr_error *err)
 {
-    int has = 0, rc = sps_has_column(s, "rows", "flow_max", &has, err);
+    int has = 0, rc = sqlite_db_has_column(s->db, "rows", "flow_max", &has, s->path, err);
     if (rc == RNR_OK && !has)
         rc = sqlite_db_exec(
             s->db, "ALTER TABLE rows ADD COLUMN flow_max REAL; UPDATE rows SET flow_max = flow;",
             "add flow_max", s->path, err);
     if (rc == RNR_OK)
-        rc = sps_has_column(s, "files", "lid", &has, err);
+        rc = sqlite_db_has_column(s->db, "files", "lid", &has, s->path, err);
     if (rc == RNR_OK && !has)
         rc =
             sqlite_db_exec(s->db, "ALTER TABLE files ADD COLUMN lid TEXT", "add lid", s->path, err);

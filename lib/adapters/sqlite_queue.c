@@ -13,6 +13,7 @@
 #include "adapters/sqlite_queue.h"
 
 #include "adapters/backends.h"
+#include "core/url.h"
 #include "adapters/sqlite_db.h"
 #include "core/procid.h"
 #include "core/timeutil.h"
@@ -68,7 +69,6 @@ static const char schema_sql[] =
     " dead_at INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS rnr_queue_dead_queue ON rnr_queue_dead(queue);";
 
-static const queue_ops sqlite_queue_ops;
 static int sq_not_held(struct sqlite_queue *q, uint64_t tag, rnr_error *err);
 static int sq_settle(struct sqlite_queue *q, uint64_t tag, const char *sql, const char *what,
                      rnr_error *err);
@@ -539,8 +539,116 @@ static void sq_close(void *self)
     free(q);
 }
 
-static int sq_list_dead(void *self, size_t limit, queue_dead_list *out, rnr_error *err);
-static int sq_replay_op(void *self, int64_t id, size_t *replayed, rnr_error *err);
+/* ---- dead letters ------------------------------------------------------- */
+
+static int dead_row(sqlite3_stmt *st, queue_dead_entry *d)
+{
+    size_t len = (size_t)sqlite3_column_bytes(st, 1);
+    const void *body = sqlite3_column_blob(st, 1);
+    const char *reason = (const char *)sqlite3_column_text(st, 2);
+    const char *trace = (const char *)sqlite3_column_text(st, 3);
+    d->id = sqlite3_column_int64(st, 0);
+    d->body = malloc(len + 1);
+    d->reason = strdup(reason ? reason : "");
+    d->trace_id = trace ? strdup(trace) : NULL;
+    if (!d->body || !d->reason || (trace && !d->trace_id))
+        return RNR_ERR_NOMEM;
+    if (len)
+        memcpy(d->body, body, len);
+    d->body[len] = '\0';
+    d->len = len;
+    d->delivery_count = sqlite3_column_int(st, 4);
+    d->enqueued_at = sqlite3_column_int64(st, 5) / 1000;
+    d->dead_at = sqlite3_column_int64(st, 6) / 1000;
+    return RNR_OK;
+}
+
+static int sq_list_dead(void *self, size_t limit, queue_dead_list *out, rnr_error *err)
+{
+    sqlite_queue *q = self;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st;
+    int rc = sq_prepare(q,
+                        "SELECT id, body, reason, trace_id, deliveries, enqueued_at, dead_at"
+                        " FROM rnr_queue_dead WHERE queue = ?1 ORDER BY id LIMIT ?2",
+                        &st, err);
+    if (rc != RNR_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+    size_t cap = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            queue_dead_entry *p = realloc(out->items, ncap * sizeof *p);
+            if (!p) {
+                rc = RNR_ERR_NOMEM;
+                break;
+            }
+            out->items = p;
+            cap = ncap;
+        }
+        queue_dead_entry *d = &out->items[out->n++];
+        memset(d, 0, sizeof *d);
+        if ((rc = dead_row(st, d)) != RNR_OK)
+            break;
+    }
+    sqlite3_finalize(st);
+    if (rc == RNR_ERR_NOMEM)
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "queue '%s': out of memory listing dead letters",
+                           q->name);
+    else if (s != SQLITE_DONE)
+        rc = sq_error(q, s, "list dead letters", err);
+    if (rc != RNR_OK)
+        queue_dead_list_clear(out);
+    return rc;
+}
+
+static int sq_replay_tx(sqlite_queue *q, int64_t id, size_t *replayed, rnr_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = sq_prepare(q,
+                        "INSERT INTO rnr_queue_messages(queue, body, content_type, trace_id,"
+                        " enqueued_at) SELECT queue, body, content_type, trace_id, enqueued_at"
+                        " FROM rnr_queue_dead WHERE queue = ?1 AND (?2 = 0 OR id = ?2)"
+                        " ORDER BY id",
+                        &st, err);
+    if (rc != RNR_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    if ((rc = sq_step_done(q, st, "replay dead letters", err)) != RNR_OK)
+        return rc;
+    *replayed = (size_t)sqlite3_changes(q->db);
+    if (id && *replayed == 0)
+        return rnr_error_set(err, RNR_ERR_NOTFOUND, "queue '%s': no dead letter with id %lld",
+                             q->name, (long long)id);
+    rc = sq_prepare(q, "DELETE FROM rnr_queue_dead WHERE queue = ?1 AND (?2 = 0 OR id = ?2)", &st,
+                    err);
+    if (rc != RNR_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    return sq_step_done(q, st, "replay dead letters", err);
+}
+
+static int sq_replay_dead(void *self, int64_t id, size_t *replayed, rnr_error *err)
+{
+    sqlite_queue *q = self;
+    *replayed = 0;
+    int rc = sq_exec(q, "BEGIN IMMEDIATE", "begin replay", err);
+    if (rc != RNR_OK)
+        return rc;
+    rc = sq_replay_tx(q, id, replayed, err);
+    if (rc == RNR_OK)
+        rc = sq_exec(q, "COMMIT", "commit replay", err);
+    if (rc != RNR_OK) {
+        sqlite_db_rollback(q->db);
+        *replayed = 0;
+    }
+    return rc;
+}
 
 static const queue_ops sqlite_queue_ops = {
     .publish = sq_publish,
@@ -553,7 +661,7 @@ static const queue_ops sqlite_queue_ops = {
     .close = sq_close,
     .list_dead = sq_list_dead,
     .extend = sq_extend,
-    .replay_dead = sq_replay_op,
+    .replay_dead = sq_replay_dead,
 };
 
 static const char *const queue_params[] = {"queue", "lease", "max_deliveries", "busy_timeout",
@@ -578,7 +686,7 @@ static int sq_configure(sqlite_queue *q, const char *url, const char *query, con
         queue_name = have > 0 ? name : "hml_files";
     if (have < 0 || !*queue_name) {
         char masked[256];
-        backend_url_mask(url, masked, sizeof masked);
+        url_mask(url, masked, sizeof masked);
         return rnr_error_set(err, RNR_ERR_INVALID, "URL '%s': queue name must be 1..255 bytes",
                              masked);
     }
@@ -594,18 +702,14 @@ static int sq_configure(sqlite_queue *q, const char *url, const char *query, con
  * added it first). */
 static int sq_add_column(sqlite_queue *q, const char *table, const char *column, rnr_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = sq_prepare(q, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", &st, err);
-    if (rc != RNR_OK)
+    int has = 0;
+    int rc = sqlite_db_has_column(q->db, table, column, &has, q->path, err);
+    if (rc != RNR_OK) {
+        rnr_error_prefix(err, "queue '%s'", q->name);
         return rc;
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (s == SQLITE_ROW)
+    }
+    if (has)
         return RNR_OK;
-    if (s != SQLITE_DONE)
-        return sq_error(q, s, "read the schema", err);
     char sql[160], what[80];
     snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s TEXT", table, column);
     snprintf(what, sizeof what, "add column %s.%s", table, column);
@@ -660,169 +764,4 @@ int sqlite_queue_open(const char *url, const char *queue_name, rnr_queue **out, 
     h->self = q;
     *out = h;
     return RNR_OK;
-}
-
-static int sq_from_port(rnr_queue *h, sqlite_queue **q, rnr_error *err)
-{
-    if (!h || h->ops != &sqlite_queue_ops)
-        return rnr_error_set(err, RNR_ERR_UNSUPPORTED,
-                             "dead letters can be listed and replayed only on a sqlite:// queue");
-    *q = h->self;
-    return RNR_OK;
-}
-
-static int dead_row(sqlite3_stmt *st, sqlite_dead_letter *d)
-{
-    size_t len = (size_t)sqlite3_column_bytes(st, 1);
-    const void *body = sqlite3_column_blob(st, 1);
-    const char *reason = (const char *)sqlite3_column_text(st, 2);
-    const char *trace = (const char *)sqlite3_column_text(st, 3);
-    d->id = sqlite3_column_int64(st, 0);
-    d->body = malloc(len + 1);
-    d->reason = strdup(reason ? reason : "");
-    d->trace_id = trace ? strdup(trace) : NULL;
-    if (!d->body || !d->reason || (trace && !d->trace_id))
-        return RNR_ERR_NOMEM;
-    if (len)
-        memcpy(d->body, body, len);
-    d->body[len] = '\0';
-    d->len = len;
-    d->delivery_count = sqlite3_column_int(st, 4);
-    d->enqueued_at = sqlite3_column_int64(st, 5) / 1000;
-    d->dead_at = sqlite3_column_int64(st, 6) / 1000;
-    return RNR_OK;
-}
-
-int sqlite_queue_list_dead(rnr_queue *h, size_t limit, sqlite_dead_list *out, rnr_error *err)
-{
-    sqlite_queue *q = NULL;
-    memset(out, 0, sizeof *out);
-    int rc = sq_from_port(h, &q, err);
-    if (rc != RNR_OK)
-        return rc;
-    sqlite3_stmt *st;
-    rc = sq_prepare(q,
-                    "SELECT id, body, reason, trace_id, deliveries, enqueued_at, dead_at"
-                    " FROM rnr_queue_dead WHERE queue = ?1 ORDER BY id LIMIT ?2",
-                    &st, err);
-    if (rc != RNR_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
-    size_t cap = 0;
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            sqlite_dead_letter *p = realloc(out->items, ncap * sizeof *p);
-            if (!p) {
-                rc = RNR_ERR_NOMEM;
-                break;
-            }
-            out->items = p;
-            cap = ncap;
-        }
-        sqlite_dead_letter *d = &out->items[out->n++];
-        memset(d, 0, sizeof *d);
-        if ((rc = dead_row(st, d)) != RNR_OK)
-            break;
-    }
-    sqlite3_finalize(st);
-    if (rc == RNR_ERR_NOMEM)
-        rc = rnr_error_set(err, RNR_ERR_NOMEM, "queue '%s': out of memory listing dead letters",
-                           q->name);
-    else if (s != SQLITE_DONE)
-        rc = sq_error(q, s, "list dead letters", err);
-    if (rc != RNR_OK)
-        sqlite_dead_list_clear(out);
-    return rc;
-}
-
-void sqlite_dead_list_clear(sqlite_dead_list *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->items[i].body);
-        free(l->items[i].reason);
-        free(l->items[i].trace_id);
-    }
-    free(l->items);
-    memset(l, 0, sizeof *l);
-}
-
-/* The port's list_dead: sqlite_queue_list_dead, its entries moved into the
- * port's type. */
-static int sq_list_dead(void *self, size_t limit, queue_dead_list *out, rnr_error *err)
-{
-    rnr_queue h = {&sqlite_queue_ops, self};
-    sqlite_dead_list l;
-    int rc = sqlite_queue_list_dead(&h, limit, &l, err);
-    if (rc != RNR_OK)
-        return rc;
-    out->items = l.n ? calloc(l.n, sizeof *out->items) : NULL;
-    if (l.n && !out->items) {
-        sqlite_dead_list_clear(&l);
-        return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory listing dead letters");
-    }
-    for (size_t i = 0; i < l.n; i++) {
-        const sqlite_dead_letter *d = &l.items[i];
-        out->items[i] =
-            (queue_dead_entry){d->id,       d->body,           d->len,         d->reason,
-                               d->trace_id, d->delivery_count, d->enqueued_at, d->dead_at};
-    }
-    out->n = l.n;
-    free(l.items);
-    return RNR_OK;
-}
-
-static int sq_replay_tx(sqlite_queue *q, int64_t id, size_t *replayed, rnr_error *err)
-{
-    sqlite3_stmt *st;
-    int rc = sq_prepare(q,
-                        "INSERT INTO rnr_queue_messages(queue, body, content_type, trace_id,"
-                        " enqueued_at) SELECT queue, body, content_type, trace_id, enqueued_at"
-                        " FROM rnr_queue_dead WHERE queue = ?1 AND (?2 = 0 OR id = ?2)"
-                        " ORDER BY id",
-                        &st, err);
-    if (rc != RNR_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, id);
-    if ((rc = sq_step_done(q, st, "replay dead letters", err)) != RNR_OK)
-        return rc;
-    *replayed = (size_t)sqlite3_changes(q->db);
-    if (id && *replayed == 0)
-        return rnr_error_set(err, RNR_ERR_NOTFOUND, "queue '%s': no dead letter with id %lld",
-                             q->name, (long long)id);
-    rc = sq_prepare(q, "DELETE FROM rnr_queue_dead WHERE queue = ?1 AND (?2 = 0 OR id = ?2)", &st,
-                    err);
-    if (rc != RNR_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, q->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, id);
-    return sq_step_done(q, st, "replay dead letters", err);
-}
-
-int sqlite_queue_replay_dead(rnr_queue *h, int64_t id, size_t *replayed, rnr_error *err)
-{
-    sqlite_queue *q = NULL;
-    *replayed = 0;
-    int rc = sq_from_port(h, &q, err);
-    if (rc != RNR_OK)
-        return rc;
-    if ((rc = sq_exec(q, "BEGIN IMMEDIATE", "begin replay", err)) != RNR_OK)
-        return rc;
-    rc = sq_replay_tx(q, id, replayed, err);
-    if (rc == RNR_OK)
-        rc = sq_exec(q, "COMMIT", "commit replay", err);
-    if (rc != RNR_OK) {
-        sqlite_db_rollback(q->db);
-        *replayed = 0;
-    }
-    return rc;
-}
-
-static int sq_replay_op(void *self, int64_t id, size_t *replayed, rnr_error *err)
-{
-    rnr_queue h = {&sqlite_queue_ops, self};
-    return sqlite_queue_replay_dead(&h, id, replayed, err);
 }

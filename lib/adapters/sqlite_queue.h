@@ -35,29 +35,8 @@
 /* queue_name, when non-NULL, wins over the URL's queue= parameter. */
 int sqlite_queue_open(const char *url, const char *queue_name, rnr_queue **out, rnr_error *err);
 
-typedef struct sqlite_dead_letter {
-    int64_t id; /* dead-letter id, for sqlite_queue_replay_dead */
-    char *body;
-    size_t len;
-    char *reason;
-    char *trace_id; /* or NULL */
-    int delivery_count;
-    int64_t enqueued_at; /* epoch seconds of the original publish */
-    int64_t dead_at;     /* epoch seconds */
-} sqlite_dead_letter;
-
-typedef struct sqlite_dead_list {
-    sqlite_dead_letter *items;
-    size_t n;
-} sqlite_dead_list;
-
-/* The oldest dead letters of q's queue, at most limit (0 = all).
- * RNR_ERR_UNSUPPORTED when q is not a SQLite queue. */
-int sqlite_queue_list_dead(rnr_queue *q, size_t limit, sqlite_dead_list *out, rnr_error *err);
-void sqlite_dead_list_clear(sqlite_dead_list *l);
-/* Move dead letter id (0 = every dead letter of the queue) back to ready,
- * with its delivery count reset; *replayed = how many moved.
- * RNR_ERR_NOTFOUND when id is given and does not exist. */
-int sqlite_queue_replay_dead(rnr_queue *q, int64_t id, size_t *replayed, rnr_error *err);
+/* Dead letters are listed and replayed through the port (queue_list_dead,
+ * queue_replay_dead); a replayed message starts with a fresh delivery
+ * count. */
 
 #endif

@@ -165,17 +165,21 @@ int durable_commit(durable_file *d, rnr_error *err)
 {
     assert(d);
     int e = finish_data(d);
-    int rc = RNR_OK;
+    int rc = RNR_OK, renamed = 0;
     if (e)
         rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot write: %s", d->path, strerror(e));
     else if (rename(d->tmp, d->path) != 0)
         rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot rename into place: %s", d->path,
                            strerror(errno));
-    else if (d->o.sync && (e = sync_parent(d->path)) != 0)
+    else
+        renamed = 1;
+    if (renamed && d->o.sync && (e = sync_parent(d->path)) != 0)
         rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot sync its directory: %s", d->path,
                            strerror(e));
-    if (rc != RNR_OK)
-        unlink(d->tmp); /* gone already when only the directory sync failed */
+    /* After the rename the temporary's name is free, and another writer's
+     * mkstemp may already have taken it: only an unrenamed one is ours. */
+    if (!renamed)
+        unlink(d->tmp);
     durable_free(d);
     return rc;
 }

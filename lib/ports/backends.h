@@ -67,9 +67,6 @@ typedef struct backend_urls {
 int backend_urls_from_env(const char *state_dir, backend_urls *out, rnr_error *err) RNR_WARN_UNUSED;
 void backend_urls_clear(backend_urls *u);
 
-/* Copy url into buf with any password in its userinfo replaced by "***"
- * (always NUL-terminates; truncates to n). */
-void backend_url_mask(const char *url, char *buf, size_t n);
 /* RNR_OK when every store backend can hold key (the strictest rules, the
  * local directory's); RNR_ERR_INVALID naming the key otherwise. */
 int backend_store_check_key(const char *key, rnr_error *err);

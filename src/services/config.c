@@ -259,9 +259,9 @@ void config_describe(const rnr_config *c, char *buf, size_t n)
     char q[512], k[512], s[512], nws[512], nwps[512];
     url_mask(c->nws_url ? c->nws_url : "-", nws, sizeof nws);
     url_mask(c->nwps_url ? c->nwps_url : "-", nwps, sizeof nwps);
-    backend_url_mask(c->queue_url ? c->queue_url : "", q, sizeof q);
-    backend_url_mask(c->cache_url ? c->cache_url : "", k, sizeof k);
-    backend_url_mask(c->store_url ? c->store_url : "", s, sizeof s);
+    url_mask(c->queue_url ? c->queue_url : "", q, sizeof q);
+    url_mask(c->cache_url ? c->cache_url : "", k, sizeof k);
+    url_mask(c->store_url ? c->store_url : "", s, sizeof s);
     const char *hf = c->hydrofabric_path  ? c->hydrofabric_path
                      : c->hydrofabric_key ? c->hydrofabric_key
                                           : "-";

@@ -36,6 +36,15 @@ static void test_url_mask(void **state)
     assert_string_equal(b, "amqp://u:**");
     url_mask(NULL, b, sizeof b);
     assert_string_equal(b, "");
+    /* the cases the adapters' copies of this masker were tested with */
+    url_mask("amqps://user:pa:ss@host:5671/vh", b, sizeof b);
+    assert_string_equal(b, "amqps://user:***@host:5671/vh");
+    url_mask("redis://:secret@h:6379", b, sizeof b);
+    assert_string_equal(b, "redis://:***@h:6379");
+    url_mask("https://h/p?type=HML&api_key=abc&X-Amz-Signature=ff&limit=5", b, sizeof b);
+    assert_string_equal(b, "https://h/p?type=HML&api_key=***&X-Amz-Signature=***&limit=5");
+    url_mask("https://h/p", b, sizeof b);
+    assert_string_equal(b, "https://h/p");
 }
 
 static void test_url_mask_text(void **state)

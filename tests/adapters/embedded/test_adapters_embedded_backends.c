@@ -346,24 +346,6 @@ static void test_dispatch_errors(void **state)
     assert_null(s);
 }
 
-static void test_url_mask(void **state)
-{
-    (void)state;
-    char b[128];
-    backend_url_mask("amqps://user:pa:ss@host:5671/vh", b, sizeof b);
-    assert_string_equal(b, "amqps://user:***@host:5671/vh");
-    backend_url_mask("redis://:secret@h:6379", b, sizeof b);
-    assert_string_equal(b, "redis://:***@h:6379");
-    backend_url_mask("amqp://user@host/", b, sizeof b);
-    assert_string_equal(b, "amqp://user@host/");
-    backend_url_mask("s3://bucket/key:with@signs", b, sizeof b);
-    assert_string_equal(b, "s3://bucket/key:with@signs");
-    backend_url_mask("amqp://u:p@ss@host/", b, sizeof b);
-    assert_string_equal(b, "amqp://u:***@host/");
-    backend_url_mask("amqp://u:longpassword@host/", b, 12);
-    assert_string_equal(b, "amqp://u:**");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,7 +355,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_metrics_log_and_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dispatch_local_backends, setup, teardown),
         cmocka_unit_test(test_dispatch_errors),
-        cmocka_unit_test(test_url_mask),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

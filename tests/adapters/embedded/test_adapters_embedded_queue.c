@@ -311,14 +311,14 @@ static void test_max_deliveries_dead_letters(void **state)
     queue_message_clear(&m);
     expect_depth(q, 0, 0, 1);
 
-    sqlite_dead_list dl;
-    assert_int_equal(sqlite_queue_list_dead(q, 0, &dl, &err), RNR_OK);
+    queue_dead_list dl;
+    assert_int_equal(queue_list_dead(q, 0, &dl, &err), RNR_OK);
     assert_int_equal(dl.n, 1);
     assert_string_equal(dl.items[0].body, "poison");
     assert_string_equal(dl.items[0].reason, "delivery limit 2 exceeded");
     assert_int_equal(dl.items[0].delivery_count, 2);
     assert_true(dl.items[0].dead_at >= time_now() - 60 && dl.items[0].dead_at <= time_now());
-    sqlite_dead_list_clear(&dl);
+    queue_dead_list_clear(&dl);
     queue_free(q);
 }
 
@@ -334,13 +334,13 @@ static void test_expired_leases_count_toward_the_limit(void **state)
     time_sleep_ms(1100);
     assert_int_equal(queue_get(q, 0, &m, &err), RNR_ERR_TIMEOUT);
     expect_depth(q, 0, 0, 1);
-    sqlite_dead_list dl;
-    assert_int_equal(sqlite_queue_list_dead(q, 0, &dl, &err), RNR_OK);
+    queue_dead_list dl;
+    assert_int_equal(queue_list_dead(q, 0, &dl, &err), RNR_OK);
     assert_int_equal(dl.n, 1);
     assert_string_equal(dl.items[0].body, "kills-its-consumer");
     assert_string_equal(dl.items[0].reason, "delivery limit 1 exceeded");
     assert_int_equal(dl.items[0].delivery_count, 1);
-    sqlite_dead_list_clear(&dl);
+    queue_dead_list_clear(&dl);
     queue_free(q);
 }
 
@@ -367,8 +367,8 @@ static void test_dead_letter_reason_and_reject(void **state)
     queue_message_clear(&m);
     expect_depth(q, 0, 0, 3);
 
-    sqlite_dead_list dl;
-    assert_int_equal(sqlite_queue_list_dead(q, 2, &dl, &err), RNR_OK);
+    queue_dead_list dl;
+    assert_int_equal(queue_list_dead(q, 2, &dl, &err), RNR_OK);
     assert_int_equal(dl.n, 2);
     assert_string_equal(dl.items[0].body, "bad-product");
     assert_string_equal(dl.items[0].reason, "no gauge XYZW1 in the hydrofabric");
@@ -376,11 +376,11 @@ static void test_dead_letter_reason_and_reject(void **state)
     assert_null(dl.items[0].trace_id);
     assert_string_equal(dl.items[1].body, "rejected-product");
     assert_string_equal(dl.items[1].reason, "rejected");
-    sqlite_dead_list_clear(&dl);
-    assert_int_equal(sqlite_queue_list_dead(q, 0, &dl, &err), RNR_OK);
+    queue_dead_list_clear(&dl);
+    assert_int_equal(queue_list_dead(q, 0, &dl, &err), RNR_OK);
     assert_int_equal(dl.n, 3);
     assert_string_equal(dl.items[2].trace_id, "Root=1-dead");
-    sqlite_dead_list_clear(&dl);
+    queue_dead_list_clear(&dl);
     queue_free(q);
 }
 
@@ -398,18 +398,18 @@ static void test_replay_dead(void **state)
         queue_message_clear(&m);
     }
     expect_depth(q, 0, 0, 2);
-    sqlite_dead_list dl;
-    assert_int_equal(sqlite_queue_list_dead(q, 0, &dl, &err), RNR_OK);
+    queue_dead_list dl;
+    assert_int_equal(queue_list_dead(q, 0, &dl, &err), RNR_OK);
     assert_int_equal(dl.n, 2);
     int64_t second = dl.items[1].id;
-    sqlite_dead_list_clear(&dl);
+    queue_dead_list_clear(&dl);
 
-    assert_int_equal(sqlite_queue_replay_dead(q, second + 1000, &n, &err), RNR_ERR_NOTFOUND);
+    assert_int_equal(queue_replay_dead(q, second + 1000, &n, &err), RNR_ERR_NOTFOUND);
     assert_int_equal(n, 0);
-    assert_int_equal(sqlite_queue_replay_dead(q, second, &n, &err), RNR_OK);
+    assert_int_equal(queue_replay_dead(q, second, &n, &err), RNR_OK);
     assert_int_equal(n, 1);
     expect_depth(q, 1, 0, 1);
-    assert_int_equal(sqlite_queue_replay_dead(q, 0, &n, &err), RNR_OK);
+    assert_int_equal(queue_replay_dead(q, 0, &n, &err), RNR_OK);
     assert_int_equal(n, 1);
     expect_depth(q, 2, 0, 0);
     /* Replayed messages start over with a fresh delivery count, in the
@@ -422,7 +422,7 @@ static void test_replay_dead(void **state)
         assert_int_equal(queue_ack(q, m.tag, &err), RNR_OK);
         queue_message_clear(&m);
     }
-    assert_int_equal(sqlite_queue_replay_dead(q, 0, &n, &err), RNR_OK);
+    assert_int_equal(queue_replay_dead(q, 0, &n, &err), RNR_OK);
     assert_int_equal(n, 0);
     queue_free(q);
 }
@@ -435,17 +435,19 @@ static int fake_depth(void *self, queue_depth *out, rnr_error *err)
     return RNR_OK;
 }
 
-static void test_dead_ops_need_sqlite_queue(void **state)
+static void test_dead_ops_need_backend_support(void **state)
 {
     (void)state;
     static const queue_ops other = {.depth = fake_depth};
     rnr_queue fake = {&other, NULL};
-    sqlite_dead_list dl;
+    queue_dead_list dl;
     size_t n;
     rnr_error err = {0};
-    assert_int_equal(sqlite_queue_list_dead(&fake, 0, &dl, &err), RNR_ERR_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "sqlite://"));
-    assert_int_equal(sqlite_queue_replay_dead(&fake, 0, &n, &err), RNR_ERR_UNSUPPORTED);
+    assert_int_equal(queue_list_dead(&fake, 0, &dl, &err), RNR_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "keeps its dead letters in its own queue"));
+    assert_int_equal(queue_replay_dead(&fake, 0, &n, &err), RNR_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "cannot replay dead letters"));
+    assert_int_equal(n, 0);
 }
 
 static void test_bad_queue_urls(void **state)
@@ -730,7 +732,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_dead_letter_reason_and_reject, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_dead, setup, teardown),
-        cmocka_unit_test(test_dead_ops_need_sqlite_queue),
+        cmocka_unit_test(test_dead_ops_need_backend_support),
         cmocka_unit_test_setup_teardown(test_bad_queue_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_processes_share_the_work, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_holder_reclaimed_at_once, setup, teardown),

@@ -1,6 +1,6 @@
 /* test_up_dead.c - rnr up --once with a malformed message in the queue and
  * a product whose text always answers 500: both end as dead letters with
- * their reason (read back with sqlite_queue_list_dead), the other products
+ * their reason (read back with queue_list_dead), the other products
  * are processed, nothing is left in the queue, and the run exits 1. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -120,8 +120,8 @@ static void test_dead_letters_with_reasons(void **state)
     assert_non_null(strstr(text, "result: FAILED\n"));
     free(text);
 
-    sqlite_dead_list l = {0};
-    assert_int_equal(sqlite_queue_list_dead(q, 0, &l, &err), RNR_OK);
+    queue_dead_list l = {0};
+    assert_int_equal(queue_list_dead(q, 0, &l, &err), RNR_OK);
     assert_int_equal(l.n, 2);
     int saw_bad = 0, saw_500 = 0;
     for (size_t i = 0; i < l.n; i++) {
@@ -141,7 +141,7 @@ static void test_dead_letters_with_reasons(void **state)
     assert_true(saw_bad);
     assert_true(saw_500);
 
-    /* the queue port lists the same dead letters, in the same order */
+    /* a second read lists the same dead letters, in the same order */
     queue_dead_list pl = {0};
     assert_int_equal(queue_list_dead(q, 0, &pl, &err), RNR_OK);
     assert_int_equal(pl.n, l.n);
@@ -158,7 +158,7 @@ static void test_dead_letters_with_reasons(void **state)
     assert_int_equal(pl.n, 1);
     assert_int_equal(pl.items[0].id, l.items[0].id);
     queue_dead_list_clear(&pl);
-    sqlite_dead_list_clear(&l);
+    queue_dead_list_clear(&l);
 
     queue_depth d;
     assert_int_equal(queue_get_depth(q, &d, &err), RNR_OK);

@@ -182,15 +182,15 @@ static void test_malformed_messages(void **state)
     assert_queue_empty(2);
 
     q = wt_queue(&g, NULL);
-    sqlite_dead_list dl;
-    assert_int_equal(sqlite_queue_list_dead(q, 0, &dl, NULL), RNR_OK);
+    queue_dead_list dl;
+    assert_int_equal(queue_list_dead(q, 0, &dl, NULL), RNR_OK);
     assert_int_equal(dl.n, 2);
     assert_string_equal(dl.items[0].body, "not json");
     assert_non_null(strstr(dl.items[0].reason, "malformed message"));
     assert_string_equal(dl.items[1].body, no_rdf);
     assert_non_null(strstr(dl.items[1].reason, "malformed message"));
     assert_non_null(strstr(dl.items[1].reason, "rdf"));
-    sqlite_dead_list_clear(&dl);
+    queue_dead_list_clear(&dl);
     queue_free(q);
 }
 
@@ -213,14 +213,14 @@ static void test_product_always_500(void **state)
     assert_int_equal(st.outputs, 0);
     assert_queue_empty(1);
     q = wt_queue(&g, NULL);
-    sqlite_dead_list dl;
-    assert_int_equal(sqlite_queue_list_dead(q, 0, &dl, NULL), RNR_OK);
+    queue_dead_list dl;
+    assert_int_equal(queue_list_dead(q, 0, &dl, NULL), RNR_OK);
     assert_int_equal(dl.n, 1);
     assert_int_equal(dl.items[0].delivery_count, 3);
     assert_non_null(strstr(dl.items[0].body, ID_QUIET));
     assert_true(strncmp(dl.items[0].reason, "failed 3 times: ", 16) == 0);
     assert_non_null(strstr(dl.items[0].reason, "500"));
-    sqlite_dead_list_clear(&dl);
+    queue_dead_list_clear(&dl);
     queue_free(q);
 }
 
