@@ -34,6 +34,17 @@ static void must(int rc, const rnr_error *err)
         fail_msg("%s", err->msg);
 }
 
+/* A small file of the test's own to upload (path filled), so nothing
+ * depends on what the machine has in /etc. */
+static void upload_file(char *path, size_t n)
+{
+    snprintf(path, n, "%s/upload.bin", home);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_true(fputs("rnr s3 upload body\n", fp) >= 0);
+    assert_int_equal(fclose(fp), 0);
+}
+
 static void test_s3_signed_roundtrip(void **state)
 {
     (void)state;
@@ -49,7 +60,9 @@ static void test_s3_signed_roundtrip(void **state)
         must(store_put_buf(s, keys[i], keys[i], strlen(keys[i]), "application/json", &err), &err);
     char path[400];
     snprintf(path, sizeof path, "%s/obj", home);
-    must(store_put_file(s, "f/from-file.bin", "/etc/hostname", NULL, &err), &err);
+    char up[400];
+    upload_file(up, sizeof up);
+    must(store_put_file(s, "f/from-file.bin", up, NULL, &err), &err);
     must(store_get_file(s, keys[2], path, &err), &err);
     FILE *fp = fopen(path, "rb");
     char buf[128] = {0};
@@ -146,7 +159,9 @@ static void test_s3_slowdown_retry(void **state)
     rnr_error err = {0};
     assert_int_equal(aws_creds_new_static(FAKE_AK, FAKE_SK, NULL, &cr, NULL), RNR_OK);
     rnr_store *s = open_fake(&f, "s3://rnr-bucket/p", cr, 4);
-    must(store_put_file(s, "retried.bin", "/etc/hostname", NULL, &err), &err);
+    char up[400];
+    upload_file(up, sizeof up);
+    must(store_put_file(s, "retried.bin", up, NULL, &err), &err);
     json_t *all = fake_log(&f);
     assert_int_equal(json_array_size(all), 3);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(all, 0), "status")), 503);
@@ -156,7 +171,7 @@ static void test_s3_slowdown_retry(void **state)
     char path[400];
     snprintf(path, sizeof path, "%s/retried", home);
     must(store_get_file(s, "retried.bin", path, &err), &err);
-    FILE *a = fopen(path, "rb"), *b = fopen("/etc/hostname", "rb");
+    FILE *a = fopen(path, "rb"), *b = fopen(up, "rb");
     char x[256] = {0}, y[256] = {0};
     size_t nx = fread(x, 1, sizeof x, a), ny = fread(y, 1, sizeof y, b);
     fclose(a);
