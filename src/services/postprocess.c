@@ -389,6 +389,8 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
     if (!picks)
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "postprocess: out of memory");
     int pending = 0; /* files read (now or by a failed run) but in no uploaded table yet */
+    if (rc == RNR_OK)
+        rc = pp_state_batch_begin(pp->state, err);
     for (size_t i = 0; rc == RNR_OK && i < l.n; i++) {
         int64_t t;
         int known = 0;
@@ -408,6 +410,12 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
             pp_gauge_of(&l.items[i], lid, picks[npick].gauge, sizeof picks[npick].gauge);
             npick++;
         }
+    }
+    rnr_error eb;
+    int rb = pp_state_batch_end(pp->state, &eb); /* the records so far, also after a failure */
+    if (rc == RNR_OK && rb != RNR_OK) {
+        *err = eb;
+        rc = rb;
     }
     if (rc == RNR_OK && pending)
         rc = pp_load_picks(pp, picks, npick, now, &rs, err);
