@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* H5Oget_info_by_name2's record: H5O_info_t in 1.10, kept as H5O_info1_t
+/* H5Oget_info2's record: H5O_info_t in 1.10, kept as H5O_info1_t
  * (with the object's address) from 1.12 on. */
 #if H5_VERSION_GE(1, 12, 0)
 typedef H5O_info1_t nc_h5_oinfo;
@@ -19,8 +19,18 @@ typedef H5O_info1_t nc_h5_oinfo;
 typedef H5O_info_t nc_h5_oinfo;
 #endif
 
+/* Datasets opened once per file: every call asks for one of a few (time,
+ * feature_id, flow), and opening one parses its object header again. */
+#define NC_H5_OPEN_MAX 4
+
 struct nc_h5 {
     hid_t file;
+    hid_t root; /* the root group: the global attributes */
+    struct {
+        const char *name; /* a caller's literal */
+        hid_t id;
+    } ds[NC_H5_OPEN_MAX];
+    int nds;
     H5E_auto2_t saved_func; /* HDF5's error printer, restored at close */
     void *saved_data;
 };
@@ -49,7 +59,8 @@ int nc_h5_open(const void *data, size_t len, nc_h5 **out)
         h->file = H5I_INVALID_HID;
     if (fapl >= 0)
         H5Pclose(fapl);
-    if (h->file < 0) {
+    h->root = h->file >= 0 ? H5Gopen2(h->file, "/", H5P_DEFAULT) : H5I_INVALID_HID;
+    if (h->file < 0 || h->root < 0) {
         nc_h5_close(h);
         return RNR_ERR_UNSUPPORTED;
     }
@@ -61,10 +72,32 @@ void nc_h5_close(nc_h5 *h)
 {
     if (!h)
         return;
+    for (int i = 0; i < h->nds; i++)
+        if (h->ds[i].id >= 0)
+            H5Dclose(h->ds[i].id);
+    if (h->root >= 0)
+        H5Gclose(h->root);
     if (h->file >= 0)
         H5Fclose(h->file);
     H5Eset_auto2(H5E_DEFAULT, h->saved_func, h->saved_data);
     free(h);
+}
+
+/* Dataset name of the root group, opened on first use (-1: none). */
+static hid_t dataset(nc_h5 *h, const char *name)
+{
+    for (int i = 0; i < h->nds; i++)
+        if (strcmp(h->ds[i].name, name) == 0)
+            return h->ds[i].id;
+    hid_t d = H5Dopen2(h->file, name, H5P_DEFAULT);
+    if (h->nds < NC_H5_OPEN_MAX) {
+        h->ds[h->nds].name = name;
+        h->ds[h->nds++].id = d;
+    } else if (d >= 0) { /* not expected: only a few names are asked for */
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
+    return d;
 }
 
 /* The extent of an open dataset or attribute's space: rank and dims. */
@@ -81,7 +114,7 @@ static int space_dims(hid_t space, int rank, hsize_t *dims, hsize_t *maxdims)
 static hid_t open_typed(nc_h5 *h, const char *name, H5T_class_t cls, size_t size, int rank,
                         hsize_t *dims, hsize_t *maxdims)
 {
-    hid_t d = H5Dopen2(h->file, name, H5P_DEFAULT);
+    hid_t d = dataset(h, name);
     if (d < 0)
         return -1;
     hid_t t = H5Dget_type(d), s = H5Dget_space(d);
@@ -92,16 +125,12 @@ static hid_t open_typed(nc_h5 *h, const char *name, H5T_class_t cls, size_t size
         H5Tclose(t);
     if (s >= 0)
         H5Sclose(s);
-    if (!ok) {
-        H5Dclose(d);
-        return -1;
-    }
-    return d;
+    return ok ? d : -1;
 }
 
 int nc_h5_dim(nc_h5 *h, const char *name, size_t *len)
 {
-    hid_t d = H5Dopen2(h->file, name, H5P_DEFAULT);
+    hid_t d = dataset(h, name);
     if (d < 0)
         return RNR_ERR_UNSUPPORTED;
     hsize_t dims[1], maxdims[1];
@@ -111,22 +140,21 @@ int nc_h5_dim(nc_h5 *h, const char *name, size_t *len)
     int ok = space_dims(s, 1, dims, maxdims) == 0 && maxdims[0] == dims[0];
     if (s >= 0)
         H5Sclose(s);
-    H5Dclose(d);
     if (!ok)
         return RNR_ERR_UNSUPPORTED;
     *len = (size_t)dims[0];
     return RNR_OK;
 }
 
-/* Attribute name of object obj ("." for the root group): its id, or
- * NOTFOUND / UNSUPPORTED in *rc. */
-static hid_t open_attr(nc_h5 *h, const char *obj, const char *name, int *rc)
+/* Attribute name of the open object loc: its id, or NOTFOUND /
+ * UNSUPPORTED in *rc. */
+static hid_t open_attr(hid_t loc, const char *name, int *rc)
 {
-    htri_t e = H5Aexists_by_name(h->file, obj, name, H5P_DEFAULT);
+    htri_t e = loc >= 0 ? H5Aexists(loc, name) : -1;
     *rc = e > 0 ? RNR_OK : e == 0 ? RNR_ERR_NOTFOUND : RNR_ERR_UNSUPPORTED;
     if (e <= 0)
         return -1;
-    hid_t a = H5Aopen_by_name(h->file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     if (a < 0)
         *rc = RNR_ERR_UNSUPPORTED;
     return a;
@@ -160,7 +188,7 @@ int nc_h5_text(nc_h5 *h, const char *var, const char *name, char *buf, size_t n)
 {
     buf[0] = '\0';
     int rc;
-    hid_t a = open_attr(h, var ? var : ".", name, &rc);
+    hid_t a = open_attr(var ? dataset(h, var) : h->root, name, &rc);
     if (a < 0)
         return rc;
     rc = read_text(a, buf, n);
@@ -173,7 +201,7 @@ int nc_h5_text(nc_h5 *h, const char *var, const char *name, char *buf, size_t n)
 int nc_h5_int(nc_h5 *h, const char *name, int64_t *v)
 {
     int rc;
-    hid_t a = open_attr(h, ".", name, &rc);
+    hid_t a = open_attr(h->root, name, &rc);
     if (a < 0)
         return rc;
     hid_t t = H5Aget_type(a), s = H5Aget_space(a);
@@ -200,7 +228,6 @@ static int read_1d(nc_h5 *h, const char *name, H5T_class_t cls, hid_t mem, size_
     if (d < 0)
         return RNR_ERR_UNSUPPORTED;
     int ok = dims[0] == n && H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0;
-    H5Dclose(d);
     return ok ? RNR_OK : RNR_ERR_UNSUPPORTED;
 }
 
@@ -214,13 +241,13 @@ int nc_h5_read_i64(nc_h5 *h, const char *name, size_t n, int64_t *out)
     return read_1d(h, name, H5T_INTEGER, H5T_NATIVE_INT64, n, out);
 }
 
-/* Whether ref (an object reference) is the root group's object name:
+/* Whether ref (an object reference) is the root group's dataset name:
  * old-style object references hold the object header's address. */
 static int ref_is(nc_h5 *h, const hvl_t *v, const char *name)
 {
     nc_h5_oinfo info;
-    if (v->len != 1 || !v->p ||
-        H5Oget_info_by_name2(h->file, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+    hid_t d = dataset(h, name);
+    if (v->len != 1 || !v->p || d < 0 || H5Oget_info2(d, &info, H5O_INFO_BASIC) < 0)
         return 0;
     return *(const hobj_ref_t *)v->p == info.addr;
 }
@@ -255,6 +282,5 @@ int nc_h5_read_field(nc_h5 *h, const char *name, const char *row_dim, const char
         return RNR_ERR_UNSUPPORTED;
     int ok = dims[0] == rows && dims[1] == cols && dims_are(h, d, row_dim, col_dim) &&
              H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0;
-    H5Dclose(d);
     return ok ? RNR_OK : RNR_ERR_UNSUPPORTED;
 }
