@@ -107,8 +107,8 @@ static int gen_one(rnr_store *store, const char *dir, int g, int issue, const in
         }
     char lid[16], name[64], path[1200], key[256];
     snprintf(lid, sizeof lid, "BNCH%d", g);
-    nc_meta m = {ref,    status[g % 4], 3 + g % 3,     lid,    91000000 + g,
-                 ids[0], "TX",          "Bench Creek", "bench"};
+    nc_meta m = {ref,    status[g % 4], 3 + g % 3,     lid,     91000000 + g,
+                 ids[0], "TX",          "Bench Creek", "bench", NULL};
     nc_output_name(ref, name, sizeof name);
     snprintf(path, sizeof path, "%s/%s", dir, name);
     rnr_error e;

@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PKGS=(
   build-essential cmake pkg-config git clang clang-format libclang-rt-14-dev xz-utils
-  libjansson-dev libxml2-dev libxml2-utils libsqlite3-dev sqlite3 libnetcdf-dev netcdf-bin
+  libjansson-dev libxml2-dev libxml2-utils libsqlite3-dev sqlite3 libnetcdf-dev libhdf5-dev netcdf-bin
   libcurl4-openssl-dev libssl-dev librabbitmq-dev libhiredis-dev libcmocka-dev
   libmicrohttpd-dev zlib1g-dev libproj-dev librsvg2-bin libzstd-dev libsnappy-dev
   rabbitmq-server redis-server curl gdal-bin python3-pika python3-redis

@@ -458,6 +458,45 @@ static int fs_get_range(void *self, const char *key, uint64_t off, size_t n, voi
     return rc;
 }
 
+/* The file read in place: no copy in the file system, one read(2) for a
+ * small object. A put replaces the file by rename, so the open descriptor
+ * keeps reading the version fstat sized. */
+static int fs_get_buf(void *self, const char *key, size_t max, void **data, size_t *len,
+                      rnr_error *err)
+{
+    int fd;
+    store_meta m;
+    int rc = fs_open_object(self, key, &fd, &m, err);
+    if (rc != RNR_OK)
+        return rc;
+    size_t n = (size_t)m.size;
+    char *buf = NULL;
+    if (max && (uint64_t)m.size > max)
+        rc = rnr_error_set(err, RNR_ERR_LIMIT, "'%s' is %lld bytes (limit %zu)", key,
+                           (long long)m.size, max);
+    else if (!(buf = malloc(n + 1)))
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory reading '%s'", key);
+    for (size_t got = 0; rc == RNR_OK && got < n;) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            rc =
+                rnr_error_set(err, RNR_ERR_IO, "'%s': read failed at byte %zu of %zu", key, got, n);
+        else
+            got += (size_t)r;
+    }
+    close(fd);
+    if (rc != RNR_OK) {
+        free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return RNR_OK;
+}
+
 static const store_ops file_store_ops = {
     .put_file = fs_put_file,
     .put_buf = fs_put_buf,
@@ -467,6 +506,7 @@ static const store_ops file_store_ops = {
     .close = fs_close,
     .head = fs_head,
     .get_range = fs_get_range,
+    .get_buf = fs_get_buf,
 };
 
 static const char *const store_params[] = {NULL};

@@ -268,6 +268,7 @@ typedef struct s3_req {
     FILE *upload; /* PUT from a file */
     long long upload_size;
     FILE *download;         /* 2xx GET body goes here */
+    curlbuf *into;          /* or here: a GET into memory (its max caps it) */
     struct s3_range *range; /* a ranged GET or a HEAD (below) */
 } s3_req;
 
@@ -323,6 +324,8 @@ static size_t s3_write(char *d, size_t sz, size_t nm, void *ud)
         g->got += n;
         return n;
     }
+    if (x->r->into && status >= 200 && status < 300)
+        return curlbuf_write(d, sz, nm, x->r->into);
     if (x->r->download && status >= 200 && status < 300) {
         if (fwrite(d, 1, n, x->r->download) != n) {
             x->write_failed = 1;
@@ -339,6 +342,11 @@ static int rewind_io(const s3_req *r)
     if (r->range) {
         r->range->got = 0;
         r->range->ignored = r->range->overflow = 0;
+    }
+    if (r->into) {
+        size_t max = r->into->max;
+        curlbuf_free(r->into);
+        *r->into = (curlbuf){.max = max};
     }
     if (r->upload && fseek(r->upload, 0, SEEK_SET) != 0)
         return -1;
@@ -507,6 +515,11 @@ static int s3_perform(s3_store *s, const s3_req *r, aws_response *mem, const cha
             rc = rnr_error_set(err, RNR_ERR_IO, "%s: writing the local file failed", what);
             break;
         }
+        if (r->into && r->into->over) {
+            rc = rnr_error_set(err, RNR_ERR_LIMIT, "%s: the object is longer than %zu bytes", what,
+                               r->into->max);
+            break;
+        }
         if (cc != CURLE_OK) {
             rc = rnr_error_set(err, RNR_ERR_TRANSIENT, "%s: %s", what, curl_easy_strerror(cc));
         } else if (mem->status >= 200 && mem->status < 300) {
@@ -653,6 +666,32 @@ static int s3_get_file(void *self, const char *key, const char *path, rnr_error 
         durable_abort(d);
     free(fk);
     return rc;
+}
+
+/* One GET into memory: no scratch file, no copy on disk. */
+static int s3_get_buf(void *self, const char *key, size_t max, void **data, size_t *len,
+                      rnr_error *err)
+{
+    s3_store *s = self;
+    char *fk, what[400];
+    int rc = full_key(s, key, &fk, what, sizeof what, "GET", err);
+    if (rc != RNR_OK)
+        return rc;
+    curlbuf body = {.max = max};
+    s3_req r = {.method = "GET", .key = fk, .payload_hash = AWS_EMPTY_SHA256, .into = &body};
+    aws_response mem;
+    rc = s3_perform(s, &r, &mem, what, err);
+    aws_response_clear(&mem);
+    free(fk);
+    if (rc == RNR_OK && !body.data && !(body.data = calloc(1, 1)))
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "%s: out of memory", what);
+    if (rc != RNR_OK) {
+        curlbuf_free(&body);
+        return rc;
+    }
+    *data = body.data;
+    *len = body.len;
+    return RNR_OK;
 }
 
 static int s3_del(void *self, const char *key, rnr_error *err)
@@ -853,8 +892,15 @@ static int s3_get_range(void *self, const char *key, uint64_t off, size_t n, voi
     return rc;
 }
 
-static const store_ops s3_ops = {s3_put_file, s3_put_buf, s3_get_file, s3_list,
-                                 s3_del,      s3_close,   s3_head,     s3_get_range};
+static const store_ops s3_ops = {.put_file = s3_put_file,
+                                 .put_buf = s3_put_buf,
+                                 .get_file = s3_get_file,
+                                 .list = s3_list,
+                                 .del = s3_del,
+                                 .close = s3_close,
+                                 .head = s3_head,
+                                 .get_range = s3_get_range,
+                                 .get_buf = s3_get_buf};
 
 static int s3_init(s3_store *s, const s3_url *u, const s3_store_opts *o, rnr_error *err)
 {

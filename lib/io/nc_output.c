@@ -7,12 +7,14 @@
 #include "core/durable.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "io/nc_h5.h"
 #include "io/nc_series.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <netcdf.h>
+#include <netcdf_mem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,11 +282,24 @@ int nc_output_write_series(const char *path, const int64_t *feature_ids, size_t 
 
 /* ---- reader ------------------------------------------------------------ */
 
+/* One read: through netCDF-C (ncid), or straight through HDF5 (h5 set)
+ * where every accessor below answers RNR_ERR_UNSUPPORTED for what nc_h5
+ * does not recognise, and the whole read starts over through netCDF-C. */
 typedef struct reader {
     int ncid;
+    nc_h5 *h5;
     const char *path;
     rnr_error *err;
+    unsigned parts; /* NC_OUTPUT_READ_* */
 } reader;
+
+static int h5_other(reader *r, int rc, const char *what)
+{
+    if (rc == RNR_ERR_NOMEM)
+        return rnr_error_set(r->err, rc, "%s: out of memory", r->path);
+    return rnr_error_set(r->err, RNR_ERR_UNSUPPORTED, "%s: %s is not in rnr's own HDF5 layout",
+                         r->path, what);
+}
 
 static int rd_fail(reader *r, int status, const char *what)
 {
@@ -293,10 +308,15 @@ static int rd_fail(reader *r, int status, const char *what)
                          "%s: netCDF %s: %s", r->path, what, nc_strerror(status));
 }
 
-/* Copy a text or string attribute into buf; absent leaves buf "". */
-static int get_text(reader *r, int var, const char *name, char *buf, size_t n)
+/* Copy a text or string attribute of variable var (netCDF id) named
+ * vname (NULL for both: global) into buf; absent leaves buf "". */
+static int get_text(reader *r, int var, const char *vname, const char *name, char *buf, size_t n)
 {
     buf[0] = '\0';
+    if (r->h5) {
+        int rc = nc_h5_text(r->h5, vname, name, buf, n);
+        return rc == RNR_OK || rc == RNR_ERR_NOTFOUND ? RNR_OK : h5_other(r, rc, name);
+    }
     nc_type type;
     size_t len;
     if (nc_inq_att(r->ncid, var, name, &type, &len) != NC_NOERR)
@@ -332,6 +352,10 @@ static int get_text(reader *r, int var, const char *name, char *buf, size_t n)
 static int get_int(reader *r, const char *name, int64_t *out)
 {
     *out = 0;
+    if (r->h5) {
+        int rc = nc_h5_int(r->h5, name, out);
+        return rc == RNR_OK || rc == RNR_ERR_NOTFOUND ? RNR_OK : h5_other(r, rc, name);
+    }
     nc_type type;
     size_t len;
     if (nc_inq_att(r->ncid, NC_GLOBAL, name, &type, &len) != NC_NOERR)
@@ -368,18 +392,22 @@ static int parse_units(reader *r, const char *units, double *scale, int64_t *ori
 
 static int read_times(reader *r, nc_table *t, int64_t *origin)
 {
-    int var, st = nc_inq_varid(r->ncid, "time", &var);
+    int var = -1, st = r->h5 ? NC_NOERR : nc_inq_varid(r->ncid, "time", &var);
     if (st != NC_NOERR)
         return rd_fail(r, st, "time variable");
     char units[128];
     double scale = 1;
-    int rc = get_text(r, var, "units", units, sizeof units);
+    int rc = get_text(r, var, "time", "units", units, sizeof units);
     if (rc || (rc = parse_units(r, units, &scale, origin)))
         return rc;
     double *raw = malloc(t->ntime * sizeof *raw);
     if (!raw)
         return rnr_error_set(r->err, RNR_ERR_NOMEM, "%s: out of memory", r->path);
-    st = nc_get_var_double(r->ncid, var, raw);
+    if (r->h5 && (rc = nc_h5_read_f64(r->h5, "time", t->ntime, raw)) != RNR_OK) {
+        free(raw);
+        return h5_other(r, rc, "time");
+    }
+    st = r->h5 ? NC_NOERR : nc_get_var_double(r->ncid, var, raw);
     for (size_t k = 0; st == NC_NOERR && k < t->ntime; k++) {
         double v = raw[k], s = v * scale;
         if (!isfinite(s) || fabs(s) > 1e15 || v == -9999.0) {
@@ -394,8 +422,13 @@ static int read_times(reader *r, nc_table *t, int64_t *origin)
 }
 
 /* A float [feature_id, time] variable, checked for its dimensions. */
-static int read_field(reader *r, const char *name, int dseg, int dtime, float *out)
+static int read_field(reader *r, const nc_table *t, const char *name, int dseg, int dtime,
+                      float *out)
 {
+    if (r->h5) {
+        int rc = nc_h5_read_field(r->h5, name, "feature_id", "time", t->nseg, t->ntime, out);
+        return rc == RNR_OK ? RNR_OK : h5_other(r, rc, name);
+    }
     int var, ndims, dims[NC_MAX_VAR_DIMS];
     int st = nc_inq_varid(r->ncid, name, &var);
     if (st != NC_NOERR)
@@ -416,13 +449,19 @@ static int read_field(reader *r, const char *name, int dseg, int dtime, float *o
 
 static int read_dims(reader *r, nc_table *t, int *dseg, int *dtime)
 {
-    int st;
-    if ((st = nc_inq_dimid(r->ncid, "feature_id", dseg)) != NC_NOERR ||
-        (st = nc_inq_dimlen(r->ncid, *dseg, &t->nseg)) != NC_NOERR)
+    int st, rc;
+    if (r->h5) {
+        *dseg = *dtime = -1;
+        if ((rc = nc_h5_dim(r->h5, "feature_id", &t->nseg)) != RNR_OK ||
+            (rc = nc_h5_dim(r->h5, "time", &t->ntime)) != RNR_OK)
+            return h5_other(r, rc, "a dimension");
+    } else if ((st = nc_inq_dimid(r->ncid, "feature_id", dseg)) != NC_NOERR ||
+               (st = nc_inq_dimlen(r->ncid, *dseg, &t->nseg)) != NC_NOERR) {
         return rd_fail(r, st, "feature_id dimension");
-    if ((st = nc_inq_dimid(r->ncid, "time", dtime)) != NC_NOERR ||
-        (st = nc_inq_dimlen(r->ncid, *dtime, &t->ntime)) != NC_NOERR)
+    } else if ((st = nc_inq_dimid(r->ncid, "time", dtime)) != NC_NOERR ||
+               (st = nc_inq_dimlen(r->ncid, *dtime, &t->ntime)) != NC_NOERR) {
         return rd_fail(r, st, "time dimension");
+    }
     if (t->nseg == 0 || t->ntime == 0)
         return rnr_error_set(r->err, RNR_ERR_PARSE, "%s: empty output (%zu segments, %zu times)",
                              r->path, t->nseg, t->ntime);
@@ -430,12 +469,13 @@ static int read_dims(reader *r, nc_table *t, int *dseg, int *dtime)
         return rnr_error_set(r->err, RNR_ERR_LIMIT, "%s: %zu x %zu values is too large", r->path,
                              t->nseg, t->ntime);
     size_t cells = t->nseg * t->ntime;
+    int all = !(r->parts & NC_OUTPUT_READ_FLOW);
     t->feature_ids = malloc(t->nseg * sizeof *t->feature_ids);
     t->times = malloc(t->ntime * sizeof *t->times);
     t->flow = malloc(cells * sizeof(float));
-    t->velocity = malloc(cells * sizeof(float));
-    t->depth = malloc(cells * sizeof(float));
-    if (!t->feature_ids || !t->times || !t->flow || !t->velocity || !t->depth)
+    t->velocity = all ? malloc(cells * sizeof(float)) : NULL;
+    t->depth = all ? malloc(cells * sizeof(float)) : NULL;
+    if (!t->feature_ids || !t->times || !t->flow || (all && (!t->velocity || !t->depth)))
         return rnr_error_set(r->err, RNR_ERR_NOMEM, "%s: out of memory", r->path);
     return RNR_OK;
 }
@@ -444,24 +484,25 @@ static int read_attrs(reader *r, nc_table *t, int64_t origin)
 {
     int64_t so = 0;
     int rc;
-    if ((rc = get_text(r, NC_GLOBAL, "TITLE", t->title, sizeof t->title)) ||
-        (rc = get_text(r, NC_GLOBAL, "file_reference_time", t->file_reference_time,
+    const int g = NC_GLOBAL;
+    if ((rc = get_text(r, g, NULL, "TITLE", t->title, sizeof t->title)) ||
+        (rc = get_text(r, g, NULL, "file_reference_time", t->file_reference_time,
                        sizeof t->file_reference_time)) ||
-        (rc = get_text(r, NC_GLOBAL, "code_version", t->code_version, sizeof t->code_version)) ||
-        (rc = get_text(r, NC_GLOBAL, "max_status", t->max_status, sizeof t->max_status)) ||
+        (rc = get_text(r, g, NULL, "code_version", t->code_version, sizeof t->code_version)) ||
+        (rc = get_text(r, g, NULL, "max_status", t->max_status, sizeof t->max_status)) ||
         (rc = get_int(r, "stream_order", &so)) ||
-        (rc = get_text(r, NC_GLOBAL, "rfc_location", t->rfc_location, sizeof t->rfc_location)) ||
+        (rc = get_text(r, g, NULL, "rfc_location", t->rfc_location, sizeof t->rfc_location)) ||
         (rc = get_int(r, "rfc_reach_id", &t->rfc_reach_id)) ||
         (rc = get_int(r, "hf_id", &t->hf_id)) ||
-        (rc = get_text(r, NC_GLOBAL, "state", t->state, sizeof t->state)) ||
-        (rc = get_text(r, NC_GLOBAL, "name", t->name, sizeof t->name)))
+        (rc = get_text(r, g, NULL, "state", t->state, sizeof t->state)) ||
+        (rc = get_text(r, g, NULL, "name", t->name, sizeof t->name)))
         return rc;
     /* the trace only names where the file came from: one that cannot be
      * read leaves it "" rather than the file unreadable */
     rnr_error ignored;
     rnr_error *keep = r->err;
     r->err = &ignored;
-    if (get_text(r, NC_GLOBAL, "trace_id", t->trace_id, sizeof t->trace_id) != RNR_OK)
+    if (get_text(r, NC_GLOBAL, NULL, "trace_id", t->trace_id, sizeof t->trace_id) != RNR_OK)
         t->trace_id[0] = '\0';
     r->err = keep;
     if (so < INT32_MIN || so > INT32_MAX)
@@ -482,35 +523,88 @@ static int read_all(reader *r, nc_table *t)
     int64_t origin;
     if ((rc = read_dims(r, t, &dseg, &dtime)) || (rc = read_times(r, t, &origin)))
         return rc;
-    if ((st = nc_inq_varid(r->ncid, "feature_id", &var)) != NC_NOERR ||
-        (st = nc_get_var_longlong(r->ncid, var, (long long *)t->feature_ids)) != NC_NOERR)
+    if (r->h5) {
+        if ((rc = nc_h5_read_i64(r->h5, "feature_id", t->nseg, t->feature_ids)) != RNR_OK)
+            return h5_other(r, rc, "feature_id");
+    } else if ((st = nc_inq_varid(r->ncid, "feature_id", &var)) != NC_NOERR ||
+               (st = nc_get_var_longlong(r->ncid, var, (long long *)t->feature_ids)) != NC_NOERR) {
         return rd_fail(r, st, "feature_id");
-    if ((rc = read_field(r, "flow", dseg, dtime, t->flow)) ||
-        (rc = read_field(r, "velocity", dseg, dtime, t->velocity)) ||
-        (rc = read_field(r, "depth", dseg, dtime, t->depth)))
+    }
+    if ((rc = read_field(r, t, "flow", dseg, dtime, t->flow)))
+        return rc;
+    if (!(r->parts & NC_OUTPUT_READ_FLOW) &&
+        ((rc = read_field(r, t, "velocity", dseg, dtime, t->velocity)) ||
+         (rc = read_field(r, t, "depth", dseg, dtime, t->depth))))
         return rc;
     if ((rc = read_attrs(r, t, origin)))
         return rc;
+    if (r->parts & NC_OUTPUT_READ_FLOW) {
+        for (int i = 0; i < 4; i++)
+            t->flood_flow[i] = NAN;
+        return RNR_OK;
+    }
     return nc_series_read(r->ncid, t, origin, r->path, r->err);
+}
+
+/* A table read by r (opened by the caller). */
+static int read_table(reader *r, nc_table **out)
+{
+    *out = NULL;
+    nc_table *t = calloc(1, sizeof *t);
+    int rc =
+        t ? read_all(r, t) : rnr_error_set(r->err, RNR_ERR_NOMEM, "%s: out of memory", r->path);
+    if (rc) {
+        nc_table_free(t);
+        return rc;
+    }
+    t->read_direct = r->h5 != NULL;
+    *out = t;
+    return RNR_OK;
 }
 
 int nc_output_read(const char *path, nc_table **out, rnr_error *err)
 {
     *out = NULL;
-    reader r = {-1, path, err};
+    reader r = {-1, NULL, path, err, NC_OUTPUT_READ_ALL};
     int st = nc_open(path, NC_NOWRITE | NC_DISKLESS, &r.ncid);
     if (st != NC_NOERR)
         return rnr_error_set(err, st == ENOENT ? RNR_ERR_NOTFOUND : RNR_ERR_IO,
                              "%s: cannot open: %s", path, nc_strerror(st));
-    nc_table *t = calloc(1, sizeof *t);
-    int rc = t ? read_all(&r, t) : rnr_error_set(err, RNR_ERR_NOMEM, "%s: out of memory", path);
+    int rc = read_table(&r, out);
     nc_close(r.ncid);
-    if (rc) {
-        nc_table_free(t);
+    return rc;
+}
+
+/* The direct read: RNR_OK with *out, or anything else to start over. */
+static int read_mem_direct(const char *name, const void *data, size_t len, unsigned parts,
+                           nc_table **out)
+{
+    nc_h5 *h;
+    int rc = nc_h5_open(data, len, &h);
+    if (rc != RNR_OK)
         return rc;
-    }
-    *out = t;
-    return RNR_OK;
+    rnr_error ignored; /* netCDF-C's read gives the message of a bad file */
+    reader r = {-1, h, name, &ignored, parts};
+    rc = read_table(&r, out);
+    nc_h5_close(h);
+    return rc;
+}
+
+int nc_output_read_mem(const char *name, const void *data, size_t len, unsigned parts,
+                       nc_table **out, rnr_error *err)
+{
+    *out = NULL;
+    if ((parts & NC_OUTPUT_READ_FLOW) && !(parts & NC_OUTPUT_READ_NETCDF) &&
+        read_mem_direct(name, data, len, parts, out) == RNR_OK)
+        return RNR_OK;
+    reader r = {-1, NULL, name, err, parts};
+    /* NC_NOWRITE: netCDF-C only reads the memory it is lent */
+    int st = nc_open_mem(name, NC_NOWRITE, len, (void *)(uintptr_t)data, &r.ncid);
+    if (st != NC_NOERR)
+        return rnr_error_set(err, RNR_ERR_IO, "%s: cannot open: %s", name, nc_strerror(st));
+    int rc = read_table(&r, out);
+    nc_close(r.ncid);
+    return rc;
 }
 
 void nc_table_free(nc_table *t)

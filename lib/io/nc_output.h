@@ -80,6 +80,7 @@ typedef struct nc_table {
     float *fcst_flows, *obs_flows;
     double flood_flow[4];
     char trace_id[256]; /* "" when the file has none (or an unreadable one) */
+    int read_direct;    /* 1: read straight through HDF5 (io/nc_h5.h), 0: netCDF-C */
 } nc_table;
 
 /* "troute_output_YYYYMMDDHHMM.nc"; returns 0, or -1 if buf is too small. */
@@ -99,6 +100,21 @@ int nc_output_write_series(const char *path, const int64_t *feature_ids, size_t 
                            const nc_series *series, rnr_error *err);
 
 int nc_output_read(const char *path, nc_table **out, rnr_error *err);
+
+/* What nc_output_read_mem reads. */
+#define NC_OUTPUT_READ_ALL 0u
+/* Only flow, time, feature_id and the global attributes: velocity and
+ * depth stay NULL, the hydrograph's extras absent (n_fcst = n_obs = 0,
+ * flood_flow NAN). A file in rnr's own layout is then read straight
+ * through HDF5 (io/nc_h5.h); any other goes through netCDF-C. */
+#define NC_OUTPUT_READ_FLOW 1u
+/* Through netCDF-C whatever the layout (to compare the two readers). */
+#define NC_OUTPUT_READ_NETCDF 2u
+
+/* nc_output_read of an output held in memory (data, len: the file's
+ * bytes, borrowed; name names it in messages). parts: NC_OUTPUT_READ_*. */
+int nc_output_read_mem(const char *name, const void *data, size_t len, unsigned parts,
+                       nc_table **out, rnr_error *err) RNR_WARN_UNUSED;
 void nc_table_free(nc_table *t);
 
 /* Time index of the file's peak flow: the maximum over all segments and

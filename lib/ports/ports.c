@@ -217,6 +217,22 @@ int store_get_range(rnr_store *s, const char *key, uint64_t off, size_t n, void 
     return s->ops->get_range(s->self, key, off, n, buf, meta, err);
 }
 
+int store_get_buf(rnr_store *s, const char *key, size_t max, void **data, size_t *len,
+                  rnr_error *err)
+{
+    *data = NULL;
+    *len = 0;
+    if (!s->ops->get_buf)
+        return rnr_error_set(err, RNR_ERR_UNSUPPORTED, "%s: this store cannot read into memory",
+                             key);
+    int rc = s->ops->get_buf(s->self, key, max, data, len, err);
+    if (rc != RNR_OK) { /* a failing backend has freed what it read */
+        *data = NULL;
+        *len = 0;
+    }
+    return rc;
+}
+
 void store_free(rnr_store *s)
 {
     if (!s)

@@ -33,6 +33,16 @@ void pp_state_prune(rnr_pp_state *s, int64_t cutoff)
     s->ops->prune(s->self, cutoff);
 }
 
+int pp_state_batch_begin(rnr_pp_state *s, rnr_error *err)
+{
+    return s->ops->batch_begin ? s->ops->batch_begin(s->self, err) : RNR_OK;
+}
+
+int pp_state_batch_end(rnr_pp_state *s, rnr_error *err)
+{
+    return s->ops->batch_end ? s->ops->batch_end(s->self, err) : RNR_OK;
+}
+
 void pp_state_free(rnr_pp_state *s)
 {
     if (!s)

@@ -40,6 +40,12 @@ typedef struct pp_state_ops {
     /* Forget outputs whose file_time is before cutoff (best effort). */
     void (*prune)(void *self, int64_t cutoff);
     void (*close)(void *self);
+    /* Group the records that follow until batch_end into one commit
+     * (each record stays all or nothing); a failure before batch_end may
+     * lose the group's records, which only costs reading those outputs
+     * again. Optional: NULL commits each record on its own. */
+    int (*batch_begin)(void *self, rnr_error *err);
+    int (*batch_end)(void *self, rnr_error *err);
 } pp_state_ops;
 
 typedef struct rnr_pp_state {
@@ -56,6 +62,10 @@ int pp_state_load(rnr_pp_state *s, const store_object *o, pp_rows *out,
                   rnr_error *err) RNR_WARN_UNUSED;
 int pp_state_mark_written(rnr_pp_state *s, rnr_error *err) RNR_WARN_UNUSED;
 void pp_state_prune(rnr_pp_state *s, int64_t cutoff);
+/* batch_begin / batch_end through the port; RNR_OK doing nothing for a
+ * backend without them. */
+int pp_state_batch_begin(rnr_pp_state *s, rnr_error *err) RNR_WARN_UNUSED;
+int pp_state_batch_end(rnr_pp_state *s, rnr_error *err) RNR_WARN_UNUSED;
 void pp_state_free(rnr_pp_state *s);
 
 /* Room for one more row at out->r[out->n] (zeroed); RNR_ERR_NOMEM. */

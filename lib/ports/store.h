@@ -51,6 +51,12 @@ typedef struct store_ops {
      * Optional like head. */
     int (*get_range)(void *self, const char *key, uint64_t off, size_t n, void *buf,
                      store_meta *meta, rnr_error *err);
+    /* The whole object in memory: *data (malloc'd, the caller frees it;
+     * NUL-terminated past *len for convenience) and its length.
+     * RNR_ERR_NOTFOUND when there is no such key, RNR_ERR_LIMIT when it
+     * is longer than max bytes (0: no limit). Optional like head. */
+    int (*get_buf)(void *self, const char *key, size_t max, void **data, size_t *len,
+                   rnr_error *err);
 } store_ops;
 
 typedef struct rnr_store {
@@ -70,6 +76,11 @@ int store_delete(rnr_store *s, const char *key, rnr_error *err);
 RNR_WARN_UNUSED int store_head(rnr_store *s, const char *key, store_meta *out, rnr_error *err);
 RNR_WARN_UNUSED int store_get_range(rnr_store *s, const char *key, uint64_t off, size_t n,
                                     void *buf, store_meta *meta, rnr_error *err);
+/* get_buf through the port: *data NULL and *len 0 unless RNR_OK;
+ * RNR_ERR_UNSUPPORTED naming the key when the backend cannot (a caller
+ * then falls back to store_get_file). */
+RNR_WARN_UNUSED int store_get_buf(rnr_store *s, const char *key, size_t max, void **data,
+                                  size_t *len, rnr_error *err);
 void store_free(rnr_store *s);
 void store_list_clear(store_list *l);
 /* Append one item (key copied); for backends building a listing. */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fileutil.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "hydrofabric/hf.h"
@@ -29,6 +30,9 @@
 #include "services/pp_geom.h"
 
 #define PP_NAME_PREFIX "troute_output_"
+/* An output larger than this is not read into memory (a 22 x 96 one is
+ * 40 KB; a 10,000-segment, 10-day one about 30 MB). */
+#define PP_OUTPUT_MAX ((size_t)256 * 1024 * 1024)
 
 struct postprocess {
     const rnr_config *cfg;
@@ -165,21 +169,39 @@ static int pp_temp_path(const postprocess *pp, const char *suffix, char *buf, si
     return RNR_OK;
 }
 
+/* The object's bytes: read into memory by the store, or, from a store
+ * that cannot, downloaded to a scratch file and read from there. */
+static int pp_fetch(postprocess *pp, const char *key, void **data, size_t *len, rnr_error *err)
+{
+    int rc = store_get_buf(pp->store, key, PP_OUTPUT_MAX, data, len, err);
+    if (rc != RNR_ERR_UNSUPPORTED)
+        return rc;
+    char tmp[1200];
+    if ((rc = pp_temp_path(pp, ".nc", tmp, sizeof tmp, err)) != RNR_OK)
+        return rc;
+    char *buf = NULL;
+    rc = store_get_file(pp->store, key, tmp, err);
+    if (rc == RNR_OK)
+        rc = file_read_all(tmp, &buf, len, err);
+    unlink(tmp);
+    *data = buf;
+    return rc;
+}
+
 /* Download, read and remember one output. A failed download is logged and
  * leaves *ingested 0 (the file is tried again next run); an unreadable file
- * is remembered with no rows so it is not downloaded again and again. Only
- * a failure of the local database is returned. */
+ * (or one too large to read) is remembered with no rows so it is not
+ * downloaded again and again. Only a failure of the local database is
+ * returned. */
 static int pp_ingest(postprocess *pp, const store_object *o, int64_t file_time, int64_t now,
                      int *ingested, char *lid, size_t lidn, rnr_error *err)
 {
     *ingested = 0;
-    char tmp[1200];
-    int rc = pp_temp_path(pp, ".nc", tmp, sizeof tmp, err);
-    if (rc != RNR_OK)
-        return rc;
     rnr_error e;
-    if (store_get_file(pp->store, o->key, tmp, &e) != RNR_OK) {
-        unlink(tmp);
+    void *data = NULL;
+    size_t len = 0;
+    int rc = pp_fetch(pp, o->key, &data, &len, &e);
+    if (rc != RNR_OK && rc != RNR_ERR_LIMIT) {
         log_event(LOG_WARN, "postprocess", "download_failed",
                   "download {key}: {error}; tried again next run", LOG_STR("key", o->key),
                   LOG_STR("error", e.msg));
@@ -189,13 +211,17 @@ static int pp_ingest(postprocess *pp, const store_object *o, int64_t file_time, 
     inundation_row *rows = NULL;
     size_t n = 0;
     const char *note = NULL;
-    if (nc_output_read(tmp, &t, &e) != RNR_OK || pp_rows_of(pp, t, now, &rows, &n, &e) != RNR_OK) {
+    /* only flow, times, ids and attributes: a file in rnr's layout is
+     * then read straight through HDF5 */
+    if (rc != RNR_OK ||
+        nc_output_read_mem(o->key, data, len, NC_OUTPUT_READ_FLOW, &t, &e) != RNR_OK ||
+        pp_rows_of(pp, t, now, &rows, &n, &e) != RNR_OK) {
         log_event(LOG_WARN, "postprocess", "input_unreadable", "{key}: {error}; skipped",
                   LOG_STR("key", o->key), LOG_STR("error", e.msg));
         note = e.msg;
         n = 0;
     }
-    unlink(tmp);
+    free(data);
     snprintf(lid, lidn, "%s", t ? t->rfc_location : "");
     if (t && !note) /* the line carries the trace of the message that made the output */
         log_event(LOG_INFO, "postprocess", "input", "read {key} lid={lid} rows={rows}",
@@ -363,6 +389,8 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
     if (!picks)
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "postprocess: out of memory");
     int pending = 0; /* files read (now or by a failed run) but in no uploaded table yet */
+    if (rc == RNR_OK)
+        rc = pp_state_batch_begin(pp->state, err);
     for (size_t i = 0; rc == RNR_OK && i < l.n; i++) {
         int64_t t;
         int known = 0;
@@ -382,6 +410,12 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
             pp_gauge_of(&l.items[i], lid, picks[npick].gauge, sizeof picks[npick].gauge);
             npick++;
         }
+    }
+    rnr_error eb;
+    int rb = pp_state_batch_end(pp->state, &eb); /* the records so far, also after a failure */
+    if (rc == RNR_OK && rb != RNR_OK) {
+        *err = eb;
+        rc = rb;
     }
     if (rc == RNR_OK && pending)
         rc = pp_load_picks(pp, picks, npick, now, &rs, err);

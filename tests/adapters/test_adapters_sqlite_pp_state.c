@@ -2,7 +2,9 @@
  * (ports/pp_state.h): a recorded output and its rows come back as they
  * went in (NAN maximum included), the written mark, a rewritten object
  * counting as new, pruning, and a database from before the merged table
- * (no flow_max, no lid) brought up to date. */
+ * (no flow_max, no lid) brought up to date; records grouped in a batch
+ * seen at once, kept after it by another connection, and a batch left
+ * open (a run that died) losing only its own records. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,6 +97,53 @@ static void test_record_lookup_load(void **state)
     free(dir);
 }
 
+static void test_batch(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir("pp-state");
+    rnr_pp_state *s, *other;
+    rnr_error e;
+    assert_int_equal(backend_open_pp_state(dir, &s, &e), RNR_OK);
+    store_object a = {"r/A/troute_output_202603140300.nc", 10, 1}, b = {"r/B/x.nc", 20, 2},
+                 c = {"r/C/x.nc", 30, 3};
+    inundation_row in[1] = {row(7, 1.5f, 2.5f, "LINESTRING (0 0, 1 1)")};
+    int known;
+    char lid[64];
+    assert_int_equal(pp_state_batch_begin(s, &e), RNR_OK);
+    assert_int_equal(pp_state_record(s, &a, 1773457200, "A1", in, 1, NULL, &e), RNR_OK);
+    assert_int_equal(pp_state_record(s, &b, 1773457200, "B1", NULL, 0, "unreadable", &e), RNR_OK);
+    assert_int_equal(pp_state_lookup(s, &b, &known, lid, sizeof lid, &e), RNR_OK);
+    assert_int_equal(known, 1);
+    assert_int_equal(pp_state_batch_end(s, &e), RNR_OK);
+    /* outside a batch a record commits alone, as before */
+    assert_int_equal(pp_state_record(s, &c, 1773457200, "C1", in, 1, NULL, &e), RNR_OK);
+    assert_int_equal(backend_open_pp_state(dir, &other, &e), RNR_OK);
+    const store_object *all[3] = {&a, &b, &c};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pp_state_lookup(other, all[i], &known, lid, sizeof lid, &e), RNR_OK);
+        assert_int_equal(known, 1);
+    }
+    pp_rows rs = {0};
+    assert_int_equal(pp_state_load(other, &a, &rs, &e), RNR_OK);
+    assert_int_equal(rs.n, 1);
+    assert_string_equal(rs.r[0].geom_wkt, "LINESTRING (0 0, 1 1)");
+    pp_rows_clear(&rs);
+    pp_state_free(other);
+    /* a batch never ended (the process died): its records are not kept */
+    store_object d = {"r/D/x.nc", 40, 4};
+    assert_int_equal(pp_state_batch_begin(s, &e), RNR_OK);
+    assert_int_equal(pp_state_record(s, &d, 1773457200, "D1", in, 1, NULL, &e), RNR_OK);
+    pp_state_free(s);
+    assert_int_equal(backend_open_pp_state(dir, &s, &e), RNR_OK);
+    assert_int_equal(pp_state_lookup(s, &d, &known, lid, sizeof lid, &e), RNR_OK);
+    assert_int_equal(known, 0);
+    assert_int_equal(pp_state_lookup(s, &a, &known, lid, sizeof lid, &e), RNR_OK);
+    assert_int_equal(known, 1);
+    pp_state_free(s);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 static void test_old_schema_migrated(void **state)
 {
     (void)state;
@@ -144,6 +193,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_record_lookup_load),
+        cmocka_unit_test(test_batch),
         cmocka_unit_test(test_old_schema_migrated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

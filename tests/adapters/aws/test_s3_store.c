@@ -261,6 +261,39 @@ static void test_s3_head_and_range(void **state)
     store_free(s);
 }
 
+/* get_buf: the whole object in memory in one GET (larger than curl's
+ * first chunk), its size cap, an empty object, a missing key. */
+static void test_s3_get_buf(void **state)
+{
+    (void)state;
+    rnr_store *s = open_store("getbuf", NULL);
+    rnr_error err = {0};
+    enum { N = 100000 };
+    char *big = malloc(N);
+    assert_non_null(big);
+    for (size_t i = 0; i < N; i++)
+        big[i] = (char)('a' + i % 23);
+    must(store_put_buf(s, "g/big.bin", big, N, NULL, &err), &err);
+    void *data;
+    size_t len;
+    must(store_get_buf(s, "g/big.bin", N, &data, &len, &err), &err);
+    assert_int_equal(len, N);
+    assert_memory_equal(data, big, N);
+    free(data);
+    assert_int_equal(store_get_buf(s, "g/big.bin", N - 1, &data, &len, &err), RNR_ERR_LIMIT);
+    assert_null(data);
+    assert_non_null(strstr(err.msg, "g/big.bin"));
+    must(store_put_buf(s, "g/empty.bin", "", 0, NULL, &err), &err);
+    must(store_get_buf(s, "g/empty.bin", 10, &data, &len, &err), &err);
+    assert_int_equal(len, 0);
+    free(data);
+    assert_int_equal(store_get_buf(s, "g/none.bin", 10, &data, &len, &err), RNR_ERR_NOTFOUND);
+    must(store_delete(s, "g/big.bin", &err), &err);
+    must(store_delete(s, "g/empty.bin", &err), &err);
+    free(big);
+    store_free(s);
+}
+
 int main(void)
 {
     endpoint = getenv("RNR_TEST_S3_ENDPOINT");
@@ -286,7 +319,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_s3_roundtrip),    cmocka_unit_test(test_s3_head_and_range),
         cmocka_unit_test(test_s3_not_found),    cmocka_unit_test(test_s3_pagination_and_prefixes),
-        cmocka_unit_test(test_s3_virtual_host),
+        cmocka_unit_test(test_s3_virtual_host), cmocka_unit_test(test_s3_get_buf),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     rmdir(tmpdir);

@@ -336,6 +336,27 @@ static void test_head_and_range(void **state)
     assert_int_equal(store_head(f->s, "../x", &g, &err), RNR_ERR_INVALID);
 }
 
+/* get_buf: the file read in place, its size cap, a missing key. */
+static void test_get_buf(void **state)
+{
+    sfix *f = *state;
+    rnr_error err = {0};
+    assert_int_equal(store_put_buf(f->s, "o/a.nc", "0123456789", 10, NULL, &err), RNR_OK);
+    void *data;
+    size_t len;
+    assert_int_equal(store_get_buf(f->s, "o/a.nc", 10, &data, &len, &err), RNR_OK);
+    assert_int_equal(len, 10);
+    assert_memory_equal(data, "0123456789", 11); /* NUL-terminated past len */
+    free(data);
+    assert_int_equal(store_get_buf(f->s, "o/a.nc", 9, &data, &len, &err), RNR_ERR_LIMIT);
+    assert_null(data);
+    assert_non_null(strstr(err.msg, "o/a.nc"));
+    assert_int_equal(store_get_buf(f->s, "o/a.nc", 0, &data, &len, &err), RNR_OK);
+    free(data);
+    assert_int_equal(store_get_buf(f->s, "o/none.nc", 0, &data, &len, &err), RNR_ERR_NOTFOUND);
+    assert_int_equal(store_get_buf(f->s, "../x", 0, &data, &len, &err), RNR_ERR_INVALID);
+}
+
 static void test_store_urls(void **state)
 {
     sfix *f = *state;
@@ -378,6 +399,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malicious_keys_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_urls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head_and_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_buf, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

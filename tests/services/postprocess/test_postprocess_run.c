@@ -22,7 +22,9 @@
     "feature_id,feature_id_str,strm_order,name,state,streamflow_cfs,"                              \
     "inherited_rfc_forecasts,max_status,reference_time,update_time,geom"
 
-/* A store that forwards to the file store and counts downloads. */
+/* A store that forwards to the file store and counts downloads: through
+ * get_file only (cs_ops: the post-process's fallback for a store that
+ * cannot read into memory) or get_buf as well (cs_mem_ops). */
 typedef struct counting_store {
     rnr_store *real;
     int gets;
@@ -52,7 +54,17 @@ static int cs_list(void *self, const char *prefix, store_list *out, rnr_error *e
     return store_list_prefix(((counting_store *)self)->real, prefix, out, err);
 }
 
-static const store_ops cs_ops = {cs_put_file, NULL, cs_get_file, cs_list, NULL, NULL, NULL, NULL};
+static int cs_get_buf(void *self, const char *key, size_t max, void **data, size_t *len,
+                      rnr_error *err)
+{
+    counting_store *cs = self;
+    cs->gets++;
+    return store_get_buf(cs->real, key, max, data, len, err);
+}
+
+static const store_ops cs_ops = {.put_file = cs_put_file, .get_file = cs_get_file, .list = cs_list};
+static const store_ops cs_mem_ops = {
+    .put_file = cs_put_file, .get_file = cs_get_file, .list = cs_list, .get_buf = cs_get_buf};
 
 typedef struct fx {
     char *dir;
@@ -62,7 +74,7 @@ typedef struct fx {
     int64_t now;
 } fx;
 
-static int fx_setup(void **state)
+static int fx_setup_ops(void **state, const store_ops *ops)
 {
     fx *f = calloc(1, sizeof *f);
     f->dir = tu_tempdir("postprocess");
@@ -73,10 +85,20 @@ static int fx_setup(void **state)
     rnr_error e;
     if (backend_open_store(f->cfg.store_url, &f->cs.real, &e) != RNR_OK)
         return -1;
-    f->store = (rnr_store){&cs_ops, &f->cs};
+    f->store = (rnr_store){ops, &f->cs};
     f->now = time_from_civil(2026, 3, 14, 14, 0, 0);
     *state = f;
     return 0;
+}
+
+static int fx_setup(void **state)
+{
+    return fx_setup_ops(state, &cs_ops);
+}
+
+static int fx_setup_mem(void **state)
+{
+    return fx_setup_ops(state, &cs_mem_ops);
 }
 
 static int fx_teardown(void **state)
@@ -340,9 +362,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_runs, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_runs, fx_setup_mem, fx_teardown),
         cmocka_unit_test_setup_teardown(test_missing_hydrofabric_is_config_error, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_output_is_skipped_once, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_unreadable_output_is_skipped_once, fx_setup_mem,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_failed_upload_is_redone, fx_setup, fx_teardown),
     };
