@@ -8,7 +8,7 @@ set -euo pipefail
 
 RUNTIME_PACKAGES=(
   ca-certificates libjansson4 libxml2 libsqlite3-0 libnetcdf19 libcurl4
-  librabbitmq4 libhiredis0.14 libssl3 libmicrohttpd12 libproj25 libzstd1
+  librabbitmq4 libhiredis0.14 libssl3 libmicrohttpd12 libproj25 libzstd1 libhdf5-103-1
   libsnappy1v5 zlib1g
 )
 
@@ -17,7 +17,7 @@ case "${1:-}" in
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       build-essential cmake pkg-config libjansson-dev libxml2-dev libsqlite3-dev \
-      libnetcdf-dev libcurl4-openssl-dev libssl-dev librabbitmq-dev libhiredis-dev \
+      libnetcdf-dev libhdf5-dev libcurl4-openssl-dev libssl-dev librabbitmq-dev libhiredis-dev \
       libcmocka-dev libmicrohttpd-dev libproj-dev libzstd-dev libsnappy-dev \
       zlib1g-dev >/dev/null
     ;;
