@@ -20,7 +20,8 @@
 typedef struct pp_geom pp_geom;
 
 /* A memory over hf (borrowed, must outlive it); GeoJSON is reprojected
- * from crs (NULL or "" -> EPSG:5070, as the GeoJSON writer does). */
+ * from crs (NULL or "" -> EPSG:5070, as the GeoJSON writer does). Starts
+ * PROJ's set-up on a thread of its own, joined on first use or at free. */
 int pp_geom_new(hf_db *hf, const char *crs, pp_geom **out, rnr_error *err) RNR_WARN_UNUSED;
 void pp_geom_free(pp_geom *g);
 
