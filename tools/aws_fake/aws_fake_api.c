@@ -137,8 +137,8 @@ static json_t *form_decode(const char *body, size_t len)
     while (p < end) {
         const char *amp = memchr(p, '&', (size_t)(end - p));
         const char *e = amp ? amp : end, *eq = memchr(p, '=', (size_t)(e - p));
-        char *k = aws_uri_decode(p, (size_t)((eq ? eq : e) - p), 1);
-        char *v = eq ? aws_uri_decode(eq + 1, (size_t)(e - eq - 1), 1) : strdup("");
+        char *k = aws_uri_decode(p, (size_t)((eq ? eq : e) - p), 1, NULL);
+        char *v = eq ? aws_uri_decode(eq + 1, (size_t)(e - eq - 1), 1, NULL) : strdup("");
         if (k && v && *k)
             json_object_set_new(o, k, json_string(v));
         free(k);
@@ -304,7 +304,7 @@ static void s3_list(fake_state *st, const char *bucket, json_t *q, fake_reply *r
 
 void fake_s3(fake_state *st, const fake_request *r, fake_reply *rep)
 {
-    char *path = aws_uri_decode(r->path, strlen(r->path), 0);
+    char *path = aws_uri_decode(r->path, strlen(r->path), 0, NULL);
     json_t *q = form_decode(r->query, strlen(r->query));
     const char *bk = path ? path + 1 : "";
     const char *slash = strchr(bk, '/');
