@@ -9,6 +9,7 @@
 
 #include "core/fileutil.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,7 @@ static void place_gauges(gen *g, size_t per_basin)
         int32_t best = -1, prev = -1;
         int run = 0, lake = 0;
         for (int32_t i = g->c[ci].outlet; i >= 0; i = g->v[i].up_chain) {
+            assert((size_t)i < g->nv); /* a node of this basin: derive_features saw it */
             node *v = &g->v[i];
             int same = prev >= 0 && g->v[prev].order == v->order;
             run = same ? run + 1 : 1;
