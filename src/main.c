@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cmd_usage_error(const char *cmd, const char *fmt, ...)
+/* The name in parentheses: command.h makes cmd_usage_error a macro for
+ * the analyzer. */
+int(cmd_usage_error)(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "rnr %s: ", cmd);
