@@ -16,6 +16,7 @@ PKGS=(
   rabbitmq-server redis-server curl gdal-bin python3-pika python3-redis
   python3-xarray python3-pandas python3-netcdf4
   zip unzip file patchelf mount chromium openssl ca-certificates procps
+  bsdutils
 )
 # The machine image may carry its own Node.js build; only add Debian's when
 # there is none.

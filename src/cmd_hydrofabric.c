@@ -156,6 +156,11 @@ static int run_cut(int argc, char **argv)
     return rc;
 }
 
+static void generate_progress(void *ctx, const char *phase, size_t done, size_t total)
+{
+    cmd_progress_update(ctx, phase, done, total);
+}
+
 static int run_generate(int argc, char **argv)
 {
     synth_options o;
@@ -203,8 +208,14 @@ static int run_generate(int argc, char **argv)
         return cmd_usage_error(HF_CMD, "generate: --flowpaths must be 1..%d", SYNTH_MAX_FLOWPATHS);
     rnr_error err = {0};
     synth_report rep;
+    cmd_progress prog;
+    cmd_progress_init(&prog, "hydrofabric generate");
+    o.progress = generate_progress;
+    o.progress_ctx = &prog;
     int64_t t0 = time_mono_ms();
-    if (synth_generate(out, &o, &rep, &err) != 0) {
+    int rc = synth_generate(out, &o, &rep, &err);
+    cmd_progress_end(&prog);
+    if (rc != 0) {
         fprintf(stderr, "rnr hydrofabric: %s\n", err.msg);
         return 1;
     }
@@ -213,7 +224,10 @@ static int run_generate(int argc, char **argv)
            (long long)(time_mono_ms() - t0));
     if (pq_dir) {
         t0 = time_mono_ms();
-        if (hf_export_parquet(out, pq_dir, 0, zstd, &err)) {
+        cmd_progress_update(&prog, "parquet layers", 0, 0);
+        rc = hf_export_parquet(out, pq_dir, 0, zstd, &err);
+        cmd_progress_end(&prog);
+        if (rc) {
             fprintf(stderr, "rnr hydrofabric: %s\n", err.msg);
             return 1;
         }

@@ -82,12 +82,13 @@ static int ctx_new(lambda_ctx **out, rnr_error *err)
     if (!c)
         return rnr_error_set(err, RNR_ERR_NOMEM, "lambda: out of memory");
     long margin;
-    if (env_long("RNR_LAMBDA_MARGIN_MS", DEFAULT_MARGIN_MS, 0, 600000, &margin, err) != RNR_OK) {
+    int rc = env_long("RNR_LAMBDA_MARGIN_MS", DEFAULT_MARGIN_MS, 0, 600000, &margin, err);
+    if (rc != RNR_OK) {
         free(c);
-        return err->code;
+        return rc;
     }
     c->margin_ms = margin;
-    int rc = config_load(&c->cfg, err);
+    rc = config_load(&c->cfg, err);
     if (rc != RNR_OK) {
         free(c);
         return rc;

@@ -355,9 +355,16 @@ static int nws_run(int argc, char **argv)
     }
     if (!sub)
         return cmd_usage_error("nws", "missing subcommand (products, sites or gauge)");
-    int want_arg = !strcmp(sub, "sites") || !strcmp(sub, "gauge");
-    if (!want_arg && strcmp(sub, "products"))
+    enum { NWS_PRODUCTS, NWS_SITES, NWS_GAUGE } which;
+    if (!strcmp(sub, "products"))
+        which = NWS_PRODUCTS;
+    else if (!strcmp(sub, "sites"))
+        which = NWS_SITES;
+    else if (!strcmp(sub, "gauge"))
+        which = NWS_GAUGE;
+    else
         return cmd_usage_error("nws", "unknown subcommand '%s'", sub);
+    int want_arg = which != NWS_PRODUCTS;
     if (want_arg != (arg != NULL))
         return cmd_usage_error("nws", "%s %s", sub,
                                want_arg ? "needs one argument" : "takes no argument");
@@ -365,9 +372,9 @@ static int nws_run(int argc, char **argv)
     if (backend_open_nws(NULL, &c.src, &err) != RNR_OK)
         return fail(sub, &err);
     nws_hml_init();
-    int rc = !strcmp(sub, "products") ? products_run(&c)
-             : !strcmp(sub, "sites")  ? sites_run(&c, arg)
-                                      : gauge_run(&c, arg);
+    int rc = which == NWS_PRODUCTS ? products_run(&c)
+             : which == NWS_SITES  ? sites_run(&c, arg)
+                                   : gauge_run(&c, arg);
     nws_source_free(c.src);
     return rc;
 }

@@ -122,8 +122,9 @@ static int worker_main(int argc, char **argv)
     worker_flags f;
     if (parse_flags(argc, argv, &f))
         return 2;
-    if (!f.http && getenv("RNR_HTTP_LISTEN") && *getenv("RNR_HTTP_LISTEN"))
-        f.http = getenv("RNR_HTTP_LISTEN");
+    const char *listen = getenv("RNR_HTTP_LISTEN");
+    if (!f.http && listen && *listen)
+        f.http = listen;
     rnr_config cfg;
     if (cmd_load_config("worker", f.state_dir, &cfg))
         return 1;

@@ -6,6 +6,8 @@
 #ifndef RNR_COMMAND_H
 #define RNR_COMMAND_H
 
+#include <stddef.h>
+
 typedef struct rnr_command {
     const char *name;
     const char *summary;               /* one line for `rnr --help` */
@@ -15,6 +17,11 @@ typedef struct rnr_command {
 
 /* Print "rnr <cmd>: <message>" on stderr and return 2 (usage error). */
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#ifdef __clang_analyzer__
+/* The analyzer sees only this file: say that the result is always 2, so a
+ * caller's "return cmd_usage_error(...)" never reads as success. */
+#define cmd_usage_error(...) (cmd_usage_error(__VA_ARGS__), 2)
+#endif
 /* True when argv holds -h or --help (before any "--"). */
 int cmd_wants_help(int argc, char **argv);
 
@@ -28,6 +35,23 @@ struct json_t;
  * is a build that ran out of memory. On failure prints "rnr <cmd>: out of
  * memory" on stderr and returns 1, else 0. */
 int cmd_print_json(const char *cmd, struct json_t *o);
+
+/* A long command's progress: one line on stderr, redrawn in place (\r)
+ * while stderr is a terminal, and nothing at all otherwise, so tests and
+ * logs stay clean. */
+typedef struct cmd_progress {
+    const char *cmd;   /* "hydrofabric generate" */
+    int on;            /* stderr is a terminal */
+    int shown;         /* a line is on screen */
+    const char *phase; /* last drawn */
+    long permille;     /* last drawn, -1 for none */
+} cmd_progress;
+void cmd_progress_init(cmd_progress *p, const char *cmd);
+/* Show "rnr <cmd>: <phase> done/total (x.y%)", or just the phase when total
+ * is 0; redraws only when the phase or the tenth of a percent changes. */
+void cmd_progress_update(cmd_progress *p, const char *phase, size_t done, size_t total);
+/* Erase the line, so what is printed next starts clean. */
+void cmd_progress_end(cmd_progress *p);
 
 struct rnr_config;
 /* config_load for command cmd, with state_dir (a --state-dir flag, or NULL)

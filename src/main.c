@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-int cmd_usage_error(const char *cmd, const char *fmt, ...)
+/* The name in parentheses: command.h makes cmd_usage_error a macro for
+ * the analyzer. */
+int(cmd_usage_error)(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "rnr %s: ", cmd);
@@ -52,6 +55,36 @@ int cmd_print_json(const char *cmd, json_t *o)
     if (rc)
         fprintf(stderr, "rnr %s: out of memory\n", cmd);
     return rc;
+}
+
+void cmd_progress_init(cmd_progress *p, const char *cmd)
+{
+    *p = (cmd_progress){.cmd = cmd, .on = isatty(STDERR_FILENO), .permille = -1};
+}
+
+void cmd_progress_update(cmd_progress *p, const char *phase, size_t done, size_t total)
+{
+    if (!p->on)
+        return;
+    long pm = total ? (long)((double)done * 1000.0 / (double)total) : -1;
+    if (p->shown && p->phase && strcmp(p->phase, phase) == 0 && pm == p->permille)
+        return;
+    if (total)
+        fprintf(stderr, "\rrnr %s: %s %zu/%zu (%.1f%%)\033[K", p->cmd, phase, done, total,
+                (double)pm / 10.0);
+    else
+        fprintf(stderr, "\rrnr %s: %s\033[K", p->cmd, phase);
+    fflush(stderr);
+    p->phase = phase;
+    p->permille = pm;
+    p->shown = 1;
+}
+
+void cmd_progress_end(cmd_progress *p)
+{
+    if (p->on && p->shown)
+        fputs("\r\033[K", stderr);
+    p->shown = 0;
 }
 
 int cmd_load_config(const char *cmd, const char *state_dir, rnr_config *cfg)

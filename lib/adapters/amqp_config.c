@@ -200,8 +200,9 @@ int amqp_config_parse(const char *url, const char *queue_name, amqp_config *cfg,
         size_t n = strlen(cfg->queue);
         cfg->wait_tiers = n > 6 && !strcmp(cfg->queue + n - 6, ".sites");
     }
-    if (!rc && !cfg->mgmt_url && getenv("RNR_AMQP_MGMT_URL") && *getenv("RNR_AMQP_MGMT_URL"))
-        rc = set_str(&cfg->mgmt_url, getenv("RNR_AMQP_MGMT_URL"));
+    const char *mgmt = env_or("RNR_AMQP_MGMT_URL", NULL);
+    if (!rc && !cfg->mgmt_url && mgmt)
+        rc = set_str(&cfg->mgmt_url, mgmt);
     if (!rc && cfg->tls)
         rc = find_cacert(cfg, err);
     if (!rc && !strcmp(cfg->queue, cfg->dlq))

@@ -99,19 +99,23 @@ static int replay_one(amqp_link *l, const char *target, const amqp_message_t *m,
     return rc;
 }
 
-/* One message off the queue: 1 got, 0 empty, < 0 error. */
-static int get_one(amqp_link *l, const char *dlq, amqp_message_t *m, uint64_t *btag, rnr_error *err)
+/* One message off the queue into m: *got is 1, or 0 when it is empty (m
+ * untouched). */
+static int get_one(amqp_link *l, const char *dlq, amqp_message_t *m, uint64_t *btag, int *got,
+                   rnr_error *err)
 {
+    *got = 0;
     amqp_rpc_reply_t r = amqp_basic_get(l->conn, l->ch, amqp_cstring_bytes(dlq), 0);
     if (r.reply_type != AMQP_RESPONSE_NORMAL)
-        return -amqp_link_reply_error(err, r, "basic.get from the dead-letter queue");
+        return amqp_link_reply_error(err, r, "basic.get from the dead-letter queue");
     if (r.reply.id == AMQP_BASIC_GET_EMPTY_METHOD)
-        return 0;
+        return RNR_OK;
     *btag = ((amqp_basic_get_ok_t *)r.reply.decoded)->delivery_tag;
     r = amqp_read_message(l->conn, l->ch, m, 0);
     if (r.reply_type != AMQP_RESPONSE_NORMAL)
-        return -amqp_link_reply_error(err, r, "reading a dead letter");
-    return 1;
+        return amqp_link_reply_error(err, r, "reading a dead letter");
+    *got = 1;
+    return RNR_OK;
 }
 
 int amqp_dead_browse(amqp_link *l, const char *dlq, const char *target, size_t limit,
@@ -134,11 +138,10 @@ int amqp_dead_browse(amqp_link *l, const char *dlq, const char *target, size_t l
             break;
         amqp_message_t m;
         uint64_t btag = 0;
-        int got = get_one(l, dlq, &m, &btag, err);
-        if (got <= 0) {
-            rc = -got;
+        int got = 0;
+        rc = get_one(l, dlq, &m, &btag, &got, err);
+        if (rc || !got)
             break;
-        }
         int64_t id = 0;
         if (amqp_header_int(&m.properties, AMQP_DEAD_ID_HEADER, &id))
             id = i + 1; /* dead-lettered by the broker: its place in the queue */

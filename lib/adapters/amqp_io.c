@@ -47,10 +47,16 @@ static lease *lease_find(aq *q, uint64_t btag)
     return NULL;
 }
 
-static void lease_drop(aq *q, lease *l)
+static void lease_release(lease *l)
 {
     free(l->body);
     free(l->trace_id);
+}
+
+/* Removes l from the table; the last lease takes its slot. */
+static void lease_drop(aq *q, lease *l)
+{
+    lease_release(l);
     *l = q->leases[--q->nleases];
 }
 
@@ -72,8 +78,9 @@ static int lease_add(aq *q, const lease *l)
  * broker requeues them). Called by the I/O thread. */
 static void forget_deliveries(aq *q)
 {
-    while (q->nleases)
-        lease_drop(q, &q->leases[0]);
+    for (size_t i = 0; i < q->nleases; i++)
+        lease_release(&q->leases[i]);
+    q->nleases = 0;
     pthread_mutex_lock(&q->mu);
     delivery *d = q->head;
     q->head = q->tail = NULL;

@@ -104,7 +104,7 @@ static int hexval(int c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-char *aws_uri_decode(const char *s, size_t len, int plus_space)
+char *aws_uri_decode(const char *s, size_t len, int plus_space, size_t *out_len)
 {
     char *out = malloc(len + 1), *p = out;
     if (!out)
@@ -120,6 +120,8 @@ char *aws_uri_decode(const char *s, size_t len, int plus_space)
         }
     }
     *p = '\0';
+    if (out_len)
+        *out_len = (size_t)(p - out);
     return out;
 }
 
@@ -173,10 +175,11 @@ static int query_pair(const char *part, size_t len, qpair *out)
 {
     const char *eq = memchr(part, '=', len);
     size_t kl = eq ? (size_t)(eq - part) : len;
-    char *k = aws_uri_decode(part, kl, 1);
-    char *v = eq ? aws_uri_decode(eq + 1, len - kl - 1, 1) : strdup("");
-    out->k = k ? aws_uri_encode(k, strlen(k), 0) : NULL;
-    out->v = v ? aws_uri_encode(v, strlen(v), 0) : NULL;
+    size_t kn = 0, vn = 0;
+    char *k = aws_uri_decode(part, kl, 1, &kn);
+    char *v = eq ? aws_uri_decode(eq + 1, len - kl - 1, 1, &vn) : strdup("");
+    out->k = k ? aws_uri_encode(k, kn, 0) : NULL;
+    out->v = v ? aws_uri_encode(v, vn, 0) : NULL;
     free(k);
     free(v);
     return out->k && out->v ? 0 : -1;
@@ -263,8 +266,9 @@ int aws_sigv4_canonical_request(const char *method, const char *raw_path, const 
     sbuf b = {0};
     sb_str(&b, method);
     sb_str(&b, "\n");
-    char *path = aws_uri_decode(raw_path, strlen(raw_path), 0);
-    char *enc = path ? aws_uri_encode(path, strlen(path), 1) : NULL;
+    size_t plen = 0;
+    char *path = aws_uri_decode(raw_path, strlen(raw_path), 0, &plen);
+    char *enc = path ? aws_uri_encode(path, plen, 1) : NULL;
     if (!enc)
         b.failed = 1;
     else

@@ -41,8 +41,10 @@ void aws_md5_b64(const void *data, size_t len, char out[25]);
 /* Percent-encode per SigV4: unreserved A-Za-z0-9-_.~ kept, the rest %XX
  * upper case; keep_slash keeps '/'. Returns malloc'd string or NULL. */
 char *aws_uri_encode(const char *s, size_t len, int keep_slash);
-/* Decode %XX (and '+' as space when plus_space). malloc'd or NULL. */
-char *aws_uri_decode(const char *s, size_t len, int plus_space);
+/* Decode %XX (and '+' as space when plus_space). malloc'd and
+ * NUL-terminated, or NULL; *out_len (if non-NULL) gets the decoded length,
+ * which counts a decoded %00 that strlen would stop at. */
+char *aws_uri_decode(const char *s, size_t len, int plus_space, size_t *out_len);
 
 /* Canonical request from the raw request line: the path and query are
  * decoded and re-encoded, query pairs sorted. headers holds every received

@@ -10,6 +10,7 @@
 #include "core/url.h"
 #include "adapters/curlbuf.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <pthread.h>
@@ -434,6 +435,7 @@ int http_get(http_client *c, const char *url, const char *accept, http_response 
     curlbuf s = {0};
     attempt a;
     char why[CURL_ERROR_SIZE + 64] = "";
+    assert(c->o.max_attempts >= 1); /* opts_fill_defaults: at least one attempt */
     for (int n = 1; n <= c->o.max_attempts; n++) {
         if (rate_wait(c) != 0) {
             snprintf(msg, sizeof msg, "GET %s: cancelled before attempt %d", shown, n);

@@ -51,16 +51,14 @@ int rnr_error_vset(rnr_error *e, int code, const char *fmt, va_list ap);
 #ifdef __clang_analyzer__
 /* What the analyzer cannot see across files: rnr_error_set returns the
  * code it was given, and that code is an error, never RNR_OK, so a path
- * that sets an error never carries on as if it had succeeded. (Inside its
- * own expansion the macro's name calls the function.) */
-static inline int rnr_error_nonzero_(int code)
-{
-    if (code == RNR_OK)
-        __builtin_unreachable();
-    return code;
-}
+ * that sets an error never carries on as if it had succeeded. An
+ * expression, not a helper function: the analyzer stops inlining calls a
+ * few frames deep and would then forget the helper's promise. (code is
+ * evaluated twice, in the analyzer's build only; inside its own expansion
+ * the macro's name calls the function.) */
 #define rnr_error_set(e, code, ...)                                                                \
-    (rnr_error_set((e), (code), __VA_ARGS__), rnr_error_nonzero_(code))
+    (rnr_error_set((e), (code), __VA_ARGS__),                                                      \
+     (code) == RNR_OK ? (__builtin_unreachable(), RNR_OK) : (code))
 #endif
 /* Prefix the existing message with context ("gauge AMAT2: ..."). */
 int rnr_error_prefix(rnr_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

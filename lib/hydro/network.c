@@ -9,6 +9,7 @@
 
 #include "hydro/mc_kernel.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,7 @@ static void walk_from(net_build *b, size_t outlet)
 
 static int build_order(net_build *b, const hydro_segment *segs, rnr_error *err)
 {
+    assert(b->n > 0); /* net_new refuses an empty network */
     for (size_t k = 0; k < b->n; k++) {
         size_t i = b->byid[k].idx;
         if (b->down[i] < 0)

@@ -127,7 +127,8 @@ static int wkb_coords(rd *r, int le, int dims, sbuf *b, uint32_t count)
             sb_str(b, ", ");
         for (int d = 0; d < dims; d++) {
             double v;
-            rd_f64(r, le, &v);
+            if (rd_f64(r, le, &v) != 0)
+                return -1; /* the check above makes this unreachable */
             if (d)
                 sb_str(b, " ");
             sb_num(b, v);

@@ -3,6 +3,7 @@
  * flowpath (the nexus's toid). */
 #include "hydrofabric/hf_internal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,7 @@ static int read_all(hf_db *h, hydro_segment **segs, size_t *n, rnr_error *err)
 /* Mark what drains to root (inclusive) by walking the reversed edges. */
 static int mark_upstream(size_t n, const size_t *down, size_t root, char *keep)
 {
+    assert(root < n); /* an index the id map found, so n > 0 */
     size_t *head = malloc((n + 1) * sizeof *head), *next = malloc(n * sizeof *next),
            *stack = malloc(n * sizeof *stack);
     if (!head || !next || !stack) {

@@ -9,6 +9,7 @@
 
 #include "core/fileutil.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,7 @@ static void place_gauges(gen *g, size_t per_basin)
         int32_t best = -1, prev = -1;
         int run = 0, lake = 0;
         for (int32_t i = g->c[ci].outlet; i >= 0; i = g->v[i].up_chain) {
+            assert((size_t)i < g->nv); /* a node of this basin: derive_features saw it */
             node *v = &g->v[i];
             int same = prev >= 0 && g->v[prev].order == v->order;
             run = same ? run + 1 : 1;
@@ -276,6 +278,12 @@ static void fill_fp(gen *g, size_t k, synth_fp *f)
     channel(g, v, f);
 }
 
+static void progress(const gen *g, const char *phase, size_t done, size_t total)
+{
+    if (g->o->progress)
+        g->o->progress(g->o->progress_ctx, phase, done, total);
+}
+
 /* Network rows: 1-3 reference-fabric pieces per flowpath, upstream piece
  * first; a "shared" flowpath's first piece reuses its upstream neighbour's
  * last hf_id (many wb to one hf_id). Upstream nodes go first so that id is
@@ -306,6 +314,8 @@ static int write_basin(gen *g, rnr_error *err)
             return rc;
         g->counts[0]++;
         g->counts[1]++;
+        if (g->counts[0] % 4096 == 0) /* often enough for the eye, rarely for the clock */
+            progress(g, "flowpaths", g->counts[0], g->o->flowpaths);
         g->counts[3] += (size_t)f.has_junction + (f.to_id == 0);
         g->counts[2] += (size_t)f.has_junction;
     }
@@ -339,6 +349,7 @@ static int run(gen *g, size_t total, rnr_error *err)
     if (!g->v || !g->c || !g->stack)
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     size_t per_basin = g->ng;
+    progress(g, "flowpaths", 0, total);
     while (g->made < total) {
         size_t size = basin_size(g, total - g->made, total);
         if (size > cap)
@@ -353,6 +364,7 @@ static int run(gen *g, size_t total, rnr_error *err)
             return rc;
         g->made += g->nv;
     }
+    progress(g, "flowpaths", g->made, total);
     if (g->placed < g->ng)
         return rnr_error_set(
             err, RNR_ERR_INVALID,
@@ -405,6 +417,7 @@ int synth_generate(const char *path, const synth_options *o, synth_report *rep, 
     if (!rc)
         rc = run(&g, o->flowpaths, err);
     if (!rc) {
+        progress(&g, "commit", 0, 0);
         rc = synth_writer_finish(g.w, g.counts, err);
         g.w = NULL;
     }

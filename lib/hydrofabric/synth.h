@@ -24,6 +24,11 @@ typedef struct synth_options {
     const char *gauges_csv; /* NULL: no gauges */
     const int64_t *gauges;  /* or reach ids given directly (when gauges_csv is NULL) */
     size_t n_gauges;
+    /* Called as the work goes (NULL: not at all): phase "flowpaths" with
+     * flowpaths written of the total, then "commit" (0 of 0) while the
+     * file is finished and put in place. Output is the caller's business. */
+    void (*progress)(void *ctx, const char *phase, size_t done, size_t total);
+    void *progress_ctx;
 } synth_options;
 
 typedef struct synth_report {

@@ -6,13 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Lay out significant digits (no dot) with decimal exponent e the way
- * Python's repr does. */
-static int layout(int neg, const char *digits, int e, char *buf, size_t n)
+/* Lay out the k >= 1 significant digits (no dot) with decimal exponent e
+ * the way Python's repr does. */
+static int layout(int neg, const char *digits, int k, int e, char *buf, size_t n)
 {
     char out[64];
     size_t o = 0;
-    int k = (int)strlen(digits);
     if (neg)
         out[o++] = '-';
     if (e >= -4 && e < 16) {
@@ -110,7 +109,7 @@ static int shortest(double v, int is_float, char *buf, size_t n)
     while (d > 1 && digits[d - 1] == '0')
         digits[--d] = '\0';
     int ex = atoi(s + 1);
-    return layout(neg, digits, ex, buf, n);
+    return layout(neg, digits, (int)d, ex, buf, n);
 }
 
 int numfmt_double(double v, char *buf, size_t n)

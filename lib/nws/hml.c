@@ -38,7 +38,9 @@ static int own_text(const xmlNode *n, char *buf, size_t cap)
         if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE)
             continue;
         const char *s = (const char *)c->content;
-        size_t l = s ? strlen(s) : 0;
+        if (!s)
+            continue; /* an empty node adds nothing (and memcpy wants a pointer) */
+        size_t l = strlen(s);
         if (len + l >= cap)
             return -1;
         memcpy(buf + len, s, l);

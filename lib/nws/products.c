@@ -67,7 +67,8 @@ static int64_t parse_issued(const char *s)
     return t;
 }
 
-/* Fill p from one @graph item; returns 1 filled, 0 skip, -1 no memory. */
+/* Fill p from one @graph item; returns 1 filled, 0 skip, -1 no memory; on
+ * 0 and -1 p owns nothing. */
 static int product_from_item(const json_t *item, nws_product *p)
 {
     memset(p, 0, sizeof *p);
@@ -127,11 +128,11 @@ int nws_products_parse(const char *json, size_t len, nws_product_list **out, rnr
         return rnr_error_set(err, RNR_ERR_PARSE, "product list: no \"@graph\" array");
     }
     size_t total = json_array_size(graph);
+    size_t n = 0; /* r[0..n) own their strings */
     nws_product_list *l = calloc(1, sizeof *l);
     struct ranked *r = calloc(total ? total : 1, sizeof *r);
     if (!l || !r)
         goto nomem;
-    size_t n = 0;
     for (size_t i = 0; i < total; i++) {
         int got = product_from_item(json_array_get(graph, i), &r[n].p);
         if (got < 0)
@@ -147,7 +148,7 @@ int nws_products_parse(const char *json, size_t len, nws_product_list **out, rnr
     qsort(r, n, sizeof *r, cmp_ranked);
     l->items = calloc(n ? n : 1, sizeof *l->items);
     if (!l->items)
-        goto nomem_items;
+        goto nomem;
     for (size_t i = 0; i < n; i++)
         l->items[i] = r[i].p;
     l->n = n;
@@ -155,18 +156,12 @@ int nws_products_parse(const char *json, size_t len, nws_product_list **out, rnr
     json_decref(root);
     *out = l;
     return RNR_OK;
-nomem_items:
+nomem:
+    /* product_from_item leaves r[n] empty when it fails, so only the
+     * first n entries hold anything; l->items is still NULL here. */
     for (size_t i = 0; i < n; i++)
         nws_product_clear(&r[i].p);
     free(r);
-    r = NULL;
-nomem:
-    if (r)
-        for (size_t i = 0; i < total; i++)
-            nws_product_clear(&r[i].p);
-    free(r);
-    if (l)
-        free(l->items);
     free(l);
     json_decref(root);
     return rnr_error_set(err, RNR_ERR_NOMEM, "product list: out of memory");

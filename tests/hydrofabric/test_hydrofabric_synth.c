@@ -224,6 +224,47 @@ static void test_gauge_ids_never_collide(void **state)
     assert_true(query_i64(path, "SELECT count(*) FROM network WHERE hf_id = 1000003") >= 1);
 }
 
+struct seen {
+    size_t calls, last, total, commits, backwards;
+};
+
+static void note_progress(void *ctx, const char *phase, size_t done, size_t total)
+{
+    struct seen *s = ctx;
+    s->calls++;
+    if (strcmp(phase, "commit") == 0) {
+        s->commits++;
+        return;
+    }
+    assert_string_equal(phase, "flowpaths");
+    assert_int_equal(s->commits, 0); /* counting ends before the commit */
+    s->backwards += done < s->last;
+    s->last = done;
+    s->total = total;
+}
+
+/* The progress callback counts flowpaths up to the total, then commits. */
+static void test_progress(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/progress.gpkg", tmpdir);
+    synth_options o;
+    synth_options_default(&o);
+    o.flowpaths = 9000;
+    struct seen s = {0};
+    o.progress = note_progress;
+    o.progress_ctx = &s;
+    synth_report rep;
+    rnr_error err = {0};
+    assert_int_equal(synth_generate(path, &o, &rep, &err), 0);
+    assert_true(s.calls >= 4); /* 0, 4096, 8192, 9000 and the commit */
+    assert_int_equal(s.backwards, 0);
+    assert_int_equal(s.last, 9000);
+    assert_int_equal(s.total, 9000);
+    assert_int_equal(s.commits, 1);
+}
+
 static void test_deterministic(void **state)
 {
     (void)state;
@@ -299,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_gauges_route),
         cmocka_unit_test(test_lake_stops_cut),
         cmocka_unit_test(test_gauge_ids_never_collide),
+        cmocka_unit_test(test_progress),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_sizes_and_bad_input),
     };

@@ -137,8 +137,8 @@ static json_t *form_decode(const char *body, size_t len)
     while (p < end) {
         const char *amp = memchr(p, '&', (size_t)(end - p));
         const char *e = amp ? amp : end, *eq = memchr(p, '=', (size_t)(e - p));
-        char *k = aws_uri_decode(p, (size_t)((eq ? eq : e) - p), 1);
-        char *v = eq ? aws_uri_decode(eq + 1, (size_t)(e - eq - 1), 1) : strdup("");
+        char *k = aws_uri_decode(p, (size_t)((eq ? eq : e) - p), 1, NULL);
+        char *v = eq ? aws_uri_decode(eq + 1, (size_t)(e - eq - 1), 1, NULL) : strdup("");
         if (k && v && *k)
             json_object_set_new(o, k, json_string(v));
         free(k);
@@ -212,11 +212,14 @@ static void s3_put(fake_state *st, const fake_request *r, const char *key, fake_
     memcpy(data, r->body ? r->body : "", r->len);
     pthread_mutex_lock(&st->mu);
     fake_object *o = s3_find(st, key);
-    if (!o && st->nobjects < FAKE_MAX_OBJECTS) {
+    char *owned = o ? NULL : strdup(key);
+    if (owned && st->nobjects < FAKE_MAX_OBJECTS) {
         o = &st->objects[st->nobjects++];
-        o->key = strdup(key);
+        o->key = owned;
         o->data = NULL;
+        owned = NULL;
     }
+    free(owned);
     if (o) {
         free(o->data);
         o->data = data;
@@ -261,8 +264,13 @@ static void s3_list(fake_state *st, const char *bucket, json_t *q, fake_reply *r
     size_t bl = strlen(bucket);
     pthread_mutex_lock(&st->mu);
     const char **keys = calloc(st->nobjects + 1, sizeof *keys);
+    if (!keys) {
+        pthread_mutex_unlock(&st->mu);
+        fake_s3_error(rep, 500, "InternalError", "out of memory");
+        return;
+    }
     size_t n = 0;
-    for (size_t i = 0; keys && i < st->nobjects; i++) {
+    for (size_t i = 0; i < st->nobjects; i++) {
         const char *k = st->objects[i].key;
         if (strncmp(k, bucket, bl) == 0 && k[bl] == '/' &&
             strncmp(k + bl + 1, prefix, strlen(prefix)) == 0 &&
@@ -304,9 +312,13 @@ static void s3_list(fake_state *st, const char *bucket, json_t *q, fake_reply *r
 
 void fake_s3(fake_state *st, const fake_request *r, fake_reply *rep)
 {
-    char *path = aws_uri_decode(r->path, strlen(r->path), 0);
+    char *path = aws_uri_decode(r->path, strlen(r->path), 0, NULL);
+    if (!path) {
+        fake_s3_error(rep, 500, "InternalError", "out of memory");
+        return;
+    }
     json_t *q = form_decode(r->query, strlen(r->query));
-    const char *bk = path ? path + 1 : "";
+    const char *bk = *path == '/' ? path + 1 : path; /* "bucket/key" */
     const char *slash = strchr(bk, '/');
     char bucket[128];
     snprintf(bucket, sizeof bucket, "%.*s", (int)(slash ? (size_t)(slash - bk) : strlen(bk)), bk);
@@ -318,23 +330,26 @@ void fake_s3(fake_state *st, const fake_request *r, fake_reply *rep)
     } else if (!key) {
         fake_s3_error(rep, 400, "InvalidRequest", "unsupported bucket operation");
     } else if (strcmp(r->method, "PUT") == 0) {
-        s3_put(st, r, path + 1, rep);
+        s3_put(st, r, bk, rep);
     } else if (strcmp(r->method, "GET") == 0) {
         pthread_mutex_lock(&st->mu);
-        fake_object *o = s3_find(st, path + 1);
-        if (o) {
+        fake_object *o = s3_find(st, bk);
+        char *body = o ? malloc(o->len + 1) : NULL;
+        if (body) {
             fake_reply_set(rep, 200, "application/octet-stream", "%s", "");
             free(rep->body);
-            rep->body = malloc(o->len + 1);
-            memcpy(rep->body, o->data, o->len);
+            memcpy(body, o->data, o->len);
+            rep->body = body;
             rep->len = o->len;
         }
         pthread_mutex_unlock(&st->mu);
         if (!o)
             fake_s3_error(rep, 404, "NoSuchKey", "The specified key does not exist.");
+        else if (!body)
+            fake_s3_error(rep, 500, "InternalError", "out of memory");
     } else if (strcmp(r->method, "DELETE") == 0) {
         pthread_mutex_lock(&st->mu);
-        fake_object *o = s3_find(st, path + 1);
+        fake_object *o = s3_find(st, bk);
         if (o) {
             free(o->key);
             free(o->data);

@@ -212,6 +212,15 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
+static void free_events(emulator *em)
+{
+    for (int i = 0; i < em->nevents; i++)
+        free(em->events[i]);
+    em->nevents = 0;
+}
+
+/* Fill em->events with one event per non-empty line; more than MAX_EVENTS
+ * is an error, not a silent cut. On failure nothing is kept. */
 static int load_events(emulator *em, const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -222,14 +231,28 @@ static int load_events(emulator *em, const char *path)
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
-    while ((n = getline(&line, &cap, f)) > 0 && em->nevents < MAX_EVENTS) {
+    int count = 0;
+    const char *why = NULL;
+    while (!why && (n = getline(&line, &cap, f)) > 0) {
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
-        if (n > 0)
-            em->events[em->nevents++] = strdup(line);
+        if (n == 0)
+            continue;
+        if (count == MAX_EVENTS)
+            why = "more than 1024 events";
+        else if (!(em->events[count] = strdup(line)))
+            why = "out of memory";
+        else
+            count++;
     }
+    em->nevents = count;
     free(line);
     fclose(f);
+    if (why) {
+        fprintf(stderr, "rnr-lambda-emulator: %s: %s\n", path, why);
+        free_events(em);
+        return -1;
+    }
     return 0;
 }
 
@@ -276,6 +299,7 @@ int main(int argc, char **argv)
         &em, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "rnr-lambda-emulator: cannot listen on 127.0.0.1:%d\n", port);
+        free_events(&em);
         return 1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -296,7 +320,6 @@ int main(int argc, char **argv)
     MHD_stop_daemon(d);
     if (em.log && em.log != stdout)
         fclose(em.log);
-    for (int i = 0; i < em.nevents; i++)
-        free(em.events[i]);
+    free_events(&em);
     return 0;
 }

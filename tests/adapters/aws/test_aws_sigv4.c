@@ -105,12 +105,33 @@ static void test_aws_uri_encode(void **state)
     e = aws_uri_encode("jobs/x", 6, 0);
     assert_string_equal(e, "jobs%2Fx");
     free(e);
-    char *d = aws_uri_decode("a%2Fb+c%zz%4", strlen("a%2Fb+c%zz%4"), 1);
+    size_t n = 0;
+    char *d = aws_uri_decode("a%2Fb+c%zz%4", strlen("a%2Fb+c%zz%4"), 1, &n);
     assert_string_equal(d, "a/b c%zz%4");
+    assert_int_equal(n, strlen("a/b c%zz%4"));
     free(d);
-    d = aws_uri_decode("a+b", 3, 0);
+    d = aws_uri_decode("a+b", 3, 0, NULL);
     assert_string_equal(d, "a+b");
     free(d);
+    d = aws_uri_decode("a%00b", 5, 0, &n);
+    assert_int_equal(n, 3);
+    assert_memory_equal(d, "a\0b", 4);
+    free(d);
+}
+
+/* A decoded %00 is part of the path: the canonical form encodes it again
+ * rather than cutting the path at it. */
+static void test_aws_canonical_nul_in_path(void **state)
+{
+    (void)state;
+    aws_header h[] = {{"host", "examplebucket.s3.amazonaws.com"}};
+    char *creq = NULL;
+    assert_int_equal(aws_sigv4_canonical_request("GET", "/a%00b", "k=x%00y", h, 1, "host",
+                                                 AWS_EMPTY_SHA256, &creq, NULL),
+                     RNR_OK);
+    assert_string_equal(creq, "GET\n/a%00b\nk=x%00y\nhost:examplebucket.s3.amazonaws.com\n\n"
+                              "host\n" AWS_EMPTY_SHA256);
+    free(creq);
 }
 
 static void test_aws_parse_auth(void **state)
@@ -175,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_aws_example_list_objects),
         cmocka_unit_test(test_aws_example_put_object),
         cmocka_unit_test(test_aws_uri_encode),
+        cmocka_unit_test(test_aws_canonical_nul_in_path),
         cmocka_unit_test(test_aws_parse_auth),
         cmocka_unit_test(test_aws_digests),
     };
