@@ -7,6 +7,7 @@
 #include "io/utf8.h"
 #include "io/wkt.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -287,9 +288,11 @@ int geojson_geometry_text(const char *wkt, reproj *rp, char **out, rnr_error *er
     return rc;
 }
 
+/* rp may be NULL only when every row with a geometry has it pre-rendered. */
 static int geojson_body(FILE *f, const inundation_row *rows, size_t n, reproj *rp, rnr_error *err)
 {
     for (size_t i = 0; i < n; i++) {
+        assert(rp || !has_geometry(&rows[i]) || rows[i].geom_json);
         wkt_lines *g = NULL;
         int rc = has_geometry(&rows[i]) && !rows[i].geom_json
                      ? row_geometry(&rows[i], i, rp, &g, err)
@@ -328,8 +331,13 @@ static int geojson_body(FILE *f, const inundation_row *rows, size_t n, reproj *r
 int geojson_inundation_write_from(FILE *f, const inundation_row *rows, size_t n,
                                   const char *src_crs, rnr_error *err)
 {
+    /* PROJ's set-up costs tens of ms; rows that come pre-rendered (the
+     * post-processor's) need none of it. */
+    int need = 0;
+    for (size_t i = 0; i < n && !need; i++)
+        need = has_geometry(&rows[i]) && !rows[i].geom_json;
     reproj *rp = NULL;
-    int rc = reproj_new(src_crs && *src_crs ? src_crs : "EPSG:5070", &rp, err);
+    int rc = need ? reproj_new(src_crs && *src_crs ? src_crs : "EPSG:5070", &rp, err) : RNR_OK;
     if (rc == RNR_OK)
         rc = geojson_body(f, rows, n, rp, err);
     reproj_free(rp);
