@@ -27,21 +27,74 @@
 #include <string.h>
 #include <strings.h>
 
-/* An open-addressing map from id text to an int64, keys in one arena. */
+/* An open-addressing map from id text to an int64. Ids of the usual form
+ * ("wb-12": a short prefix, '-', a number without leading zeros) are held
+ * packed in the slot (a prefix number and the number), so a lookup reads
+ * one slot; any other id is kept as text in an arena. A packed and a text
+ * key never spell the same id, so equality is still that of the text. */
 typedef struct pqb_slot {
-    uint64_t hash; /* 0: empty */
-    size_t key;    /* offset of the key in the arena */
-    uint32_t len;
+    uint64_t hash;  /* 0: empty */
+    uint64_t key;   /* packed id, or the offset of the text in the arena */
+    uint32_t len;   /* PQB_PACKED, or the text's length */
     uint32_t count; /* times the key was put */
     int64_t val;
 } pqb_slot;
+
+#define PQB_PACKED UINT32_MAX
+#define PQB_PREFIXES 7 /* prefix numbers 1..7, in the top bits of a packed key */
 
 typedef struct pqb_map {
     pqb_slot *slot;
     size_t cap, n; /* cap a power of two */
     char *arena;
     size_t used, size;
+    char prefix[PQB_PREFIXES][8]; /* the prefixes seen, "" unused */
 } pqb_map;
+
+/* The packed form of id k (0 when it has none): prefix number << 57 | N
+ * for "<prefix>-N", prefix 1-7 bytes without '-' or NUL, N 1-17 digits
+ * without leading zeros. Adds the prefix to the map's table when new. */
+static uint64_t key_pack(pqb_map *m, const char *k, size_t n, int add)
+{
+    const char *dash = memchr(k, '-', n > 8 ? 8 : n);
+    size_t pn = dash ? (size_t)(dash - k) : 0, dn = n - pn - 1;
+    if (!dash || pn == 0 || dn == 0 || dn > 17 || (dash[1] == '0' && dn > 1) || memchr(k, 0, pn))
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < dn; i++) {
+        if (dash[1 + i] < '0' || dash[1 + i] > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(dash[1 + i] - '0');
+    }
+    for (uint64_t p = 0; p < PQB_PREFIXES; p++) {
+        if (!m->prefix[p][0] && add) {
+            memcpy(m->prefix[p], k, pn);
+            m->prefix[p][pn] = 0;
+        }
+        if (strlen(m->prefix[p]) == pn && memcmp(m->prefix[p], k, pn) == 0)
+            return (p + 1) << 57 | v;
+    }
+    return 0;
+}
+
+static uint64_t pack_hash(uint64_t key)
+{
+    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 31;
+    return h ? h : 1;
+}
+
+/* The text of a slot's key into buf (64 bytes) or the arena. */
+static const char *slot_text(const pqb_map *m, const pqb_slot *s, char *buf, size_t *n)
+{
+    if (s->len != PQB_PACKED) {
+        *n = s->len;
+        return m->arena + s->key;
+    }
+    *n = (size_t)snprintf(buf, 64, "%s-%llu", m->prefix[(s->key >> 57) - 1],
+                          (unsigned long long)(s->key & ((1ull << 57) - 1)));
+    return buf;
+}
 
 #define PQB_NULL INT64_MIN /* a NULL value in a map or a row */
 
@@ -86,25 +139,35 @@ static int map_reserve(pqb_map *m, size_t n)
     return 0;
 }
 
-/* The slot of key (NULL when absent). */
-static pqb_slot *map_get(const pqb_map *m, const char *k, size_t n)
+static pqb_slot *map_find(const pqb_map *m, uint64_t h, uint64_t packed, const char *k, size_t n)
 {
     if (!m->cap)
         return NULL;
-    uint64_t h = key_hash(k, n);
     for (size_t j = h & (m->cap - 1); m->slot[j].hash; j = (j + 1) & (m->cap - 1)) {
         const pqb_slot *s = &m->slot[j];
-        if (s->hash == h && s->len == n && memcmp(m->arena + s->key, k, n) == 0)
+        if (s->hash != h)
+            continue;
+        if (packed ? s->len == PQB_PACKED && s->key == packed
+                   : s->len == n && memcmp(m->arena + s->key, k, n) == 0)
             return &m->slot[j];
     }
     return NULL;
+}
+
+/* The slot of key (NULL when absent). */
+static pqb_slot *map_get(pqb_map *m, const char *k, size_t n)
+{
+    uint64_t packed = key_pack(m, k, n, 0);
+    return map_find(m, packed ? pack_hash(packed) : key_hash(k, n), packed, k, n);
 }
 
 /* Put key with val unless it is there (the first one wins, as INSERT OR
  * IGNORE and min(rowid) do); count every put. *slot gets the key's slot. */
 static int map_put(pqb_map *m, const char *k, size_t n, int64_t val, pqb_slot **slot)
 {
-    pqb_slot *s = map_get(m, k, n);
+    uint64_t packed = key_pack(m, k, n, 1);
+    uint64_t h = packed ? pack_hash(packed) : key_hash(k, n);
+    pqb_slot *s = map_find(m, h, packed, k, n);
     if (s) {
         s->count++;
         *slot = s;
@@ -112,25 +175,30 @@ static int map_put(pqb_map *m, const char *k, size_t n, int64_t val, pqb_slot **
     }
     if ((m->n + 1) * 4 > m->cap * 3 && map_reserve(m, m->n * 2))
         return -1;
-    if (m->used + n + 1 > m->size) {
-        size_t size = m->size ? m->size : 1 << 16;
-        while (size < m->used + n + 1)
-            size *= 2;
-        char *a = realloc(m->arena, size);
-        if (!a)
+    uint64_t key = packed;
+    uint32_t len = PQB_PACKED;
+    if (!packed) {
+        if (n >= PQB_PACKED)
             return -1;
-        m->arena = a;
-        m->size = size;
+        if (m->used + n + 1 > m->size) {
+            size_t size = m->size ? m->size : 1 << 16;
+            while (size < m->used + n + 1)
+                size *= 2;
+            char *a = realloc(m->arena, size);
+            if (!a)
+                return -1;
+            m->arena = a;
+            m->size = size;
+        }
+        memcpy(m->arena + m->used, k, n);
+        key = m->used;
+        len = (uint32_t)n;
+        m->used += n;
     }
-    if (n > UINT32_MAX)
-        return -1;
-    memcpy(m->arena + m->used, k, n);
-    uint64_t h = key_hash(k, n);
     size_t j = h & (m->cap - 1);
     while (m->slot[j].hash)
         j = (j + 1) & (m->cap - 1);
-    m->slot[j] = (pqb_slot){h, m->used, (uint32_t)n, 1, val};
-    m->used += n;
+    m->slot[j] = (pqb_slot){h, key, len, 1, val};
     m->n++;
     *slot = &m->slot[j];
     return 0;
@@ -568,14 +636,19 @@ static void count_duplicates(const pqb *b, hf_info *info)
             least = s;
             continue;
         }
-        size_t m = s->len < least->len ? s->len : least->len;
-        int c = memcmp(b->attr.arena + s->key, b->attr.arena + least->key, m);
-        if (c < 0 || (c == 0 && s->len < least->len))
+        char xb[64], yb[64];
+        size_t xn, yn;
+        const char *x = slot_text(&b->attr, s, xb, &xn), *y = slot_text(&b->attr, least, yb, &yn);
+        int c = memcmp(x, y, xn < yn ? xn : yn);
+        if (c < 0 || (c == 0 && xn < yn))
             least = s;
     }
-    if (least && b->null_attr_ids < 2)
-        snprintf(info->first_duplicate, sizeof info->first_duplicate, "%.*s", (int)least->len,
-                 b->attr.arena + least->key);
+    if (least && b->null_attr_ids < 2) {
+        char lb[64];
+        size_t ln;
+        const char *l = slot_text(&b->attr, least, lb, &ln);
+        snprintf(info->first_duplicate, sizeof info->first_duplicate, "%.*s", (int)ln, l);
+    }
 }
 
 /* One flowpaths row joined with its nexus and attributes, kept until
