@@ -17,6 +17,7 @@
  * integers) are normalised; a value that is not an integer is an error
  * naming the file, column and row. */
 #include "hydrofabric/hf_internal.h"
+#include "hydrofabric/hf_idmap.h"
 #include "hydrofabric/parquet.h"
 
 #include <assert.h>
@@ -27,182 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* An open-addressing map from id text to an int64. Ids of the usual form
- * ("wb-12": a short prefix, '-', a number without leading zeros) are held
- * packed in the slot (a prefix number and the number), so a lookup reads
- * one slot; any other id is kept as text in an arena. A packed and a text
- * key never spell the same id, so equality is still that of the text. */
-typedef struct pqb_slot {
-    uint64_t hash;  /* 0: empty */
-    uint64_t key;   /* packed id, or the offset of the text in the arena */
-    uint32_t len;   /* PQB_PACKED, or the text's length */
-    uint32_t count; /* times the key was put */
-    int64_t val;
-} pqb_slot;
-
-#define PQB_PACKED UINT32_MAX
-#define PQB_PREFIXES 7 /* prefix numbers 1..7, in the top bits of a packed key */
-
-typedef struct pqb_map {
-    pqb_slot *slot;
-    size_t cap, n; /* cap a power of two */
-    char *arena;
-    size_t used, size;
-    char prefix[PQB_PREFIXES][8]; /* the prefixes seen, "" unused */
-} pqb_map;
-
-/* The packed form of id k (0 when it has none): prefix number << 57 | N
- * for "<prefix>-N", prefix 1-7 bytes without '-' or NUL, N 1-17 digits
- * without leading zeros. Adds the prefix to the map's table when new. */
-static uint64_t key_pack(pqb_map *m, const char *k, size_t n, int add)
-{
-    const char *dash = memchr(k, '-', n > 8 ? 8 : n);
-    size_t pn = dash ? (size_t)(dash - k) : 0, dn = n - pn - 1;
-    if (!dash || pn == 0 || dn == 0 || dn > 17 || (dash[1] == '0' && dn > 1) || memchr(k, 0, pn))
-        return 0;
-    uint64_t v = 0;
-    for (size_t i = 0; i < dn; i++) {
-        if (dash[1 + i] < '0' || dash[1 + i] > '9')
-            return 0;
-        v = v * 10 + (uint64_t)(dash[1 + i] - '0');
-    }
-    for (uint64_t p = 0; p < PQB_PREFIXES; p++) {
-        if (!m->prefix[p][0] && add) {
-            memcpy(m->prefix[p], k, pn);
-            m->prefix[p][pn] = 0;
-        }
-        if (strlen(m->prefix[p]) == pn && memcmp(m->prefix[p], k, pn) == 0)
-            return (p + 1) << 57 | v;
-    }
-    return 0;
-}
-
-static uint64_t pack_hash(uint64_t key)
-{
-    uint64_t h = key * 0x9e3779b97f4a7c15ull;
-    h ^= h >> 31;
-    return h ? h : 1;
-}
-
-/* The text of a slot's key into buf (64 bytes) or the arena. */
-static const char *slot_text(const pqb_map *m, const pqb_slot *s, char *buf, size_t *n)
-{
-    if (s->len != PQB_PACKED) {
-        *n = s->len;
-        return m->arena + s->key;
-    }
-    *n = (size_t)snprintf(buf, 64, "%s-%llu", m->prefix[(s->key >> 57) - 1],
-                          (unsigned long long)(s->key & ((1ull << 57) - 1)));
-    return buf;
-}
-
 #define PQB_NULL INT64_MIN /* a NULL value in a map or a row */
-
-static uint64_t key_hash(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    h ^= h >> 29;
-    return h ? h : 1;
-}
-
-static void map_free(pqb_map *m)
-{
-    free(m->slot);
-    free(m->arena);
-    memset(m, 0, sizeof *m);
-}
-
-/* Room for at least n keys at a load under 3/4 (a rehash when it grows). */
-static int map_reserve(pqb_map *m, size_t n)
-{
-    size_t cap = 1024;
-    while (cap / 4 * 3 < n + 1)
-        cap *= 2;
-    if (cap <= m->cap)
-        return 0;
-    pqb_slot *s = calloc(cap, sizeof *s);
-    if (!s)
-        return -1;
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->slot[i].hash)
-            continue;
-        size_t j = m->slot[i].hash & (cap - 1);
-        while (s[j].hash)
-            j = (j + 1) & (cap - 1);
-        s[j] = m->slot[i];
-    }
-    free(m->slot);
-    m->slot = s;
-    m->cap = cap;
-    return 0;
-}
-
-static pqb_slot *map_find(const pqb_map *m, uint64_t h, uint64_t packed, const char *k, size_t n)
-{
-    if (!m->cap)
-        return NULL;
-    for (size_t j = h & (m->cap - 1); m->slot[j].hash; j = (j + 1) & (m->cap - 1)) {
-        const pqb_slot *s = &m->slot[j];
-        if (s->hash != h)
-            continue;
-        if (packed ? s->len == PQB_PACKED && s->key == packed
-                   : s->len == n && memcmp(m->arena + s->key, k, n) == 0)
-            return &m->slot[j];
-    }
-    return NULL;
-}
-
-/* The slot of key (NULL when absent). */
-static pqb_slot *map_get(pqb_map *m, const char *k, size_t n)
-{
-    uint64_t packed = key_pack(m, k, n, 0);
-    return map_find(m, packed ? pack_hash(packed) : key_hash(k, n), packed, k, n);
-}
-
-/* Put key with val unless it is there (the first one wins, as INSERT OR
- * IGNORE and min(rowid) do); count every put. *slot gets the key's slot. */
-static int map_put(pqb_map *m, const char *k, size_t n, int64_t val, pqb_slot **slot)
-{
-    uint64_t packed = key_pack(m, k, n, 1);
-    uint64_t h = packed ? pack_hash(packed) : key_hash(k, n);
-    pqb_slot *s = map_find(m, h, packed, k, n);
-    if (s) {
-        s->count++;
-        *slot = s;
-        return 0;
-    }
-    if ((m->n + 1) * 4 > m->cap * 3 && map_reserve(m, m->n * 2))
-        return -1;
-    uint64_t key = packed;
-    uint32_t len = PQB_PACKED;
-    if (!packed) {
-        if (n >= PQB_PACKED)
-            return -1;
-        if (m->used + n + 1 > m->size) {
-            size_t size = m->size ? m->size : 1 << 16;
-            while (size < m->used + n + 1)
-                size *= 2;
-            char *a = realloc(m->arena, size);
-            if (!a)
-                return -1;
-            m->arena = a;
-            m->size = size;
-        }
-        memcpy(m->arena + m->used, k, n);
-        key = m->used;
-        len = (uint32_t)n;
-        m->used += n;
-    }
-    size_t j = h & (m->cap - 1);
-    while (m->slot[j].hash)
-        j = (j + 1) & (m->cap - 1);
-    m->slot[j] = (pqb_slot){h, key, len, 1, val};
-    m->n++;
-    *slot = &m->slot[j];
-    return 0;
-}
 
 /* One build: the database, the helpers for the rare values C does not
  * convert itself, the maps, progress. */
@@ -210,7 +36,7 @@ typedef struct pqb {
     sqlite3 *db;
     sqlite3_stmt *st_num;  /* NUM() of an unusual id, exactly as the SQL */
     sqlite3_stmt *st_text; /* a REAL as SQLite writes it as TEXT */
-    pqb_map nex, attr;
+    hf_idmap nex, attr;
     double *params; /* HF_PARAM_COUNT per attributes id, in first-seen order */
     uint8_t *pnull; /* bit k set: parameter k is NULL */
     size_t nparams, capparams;
@@ -504,9 +330,9 @@ static int row_nexus(pqb *b, pqb_layer *l, size_t r, void *ctx, rnr_error *err)
         return rc;
     if (is_wb(to, tn) && (rc = num_of(b, to, tn, &v, err)))
         return rc;
-    pqb_slot *s;
-    return map_put(&b->nex, id, in, v, &s) ? rnr_error_set(err, RNR_ERR_NOMEM, "out of memory")
-                                           : RNR_OK;
+    hf_idslot *s;
+    return hf_idmap_put(&b->nex, id, in, v, &s) ? rnr_error_set(err, RNR_ERR_NOMEM, "out of memory")
+                                                : RNR_OK;
 }
 
 static int load_nexus(pqb *b, pq_file *f, int from_network, rnr_error *err)
@@ -514,7 +340,7 @@ static int load_nexus(pqb *b, pq_file *f, int from_network, rnr_error *err)
     static const char *const cols[] = {"id", "toid"};
     pqb_layer l;
     int rc = layer_begin(&l, f, cols, 2, err);
-    if (!rc && map_reserve(&b->nex, rows_hint(f)))
+    if (!rc && hf_idmap_reserve(&b->nex, rows_hint(f)))
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     return rc ? rc : layer_each(b, &l, "nexus", row_nexus, &from_network, err);
 }
@@ -585,8 +411,8 @@ static int row_attr(pqb *b, pqb_layer *l, size_t r, void *ctx, rnr_error *err)
         b->null_attr_ids++;
         return RNR_OK;
     }
-    pqb_slot *s;
-    if (map_put(&b->attr, id, in, (int64_t)b->nparams, &s))
+    hf_idslot *s;
+    if (hf_idmap_put(&b->attr, id, in, (int64_t)b->nparams, &s))
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     if (s->count > 1)
         return RNR_OK;
@@ -613,7 +439,7 @@ static int load_attributes(pqb *b, pq_file *f, rnr_error *err)
     pqb_layer l;
     int rc = layer_begin(&l, f, cols, 9, err);
     size_t n = rows_hint(f);
-    if (!rc && (map_reserve(&b->attr, n) ||
+    if (!rc && (hf_idmap_reserve(&b->attr, n) ||
                 !(b->params = malloc((n ? n : 1) * HF_PARAM_COUNT * sizeof *b->params)) ||
                 !(b->pnull = malloc(n ? n : 1))))
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
@@ -625,10 +451,10 @@ static int load_attributes(pqb *b, pq_file *f, rnr_error *err)
  * SQLite's BINARY order (NULL first, which leaves first_duplicate empty). */
 static void count_duplicates(const pqb *b, hf_info *info)
 {
-    const pqb_slot *least = NULL;
+    const hf_idslot *least = NULL;
     info->duplicate_attributes = b->null_attr_ids > 1;
     for (size_t i = 0; i < b->attr.cap; i++) {
-        const pqb_slot *s = &b->attr.slot[i];
+        const hf_idslot *s = &b->attr.slot[i];
         if (!s->hash || s->count < 2)
             continue;
         info->duplicate_attributes++;
@@ -638,7 +464,8 @@ static void count_duplicates(const pqb *b, hf_info *info)
         }
         char xb[64], yb[64];
         size_t xn, yn;
-        const char *x = slot_text(&b->attr, s, xb, &xn), *y = slot_text(&b->attr, least, yb, &yn);
+        const char *x = hf_idmap_key_text(&b->attr, s, xb, &xn),
+                   *y = hf_idmap_key_text(&b->attr, least, yb, &yn);
         int c = memcmp(x, y, xn < yn ? xn : yn);
         if (c < 0 || (c == 0 && xn < yn))
             least = s;
@@ -646,7 +473,7 @@ static void count_duplicates(const pqb *b, hf_info *info)
     if (least && b->null_attr_ids < 2) {
         char lb[64];
         size_t ln;
-        const char *l = slot_text(&b->attr, least, lb, &ln);
+        const char *l = hf_idmap_key_text(&b->attr, least, lb, &ln);
         snprintf(info->first_duplicate, sizeof info->first_duplicate, "%.*s", (int)ln, l);
     }
 }
@@ -687,10 +514,10 @@ static int row_flowpath(pqb *b, pqb_layer *l, size_t r, void *ctx, rnr_error *er
         return rc;
     f.hs_null = (uint8_t)hs_null;
     f.len_null = (uint8_t)len_null;
-    const pqb_slot *x = to ? map_get(&b->nex, to, tn) : NULL;
+    const hf_idslot *x = to ? hf_idmap_get(&b->nex, to, tn) : NULL;
     if (x)
         f.to_fp = x->val;
-    const pqb_slot *a = map_get(&b->attr, id, in);
+    const hf_idslot *a = hf_idmap_get(&b->attr, id, in);
     if (a)
         f.attr = a->val;
     if (fps->n == fps->cap) {
@@ -759,7 +586,7 @@ static int load_flowpaths(pqb *b, pq_file *f, rnr_error *err)
         rc = rnr_error_set(err, RNR_ERR_INTERNAL, "%s: %s", pq_name(f), sqlite3_errmsg(b->db));
     if (!rc)
         rc = layer_each(b, &l, "flowpaths", row_flowpath, &fps, err);
-    map_free(&b->nex); /* joined: no longer needed */
+    hf_idmap_free(&b->nex); /* joined: no longer needed */
     if (!rc) {
         progress(b, "flowpaths: insert", 0, 0);
         rc = insert_flowpaths(b, &fps, st, pq_name(f), err);
@@ -825,8 +652,8 @@ int hf_parquet_fill(sqlite3 *db, const hf_pq_layers *in, const hf_build_opts *op
         rc = load_lakes(&b, in->lakes, err);
     sqlite3_finalize(b.st_num);
     sqlite3_finalize(b.st_text);
-    map_free(&b.nex);
-    map_free(&b.attr);
+    hf_idmap_free(&b.nex);
+    hf_idmap_free(&b.attr);
     free(b.params);
     free(b.pnull);
     return rc;
