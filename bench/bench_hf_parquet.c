@@ -18,6 +18,7 @@
 #include "hydrofabric/hf.h"
 #include "services/config.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,13 +73,37 @@ static int upload(const char *url, const char *prefix, const char *dir, int with
     return rc ? 1 : 0;
 }
 
+static int unpublish_index(const char *url, const char *prefix)
+{
+    rnr_store *s;
+    rnr_error err = {0};
+    char key[1024];
+    snprintf(key, sizeof key, "%s/rnr.rnrindex", prefix);
+    if (backend_open_store(url, &s, &err))
+        return fprintf(stderr, "%s\n", err.msg), 1;
+    int rc = store_delete(s, key, &err);
+    if (rc == RNR_ERR_NOTFOUND)
+        rc = RNR_OK;
+    if (rc)
+        fprintf(stderr, "%s\n", err.msg);
+    store_free(s);
+    return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20); /* as rnr's main does */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
     const char *dir = NULL, *url = NULL, *key = NULL, *state = NULL, *reach = NULL, *up = NULL;
-    int whole = 0, with_index = 1;
+    int whole = 0, with_index = 1, publish = 0, unpublish = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--whole") == 0) {
             whole = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--publish") == 0 || strcmp(argv[i], "--unpublish") == 0) {
+            publish += argv[i][2] == 'p';
+            unpublish += argv[i][2] == 'u';
             continue;
         }
         if (strcmp(argv[i], "--no-index") == 0) {
@@ -100,10 +125,13 @@ int main(int argc, char **argv)
     }
     if (up && url && key)
         return upload(url, key, up, with_index);
+    if (unpublish && url && key) /* remove the index a --publish run put */
+        return unpublish_index(url, key);
     if (!reach || (!dir && !(url && key && state))) {
         fprintf(
             stderr,
-            "usage: bench_hf_parquet (--dir DIR | --store URL --key PREFIX --state DIR) REACH\n");
+            "usage: bench_hf_parquet (--dir DIR | --store URL --key PREFIX --state DIR [--publish])"
+            " REACH\n       bench_hf_parquet --store URL --key PREFIX --unpublish\n");
         return 2;
     }
     rnr_error err = {0};
@@ -113,6 +141,7 @@ int main(int argc, char **argv)
     c.hydrofabric_key = (char *)key;
     c.state_dir = (char *)state;
     c.hydrofabric_whole = whole;
+    c.hydrofabric_no_publish = !publish; /* a run measures one start: publish only when asked */
     rnr_store *s = NULL;
     if (url && backend_open_store(url, &s, &err)) {
         fprintf(stderr, "%s\n", err.msg);

@@ -104,11 +104,18 @@ for n in "s3 ranged, published index, first" "s3 whole, published index, first" 
 # fewer runs, and none with RNR_BENCH_NO_BUILD=1
 few=$(( reps < 3 ? reps : 3 ))
 [ -n "${RNR_BENCH_NO_BUILD:-}" ] && few=0
+# "builds it" runs do not publish (each must find none); "builds +
+# publishes" uploads the index it built and the script removes it after
 for i in $(seq 1 "$few"); do
   once "s3 ranged, no index, first (builds it)" 1 --store "$store" --key hf/noidx
   once "s3 whole, no index, first (builds it)" 1 --store "$store" --key hf/noidx --whole
+  once "s3 ranged, no index, first (builds + publishes)" 1 --store "$store" --key hf/noidx --publish
+  "$bench" --store "$store" --key hf/noidx --unpublish
 done
-[ "$few" = 0 ] || for n in "s3 ranged, no index, first (builds it)" "s3 whole, no index, first (builds it)"; do
+[ "$few" = 0 ] || for n in "s3 ranged, no index, first (builds it)" "s3 whole, no index, first (builds it)" \
+                          "s3 ranged, no index, first (builds + publishes)"; do
   report "$n"
 done
+[ "$few" = 0 ] || grep -ho 'built the hydrofabric index [^ ]* ([0-9]* ms)\|published the index as [^ ]* ([0-9]* bytes, [0-9]* ms)' \
+  "$work/s3 ranged, no index, first (builds + publishes).log" | sed 's/^/  /' || true
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -269,6 +269,7 @@ typedef struct s3_req {
     long long upload_size;
     FILE *download;         /* 2xx GET body goes here */
     curlbuf *into;          /* or here: a GET into memory (its max caps it) */
+    int if_none_match;      /* PUT: "If-None-Match: *" (only when no object has the key) */
     struct s3_range *range; /* a ranged GET or a HEAD (below) */
 } s3_req;
 
@@ -410,6 +411,13 @@ static struct curl_slist *req_headers(const s3_req *r)
     if (r->content_md5) {
         snprintf(line, sizeof line, "Content-MD5: %s", r->content_md5);
         if (!(l = curl_slist_append(hl, line))) {
+            curl_slist_free_all(hl);
+            return NULL;
+        }
+        hl = l;
+    }
+    if (r->if_none_match) {
+        if (!(l = curl_slist_append(hl, "If-None-Match: *"))) {
             curl_slist_free_all(hl);
             return NULL;
         }
@@ -596,11 +604,40 @@ static int s3_put_buf(void *self, const char *key, const void *data, size_t len,
     return rc;
 }
 
+static int put_file(s3_store *s, const char *key, const char *path, const char *content_type,
+                    int if_none_match, int *created, rnr_error *err);
+static int s3_head(void *self, const char *key, store_meta *out, rnr_error *err);
+
 static int s3_put_file(void *self, const char *key, const char *path, const char *content_type,
                        rnr_error *err)
 {
-    s3_store *s = self;
+    int created;
+    return put_file(self, key, path, content_type, 0, &created, err);
+}
+
+/* S3 refuses a PUT with "If-None-Match: *" over an existing key (412, or
+ * 409 when another conditional PUT of the key is under way). A server
+ * that ignores the header (s3rver 3.7 does) would overwrite: the HEAD
+ * first keeps that to a race between two writers. */
+static int s3_put_file_new(void *self, const char *key, const char *path, const char *content_type,
+                           int *created, rnr_error *err)
+{
+    store_meta m;
+    *created = 0;
+    int rc = s3_head(self, key, &m, err);
+    if (rc == RNR_OK)
+        return RNR_OK;
+    if (rc != RNR_ERR_NOTFOUND)
+        return rc;
+    rnr_error_clear(err);
+    return put_file(self, key, path, content_type, 1, created, err);
+}
+
+static int put_file(s3_store *s, const char *key, const char *path, const char *content_type,
+                    int if_none_match, int *created, rnr_error *err)
+{
     char *fk, what[400], hash[AWS_SHA256_HEX_LEN + 1], md5[25];
+    *created = 0;
     long long size;
     int rc = full_key(s, key, &fk, what, sizeof what, "PUT", err);
     if (rc != RNR_OK)
@@ -627,9 +664,15 @@ static int s3_put_file(void *self, const char *key, const char *path, const char
                 .content_md5 = md5,
                 .content_type = content_type ? content_type : "application/octet-stream",
                 .upload = f,
-                .upload_size = size};
+                .upload_size = size,
+                .if_none_match = if_none_match};
     aws_response mem;
     rc = s3_perform(s, &r, &mem, what, err);
+    *created = rc == RNR_OK;
+    if (rc != RNR_OK && if_none_match && (mem.status == 412 || mem.status == 409)) {
+        rnr_error_clear(err); /* another writer's object is there: not an error */
+        rc = RNR_OK;
+    }
     aws_response_clear(&mem);
     fclose(f);
     free(fk);
@@ -900,7 +943,8 @@ static const store_ops s3_ops = {.put_file = s3_put_file,
                                  .close = s3_close,
                                  .head = s3_head,
                                  .get_range = s3_get_range,
-                                 .get_buf = s3_get_buf};
+                                 .get_buf = s3_get_buf,
+                                 .put_file_new = s3_put_file_new};
 
 static int s3_init(s3_store *s, const s3_url *u, const s3_store_opts *o, rnr_error *err)
 {

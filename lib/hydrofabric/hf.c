@@ -73,13 +73,15 @@ static int open_memory(hf_db *h, rnr_error *err)
     if (sqlite3_open_v2(":memory:", &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) !=
         SQLITE_OK)
         return rnr_error_set(err, RNR_ERR_NOMEM, "cannot open an in-memory database");
-    if (h->pq)
-        return hf_parquet_build(h->db, h->path, h->src.open ? &h->src : NULL, &h->info, err);
+    if (h->pq) {
+        hf_build_opts o = {.src = h->src.open ? &h->src : NULL};
+        return hf_parquet_build(h->db, h->path, &o, &h->info, err);
+    }
     int rc = hf_attach(h->db, h->path, err);
     if (!rc)
         rc = hf_resolve_layers(h->db, h->path, &ly, err);
     if (!rc)
-        rc = hf_build_tables(h->db, h->path, &ly, &h->info, err);
+        rc = hf_build_tables(h->db, h->path, &ly, NULL, &h->info, err);
     return rc;
 }
 

@@ -109,6 +109,37 @@ int hf_open_source(const char *dir, const char *index_path, const hf_source *src
 /* hf_index_build with the layers read from src (NULL: files in dir). */
 int hf_index_build_source(const char *dir, const char *index_path, const hf_source *src,
                           hf_info *info, rnr_error *err);
+
+/* Told as an index build goes: rows of a layer read so far (done of
+ * total), or the start of a phase with no count (done = total = 0). */
+typedef void (*hf_progress_fn)(void *ctx, const char *phase, uint64_t done, uint64_t total);
+
+/* How to build an index; every member may be zero. */
+typedef struct hf_build_opts {
+    const hf_source *src; /* where a parquet directory's layers come from; NULL: files */
+    hf_progress_fn progress;
+    void *progress_ctx;
+    /* What the layers were read from ("network.parquet <ETag> <size>" a
+     * line per layer): recorded in the index, so that an index published
+     * beside the layers can be told apart from one built from other
+     * versions of them (hf_index_check). NULL: local files, none. */
+    const char *origin;
+} hf_build_opts;
+/* hf_index_build with options (opts may be NULL). */
+int hf_index_build_opts(const char *path, const char *index_path, const hf_build_opts *opts,
+                        hf_info *info, rnr_error *err);
+
+/* Whether the index at index_path was built from the hydrofabric at path
+ * as it is now: its format version, the layers' stamp and, when both are
+ * known, the origin (the one passed to hf_index_build_opts) must match.
+ * 1 when it does; 0 with why (a phrase) filled when not. */
+int hf_index_check(const char *index_path, const char *path, const char *origin, char *why,
+                   size_t why_n);
+/* The same judged from the index file's first 100 bytes (its SQLite
+ * header, where the build leaves a hash of the version and stamp and one of
+ * the origin), before downloading the rest: 0 when it is surely another
+ * build's, 1 when hf_index_check must decide. */
+int hf_index_header_check(const uint8_t *head, size_t n, const char *path, const char *origin);
 /* Same with the index somewhere else (a read-only hydrofabric directory);
  * index_path NULL means hf_index_path(path). */
 int hf_open_index(const char *path, const char *index_path, hf_db **out, rnr_error *err);

@@ -99,6 +99,12 @@ static int exec_sql(sqlite3 *db, const char *sql, const char *what, rnr_error *e
     return RNR_OK;
 }
 
+static void progress(const hf_build_opts *opts, const char *phase, uint64_t done, uint64_t total)
+{
+    if (opts && opts->progress)
+        opts->progress(opts->progress_ctx, phase, done, total);
+}
+
 int hf_attach(sqlite3 *db, const char *gpkg_path, rnr_error *err)
 {
     if (access(gpkg_path, R_OK) != 0)
@@ -314,18 +320,123 @@ int hf_index_flowpaths(sqlite3 *db, const char *fp_table, const char *attr_table
             "f.poi_id") ", " INTV("f.mainstem") ", x.to_wb, f.rowid,"
                                                 " a.Length_m, a.n, a.nCC, a.BtmWdth, a.TopWdth, a.TopWdthCC, a.ChSlp, a.So"
                                                 " FROM %s f LEFT JOIN temp.attr_first af ON af.id = f.id"
-                                                " LEFT JOIN %s a ON a.rowid = af.rid LEFT JOIN temp.nex x ON x.id = f.toid WHERE f.id LIKE 'wb-%%' ORDER BY f.rowid",
+                                                " LEFT JOIN %s a ON a.rowid = af.rid LEFT JOIN temp.nex x ON x.id = f.toid WHERE f.id LIKE 'wb-%%' ORDER BY " NUM(
+                                                    "f.id") ", f.rowid",
         fp_table, attr_table);
     return exec_sql(db, sql, "index flowpaths", err);
 }
 
-int hf_index_finish(sqlite3 *db, const char *path, const hf_layers *ly, hf_info *info,
-                    rnr_error *err)
+/* 32 bits of FNV-1a over a string, never 0 (0 means "not recorded"). */
+static uint32_t hash32(const char *s)
+{
+    uint64_t h = fnv(0xcbf29ce484222325ull, (const unsigned char *)s, strlen(s));
+    uint32_t v = (uint32_t)(h ^ h >> 32);
+    return v ? v : 1;
+}
+
+static uint32_t stamp_check(const char *stamp)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s|%s", HF_INDEX_VERSION, stamp);
+    return hash32(buf);
+}
+
+/* meta 'origin', and the header's copies: user_version is a hash of the
+ * version and stamp, application_id one of the origin (0: none), so that a
+ * published index can be judged from its first 100 bytes; then commit. */
+static int record_origin(sqlite3 *db, const char *stamp, const hf_build_opts *opts, rnr_error *err)
+{
+    const char *origin = opts && opts->origin ? opts->origin : NULL;
+    char sql[96];
+    sqlite3_stmt *st;
+    int rc = RNR_OK;
+    if (origin) {
+        if (sqlite3_prepare_v2(db, "INSERT INTO meta VALUES ('origin', ?1)", -1, &st, NULL) !=
+            SQLITE_OK)
+            return rnr_error_set(err, RNR_ERR_IO, "index meta: %s", sqlite3_errmsg(db));
+        sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = rnr_error_set(err, RNR_ERR_IO, "index meta: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+    }
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d; COMMIT;",
+             (int32_t)stamp_check(stamp), origin ? (int32_t)hash32(origin) : 0);
+    return rc ? rc : exec_sql(db, sql, "index meta", err);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int hf_index_header_check(const uint8_t *head, size_t n, const char *path, const char *origin)
+{
+    char stamp[64] = "";
+    if (n < 100 || memcmp(head, "SQLite format 3", 16) != 0)
+        return 0;
+    uint32_t uv = be32(head + 60), app = be32(head + 68);
+    if (uv == 0) /* built before these were recorded: only the whole file can tell */
+        return 1;
+    if (hf_file_stamp(path, stamp, sizeof stamp) != 0 || uv != stamp_check(stamp))
+        return 0;
+    return !(origin && app && app != hash32(origin));
+}
+
+int hf_index_check(const char *index_path, const char *path, const char *origin, char *why,
+                   size_t why_n)
+{
+    sqlite3 *db = NULL;
+    char v[16] = "", stamp[64] = "", want[64] = "", *have = NULL;
+    snprintf(why, why_n, "cannot be read");
+    if (sqlite3_open_v2(index_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return 0;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT key, value FROM meta WHERE key IN"
+                           " ('version', 'stamp', 'origin')",
+                           -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *k = (const char *)sqlite3_column_text(st, 0);
+            const char *x = (const char *)sqlite3_column_text(st, 1);
+            if (!k || !x)
+                continue;
+            if (strcmp(k, "version") == 0)
+                snprintf(v, sizeof v, "%s", x);
+            else if (strcmp(k, "stamp") == 0)
+                snprintf(stamp, sizeof stamp, "%s", x);
+            else if (!have)
+                have = strdup(x);
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    hf_file_stamp(path, want, sizeof want);
+    int ok = 0;
+    if (!v[0])
+        snprintf(why, why_n, "is not an rnr index");
+    else if (strcmp(v, HF_INDEX_VERSION) != 0)
+        snprintf(why, why_n, "has format version %s, this rnr reads %s", v, HF_INDEX_VERSION);
+    else if (strcmp(stamp, want) != 0)
+        snprintf(why, why_n, "was built from other layer files (sizes or footers differ)");
+    else if (origin && have && strcmp(origin, have) != 0)
+        snprintf(why, why_n, "was built from other versions of the layers (ETags differ)");
+    else
+        ok = 1;
+    free(have);
+    return ok;
+}
+
+int hf_index_finish(sqlite3 *db, const char *path, const hf_layers *ly, const hf_build_opts *opts,
+                    hf_info *info, rnr_error *err)
 {
     char sql[2048];
     int rc;
+    progress(opts, "b-trees", 0, 0);
     if ((rc = exec_sql(db,
-                       "DROP TABLE temp.attr_all; DROP TABLE temp.attr_first; DROP TABLE temp.nex;"
+                       "DROP TABLE IF EXISTS temp.attr_all; DROP TABLE IF EXISTS temp.attr_first;"
+                       " DROP TABLE temp.nex;"
                        "CREATE INDEX net_hf ON net(hf_id);"
                        "CREATE INDEX net_ms ON net(mainstem, hydroseq, divide, hf_hydroseq, hf_id);"
                        "CREATE INDEX net_div ON net(divide, hf_hydroseq);"
@@ -342,10 +453,10 @@ int hf_index_finish(sqlite3 *db, const char *path, const hf_layers *ly, hf_info 
         "INSERT INTO meta VALUES ('version', '" HF_INDEX_VERSION "'), ('stamp', '%s'),"
         " ('flowpaths', '%s'), ('attributes', '%s'), ('geom', '%s'), ('duplicates', '%zu'),"
         " ('first_duplicate', '%s'), ('n_flowpaths', '%zu'), ('n_network', '%zu'), ('n_lakes', '%zu'),"
-        " ('crs', '%s'); COMMIT;",
+        " ('crs', '%s');",
         stamp, ly->flowpaths, ly->attributes, ly->geom_column, info->duplicate_attributes,
         info->first_duplicate, info->flowpaths, info->network_rows, info->lakes, info->crs);
-    if ((rc = exec_sql(db, sql, "index meta", err)))
+    if ((rc = exec_sql(db, sql, "index meta", err)) || (rc = record_origin(db, stamp, opts, err)))
         return rc;
     if (info->duplicate_attributes)
         log_warn(
@@ -355,8 +466,8 @@ int hf_index_finish(sqlite3 *db, const char *path, const hf_layers *ly, hf_info 
     return RNR_OK;
 }
 
-int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info *info,
-                    rnr_error *err)
+int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, const hf_build_opts *opts,
+                    hf_info *info, rnr_error *err)
 {
     char a[64], f[64];
     int rc;
@@ -366,6 +477,7 @@ int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info 
     snprintf(info->crs, sizeof info->crs, "%s", ly->crs);
     if ((rc = hf_index_schema(db, err)))
         return rc;
+    progress(opts, "network", 0, 0);
     if ((rc = exec_sql(
              db,
              "INSERT INTO net SELECT " INTV("hf_id") ", " INTV("hf_mainstem") ", hydroseq, hf_hydroseq, " NUM(
@@ -378,6 +490,7 @@ int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info 
                  "toid") " END FROM hf.nexus WHERE id IS NOT NULL",
              "index nexus", err)))
         return rc;
+    progress(opts, "flowpaths", 0, 0);
     snprintf(a, sizeof a, "hf.\"%s\"", ly->attributes);
     snprintf(f, sizeof f, "hf.\"%s\"", ly->flowpaths);
     if ((rc = hf_index_flowpaths(db, f, a, info, err)))
@@ -388,46 +501,58 @@ int hf_build_tables(sqlite3 *db, const char *path, const hf_layers *ly, hf_info 
                            "hf_id") " FROM hf.lakes WHERE " INTV("poi_id") " IS NOT NULL",
                        "index lakes", err)))
         return rc;
-    return hf_index_finish(db, path, ly, info, err);
+    return hf_index_finish(db, path, ly, opts, info, err);
 }
 
 int hf_index_build(const char *gpkg_path, const char *index_path, hf_info *info, rnr_error *err)
 {
-    return hf_index_build_source(gpkg_path, index_path, NULL, info, err);
+    return hf_index_build_opts(gpkg_path, index_path, NULL, info, err);
 }
 
 int hf_index_build_source(const char *gpkg_path, const char *index_path, const hf_source *src,
                           hf_info *info, rnr_error *err)
 {
+    hf_build_opts o = {.src = src};
+    return hf_index_build_opts(gpkg_path, index_path, &o, info, err);
+}
+
+int hf_index_build_opts(const char *gpkg_path, const char *index_path, const hf_build_opts *opts,
+                        hf_info *info, rnr_error *err)
+{
     hf_info local;
     if (!info)
         info = &local;
-    /* A sidecar rebuilt from the GeoPackage when missing: atomic, not
-     * fsync'd (the build itself runs with synchronous = OFF). */
+    /* Built aside and renamed into place only when complete (never a
+     * partial index), not fsync'd: a lost index is rebuilt, so the build
+     * runs with journal_mode = OFF and synchronous = OFF. */
     durable_file *out = NULL;
     int rc = durable_begin(index_path, NULL, &out, err);
     if (rc)
         return rc;
     const char *tmp = durable_handoff(out);
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+    if (sqlite3_open_v2(tmp, &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
+                            SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK)
         rc = rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", tmp,
                            db ? sqlite3_errmsg(db) : "no memory");
     hf_layers ly;
+    /* Every table is appended in key order and the B-trees are built after,
+     * so a modest page cache does; more only raises the peak RSS. */
     if (!rc)
         rc = exec_sql(
-            db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;",
+            db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;",
             "index pragmas", err);
     int dir = hf_is_dir(gpkg_path);
     if (!rc && dir)
-        rc = hf_parquet_build(db, gpkg_path, src, info, err);
+        rc = hf_parquet_build(db, gpkg_path, opts, info, err);
     if (!rc && !dir)
         rc = hf_attach(db, gpkg_path, err);
     if (!rc && !dir)
         rc = hf_resolve_layers(db, gpkg_path, &ly, err);
     if (!rc && !dir)
-        rc = hf_build_tables(db, gpkg_path, &ly, info, err);
+        rc = hf_build_tables(db, gpkg_path, &ly, opts, info, err);
     if (!rc && !dir)
         rc = exec_sql(db, "DETACH DATABASE hf", "detach", err);
     sqlite3_close(db);

@@ -47,8 +47,8 @@ int hf_attach(sqlite3 *db, const char *gpkg_path, rnr_error *err);
 /* Find the layers and check every column RnR reads. */
 int hf_resolve_layers(sqlite3 *db, const char *gpkg_path, hf_layers *ly, rnr_error *err);
 /* Create and fill the compact tables in schema "main" from schema "hf". */
-int hf_build_tables(sqlite3 *db, const char *gpkg_path, const hf_layers *ly, hf_info *info,
-                    rnr_error *err);
+int hf_build_tables(sqlite3 *db, const char *gpkg_path, const hf_layers *ly,
+                    const hf_build_opts *opts, hf_info *info, rnr_error *err);
 /* The first column of the first row of sql as an integer; dflt when the
  * statement fails or returns no row. */
 int64_t hf_query_int(sqlite3 *db, const char *sql, int64_t dflt);
@@ -58,18 +58,28 @@ int hf_index_schema(sqlite3 *db, rnr_error *err);
  * id TEXT and the GeoPackage's column names) and temp.nex; count duplicates. */
 int hf_index_flowpaths(sqlite3 *db, const char *fp_table, const char *attr_table, hf_info *info,
                        rnr_error *err);
-/* Drop the temp tables, add the B-trees and meta, commit. */
-int hf_index_finish(sqlite3 *db, const char *path, const hf_layers *ly, hf_info *info,
-                    rnr_error *err);
+/* Drop the temp tables, add the B-trees and meta (opts->origin too),
+ * commit. */
+int hf_index_finish(sqlite3 *db, const char *path, const hf_layers *ly, const hf_build_opts *opts,
+                    hf_info *info, rnr_error *err);
 
 /* The layer files a parquet hydrofabric may hold (NULL-terminated). */
 extern const char *const HF_PARQUET_LAYERS[];
 
 /* Whether path is a directory (a parquet hydrofabric). */
 int hf_is_dir(const char *path);
-/* Fill the compact tables of db from the parquet layers in dir. */
-int hf_parquet_build(sqlite3 *db, const char *dir, const hf_source *src, hf_info *info,
+/* Fill the compact tables of db from the parquet layers in dir (or
+ * opts->src), in one transaction. */
+int hf_parquet_build(sqlite3 *db, const char *dir, const hf_build_opts *opts, hf_info *info,
                      rnr_error *err);
+/* The opened layers of a parquet hydrofabric; nexus may be NULL. */
+typedef struct hf_pq_layers {
+    pq_file *network, *flowpaths, *attributes, *lakes, *nexus;
+} hf_pq_layers;
+/* Fill net, fp and lakes (created by hf_index_schema) from the layers;
+ * info gets the duplicate attribute ids (hf_pqbuild.c). */
+int hf_parquet_fill(sqlite3 *db, const hf_pq_layers *in, const hf_build_opts *opts, hf_info *info,
+                    rnr_error *err);
 /* Open dir's flowpaths.parquet for geometry; hf_load_geometry uses it. */
 int hf_parquet_open(hf_db *h, rnr_error *err);
 void hf_parquet_close(hf_db *h);

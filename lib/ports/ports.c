@@ -174,6 +174,24 @@ int store_put_file(rnr_store *s, const char *key, const char *path, const char *
     return s->ops->put_file(s->self, key, path, content_type, err);
 }
 
+int store_put_file_new(rnr_store *s, const char *key, const char *path, const char *content_type,
+                       int *created, rnr_error *err)
+{
+    *created = 0;
+    if (s->ops->put_file_new)
+        return s->ops->put_file_new(s->self, key, path, content_type, created, err);
+    store_meta m;
+    int rc = store_head(s, key, &m, err);
+    if (rc == RNR_OK)
+        return RNR_OK; /* there already */
+    if (rc != RNR_ERR_NOTFOUND)
+        return rc;
+    rnr_error_clear(err);
+    rc = store_put_file(s, key, path, content_type, err);
+    *created = rc == RNR_OK;
+    return rc;
+}
+
 int store_put_buf(rnr_store *s, const char *key, const void *data, size_t len,
                   const char *content_type, rnr_error *err)
 {

@@ -202,6 +202,10 @@ static int load_numbers(rnr_config *c, rnr_error *err)
         (rc = env_pp_compat(&c->postprocess_compat, err)) ||
         (rc = env_hf_fetch(&c->hydrofabric_whole, err)))
         return rc;
+    int publish;
+    if ((rc = env_bool("RNR_HYDROFABRIC_PUBLISH", 1, &publish, err)))
+        return rc;
+    c->hydrofabric_no_publish = !publish;
     return env_bool("RNR_PLOTS", 0, &c->write_plots, err);
 }
 
@@ -289,8 +293,9 @@ static int open_parquet_prefix(const rnr_config *c, rnr_store *store, const char
     snprintf(ip, sizeof ip, "%s.rnrindex", dir);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return rnr_error_set(err, RNR_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
-    int rc = c->hydrofabric_whole ? hf_fetch_whole(store, prefix, dir, ip, err)
-                                  : hf_fetch_ranged(store, prefix, dir, ip, out, err);
+    hf_fetch_opts fo = {.publish = !c->hydrofabric_no_publish};
+    int rc = c->hydrofabric_whole ? hf_fetch_whole(store, prefix, dir, ip, &fo, err)
+                                  : hf_fetch_ranged(store, prefix, dir, ip, &fo, out, err);
     if (!rc && c->hydrofabric_whole)
         rc = hf_open_index(dir, ip, out, err);
     return rc ? rnr_error_prefix(err, "HYDROFABRIC_S3_KEY") : RNR_OK;

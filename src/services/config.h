@@ -43,6 +43,7 @@ typedef struct rnr_config {
     int postprocess_window_s; /* RNR_POSTPROCESS_WINDOW, default 86400 */
     int postprocess_compat;   /* RNR_POSTPROCESS_COMPAT=reference: 1 = the reference's table */
     int hydrofabric_whole;    /* RNR_HYDROFABRIC_FETCH=whole: 1 = whole files, not ranged reads */
+    int hydrofabric_no_publish; /* RNR_HYDROFABRIC_PUBLISH=0: do not upload an index built here */
 } rnr_config;
 
 /* Fill c from the environment and defaults; RNR_ERR_CONFIG names the

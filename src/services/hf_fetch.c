@@ -21,6 +21,7 @@
 
 #include "core/durable.h"
 #include "core/log.h"
+#include "core/timeutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +50,6 @@ typedef struct hff_obj {
     store_meta meta; /* ETag and size from the HEAD at open */
     size_t nblocks;
     uint8_t *bits; /* block b held when bit b is set */
-    int reset;     /* the cache was started over at this open */
 } hff_obj;
 
 struct hf_remote {
@@ -111,7 +111,6 @@ static int cache_load(hff_obj *o, rnr_error *err)
              st.st_size == o->meta.size;
     if (ok)
         return RNR_OK;
-    o->reset = 1;
     memset(o->bits, 0, mapn);
     /* Map first, so no moment has an old bitmap over new data. */
     if (ftruncate(o->mfd, 0) != 0 || ftruncate(o->fd, 0) != 0 ||
@@ -368,33 +367,95 @@ static void remote_free(void *ctx)
     free(r);
 }
 
-/* The published index "<prefix>/rnr.rnrindex", kept while its ETag (in
- * "<index>.etag") is the one the HEAD gives. *have is 0 when none is
- * published. */
-static int fetch_index(rnr_store *s, const char *prefix, const char *ip, int *have, rnr_error *err)
+/* "<layer>.parquet <ETag> <size>", a line per layer present: what an
+ * index built from them records, so that a published index is only taken
+ * by workers that see the same versions of the layers. */
+static char *layers_origin(rnr_store *s, const char *prefix, const hff_obj *objs, rnr_error *err)
 {
-    char *key = join3(prefix, "/rnr.rnrindex", ""), *tagp = join3(ip, ".etag", "");
+    size_t cap = HFF_LAYERS * (64 + sizeof objs->meta.etag + 24), k = 0;
+    char *o = malloc(cap);
+    if (!o) {
+        rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    o[0] = 0;
+    for (size_t i = 0; i < HFF_LAYERS; i++) {
+        store_meta m;
+        if (objs) { /* ranged: the HEADs made at open */
+            if (!objs[i].key)
+                continue;
+            m = objs[i].meta;
+        } else {
+            char key[700];
+            snprintf(key, sizeof key, "%s/%s.parquet", prefix, hff_layers[i]);
+            int rc = store_head(s, key, &m, err);
+            if (rc == RNR_ERR_NOTFOUND) {
+                rnr_error_clear(err);
+                continue;
+            }
+            if (rc) {
+                free(o);
+                return NULL;
+            }
+        }
+        k += (size_t)snprintf(o + k, cap - k, "%s.parquet %s %lld\n", hff_layers[i], m.etag,
+                              (long long)m.size);
+    }
+    return o;
+}
+
+/* What fetch_index found under "<prefix>/rnr.rnrindex". */
+enum { IDX_NONE, IDX_TAKEN, IDX_OTHER };
+
+static void ignore_published(const char *key, const char *why)
+{
+    log_warn("hydrofabric", "%s %s; ignoring it and building this worker's own index", key, why);
+}
+
+/* The published index, taken into ip when it was built from the layers
+ * as they are now (its ETag kept in "<ip>.etag", so a restart downloads
+ * nothing): *found IDX_TAKEN. Its header is read first (one ranged GET of
+ * 100 bytes), so one built from other layers is not downloaded. */
+static int fetch_index(rnr_store *s, const char *key, const char *dir, const char *ip,
+                       const char *origin, int *found, rnr_error *err)
+{
+    char *tagp = join3(ip, ".etag", "");
     store_meta m;
-    char old[160] = "";
-    int rc = key && tagp ? store_head(s, key, &m, err)
-                         : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
-    *have = rc == RNR_OK;
+    char old[160] = "", why[128];
+    *found = IDX_NONE;
+    int rc =
+        tagp ? store_head(s, key, &m, err) : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     if (rc == RNR_ERR_NOTFOUND) {
         rnr_error_clear(err);
-        rc = RNR_OK;
         if (access(tagp, F_OK) == 0) { /* it was published and is no more: ours is built afresh */
             unlink(ip);
             unlink(tagp);
         }
+        free(tagp);
+        return RNR_OK;
     }
-    FILE *f = *have && !rc ? fopen(tagp, "r") : NULL;
+    if (rc) {
+        free(tagp);
+        return rc;
+    }
+    *found = IDX_OTHER; /* until it proves to fit */
+    FILE *f = fopen(tagp, "r");
     if (f) {
         if (!fgets(old, sizeof old, f))
             old[0] = 0;
         old[strcspn(old, "\n")] = 0;
         fclose(f);
     }
-    if (*have && !rc && (strcmp(old, m.etag) != 0 || access(ip, R_OK) != 0)) {
+    uint8_t head[100];
+    rnr_error e2 = {0};
+    if (strcmp(old, m.etag) == 0 && access(ip, R_OK) == 0) {
+        /* our copy of it: still right for the layers? */
+    } else if (store_get_range(s, key, 0, sizeof head, head, NULL, &e2) == RNR_OK &&
+               !hf_index_header_check(head, sizeof head, dir, origin)) {
+        ignore_published(key, "was built from other versions of the layers (its header says)");
+        free(tagp);
+        return RNR_OK;
+    } else {
         log_info("hydrofabric", "downloading the published index %s (%lld bytes)", key,
                  (long long)m.size);
         /* The tag goes first and comes back last, so a crash between
@@ -406,13 +467,92 @@ static int fetch_index(rnr_store *s, const char *prefix, const char *ip, int *ha
         if (!rc)
             rc = durable_write_file(tagp, line, (size_t)n, NULL, err);
     }
-    free(key);
+    if (!rc && hf_index_check(ip, dir, origin, why, sizeof why)) {
+        *found = IDX_TAKEN;
+    } else if (!rc) {
+        ignore_published(key, why);
+        unlink(ip);
+        unlink(tagp);
+    }
     free(tagp);
     return rc;
 }
 
-int hf_fetch_ranged(rnr_store *s, const char *prefix, const char *dir, const char *ip, hf_db **out,
-                    rnr_error *err)
+/* Put the index this worker built where the next ones look for it,
+ * unless one is there: a failure (no permission, say) is a warning, the
+ * worker goes on with its own. Afterwards ip counts as the published
+ * copy (its ETag in "<ip>.etag"), so a restart downloads nothing. */
+static void publish_index(rnr_store *s, const char *key, const char *ip)
+{
+    rnr_error err = {0};
+    int created = 0;
+    store_meta m;
+    struct stat st;
+    int64_t t0 = time_mono_ms();
+    if (store_put_file_new(s, key, ip, "application/vnd.sqlite3", &created, &err) != RNR_OK) {
+        log_warn("hydrofabric", "cannot publish the index as %s (%s); going on without", key,
+                 err.msg);
+        return;
+    }
+    if (!created) {
+        log_info("hydrofabric", "%s was published by another worker meanwhile; keeping ours", key);
+        return;
+    }
+    log_info("hydrofabric", "published the index as %s (%lld bytes, %lld ms)", key,
+             stat(ip, &st) == 0 ? (long long)st.st_size : -1LL, (long long)(time_mono_ms() - t0));
+    char *tagp = join3(ip, ".etag", "");
+    if (tagp && store_head(s, key, &m, &err) == RNR_OK) {
+        char line[sizeof m.etag + 1];
+        int n = snprintf(line, sizeof line, "%s\n", m.etag);
+        if (durable_write_file(tagp, line, (size_t)n, NULL, &err) != RNR_OK)
+            log_warn("hydrofabric", "%s", err.msg);
+    }
+    free(tagp);
+}
+
+/* The index ip for the layers in dir (read through src, or files when
+ * NULL): the published one when it fits them, else the one built here
+ * before when it does, else built now (and published when asked and none
+ * is). */
+static int ensure_index(rnr_store *s, const char *prefix, const char *dir, const char *ip,
+                        const hf_source *src, const hf_fetch_opts *fo, const hff_obj *objs,
+                        rnr_error *err)
+{
+    char *key = join3(prefix, "/rnr.rnrindex", ""), *origin = NULL, why[128];
+    int found = IDX_NONE, rc = RNR_OK;
+    if (!key)
+        rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+    else if (!(origin = layers_origin(s, prefix, objs, err)))
+        rc = err && err->code ? err->code : RNR_ERR_NOMEM;
+    if (!rc)
+        rc = fetch_index(s, key, dir, ip, origin, &found, err);
+    if (!rc && found != IDX_TAKEN && access(ip, R_OK) == 0 &&
+        !hf_index_check(ip, dir, origin, why, sizeof why)) {
+        log_info("hydrofabric", "%s %s; building it again", ip, why);
+        unlink(ip);
+    }
+    int built = 0;
+    if (!rc && found != IDX_TAKEN && access(ip, R_OK) != 0) {
+        log_info("hydrofabric", "building the hydrofabric index %s from %s/", ip, prefix);
+        hf_build_opts o = {.src = src, .origin = origin};
+        int64_t t0 = time_mono_ms();
+        rc = hf_index_build_opts(dir, ip, &o, NULL, err);
+        if (!rc)
+            log_info("hydrofabric", "built the hydrofabric index %s (%lld ms)", ip,
+                     (long long)(time_mono_ms() - t0));
+        built = !rc;
+    }
+    if (!rc && found == IDX_NONE && fo && fo->publish)
+        publish_index(s, key, ip);
+    if (fo && fo->built)
+        *fo->built = built;
+    free(key);
+    free(origin);
+    return rc;
+}
+
+int hf_fetch_ranged(rnr_store *s, const char *prefix, const char *dir, const char *ip,
+                    const hf_fetch_opts *fo, hf_db **out, rnr_error *err)
 {
     *out = NULL;
     struct hf_remote *r = calloc(1, sizeof *r);
@@ -423,21 +563,12 @@ int hf_fetch_ranged(rnr_store *s, const char *prefix, const char *dir, const cha
     r->store = s;
     for (size_t i = 0; i < HFF_LAYERS; i++)
         r->obj[i].fd = r->obj[i].mfd = -1;
-    int rc = RNR_OK, reset = 0, published = 0;
-    for (size_t i = 0; !rc && i < HFF_LAYERS; i++) {
-        /* network, flowpaths, flowpath-attributes, lakes are required */
+    int rc = RNR_OK;
+    for (size_t i = 0; !rc && i < HFF_LAYERS; i++) /* the first four are required */
         rc = obj_open(r, &r->obj[i], prefix, hff_layers[i], i < 4, err);
-        reset |= r->obj[i].reset;
-    }
-    if (!rc)
-        rc = fetch_index(s, prefix, ip, &published, err);
     hf_source src = {remote_open_file, NULL, r};
-    if (!rc && !published && reset)
-        unlink(ip); /* a layer is new or changed: what we built from it is stale */
-    if (!rc && access(ip, R_OK) != 0) {
-        log_info("hydrofabric", "building the hydrofabric index %s from %s/", ip, prefix);
-        rc = hf_index_build_source(dir, ip, &src, NULL, err);
-    }
+    if (!rc)
+        rc = ensure_index(s, prefix, dir, ip, &src, fo, r->obj, err);
     if (rc) {
         remote_free(r);
         return rc;
@@ -447,7 +578,7 @@ int hf_fetch_ranged(rnr_store *s, const char *prefix, const char *dir, const cha
 }
 
 int hf_fetch_whole(rnr_store *store, const char *prefix, const char *dir, const char *ip,
-                   rnr_error *err)
+                   const hf_fetch_opts *fo, rnr_error *err)
 {
     char want[600];
     snprintf(want, sizeof want, "%s/", prefix);
@@ -480,12 +611,5 @@ int hf_fetch_whole(rnr_store *store, const char *prefix, const char *dir, const 
         rc = store_get_file(store, key, local, err);
     }
     store_list_clear(&l);
-    int published = 0;
-    if (!rc)
-        rc = fetch_index(store, prefix, ip, &published, err);
-    if (!rc && access(ip, R_OK) != 0) {
-        log_info("hydrofabric", "building the hydrofabric index %s", ip);
-        rc = hf_index_build(dir, ip, NULL, err);
-    }
-    return rc;
+    return rc ? rc : ensure_index(store, prefix, dir, ip, NULL, fo, NULL, err);
 }

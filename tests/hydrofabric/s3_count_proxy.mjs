@@ -1,6 +1,6 @@
 // s3_count_proxy.mjs - an HTTP proxy between rnr and s3rver that logs
 // every request it receives, before forwarding it, as one JSON line
-// {"method", "path", "query", "range"}: the test counts the GETs of the
+// {"method", "path", "query", "range", "ifNoneMatch"}: the test counts the GETs of the
 // hydrofabric's data from it. With --drop-range it removes the Range
 // header, so the server answers with whole objects (a server that does
 // not honour Range). Node standard library only.
@@ -25,7 +25,8 @@ const server = http.createServer((req, res) => {
   const [path, query] = req.url.split('?');
   // written before forwarding: the line exists before rnr sees the answer
   fs.writeSync(logFd, JSON.stringify({method: req.method, path: decodeURIComponent(path), query: query || '',
-                                      range: req.headers.range || ''}) + '\n');
+                                      range: req.headers.range || '',
+                                      ifNoneMatch: req.headers['if-none-match'] || ''}) + '\n');
   const headers = Object.assign({}, req.headers);
   if (o.dropRange) delete headers.range;
   const up = http.request({host: o.upstream.hostname, port: o.upstream.port, method: req.method, path: req.url,

@@ -174,6 +174,25 @@ static void test_sidecar_index(void **state)
     assert_int_equal(hf_open(gpkg, &g, &err), 0);
     assert_same_cut(g, p, 3121538);
     hf_close(p);
+    /* the origin (the layers' ETags) recorded by the build is checked
+     * against the one given, in the file and in its 100-byte header */
+    const char *origin = "network.parquet \"e1\" 10\n";
+    hf_build_opts o = {.origin = origin};
+    char why[128], oip[1200];
+    snprintf(oip, sizeof oip, "%s.origin.rnrindex", dir);
+    assert_int_equal(hf_index_build_opts(dir, oip, &o, &info, &err), 0);
+    assert_int_equal(hf_index_check(oip, dir, origin, why, sizeof why), 1);
+    assert_int_equal(hf_index_check(oip, dir, NULL, why, sizeof why), 1);
+    assert_int_equal(hf_index_check(oip, dir, "network.parquet \"e2\" 10\n", why, sizeof why), 0);
+    assert_non_null(strstr(why, "ETags differ"));
+    assert_int_equal(hf_index_check(ip, dir, origin, why, sizeof why), 1); /* none recorded */
+    size_t hn = 0;
+    uint8_t *head = (uint8_t *)tu_read_file(oip, &hn);
+    assert_true(head && hn > 100);
+    assert_int_equal(hf_index_header_check(head, 100, dir, origin), 1);
+    assert_int_equal(hf_index_header_check(head, 100, dir, "network.parquet \"e2\" 10\n"), 0);
+    assert_int_equal(hf_index_header_check(head, 99, dir, origin), 0);
+    free(head);
     /* a changed layer makes the index stale: rebuilt in memory, same answer */
     snprintf(cmd, sizeof cmd, "cp '%s/zstd/flowpaths.parquet' '%s/flowpaths.parquet'", h, dir);
     run(cmd);
@@ -182,6 +201,11 @@ static void test_sidecar_index(void **state)
     assert_int_equal(info.indexed, 0);
     assert_same_cut(g, p, 3121538);
     hf_close(p);
+    assert_int_equal(hf_index_check(oip, dir, origin, why, sizeof why), 0);
+    assert_non_null(strstr(why, "other layer files"));
+    head = (uint8_t *)tu_read_file(oip, &hn);
+    assert_int_equal(hf_index_header_check(head, 100, dir, origin), 0);
+    free(head);
     hf_close(g);
     free(ip);
     free(ip2);

@@ -140,6 +140,7 @@ data "aws_iam_policy_document" "postprocess" {
       "${local.bucket_arn}/${var.output_s3_key}/*",
       "${local.bucket_arn}/${var.postprocess_output_s3_key}/*",
       "${local.bucket_arn}/${var.hydrofabric_s3_key}",
+      "${local.bucket_arn}/${var.hydrofabric_s3_key}/*",
     ]
   }
 
@@ -151,10 +152,22 @@ data "aws_iam_policy_document" "postprocess" {
 }
 
 data "aws_iam_policy_document" "worker" {
+  # The key is a GeoPackage, or a prefix holding the parquet layers and
+  # the index beside them (rnr.rnrindex), which the first worker to build
+  # it publishes for the others (RNR_HYDROFABRIC_PUBLISH).
   statement {
-    sid       = "ReadHydrofabric"
-    actions   = ["s3:GetObject"]
-    resources = ["${local.bucket_arn}/${var.hydrofabric_s3_key}"]
+    sid     = "ReadHydrofabric"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${local.bucket_arn}/${var.hydrofabric_s3_key}",
+      "${local.bucket_arn}/${var.hydrofabric_s3_key}/*",
+    ]
+  }
+
+  statement {
+    sid       = "PublishHydrofabricIndex"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.bucket_arn}/${var.hydrofabric_s3_key}/rnr.rnrindex"]
   }
 
   statement {
