@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define HF_CMD "hydrofabric"
 
@@ -27,32 +26,9 @@ static int parse_i64(const char *s, int64_t *v)
     return 0;
 }
 
-/* `rnr hydrofabric index` on a terminal: the phase and the rows read so
- * far on one line, redrawn at most every 100 ms. */
-typedef struct index_progress {
-    int64_t t0, last;
-    char phase[48];
-    int shown; /* something is on the line */
-} index_progress;
-
-static void index_progress_fn(void *ctx, const char *phase, uint64_t done, uint64_t total)
+static void index_progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
 {
-    index_progress *p = ctx;
-    int64_t now = time_mono_ms();
-    int same = strcmp(phase, p->phase) == 0;
-    if (same && done < total && now - p->last < 100)
-        return;
-    snprintf(p->phase, sizeof p->phase, "%s", phase);
-    p->last = now;
-    p->shown = 1;
-    double s = (double)(now - p->t0) / 1000.0;
-    if (total)
-        fprintf(stderr, "\r\033[K%6.1f s  %s: %llu of %llu rows read (%.0f %%)", s, phase,
-                (unsigned long long)done, (unsigned long long)total,
-                100.0 * (double)done / (double)total);
-    else
-        fprintf(stderr, "\r\033[K%6.1f s  %s ...", s, phase);
-    fflush(stderr);
+    cmd_progress_update(ctx, phase, (size_t)done, (size_t)total);
 }
 
 static int run_index(int argc, char **argv)
@@ -77,14 +53,12 @@ static int run_index(int argc, char **argv)
     rnr_error err = {0};
     hf_info info;
     int64_t t0 = time_mono_ms();
-    index_progress prog = {.t0 = t0};
-    /* Nothing but the result when stderr is a file or a pipe. */
-    hf_build_opts opts = {.progress = isatty(STDERR_FILENO) ? index_progress_fn : NULL,
-                          .progress_ctx = &prog};
+    cmd_progress prog;
+    cmd_progress_init(&prog, "hydrofabric index");
+    hf_build_opts opts = {.progress = index_progress, .progress_ctx = &prog};
     int rc = ip ? hf_index_build_opts(gpkg, ip, &opts, &info, &err)
                 : rnr_error_set(&err, RNR_ERR_NOMEM, "out of memory");
-    if (prog.shown)
-        fprintf(stderr, "\r\033[K");
+    cmd_progress_end(&prog);
     if (rc) {
         fprintf(stderr, "rnr hydrofabric: %s\n", err.msg);
         free(ip);

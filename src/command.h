@@ -40,11 +40,11 @@ int cmd_print_json(const char *cmd, struct json_t *o);
  * while stderr is a terminal, and nothing at all otherwise, so tests and
  * logs stay clean. */
 typedef struct cmd_progress {
-    const char *cmd;   /* "hydrofabric generate" */
-    int on;            /* stderr is a terminal */
-    int shown;         /* a line is on screen */
-    const char *phase; /* last drawn */
-    long permille;     /* last drawn, -1 for none */
+    const char *cmd; /* "hydrofabric generate" */
+    int on;          /* stderr is a terminal */
+    int shown;       /* a line is on screen */
+    char phase[48];  /* last drawn */
+    long permille;   /* last drawn, -1 for none */
 } cmd_progress;
 void cmd_progress_init(cmd_progress *p, const char *cmd);
 /* Show "rnr <cmd>: <phase> done/total (x.y%)", or just the phase when total

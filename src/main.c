@@ -68,7 +68,7 @@ void cmd_progress_update(cmd_progress *p, const char *phase, size_t done, size_t
     if (!p->on)
         return;
     long pm = total ? (long)((double)done * 1000.0 / (double)total) : -1;
-    if (p->shown && p->phase && strcmp(p->phase, phase) == 0 && pm == p->permille)
+    if (p->shown && strcmp(p->phase, phase) == 0 && pm == p->permille)
         return;
     if (total)
         fprintf(stderr, "\rrnr %s: %s %zu/%zu (%.1f%%)\033[K", p->cmd, phase, done, total,
@@ -76,7 +76,7 @@ void cmd_progress_update(cmd_progress *p, const char *phase, size_t done, size_t
     else
         fprintf(stderr, "\rrnr %s: %s\033[K", p->cmd, phase);
     fflush(stderr);
-    p->phase = phase;
+    snprintf(p->phase, sizeof p->phase, "%s", phase);
     p->permille = pm;
     p->shown = 1;
 }

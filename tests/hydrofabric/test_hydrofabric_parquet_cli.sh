@@ -58,7 +58,7 @@ grep -q "rowgroups.rnrindex: 50 flowpaths, 117 network rows" "$T/out.txt" || fai
 # on a terminal (script(1) gives it one): the progress line, then the summary
 script -qec "'$RNR' hydrofabric index '$T/h/rowgroups' -o '$T/tty.rnrindex'" /dev/null >"$T/tty" 2>&1 ||
     fail "index on a tty: $(cat "$T/tty")"
-grep -Eq "network: ([0-9]+) of \1 rows read \(100 %\)" "$T/tty" || fail "no progress on a tty: $(cat "$T/tty")"
+grep -Eq "rnr hydrofabric index: network ([0-9]+)/\1 \(100\.0%\)" "$T/tty" || fail "no progress on a tty: $(cat "$T/tty")"
 grep -q "b-trees" "$T/tty" || fail "no b-trees phase on a tty: $(cat "$T/tty")"
 cmp -s "$T/h/rowgroups.rnrindex" "$T/tty.rnrindex" || fail "the index built on a tty differs"
 "$RNR" hydrofabric cut "$T/h/rowgroups" 3121538 --json >"$T/cut.pq" && cmp -s "$T/cut.gpkg" "$T/cut.pq" ||
