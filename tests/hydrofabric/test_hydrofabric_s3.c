@@ -15,9 +15,9 @@
 #include "adapters/s3_store.h"
 #include "hydrofabric/hf.h"
 #include "services/config.h"
+#include "hf_testutil.h"
 #include "testutil.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,30 +378,7 @@ static int setup(void **state)
              getenv("RNR_BIN"), gpkg, getenv("RNR_BIN"), gpkg, pqdir);
     run(cmd);
     /* a reach with a cut of several flowpaths */
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    hf_db *g;
-    rnr_error err = {0};
-    assert_int_equal(hf_open(gpkg, &g, &err), 0);
-    assert_int_equal(sqlite3_open_v2(gpkg, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_prepare_v2(db,
-                           "SELECT hf_id FROM network WHERE id LIKE 'wb-%' AND hf_id IS NOT NULL"
-                           " ORDER BY hydroseq DESC",
-                           -1, &st, NULL),
-        SQLITE_OK);
-    while (!reach && sqlite3_step(st) == SQLITE_ROW) {
-        hf_cut *x;
-        int64_t r = sqlite3_column_int64(st, 0);
-        if (hf_cut_reach(g, r, &x, &err) == RNR_OK) {
-            if (x->n >= 3)
-                reach = r;
-            hf_cut_free(x);
-        }
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    hf_close(g);
+    reach = hf_test_reach_with_cut(gpkg, 3);
     assert_true(reach != 0);
     snprintf(run_prefix, sizeof run_prefix, "hfs3-%ld-%ld", (long)getpid(), (long)time(NULL));
     proxy_pid[PLAIN] = start_proxy(PLAIN, 0);
