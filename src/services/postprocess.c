@@ -369,6 +369,8 @@ static int pp_write_table(postprocess *pp, pp_rows *rs, int64_t now, postprocess
     return rc;
 }
 
+static int pp_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_error *err);
+
 int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_error *err)
 {
     rnr_error local;
@@ -376,6 +378,15 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
         err = &local;
     memset(out, 0, sizeof *out);
     pp_geom_trim(pp->geom);
+    pp_geom_prepare(pp->geom);
+    int rc = pp_run(pp, now, out, err);
+    pp_geom_settle(pp->geom); /* no PROJ thread outlives the run (see pp_geom.h) */
+    return rc;
+}
+
+/* postprocess_run's body, between the PROJ thread's start and join. */
+static int pp_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_error *err)
+{
     char prefix[600];
     snprintf(prefix, sizeof prefix, "%s/",
              pp->cfg->output_prefix ? pp->cfg->output_prefix : "replace_and_route");

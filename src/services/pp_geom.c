@@ -59,11 +59,21 @@ int pp_geom_new(hf_db *hf, const char *crs, pp_geom **out, rnr_error *err)
         return rnr_error_set(err, RNR_ERR_NOMEM, "flowpath memory: out of memory");
     (*out)->hf = hf;
     snprintf((*out)->crs, sizeof(*out)->crs, "%s", crs && *crs ? crs : "EPSG:5070");
+    return RNR_OK;
+}
+
+void pp_geom_prepare(pp_geom *g)
+{
     /* PROJ's set-up (opening proj.db, searching operations) costs tens of
      * ms of CPU, a sixth of a cold run; on its own thread it overlaps the
      * reading of the outputs. Without a thread it happens on first use. */
-    (*out)->rp_pending = pthread_create(&(*out)->rp_thread, NULL, geom_reproj_main, *out) == 0;
-    return RNR_OK;
+    if (!g->rp && !g->rp_failed && !g->rp_pending)
+        g->rp_pending = pthread_create(&g->rp_thread, NULL, geom_reproj_main, g) == 0;
+}
+
+void pp_geom_settle(pp_geom *g)
+{
+    geom_reproj_join(g);
 }
 
 static void geom_clear(pp_geom *g)

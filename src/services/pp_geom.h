@@ -20,10 +20,18 @@
 typedef struct pp_geom pp_geom;
 
 /* A memory over hf (borrowed, must outlive it); GeoJSON is reprojected
- * from crs (NULL or "" -> EPSG:5070, as the GeoJSON writer does). Starts
- * PROJ's set-up on a thread of its own, joined on first use or at free. */
+ * from crs (NULL or "" -> EPSG:5070, as the GeoJSON writer does). */
 int pp_geom_new(hf_db *hf, const char *crs, pp_geom **out, rnr_error *err) RNR_WARN_UNUSED;
 void pp_geom_free(pp_geom *g);
+
+/* Start PROJ's set-up on a thread of its own, unless done; the first
+ * GeoJSON rendering or pp_geom_settle joins it. Bracket a run with
+ * prepare/settle: PROJ registers a fork handler that takes a lock its
+ * set-up may hold, so a process that forks (rnr up's supervisor) must
+ * never fork while the thread runs, and the run holds the caller's
+ * thread until settle. */
+void pp_geom_prepare(pp_geom *g);
+void pp_geom_settle(pp_geom *g);
 
 /* Flowpath id's length and WKT (NULL when it has no geometry; owned by
  * g, valid until pp_geom_trim or pp_geom_free). RNR_ERR_NOTFOUND
