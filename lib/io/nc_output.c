@@ -519,8 +519,8 @@ static int read_attrs(reader *r, nc_table *t, int64_t origin)
 
 static int read_all(reader *r, nc_table *t)
 {
-    int dseg, dtime, var, st, rc;
-    int64_t origin;
+    int dseg = -1, dtime = -1, var, st, rc; /* -1: no netCDF dimension (the HDF5 path) */
+    int64_t origin = 0;
     if ((rc = read_dims(r, t, &dseg, &dtime)) || (rc = read_times(r, t, &origin)))
         return rc;
     if (r->h5) {
