@@ -404,6 +404,27 @@ static char *layers_origin(rnr_store *s, const char *prefix, const hff_obj *objs
     return o;
 }
 
+/* The ETag recorded in tag path p (one line), or "" when none is. */
+static void etag_load(const char *p, char *buf, size_t n)
+{
+    FILE *f = fopen(p, "r");
+    buf[0] = 0;
+    if (f) {
+        if (!fgets(buf, (int)n, f))
+            buf[0] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+        fclose(f);
+    }
+}
+
+/* Record etag in tag path p, durably (it vouches for the file beside it). */
+static int etag_save(const char *p, const char *etag, rnr_error *err)
+{
+    char line[sizeof((store_meta *)0)->etag + 1];
+    int n = snprintf(line, sizeof line, "%s\n", etag);
+    return durable_write_file(p, line, (size_t)n, NULL, err);
+}
+
 /* What fetch_index found under "<prefix>/rnr.rnrindex". */
 enum { IDX_NONE, IDX_TAKEN, IDX_OTHER };
 
@@ -439,13 +460,7 @@ static int fetch_index(rnr_store *s, const char *key, const char *dir, const cha
         return rc;
     }
     *found = IDX_OTHER; /* until it proves to fit */
-    FILE *f = fopen(tagp, "r");
-    if (f) {
-        if (!fgets(old, sizeof old, f))
-            old[0] = 0;
-        old[strcspn(old, "\n")] = 0;
-        fclose(f);
-    }
+    etag_load(tagp, old, sizeof old);
     uint8_t head[100];
     rnr_error e2 = {0};
     if (strcmp(old, m.etag) == 0 && access(ip, R_OK) == 0) {
@@ -461,11 +476,9 @@ static int fetch_index(rnr_store *s, const char *key, const char *dir, const cha
         /* The tag goes first and comes back last, so a crash between
          * leaves no tag and the next start downloads again. */
         unlink(tagp);
-        char line[sizeof m.etag + 1];
-        int n = snprintf(line, sizeof line, "%s\n", m.etag);
         rc = store_get_file(s, key, ip, err); /* atomic: the store writes a temporary */
         if (!rc)
-            rc = durable_write_file(tagp, line, (size_t)n, NULL, err);
+            rc = etag_save(tagp, m.etag, err);
     }
     if (!rc && hf_index_check(ip, dir, origin, why, sizeof why)) {
         *found = IDX_TAKEN;
@@ -501,12 +514,8 @@ static void publish_index(rnr_store *s, const char *key, const char *ip)
     log_info("hydrofabric", "published the index as %s (%lld bytes, %lld ms)", key,
              stat(ip, &st) == 0 ? (long long)st.st_size : -1LL, (long long)(time_mono_ms() - t0));
     char *tagp = join3(ip, ".etag", "");
-    if (tagp && store_head(s, key, &m, &err) == RNR_OK) {
-        char line[sizeof m.etag + 1];
-        int n = snprintf(line, sizeof line, "%s\n", m.etag);
-        if (durable_write_file(tagp, line, (size_t)n, NULL, &err) != RNR_OK)
-            log_warn("hydrofabric", "%s", err.msg);
-    }
+    if (tagp && store_head(s, key, &m, &err) == RNR_OK && etag_save(tagp, m.etag, &err) != RNR_OK)
+        log_warn("hydrofabric", "%s", err.msg);
     free(tagp);
 }
 
