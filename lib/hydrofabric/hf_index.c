@@ -88,11 +88,15 @@ int hf_file_stamp(const char *path, char *buf, size_t n)
     return 0;
 }
 
+/* Run sql on the index being built; an error names that file (the
+ * temporary beside the index: a full disk is the usual cause). */
 static int exec_sql(sqlite3 *db, const char *sql, const char *what, rnr_error *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = rnr_error_set(err, RNR_ERR_IO, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
+        const char *file = sqlite3_db_filename(db, "main");
+        int rc = rnr_error_set(err, RNR_ERR_IO, "%s: %s: %s", file && *file ? file : "index", what,
+                               msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         return rc;
     }
@@ -437,13 +441,13 @@ int hf_index_finish(sqlite3 *db, const char *path, const hf_layers *ly, const hf
     if ((rc = exec_sql(db,
                        "DROP TABLE IF EXISTS temp.attr_all; DROP TABLE IF EXISTS temp.attr_first;"
                        " DROP TABLE temp.nex;"
-                       "CREATE INDEX net_hf ON net(hf_id);"
-                       "CREATE INDEX net_ms ON net(mainstem, hydroseq, divide, hf_hydroseq, hf_id);"
-                       "CREATE INDEX net_div ON net(divide, hf_hydroseq);"
-                       "CREATE INDEX fp_div ON fp(divide, ord);",
+                       /* the parquet build has made net's already */
+                       HF_NET_BTREES_SQL "CREATE INDEX fp_div ON fp(divide, ord);",
                        "index b-trees", err)))
         return rc;
-    info->flowpaths = (size_t)hf_query_int(db, "SELECT count(*) FROM fp WHERE dx IS NOT NULL", -1);
+    if (!info->flowpaths) /* a build that counted them as it went spares the scan */
+        info->flowpaths =
+            (size_t)hf_query_int(db, "SELECT count(*) FROM fp WHERE dx IS NOT NULL", -1);
     info->network_rows = (size_t)hf_query_int(db, "SELECT count(*) FROM net", -1);
     info->lakes = (size_t)hf_query_int(db, "SELECT count(DISTINCT poi_id) FROM lakes", -1);
     char stamp[64] = "";

@@ -9,6 +9,12 @@
 
 #define HF_INDEX_VERSION "5"
 
+/* net's B-trees; IF NOT EXISTS, so that a build may make them early. */
+#define HF_NET_BTREES_SQL                                                                          \
+    "CREATE INDEX IF NOT EXISTS net_hf ON net(hf_id);"                                             \
+    "CREATE INDEX IF NOT EXISTS net_ms ON net(mainstem, hydroseq, divide, hf_hydroseq, hf_id);"    \
+    "CREATE INDEX IF NOT EXISTS net_div ON net(divide, hf_hydroseq);"
+
 /* Layer names resolved in the attached GeoPackage (schema "hf"). */
 typedef struct hf_layers {
     char flowpaths[32];

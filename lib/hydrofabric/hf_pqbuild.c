@@ -18,6 +18,7 @@
  * naming the file, column and row. */
 #include "hydrofabric/hf_internal.h"
 #include "hydrofabric/hf_idmap.h"
+#include "hydrofabric/hf_pqsink.h"
 #include "hydrofabric/parquet.h"
 
 #include <assert.h>
@@ -28,12 +29,14 @@
 #include <string.h>
 #include <strings.h>
 
-#define PQB_NULL INT64_MIN /* a NULL value in a map or a row */
+#define PQB_NULL HF_PQ_NULL /* a NULL value in a map or a row */
 
-/* One build: the database, the helpers for the rare values C does not
- * convert itself, the maps, progress. */
+/* One build: the writer the rows go to, the helpers for the rare values C
+ * does not convert itself (on a connection of their own, as the index's
+ * belongs to the writer thread), the maps, progress. */
 typedef struct pqb {
-    sqlite3 *db;
+    hf_pqsink *sink;
+    sqlite3 *db;           /* in memory: for the two conversions below */
     sqlite3_stmt *st_num;  /* NUM() of an unusual id, exactly as the SQL */
     sqlite3_stmt *st_text; /* a REAL as SQLite writes it as TEXT */
     hf_idmap nex, attr;
@@ -264,37 +267,12 @@ static int num_of(pqb *b, const char *s, size_t n, int64_t *v, rnr_error *err)
     return RNR_OK;
 }
 
-static void bind_int(sqlite3_stmt *st, int p, int64_t v)
-{
-    if (v == PQB_NULL)
-        sqlite3_bind_null(st, p);
-    else
-        sqlite3_bind_int64(st, p, v);
-}
-
-static void bind_real(sqlite3_stmt *st, int p, double v, int isnull)
-{
-    if (isnull)
-        sqlite3_bind_null(st, p);
-    else
-        sqlite3_bind_double(st, p, v);
-}
-
 /* A layer's row count as a size hint: the footer is untrusted, so a
  * hint only (the arrays still grow), and bounded. */
 static size_t rows_hint(const pq_file *f)
 {
     int64_t n = pq_num_rows(f);
     return n < 0 ? 0 : n > (1 << 26) ? (size_t)1 << 26 : (size_t)n;
-}
-
-static int step(pqb *b, sqlite3_stmt *st, const pqb_layer *l, rnr_error *err)
-{
-    int rc = sqlite3_step(st) == SQLITE_DONE
-                 ? RNR_OK
-                 : rnr_error_set(err, RNR_ERR_IO, "%s: %s", pq_name(l->f), sqlite3_errmsg(b->db));
-    sqlite3_reset(st);
-    return rc;
 }
 
 /* Run fn on every row of the layer, row group by row group. */
@@ -348,30 +326,26 @@ static int load_nexus(pqb *b, pq_file *f, int from_network, rnr_error *err)
 /* network: the flowpath rows on a mainstem become net rows. */
 static int row_network(pqb *b, pqb_layer *l, size_t r, void *ctx, rnr_error *err)
 {
-    sqlite3_stmt *st = ctx;
-    int64_t hf_id, ms, divide;
-    double hs, hhs;
+    (void)ctx;
+    hf_net_row n = {0};
     int hs_null, hhs_null;
     char db[64], ib[64];
     const char *dv, *id;
     size_t dn, in;
     int rc;
-    if ((rc = get_int(l, 0, r, &hf_id, err)) || (rc = get_int(l, 1, r, &ms, err)) ||
-        (rc = get_real(l, 2, r, &hs, &hs_null, err)) ||
-        (rc = get_real(l, 3, r, &hhs, &hhs_null, err)) ||
+    if ((rc = get_int(l, 0, r, &n.hf_id, err)) || (rc = get_int(l, 1, r, &n.ms, err)) ||
+        (rc = get_real(l, 2, r, &n.hs, &hs_null, err)) ||
+        (rc = get_real(l, 3, r, &n.hhs, &hhs_null, err)) ||
         (rc = get_text(b, l, 4, r, db, &dv, &dn, err)) ||
         (rc = get_text(b, l, 5, r, ib, &id, &in, err)))
         return rc;
-    if (ms == PQB_NULL || !is_wb(id, in))
+    if (n.ms == PQB_NULL || !is_wb(id, in))
         return RNR_OK;
-    if ((rc = num_of(b, dv, dn, &divide, err)))
+    if ((rc = num_of(b, dv, dn, &n.divide, err)))
         return rc;
-    bind_int(st, 1, hf_id);
-    bind_int(st, 2, ms);
-    bind_real(st, 3, hs, hs_null);
-    bind_real(st, 4, hhs, hhs_null);
-    bind_int(st, 5, divide);
-    return step(b, st, l, err);
+    n.hs_null = (uint8_t)hs_null;
+    n.hhs_null = (uint8_t)hhs_null;
+    return hf_pqsink_net(b->sink, &n, err);
 }
 
 static int load_network(pqb *b, pq_file *f, rnr_error *err)
@@ -379,15 +353,10 @@ static int load_network(pqb *b, pq_file *f, rnr_error *err)
     static const char *const cols[] = {"hf_id",       "hf_mainstem", "hydroseq",
                                        "hf_hydroseq", "divide_id",   "id"};
     pqb_layer l;
-    sqlite3_stmt *st = NULL;
     int rc = layer_begin(&l, f, cols, 6, err);
-    if (!rc && sqlite3_prepare_v2(b->db, "INSERT INTO net VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st,
-                                  NULL) != SQLITE_OK)
-        rc = rnr_error_set(err, RNR_ERR_INTERNAL, "%s: %s", pq_name(f), sqlite3_errmsg(b->db));
     if (!rc)
-        rc = layer_each(b, &l, "network", row_network, st, err);
-    sqlite3_finalize(st);
-    return rc;
+        rc = layer_each(b, &l, "network", row_network, NULL, err);
+    return rc ? rc : hf_pqsink_net_done(b->sink, err);
 }
 
 /* flowpath-attributes: the first row of each id keeps its parameters. */
@@ -478,8 +447,7 @@ static void count_duplicates(const pqb *b, hf_info *info)
     }
 }
 
-/* One flowpaths row joined with its nexus and attributes, kept until
- * every row is read so that fp can be appended in id order (full pages). */
+/* One flowpaths row joined with its nexus and attributes. */
 typedef struct pqb_fp {
     int64_t num, divide, ord, poi, ms, to_fp, fid;
     double hs, len;
@@ -487,10 +455,52 @@ typedef struct pqb_fp {
     uint8_t hs_null, len_null;
 } pqb_fp;
 
+/* Rows go to the writer as they come while their ids rise (fp is then
+ * appended in id order, its pages full); from the first row out of order
+ * on, they are kept and sorted at the end instead. */
 typedef struct pqb_fps {
-    pqb_fp *v;
+    pqb_fp *v; /* the kept rows */
     size_t n, cap;
+    int sorted;   /* every row so far came in rising id order */
+    int64_t last; /* the id of the last row sent, when any */
+    int any;
 } pqb_fps;
+
+/* Send one row with its parameters to the writer. */
+static int send_fp(pqb *b, const pqb_fp *f, rnr_error *err)
+{
+    hf_fp_row r = {.num = f->num,
+                   .divide = f->divide,
+                   .ord = f->ord,
+                   .poi = f->poi,
+                   .ms = f->ms,
+                   .to_fp = f->to_fp,
+                   .fid = f->fid,
+                   .hs = f->hs,
+                   .len = f->len,
+                   .hs_null = f->hs_null,
+                   .len_null = f->len_null,
+                   .pnull = (uint8_t)((1u << HF_PARAM_COUNT) - 1)};
+    if (f->attr >= 0) {
+        memcpy(r.p, b->params + (size_t)f->attr * HF_PARAM_COUNT, sizeof r.p);
+        r.pnull = b->pnull[f->attr];
+    }
+    return hf_pqsink_fp(b->sink, &r, err);
+}
+
+static int keep_fp(pqb_fps *fps, const pqb_fp *f, rnr_error *err)
+{
+    if (fps->n == fps->cap) {
+        size_t cap = fps->cap ? fps->cap * 2 : 4096;
+        pqb_fp *v = realloc(fps->v, cap * sizeof *v);
+        if (!v)
+            return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+        fps->v = v;
+        fps->cap = cap;
+    }
+    fps->v[fps->n++] = *f;
+    return RNR_OK;
+}
 
 /* flowpaths: every "wb-" row, joined as the SQL's LEFT JOINs do. */
 static int row_flowpath(pqb *b, pqb_layer *l, size_t r, void *ctx, rnr_error *err)
@@ -520,16 +530,13 @@ static int row_flowpath(pqb *b, pqb_layer *l, size_t r, void *ctx, rnr_error *er
     const hf_idslot *a = hf_idmap_get(&b->attr, id, in);
     if (a)
         f.attr = a->val;
-    if (fps->n == fps->cap) {
-        size_t cap = fps->cap ? fps->cap * 2 : 4096;
-        pqb_fp *v = realloc(fps->v, cap * sizeof *v);
-        if (!v)
-            return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
-        fps->v = v;
-        fps->cap = cap;
+    if (fps->sorted && (!fps->any || f.num > fps->last) && f.num != PQB_NULL) {
+        fps->last = f.num;
+        fps->any = 1;
+        return send_fp(b, &f, err);
     }
-    fps->v[fps->n++] = f;
-    return RNR_OK;
+    fps->sorted = 0;
+    return keep_fp(fps, &f, err);
 }
 
 static int fp_order(const void *a, const void *b)
@@ -540,32 +547,16 @@ static int fp_order(const void *a, const void *b)
     return x->fid < y->fid ? -1 : x->fid > y->fid;
 }
 
-/* Insert the rows by id, the first row (least fid) of each id only. */
-static int insert_flowpaths(pqb *b, pqb_fps *fps, sqlite3_stmt *st, const char *name,
-                            rnr_error *err)
+/* Send the kept rows by id, the first row (least fid) of each id only; a
+ * row sent before them always has a lesser fid, and the writer's OR
+ * IGNORE keeps it. */
+static int send_kept(pqb *b, pqb_fps *fps, rnr_error *err)
 {
     qsort(fps->v, fps->n, sizeof *fps->v, fp_order);
     int rc = RNR_OK;
-    for (size_t i = 0; !rc && i < fps->n; i++) {
-        const pqb_fp *f = &fps->v[i];
-        if (i && f->num == fps->v[i - 1].num)
-            continue;
-        bind_int(st, 1, f->num);
-        bind_int(st, 2, f->divide);
-        bind_int(st, 3, f->ord);
-        bind_real(st, 4, f->hs, f->hs_null);
-        bind_real(st, 5, f->len, f->len_null);
-        bind_int(st, 6, f->poi);
-        bind_int(st, 7, f->ms);
-        bind_int(st, 8, f->to_fp);
-        sqlite3_bind_int64(st, 9, f->fid);
-        const double *p = f->attr >= 0 ? b->params + (size_t)f->attr * HF_PARAM_COUNT : NULL;
-        for (int k = 0; k < HF_PARAM_COUNT; k++)
-            bind_real(st, 10 + k, p ? p[k] : 0, !p || (b->pnull[f->attr] >> k & 1));
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = rnr_error_set(err, RNR_ERR_IO, "%s: %s", name, sqlite3_errmsg(b->db));
-        sqlite3_reset(st);
-    }
+    for (size_t i = 0; !rc && i < fps->n; i++)
+        if (!i || fps->v[i].num != fps->v[i - 1].num)
+            rc = send_fp(b, &fps->v[i], err);
     return rc;
 }
 
@@ -574,54 +565,36 @@ static int load_flowpaths(pqb *b, pq_file *f, rnr_error *err)
     static const char *const cols[] = {"id",       "toid",      "order",  "hydroseq",
                                        "lengthkm", "divide_id", "poi_id", "mainstem"};
     pqb_layer l;
-    pqb_fps fps = {.cap = rows_hint(f) + 1};
-    sqlite3_stmt *st = NULL;
+    pqb_fps fps = {.sorted = 1};
     int rc = layer_begin(&l, f, cols, 8, err);
-    if (!rc && !(fps.v = malloc(fps.cap * sizeof *fps.v)))
-        rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
-    if (!rc && sqlite3_prepare_v2(b->db,
-                                  "INSERT INTO fp VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-                                  " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-                                  -1, &st, NULL) != SQLITE_OK)
-        rc = rnr_error_set(err, RNR_ERR_INTERNAL, "%s: %s", pq_name(f), sqlite3_errmsg(b->db));
     if (!rc)
         rc = layer_each(b, &l, "flowpaths", row_flowpath, &fps, err);
     hf_idmap_free(&b->nex); /* joined: no longer needed */
-    if (!rc) {
+    if (!rc && fps.n) {
         progress(b, "flowpaths: insert", 0, 0);
-        rc = insert_flowpaths(b, &fps, st, pq_name(f), err);
+        rc = send_kept(b, &fps, err);
     }
-    sqlite3_finalize(st);
     free(fps.v);
     return rc;
 }
 
 static int row_lake(pqb *b, pqb_layer *l, size_t r, void *ctx, rnr_error *err)
 {
-    sqlite3_stmt *st = ctx;
+    (void)ctx;
     int64_t poi, hf_id;
     int rc;
     if ((rc = get_int(l, 0, r, &poi, err)) || (rc = get_int(l, 1, r, &hf_id, err)) ||
         poi == PQB_NULL)
         return rc;
-    bind_int(st, 1, poi);
-    bind_int(st, 2, hf_id);
-    return step(b, st, l, err);
+    return hf_pqsink_lake(b->sink, poi, hf_id, err);
 }
 
 static int load_lakes(pqb *b, pq_file *f, rnr_error *err)
 {
     static const char *const cols[] = {"poi_id", "hf_id"};
     pqb_layer l;
-    sqlite3_stmt *st = NULL;
     int rc = layer_begin(&l, f, cols, 2, err);
-    if (!rc && sqlite3_prepare_v2(b->db, "INSERT OR IGNORE INTO lakes VALUES (?1, ?2)", -1, &st,
-                                  NULL) != SQLITE_OK)
-        rc = rnr_error_set(err, RNR_ERR_INTERNAL, "%s: %s", pq_name(f), sqlite3_errmsg(b->db));
-    if (!rc)
-        rc = layer_each(b, &l, "lakes", row_lake, st, err);
-    sqlite3_finalize(st);
-    return rc;
+    return rc ? rc : layer_each(b, &l, "lakes", row_lake, NULL, err);
 }
 
 int hf_parquet_fill(sqlite3 *db, const hf_pq_layers *in, const hf_build_opts *opts, hf_info *info,
@@ -629,13 +602,17 @@ int hf_parquet_fill(sqlite3 *db, const hf_pq_layers *in, const hf_build_opts *op
 {
     pqb b;
     memset(&b, 0, sizeof b);
-    b.db = db;
     b.opts = opts;
     int rc = RNR_OK;
-    if (sqlite3_prepare_v2(db, "SELECT CAST(substr(?1, instr(?1, '-') + 1) AS INTEGER)", -1,
+    if (sqlite3_open_v2(":memory:", &b.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(b.db, "SELECT CAST(substr(?1, instr(?1, '-') + 1) AS INTEGER)", -1,
                            &b.st_num, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT CAST(?1 AS TEXT)", -1, &b.st_text, NULL) != SQLITE_OK)
-        rc = rnr_error_set(err, RNR_ERR_INTERNAL, "index build: %s", sqlite3_errmsg(db));
+        sqlite3_prepare_v2(b.db, "SELECT CAST(?1 AS TEXT)", -1, &b.st_text, NULL) != SQLITE_OK)
+        rc = rnr_error_set(err, RNR_ERR_INTERNAL, "index build: %s",
+                           b.db ? sqlite3_errmsg(b.db) : "out of memory");
+    if (!rc)
+        rc = hf_pqsink_new(db, &b.sink, err);
     /* The layers in the order the SQL path reads them, so that of two bad
      * layers the same one is named. */
     if (!rc)
@@ -650,8 +627,11 @@ int hf_parquet_fill(sqlite3 *db, const hf_pq_layers *in, const hf_build_opts *op
         rc = load_flowpaths(&b, in->flowpaths, err);
     if (!rc)
         rc = load_lakes(&b, in->lakes, err);
+    if (b.sink)
+        rc = hf_pqsink_finish(b.sink, rc, &info->flowpaths, err);
     sqlite3_finalize(b.st_num);
     sqlite3_finalize(b.st_text);
+    sqlite3_close(b.db);
     hf_idmap_free(&b.nex);
     hf_idmap_free(&b.attr);
     free(b.params);

@@ -99,6 +99,9 @@ const VARIANTS = [
   { name: 'v2enc', opts: 'COMPRESSION zstd, PARQUET_VERSION v2' },
   { name: 'ints', opts: 'COMPRESSION snappy', ints: 'bigint' },
   { name: 'strings', opts: 'COMPRESSION zstd, PARQUET_VERSION v2', ints: 'string' },
+  // flowpaths out of id order after the first 25 rows, and four ids again
+  // after their first row with other values (the first row must win)
+  { name: 'mixed', opts: 'COMPRESSION zstd', mixed: true },
   // bad input: a codec rnr does not read, a non-integer hf_id, a missing column
   { name: 'lz4', opts: 'COMPRESSION lz4' },
   { name: 'badint', opts: 'COMPRESSION zstd', ints: 'half' },
@@ -119,6 +122,13 @@ async function writeVariant(con, layers, out, v) {
         parts.push(`${src} WHERE rowid >= ${k} AND rowid < ${k + v.batch}`);
       if (parts.length > 1)
         src = parts.join(' UNION ALL ');
+    }
+    if (v.mixed && layer === 'flowpaths') {
+      const base = `SELECT ${selectList(cols, v.ints)}, row_number() OVER (ORDER BY id) AS r FROM ${l.table}`;
+      src = `SELECT * EXCLUDE (r, k) FROM (
+        SELECT *, CASE WHEN r <= 25 THEN r ELSE 1000 - r END AS k FROM (${base})
+        UNION ALL SELECT * REPLACE (lengthkm * 3 AS lengthkm, hydroseq + 1 AS hydroseq), 2000 + r AS k
+          FROM (${base}) WHERE r IN (3, 10, 20, 40)) ORDER BY k`;
     }
     await con.run(`COPY (${src}) TO '${file}' (FORMAT parquet, ${v.opts}${geo})`);
   }

@@ -122,8 +122,10 @@ static void assert_same_network(hf_db *a, hf_db *b)
 static void test_variants_equal_gpkg(void **state)
 {
     (void)state;
-    static const char *const variants[] = {"zstd",  "snappy", "uncompressed", "gzip",  "rowgroups",
-                                           "v2enc", "ints",   "strings",      "pagev2"};
+    /* "mixed": flowpaths partly out of id order, with ids repeated later
+     * (the index build's two ways of appending fp, and first row wins) */
+    static const char *const variants[] = {"zstd",  "snappy", "uncompressed", "gzip",   "rowgroups",
+                                           "v2enc", "ints",   "strings",      "pagev2", "mixed"};
     hf_db *g;
     rnr_error err = {0};
     assert_int_equal(hf_open(gpkg, &g, &err), 0);
@@ -149,6 +151,74 @@ static void test_variants_equal_gpkg(void **state)
         hf_close(p);
     }
     hf_close(g);
+}
+
+/* The rows of one index table as text, every column but those left out. */
+static char *table_text(const char *index, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(index, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    size_t n = 0, cap = 1 << 16;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    out[0] = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        for (int k = 0; k < sqlite3_column_count(st); k++) {
+            char cell[64];
+            if (sqlite3_column_type(st, k) == SQLITE_FLOAT)
+                snprintf(cell, sizeof cell, "%.17g|", sqlite3_column_double(st, k));
+            else
+                snprintf(cell, sizeof cell, "%s|", (const char *)sqlite3_column_text(st, k));
+            size_t m = strlen(cell);
+            if (n + m + 2 > cap)
+                assert_non_null(out = realloc(out, cap *= 2));
+            memcpy(out + n, cell, m + 1);
+            n += m;
+        }
+        out[n++] = '\n';
+        out[n] = 0;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+/* Flowpaths out of id order after their first rows, and ids again after
+ * their first row with other values: the index's fp holds the same rows
+ * (the first of each id) as from the file in id order; only where the row
+ * sits in the file (fid) differs. */
+static void test_flowpath_order_first_row_wins(void **state)
+{
+    (void)state;
+    char a[1100], b[1100], ia[1200], ib[1200];
+    snprintf(a, sizeof a, "%s/zstd", h);
+    snprintf(b, sizeof b, "%s/mixed", h);
+    snprintf(ia, sizeof ia, "%s/order-a.rnrindex", tmp);
+    snprintf(ib, sizeof ib, "%s/order-b.rnrindex", tmp);
+    rnr_error err = {0};
+    hf_info x, y;
+    assert_int_equal(hf_index_build(a, ia, &x, &err), 0);
+    if (hf_index_build(b, ib, &y, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(x.flowpaths, 50);
+    assert_int_equal(y.flowpaths, x.flowpaths);
+    const char *cols = "SELECT id, divide, ord, hydroseq, lengthkm, poi_id, mainstem, to_fp, dx,"
+                       " n, ncc, bw, tw, twcc, cs, s0 FROM fp ORDER BY id";
+    char *ta = table_text(ia, cols), *tb = table_text(ib, cols);
+    assert_string_equal(ta, tb);
+    free(ta);
+    free(tb);
+    /* the repeated rows sit after the first rows in the file */
+    ta = table_text(ib, "SELECT count(*) FROM fp WHERE fid >= 50");
+    assert_string_equal(ta, "0|\n");
+    free(ta);
+    ta = table_text(ia, "SELECT * FROM net ORDER BY rowid");
+    tb = table_text(ib, "SELECT * FROM net ORDER BY rowid");
+    assert_string_equal(ta, tb);
+    free(ta);
+    free(tb);
 }
 
 static void test_sidecar_index(void **state)
@@ -349,9 +419,11 @@ static void test_store_prefix(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_variants_equal_gpkg), cmocka_unit_test(test_sidecar_index),
-        cmocka_unit_test(test_lake_rule_both_paths), cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_store_prefix)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_variants_equal_gpkg),
+                                       cmocka_unit_test(test_flowpath_order_first_row_wins),
+                                       cmocka_unit_test(test_sidecar_index),
+                                       cmocka_unit_test(test_lake_rule_both_paths),
+                                       cmocka_unit_test(test_bad_inputs),
+                                       cmocka_unit_test(test_store_prefix)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -89,6 +89,15 @@ for reach in $(tail -n +2 "$SRC/data/sample/gauges.csv" | cut -d, -f2); do
     cmp -s "$T/c1" "$T/c2" || fail "synthetic reach $reach: parquet cut differs"
 done
 
+# a disk that fills up during `hydrofabric index`: one line naming the
+# index, exit 1, and neither the index nor its temporary left behind
+(trap '' XFSZ; ulimit -f 100; "$RNR" hydrofabric index "$T/synpq") >/dev/null 2>"$T/err"
+rc=$?
+[ "$rc" = 1 ] || fail "index on a full disk: exit $rc, want 1"
+[ "$(wc -l <"$T/err")" = 1 ] && grep -q "synpq.rnrindex.tmp.*: disk I/O error" "$T/err" ||
+    fail "index on a full disk: $(cat "$T/err")"
+ls "$T" | grep -q "synpq.rnrindex" && fail "index on a full disk left $(ls "$T" | grep synpq.rnrindex)"
+
 # bad input: exit 1, one line naming the file and the fault
 expect_err() { # dir-or-file what...
     local target=$1; shift
