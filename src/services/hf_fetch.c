@@ -49,7 +49,8 @@ typedef struct hff_obj {
     int fd, mfd;
     store_meta meta; /* ETag and size from the HEAD at open */
     size_t nblocks;
-    uint8_t *bits; /* block b held when bit b is set */
+    uint8_t *bits;         /* block b held when bit b is set */
+    size_t dirty0, dirty1; /* bitmap bytes [dirty0, dirty1) not yet in the map file */
 } hff_obj;
 
 struct hf_remote {
@@ -126,14 +127,33 @@ static int held(const hff_obj *o, size_t b)
     return o->bits[b / 8] >> (b % 8) & 1;
 }
 
-/* Record blocks [b0, b1] as held, after their bytes are on disk. */
-static int mark(hff_obj *o, size_t b0, size_t b1, rnr_error *err)
+/* Record blocks [b0, b1] as held, in memory: this process may read them
+ * now; the map file learns of them at the next flush. */
+static void mark(hff_obj *o, size_t b0, size_t b1)
 {
     for (size_t b = b0; b <= b1; b++)
         o->bits[b / 8] |= (uint8_t)(1u << (b % 8));
+    if (o->dirty1 == 0) {
+        o->dirty0 = b0 / 8;
+        o->dirty1 = b1 / 8 + 1;
+    } else {
+        o->dirty0 = b0 / 8 < o->dirty0 ? b0 / 8 : o->dirty0;
+        o->dirty1 = b1 / 8 + 1 > o->dirty1 ? b1 / 8 + 1 : o->dirty1;
+    }
+}
+
+/* Write the blocks marked since the last flush into the map file, after
+ * their bytes are on disk (one fdatasync for all of them: a crash in
+ * between leaves them unmarked, so they are fetched again, never read as
+ * holes). */
+static int flush(hff_obj *o, rnr_error *err)
+{
+    if (o->dirty1 == 0)
+        return RNR_OK;
     if (fdatasync(o->fd) != 0 ||
-        pwrite_all(o->mfd, o->bits + b0 / 8, b1 / 8 - b0 / 8 + 1, HFF_HEADER + b0 / 8) != 0)
+        pwrite_all(o->mfd, o->bits + o->dirty0, o->dirty1 - o->dirty0, HFF_HEADER + o->dirty0) != 0)
         return sys_error(o->map_path, "cannot record cached blocks", err);
+    o->dirty0 = o->dirty1 = 0;
     return RNR_OK;
 }
 
@@ -172,7 +192,8 @@ static int fetch_whole(hff_obj *o, rnr_error *err)
         close(o->fd);
         o->fd = fd;
         r->bytes += (uint64_t)o->meta.size;
-        rc = mark(o, 0, o->nblocks - 1, err);
+        mark(o, 0, o->nblocks - 1);
+        rc = flush(o, err);
     } else if (fd >= 0) {
         close(fd);
     }
@@ -219,7 +240,9 @@ static int fetch_blocks(hff_obj *o, size_t b0, size_t b1, rnr_error *err)
         r->bytes += rc ? 0 : n;
     }
     free(buf);
-    return rc ? rc : mark(o, b0, b1, err);
+    if (!rc)
+        mark(o, b0, b1);
+    return rc;
 }
 
 /* pq_read_fn over the cache: fetch the missing blocks of the range (one
@@ -240,6 +263,8 @@ static int cache_read(void *ctx, uint64_t off, size_t n, uint8_t *buf, rnr_error
     while (m1 > m0 && held(o, m1))
         m1--;
     int rc = m0 <= b1 ? fetch_blocks(o, m0, m1, err) : RNR_OK;
+    if (!rc)
+        rc = flush(o, err);
     if (!rc && pread_all(o->fd, buf, n, off) != 0)
         rc = sys_error(o->path, "cannot read the cache", err);
     return rc;
@@ -269,7 +294,10 @@ static int cache_plan(void *ctx, const uint64_t *spans, size_t n, rnr_error *err
             b = e + 1;
         }
     }
-    return rc;
+    /* also after a failure: what was fetched stays fetched */
+    rnr_error e2;
+    int frc = flush(o, rc ? &e2 : err);
+    return rc ? rc : frc;
 }
 
 static void obj_close(hff_obj *o)
