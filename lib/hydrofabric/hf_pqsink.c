@@ -29,16 +29,22 @@ typedef struct sink_lake {
     int64_t poi, hf_id;
 } sink_lake;
 
+/* A batch of rows of one kind; rows holds SINK_BATCH_ROWS of that kind's
+ * struct (each kind allocates only its own size). */
 typedef struct sink_batch {
     struct sink_batch *next;
     enum sink_kind kind;
     size_t n;
-    union {
-        hf_net_row net[SINK_BATCH_ROWS];
-        hf_fp_row fp[SINK_BATCH_ROWS];
-        sink_lake lake[SINK_BATCH_ROWS];
-    } v;
+    _Alignas(max_align_t) unsigned char rows[];
 } sink_batch;
+
+static size_t row_size(enum sink_kind kind)
+{
+    return kind == SINK_NET    ? sizeof(hf_net_row)
+           : kind == SINK_FP   ? sizeof(hf_fp_row)
+           : kind == SINK_LAKE ? sizeof(sink_lake)
+                               : 0;
+}
 
 struct hf_pqsink {
     sqlite3 *db;
@@ -138,11 +144,11 @@ static int write_batch(struct hf_pqsink *s, const sink_batch *b)
     int rc = RNR_OK;
     for (size_t i = 0; !rc && i < b->n; i++) {
         if (b->kind == SINK_NET)
-            rc = write_net(s, &b->v.net[i]);
+            rc = write_net(s, (const hf_net_row *)b->rows + i);
         else if (b->kind == SINK_FP)
-            rc = write_fp(s, &b->v.fp[i]);
+            rc = write_fp(s, (const hf_fp_row *)b->rows + i);
         else
-            rc = write_lake(s, &b->v.lake[i]);
+            rc = write_lake(s, (const sink_lake *)b->rows + i);
     }
     if (!rc && b->kind == SINK_NET_DONE)
         rc = write_net_done(s);
@@ -187,7 +193,7 @@ int hf_pqsink_new(sqlite3 *db, hf_pqsink **out, rnr_error *err)
         return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     s->db = db;
     int rc = RNR_OK;
-    if (!(s->end = malloc(offsetof(sink_batch, v))))
+    if (!(s->end = malloc(sizeof(sink_batch))))
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     else if (sqlite3_prepare_v2(db, "INSERT INTO net VALUES (?1, ?2, ?3, ?4, ?5)", -1, &s->st_net,
                                 NULL) != SQLITE_OK ||
@@ -258,11 +264,7 @@ static int sink_room(struct hf_pqsink *s, enum sink_kind kind, sink_batch **b, r
     }
     if (!s->open) {
         /* sized for its kind: a net or lake batch needs far less than fp */
-        size_t rows = kind == SINK_NET    ? sizeof(hf_net_row)
-                      : kind == SINK_FP   ? sizeof(hf_fp_row)
-                      : kind == SINK_LAKE ? sizeof(sink_lake)
-                                          : 0;
-        if (!(s->open = malloc(offsetof(sink_batch, v) + rows * SINK_BATCH_ROWS)))
+        if (!(s->open = malloc(sizeof(sink_batch) + row_size(kind) * SINK_BATCH_ROWS)))
             return rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
         s->open->kind = kind;
         s->open->n = 0;
@@ -276,7 +278,7 @@ int hf_pqsink_net(hf_pqsink *s, const hf_net_row *r, rnr_error *err)
     sink_batch *b;
     int rc = sink_room(s, SINK_NET, &b, err);
     if (!rc)
-        b->v.net[b->n++] = *r;
+        ((hf_net_row *)b->rows)[b->n++] = *r;
     return rc;
 }
 
@@ -285,7 +287,7 @@ int hf_pqsink_fp(hf_pqsink *s, const hf_fp_row *r, rnr_error *err)
     sink_batch *b;
     int rc = sink_room(s, SINK_FP, &b, err);
     if (!rc)
-        b->v.fp[b->n++] = *r;
+        ((hf_fp_row *)b->rows)[b->n++] = *r;
     return rc;
 }
 
@@ -294,7 +296,7 @@ int hf_pqsink_lake(hf_pqsink *s, int64_t poi, int64_t hf_id, rnr_error *err)
     sink_batch *b;
     int rc = sink_room(s, SINK_LAKE, &b, err);
     if (!rc)
-        b->v.lake[b->n++] = (sink_lake){poi, hf_id};
+        ((sink_lake *)b->rows)[b->n++] = (sink_lake){poi, hf_id};
     return rc;
 }
 
