@@ -11,7 +11,10 @@
  *   flowpaths, joined with both maps     -> fp, one INSERT per row
  *
  * No temporary tables, no SQL expression per row, and fp is appended in
- * id order when the file is (then its pages are full).
+ * id order (then its pages are full): straight away while the file lists
+ * rising ids, sorted at the end from the first one out of order. This file
+ * is the reading half; the rows go to a writer thread (hf_pqsink.c) that
+ * owns the index's connection, so decoding runs beside the inserts.
  *
  * Ids typed otherwise than in the GeoPackage (hf_id as DOUBLE, ids as
  * integers) are normalised; a value that is not an integer is an error
