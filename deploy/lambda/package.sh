@@ -7,7 +7,10 @@
 #
 # Layout: `bootstrap` (a /bin/sh script, the file Lambda executes),
 # `bin/rnr` (stripped) and `lib/` with every shared library ldd reports,
-# glibc and its dynamic loader included. bootstrap starts rnr through the
+# glibc and its dynamic loader included, and `share/proj/proj.db` (PROJ's
+# database: the post-process reprojects its GeoJSON, and Lambda's runtime
+# image has no /usr/share/proj; bootstrap points PROJ_DATA at it unless
+# the function's environment sets it). bootstrap starts rnr through the
 # packed loader with --library-path lib, so the zip runs with the glibc it
 # was built against whatever the runtime image has: Debian 12 builds need
 # glibc 2.36 symbols (directly and through libstdc++/ICU), provided.al2023
@@ -59,11 +62,21 @@ loader_name=$(basename "$loader")
 cp -L "$loader" "$stage/lib/$loader_name"
 chmod 755 "$stage/lib/$loader_name"
 
+# PROJ's database, from where this build's PROJ keeps it.
+proj_dir=$(pkg-config --variable=datadir proj 2>/dev/null || true)
+[ -f "${proj_dir:-/usr/share/proj}/proj.db" ] || proj_dir=/usr/share/proj
+[ -f "$proj_dir/proj.db" ] || die "cannot find PROJ's proj.db (pkg-config proj, /usr/share/proj)"
+mkdir -p "$stage/share/proj"
+cp -L "$proj_dir/proj.db" "$stage/share/proj/proj.db"
+chmod 644 "$stage/share/proj/proj.db"
+
 cat > "$stage/bootstrap" <<BOOT
 #!/bin/sh
 # Lambda custom runtime entry point: rnr with the glibc it was built
 # against (packed in lib/), whatever the runtime image's glibc is.
 here=\$(dirname "\$0")
+: "\${PROJ_DATA:=\$here/share/proj}"
+export PROJ_DATA
 exec "\$here/lib/$loader_name" --library-path "\$here/lib" "\$here/bin/rnr" lambda "\$@"
 BOOT
 chmod 755 "$stage/bootstrap"
@@ -72,7 +85,7 @@ glibc=$(strings "$stage/lib/libc.so.6" 2>/dev/null | sed -n 's/^GNU C Library.* 
 mkdir -p "$(dirname "$out")"
 rm -f "$out"
 out_abs=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
-(cd "$stage" && zip -q -X -r "-${RNR_ZIP_LEVEL:-9}" "$out_abs" bootstrap bin lib)
+(cd "$stage" && zip -q -X -r "-${RNR_ZIP_LEVEL:-9}" "$out_abs" bootstrap bin lib share)
 size=$(stat -c %s "$out_abs")
 echo "lambda zip: $out_abs"
-echo "  bootstrap + bin/rnr + $n libraries and $loader_name (glibc ${glibc:-?} packed), $size bytes ($((size / 1024)) KiB)"
+echo "  bootstrap + bin/rnr + $n libraries and $loader_name (glibc ${glibc:-?} packed) + share/proj/proj.db, $size bytes ($((size / 1024)) KiB)"

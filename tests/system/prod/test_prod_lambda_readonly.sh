@@ -7,7 +7,8 @@
 # sandbox: the task directory bind-mounted read-only, the rest of the file
 # system read-only too, a fresh 512 MB tmpfs on /tmp (the only writable
 # place on Lambda), and a clean environment (env -i plus the variables
-# Lambda sets: no HOME, its PATH and LD_LIBRARY_PATH, LAMBDA_TASK_ROOT, ...).
+# Lambda sets: no HOME, its PATH and LD_LIBRARY_PATH, LAMBDA_TASK_ROOT, ...)
+# and no /usr/share/proj (PROJ's database travels in the zip).
 # One writable directory stands in for the network backends (the SQLite
 # queue and cache, the file store). The Runtime API is the project's
 # emulator, NWS is tools/fixture_server, ECS/CloudWatch are tools/aws_fake.
@@ -85,6 +86,12 @@ mount -t tmpfs -o size=512m,mode=1777 tmpfs /tmp
 mount --bind "$task" "$task"
 mount -o remount,bind,ro "$task"
 mount --bind "$rw" "$rw"
+# Lambda's runtime image has none of Debian's data files: PROJ's proj.db
+# must come from the zip. An empty, read-only directory hides the host's.
+if [ -d /usr/share/proj ]; then
+  mount -t tmpfs -o size=1m,mode=0555 tmpfs /usr/share/proj
+  if [ -e /usr/share/proj/proj.db ]; then echo "sandbox: the host's proj.db is visible" >&2; exit 97; fi
+fi
 mount -o remount,bind,ro /
 wmnt=$(findmnt -n -o TARGET -T "$task/..")
 [ "$wmnt" = / ] || mount -o remount,bind,ro "$wmnt"

@@ -27,7 +27,11 @@ mkdir "$tmp/task"
 (cd "$tmp/task" && unzip -q ../rnr-lambda.zip)
 [ -x "$tmp/task/bootstrap" ] || fail "no executable bootstrap in the zip"
 [ -d "$tmp/task/lib" ] || fail "no lib/ in the zip"
-[ "$(ls "$tmp/task" | tr '\n' ' ')" = "bin bootstrap lib " ] || fail "unexpected top level: $(ls "$tmp/task")"
+[ "$(ls "$tmp/task" | tr '\n' ' ')" = "bin bootstrap lib share " ] || fail "unexpected top level: $(ls "$tmp/task")"
+# PROJ's database (Lambda's image has no /usr/share/proj), and bootstrap
+# points PROJ at it
+[ -s "$tmp/task/share/proj/proj.db" ] || fail "no share/proj/proj.db in the zip"
+grep -q 'PROJ_DATA:=' "$tmp/task/bootstrap" || fail "bootstrap does not set PROJ_DATA"
 head -1 "$tmp/task/bootstrap" | grep -q '^#!/bin/sh' || fail "bootstrap is not a /bin/sh script"
 
 # Resolution through the packed loader, as bootstrap runs it: every
