@@ -5,11 +5,37 @@
 #include <math.h>
 #include <proj.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct reproj {
     PJ_CONTEXT *ctx;
     PJ *pj; /* normalised: input x/y (easting/northing), output lon/lat */
 };
+
+/* Where PROJ looks for proj.db and grids: PROJ_DATA (or PROJ_LIB) when
+ * set, else PROJ's own default directories, given to the context
+ * explicitly. Left to itself, PROJ without PROJ_DATA also tries each grid
+ * name in the working directory first (a few hundred failed opens per
+ * set-up, and a grid file planted there would change the transform). */
+static void set_search_paths(PJ_CONTEXT *ctx)
+{
+    const char *d = getenv("PROJ_DATA"), *l = getenv("PROJ_LIB");
+    if ((d && *d) || (l && *l))
+        return;
+    const char *sp = proj_info().searchpath;
+    char buf[4096];
+    const char *paths[16];
+    int n = 0;
+    if (!sp || strlen(sp) >= sizeof buf)
+        return;
+    strcpy(buf, sp);
+    for (char *save = NULL, *p = strtok_r(buf, ":", &save); p && n < 16;
+         p = strtok_r(NULL, ":", &save))
+        if (p[0] == '/') /* absolute directories only: never the cwd */
+            paths[n++] = p;
+    if (n > 0)
+        proj_context_set_search_paths(ctx, n, paths);
+}
 
 int reproj_new(const char *src, reproj **out, rnr_error *err)
 {
@@ -21,6 +47,7 @@ int reproj_new(const char *src, reproj **out, rnr_error *err)
     if (r->ctx) {
         proj_context_set_enable_network(r->ctx, 0);
         proj_log_level(r->ctx, PJ_LOG_NONE);
+        set_search_paths(r->ctx);
     }
     PJ *raw = r->ctx && src && *src ? proj_create_crs_to_crs(r->ctx, src, "EPSG:4326", NULL) : NULL;
     r->pj = raw ? proj_normalize_for_visualization(r->ctx, raw) : NULL;
