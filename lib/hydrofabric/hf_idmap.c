@@ -52,8 +52,6 @@ const char *hf_idmap_key_text(const hf_idmap *m, const hf_idslot *s, char *buf, 
     return buf;
 }
 
-#define PQB_NULL INT64_MIN /* a NULL value in a map or a row */
-
 static uint64_t idmap_text_hash(const char *s, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ull;

@@ -88,15 +88,18 @@ int hf_file_stamp(const char *path, char *buf, size_t n)
     return 0;
 }
 
-/* Run sql on the index being built; an error names that file (the
- * temporary beside the index: a full disk is the usual cause). */
+int hf_sql_error(sqlite3 *db, const char *what, const char *msg, rnr_error *err)
+{
+    const char *file = sqlite3_db_filename(db, "main");
+    return rnr_error_set(err, RNR_ERR_IO, "%s: %s: %s", file && *file ? file : "index", what,
+                         msg ? msg : sqlite3_errmsg(db));
+}
+
 static int exec_sql(sqlite3 *db, const char *sql, const char *what, rnr_error *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        const char *file = sqlite3_db_filename(db, "main");
-        int rc = rnr_error_set(err, RNR_ERR_IO, "%s: %s: %s", file && *file ? file : "index", what,
-                               msg ? msg : sqlite3_errmsg(db));
+        int rc = hf_sql_error(db, what, msg, err);
         sqlite3_free(msg);
         return rc;
     }
@@ -357,10 +360,10 @@ static int record_origin(sqlite3 *db, const char *stamp, const hf_build_opts *op
     if (origin) {
         if (sqlite3_prepare_v2(db, "INSERT INTO meta VALUES ('origin', ?1)", -1, &st, NULL) !=
             SQLITE_OK)
-            return rnr_error_set(err, RNR_ERR_IO, "index meta: %s", sqlite3_errmsg(db));
+            return hf_sql_error(db, "index meta", NULL, err);
         sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
-            rc = rnr_error_set(err, RNR_ERR_IO, "index meta: %s", sqlite3_errmsg(db));
+            rc = hf_sql_error(db, "index meta", NULL, err);
         sqlite3_finalize(st);
     }
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d; COMMIT;",

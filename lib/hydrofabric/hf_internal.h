@@ -55,6 +55,10 @@ int hf_resolve_layers(sqlite3 *db, const char *gpkg_path, hf_layers *ly, rnr_err
 /* Create and fill the compact tables in schema "main" from schema "hf". */
 int hf_build_tables(sqlite3 *db, const char *gpkg_path, const hf_layers *ly,
                     const hf_build_opts *opts, hf_info *info, rnr_error *err);
+/* Set err to a failed statement on the index db is building, naming that
+ * file (the temporary beside the index: a full disk is the usual cause)
+ * and what failed; msg NULL: SQLite's own. Returns RNR_ERR_IO. */
+int hf_sql_error(sqlite3 *db, const char *what, const char *msg, rnr_error *err);
 /* The first column of the first row of sql as an integer; dflt when the
  * statement fails or returns no row. */
 int64_t hf_query_int(sqlite3 *db, const char *sql, int64_t dflt);

@@ -32,8 +32,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define PQB_NULL HF_PQ_NULL /* a NULL value in a map or a row */
-
 /* One build: the writer the rows go to, the helpers for the rare values C
  * does not convert itself (on a connection of their own, as the index's
  * belongs to the writer thread), the maps, progress. */
@@ -151,12 +149,12 @@ static int parse_int(const char *s, size_t n, int64_t *v)
     return 0;
 }
 
-/* Column k of row r as an integer however stored; PQB_NULL for a null or
+/* Column k of row r as an integer however stored; HF_PQ_NULL for a null or
  * an empty string ('' means none, as in the GeoPackage path). */
 static int get_int(const pqb_layer *l, size_t k, size_t r, int64_t *v, rnr_error *err)
 {
     const pq_column *c = &l->cv[k];
-    *v = PQB_NULL;
+    *v = HF_PQ_NULL;
     if (is_null(c, r))
         return RNR_OK;
     if (c->kind == PQ_KIND_INT) {
@@ -241,7 +239,7 @@ static int is_wb(const char *s, size_t n)
  * digits after the first '-' are read here, anything else by SQLite. */
 static int num_of(pqb *b, const char *s, size_t n, int64_t *v, rnr_error *err)
 {
-    *v = PQB_NULL;
+    *v = HF_PQ_NULL;
     if (!s)
         return RNR_OK;
     const char *dash = memchr(s, '-', n);
@@ -303,7 +301,7 @@ static int row_nexus(pqb *b, pqb_layer *l, size_t r, void *ctx, rnr_error *err)
     char ib[64], tb[64];
     const char *id, *to;
     size_t in, tn;
-    int64_t v = PQB_NULL;
+    int64_t v = HF_PQ_NULL;
     int rc = get_text(b, l, 0, r, ib, &id, &in, err);
     if (!rc)
         rc = get_text(b, l, 1, r, tb, &to, &tn, err);
@@ -342,7 +340,7 @@ static int row_network(pqb *b, pqb_layer *l, size_t r, void *ctx, rnr_error *err
         (rc = get_text(b, l, 4, r, db, &dv, &dn, err)) ||
         (rc = get_text(b, l, 5, r, ib, &id, &in, err)))
         return rc;
-    if (n.ms == PQB_NULL || !is_wb(id, in))
+    if (n.ms == HF_PQ_NULL || !is_wb(id, in))
         return RNR_OK;
     if ((rc = num_of(b, dv, dn, &n.divide, err)))
         return rc;
@@ -465,8 +463,7 @@ typedef struct pqb_fps {
     pqb_fp *v; /* the kept rows */
     size_t n, cap;
     int sorted;   /* every row so far came in rising id order */
-    int64_t last; /* the id of the last row sent, when any */
-    int any;
+    int64_t last; /* the id of the last row sent; HF_PQ_NULL (below all) before */
 } pqb_fps;
 
 /* Send one row with its parameters to the writer. */
@@ -512,7 +509,7 @@ static int row_flowpath(pqb *b, pqb_layer *l, size_t r, void *ctx, rnr_error *er
     char ib[64], tb[64], db[64];
     const char *id, *to, *dv;
     size_t in, tn, dn;
-    pqb_fp f = {.to_fp = PQB_NULL, .attr = -1, .fid = l->first + (int64_t)r};
+    pqb_fp f = {.to_fp = HF_PQ_NULL, .attr = -1, .fid = l->first + (int64_t)r};
     int hs_null, len_null, rc;
     if ((rc = get_text(b, l, 0, r, ib, &id, &in, err)) ||
         (rc = get_text(b, l, 1, r, tb, &to, &tn, err)) || (rc = get_int(l, 2, r, &f.ord, err)) ||
@@ -533,9 +530,8 @@ static int row_flowpath(pqb *b, pqb_layer *l, size_t r, void *ctx, rnr_error *er
     const hf_idslot *a = hf_idmap_get(&b->attr, id, in);
     if (a)
         f.attr = a->val;
-    if (fps->sorted && (!fps->any || f.num > fps->last) && f.num != PQB_NULL) {
+    if (fps->sorted && f.num > fps->last) {
         fps->last = f.num;
-        fps->any = 1;
         return send_fp(b, &f, err);
     }
     fps->sorted = 0;
@@ -568,7 +564,7 @@ static int load_flowpaths(pqb *b, pq_file *f, rnr_error *err)
     static const char *const cols[] = {"id",       "toid",      "order",  "hydroseq",
                                        "lengthkm", "divide_id", "poi_id", "mainstem"};
     pqb_layer l;
-    pqb_fps fps = {.sorted = 1};
+    pqb_fps fps = {.sorted = 1, .last = HF_PQ_NULL};
     int rc = layer_begin(&l, f, cols, 8, err);
     if (!rc)
         rc = layer_each(b, &l, "flowpaths", row_flowpath, &fps, err);
@@ -587,7 +583,7 @@ static int row_lake(pqb *b, pqb_layer *l, size_t r, void *ctx, rnr_error *err)
     int64_t poi, hf_id;
     int rc;
     if ((rc = get_int(l, 0, r, &poi, err)) || (rc = get_int(l, 1, r, &hf_id, err)) ||
-        poi == PQB_NULL)
+        poi == HF_PQ_NULL)
         return rc;
     return hf_pqsink_lake(b->sink, poi, hf_id, err);
 }

@@ -65,9 +65,7 @@ struct hf_pqsink {
 
 static int sink_sql_error(struct hf_pqsink *s, const char *what)
 {
-    const char *path = sqlite3_db_filename(s->db, "main");
-    return rnr_error_set(&s->err, RNR_ERR_IO, "%s: %s: %s", path && *path ? path : "index", what,
-                         sqlite3_errmsg(s->db));
+    return hf_sql_error(s->db, what, NULL, &s->err);
 }
 
 static void bind_int(sqlite3_stmt *st, int p, int64_t v)
@@ -273,31 +271,30 @@ static int sink_room(struct hf_pqsink *s, enum sink_kind kind, sink_batch **b, r
     return RNR_OK;
 }
 
-int hf_pqsink_net(hf_pqsink *s, const hf_net_row *r, rnr_error *err)
+/* Append one row of kind (row_size(kind) bytes at row) to the open batch. */
+static int sink_put(struct hf_pqsink *s, enum sink_kind kind, const void *row, rnr_error *err)
 {
     sink_batch *b;
-    int rc = sink_room(s, SINK_NET, &b, err);
+    int rc = sink_room(s, kind, &b, err);
     if (!rc)
-        ((hf_net_row *)b->rows)[b->n++] = *r;
+        memcpy(b->rows + b->n++ * row_size(kind), row, row_size(kind));
     return rc;
+}
+
+int hf_pqsink_net(hf_pqsink *s, const hf_net_row *r, rnr_error *err)
+{
+    return sink_put(s, SINK_NET, r, err);
 }
 
 int hf_pqsink_fp(hf_pqsink *s, const hf_fp_row *r, rnr_error *err)
 {
-    sink_batch *b;
-    int rc = sink_room(s, SINK_FP, &b, err);
-    if (!rc)
-        ((hf_fp_row *)b->rows)[b->n++] = *r;
-    return rc;
+    return sink_put(s, SINK_FP, r, err);
 }
 
 int hf_pqsink_lake(hf_pqsink *s, int64_t poi, int64_t hf_id, rnr_error *err)
 {
-    sink_batch *b;
-    int rc = sink_room(s, SINK_LAKE, &b, err);
-    if (!rc)
-        ((sink_lake *)b->rows)[b->n++] = (sink_lake){poi, hf_id};
-    return rc;
+    sink_lake l = {poi, hf_id};
+    return sink_put(s, SINK_LAKE, &l, err);
 }
 
 /* A marker batch of no rows: kind alone says what to do. */

@@ -568,7 +568,6 @@ static int ensure_index(rnr_store *s, const char *prefix, const char *dir, const
         log_info("hydrofabric", "%s %s; building it again", ip, why);
         unlink(ip);
     }
-    int built = 0;
     if (!rc && found != IDX_TAKEN && access(ip, R_OK) != 0) {
         log_info("hydrofabric", "building the hydrofabric index %s from %s/", ip, prefix);
         hf_build_opts o = {.src = src, .origin = origin};
@@ -577,12 +576,9 @@ static int ensure_index(rnr_store *s, const char *prefix, const char *dir, const
         if (!rc)
             log_info("hydrofabric", "built the hydrofabric index %s (%lld ms)", ip,
                      (long long)(time_mono_ms() - t0));
-        built = !rc;
     }
     if (!rc && found == IDX_NONE && fo && fo->publish)
         publish_index(s, key, ip);
-    if (fo && fo->built)
-        *fo->built = built;
     free(key);
     free(origin);
     return rc;

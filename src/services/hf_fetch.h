@@ -13,7 +13,6 @@ typedef struct hf_fetch_opts {
     /* Upload the index this worker built as "<prefix>/rnr.rnrindex" when
      * none is there (a conditional PUT); a failure is only a warning. */
     int publish;
-    int *built; /* when not NULL: set to 1 when the index was built here */
 } hf_fetch_opts;
 
 /* Open the layers under prefix through a byte-range cache in dir (made by
