@@ -167,4 +167,18 @@ static inline int tu_count(const char *text, const char *needle)
     return n;
 }
 
+/* The environment of a test against the s3rver the test command starts:
+ * its fixed credentials, no session token or profile, and no proxy
+ * between the test and 127.0.0.1. */
+static inline void tu_s3rver_env(void)
+{
+    static const char *const unset[] = {"http_proxy",        "HTTP_PROXY", "https_proxy",
+                                        "HTTPS_PROXY",       "all_proxy",  "ALL_PROXY",
+                                        "AWS_SESSION_TOKEN", "AWS_PROFILE"};
+    for (size_t i = 0; i < sizeof unset / sizeof *unset; i++)
+        unsetenv(unset[i]);
+    setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+}
+
 #endif

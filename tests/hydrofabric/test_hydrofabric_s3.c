@@ -406,14 +406,7 @@ int main(void)
     }
     if (!bucket || !*bucket)
         bucket = "rnr-test";
-    static const char *const proxies[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
-                                          "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
-    for (size_t i = 0; i < 6; i++)
-        unsetenv(proxies[i]);
-    unsetenv("AWS_SESSION_TOKEN");
-    unsetenv("AWS_PROFILE");
-    setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+    tu_s3rver_env();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ranged_then_restart), cmocka_unit_test(test_bad_objects),
         cmocka_unit_test(test_etag_changes), cmocka_unit_test(test_range_ignored),

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "adapters/s3_store.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -307,14 +308,7 @@ int main(void)
     if (!mkdtemp(tmpdir))
         return 1;
     snprintf(run, sizeof run, "rnr-s3-test-%ld-%ld", (long)getpid(), (long)time(NULL));
-    static const char *const proxies[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
-                                          "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
-    for (size_t i = 0; i < 6; i++)
-        unsetenv(proxies[i]);
-    unsetenv("AWS_SESSION_TOKEN");
-    unsetenv("AWS_PROFILE");
-    setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+    tu_s3rver_env();
     setenv("AWS_ENDPOINT_URL_S3", endpoint, 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_s3_roundtrip),    cmocka_unit_test(test_s3_head_and_range),
