@@ -194,8 +194,14 @@ static int kernel_runs(const char *gpkg, const char *json, const char *out, int 
         if (!rc && wt) {
             char path[600];
             snprintf(path, sizeof path, "%s/troute_output_bench.nc", out);
-            nc_meta m = {f->times[0],       "", cut->order, f->lid, f->reach_id,
-                         cut->fps[0].hf_id, "", "",         NULL};
+            nc_meta m = {.reference_time = f->times[0],
+                         .max_status = "",
+                         .stream_order = cut->order,
+                         .rfc_location = f->lid,
+                         .rfc_reach_id = f->reach_id,
+                         .hf_id = cut->fps[0].hf_id,
+                         .state = "",
+                         .name = ""};
             double w0 = now_ms();
             rc = route_job_write_nc(path, res, 300.0f, &m, &e);
             wt[r] = now_ms() - w0;
