@@ -233,6 +233,22 @@ void hf_flowpath_clear(hf_flowpath *fp)
     }
 }
 
+int hf_read_begin(hf_db *h)
+{
+    if (h->in_read || !sqlite3_get_autocommit(h->db)) /* one is open already */
+        return -1;
+    h->in_read = sqlite3_exec(h->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    return h->in_read ? 0 : -1;
+}
+
+void hf_read_end(hf_db *h)
+{
+    if (h->in_read && sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        log_warn("hydrofabric", "%s: ending a read: %s", hf_basename(h->path),
+                 sqlite3_errmsg(h->db));
+    h->in_read = 0;
+}
+
 int hf_flowpath_lookup(hf_db *h, int64_t id, hf_flowpath *out, rnr_error *err)
 {
     memset(out, 0, sizeof *out);

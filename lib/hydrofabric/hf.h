@@ -172,4 +172,11 @@ const char *hf_crs_wkt(const hf_db *db);
 int hf_flowpath_lookup(hf_db *db, int64_t id, hf_flowpath *out, rnr_error *err);
 void hf_flowpath_clear(hf_flowpath *fp);
 
+/* Many lookups in one read transaction, until hf_read_end: the files stay
+ * read-locked in between, where each lookup alone would lock, check for a
+ * journal and a WAL, and unlock. Nonzero when no transaction was opened
+ * (lookups then go on one by one, as without it). */
+int hf_read_begin(hf_db *db);
+void hf_read_end(hf_db *db);
+
 #endif

@@ -35,6 +35,7 @@ struct hf_db {
     char *crs_wkt;    /* its definition (malloc'd), NULL unknown */
     struct hf_pq *pq; /* set when path is a directory of parquet layers */
     hf_source src;    /* where those layers are read from; open NULL: files */
+    int in_read;      /* hf_read_begin opened the transaction hf_read_end ends */
 };
 
 /* Fill h->crs / h->crs_wkt from the GeoPackage's gpkg_geometry_columns and

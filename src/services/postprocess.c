@@ -379,7 +379,10 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
     memset(out, 0, sizeof *out);
     pp_geom_trim(pp->geom);
     pp_geom_prepare(pp->geom);
+    int reading = hf_read_begin(pp->hf) == 0; /* the joins, hundreds of lookups */
     int rc = pp_run(pp, now, out, err);
+    if (reading)
+        hf_read_end(pp->hf);
     pp_geom_settle(pp->geom); /* no PROJ thread outlives the run (see pp_geom.h) */
     return rc;
 }

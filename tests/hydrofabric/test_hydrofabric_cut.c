@@ -1,6 +1,7 @@
 /* test_hydrofabric_cut.c - the RnR segment cut on the real HPDT2 subset
  * (bit-exact float32 parameters against hpdt2_segments.csv), the sidecar
- * index, lakes, duplicates, missing layers and columns, network loading. */
+ * index, lakes, duplicates, missing layers and columns, network loading,
+ * lookups in one read transaction. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,6 +130,51 @@ static int teardown(void **state)
                 "missing reference data: RNR_REFERENCE_DIR (unpacked from tests/data/reference by cmake)"); \
         }                                                                                                   \
     } while (0)
+
+/* Whether a writer can take the file's write lock now (not while a reader
+ * holds it read-locked). */
+static int writable_now(const char *path)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    int rc = sqlite3_exec(db, "BEGIN EXCLUSIVE; COMMIT", NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc == SQLITE_OK;
+}
+
+/* hf_read_begin keeps the GeoPackage read-locked across lookups (one
+ * transaction, not one per lookup) and the answers are the same. */
+static void test_lookups_in_one_read(void **state)
+{
+    (void)state;
+    NEED_REFERENCE();
+    char path[600];
+    copy_ref("read.gpkg", path, sizeof path);
+    hf_db *db;
+    rnr_error err = {0};
+    hf_flowpath a, b;
+    assert_int_equal(hf_open(path, &db, &err), 0);
+    assert_int_equal(hf_flowpath_lookup(db, 2418120, &a, &err), 0);
+    assert_true(writable_now(path)); /* a lookup alone leaves no lock behind */
+
+    assert_int_equal(hf_read_begin(db), 0);
+    assert_int_not_equal(hf_read_begin(db), 0); /* one at a time */
+    assert_int_equal(hf_flowpath_lookup(db, 2418120, &b, &err), 0);
+    assert_string_equal(a.geometry_wkt, b.geometry_wkt);
+    assert_true(a.lengthkm == b.lengthkm);
+    hf_flowpath_clear(&b);
+    assert_int_equal(hf_flowpath_lookup(db, 1, &b, &err), RNR_ERR_NOTFOUND);
+    assert_false(writable_now(path)); /* held between lookups */
+    hf_read_end(db);
+    assert_true(writable_now(path));
+
+    assert_int_equal(hf_flowpath_lookup(db, 2418120, &b, &err), 0); /* after: as before */
+    assert_string_equal(a.geometry_wkt, b.geometry_wkt);
+    hf_flowpath_clear(&a);
+    hf_flowpath_clear(&b);
+    hf_read_end(db); /* without a begin: nothing */
+    hf_close(db);
+}
 
 static void test_hpdt2_cut_without_index(void **state)
 {
@@ -395,6 +441,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hpdt2_cut_without_index),
+        cmocka_unit_test(test_lookups_in_one_read),
         cmocka_unit_test(test_hpdt2_cut_with_index),
         cmocka_unit_test(test_hpdt2_lake_and_duplicates),
         cmocka_unit_test(test_missing_layers_and_columns),
