@@ -62,7 +62,7 @@ base=$("$py" "$here/baseline_postprocess.py" "$work/store" "$gpkg" "$now" "$reps
 py_run=$(echo "$base" | sed -n 's/^run_ms //p' | median)
 py_rows=$(echo "$base" | sed -n 's/^rows \([0-9]*\).*/\1/p')
 : >"$work/py.txt"
-for _ in $(seq 3); do
+for _ in $(seq 5); do
   t=$(date +%s%N); "$py" "$here/baseline_postprocess.py" "$work/store" "$gpkg" "$now" 1 >/dev/null; ms_since "$t" >>"$work/py.txt"
 done
 py_proc=$(median <"$work/py.txt")
