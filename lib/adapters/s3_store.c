@@ -73,7 +73,7 @@ typedef struct s3_req {
     long long upload_size;
     FILE *download;         /* 2xx GET body goes here */
     curlbuf *into;          /* or here: a GET into memory (its max caps it) */
-    int if_none_match;      /* PUT: "If-None-Match: *" (only when no object has the key) */
+    const char *cond;       /* PUT: its condition header line, or NULL */
     struct s3_range *range; /* a ranged GET or a HEAD (below) */
 } s3_req;
 
@@ -220,8 +220,8 @@ static struct curl_slist *req_headers(const s3_req *r)
         }
         hl = l;
     }
-    if (r->if_none_match) {
-        if (!(l = curl_slist_append(hl, "If-None-Match: *"))) {
+    if (r->cond) {
+        if (!(l = curl_slist_append(hl, r->cond))) {
             curl_slist_free_all(hl);
             return NULL;
         }
@@ -409,36 +409,40 @@ static int s3_put_buf(void *self, const char *key, const void *data, size_t len,
 }
 
 static int put_file(s3_store *s, const char *key, const char *path, const char *content_type,
-                    int if_none_match, int *created, rnr_error *err);
+                    const char *cond, int *created, rnr_error *err);
 static int s3_head(void *self, const char *key, store_meta *out, rnr_error *err);
 
 static int s3_put_file(void *self, const char *key, const char *path, const char *content_type,
                        rnr_error *err)
 {
     int created;
-    return put_file(self, key, path, content_type, 0, &created, err);
+    return put_file(self, key, path, content_type, NULL, &created, err);
 }
 
-/* S3 refuses a PUT with "If-None-Match: *" over an existing key (412, or
- * 409 when another conditional PUT of the key is under way). A server
- * that ignores the header (s3rver 3.7 does) would overwrite: the HEAD
- * first keeps that to a race between two writers. */
-static int s3_put_file_new(void *self, const char *key, const char *path, const char *content_type,
-                           int *created, rnr_error *err)
+/* S3 refuses a conditional PUT whose condition fails: "If-None-Match: *"
+ * over an existing key, "If-Match" over another version (412, or 409 when
+ * another conditional PUT of the key is under way). A server that ignores
+ * the headers (s3rver 3.7 does) would overwrite: the HEAD first keeps that
+ * to a race between two writers. */
+static int s3_put_file_if(void *self, const char *key, const char *path, const char *content_type,
+                          const char *etag, int *done, rnr_error *err)
 {
     store_meta m;
-    *created = 0;
+    char cond[sizeof m.etag + 16] = "If-None-Match: *";
+    *done = 0;
     int rc = s3_head(self, key, &m, err);
-    if (rc == RNR_OK)
-        return RNR_OK;
-    if (rc != RNR_ERR_NOTFOUND)
+    if (rc != RNR_OK && rc != RNR_ERR_NOTFOUND)
         return rc;
     rnr_error_clear(err);
-    return put_file(self, key, path, content_type, 1, created, err);
+    if (!store_holds(rc == RNR_OK ? &m : NULL, etag))
+        return RNR_OK;
+    if (etag)
+        snprintf(cond, sizeof cond, "If-Match: %s", etag);
+    return put_file(self, key, path, content_type, cond, done, err);
 }
 
 static int put_file(s3_store *s, const char *key, const char *path, const char *content_type,
-                    int if_none_match, int *created, rnr_error *err)
+                    const char *cond, int *created, rnr_error *err)
 {
     char *fk, what[400], hash[AWS_SHA256_HEX_LEN + 1], md5[25];
     *created = 0;
@@ -469,11 +473,11 @@ static int put_file(s3_store *s, const char *key, const char *path, const char *
                 .content_type = content_type ? content_type : "application/octet-stream",
                 .upload = f,
                 .upload_size = size,
-                .if_none_match = if_none_match};
+                .cond = cond};
     aws_response mem;
     rc = s3_perform(s, &r, &mem, what, err);
     *created = rc == RNR_OK;
-    if (rc != RNR_OK && if_none_match && (mem.status == 412 || mem.status == 409)) {
+    if (rc != RNR_OK && cond && (mem.status == 412 || mem.status == 409)) {
         rnr_error_clear(err); /* another writer's object is there: not an error */
         rc = RNR_OK;
     }
@@ -748,7 +752,7 @@ static const store_ops s3_ops = {.put_file = s3_put_file,
                                  .head = s3_head,
                                  .get_range = s3_get_range,
                                  .get_buf = s3_get_buf,
-                                 .put_file_new = s3_put_file_new};
+                                 .put_file_if = s3_put_file_if};
 
 static int s3_init(s3_store *s, const s3_url *u, const s3_store_opts *o, rnr_error *err)
 {

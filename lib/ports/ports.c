@@ -174,22 +174,27 @@ int store_put_file(rnr_store *s, const char *key, const char *path, const char *
     return s->ops->put_file(s->self, key, path, content_type, err);
 }
 
-int store_put_file_new(rnr_store *s, const char *key, const char *path, const char *content_type,
-                       int *created, rnr_error *err)
+int store_put_file_if(rnr_store *s, const char *key, const char *path, const char *content_type,
+                      const char *etag, int *done, rnr_error *err)
 {
-    *created = 0;
-    if (s->ops->put_file_new)
-        return s->ops->put_file_new(s->self, key, path, content_type, created, err);
+    *done = 0;
+    if (s->ops->put_file_if)
+        return s->ops->put_file_if(s->self, key, path, content_type, etag, done, err);
     store_meta m;
     int rc = store_head(s, key, &m, err);
-    if (rc == RNR_OK)
-        return RNR_OK; /* there already */
-    if (rc != RNR_ERR_NOTFOUND)
+    if (rc != RNR_OK && rc != RNR_ERR_NOTFOUND)
         return rc;
     rnr_error_clear(err);
+    if (!store_holds(rc == RNR_OK ? &m : NULL, etag))
+        return RNR_OK; /* not what the caller saw */
     rc = store_put_file(s, key, path, content_type, err);
-    *created = rc == RNR_OK;
+    *done = rc == RNR_OK;
     return rc;
+}
+
+int store_holds(const store_meta *m, const char *etag)
+{
+    return m ? etag && strcmp(m->etag, etag) == 0 : etag == NULL;
 }
 
 int store_put_buf(rnr_store *s, const char *key, const void *data, size_t len,

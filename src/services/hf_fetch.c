@@ -464,9 +464,10 @@ static void ignore_published(const char *key, const char *why)
 /* The published index, taken into ip when it was built from the layers
  * as they are now (its ETag kept in "<ip>.etag", so a restart downloads
  * nothing): *found IDX_TAKEN. Its header is read first (one ranged GET of
- * 100 bytes), so one built from other layers is not downloaded. */
+ * 100 bytes), so one built from other layers is not downloaded. When it
+ * does not fit (IDX_OTHER) its ETag goes to stale, for replacing it. */
 static int fetch_index(rnr_store *s, const char *key, const char *dir, const char *ip,
-                       const char *origin, int *found, rnr_error *err)
+                       const char *origin, int *found, char stale[static 128], rnr_error *err)
 {
     char *tagp = join3(ip, ".etag", "");
     store_meta m;
@@ -488,6 +489,7 @@ static int fetch_index(rnr_store *s, const char *key, const char *dir, const cha
         return rc;
     }
     *found = IDX_OTHER; /* until it proves to fit */
+    snprintf(stale, 128, "%s", m.etag);
     etag_load(tagp, old, sizeof old);
     uint8_t head[100];
     rnr_error e2 = {0};
@@ -519,27 +521,30 @@ static int fetch_index(rnr_store *s, const char *key, const char *dir, const cha
     return rc;
 }
 
-/* Put the index this worker built where the next ones look for it,
- * unless one is there: a failure (no permission, say) is a warning, the
- * worker goes on with its own. Afterwards ip counts as the published
- * copy (its ETag in "<ip>.etag"), so a restart downloads nothing. */
-static void publish_index(rnr_store *s, const char *key, const char *ip)
+/* Put the index this worker built where the next ones look for it: where
+ * none is, or over the one with ETag stale (built from layers that are
+ * no more), unless another worker put one there meanwhile. A failure (no
+ * permission, say) is a warning, the worker goes on with its own.
+ * Afterwards ip counts as the published copy (its ETag in "<ip>.etag"),
+ * so a restart downloads nothing. */
+static void publish_index(rnr_store *s, const char *key, const char *ip, const char *stale)
 {
     rnr_error err = {0};
-    int created = 0;
+    int done = 0;
     store_meta m;
     struct stat st;
     int64_t t0 = time_mono_ms();
-    if (store_put_file_new(s, key, ip, "application/vnd.sqlite3", &created, &err) != RNR_OK) {
+    if (store_put_file_if(s, key, ip, "application/vnd.sqlite3", stale, &done, &err) != RNR_OK) {
         log_warn("hydrofabric", "cannot publish the index as %s (%s); going on without", key,
                  err.msg);
         return;
     }
-    if (!created) {
+    if (!done) {
         log_info("hydrofabric", "%s was published by another worker meanwhile; keeping ours", key);
         return;
     }
-    log_info("hydrofabric", "published the index as %s (%lld bytes, %lld ms)", key,
+    log_info("hydrofabric", "%s the index as %s (%lld bytes, %lld ms)",
+             stale ? "replaced the stale published" : "published", key,
              stat(ip, &st) == 0 ? (long long)st.st_size : -1LL, (long long)(time_mono_ms() - t0));
     char *tagp = join3(ip, ".etag", "");
     if (tagp && store_head(s, key, &m, &err) == RNR_OK && etag_save(tagp, m.etag, &err) != RNR_OK)
@@ -555,14 +560,14 @@ static int ensure_index(rnr_store *s, const char *prefix, const char *dir, const
                         const hf_source *src, const hf_fetch_opts *fo, const hff_obj *objs,
                         rnr_error *err)
 {
-    char *key = join3(prefix, "/rnr.rnrindex", ""), *origin = NULL, why[128];
+    char *key = join3(prefix, "/rnr.rnrindex", ""), *origin = NULL, why[128], stale[128] = "";
     int found = IDX_NONE, rc = RNR_OK;
     if (!key)
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     else if (!(origin = layers_origin(s, prefix, objs, err)))
         rc = err && err->code ? err->code : RNR_ERR_NOMEM;
     if (!rc)
-        rc = fetch_index(s, key, dir, ip, origin, &found, err);
+        rc = fetch_index(s, key, dir, ip, origin, &found, stale, err);
     if (!rc && found != IDX_TAKEN && access(ip, R_OK) == 0 &&
         !hf_index_check(ip, dir, origin, why, sizeof why)) {
         log_info("hydrofabric", "%s %s; building it again", ip, why);
@@ -577,8 +582,8 @@ static int ensure_index(rnr_store *s, const char *prefix, const char *dir, const
             log_info("hydrofabric", "built the hydrofabric index %s (%lld ms)", ip,
                      (long long)(time_mono_ms() - t0));
     }
-    if (!rc && found == IDX_NONE && fo && fo->publish)
-        publish_index(s, key, ip);
+    if (!rc && found != IDX_TAKEN && fo && fo->publish)
+        publish_index(s, key, ip, found == IDX_OTHER ? stale : NULL);
     free(key);
     free(origin);
     return rc;

@@ -26,7 +26,8 @@ const server = http.createServer((req, res) => {
   // written before forwarding: the line exists before rnr sees the answer
   fs.writeSync(logFd, JSON.stringify({method: req.method, path: decodeURIComponent(path), query: query || '',
                                       range: req.headers.range || '',
-                                      ifNoneMatch: req.headers['if-none-match'] || ''}) + '\n');
+                                      ifNoneMatch: req.headers['if-none-match'] || '',
+                                      ifMatch: req.headers['if-match'] || ''}) + '\n');
   const headers = Object.assign({}, req.headers);
   if (o.dropRange) delete headers.range;
   const up = http.request({host: o.upstream.hostname, port: o.upstream.port, method: req.method, path: req.url,

@@ -1,6 +1,8 @@
 /* test_s3_store.c - the S3 object store against a real S3 API server
  * (s3rver): round trips with awkward keys, paginated listing, prefix
- * semantics, not-found, path-style and virtual-host addressing. s3rver does
+ * semantics, not-found, path-style and virtual-host addressing, conditional
+ * PUTs (If-None-Match / If-Match, through a HEAD: s3rver 3.7 ignores
+ * both headers). s3rver does
  * not check signatures; test_s3_signed.c covers those with rnr-aws-fake. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +10,7 @@
 #include <cmocka.h>
 
 #include "adapters/s3_store.h"
+#include "adapters/store_contract.h" /* tests/ */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -262,6 +265,14 @@ static void test_s3_head_and_range(void **state)
     store_free(s);
 }
 
+static void test_s3_put_file_if(void **state)
+{
+    (void)state;
+    rnr_store *s = open_store("cond", NULL);
+    sc_check_put_file_if(s, "c/index.bin", tmpdir);
+    store_free(s);
+}
+
 /* get_buf: the whole object in memory in one GET (larger than curl's
  * first chunk), its size cap, an empty object, a missing key. */
 static void test_s3_get_buf(void **state)
@@ -314,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_s3_roundtrip),    cmocka_unit_test(test_s3_head_and_range),
         cmocka_unit_test(test_s3_not_found),    cmocka_unit_test(test_s3_pagination_and_prefixes),
         cmocka_unit_test(test_s3_virtual_host), cmocka_unit_test(test_s3_get_buf),
+        cmocka_unit_test(test_s3_put_file_if),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     rmdir(tmpdir);

@@ -1,5 +1,6 @@
 /* test_adapters_embedded_store.c - the local-directory object store:
- * round trips, prefix listings, atomic replacement and hostile keys. */
+ * round trips, prefix listings, atomic replacement, hostile keys and the
+ * port's conditional PUT over a backend without its own. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include "adapters/file_store.h"
 #include "core/timeutil.h"
 #include "adapters/embedded/embedded_testutil.h" /* tests/ */
+#include "adapters/store_contract.h"             /* tests/ */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,6 +338,12 @@ static void test_head_and_range(void **state)
     assert_int_equal(store_head(f->s, "../x", &g, &err), RNR_ERR_INVALID);
 }
 
+static void test_put_file_if(void **state)
+{
+    sfix *f = *state;
+    sc_check_put_file_if(f->s, "hf/rnr.rnrindex", f->dir);
+}
+
 /* get_buf: the file read in place, its size cap, a missing key. */
 static void test_get_buf(void **state)
 {
@@ -393,6 +401,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_get_del, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_file_if, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_object_and_binary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_prefix_semantics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_replaces_atomically, setup, teardown),
