@@ -192,6 +192,20 @@ static void assert_same_file(const char *a_path, const char *b_path)
  * a worker that builds nothing holds its footer (the last 64 KiB) only. */
 #define TAIL_ONLY (80LL << 10)
 
+/* Worker `name` takes the published index (a copy of pub) and builds
+ * nothing; returns the proxy log's length before it ran. */
+static size_t takes_published(const char *name, char *sd, size_t sd_n, char *ip, size_t ip_n,
+                              const char *pub)
+{
+    size_t from = log_lines();
+    worker(name, 0, sd, sd_n);
+    assert_int_equal(count_log(from, "PUT", "hf/p/rnr.rnrindex", NULL, NULL, NULL), 0);
+    assert_true(cached_bytes(sd, "flowpath-attributes") <= TAIL_ONLY);
+    snprintf(ip, ip_n, "%s/hf-hf_p.rnrindex", sd);
+    assert_same_file(ip, pub);
+    return from;
+}
+
 static void test_publish(void **state)
 {
     (void)state;
@@ -225,13 +239,8 @@ static void test_publish(void **state)
     assert_same_file(ip, pub);
 
     /* the next worker, on an empty disk, takes it and builds nothing */
-    from = log_lines();
-    worker("next", 0, sd, sizeof sd);
+    from = takes_published("next", sd, sizeof sd, ip, sizeof ip, pub);
     assert_int_equal(count_log(from, "GET", "hf/p/rnr.rnrindex", NULL, NULL, NULL), 2);
-    assert_int_equal(count_log(from, "PUT", "hf/p/rnr.rnrindex", NULL, NULL, NULL), 0);
-    assert_true(cached_bytes(sd, "flowpath-attributes") <= TAIL_ONLY);
-    snprintf(ip, sizeof ip, "%s/hf-hf_p.rnrindex", sd);
-    assert_same_file(ip, pub);
 
     /* a layer replaced (same rows, other bytes): the published index is
      * judged by its header alone, the worker builds its own and replaces
@@ -252,21 +261,10 @@ static void test_publish(void **state)
     assert_int_equal(store_get_file(s, "hf/p/rnr.rnrindex", pub, &err), 0);
     assert_same_file(ip, pub);
 
-    /* the next worker on an empty disk takes the replacement: builds nothing */
-    from = log_lines();
-    worker("fresh", 0, sd, sizeof sd);
-    assert_int_equal(count_log(from, "PUT", "hf/p/rnr.rnrindex", NULL, NULL, NULL), 0);
-    assert_true(cached_bytes(sd, "flowpath-attributes") <= TAIL_ONLY);
-    snprintf(ip, sizeof ip, "%s/hf-hf_p.rnrindex", sd);
-    assert_same_file(ip, pub);
-
-    /* so does the worker holding a copy of the stale one */
-    from = log_lines();
-    worker("next", 0, sd, sizeof sd);
-    assert_int_equal(count_log(from, "PUT", "hf/p/rnr.rnrindex", NULL, NULL, NULL), 0);
-    assert_true(cached_bytes(sd, "flowpath-attributes") <= TAIL_ONLY);
-    snprintf(ip, sizeof ip, "%s/hf-hf_p.rnrindex", sd);
-    assert_same_file(ip, pub);
+    /* the next worker on an empty disk takes the replacement, and so does
+     * the worker holding a copy of the stale one */
+    takes_published("fresh", sd, sizeof sd, ip, sizeof ip, pub);
+    takes_published("next", sd, sizeof sd, ip, sizeof ip, pub);
     char tag[1300], *t = NULL;
     snprintf(tag, sizeof tag, "%s.etag", ip);
     assert_non_null(t = tu_read_file(tag, NULL));
