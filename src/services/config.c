@@ -198,6 +198,9 @@ static int load_numbers(rnr_config *c, rnr_error *err)
     if ((rc = env_long("RNR_POSTPROCESS_WINDOW", 86400, 60, 315360000L, &v, err)))
         return rc;
     c->postprocess_window_s = (int)v;
+    if ((rc = env_long("RNR_POSTPROCESS_READ_TIMEOUT", 60, 0, 86400, &v, err)))
+        return rc;
+    c->postprocess_read_timeout_s = (int)v;
     if ((rc = env_forcing(&c->forcing_mode, err)) ||
         (rc = env_pp_compat(&c->postprocess_compat, err)) ||
         (rc = env_hf_fetch(&c->hydrofabric_whole, err)))

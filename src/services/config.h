@@ -42,7 +42,8 @@ typedef struct rnr_config {
     int write_plots;          /* RNR_PLOTS: 1 = an SVG hydrograph next to each NetCDF */
     int postprocess_window_s; /* RNR_POSTPROCESS_WINDOW, default 86400 */
     int postprocess_compat;   /* RNR_POSTPROCESS_COMPAT=reference: 1 = the reference's table */
-    int hydrofabric_whole;    /* RNR_HYDROFABRIC_FETCH=whole: 1 = whole files, not ranged reads */
+    int postprocess_read_timeout_s; /* RNR_POSTPROCESS_READ_TIMEOUT, default 60; 0: none */
+    int hydrofabric_whole;      /* RNR_HYDROFABRIC_FETCH=whole: 1 = whole files, not ranged reads */
     int hydrofabric_no_publish; /* RNR_HYDROFABRIC_PUBLISH=0: do not upload an index built here */
 } rnr_config;
 

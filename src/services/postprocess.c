@@ -28,6 +28,7 @@
 #include "ports/backends.h"
 #include "ports/pp_state.h"
 #include "services/pp_geom.h"
+#include "services/pp_guard.h"
 
 #define PP_NAME_PREFIX "troute_output_"
 /* An output larger than this is not read into memory (a 22 x 96 one is
@@ -41,6 +42,7 @@ struct postprocess {
     hf_db *hf;
     pp_geom *geom;
     rnr_pp_state *state;
+    pp_guard *guard; /* during a run: the marker and deadline of each read */
 };
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -213,9 +215,13 @@ static int pp_ingest(postprocess *pp, const store_object *o, int64_t file_time, 
     const char *note = NULL;
     /* only flow, times, ids and attributes: a file in rnr's layout is
      * then read straight through HDF5 */
-    if (rc != RNR_OK ||
-        nc_output_read_mem(o->key, data, len, NC_OUTPUT_READ_FLOW, &t, &e) != RNR_OK ||
-        pp_rows_of(pp, t, now, &rows, &n, &e) != RNR_OK) {
+    int bad = rc != RNR_OK;
+    if (!bad) {
+        pp_guard_enter(pp->guard, o);
+        bad = nc_output_read_mem(o->key, data, len, NC_OUTPUT_READ_FLOW, &t, &e) != RNR_OK;
+        pp_guard_leave(pp->guard);
+    }
+    if (bad || pp_rows_of(pp, t, now, &rows, &n, &e) != RNR_OK) {
         log_event(LOG_WARN, "postprocess", "input_unreadable", "{key}: {error}; skipped",
                   LOG_STR("key", o->key), LOG_STR("error", e.msg));
         note = e.msg;
@@ -371,6 +377,27 @@ static int pp_write_table(postprocess *pp, pp_rows *rs, int64_t now, postprocess
 
 static int pp_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_error *err);
 
+/* An output a previous run died reading (see pp_guard.h) is remembered
+ * as unreadable, so that it is not read again. */
+static int pp_record_poisoned(postprocess *pp, rnr_error *err)
+{
+    store_object o;
+    char why[128], lid[64];
+    int known = 0;
+    int64_t t = 0;
+    if (!pp->guard || !pp_guard_poisoned(pp->guard, &o, why, sizeof why))
+        return RNR_OK;
+    int rc = pp_state_lookup(pp->state, &o, &known, lid, sizeof lid, err);
+    if (rc != RNR_OK || known)
+        return rc;
+    log_event(LOG_WARN, "postprocess", "input_poison",
+              "{key}: {why}; taken as unreadable, not read again", LOG_STR("key", o.key),
+              LOG_STR("why", why));
+    if (pp_name_time(o.key, &t) != 0)
+        t = 0;
+    return pp_state_record(pp->state, &o, t, "", NULL, 0, why, err);
+}
+
 int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_error *err)
 {
     rnr_error local;
@@ -380,7 +407,15 @@ int postprocess_run(postprocess *pp, int64_t now, postprocess_counts *out, rnr_e
     pp_geom_trim(pp->geom);
     pp_geom_prepare(pp->geom);
     int reading = hf_read_begin(pp->hf) == 0; /* the joins, hundreds of lookups */
-    int rc = pp_run(pp, now, out, err);
+    rnr_error ge;
+    if (pp_guard_open(pp->cfg->state_dir, (unsigned)pp->cfg->postprocess_read_timeout_s, &pp->guard,
+                      &ge) != RNR_OK)
+        log_warn("postprocess", "%s; reading without it", ge.msg);
+    int rc = pp_record_poisoned(pp, err);
+    if (rc == RNR_OK)
+        rc = pp_run(pp, now, out, err);
+    pp_guard_close(pp->guard); /* this run read every output it started on */
+    pp->guard = NULL;
     if (reading)
         hf_read_end(pp->hf);
     pp_geom_settle(pp->geom); /* no PROJ thread outlives the run (see pp_geom.h) */
