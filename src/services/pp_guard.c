@@ -32,7 +32,7 @@ struct pp_guard {
     guard_entry prev; /* what the marker held at open */
     guard_entry cur;  /* being read now (key borrowed from the caller) */
     int64_t deadline_ms;
-    _Atomic int64_t since_ms; /* when the current read began; 0: none */
+    _Atomic int64_t since_ms; /* when the current read began; 0: none, -1: hung */
     pthread_t watchdog;
     int watching, stop;
     pthread_mutex_t mu;
@@ -98,7 +98,10 @@ static void *watch(void *arg)
         ts.tv_sec += 1;
         pthread_cond_timedwait(&g->cv, &g->mu, &ts);
         int64_t since = atomic_load(&g->since_ms), now = time_mono_ms();
-        if (!g->stop && since && now - since > g->deadline_ms)
+        /* claimed (-1) only while that read is still under way: the reader
+         * cannot move on to another output behind the watchdog's back */
+        if (!g->stop && since > 0 && now - since > g->deadline_ms &&
+            atomic_compare_exchange_strong(&g->since_ms, &since, -1))
             hung(g, now - since);
     }
     pthread_mutex_unlock(&g->mu);
@@ -181,8 +184,9 @@ void pp_guard_enter(pp_guard *g, const store_object *o)
 
 void pp_guard_leave(pp_guard *g)
 {
-    if (g)
-        atomic_store(&g->since_ms, 0);
+    if (g && atomic_exchange(&g->since_ms, 0) == -1)
+        for (;;) /* the read outlasted the deadline: the watchdog is ending the process */
+            pause();
 }
 
 void pp_guard_close(pp_guard *g)
