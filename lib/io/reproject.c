@@ -55,13 +55,12 @@ static void log_nothing(void *data, int level, const char *msg)
 
 /* The pipeline needs no database and no grid, but proj_create opens
  * proj.db to re-export any operation unless it cannot find one: the only
- * directory this context searches is one no file can be under. PROJ then
- * logs that it found no database, which says nothing here. */
+ * directory this context searches is one no file can be under. (PROJ then
+ * logs that it found no database: reproj_new's logger drops that.) */
 static PJ *create_without_db(PJ_CONTEXT *ctx, const char *def)
 {
     static const char *const nowhere[] = {"/dev/null"};
     proj_context_set_search_paths(ctx, 1, nowhere);
-    proj_log_func(ctx, NULL, log_nothing);
     return proj_create(ctx, def);
 }
 
@@ -87,6 +86,7 @@ int reproj_new(const char *src, reproj **out, rnr_error *err)
     if (r->ctx) {
         proj_context_set_enable_network(r->ctx, 0);
         proj_log_level(r->ctx, PJ_LOG_NONE);
+        proj_log_func(r->ctx, NULL, log_nothing); /* PROJ 9.1 prints some errors at any level */
     }
     r->pj = r->ctx && src && *src ? derive(r->ctx, src) : NULL;
     if (!r->pj) {
