@@ -410,7 +410,6 @@ static int s3_put_buf(void *self, const char *key, const void *data, size_t len,
 
 static int put_file(s3_store *s, const char *key, const char *path, const char *content_type,
                     const char *cond, int *created, rnr_error *err);
-static int s3_head(void *self, const char *key, store_meta *out, rnr_error *err);
 
 static int s3_put_file(void *self, const char *key, const char *path, const char *content_type,
                        rnr_error *err)
@@ -421,21 +420,12 @@ static int s3_put_file(void *self, const char *key, const char *path, const char
 
 /* S3 refuses a conditional PUT whose condition fails: "If-None-Match: *"
  * over an existing key, "If-Match" over another version (412, or 409 when
- * another conditional PUT of the key is under way). A server that ignores
- * the headers (s3rver 3.7 does) would overwrite: the HEAD first keeps that
- * to a race between two writers. */
+ * another conditional PUT of the key is under way). s3rver 3.7 ignores
+ * both headers; the port's HEAD before this call keeps that to a race. */
 static int s3_put_file_if(void *self, const char *key, const char *path, const char *content_type,
                           const char *etag, int *done, rnr_error *err)
 {
-    store_meta m;
-    char cond[sizeof m.etag + 16] = "If-None-Match: *";
-    *done = 0;
-    int rc = s3_head(self, key, &m, err);
-    if (rc != RNR_OK && rc != RNR_ERR_NOTFOUND)
-        return rc;
-    rnr_error_clear(err);
-    if (!store_holds(rc == RNR_OK ? &m : NULL, etag))
-        return RNR_OK;
+    char cond[sizeof((store_meta *)0)->etag + 16] = "If-None-Match: *";
     if (etag)
         snprintf(cond, sizeof cond, "If-Match: %s", etag);
     return put_file(self, key, path, content_type, cond, done, err);

@@ -174,12 +174,17 @@ int store_put_file(rnr_store *s, const char *key, const char *path, const char *
     return s->ops->put_file(s->self, key, path, content_type, err);
 }
 
+/* Whether a HEAD's answer m (NULL: no object) is what etag stands for:
+ * no object for NULL, else that ETag. */
+static int store_holds(const store_meta *m, const char *etag)
+{
+    return m ? etag && strcmp(m->etag, etag) == 0 : etag == NULL;
+}
+
 int store_put_file_if(rnr_store *s, const char *key, const char *path, const char *content_type,
                       const char *etag, int *done, rnr_error *err)
 {
     *done = 0;
-    if (s->ops->put_file_if)
-        return s->ops->put_file_if(s->self, key, path, content_type, etag, done, err);
     store_meta m;
     int rc = store_head(s, key, &m, err);
     if (rc != RNR_OK && rc != RNR_ERR_NOTFOUND)
@@ -187,14 +192,11 @@ int store_put_file_if(rnr_store *s, const char *key, const char *path, const cha
     rnr_error_clear(err);
     if (!store_holds(rc == RNR_OK ? &m : NULL, etag))
         return RNR_OK; /* not what the caller saw */
+    if (s->ops->put_file_if)
+        return s->ops->put_file_if(s->self, key, path, content_type, etag, done, err);
     rc = store_put_file(s, key, path, content_type, err);
     *done = rc == RNR_OK;
     return rc;
-}
-
-int store_holds(const store_meta *m, const char *etag)
-{
-    return m ? etag && strcmp(m->etag, etag) == 0 : etag == NULL;
 }
 
 int store_put_buf(rnr_store *s, const char *key, const void *data, size_t len,

@@ -57,10 +57,11 @@ typedef struct store_ops {
      * is longer than max bytes (0: no limit). Optional like head. */
     int (*get_buf)(void *self, const char *key, size_t max, void **data, size_t *len,
                    rnr_error *err);
-    /* put_file only when the key holds what the caller saw: no object
-     * (etag NULL) or the object with this ETag; *done 0 (and RNR_OK) when
-     * it holds something else. Optional: without it store_put_file_if
-     * HEADs first. */
+    /* put_file with the backend's own condition: only where no object is
+     * (etag NULL) or over the object with this ETag; *done 0 (and RNR_OK)
+     * when the server refuses the condition. store_put_file_if has checked
+     * with a HEAD already (for servers that ignore the condition).
+     * Optional: without it the HEAD is the only check. */
     int (*put_file_if)(void *self, const char *key, const char *path, const char *content_type,
                        const char *etag, int *done, rnr_error *err);
 } store_ops;
@@ -76,15 +77,12 @@ int store_put_buf(rnr_store *s, const char *key, const void *data, size_t len,
                   const char *content_type, rnr_error *err);
 /* Put the file under key only if the key holds what the caller saw: no
  * object (etag NULL: create) or the object with ETag etag (replace that
- * version); otherwise *done 0 and RNR_OK. With the backend's own
- * conditional PUT where it has one; otherwise a HEAD then a PUT, which two
- * writers can race (the later PUT wins). */
+ * version); otherwise *done 0 and RNR_OK. A HEAD checks first, then the
+ * PUT carries the backend's own condition where it has one; without one,
+ * two writers can race between the HEAD and the PUT (the later PUT wins). */
 RNR_WARN_UNUSED int store_put_file_if(rnr_store *s, const char *key, const char *path,
                                       const char *content_type, const char *etag, int *done,
                                       rnr_error *err);
-/* Whether a HEAD's answer m (NULL: no object) is what etag stands for in
- * store_put_file_if: no object for NULL, else that ETag. */
-int store_holds(const store_meta *m, const char *etag);
 int store_get_file(rnr_store *s, const char *key, const char *path, rnr_error *err);
 int store_list_prefix(rnr_store *s, const char *prefix, store_list *out, rnr_error *err);
 int store_delete(rnr_store *s, const char *key, rnr_error *err);
