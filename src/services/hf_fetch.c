@@ -464,17 +464,16 @@ static void ignore_published(const char *key, const char *why)
 /* The published index, taken into ip when it was built from the layers
  * as they are now (its ETag kept in "<ip>.etag", so a restart downloads
  * nothing): *found IDX_TAKEN. Its header is read first (one ranged GET of
- * 100 bytes), so one built from other layers is not downloaded. When it
- * does not fit (IDX_OTHER) its ETag goes to stale, for replacing it. */
+ * 100 bytes), so one built from other layers is not downloaded. *m gets
+ * the published object's HEAD (its ETag names the version to replace when
+ * it does not fit: IDX_OTHER). */
 static int fetch_index(rnr_store *s, const char *key, const char *dir, const char *ip,
-                       const char *origin, int *found, char stale[static 128], rnr_error *err)
+                       const char *origin, int *found, store_meta *m, rnr_error *err)
 {
     char *tagp = join3(ip, ".etag", "");
-    store_meta m;
     char old[160] = "", why[128];
     *found = IDX_NONE;
-    int rc =
-        tagp ? store_head(s, key, &m, err) : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
+    int rc = tagp ? store_head(s, key, m, err) : rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     if (rc == RNR_ERR_NOTFOUND) {
         rnr_error_clear(err);
         if (access(tagp, F_OK) == 0) { /* it was published and is no more: ours is built afresh */
@@ -489,11 +488,10 @@ static int fetch_index(rnr_store *s, const char *key, const char *dir, const cha
         return rc;
     }
     *found = IDX_OTHER; /* until it proves to fit */
-    snprintf(stale, 128, "%s", m.etag);
     etag_load(tagp, old, sizeof old);
     uint8_t head[100];
     rnr_error e2 = {0};
-    if (strcmp(old, m.etag) == 0 && access(ip, R_OK) == 0) {
+    if (strcmp(old, m->etag) == 0 && access(ip, R_OK) == 0) {
         /* our copy of it: still right for the layers? */
     } else if (store_get_range(s, key, 0, sizeof head, head, NULL, &e2) == RNR_OK &&
                !hf_index_header_check(head, sizeof head, dir, origin)) {
@@ -502,13 +500,13 @@ static int fetch_index(rnr_store *s, const char *key, const char *dir, const cha
         return RNR_OK;
     } else {
         log_info("hydrofabric", "downloading the published index %s (%lld bytes)", key,
-                 (long long)m.size);
+                 (long long)m->size);
         /* The tag goes first and comes back last, so a crash between
          * leaves no tag and the next start downloads again. */
         unlink(tagp);
         rc = store_get_file(s, key, ip, err); /* atomic: the store writes a temporary */
         if (!rc)
-            rc = etag_save(tagp, m.etag, err);
+            rc = etag_save(tagp, m->etag, err);
     }
     if (!rc && hf_index_check(ip, dir, origin, why, sizeof why)) {
         *found = IDX_TAKEN;
@@ -560,14 +558,15 @@ static int ensure_index(rnr_store *s, const char *prefix, const char *dir, const
                         const hf_source *src, const hf_fetch_opts *fo, const hff_obj *objs,
                         rnr_error *err)
 {
-    char *key = join3(prefix, "/rnr.rnrindex", ""), *origin = NULL, why[128], stale[128] = "";
+    char *key = join3(prefix, "/rnr.rnrindex", ""), *origin = NULL, why[128];
+    store_meta pub;
     int found = IDX_NONE, rc = RNR_OK;
     if (!key)
         rc = rnr_error_set(err, RNR_ERR_NOMEM, "out of memory");
     else if (!(origin = layers_origin(s, prefix, objs, err)))
         rc = err && err->code ? err->code : RNR_ERR_NOMEM;
     if (!rc)
-        rc = fetch_index(s, key, dir, ip, origin, &found, stale, err);
+        rc = fetch_index(s, key, dir, ip, origin, &found, &pub, err);
     if (!rc && found != IDX_TAKEN && access(ip, R_OK) == 0 &&
         !hf_index_check(ip, dir, origin, why, sizeof why)) {
         log_info("hydrofabric", "%s %s; building it again", ip, why);
@@ -583,7 +582,7 @@ static int ensure_index(rnr_store *s, const char *prefix, const char *dir, const
                      (long long)(time_mono_ms() - t0));
     }
     if (!rc && found != IDX_TAKEN && fo && fo->publish)
-        publish_index(s, key, ip, found == IDX_OTHER ? stale : NULL);
+        publish_index(s, key, ip, found == IDX_OTHER ? pub.etag : NULL);
     free(key);
     free(origin);
     return rc;

@@ -11,7 +11,8 @@
 /* How a worker treats the index beside the layers. */
 typedef struct hf_fetch_opts {
     /* Upload the index this worker built as "<prefix>/rnr.rnrindex" when
-     * none is there (a conditional PUT); a failure is only a warning. */
+     * none is there, or over a published one built from other layers (a
+     * conditional PUT); a failure is only a warning. */
     int publish;
 } hf_fetch_opts;
 
