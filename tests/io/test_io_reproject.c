@@ -23,6 +23,16 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+/* rp takes a point in Texas (CONUS Albers, metres) to the right lon/lat
+ * (PROJ 9.1: -97.064284, 32.068732). */
+static void assert_texas(reproj *rp)
+{
+    rnr_error e = {0};
+    double xy[2] = {-100000.0, 1000000.0};
+    assert_int_equal(reproj_points(rp, xy, 1, &e), RNR_OK);
+    assert_true(fabs(xy[0] - -97.064284) < 1e-5 && fabs(xy[1] - 32.068732) < 1e-5);
+}
+
 static void test_no_grid_from_cwd(void **state)
 {
     (void)state;
@@ -49,11 +59,7 @@ static void test_no_grid_from_cwd(void **state)
     assert_int_equal(chdir(here), 0);
     if (rc)
         fail_msg("%s", e.msg);
-    /* A point in Texas (CONUS Albers, metres) to lon/lat (PROJ 9.1: -97.064284,
-     * 32.068732). */
-    double xy[2] = {-100000.0, 1000000.0};
-    assert_int_equal(reproj_points(rp, xy, 1, &e), RNR_OK);
-    assert_true(fabs(xy[0] - -97.064284) < 1e-5 && fabs(xy[1] - 32.068732) < 1e-5);
+    assert_texas(rp);
     reproj_free(rp);
     char buf[4096];
     ssize_t n = read(fd, buf, sizeof buf);
@@ -126,9 +132,7 @@ static void test_5070_without_database(void **state)
     reproj *rp;
     rnr_error e = {0};
     assert_int_equal(reproj_new("EPSG:5070", &rp, &e), RNR_OK);
-    double xy[2] = {-100000.0, 1000000.0};
-    assert_int_equal(reproj_points(rp, xy, 1, &e), RNR_OK);
-    assert_true(fabs(xy[0] - -97.064284) < 1e-5 && fabs(xy[1] - 32.068732) < 1e-5);
+    assert_texas(rp);
     reproj_free(rp);
     /* another CRS does need the database, and says which one it could not use */
     assert_int_equal(reproj_new("EPSG:3857", &rp, &e), RNR_ERR_INVALID);
